@@ -1,0 +1,60 @@
+# Everyday commands. `make run` starts the service on embedded defaults; `make test` runs
+# every check and the whole suite (PostgreSQL, then SQLite).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: migrations install run test check lint format typecheck contracts schema pytest pytest-postgres pytest-sqlite bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen
+	@bash scripts/ensure-browser.sh
+
+run: install
+	$(RUN) invitations dev
+
+lint:
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format:
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+typecheck:
+	$(RUN) mypy
+
+contracts:
+	$(RUN) lint-imports
+
+migrations:
+	$(RUN) tortoise -c domain.db.TORTOISE_ORM makemigrations
+
+schema:
+	$(RUN) strawberry export-schema schema.app:schema --output schema/schema.graphql
+
+check: lint typecheck contracts
+
+pytest-postgres:
+	TEST_DATABASE=postgres $(RUN) pytest -q
+
+pytest-sqlite:
+	TEST_DATABASE=sqlite $(RUN) pytest -q
+
+pytest: pytest-postgres pytest-sqlite
+
+test: install check pytest
+
+bench: install
+	$(RUN) python -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The command line: `invitations create-admin | migrate | serve | worker | dev`."""

@@ -1,0 +1,124 @@
+"""`invitations` commands for operators and developers."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from domain.settings import SettingsError, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+def _settings_or_exit() -> None:
+    try:
+        get_settings()
+    except SettingsError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=get_settings().log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations that have not run yet."""
+    _settings_or_exit()
+    from domain import db
+
+    async def run() -> None:
+        await db.migrate(db.config_from_settings())
+        await db.close()
+
+    asyncio.run(run())
+    typer.echo("Migrations applied.")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: str,
+    first_name: Annotated[str, typer.Option()] = "",
+    last_name: Annotated[str, typer.Option()] = "",
+    password: Annotated[
+        str | None,
+        typer.Option(help="Read from stdin when '-'; asked for when omitted.", show_default=False),
+    ] = None,
+) -> None:
+    """Create an admin with a confirmed email address."""
+    _settings_or_exit()
+    from domain import db
+    from domain.errors import DomainError
+    from domain.users.service import create_admin as create
+
+    if password == "-":
+        password = sys.stdin.readline().rstrip("\n")
+    elif password is None:
+        password = getpass.getpass("Password: ")
+
+    async def run() -> None:
+        await db.init(apply_migrations=True)
+        try:
+            user = await create(
+                email=email, password=password, first_name=first_name, last_name=last_name
+            )
+        finally:
+            await db.close()
+        typer.echo(f"Admin {user.email} created (id {user.id}).")
+
+    try:
+        asyncio.run(run())
+    except DomainError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Run the API (uvicorn)."""
+    _settings_or_exit()
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    _logging()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        proxy_headers=False,  # the app decides which proxies to trust
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def worker(burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False) -> None:
+    """Run an arq worker: sends, reminders, imports, and the sweep."""
+    _settings_or_exit()
+    from arq.worker import run_worker
+
+    from workers.settings import WorkerSettings
+
+    _logging()
+    run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

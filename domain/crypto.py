@@ -1,0 +1,73 @@
+"""Keyed digests for lookups and encryption for the few secrets admins must read back.
+
+Every key derives from INVITES_SECRET_KEY (never stored in the database). Rotation: put the
+new key in SECRET_KEY and the old one in PREVIOUS_SECRET_KEYS; lookups try every key, new
+encryptions use the new one; `invitations rotate-keys` re-encrypts and re-digests the rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from domain.settings import Settings, get_settings
+
+
+def _derive(secret_key: str, purpose: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"invitations-service", info=purpose.encode()
+    ).derive(secret_key.encode())
+
+
+def _keys(settings: Settings) -> list[str]:
+    return [settings.secret_key_value()] + [
+        key.get_secret_value() for key in settings.previous_secret_keys
+    ]
+
+
+class Keyring:
+    """Digest and encryption keys for one purpose ('invitation-token', 'session', ...)."""
+
+    def __init__(self, secret_keys: list[str], purpose: str) -> None:
+        self._digest_keys = [_derive(key, f"{purpose}:digest") for key in secret_keys]
+        self._fernet = MultiFernet(
+            [
+                Fernet(base64.urlsafe_b64encode(_derive(key, f"{purpose}:encrypt")))
+                for key in secret_keys
+            ]
+        )
+
+    def digest(self, value: str) -> str:
+        """The digest under the current key: what new rows store."""
+        return hmac.new(self._digest_keys[0], value.encode(), hashlib.sha256).hexdigest()
+
+    def lookup_digests(self, value: str) -> list[str]:
+        """Digests under every key still accepted, current first (for lookups during rotation)."""
+        return [hmac.new(k, value.encode(), hashlib.sha256).hexdigest() for k in self._digest_keys]
+
+    def encrypt(self, value: str) -> str:
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, value: str) -> str:
+        try:
+            return self._fernet.decrypt(value.encode()).decode()
+        except InvalidToken:
+            raise ValueError("cannot decrypt: the secret key that encrypted this is gone") from None
+
+    def rotate(self, value: str) -> str:
+        return self._fernet.rotate(value.encode()).decode()
+
+
+@lru_cache(maxsize=16)
+def _keyring(keys: tuple[str, ...], purpose: str) -> Keyring:
+    return Keyring(list(keys), purpose)
+
+
+def keyring(purpose: str, settings: Settings | None = None) -> Keyring:
+    return _keyring(tuple(_keys(settings or get_settings())), purpose)

@@ -1,0 +1,82 @@
+"""Database configuration, migrations and the database's own clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.migrations.api import migrate as run_migrations
+
+from domain.settings import Settings, get_settings
+
+MODELS_MODULE = "domain.models"
+MIGRATIONS_MODULE = "domain.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def config_from_settings(settings: Settings | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    if settings.resolved_database_url.startswith("sqlite://"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return tortoise_config(settings.resolved_database_url)
+
+
+def __getattr__(name: str) -> Any:
+    # `tortoise -c domain.db.TORTOISE_ORM makemigrations` reads this, lazily, from the settings.
+    if name == "TORTOISE_ORM":
+        return config_from_settings()
+    raise AttributeError(name)
+
+
+async def migrate(config: dict[str, Any]) -> None:
+    """Apply every migration that has not run yet (creates the tables on a fresh database)."""
+    await run_migrations(config=config)
+
+
+def connection() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+def dialect() -> str:
+    return str(connection().capabilities.dialect)
+
+
+async def database_now() -> datetime:
+    """The database server's current time (UTC), so every process agrees on 'now'."""
+    db = connection()
+    if dialect() == "postgres":
+        rows = await db.execute_query_dict("SELECT now() AS now")
+        value = rows[0]["now"]
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+    rows = await db.execute_query_dict("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS now")
+    return datetime.fromisoformat(rows[0]["now"]).replace(tzinfo=UTC)
+
+
+async def init(settings: Settings | None = None, *, apply_migrations: bool = False) -> None:
+    """Start Tortoise for a worker or a CLI command (the API uses RegisterTortoise)."""
+    config = config_from_settings(settings)
+    if apply_migrations:
+        await migrate(config)
+        await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+
+
+async def close() -> None:
+    await Tortoise.close_connections()

@@ -1,0 +1,113 @@
+"""Errors are values: a code from one enum, a message a person can act on, and where it applies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # Input in general
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"
+    # Accounts
+    INVALID_EMAIL = "INVALID_EMAIL"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_CODE = "INVALID_CODE"
+    EMAIL_NOT_CONFIRMED = "EMAIL_NOT_CONFIRMED"
+    INVALID_NAME = "INVALID_NAME"
+    UNKNOWN_LOCALE = "UNKNOWN_LOCALE"
+    # Platform data
+    DUPLICATE_TITLE = "DUPLICATE_TITLE"
+    INVALID_RULE = "INVALID_RULE"
+    NOT_A_MANUAL_GROUP = "NOT_A_MANUAL_GROUP"
+    UNKNOWN_USER = "UNKNOWN_USER"
+    LAST_ADMIN = "LAST_ADMIN"
+    UNKNOWN_GROUP = "UNKNOWN_GROUP"
+    UNKNOWN_PROJECT = "UNKNOWN_PROJECT"
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    INVALID_FIELD_VALUE = "INVALID_FIELD_VALUE"
+    REQUIRED_FIELD_MISSING = "REQUIRED_FIELD_MISSING"
+    # Invitations
+    NO_EMAILS = "NO_EMAILS"
+    DUPLICATE_EMAIL = "DUPLICATE_EMAIL"
+    ALREADY_INVITED = "ALREADY_INVITED"
+    SMART_GROUP_RULES_NOT_MET = "SMART_GROUP_RULES_NOT_MET"
+    MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
+    TOO_MANY_INVITATIONS = "TOO_MANY_INVITATIONS"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOKEN_CHECK_FAILED = "TOKEN_CHECK_FAILED"
+    ALREADY_REGISTERED = "ALREADY_REGISTERED"
+    INVITATION_ACCEPTED = "INVITATION_ACCEPTED"
+    # Excel imports
+    UNPARSEABLE_FILE = "UNPARSEABLE_FILE"
+    NOT_AN_XLSX_FILE = "NOT_AN_XLSX_FILE"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    TOO_MANY_ROWS = "TOO_MANY_ROWS"
+    MISSING_COLUMN = "MISSING_COLUMN"
+    UNKNOWN_COLUMN = "UNKNOWN_COLUMN"
+    MALFORMED_ADMIN_VALUE = "MALFORMED_ADMIN_VALUE"
+    MALFORMED_GROUPS_VALUE = "MALFORMED_GROUPS_VALUE"
+    MALFORMED_FIELD_VALUE = "MALFORMED_FIELD_VALUE"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the input. `field` names the input (or column), `position` the
+    entry in a list (0-based), `row` the spreadsheet row (1-based, as Excel shows it)."""
+
+    code: ErrorCode
+    message: str
+    field: str | None = None
+    position: int | None = None
+    row: int | None = None
+    value: str | None = None
+
+
+class DomainError(Exception):
+    """Input the service refuses: carries the problems; nothing has been changed."""
+
+    def __init__(self, *problems: Problem) -> None:
+        if not problems:
+            raise ValueError("a DomainError needs at least one problem")
+        super().__init__(problems[0].message)
+        self.problems: tuple[Problem, ...] = problems
+
+    @classmethod
+    def single(
+        cls,
+        code: ErrorCode,
+        message: str,
+        field: str | None = None,
+        *,
+        value: str | None = None,
+    ) -> DomainError:
+        return cls(Problem(code=code, message=message, field=field, value=value))
+
+    @property
+    def code(self) -> ErrorCode:
+        return self.problems[0].code
+
+
+class RateLimited(DomainError):
+    """Too many attempts; `retry_after` seconds until the next one may succeed."""
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            Problem(
+                code=ErrorCode.RATE_LIMITED,
+                message=message or f"Too many attempts. Try again in {retry_after} seconds.",
+            )
+        )
+
+
+class PermissionDenied(Exception):
+    """The person asking may not do this. Mapped to a GraphQL top-level error."""
+
+
+class NotAuthenticated(PermissionDenied):
+    """Nobody is signed in."""

@@ -1,0 +1,244 @@
+"""Smart group rules: which users belong, decided from what is known about them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from domain.errors import DomainError, ErrorCode, Problem
+from domain.models import FieldType, RegistrationField, RoleKind
+
+
+class Attribute(StrEnum):
+    EMAIL_DOMAIN = "email_domain"
+    LOCALE = "locale"
+    ROLE = "role"
+    FIELD = "field"  # a registration field's value, named by field_key
+
+
+class Operator(StrEnum):
+    IS = "is"
+    IS_NOT = "is_not"
+    IS_ONE_OF = "is_one_of"
+    ENDS_WITH = "ends_with"  # email domains: the domain or any subdomain of it
+    GREATER_THAN = "greater_than"  # numbers and dates
+    LESS_THAN = "less_than"
+
+
+_OPERATORS: dict[Attribute, set[Operator]] = {
+    Attribute.EMAIL_DOMAIN: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF, Operator.ENDS_WITH},
+    Attribute.LOCALE: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF},
+    Attribute.ROLE: {Operator.IS, Operator.IS_NOT},
+    Attribute.FIELD: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF},
+}
+_FIELD_OPERATORS: dict[FieldType, set[Operator]] = {
+    FieldType.TEXT: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF},
+    FieldType.SELECT: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF},
+    FieldType.CHECKBOX: {Operator.IS},
+    FieldType.NUMBER: {Operator.IS, Operator.IS_NOT, Operator.GREATER_THAN, Operator.LESS_THAN},
+    FieldType.DATE: {Operator.IS, Operator.IS_NOT, Operator.GREATER_THAN, Operator.LESS_THAN},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What is known about a (future) user: from their account, or from an invitation."""
+
+    email: str
+    locale: str
+    roles: frozenset[str] = frozenset()
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def email_domain(self) -> str:
+        return self.email.rsplit("@", 1)[1].lower() if "@" in self.email else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    attribute: Attribute
+    operator: Operator
+    value: Any
+    field_key: str | None = None
+
+    def describe(self) -> str:
+        subject = (
+            f"field '{self.field_key}'"
+            if self.attribute is Attribute.FIELD
+            else self.attribute.value.replace("_", " ")
+        )
+        value = ", ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value)
+        return f"{subject} {self.operator.value.replace('_', ' ')} {value}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "attribute": self.attribute.value,
+            "operator": self.operator.value,
+            "value": self.value,
+            "field_key": self.field_key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Rule:
+        return cls(
+            attribute=Attribute(data["attribute"]),
+            operator=Operator(data["operator"]),
+            value=data.get("value"),
+            field_key=data.get("field_key"),
+        )
+
+    def matches(self, facts: Facts) -> bool:
+        actual: Any
+        if self.attribute is Attribute.EMAIL_DOMAIN:
+            actual = facts.email_domain
+            if self.operator is Operator.ENDS_WITH:
+                return actual == self.value or actual.endswith("." + str(self.value))
+        elif self.attribute is Attribute.LOCALE:
+            actual = facts.locale
+        elif self.attribute is Attribute.ROLE:
+            has = self.value in facts.roles
+            return has if self.operator is Operator.IS else not has
+        else:
+            actual = facts.fields.get(self.field_key or "")
+        if self.operator is Operator.IS:
+            return actual is not None and actual == self.value
+        if self.operator is Operator.IS_NOT:
+            return actual != self.value
+        if self.operator is Operator.IS_ONE_OF:
+            return actual in self.value
+        if actual is None:
+            return False
+        if self.operator is Operator.GREATER_THAN:
+            return bool(actual > self.value)
+        return bool(actual < self.value)
+
+
+def first_failing_rule(rules: list[Rule], match_all: bool, facts: Facts) -> Rule | None:
+    """None when the facts satisfy the group; otherwise a rule that explains why not."""
+    if not rules:
+        return None
+    results = [(rule, rule.matches(facts)) for rule in rules]
+    if match_all:
+        return next((rule for rule, ok in results if not ok), None)
+    return None if any(ok for _, ok in results) else rules[0]
+
+
+def matches(rules: list[Rule], match_all: bool, facts: Facts) -> bool:
+    return first_failing_rule(rules, match_all, facts) is None
+
+
+def parse_rules(
+    raw: list[Mapping[str, Any]], fields: Mapping[str, RegistrationField]
+) -> list[Rule]:
+    """Check rules as an admin typed them; values are converted to the field's type."""
+    problems: list[Problem] = []
+    rules: list[Rule] = []
+    for position, item in enumerate(raw):
+        try:
+            rules.append(_parse_rule(item, fields))
+        except ValueError as error:
+            problems.append(Problem(ErrorCode.INVALID_RULE, str(error), "rules", position=position))
+    if problems:
+        raise DomainError(*problems)
+    if not rules:
+        raise DomainError.single(
+            ErrorCode.INVALID_RULE, "A smart group needs at least one rule.", "rules"
+        )
+    return rules
+
+
+def _parse_rule(item: Mapping[str, Any], fields: Mapping[str, RegistrationField]) -> Rule:
+    try:
+        attribute = Attribute(str(item.get("attribute")))
+    except ValueError:
+        raise ValueError(
+            f"Unknown attribute {item.get('attribute')!r}: use one of "
+            + ", ".join(a.value for a in Attribute)
+        ) from None
+    try:
+        operator = Operator(str(item.get("operator")))
+    except ValueError:
+        raise ValueError(f"Unknown operator {item.get('operator')!r}.") from None
+    if operator not in _OPERATORS.get(attribute, set()) and attribute is not Attribute.FIELD:
+        raise ValueError(f"'{operator.value}' cannot be used with {attribute.value}.")
+    raw_value = item.get("value")
+    field_key = None
+    if attribute is Attribute.FIELD:
+        field_key = str(item.get("field_key") or "")
+        registration_field = fields.get(field_key)
+        if registration_field is None:
+            raise ValueError(f"There is no registration field {field_key!r}.")
+        if operator not in _FIELD_OPERATORS[registration_field.type]:
+            raise ValueError(
+                f"'{operator.value}' cannot be used with a {registration_field.type.value} field."
+            )
+        value = _convert_many(
+            raw_value, operator, lambda v: convert_field_value(registration_field, v)
+        )
+    elif attribute is Attribute.ROLE:
+        if raw_value not in (RoleKind.ADMIN.value, RoleKind.PROJECT_MANAGER.value):
+            raise ValueError("A role rule's value is 'admin' or 'project_manager'.")
+        value = raw_value
+    elif attribute is Attribute.EMAIL_DOMAIN:
+        value = _convert_many(raw_value, operator, lambda v: str(v).strip().lower().lstrip("@"))
+    else:
+        value = _convert_many(raw_value, operator, lambda v: str(v).strip())
+    if value in ("", None, []):
+        raise ValueError("The rule needs a value.")
+    return Rule(attribute=attribute, operator=operator, value=value, field_key=field_key)
+
+
+def _convert_many(raw: Any, operator: Operator, convert: Any) -> Any:
+    if operator is Operator.IS_ONE_OF:
+        items = raw if isinstance(raw, list) else str(raw or "").split(",")
+        return [convert(item) for item in items if str(item).strip()]
+    if isinstance(raw, list):
+        raise ValueError(f"'{operator.value}' takes one value.")
+    return convert(raw)
+
+
+def convert_field_value(registration_field: RegistrationField, raw: Any) -> Any:
+    """A registration field's value in its stored form (str, float, bool, ISO date), or
+    ValueError saying what is expected."""
+    kind = registration_field.type
+    if kind is FieldType.TEXT:
+        text = str(raw).strip()
+        if len(text) > 1000:
+            raise ValueError("Use at most 1000 characters.")
+        return text
+    if kind is FieldType.NUMBER:
+        if isinstance(raw, bool):
+            raise ValueError("Expected a number.")
+        try:
+            number = float(str(raw).strip().replace(",", "."))
+        except ValueError:
+            raise ValueError(f"Expected a number, got {raw!r}.") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError("Expected a finite number.")
+        return int(number) if number.is_integer() else number
+    if kind is FieldType.CHECKBOX:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "1.0", "yes"):
+            return True
+        if text in ("false", "0", "0.0", "no"):
+            return False
+        raise ValueError(f"Expected true or false, got {raw!r}.")
+    if kind is FieldType.DATE:
+        if isinstance(raw, date):
+            return raw.isoformat()[:10]
+        try:
+            return date.fromisoformat(str(raw).strip()[:10]).isoformat()
+        except ValueError:
+            raise ValueError(f"Expected a date like 2026-05-31, got {raw!r}.") from None
+    # select: the option's key, or its title as people see it (case-insensitive)
+    wanted = str(raw).strip().lower()
+    for option in registration_field.options:
+        if wanted in (str(option["key"]).lower(), str(option.get("title", "")).lower()):
+            return str(option["key"])
+    keys = ", ".join(str(option["key"]) for option in registration_field.options)
+    raise ValueError(f"{str(raw).strip()!r} is not one of the options: {keys}.")

@@ -1,0 +1,147 @@
+"""Groups: create them, manage manual memberships, compute who is in a smart group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain.errors import DomainError, ErrorCode
+from domain.groups.rules import Facts, Rule, first_failing_rule, parse_rules
+from domain.models import Group, GroupKind, Membership, RegistrationField, Role, RoleKind, User
+from domain.validation import clean_name
+
+
+def rules_of(group: Group) -> list[Rule]:
+    return [Rule.from_dict(item) for item in group.rules]
+
+
+async def registration_fields_by_key() -> dict[str, RegistrationField]:
+    return {f.key: f for f in await RegistrationField.all()}
+
+
+async def create_group(
+    *,
+    title: str,
+    kind: GroupKind,
+    rules: Sequence[Mapping[str, Any]] = (),
+    match_all: bool = True,
+) -> Group:
+    title = clean_name(title, "title")
+    if not title:
+        raise DomainError.single(ErrorCode.INVALID_INPUT, "Give the group a title.", "title")
+    stored_rules: list[dict[str, Any]] = []
+    if kind is GroupKind.SMART:
+        parsed = parse_rules(list(rules), await registration_fields_by_key())
+        stored_rules = [rule.to_dict() for rule in parsed]
+    elif rules:
+        raise DomainError.single(ErrorCode.INVALID_RULE, "Only smart groups have rules.", "rules")
+    if await Group.filter(title__iexact=title).exists():
+        raise DomainError.single(
+            ErrorCode.DUPLICATE_TITLE, f"There is already a group called {title!r}.", "title"
+        )
+    try:
+        async with in_transaction():
+            return await Group.create(
+                title=title, kind=kind, rules=stored_rules, match_all=match_all
+            )
+    except IntegrityError:
+        raise DomainError.single(
+            ErrorCode.DUPLICATE_TITLE, f"There is already a group called {title!r}.", "title"
+        ) from None
+
+
+async def _manual_group(group_id: int) -> Group:
+    group = await Group.get_or_none(id=group_id)
+    if group is None:
+        raise DomainError.single(ErrorCode.UNKNOWN_GROUP, "There is no such group.", "groupId")
+    if group.kind is not GroupKind.MANUAL:
+        raise DomainError.single(
+            ErrorCode.NOT_A_MANUAL_GROUP,
+            f"{group.title!r} is a smart group: its members follow its rules.",
+            "groupId",
+        )
+    return group
+
+
+async def _existing_user_ids(user_ids: Iterable[int]) -> set[int]:
+    wanted = set(user_ids)
+    found: set[int] = set(await User.filter(id__in=wanted).values_list("id", flat=True))  # type: ignore[arg-type]
+    missing = wanted - found
+    if missing:
+        raise DomainError.single(
+            ErrorCode.UNKNOWN_USER,
+            f"There is no user with id {', '.join(map(str, sorted(missing)))}.",
+            "userIds",
+        )
+    return found
+
+
+async def add_members(group_id: int, user_ids: Iterable[int]) -> Group:
+    group = await _manual_group(group_id)
+    ids = await _existing_user_ids(user_ids)
+    async with in_transaction():
+        await add_memberships(group.id, ids)
+    return group
+
+
+async def add_memberships(group_id: int, user_ids: Iterable[int]) -> int:
+    """Put users in a manual group, skipping those already in it. Returns how many joined."""
+    ids = set(user_ids)
+    if not ids:
+        return 0
+    already = set(
+        await Membership.filter(group_id=group_id, user_id__in=ids).values_list(
+            "user_id", flat=True
+        )
+    )
+    new = [Membership(group_id=group_id, user_id=user_id) for user_id in sorted(ids - already)]
+    if new:
+        await Membership.bulk_create(new)
+    return len(new)
+
+
+async def remove_members(group_id: int, user_ids: Iterable[int]) -> Group:
+    group = await _manual_group(group_id)
+    await Membership.filter(group_id=group.id, user_id__in=list(user_ids)).delete()
+    return group
+
+
+async def facts_of_users(users: Sequence[User]) -> dict[int, Facts]:
+    roles: dict[int, set[str]] = {user.id: set() for user in users}
+    for user_id, kind in await Role.filter(user_id__in=list(roles)).values_list("user_id", "kind"):
+        roles[user_id].add(RoleKind(kind).value)
+    return {
+        user.id: Facts(
+            email=user.email,
+            locale=user.locale,
+            roles=frozenset(roles[user.id]),
+            fields=user.registration_field_values,
+        )
+        for user in users
+    }
+
+
+async def members(group: Group) -> list[User]:
+    """A manual group's members, or the users a smart group's rules select."""
+    if group.kind is GroupKind.MANUAL:
+        return await User.filter(memberships__group_id=group.id).order_by("last_name", "id")
+    rules = rules_of(group)
+    users = await User.all().order_by("last_name", "id")
+    facts = await facts_of_users(users)
+    return [u for u in users if first_failing_rule(rules, group.match_all, facts[u.id]) is None]
+
+
+async def groups_of_user(user: User) -> list[Group]:
+    manual_ids = set(await Membership.filter(user_id=user.id).values_list("group_id", flat=True))
+    facts = (await facts_of_users([user]))[user.id]
+    result = []
+    for group in await Group.all().order_by("title"):
+        if group.kind is GroupKind.MANUAL:
+            if group.id in manual_ids:
+                result.append(group)
+        elif first_failing_rule(rules_of(group), group.match_all, facts) is None:
+            result.append(group)
+    return result

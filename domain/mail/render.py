@@ -1,0 +1,55 @@
+"""Rendering a mail's subject, text and HTML from its templates, in the reader's locale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from domain.mail.catalog import language, words
+from domain.settings import get_settings
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    # Autoescape HTML (never the text part). Values are always passed as variables: nothing
+    # a user typed is ever part of a template's source, so nothing of theirs is evaluated.
+    return Environment(
+        loader=PackageLoader("domain.mail", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(kind: str, locale: str, subject_key: str, **context: Any) -> Rendered:
+    platform = get_settings().platform_name
+    catalog = words(locale)
+
+    def t(key: str, **values: Any) -> str:
+        return catalog[key].format(platform=platform, **values)
+
+    name = context.pop("name", "")
+    subject = t(subject_key, **context.pop("subject_values", {}))
+    values = {
+        "t": t,
+        "lang": language(locale),
+        "subject": subject,
+        "greeting": t("greeting", name=name) if name else t("greeting_anonymous"),
+        **context,
+    }
+    env = _environment()
+    text = env.get_template(f"{kind}.txt").render(values)
+    html = env.get_template(f"{kind}.html").render(values)
+    return Rendered(subject=subject, text=text, html=html)

@@ -1,0 +1,40 @@
+"""The tables, one module each. Importing this package registers every model with Tortoise."""
+
+from domain.models.email_confirmation import EmailConfirmation
+from domain.models.group import Group, GroupKind, Membership
+from domain.models.invitation import (
+    DeliveryState,
+    Invitation,
+    InvitationExport,
+    InvitationGroup,
+    InvitationProject,
+    InvitationStatus,
+)
+from domain.models.invitation_import import ImportStatus, InvitationImport
+from domain.models.project import Project
+from domain.models.registration_field import FieldType, RegistrationField
+from domain.models.role import Role, RoleKind
+from domain.models.session import Session
+from domain.models.user import User
+
+__all__ = [
+    "DeliveryState",
+    "EmailConfirmation",
+    "FieldType",
+    "Group",
+    "GroupKind",
+    "ImportStatus",
+    "Invitation",
+    "InvitationExport",
+    "InvitationGroup",
+    "InvitationImport",
+    "InvitationProject",
+    "InvitationStatus",
+    "Membership",
+    "Project",
+    "RegistrationField",
+    "Role",
+    "RoleKind",
+    "Session",
+    "User",
+]

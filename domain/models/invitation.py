@@ -1,0 +1,138 @@
+"""An invitation: a registration token plus the access it grants once accepted."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.models.group import Group
+    from domain.models.invitation_import import InvitationImport
+    from domain.models.project import Project
+    from domain.models.user import User
+
+
+class InvitationStatus(StrEnum):
+    """Stored status. `pending` rows whose expires_at has passed read as expired before the
+    sweep marks them; see domain.invitations.status."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+
+
+class DeliveryState(StrEnum):
+    NOT_SENT = "not_sent"  # send_email is off (codes for letters, or the admin chose so)
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Invitation(Model):
+    id = fields.IntField(primary_key=True)
+    # Normalized (lower case); "" for a code-only invitation (letters).
+    email = fields.CharField(max_length=320, default="")
+    first_name = fields.CharField(max_length=100, default="")
+    last_name = fields.CharField(max_length=100, default="")
+    locale = fields.CharField(max_length=16)
+    personal_message = fields.TextField(default="")
+    is_admin = fields.BooleanField(default=False)
+    registration_field_values: dict[str, Any] = fields.JSONField(default=dict)
+    send_email = fields.BooleanField(default=True)
+    inviter: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="invitations_sent", null=True, on_delete=fields.SET_NULL
+    )
+    invitation_import: fields.ForeignKeyNullableRelation[InvitationImport] = fields.ForeignKeyField(
+        "models.InvitationImport", related_name="invitations", null=True, on_delete=fields.SET_NULL
+    )
+
+    token_digest = fields.CharField(max_length=64, unique=True)
+    token_encrypted = fields.TextField()
+
+    status = fields.CharEnumField(InvitationStatus, max_length=16, default=InvitationStatus.PENDING)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    accepted_user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="accepted_invitations", null=True, on_delete=fields.SET_NULL
+    )
+
+    # Delivery. send_no counts (re)sends; each send has its own job id send:{id}:{send_no}.
+    delivery_state = fields.CharEnumField(
+        DeliveryState, max_length=16, default=DeliveryState.QUEUED
+    )
+    send_no = fields.IntField(default=1)
+    send_due_at = fields.DatetimeField(null=True)  # set while a send is wanted and not done
+    send_attempts = fields.IntField(default=0)
+    last_error = fields.TextField(default="")
+    sent_at = fields.DatetimeField(null=True)
+    reminded_at = fields.DatetimeField(null=True)
+    reminded_send_no = fields.IntField(default=0)  # the send the last reminder followed
+
+    groups: fields.ReverseRelation[InvitationGroup]
+    projects: fields.ReverseRelation[InvitationProject]
+
+    class Meta:
+        table = "invitations"
+        indexes = [
+            Index(fields=("created_at", "id")),
+            Index(fields=("email", "id")),
+            Index(fields=("last_name", "id")),
+            Index(fields=("status", "id")),
+            Index(fields=("status", "expires_at")),
+            Index(fields=("send_due_at",)),
+            Index(fields=("delivery_state", "id")),
+        ]
+
+
+class InvitationGroup(Model):
+    """A group the invitee joins on acceptance."""
+
+    id = fields.IntField(primary_key=True)
+    invitation: fields.ForeignKeyRelation[Invitation] = fields.ForeignKeyField(
+        "models.Invitation", related_name="groups", on_delete=fields.CASCADE
+    )
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="invitation_grants", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "invitation_groups"
+        unique_together = (("invitation", "group"),)
+        indexes = [Index(fields=("group_id", "invitation_id"))]
+
+
+class InvitationProject(Model):
+    """A project the invitee will manage on acceptance."""
+
+    id = fields.IntField(primary_key=True)
+    invitation: fields.ForeignKeyRelation[Invitation] = fields.ForeignKeyField(
+        "models.Invitation", related_name="projects", on_delete=fields.CASCADE
+    )
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="invitation_grants", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "invitation_projects"
+        unique_together = (("invitation", "project"),)
+        indexes = [Index(fields=("project_id", "invitation_id"))]
+
+
+class InvitationExport(Model):
+    """A record of who downloaded the token export, when, and how many rows."""
+
+    id = fields.IntField(primary_key=True)
+    exported_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="invitation_exports", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    row_count = fields.IntField(default=0)
+    filters: dict[str, Any] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "invitation_exports"

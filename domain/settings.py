@@ -1,0 +1,211 @@
+"""The service's settings: one typed object read from `INVITES_*` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "INVITES_"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SmtpTls(StrEnum):
+    """How the mailer secures its SMTP connection. Always explicit: no silent plaintext fallback."""
+
+    NONE = "none"  # plaintext, only sensible for a local catcher
+    STARTTLS = "starttls"  # connect in plaintext, then require STARTTLS
+    TLS = "tls"  # implicit TLS from the first byte (port 465)
+
+
+class GraphiqlAccess(StrEnum):
+    ALL = "all"
+    ADMINS = "admins"
+    OFF = "off"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it by its environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=None, extra="ignore", validate_default=True
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    public_url: str = "http://localhost:8000"
+    platform_name: str = "Participation platform"
+    data_dir: Path = Path(".data")
+    database_url: str = ""  # empty: an SQLite file in data_dir
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_tls: SmtpTls = SmtpTls.NONE
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    mail_from: str = "invitations@localhost"
+    mail_from_name: str = ""  # empty: the platform name
+    mail_return_path: str = ""  # envelope sender (bounces); empty: mail_from
+    mail_message_id_domain: str = ""  # empty: the domain of mail_from
+    dkim_selector: str = ""
+    dkim_private_key_path: Path | None = None
+    dkim_domain: str = ""  # empty: the domain of mail_from
+    mail_sending_ip: str = ""  # published to receiving admins for allowlisting
+
+    secret_key: SecretStr = SecretStr("")
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = []
+
+    locales: Annotated[list[str], NoDecode] = ["en", "nl-BE", "fr-BE"]
+    invitation_expiry_days: int = Field(default=30, ge=1, le=365)
+    reminder_delay_days: int = Field(default=3, ge=1, le=365)
+    password_min_length: int = Field(default=12, ge=8, le=1024)
+    session_ttl_days: int = Field(default=30, ge=1, le=365)
+    confirmation_code_ttl_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    personal_message_max_length: int = Field(default=2000, ge=1, le=20000)
+    max_invitations_per_request: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    graphiql: GraphiqlAccess = GraphiqlAccess.ADMINS
+    introspection: GraphiqlAccess = GraphiqlAccess.ADMINS
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    log_level: str = "INFO"
+
+    worker_max_jobs: int = Field(default=50, ge=1, le=10_000)
+    worker_poll_delay_seconds: float = Field(default=0.05, gt=0, le=10)
+    send_max_tries: int = Field(default=5, ge=1, le=50)
+    send_retry_base_seconds: float = Field(default=30, ge=0)
+    smtp_connections: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("locales", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("locales")
+    @classmethod
+    def _check_locales(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one locale is required")
+        for locale in value:
+            parts = locale.split("-")
+            if not (2 <= len(parts[0]) <= 3 and parts[0].isalpha() and parts[0].islower()):
+                raise ValueError(f"{locale!r} is not a locale like 'en' or 'nl-BE'")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                "must be an absolute http(s) URL, like https://participate.example.org"
+            )
+        return value.rstrip("/")
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str) -> str:
+        if "@" not in value or value.startswith("@") or value.endswith("@"):
+            raise ValueError("must be an email address")
+        return value
+
+    @model_validator(mode="after")
+    def _secret_key_outside_development(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if self.env is not Environment.DEVELOPMENT and not key:
+            raise ValueError(
+                f"{ENV_PREFIX}SECRET_KEY is required outside development (generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if key and len(key) < 32:
+            raise ValueError(f"{ENV_PREFIX}SECRET_KEY must be at least 32 characters")
+        if self.dkim_selector and not self.dkim_private_key_path:
+            raise ValueError(f"{ENV_PREFIX}DKIM_PRIVATE_KEY_PATH is required with a DKIM selector")
+        return self
+
+    # Derived values
+
+    @property
+    def is_development(self) -> bool:
+        return self.env is Environment.DEVELOPMENT
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'invitations.sqlite3').resolve()}"
+
+    @property
+    def mail_domain(self) -> str:
+        return self.mail_from.rsplit("@", 1)[1]
+
+    @property
+    def envelope_sender(self) -> str:
+        return self.mail_return_path or self.mail_from
+
+    def secret_key_value(self) -> str:
+        key = self.secret_key.get_secret_value()
+        if not key:
+            raise SettingsError(f"{ENV_PREFIX}SECRET_KEY is not set")
+        return key
+
+
+def _development_secret_key(data_dir: Path) -> str:
+    """Development keeps one generated key in its data folder, so tokens survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, failing with a message that names each bad variable."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = ".".join(str(part) for part in item["loc"]) if item["loc"] else ""
+            variable = f"{ENV_PREFIX}{name.upper()}" if name else "settings"
+            problems.append(f"{variable}: {item['msg']}")
+        raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None
+    if not settings.secret_key.get_secret_value() and settings.is_development:
+        settings.secret_key = SecretStr(_development_secret_key(settings.data_dir))
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

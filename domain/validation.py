@@ -1,0 +1,92 @@
+"""Checks shared by every entry point: email addresses, names, locales."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+from domain.errors import DomainError, ErrorCode, Problem
+from domain.settings import get_settings
+
+MAX_NAME_LENGTH = 100
+MAX_EMAIL_LENGTH = 320
+
+
+def normalize_email(raw: str) -> str | None:
+    """The address in the form we store and compare (lower case), or None if it is not one."""
+    candidate = raw.strip()
+    if not candidate or len(candidate) > MAX_EMAIL_LENGTH:
+        return None
+    try:
+        result = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return result.normalized.lower()
+
+
+def email_problem(raw: str, *, field: str = "email", position: int | None = None) -> Problem:
+    return Problem(
+        code=ErrorCode.INVALID_EMAIL,
+        message=f"{raw.strip()!r} is not a valid email address.",
+        field=field,
+        position=position,
+        value=raw,
+    )
+
+
+def require_email(raw: str, *, field: str = "email") -> str:
+    email = normalize_email(raw)
+    if email is None:
+        raise DomainError(email_problem(raw, field=field))
+    return email
+
+
+def name_problem(value: str, field: str) -> Problem | None:
+    """Names end up in mail headers and on pages: no line breaks or control characters."""
+    if len(value) > MAX_NAME_LENGTH:
+        return Problem(
+            ErrorCode.INVALID_NAME, f"Use at most {MAX_NAME_LENGTH} characters.", field, value=value
+        )
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in value):
+        return Problem(
+            ErrorCode.INVALID_NAME,
+            "Names cannot contain line breaks or control characters.",
+            field,
+            value=value,
+        )
+    return None
+
+
+def clean_name(value: str | None, field: str) -> str:
+    value = unicodedata.normalize("NFC", (value or "").strip())
+    problem = name_problem(value, field)
+    if problem:
+        raise DomainError(problem)
+    return value
+
+
+def locale_problem(value: str, field: str = "locale") -> Problem | None:
+    locales = get_settings().locales
+    if value not in locales:
+        return Problem(
+            ErrorCode.UNKNOWN_LOCALE,
+            f"{value!r} is not one of the platform's languages: {', '.join(locales)}.",
+            field,
+            value=value,
+        )
+    return None
+
+
+def clean_locale(value: str | None, field: str = "locale") -> str:
+    """A platform locale; blank means the platform's default. Matched case-insensitively."""
+    settings = get_settings()
+    if not value or not value.strip():
+        return settings.default_locale
+    by_lower = {locale.lower(): locale for locale in settings.locales}
+    wanted = value.strip().replace("_", "-").lower()
+    if wanted in by_lower:
+        return by_lower[wanted]
+    problem = locale_problem(value, field)
+    assert problem is not None
+    raise DomainError(problem)

@@ -1,0 +1,30 @@
+"""The schema: every query and mutation of the service."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from schema.accounts.mutations import AccountMutations
+from schema.accounts.queries import AccountQueries
+from schema.extensions import EXTENSIONS
+from schema.platform.mutations import PlatformMutations
+from schema.platform.queries import PlatformQueries
+
+
+@strawberry.type
+class Query(AccountQueries, PlatformQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(AccountMutations, PlatformMutations):
+    pass
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=EXTENSIONS,
+    config=StrawberryConfig(auto_camel_case=True),
+)

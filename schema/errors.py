@@ -1,0 +1,47 @@
+"""Errors a client can act on, returned inside payloads (never as top-level GraphQL errors)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.errors import DomainError, ErrorCode, Problem
+
+strawberry.enum(
+    ErrorCode, name="ErrorCode", description="What is wrong, for a client to branch on."
+)
+
+
+@strawberry.type(description="One problem with the input. Nothing was changed.")
+class UserError:
+    code: ErrorCode
+    message: str = strawberry.field(description="For people: says what to do.")
+    field: str | None = strawberry.field(
+        default=None, description="The input field (or spreadsheet column) concerned."
+    )
+    position: int | None = strawberry.field(
+        default=None, description="The 0-based position of the entry in a list input."
+    )
+    row: int | None = strawberry.field(
+        default=None, description="The spreadsheet row, numbered as the spreadsheet shows it."
+    )
+    value: str | None = strawberry.field(default=None, description="The offending value.")
+    retry_after: int | None = strawberry.field(
+        default=None, description="For RATE_LIMITED: seconds to wait."
+    )
+
+    @classmethod
+    def from_problem(cls, problem: Problem, retry_after: int | None = None) -> UserError:
+        return cls(
+            code=problem.code,
+            message=problem.message,
+            field=problem.field,
+            position=problem.position,
+            row=problem.row,
+            value=problem.value,
+            retry_after=retry_after,
+        )
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    retry_after = getattr(error, "retry_after", None)
+    return [UserError.from_problem(problem, retry_after) for problem in error.problems]

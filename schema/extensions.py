@@ -1,0 +1,72 @@
+"""Schema extensions: bugs masked behind a correlation id, and request limits built once."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+
+from domain.errors import DomainError, PermissionDenied
+
+log = logging.getLogger("schema.errors")
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+# Built once: rules created per request would defeat the validation cache.
+VALIDATION_RULES: list[type[ASTValidationRule]] = [
+    max_depth_rule(MAX_DEPTH, None, None),
+    max_aliases_rule(MAX_ALIASES),
+]
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Syntax, validation and permission errors and refused input reach the client as they are."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return True
+    return isinstance(original, DomainError | PermissionDenied)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Replaces a bug's message with a correlation id that is also in the log."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not is_expected(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        correlation_id = secrets.token_hex(8)
+        log.error(
+            "unexpected error %s at %s",
+            correlation_id,
+            ".".join(map(str, error.path or [])),
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            message=f"Unexpected error. Reference: {correlation_id}",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL_ERROR", "reference": correlation_id},
+        )
+
+
+EXTENSIONS = [
+    lambda: AddValidationRules(VALIDATION_RULES),
+    lambda: MaxTokensLimiter(MAX_TOKENS),
+    lambda: ParserCache(maxsize=256),
+    lambda: ValidationCache(maxsize=256),
+    MaskUnexpectedErrors,
+]

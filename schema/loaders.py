@@ -1,0 +1,57 @@
+"""Per-request dataloaders: one query per kind of related object, however many are asked."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from domain.models import Group, Membership, Project, Role, User
+
+
+async def _users(ids: Sequence[int]) -> list[User | None]:
+    found = {user.id: user for user in await User.filter(id__in=ids)}
+    return [found.get(i) for i in ids]
+
+
+async def _projects(ids: Sequence[int]) -> list[Project | None]:
+    found = {project.id: project for project in await Project.filter(id__in=ids)}
+    return [found.get(i) for i in ids]
+
+
+async def _groups(ids: Sequence[int]) -> list[Group | None]:
+    found = {group.id: group for group in await Group.filter(id__in=ids)}
+    return [found.get(i) for i in ids]
+
+
+async def _roles_by_user(user_ids: Sequence[int]) -> list[list[Role]]:
+    by_user: dict[int, list[Role]] = defaultdict(list)
+    for role in await Role.filter(user_id__in=user_ids).order_by("id"):
+        by_user[role.user_id].append(role)  # type: ignore[attr-defined]
+    return [by_user[i] for i in user_ids]
+
+
+async def _manual_group_ids_by_user(user_ids: Sequence[int]) -> list[list[int]]:
+    by_user: dict[int, list[int]] = defaultdict(list)
+    rows = (
+        await Membership.filter(user_id__in=user_ids)
+        .order_by("id")
+        .values_list("user_id", "group_id")
+    )
+    for user_id, group_id in rows:
+        by_user[user_id].append(group_id)
+    return [by_user[i] for i in user_ids]
+
+
+class Loaders:
+    def __init__(self) -> None:
+        self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
+        self.project: DataLoader[int, Project | None] = DataLoader(load_fn=_projects)
+        self.group: DataLoader[int, Group | None] = DataLoader(load_fn=_groups)
+        self.roles_by_user: DataLoader[int, list[Role]] = DataLoader(load_fn=_roles_by_user)
+        self.manual_group_ids_by_user: DataLoader[int, list[int]] = DataLoader(
+            load_fn=_manual_group_ids_by_user
+        )
+        self.extra: dict[str, DataLoader[Any, Any]] = {}

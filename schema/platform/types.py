@@ -1,0 +1,151 @@
+"""GraphQL types of the platform data invitations refer to: groups, projects, fields."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain.groups import service as groups
+from domain.groups.rules import Attribute, Operator, Rule
+from domain.models import FieldType, GroupKind
+from domain.models import Group as GroupModel
+from domain.models import Project as ProjectModel
+from domain.models import RegistrationField as RegistrationFieldModel
+from domain.models import User as UserModel
+from schema.context import Info
+from schema.errors import UserError
+from schema.permissions import IsAdmin
+
+if TYPE_CHECKING:
+    from schema.accounts.types import User
+
+strawberry.enum(GroupKind, name="GroupKind")
+strawberry.enum(Attribute, name="GroupRuleAttribute")
+strawberry.enum(Operator, name="GroupRuleOperator")
+strawberry.enum(FieldType, name="RegistrationFieldType")
+
+
+@strawberry.type(description="One rule of a smart group.")
+class GroupRule:
+    attribute: Attribute
+    operator: Operator
+    field_key: str | None
+    value: str = strawberry.field(description="The value compared with, as JSON.")
+    description: str
+
+    @classmethod
+    def from_rule(cls, rule: Rule) -> GroupRule:
+        return cls(
+            attribute=rule.attribute,
+            operator=rule.operator,
+            field_key=rule.field_key,
+            value=json.dumps(rule.value),
+            description=rule.describe(),
+        )
+
+
+@strawberry.type(description="A manual group (explicit members) or a smart group (rules).")
+class Group:
+    id: strawberry.ID
+    title: str
+    kind: GroupKind
+    match_all: bool = strawberry.field(description="Smart groups: all rules must hold (or any).")
+    rules: list[GroupRule]
+    created_at: datetime
+    _model: strawberry.Private[GroupModel]
+
+    @strawberry.field(
+        description="Manual: the members; smart: the users whose data meets the rules.",
+        permission_classes=[IsAdmin],
+    )
+    async def members(
+        self, info: Info
+    ) -> list[Annotated[User, strawberry.lazy("schema.accounts.types")]]:
+        from schema.accounts.types import User
+
+        return [User.from_model(user) for user in await groups.members(self._model)]
+
+    @classmethod
+    def from_model(cls, group: GroupModel) -> Group:
+        return cls(
+            id=strawberry.ID(str(group.id)),
+            title=group.title,
+            kind=group.kind,
+            match_all=group.match_all,
+            rules=[GroupRule.from_rule(rule) for rule in groups.rules_of(group)],
+            created_at=group.created_at,
+            _model=group,
+        )
+
+
+@strawberry.type
+class Project:
+    id: strawberry.ID
+    title: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, project: ProjectModel) -> Project:
+        return cls(
+            id=strawberry.ID(str(project.id)), title=project.title, created_at=project.created_at
+        )
+
+
+@strawberry.type
+class RegistrationFieldOption:
+    key: str
+    title: str
+
+
+@strawberry.type(description="A custom field people fill in when they register.")
+class RegistrationField:
+    id: strawberry.ID
+    key: str
+    title: str
+    type: FieldType
+    options: list[RegistrationFieldOption]
+    required: bool
+
+    @classmethod
+    def from_model(cls, field: RegistrationFieldModel) -> RegistrationField:
+        return cls(
+            id=strawberry.ID(str(field.id)),
+            key=field.key,
+            title=field.title,
+            type=field.type,
+            options=[
+                RegistrationFieldOption(key=o["key"], title=o["title"]) for o in field.options
+            ],
+            required=field.required,
+        )
+
+
+@strawberry.type
+class GroupPayload:
+    group: Group | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ProjectPayload:
+    project: Project | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class RegistrationFieldPayload:
+    registration_field: RegistrationField | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class RolePayload:
+    user: Annotated[User, strawberry.lazy("schema.accounts.types")] | None
+    errors: list[UserError]
+
+
+async def groups_of_user(info: Info, user: UserModel) -> list[GroupModel]:
+    return await groups.groups_of_user(user)

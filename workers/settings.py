@@ -1,0 +1,56 @@
+"""WorkerSettings for `arq workers.settings.WorkerSettings` (or `invitations worker`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from arq.connections import RedisSettings
+from arq.worker import func
+
+from domain import db
+from domain.mail.mailer import Mailer
+from domain.settings import get_settings
+from workers import jobs
+
+log = logging.getLogger(__name__)
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings = ctx.get("settings") or get_settings()
+    ctx["settings"] = settings
+    # Tests run the worker inside a process whose database is already up.
+    if not ctx.get("database_ready"):
+        await db.init(settings)
+        ctx["owns_database"] = True
+    ctx["mailer"] = Mailer(settings)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    mailer: Mailer | None = ctx.get("mailer")
+    if mailer is not None:
+        await mailer.close()
+    if ctx.get("owns_database"):
+        await db.close()
+
+
+FUNCTIONS = [
+    func(jobs.send_email_confirmation, name="send_email_confirmation", max_tries=50),
+    func(jobs.send_account_exists_notice, name="send_account_exists_notice", max_tries=50),
+]
+
+
+def redis_settings() -> RedisSettings:
+    return RedisSettings.from_dsn(get_settings().redis_url)
+
+
+class WorkerSettings:
+    functions: ClassVar[list[Any]] = FUNCTIONS
+    cron_jobs: ClassVar[list[Any]] = []
+    on_startup = startup
+    on_shutdown = shutdown
+    redis_settings = redis_settings()
+    max_jobs = get_settings().worker_max_jobs
+    poll_delay = get_settings().worker_poll_delay_seconds
+    job_timeout = 300
+    keep_result = 3600
