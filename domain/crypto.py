@@ -8,12 +8,15 @@ encryptions use the new one; `invitations rotate-keys` re-encrypts and re-digest
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import os
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.settings import Settings, get_settings
@@ -36,12 +39,9 @@ class Keyring:
 
     def __init__(self, secret_keys: list[str], purpose: str) -> None:
         self._digest_keys = [_derive(key, f"{purpose}:digest") for key in secret_keys]
-        self._fernet = MultiFernet(
-            [
-                Fernet(base64.urlsafe_b64encode(_derive(key, f"{purpose}:encrypt")))
-                for key in secret_keys
-            ]
-        )
+        # AES-256-GCM with a random 96-bit nonce: authenticated, and cheap enough to run for
+        # every row of a 100,000-row import.
+        self._ciphers = [AESGCM(_derive(key, f"{purpose}:encrypt")) for key in secret_keys]
 
     def digest(self, value: str) -> str:
         """The digest under the current key: what new rows store."""
@@ -52,16 +52,25 @@ class Keyring:
         return [hmac.new(k, value.encode(), hashlib.sha256).hexdigest() for k in self._digest_keys]
 
     def encrypt(self, value: str) -> str:
-        return self._fernet.encrypt(value.encode()).decode()
+        nonce = os.urandom(12)
+        sealed = self._ciphers[0].encrypt(nonce, value.encode(), None)
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def decrypt(self, value: str) -> str:
         try:
-            return self._fernet.decrypt(value.encode()).decode()
-        except InvalidToken:
-            raise ValueError("cannot decrypt: the secret key that encrypted this is gone") from None
+            raw = base64.urlsafe_b64decode(value.encode())
+        except (binascii.Error, ValueError):
+            raise ValueError("cannot decrypt: not an encrypted value") from None
+        for cipher in self._ciphers:
+            try:
+                return cipher.decrypt(raw[:12], raw[12:], None).decode()
+            except InvalidTag:
+                continue
+        raise ValueError("cannot decrypt: the secret key that encrypted this is gone")
 
     def rotate(self, value: str) -> str:
-        return self._fernet.rotate(value.encode()).decode()
+        """The value encrypted under the current key (for `rotate-keys`)."""
+        return self.encrypt(self.decrypt(value))
 
 
 @lru_cache(maxsize=16)

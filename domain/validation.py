@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.settings import get_settings
@@ -13,11 +14,31 @@ MAX_NAME_LENGTH = 100
 MAX_EMAIL_LENGTH = 320
 
 
+# Plain ASCII addresses (nearly all of them) are checked by this strict pattern, which accepts
+# only what email-validator accepts unchanged; anything else goes to email-validator. This
+# keeps a 100,000-row import from spending seconds on address checks.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63})"
+)
+_SPECIAL_USE = {name.rsplit(".", 1)[-1] for name in SPECIAL_USE_DOMAIN_NAMES}
+
+
 def normalize_email(raw: str) -> str | None:
     """The address in the form we store and compare (lower case), or None if it is not one."""
     candidate = raw.strip()
     if not candidate or len(candidate) > MAX_EMAIL_LENGTH:
         return None
+    lowered = candidate.lower()
+    match = _PLAIN_EMAIL.fullmatch(lowered)
+    if (
+        match is not None
+        and len(lowered) <= 254
+        and lowered.index("@") <= 64
+        and match.group(1) not in _SPECIAL_USE
+        and not any(label[2:4] == "--" for label in lowered.rsplit("@", 1)[1].split("."))
+    ):
+        return lowered
     try:
         result = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError:

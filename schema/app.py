@@ -8,17 +8,19 @@ from strawberry.schema.config import StrawberryConfig
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.extensions import EXTENSIONS
+from schema.invitations.mutations import InvitationMutations
+from schema.invitations.queries import InvitationQueries
 from schema.platform.mutations import PlatformMutations
 from schema.platform.queries import PlatformQueries
 
 
 @strawberry.type
-class Query(AccountQueries, PlatformQueries):
+class Query(AccountQueries, PlatformQueries, InvitationQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations, PlatformMutations):
+class Mutation(AccountMutations, PlatformMutations, InvitationMutations):
     pass
 
 

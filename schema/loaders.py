@@ -8,7 +8,15 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from domain.models import Group, Membership, Project, Role, User
+from domain.models import (
+    Group,
+    InvitationGroup,
+    InvitationProject,
+    Membership,
+    Project,
+    Role,
+    User,
+)
 
 
 async def _users(ids: Sequence[int]) -> list[User | None]:
@@ -45,6 +53,23 @@ async def _manual_group_ids_by_user(user_ids: Sequence[int]) -> list[list[int]]:
     return [by_user[i] for i in user_ids]
 
 
+async def _pairs(model: Any, key: str, value: str, ids: Sequence[int]) -> list[list[int]]:
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for left, right in (
+        await model.filter(**{f"{key}__in": ids}).order_by("id").values_list(key, value)
+    ):
+        grouped[left].append(right)
+    return [grouped[i] for i in ids]
+
+
+async def _group_ids_by_invitation(ids: Sequence[int]) -> list[list[int]]:
+    return await _pairs(InvitationGroup, "invitation_id", "group_id", ids)
+
+
+async def _project_ids_by_invitation(ids: Sequence[int]) -> list[list[int]]:
+    return await _pairs(InvitationProject, "invitation_id", "project_id", ids)
+
+
 class Loaders:
     def __init__(self) -> None:
         self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
@@ -54,4 +79,9 @@ class Loaders:
         self.manual_group_ids_by_user: DataLoader[int, list[int]] = DataLoader(
             load_fn=_manual_group_ids_by_user
         )
-        self.extra: dict[str, DataLoader[Any, Any]] = {}
+        self.group_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
+            load_fn=_group_ids_by_invitation
+        )
+        self.project_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
+            load_fn=_project_ids_by_invitation
+        )

@@ -46,6 +46,8 @@ os.environ.update(
         "INVITES_SEND_RETRY_BASE_SECONDS": "0",
         "INVITES_SEND_MAX_TRIES": "3",
         "INVITES_WORKER_POLL_DELAY_SECONDS": "0.01",
+        # Tests move the clock by more than a month: keep the admin signed in meanwhile.
+        "INVITES_SESSION_TTL_DAYS": "365",
     }
 )
 

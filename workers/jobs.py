@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arq import Retry
 
 from domain import outbox
+from domain.invitations import delivery
 from domain.mail.mailer import DeliveryError, Mailer
 from domain.settings import Settings
 from domain.users import mails as user_mails
@@ -15,6 +17,7 @@ from domain.users import mails as user_mails
 log = logging.getLogger(__name__)
 
 Ctx = dict[str, Any]
+SWEEP_LOCK = "invitations:sweep-lock"
 
 
 def retry_delay(settings: Settings, job_try: int) -> float:
@@ -22,29 +25,74 @@ def retry_delay(settings: Settings, job_try: int) -> float:
     return float(min(settings.send_retry_base_seconds * 2 ** (job_try - 1), 3600))
 
 
-async def _deliver(ctx: Ctx, name: str, send: Any) -> None:
+async def _deliver(
+    ctx: Ctx,
+    send: Callable[[], Awaitable[Any]],
+    on_failure: Callable[[DeliveryError, bool], Awaitable[None]] | None = None,
+) -> None:
+    """Run a mail-sending service; retry with backoff, record the failure after the last try."""
     settings: Settings = ctx["settings"]
+    job_try: int = ctx.get("job_try", 1)
     try:
         async with outbox.unit_of_work(ctx["redis"]):
-            await send
+            await send()
     except DeliveryError as error:
-        job_try = ctx.get("job_try", 1)
-        if error.permanent or job_try >= settings.send_max_tries:
-            log.warning("%s %s gave up after %d tries", name, ctx.get("job_id"), job_try)
-            raise
-        log.info("%s %s will retry (try %d)", name, ctx.get("job_id"), job_try)
+        final = error.permanent or job_try >= settings.send_max_tries
+        if on_failure is not None:
+            await on_failure(error, final)
+        if final:
+            log.warning("job %s gave up after %d tries", ctx.get("job_id"), job_try)
+            return
+        log.info("job %s will retry (try %d)", ctx.get("job_id"), job_try)
         raise Retry(defer=retry_delay(settings, job_try)) from error
 
 
-async def send_email_confirmation(ctx: Ctx, confirmation_id: int) -> None:
+def _mailer(ctx: Ctx) -> Mailer:
     mailer: Mailer = ctx["mailer"]
-    await _deliver(
-        ctx, "send_email_confirmation", user_mails.send_email_confirmation(confirmation_id, mailer)
-    )
+    return mailer
+
+
+async def send_email_confirmation(ctx: Ctx, confirmation_id: int) -> None:
+    await _deliver(ctx, lambda: user_mails.send_email_confirmation(confirmation_id, _mailer(ctx)))
 
 
 async def send_account_exists_notice(ctx: Ctx, user_id: int) -> None:
-    mailer: Mailer = ctx["mailer"]
+    await _deliver(ctx, lambda: user_mails.send_account_exists_notice(user_id, _mailer(ctx)))
+
+
+async def send_invitation(ctx: Ctx, invitation_id: int, send_no: int) -> None:
+    async def failed(error: DeliveryError, final: bool) -> None:
+        await delivery.record_send_failure(invitation_id, send_no, error, final=final)
+
     await _deliver(
-        ctx, "send_account_exists_notice", user_mails.send_account_exists_notice(user_id, mailer)
+        ctx, lambda: delivery.send_invitation(invitation_id, send_no, _mailer(ctx)), failed
     )
+
+
+async def send_reminder(ctx: Ctx, invitation_id: int, send_no: int) -> None:
+    async def failed(error: DeliveryError, final: bool) -> None:
+        if final:
+            await delivery.record_reminder_failure(invitation_id, send_no, error)
+
+    await _deliver(
+        ctx, lambda: delivery.send_reminder(invitation_id, send_no, _mailer(ctx)), failed
+    )
+
+
+async def sweep(ctx: Ctx) -> None:
+    """Every minute: expirations, lost sends, due reminders. One runner at a time."""
+    lock = ctx["redis"].lock(SWEEP_LOCK, timeout=300, blocking=False)
+    if not await lock.acquire():
+        log.info("sweep skipped: another worker is sweeping")
+        return
+    try:
+        async with outbox.unit_of_work(ctx["redis"]):
+            report = await delivery.sweep()
+        log.info(
+            "sweep: %d expired, %d sends and %d reminders enqueued",
+            report.expired,
+            report.sends_enqueued,
+            report.reminders_enqueued,
+        )
+    finally:
+        await lock.release()

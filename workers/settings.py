@@ -6,6 +6,7 @@ import logging
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
+from arq.cron import cron
 from arq.worker import func
 
 from domain import db
@@ -37,7 +38,12 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 FUNCTIONS = [
     func(jobs.send_email_confirmation, name="send_email_confirmation", max_tries=50),
     func(jobs.send_account_exists_notice, name="send_account_exists_notice", max_tries=50),
+    func(jobs.send_invitation, name="send_invitation", max_tries=50),
+    func(jobs.send_reminder, name="send_reminder", max_tries=50),
+    func(jobs.sweep, name="sweep", max_tries=1),
 ]
+# arq's cron jobs are unique per run time, and the sweep takes a Redis lock besides.
+CRON_JOBS = [cron(jobs.sweep, name="cron:sweep", second=0, run_at_startup=True, timeout=300)]
 
 
 def redis_settings() -> RedisSettings:
@@ -46,7 +52,7 @@ def redis_settings() -> RedisSettings:
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = FUNCTIONS
-    cron_jobs: ClassVar[list[Any]] = []
+    cron_jobs: ClassVar[list[Any]] = CRON_JOBS
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -10,6 +11,10 @@ from typing import Any
 
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.models import FieldType, RegistrationField, RoleKind
+from domain.settings import get_settings
+
+# Dot-separated labels without spaces, commas or '@' (internationalized domains included).
+_EMAIL_DOMAIN = re.compile(r"[^\s@.,]+(\.[^\s@.,]+)*")
 
 
 class Attribute(StrEnum):
@@ -32,8 +37,8 @@ _OPERATORS: dict[Attribute, set[Operator]] = {
     Attribute.EMAIL_DOMAIN: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF, Operator.ENDS_WITH},
     Attribute.LOCALE: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF},
     Attribute.ROLE: {Operator.IS, Operator.IS_NOT},
-    Attribute.FIELD: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF},
 }
+# A registration field's operators depend on its type.
 _FIELD_OPERATORS: dict[FieldType, set[Operator]] = {
     FieldType.TEXT: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF},
     FieldType.SELECT: {Operator.IS, Operator.IS_NOT, Operator.IS_ONE_OF},
@@ -70,7 +75,8 @@ class Rule:
             if self.attribute is Attribute.FIELD
             else self.attribute.value.replace("_", " ")
         )
-        value = ", ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value)
+        values = self.value if isinstance(self.value, list) else [self.value]
+        value = ", ".join(_words(item) for item in values)
         return f"{subject} {self.operator.value.replace('_', ' ')} {value}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,6 +109,8 @@ class Rule:
             return has if self.operator is Operator.IS else not has
         else:
             actual = facts.fields.get(self.field_key or "")
+            if actual is None and isinstance(self.value, bool):
+                actual = False  # a checkbox nobody ticked is unchecked
         if self.operator is Operator.IS:
             return actual is not None and actual == self.value
         if self.operator is Operator.IS_NOT:
@@ -111,9 +119,13 @@ class Rule:
             return actual in self.value
         if actual is None:
             return False
-        if self.operator is Operator.GREATER_THAN:
-            return bool(actual > self.value)
-        return bool(actual < self.value)
+        try:
+            if self.operator is Operator.GREATER_THAN:
+                return bool(actual > self.value)
+            return bool(actual < self.value)
+        except TypeError:
+            # A value stored in another form (the field's type changed): not comparable.
+            return False
 
 
 def first_failing_rule(rules: list[Rule], match_all: bool, facts: Facts) -> Rule | None:
@@ -162,12 +174,13 @@ def _parse_rule(item: Mapping[str, Any], fields: Mapping[str, RegistrationField]
         operator = Operator(str(item.get("operator")))
     except ValueError:
         raise ValueError(f"Unknown operator {item.get('operator')!r}.") from None
-    if operator not in _OPERATORS.get(attribute, set()) and attribute is not Attribute.FIELD:
+    if attribute is not Attribute.FIELD and operator not in _OPERATORS[attribute]:
         raise ValueError(f"'{operator.value}' cannot be used with {attribute.value}.")
     raw_value = item.get("value")
     field_key = None
+    convert: Callable[[Any], Any]
     if attribute is Attribute.FIELD:
-        field_key = str(item.get("field_key") or "")
+        field_key = str(item.get("field_key") or "").strip()
         registration_field = fields.get(field_key)
         if registration_field is None:
             raise ValueError(f"There is no registration field {field_key!r}.")
@@ -175,29 +188,70 @@ def _parse_rule(item: Mapping[str, Any], fields: Mapping[str, RegistrationField]
             raise ValueError(
                 f"'{operator.value}' cannot be used with a {registration_field.type.value} field."
             )
-        value = _convert_many(
-            raw_value, operator, lambda v: convert_field_value(registration_field, v)
-        )
+
+        def convert(v: Any) -> Any:
+            return convert_field_value(registration_field, v)
+
     elif attribute is Attribute.ROLE:
-        if raw_value not in (RoleKind.ADMIN.value, RoleKind.PROJECT_MANAGER.value):
-            raise ValueError("A role rule's value is 'admin' or 'project_manager'.")
-        value = raw_value
+        convert = _role
     elif attribute is Attribute.EMAIL_DOMAIN:
-        value = _convert_many(raw_value, operator, lambda v: str(v).strip().lower().lstrip("@"))
+        convert = _email_domain
     else:
-        value = _convert_many(raw_value, operator, lambda v: str(v).strip())
-    if value in ("", None, []):
+        convert = _locale
+    if _is_blank(raw_value):
+        raise ValueError("The rule needs a value.")
+    value = _convert_many(raw_value, operator, convert)
+    if _is_blank(value):
         raise ValueError("The rule needs a value.")
     return Rule(attribute=attribute, operator=operator, value=value, field_key=field_key)
 
 
-def _convert_many(raw: Any, operator: Operator, convert: Any) -> Any:
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_is_blank(item) for item in value)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _convert_many(raw: Any, operator: Operator, convert: Callable[[Any], Any]) -> Any:
     if operator is Operator.IS_ONE_OF:
-        items = raw if isinstance(raw, list) else str(raw or "").split(",")
-        return [convert(item) for item in items if str(item).strip()]
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return [convert(item) for item in items if not _is_blank(item)]
     if isinstance(raw, list):
         raise ValueError(f"'{operator.value}' takes one value.")
     return convert(raw)
+
+
+def _role(raw: Any) -> str:
+    # Either spelling: the stored one ('admin') or the GraphQL enum's ('ADMIN').
+    value = str(raw).strip().lower()
+    if value not in (RoleKind.ADMIN.value, RoleKind.PROJECT_MANAGER.value):
+        raise ValueError("A role rule's value is 'admin' or 'project_manager'.")
+    return value
+
+
+def _email_domain(raw: Any) -> str:
+    # "@example.org" and "*.example.org" are how people write a domain; keep just the domain.
+    value = str(raw).strip().lower().lstrip("*").lstrip("@").lstrip(".")
+    if not _EMAIL_DOMAIN.fullmatch(value):
+        raise ValueError(f"{str(raw).strip()!r} is not an email domain like example.org.")
+    return value
+
+
+def _locale(raw: Any) -> str:
+    locales = get_settings().locales
+    wanted = str(raw).strip().replace("_", "-").lower()
+    for locale in locales:
+        if locale.lower() == wanted:
+            return locale
+    raise ValueError(
+        f"{str(raw).strip()!r} is not one of the platform's languages: {', '.join(locales)}."
+    )
+
+
+def _words(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def convert_field_value(registration_field: RegistrationField, raw: Any) -> Any:
@@ -240,5 +294,10 @@ def convert_field_value(registration_field: RegistrationField, raw: Any) -> Any:
     for option in registration_field.options:
         if wanted in (str(option["key"]).lower(), str(option.get("title", "")).lower()):
             return str(option["key"])
-    keys = ", ".join(str(option["key"]) for option in registration_field.options)
-    raise ValueError(f"{str(raw).strip()!r} is not one of the options: {keys}.")
+    choices = ", ".join(
+        f"{option['key']} ({option['title']})"
+        if option.get("title") and option["title"] != option["key"]
+        else str(option["key"])
+        for option in registration_field.options
+    )
+    raise ValueError(f"{str(raw).strip()!r} is not one of the options: {choices}.")

@@ -38,6 +38,8 @@ async def create_group(
         stored_rules = [rule.to_dict() for rule in parsed]
     elif rules:
         raise DomainError.single(ErrorCode.INVALID_RULE, "Only smart groups have rules.", "rules")
+    else:
+        match_all = True  # means nothing for a manual group: store the default
     if await Group.filter(title__iexact=title).exists():
         raise DomainError.single(
             ErrorCode.DUPLICATE_TITLE, f"There is already a group called {title!r}.", "title"
@@ -68,12 +70,18 @@ async def _manual_group(group_id: int) -> Group:
 
 async def _existing_user_ids(user_ids: Iterable[int]) -> set[int]:
     wanted = set(user_ids)
+    if not wanted:
+        return set()
     found: set[int] = set(await User.filter(id__in=wanted).values_list("id", flat=True))  # type: ignore[arg-type]
     missing = wanted - found
     if missing:
+        # Ids that are not numbers arrive as -1: name only the ones a person could recognize.
+        named = sorted(i for i in missing if i > 0)
         raise DomainError.single(
             ErrorCode.UNKNOWN_USER,
-            f"There is no user with id {', '.join(map(str, sorted(missing)))}.",
+            f"There is no user with id {', '.join(map(str, named))}."
+            if named
+            else "There is no such user.",
             "userIds",
         )
     return found
@@ -99,13 +107,16 @@ async def add_memberships(group_id: int, user_ids: Iterable[int]) -> int:
     )
     new = [Membership(group_id=group_id, user_id=user_id) for user_id in sorted(ids - already)]
     if new:
-        await Membership.bulk_create(new)
+        # A concurrent request may have added the same member meanwhile: that is no error.
+        await Membership.bulk_create(new, ignore_conflicts=True)
     return len(new)
 
 
 async def remove_members(group_id: int, user_ids: Iterable[int]) -> Group:
     group = await _manual_group(group_id)
-    await Membership.filter(group_id=group.id, user_id__in=list(user_ids)).delete()
+    ids = await _existing_user_ids(user_ids)
+    if ids:
+        await Membership.filter(group_id=group.id, user_id__in=ids).delete()
     return group
 
 
@@ -113,11 +124,15 @@ async def facts_of_users(users: Sequence[User]) -> dict[int, Facts]:
     roles: dict[int, set[str]] = {user.id: set() for user in users}
     for user_id, kind in await Role.filter(user_id__in=list(roles)).values_list("user_id", "kind"):
         roles[user_id].add(RoleKind(kind).value)
+    return _facts(users, roles)
+
+
+def _facts(users: Sequence[User], roles: Mapping[int, set[str]]) -> dict[int, Facts]:
     return {
         user.id: Facts(
             email=user.email,
             locale=user.locale,
-            roles=frozenset(roles[user.id]),
+            roles=frozenset(roles.get(user.id, ())),
             fields=user.registration_field_values,
         )
         for user in users
@@ -130,7 +145,11 @@ async def members(group: Group) -> list[User]:
         return await User.filter(memberships__group_id=group.id).order_by("last_name", "id")
     rules = rules_of(group)
     users = await User.all().order_by("last_name", "id")
-    facts = await facts_of_users(users)
+    # Every user is tested: load all roles at once rather than naming every user in the query.
+    roles: dict[int, set[str]] = {}
+    for user_id, kind in await Role.all().values_list("user_id", "kind"):
+        roles.setdefault(user_id, set()).add(RoleKind(kind).value)
+    facts = _facts(users, roles)
     return [u for u in users if first_failing_rule(rules, group.match_all, facts[u.id]) is None]
 
 

@@ -6,6 +6,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.rules import convert_field_value
 from domain.models import FieldType, RegistrationField
@@ -38,20 +41,26 @@ async def create_registration_field(
         raise DomainError.single(ErrorCode.INVALID_INPUT, "Give the field a title.", "title")
     clean_options: list[dict[str, str]] = []
     if type is FieldType.SELECT:
+        # Values are matched by option key or title, case-insensitively: each must name one option.
         seen: set[str] = set()
         for option in options:
-            option_key = str(option.get("key", "")).strip()
-            if not option_key or option_key in seen:
+            option_key = clean_name(str(option.get("key") or ""), "options")
+            option_title = clean_name(str(option.get("title") or option_key), "options")
+            if not option_key:
                 raise DomainError.single(
-                    ErrorCode.INVALID_INPUT, "Each option needs its own key.", "options"
+                    ErrorCode.INVALID_INPUT, "Each option needs a key.", "options"
                 )
-            seen.add(option_key)
-            clean_options.append(
-                {
-                    "key": option_key,
-                    "title": clean_name(option.get("title") or option_key, "options"),
-                }
-            )
+            names = {option_key.lower(), option_title.lower()}
+            taken = sorted(names & seen)
+            if taken:
+                raise DomainError.single(
+                    ErrorCode.INVALID_INPUT,
+                    f"Two options are called {taken[0]!r}: give each option its own key and title.",
+                    "options",
+                    value=taken[0],
+                )
+            seen |= names
+            clean_options.append({"key": option_key, "title": option_title})
         if not clean_options:
             raise DomainError.single(
                 ErrorCode.INVALID_INPUT, "A select field needs at least one option.", "options"
@@ -60,13 +69,18 @@ async def create_registration_field(
         raise DomainError.single(
             ErrorCode.INVALID_INPUT, "Only select fields have options.", "options"
         )
-    if await RegistrationField.filter(key=key).exists():
-        raise DomainError.single(
-            ErrorCode.DUPLICATE_TITLE, f"There is already a field with key {key!r}.", "key"
-        )
-    return await RegistrationField.create(
-        key=key, title=title, type=type, options=clean_options, required=required
+    duplicate = DomainError.single(
+        ErrorCode.DUPLICATE_TITLE, f"There is already a field with key {key!r}.", "key", value=key
     )
+    if await RegistrationField.filter(key=key).exists():
+        raise duplicate
+    try:
+        async with in_transaction():
+            return await RegistrationField.create(
+                key=key, title=title, type=type, options=clean_options, required=required
+            )
+    except IntegrityError:
+        raise duplicate from None
 
 
 def check_values(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.errors import DomainError, ErrorCode
@@ -67,8 +68,15 @@ async def _check(user_id: int, kind: RoleKind, project_id: int | None) -> None:
 
 async def set_role(user_id: int, kind: RoleKind, project_id: int | None = None) -> None:
     await _check(user_id, kind, project_id)
-    async with in_transaction():
-        await grant(user_id, kind, project_id if kind is RoleKind.PROJECT_MANAGER else None)
+    if kind is RoleKind.ADMIN:
+        project_id = None
+    try:
+        async with in_transaction():
+            await grant(user_id, kind, project_id)
+    except IntegrityError:
+        # A concurrent request gave the same role first (the unique indexes caught it): done.
+        if not await Role.filter(user_id=user_id, kind=kind, project_id=project_id).exists():
+            raise
 
 
 async def remove_role(user_id: int, kind: RoleKind, project_id: int | None = None) -> None:
@@ -76,12 +84,12 @@ async def remove_role(user_id: int, kind: RoleKind, project_id: int | None = Non
     await _check(user_id, kind, project_id)
     async with in_transaction():
         if kind is RoleKind.ADMIN:
+            # Lock every admin row so two admins removing each other cannot both succeed.
+            # (Tortoise drops FOR UPDATE from values_list queries: load the rows themselves.)
             admins = (
-                await Role.filter(kind=RoleKind.ADMIN)
-                .select_for_update()
-                .values_list("user_id", flat=True)
+                await Role.filter(kind=RoleKind.ADMIN).select_for_update().only("id", "user_id")
             )
-            if set(admins) == {user_id}:
+            if {admin.user_id for admin in admins} == {user_id}:  # type: ignore[attr-defined]
                 raise DomainError.single(
                     ErrorCode.LAST_ADMIN,
                     "This is the last admin: make someone else admin first.",

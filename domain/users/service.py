@@ -73,13 +73,13 @@ async def sign_up(
                 locale=locale,
                 password_hash=password_hash,
             )
-            await _new_confirmation(user)
+            await start_email_confirmation(user)
     except IntegrityError:
         # Lost a race with a concurrent sign-up of the same address: same answer as above.
         return
 
 
-async def _new_confirmation(user: User) -> None:
+async def start_email_confirmation(user: User) -> None:
     settings = get_settings()
     code = f"{secrets.randbelow(1_000_000):06d}"
     ring = keyring("email-confirmation")
@@ -105,7 +105,7 @@ async def request_email_confirmation(email: str) -> None:
     if user is None or user.email_confirmed_at is not None:
         return
     async with in_transaction():
-        await _new_confirmation(user)
+        await start_email_confirmation(user)
 
 
 async def confirm_email(*, email: str, code: str) -> User:

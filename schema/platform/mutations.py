@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import strawberry
 
 from domain.groups import service as groups
@@ -32,9 +30,18 @@ from schema.platform.types import (
 class GroupRuleInput:
     attribute: Attribute
     operator: Operator
-    field_key: str | None = None
-    value: str | None = None
-    values: list[str] | None = None
+    field_key: str | None = strawberry.field(
+        default=None, description="The registration field's key (attribute FIELD)."
+    )
+    value: str | None = strawberry.field(
+        default=None,
+        description="Read as the type of what is tested: a domain (example.org), a locale"
+        " (nl-BE), admin or project_manager, a number, a date (2026-05-31), true or false,"
+        " a select option's key or title. is_one_of also takes a comma-separated list.",
+    )
+    values: list[str] | None = strawberry.field(
+        default=None, description="The values of an is_one_of rule (instead of `value`)."
+    )
 
 
 @strawberry.input
@@ -61,16 +68,8 @@ class CreateRegistrationFieldInput:
 
 
 def _rule_value(rule: GroupRuleInput) -> object:
-    if rule.values is not None:
-        return list(rule.values)
-    if rule.value is None:
-        return None
-    # Allow JSON literals (true, 12) for checkbox and number fields; anything else is text.
-    try:
-        parsed = json.loads(rule.value)
-    except ValueError:
-        return rule.value
-    return parsed if isinstance(parsed, bool | int | float) else rule.value
+    # Text as typed: the domain converts it to the type of what the rule tests ("12", "true").
+    return list(rule.values) if rule.values is not None else rule.value
 
 
 async def _user_after(user_id: int) -> User | None:

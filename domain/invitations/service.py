@@ -1,0 +1,520 @@
+"""Creating invitations: validate a whole batch first, then write it at once.
+
+Used by `createInvitations` (typed emails), `generateInvitationCodes` (letters) and the Excel
+import. All-or-nothing: every entry is checked before anything is written; any problem means
+nothing is written and every problem comes back with the entry's position (or sheet row).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from domain import outbox
+from domain.clock import clock
+from domain.errors import DomainError, ErrorCode, Problem
+from domain.groups import service as groups_service
+from domain.groups.rules import Facts, first_failing_rule
+from domain.invitations import writer
+from domain.invitations.message import clean_personal_message, message_problem
+from domain.models import (
+    DeliveryState,
+    Group,
+    GroupKind,
+    Invitation,
+    InvitationStatus,
+    Project,
+    RegistrationField,
+    RoleKind,
+    User,
+)
+from domain.registration_fields.service import check_values
+from domain.roles.service import grant
+from domain.settings import get_settings
+from domain.validation import clean_locale, email_problem, name_problem, normalize_email
+
+MAX_REPORTED_PROBLEMS = 1000
+_SEPARATORS = re.compile(r"[,;\n\r\t]+")
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationOptions:
+    """What the admin chose for the whole batch (the form's defaults)."""
+
+    is_admin: bool = False
+    project_ids: Sequence[int] = ()
+    group_ids: Sequence[int] = ()
+    registration_field_values: Mapping[str, Any] = field(default_factory=dict)
+    locale: str | None = None
+    personal_message: str = ""
+    send_email: bool = True
+
+
+@dataclass(slots=True)
+class Invitee:
+    """One entry. Fields left None take the batch's value; set ones override it (a row of
+    an Excel file overrides the form the same way for every column)."""
+
+    email: str = ""  # "" = a code-only invitation (letters)
+    first_name: str = ""
+    last_name: str = ""
+    locale: str | None = None
+    is_admin: bool | None = None
+    group_ids: Sequence[int] | None = None
+    registration_field_values: Mapping[str, Any] = field(default_factory=dict)
+    position: int | None = None  # 0-based, typed lists
+    row: int | None = None  # 1-based sheet row, imports
+
+    def problem(self, code: ErrorCode, message: str, field: str, value: str | None) -> Problem:
+        return Problem(code, message, field, position=self.position, row=self.row, value=value)
+
+
+@dataclass(slots=True)
+class _Planned:
+    invitee: Invitee
+    email: str
+    locale: str
+    is_admin: bool
+    group_ids: list[int]
+    field_values: dict[str, Any]
+    existing_user: User | None = None
+    email_invalid: bool = False
+
+
+@dataclass(slots=True)
+class Plan:
+    """A validated batch, ready to write."""
+
+    options: InvitationOptions
+    message: str
+    project_ids: list[int]
+    entries: list[_Planned]
+
+
+@dataclass(slots=True)
+class CreationResult:
+    invitations: list[Invitation]
+    existing_users: list[User]
+    invited_count: int = 0
+
+
+def split_emails(emails: str | Iterable[str]) -> list[str]:
+    """Entries of a typed list or of one comma-separated string; blanks dropped, and
+    'Jan Peeters <jan@example.org>' read as its address."""
+    items = [emails] if isinstance(emails, str) else list(emails)
+    result: list[str] = []
+    for item in items:
+        for part in _SEPARATORS.split(item):
+            part = part.strip()
+            if not part:
+                continue
+            if "<" in part and part.endswith(">"):
+                part = parseaddr(part)[1] or part
+            result.append(part)
+    return result
+
+
+async def _batch_problems(
+    options: InvitationOptions,
+    groups: Mapping[int, Group],
+    projects: set[int],
+    fields: Mapping[str, RegistrationField],
+) -> tuple[list[Problem], str, dict[str, Any]]:
+    settings = get_settings()
+    problems: list[Problem] = []
+    message_issue = message_problem(
+        options.personal_message or "", settings.personal_message_max_length
+    )
+    if message_issue:
+        problems.append(message_issue)
+    if options.locale:
+        try:
+            clean_locale(options.locale)
+        except DomainError as error:
+            problems.extend(error.problems)
+    for group_id in options.group_ids:
+        if group_id not in groups:
+            problems.append(
+                Problem(
+                    ErrorCode.UNKNOWN_GROUP,
+                    f"There is no group with id {group_id}.",
+                    "groupIds",
+                    value=str(group_id),
+                )
+            )
+    for project_id in options.project_ids:
+        if project_id not in projects:
+            problems.append(
+                Problem(
+                    ErrorCode.UNKNOWN_PROJECT,
+                    f"There is no project with id {project_id}.",
+                    "projectIds",
+                    value=str(project_id),
+                )
+            )
+    values, value_problems = check_values(options.registration_field_values, fields)
+    problems.extend(value_problems)
+    message = (
+        ""
+        if message_issue
+        else clean_personal_message(options.personal_message, settings.personal_message_max_length)
+    )
+    return problems, message, values
+
+
+async def plan_invitations(
+    invitees: Sequence[Invitee],
+    options: InvitationOptions,
+    *,
+    limit: int | None = None,
+    progress: Any = None,
+) -> Plan:
+    """Check every entry against every rule; raise a DomainError listing all problems."""
+    settings = get_settings()
+    limit = limit or settings.max_invitations_per_request
+    if not invitees:
+        raise DomainError.single(ErrorCode.NO_EMAILS, "Give at least one email address.", "emails")
+    if len(invitees) > limit:
+        raise DomainError.single(
+            ErrorCode.TOO_MANY_INVITATIONS,
+            f"{len(invitees)} invitations at once is more than the limit of {limit}: split them,"
+            " or import them from an Excel file.",
+            "emails",
+        )
+
+    wanted_groups = set(options.group_ids) | {g for i in invitees for g in (i.group_ids or ())}
+    groups = {g.id: g for g in await Group.filter(id__in=wanted_groups)} if wanted_groups else {}
+    projects: set[int] = set()
+    if options.project_ids:
+        found = await Project.filter(id__in=list(options.project_ids)).values_list("id", flat=True)
+        projects = {int(project_id) for project_id in found}  # type: ignore[call-overload]
+    fields = await groups_service.registration_fields_by_key()
+    problems, message, batch_values = await _batch_problems(options, groups, projects, fields)
+    default_locale = settings.default_locale
+    if options.locale and not any(p.code is ErrorCode.UNKNOWN_LOCALE for p in problems):
+        default_locale = clean_locale(options.locale)
+
+    planned: list[_Planned] = []
+    positions_by_email: dict[str, list[Invitee]] = defaultdict(list)
+    for index, invitee in enumerate(invitees):
+        if progress is not None and index % 5000 == 0:
+            await progress(index)
+        entry_problems: list[Problem] = []
+        email = ""
+        if invitee.email.strip():
+            normalized = normalize_email(invitee.email)
+            if normalized is None:
+                entry_problems.append(
+                    email_problem(invitee.email, field="emails", position=invitee.position)
+                    if invitee.row is None
+                    else Problem(
+                        ErrorCode.INVALID_EMAIL,
+                        f"{invitee.email.strip()!r} is not a valid email address.",
+                        "email",
+                        row=invitee.row,
+                        value=invitee.email,
+                    )
+                )
+            else:
+                email = normalized
+                positions_by_email[email].append(invitee)
+        for name_field, value in (
+            ("first_name", invitee.first_name),
+            ("last_name", invitee.last_name),
+        ):
+            issue = name_problem(value, name_field)
+            if issue:
+                entry_problems.append(invitee.problem(issue.code, issue.message, name_field, value))
+        locale = default_locale
+        if invitee.locale:
+            try:
+                locale = clean_locale(invitee.locale)
+            except DomainError:
+                entry_problems.append(
+                    invitee.problem(
+                        ErrorCode.UNKNOWN_LOCALE,
+                        f"{invitee.locale!r} is not one of the platform's languages:"
+                        f" {', '.join(settings.locales)}.",
+                        "language",
+                        invitee.locale,
+                    )
+                )
+        group_ids = (
+            list(invitee.group_ids) if invitee.group_ids is not None else list(options.group_ids)
+        )
+        if invitee.group_ids is not None:
+            for group_id in invitee.group_ids:
+                if group_id not in groups:
+                    entry_problems.append(
+                        invitee.problem(
+                            ErrorCode.UNKNOWN_GROUP,
+                            f"There is no group with id {group_id}.",
+                            "groups",
+                            str(group_id),
+                        )
+                    )
+        row_values, value_problems = check_values(invitee.registration_field_values, fields)
+        entry_problems.extend(
+            Problem(
+                p.code,
+                p.message,
+                p.field,
+                position=invitee.position,
+                row=invitee.row,
+                value=p.value,
+            )
+            for p in value_problems
+        )
+        problems.extend(entry_problems)
+        planned.append(
+            _Planned(
+                invitee=invitee,
+                email=email,
+                locale=locale,
+                is_admin=options.is_admin if invitee.is_admin is None else invitee.is_admin,
+                group_ids=group_ids,
+                field_values={**batch_values, **row_values},
+                email_invalid=bool(invitee.email.strip()) and not email,
+            )
+        )
+
+    for email, same in positions_by_email.items():
+        if len(same) > 1:
+            where = ", ".join(
+                f"row {i.row}" if i.row is not None else f"position {i.position}" for i in same
+            )
+            for invitee in same:
+                problems.append(
+                    invitee.problem(
+                        ErrorCode.DUPLICATE_EMAIL,
+                        f"{email} appears more than once ({where}).",
+                        "email" if invitee.row is not None else "emails",
+                        invitee.email,
+                    )
+                )
+
+    emails = [p.email for p in planned if p.email]
+    existing = await _existing_users(emails)
+    pending = await _pending_invitation_emails(emails)
+    roles_of_existing = await groups_service.facts_of_users(list(existing.values()))
+    for entry in planned:
+        if not entry.email:
+            continue
+        field_name = "email" if entry.invitee.row is not None else "emails"
+        user = existing.get(entry.email)
+        if user is not None:
+            entry.existing_user = user
+        elif entry.email in pending:
+            problems.append(
+                entry.invitee.problem(
+                    ErrorCode.ALREADY_INVITED,
+                    f"{entry.email} already has a pending invitation: resend that one instead.",
+                    field_name,
+                    entry.invitee.email,
+                )
+            )
+
+    for entry in planned:
+        if entry.email_invalid:
+            continue  # its address is reported already; rules on its domain would only add noise
+        smart = [
+            groups[g] for g in entry.group_ids if g in groups and groups[g].kind is GroupKind.SMART
+        ]
+        if not smart:
+            continue
+        facts = _facts(entry, options, roles_of_existing)
+        for group in smart:
+            failing = first_failing_rule(groups_service.rules_of(group), group.match_all, facts)
+            if failing is not None:
+                who = entry.email or "a code-only invitation"
+                problems.append(
+                    entry.invitee.problem(
+                        ErrorCode.SMART_GROUP_RULES_NOT_MET,
+                        f"{group.title!r} is a smart group: {who} does not meet its rule "
+                        f"'{failing.describe()}'. Give the registration field values the rule "
+                        "tests, or leave the group out.",
+                        "groups" if entry.invitee.row is not None else "groupIds",
+                        entry.invitee.email or group.title,
+                    )
+                )
+
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.position if p.position is not None else -1))
+        if len(problems) > MAX_REPORTED_PROBLEMS:
+            extra = len(problems) - MAX_REPORTED_PROBLEMS
+            problems = [
+                *problems[:MAX_REPORTED_PROBLEMS],
+                Problem(ErrorCode.INVALID_INPUT, f"... and {extra} more problems.", None),
+            ]
+        raise DomainError(*problems)
+    return Plan(
+        options=options, message=message, project_ids=list(options.project_ids), entries=planned
+    )
+
+
+def _facts(entry: _Planned, options: InvitationOptions, known: Mapping[int, Facts]) -> Facts:
+    roles = set()
+    if entry.is_admin:
+        roles.add(RoleKind.ADMIN.value)
+    if options.project_ids:
+        roles.add(RoleKind.PROJECT_MANAGER.value)
+    user = entry.existing_user
+    if user is not None:
+        mine = known[user.id]
+        return Facts(
+            email=user.email,
+            locale=user.locale,
+            roles=frozenset(roles | set(mine.roles)),
+            fields={**entry.field_values, **mine.fields},
+        )
+    return Facts(
+        email=entry.email, locale=entry.locale, roles=frozenset(roles), fields=entry.field_values
+    )
+
+
+async def _existing_users(emails: list[str]) -> dict[str, User]:
+    found: dict[str, User] = {}
+    for chunk in _chunks(emails, 5000):
+        for user in await User.filter(email__in=chunk):
+            found[user.email] = user
+    return found
+
+
+async def _pending_invitation_emails(emails: list[str]) -> set[str]:
+    now = await clock.now()
+    found: set[str] = set()
+    for chunk in _chunks(emails, 5000):
+        rows = await Invitation.filter(
+            email__in=chunk, status=InvitationStatus.PENDING, expires_at__gt=now
+        ).values_list("email", flat=True)
+        found.update(str(email) for email in rows)
+    return found
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def write_plan(
+    plan: Plan,
+    *,
+    inviter_id: int | None,
+    import_id: int | None = None,
+    progress: Any = None,
+) -> CreationResult:
+    """Write a validated batch in one transaction; sends are enqueued after it commits."""
+    settings = get_settings()
+    now = await clock.now()
+    expires_at = now + timedelta(days=settings.invitation_expiry_days)
+    options = plan.options
+    new_entries = [e for e in plan.entries if e.existing_user is None]
+    updated: list[User] = []
+    async with in_transaction():
+        rows = [
+            writer.NewInvitation(
+                email=entry.email,
+                first_name=entry.invitee.first_name.strip(),
+                last_name=entry.invitee.last_name.strip(),
+                locale=entry.locale,
+                personal_message=plan.message,
+                is_admin=entry.is_admin,
+                registration_field_values=entry.field_values,
+                send_email=options.send_email and bool(entry.email),
+                group_ids=entry.group_ids,
+                project_ids=plan.project_ids,
+            )
+            for entry in new_entries
+        ]
+        ids = await writer.insert_invitations(
+            rows,
+            inviter_id=inviter_id,
+            import_id=import_id,
+            now=now,
+            expires_at=expires_at,
+            progress=progress,
+        )
+        for entry in plan.entries:
+            if entry.existing_user is not None:
+                await _update_existing_user(entry.existing_user, entry, plan.project_ids)
+                updated.append(entry.existing_user)
+    for invitation_id, row in zip(ids, rows, strict=True):
+        if row.send_email:
+            outbox.enqueue(
+                "send_invitation", invitation_id, 1, job_id=send_job_id(invitation_id, 1)
+            )
+    invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
+    return CreationResult(invitations=invitations, existing_users=updated, invited_count=len(ids))
+
+
+def send_job_id(invitation_id: int, send_no: int) -> str:
+    return f"send:{invitation_id}:{send_no}"
+
+
+def reminder_job_id(invitation_id: int, send_no: int) -> str:
+    return f"remind:{invitation_id}:{send_no}"
+
+
+async def _update_existing_user(user: User, entry: _Planned, project_ids: list[int]) -> None:
+    """An address that already has an account gets the batch's access now, and no mail."""
+    manual = await Group.filter(id__in=entry.group_ids, kind=GroupKind.MANUAL).values_list(
+        "id", flat=True
+    )
+    for group_id in manual:
+        await groups_service.add_memberships(int(group_id), [user.id])  # type: ignore[call-overload]
+    if entry.is_admin:
+        await grant(user.id, RoleKind.ADMIN)
+    for project_id in project_ids:
+        await grant(user.id, RoleKind.PROJECT_MANAGER, project_id)
+    missing = {
+        k: v for k, v in entry.field_values.items() if k not in user.registration_field_values
+    }
+    if missing:
+        user.registration_field_values = {**user.registration_field_values, **missing}
+        await user.save(update_fields=["registration_field_values"])
+
+
+async def create_invitations(
+    *, inviter: User, emails: str | Iterable[str], options: InvitationOptions
+) -> CreationResult:
+    """Invite typed-in addresses with the same access and message."""
+    invitees = [Invitee(email=email, position=i) for i, email in enumerate(split_emails(emails))]
+    plan = await plan_invitations(invitees, options)
+    return await write_plan(plan, inviter_id=inviter.id)
+
+
+async def generate_invitation_codes(
+    *, inviter: User, count: int, options: InvitationOptions
+) -> CreationResult:
+    """`count` code-only invitations (for letters), with the same access."""
+    if count < 1:
+        raise DomainError.single(ErrorCode.INVALID_INPUT, "Ask for at least one code.", "count")
+    invitees = [Invitee(email="", position=i) for i in range(count)]
+    plan = await plan_invitations(
+        invitees, InvitationOptions(**{**_as_dict(options), "send_email": False})
+    )
+    return await write_plan(plan, inviter_id=inviter.id)
+
+
+def _as_dict(options: InvitationOptions) -> dict[str, Any]:
+    return {name: getattr(options, name) for name in InvitationOptions.__dataclass_fields__}
+
+
+def status_of(invitation: Invitation, now: datetime) -> InvitationStatus:
+    """Derived status: accepted, or expired once now >= expires_at, else pending."""
+    if invitation.accepted_at is not None or invitation.status is InvitationStatus.ACCEPTED:
+        return InvitationStatus.ACCEPTED
+    if invitation.status is InvitationStatus.EXPIRED or now >= invitation.expires_at:
+        return InvitationStatus.EXPIRED
+    return InvitationStatus.PENDING
+
+
+def delivery_of(invitation: Invitation) -> DeliveryState:
+    return DeliveryState(invitation.delivery_state)

@@ -1,0 +1,189 @@
+"""Invitation mutations: invite, resend, delete (admins); accept (public)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import strawberry
+
+from domain.invitations import acceptance, management
+from domain.invitations import service as invitations
+from domain.invitations.service import InvitationOptions
+from schema.accounts.mutations import session_of
+from schema.accounts.types import User
+from schema.boundary import perform
+from schema.context import Info
+from schema.ids import parse_id
+from schema.invitations.types import (
+    AcceptInvitationPayload,
+    CreateInvitationsPayload,
+    DeleteInvitationPayload,
+    Invitation,
+    InvitationPayload,
+)
+from schema.permissions import IsAdmin
+
+
+@strawberry.input(description="A value for a registration field; `value` is text or JSON.")
+class FieldValueInput:
+    key: str
+    value: str
+
+
+@strawberry.input(description="What every invitation of the batch carries.")
+class InvitationOptionsInput:
+    admin: bool = False
+    project_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Projects the invitees will manage."
+    )
+    group_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    registration_field_values: list[FieldValueInput] = strawberry.field(default_factory=list)
+    locale: str | None = strawberry.field(
+        default=None, description="Default: the platform's first locale."
+    )
+    personal_message: str = ""
+    send_email: bool = True
+
+
+@strawberry.input
+class CreateInvitationsInput(InvitationOptionsInput):
+    emails: list[str] = strawberry.field(
+        description="Addresses, as a list or as comma-separated strings"
+        " (spaces and blank entries are fine)."
+    )
+
+
+@strawberry.input
+class AcceptInvitationInput:
+    token: str
+    first_name: str
+    last_name: str
+    password: str
+    locale: str | None = None
+    registration_field_values: list[FieldValueInput] = strawberry.field(default_factory=list)
+    email: str | None = strawberry.field(
+        default=None, description="Only for a code-only invitation: the address to register."
+    )
+
+
+def field_values(values: list[FieldValueInput]) -> dict[str, Any]:
+    """JSON literals (numbers, booleans) are read as such; anything else is text."""
+    result: dict[str, Any] = {}
+    for item in values:
+        try:
+            parsed = json.loads(item.value)
+        except ValueError:
+            parsed = item.value
+        result[item.key] = parsed if isinstance(parsed, bool | int | float | str) else item.value
+    return result
+
+
+def options_of(value: InvitationOptionsInput) -> InvitationOptions:
+    return InvitationOptions(
+        is_admin=value.admin,
+        project_ids=[parse_id(i) for i in value.project_ids],
+        group_ids=[parse_id(i) for i in value.group_ids],
+        registration_field_values=field_values(value.registration_field_values),
+        locale=value.locale,
+        personal_message=value.personal_message,
+        send_email=value.send_email,
+    )
+
+
+@strawberry.type
+class InvitationMutations:
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Invite addresses. All-or-nothing: any problem means nothing is created.",
+    )
+    async def create_invitations(
+        self, info: Info, input: CreateInvitationsInput
+    ) -> CreateInvitationsPayload:
+        inviter = await info.context.viewer()
+        assert inviter is not None
+        result, errors = await perform(
+            info,
+            invitations.create_invitations(
+                inviter=inviter, emails=input.emails, options=options_of(input)
+            ),
+        )
+        if result is None:
+            return CreateInvitationsPayload(
+                invitations=[], invited_count=0, existing_users_updated=[], errors=errors
+            )
+        return CreateInvitationsPayload(
+            invitations=[Invitation.from_model(i) for i in result.invitations],
+            invited_count=result.invited_count,
+            existing_users_updated=[User.from_model(u) for u in result.existing_users],
+            errors=[],
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Make `count` code-only invitations (for letters); export them for the codes.",
+    )
+    async def generate_invitation_codes(
+        self, info: Info, count: int, options: InvitationOptionsInput | None = None
+    ) -> CreateInvitationsPayload:
+        inviter = await info.context.viewer()
+        assert inviter is not None
+        result, errors = await perform(
+            info,
+            invitations.generate_invitation_codes(
+                inviter=inviter,
+                count=count,
+                options=options_of(options or InvitationOptionsInput()),
+            ),
+        )
+        if result is None:
+            return CreateInvitationsPayload(
+                invitations=[], invited_count=0, existing_users_updated=[], errors=errors
+            )
+        return CreateInvitationsPayload(
+            invitations=[Invitation.from_model(i) for i in result.invitations],
+            invited_count=result.invited_count,
+            existing_users_updated=[],
+            errors=[],
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Send the invitation again: same token, expiry reset to 30 days,"
+        " reminder cycle reset.",
+    )
+    async def resend_invitation(self, info: Info, id: strawberry.ID) -> InvitationPayload:
+        invitation, errors = await perform(info, management.resend_invitation(parse_id(id)))
+        return InvitationPayload(
+            invitation=Invitation.from_model(invitation) if invitation else None, errors=errors
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Withdraw a pending or expired invitation: its token stops working.",
+    )
+    async def delete_invitation(self, info: Info, id: strawberry.ID) -> DeleteInvitationPayload:
+        _, errors = await perform(info, management.delete_invitation(parse_id(id)))
+        return DeleteInvitationPayload(deleted_id=None if errors else id, errors=errors)
+
+    @strawberry.mutation(description="Public: accept an invitation and sign in.")
+    async def accept_invitation(
+        self, info: Info, input: AcceptInvitationInput
+    ) -> AcceptInvitationPayload:
+        opened, errors = await perform(
+            info,
+            acceptance.accept(
+                raw_token=input.token,
+                first_name=input.first_name,
+                last_name=input.last_name,
+                password=input.password,
+                locale=input.locale,
+                registration_field_values=field_values(input.registration_field_values),
+                email=input.email,
+            ),
+        )
+        return AcceptInvitationPayload(
+            session=session_of(opened),
+            email_confirmation_sent=opened is not None and opened.user.email_confirmed_at is None,
+            errors=errors,
+        )

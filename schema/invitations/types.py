@@ -1,0 +1,238 @@
+"""GraphQL types of invitations."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain.clock import clock
+from domain.crypto import keyring
+from domain.invitations import tokens
+from domain.invitations.acceptance import Preview
+from domain.invitations.delivery import invite_link
+from domain.invitations.listing import Direction, OrderField
+from domain.invitations.service import status_of
+from domain.models import DeliveryState, InvitationStatus
+from domain.models import Invitation as InvitationModel
+from schema.context import Info
+from schema.errors import UserError
+from schema.platform.types import Group, Project, RegistrationField
+
+if TYPE_CHECKING:
+    from schema.accounts.types import Session, User
+
+strawberry.enum(InvitationStatus, name="InvitationStatus")
+strawberry.enum(DeliveryState, name="DeliveryState")
+strawberry.enum(OrderField, name="InvitationOrderField")
+strawberry.enum(Direction, name="OrderDirection")
+
+
+@strawberry.type(description="How the invitation's mail is doing.")
+class Delivery:
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+
+
+@strawberry.type(description="A registration field value the invitation sets.")
+class FieldValue:
+    key: str
+    value: str = strawberry.field(description="As JSON: a string, number or boolean.")
+
+
+@strawberry.type(description="The access the invitation gives once accepted.")
+class Grants:
+    admin: bool
+    _invitation_id: strawberry.Private[int]
+    _field_values: strawberry.Private[dict[str, object]]
+
+    @strawberry.field(description="Projects the invitee will manage.")
+    async def projects(self, info: Info) -> list[Project]:
+        ids = await info.context.loaders.project_ids_by_invitation.load(self._invitation_id)
+        found = await info.context.loaders.project.load_many(ids)
+        return [Project.from_model(p) for p in found if p is not None]
+
+    @strawberry.field
+    async def groups(self, info: Info) -> list[Group]:
+        ids = await info.context.loaders.group_ids_by_invitation.load(self._invitation_id)
+        found = await info.context.loaders.group.load_many(ids)
+        return [Group.from_model(g) for g in found if g is not None]
+
+    @strawberry.field
+    def registration_field_values(self) -> list[FieldValue]:
+        return [
+            FieldValue(key=k, value=json.dumps(v)) for k, v in sorted(self._field_values.items())
+        ]
+
+
+@strawberry.type(description="An invitation: its token, the access it gives, and how it is doing.")
+class Invitation:
+    id: strawberry.ID
+    email: str | None = strawberry.field(description="Null for a code-only invitation (letters).")
+    first_name: str
+    last_name: str
+    locale: str
+    personal_message: str
+    status: InvitationStatus
+    delivery: Delivery
+    send_email: bool
+    created_at: datetime
+    sent_at: datetime | None
+    reminded_at: datetime | None
+    expires_at: datetime
+    accepted_at: datetime | None
+    grants: Grants
+    _model: strawberry.Private[InvitationModel]
+
+    @strawberry.field(description="The registration code, XXXXX-XXXXX-XXXXX (for letters).")
+    def token(self) -> str:
+        return tokens.display(keyring("invitation-token").decrypt(self._model.token_encrypted))
+
+    @strawberry.field(description="The link the invitation mail carries.")
+    def link(self) -> str:
+        return invite_link(keyring("invitation-token").decrypt(self._model.token_encrypted))
+
+    @strawberry.field
+    async def inviter(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("schema.accounts.types")] | None:
+        from schema.accounts.types import User
+
+        inviter_id = self._model.inviter_id  # type: ignore[attr-defined]
+        user = await info.context.loaders.user.load(inviter_id) if inviter_id else None
+        return User.from_model(user) if user else None
+
+    @strawberry.field
+    async def accepted_user(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("schema.accounts.types")] | None:
+        from schema.accounts.types import User
+
+        user_id = self._model.accepted_user_id  # type: ignore[attr-defined]
+        user = await info.context.loaders.user.load(user_id) if user_id else None
+        return User.from_model(user) if user else None
+
+    @classmethod
+    def from_model(cls, invitation: InvitationModel) -> Invitation:
+        return cls(
+            id=strawberry.ID(str(invitation.id)),
+            email=invitation.email or None,
+            first_name=invitation.first_name,
+            last_name=invitation.last_name,
+            locale=invitation.locale,
+            personal_message=invitation.personal_message,
+            status=status_of(invitation, clock.local_now()),
+            delivery=Delivery(
+                state=invitation.delivery_state,
+                attempts=invitation.send_attempts,
+                last_error=invitation.last_error or None,
+            ),
+            send_email=invitation.send_email,
+            created_at=invitation.created_at,
+            sent_at=invitation.sent_at,
+            reminded_at=invitation.reminded_at,
+            expires_at=invitation.expires_at,
+            accepted_at=invitation.accepted_at,
+            grants=Grants(
+                admin=invitation.is_admin,
+                _invitation_id=invitation.id,
+                _field_values=dict(invitation.registration_field_values),
+            ),
+            _model=invitation,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class InvitationEdge:
+    node: Invitation
+    cursor: str
+
+
+@strawberry.type
+class InvitationConnection:
+    edges: list[InvitationEdge]
+    page_info: PageInfo
+    _count: strawberry.Private[object]
+
+    @strawberry.field(description="How many invitations match the filter (all pages).")
+    async def total_count(self) -> int:
+        return int(await self._count())  # type: ignore[operator]
+
+
+@strawberry.type
+class CreateInvitationsPayload:
+    invitations: list[Invitation] = strawberry.field(
+        description="The invitations created (at most the first 1,000 are listed)."
+    )
+    invited_count: int
+    existing_users_updated: list[Annotated[User, strawberry.lazy("schema.accounts.types")]] = (
+        strawberry.field(
+            description="Addresses that already had an account: they got the groups and roles now,"
+            " and no invitation or mail."
+        )
+    )
+    errors: list[UserError]
+
+
+@strawberry.type
+class InvitationPayload:
+    invitation: Invitation | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DeleteInvitationPayload:
+    deleted_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+@strawberry.type(description="What the /invite form shows for a usable token.")
+class InvitationPreview:
+    email: str | None = strawberry.field(
+        description="The invited address (fixed); null for a code-only invitation: ask for one."
+    )
+    first_name: str
+    last_name: str
+    locale: str
+    code_only: bool
+    required_fields: list[RegistrationField] = strawberry.field(
+        description="Required registration fields the invitation does not fill in already."
+    )
+
+    @classmethod
+    def from_preview(cls, preview: Preview) -> InvitationPreview:
+        return cls(
+            email=preview.email,
+            first_name=preview.first_name,
+            last_name=preview.last_name,
+            locale=preview.locale,
+            code_only=preview.email is None,
+            required_fields=[RegistrationField.from_model(f) for f in preview.missing_fields],
+        )
+
+
+@strawberry.type
+class InvitationByTokenPayload:
+    valid: bool
+    invitation: InvitationPreview | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class AcceptInvitationPayload:
+    session: Annotated[Session, strawberry.lazy("schema.accounts.types")] | None
+    email_confirmation_sent: bool = strawberry.field(
+        description="True for a code-only invitation: confirm the address with the mailed code."
+    )
+    errors: list[UserError]

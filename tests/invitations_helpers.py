@@ -1,0 +1,100 @@
+"""GraphQL documents and small helpers shared by the invitation tests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.fixtures import CaughtMail, GraphQLClient
+
+INVITATION_FIELDS = """
+id email firstName lastName locale status sendEmail personalMessage
+createdAt sentAt remindedAt expiresAt acceptedAt token link
+delivery { state attempts lastError }
+grants { admin projects { title } groups { title } registrationFieldValues { key value } }
+inviter { email }
+acceptedUser { email }
+"""
+
+CREATE = f"""
+mutation($input: CreateInvitationsInput!) {{
+  createInvitations(input: $input) {{
+    invitedCount
+    invitations {{ {INVITATION_FIELDS} }}
+    existingUsersUpdated {{ email roles {{ kind }} groups {{ title }} }}
+    errors {{ code message field position value }}
+  }}
+}}
+"""
+
+GENERATE = f"""
+mutation($count: Int!, $options: InvitationOptionsInput) {{
+  generateInvitationCodes(count: $count, options: $options) {{
+    invitedCount
+    invitations {{ {INVITATION_FIELDS} }}
+    errors {{ code message field position value }}
+  }}
+}}
+"""
+
+BY_TOKEN = """
+query($token: String!) {
+  invitationByToken(token: $token) {
+    valid
+    invitation { email firstName lastName locale codeOnly requiredFields { key title type } }
+    errors { code message field }
+  }
+}
+"""
+
+ACCEPT = """
+mutation($input: AcceptInvitationInput!) {
+  acceptInvitation(input: $input) {
+    session { token user { id email emailConfirmed } }
+    emailConfirmationSent
+    errors { code message field }
+  }
+}
+"""
+
+ME = """
+{ me { email firstName lastName locale emailConfirmed
+       roles { kind project { title } } groups { title } } }
+"""
+
+INVITATION = f"query($id: ID!) {{ invitation(id: $id) {{ {INVITATION_FIELDS} }} }}"
+
+RESEND = f"""
+mutation($id: ID!) {{
+  resendInvitation(id: $id) {{ invitation {{ {INVITATION_FIELDS} }} errors {{ code message }} }}
+}}
+"""
+
+DELETE = "mutation($id: ID!) { deleteInvitation(id: $id) { deletedId errors { code message } } }"
+
+PASSWORD = "paper boats on the canal 19"
+TOKEN_IN_LINK = re.compile(r"/invite#token=([0-9A-Z-]{17})")
+
+
+def token_from(mail: CaughtMail) -> str:
+    match = TOKEN_IN_LINK.search(mail.text)
+    assert match, mail.text
+    return match.group(1)
+
+
+async def create(client: GraphQLClient, emails: Any, **options: Any) -> dict[str, Any]:
+    data = await client(CREATE, {"input": {"emails": emails, **options}})
+    result: dict[str, Any] = data["createInvitations"]
+    return result
+
+
+async def accept(gql: GraphQLClient, token: str, **extra: Any) -> dict[str, Any]:
+    values = {"token": token, "firstName": "Lea", "lastName": "Janssens", "password": PASSWORD}
+    values.update(extra)
+    data = await gql(ACCEPT, {"input": values})
+    result: dict[str, Any] = data["acceptInvitation"]
+    return result
+
+
+async def enqueue_sweep(redis: Any) -> None:
+    await redis.enqueue_job("sweep")

@@ -1,0 +1,441 @@
+"""Invite by email, end to end: create, send, accept, remind, expire, resend, delete."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from domain.clock import clock
+from domain.groups.service import create_group
+from domain.models import FieldType, GroupKind, Invitation, User
+from domain.projects.service import create_project
+from domain.registration_fields.service import create_registration_field
+from domain.users.service import create_admin
+from tests.fixtures import GraphQLClient, SmtpSink
+from tests.invitations_helpers import (
+    BY_TOKEN,
+    DELETE,
+    GENERATE,
+    INVITATION,
+    ME,
+    PASSWORD,
+    RESEND,
+    accept,
+    create,
+    enqueue_sweep,
+    token_from,
+)
+
+
+async def platform() -> dict[str, Any]:
+    """A manual group, a smart group over a registration field, a project and the field."""
+    await create_registration_field(
+        key="neighbourhood",
+        title="Neighbourhood",
+        type=FieldType.SELECT,
+        options=[{"key": "north", "title": "North"}, {"key": "south", "title": "South"}],
+        required=True,
+    )
+    manual = await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)
+    smart = await create_group(
+        title="Northerners",
+        kind=GroupKind.SMART,
+        rules=[
+            {"attribute": "field", "field_key": "neighbourhood", "operator": "is", "value": "north"}
+        ],
+    )
+    project = await create_project(title="Riverside park")
+    return {"manual": manual, "smart": smart, "project": project}
+
+
+async def test_invite_mail_token_accept_and_me_shows_the_roles_and_groups(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    data = await platform()
+    result = await create(
+        admin,
+        " lea@example.org, ,",
+        projectIds=[str(data["project"].id)],
+        groupIds=[str(data["manual"].id), str(data["smart"].id)],
+        registrationFieldValues=[{"key": "neighbourhood", "value": "north"}],
+        locale="nl-BE",
+        personalMessage="Welkom bij het project!\nTot snel.",
+    )
+    assert result["errors"] == []
+    [invitation] = result["invitations"]
+    assert invitation["status"] == "PENDING"
+    assert invitation["delivery"] == {"state": "QUEUED", "attempts": 0, "lastError": None}
+    assert invitation["inviter"] == {"email": "admin@participate.example.org"}
+
+    await run_worker()
+    [mail] = smtp_sink.to("lea@example.org")
+    assert mail.subject == "Ada Admin nodigt je uit op Participate Example"
+    assert mail.message["Reply-To"] == "Ada Admin <admin@participate.example.org>"
+    assert str(mail.message["Message-ID"]).endswith("@participate.example.org>")
+    assert mail.envelope_from == "invitations@participate.example.org"
+    token = token_from(mail)
+    assert token == invitation["token"]
+    assert token in mail.html and "Welkom bij het project!<br>" in mail.html
+    assert "https://participate.example.org/invite" in mail.text
+
+    sent = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]
+    assert sent["delivery"] == {"state": "SENT", "attempts": 1, "lastError": None}
+    assert sent["sentAt"] is not None
+
+    preview = (await gql(BY_TOKEN, {"token": token.lower().replace("-", " ")}))["invitationByToken"]
+    assert preview == {
+        "valid": True,
+        "invitation": {
+            "email": "lea@example.org",
+            "firstName": "",
+            "lastName": "",
+            "locale": "nl-BE",
+            "codeOnly": False,
+            "requiredFields": [],  # the invitation presets the required neighbourhood
+        },
+        "errors": [],
+    }
+
+    accepted = await accept(gql, token)
+    assert accepted["errors"] == []
+    assert accepted["session"]["user"] == {
+        "id": accepted["session"]["user"]["id"],
+        "email": "lea@example.org",
+        "emailConfirmed": True,
+    }
+    assert accepted["emailConfirmationSent"] is False
+    me = (await gql(ME, token=accepted["session"]["token"]))["me"]
+    assert me["roles"] == [{"kind": "PROJECT_MANAGER", "project": {"title": "Riverside park"}}]
+    assert sorted(g["title"] for g in me["groups"]) == ["North Avenue Residents", "Northerners"]
+    assert me["locale"] == "nl-BE"
+
+    done = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]
+    assert done["status"] == "ACCEPTED"
+    assert done["acceptedUser"] == {"email": "lea@example.org"}
+
+    # Used once: the same token now gets the same answer as an unknown one.
+    again = (await gql(BY_TOKEN, {"token": token}))["invitationByToken"]
+    assert again["valid"] is False
+    assert again["errors"][0]["code"] == "INVALID_TOKEN"
+
+
+async def test_every_entry_is_checked_and_nothing_is_written_on_any_error(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    data = await platform()
+    await create(admin, ["pending@example.org"])
+    result = await create(
+        admin,
+        [
+            "ok@example.org",
+            "not-an-email",
+            "Dup@example.org",
+            "pending@example.org",
+            "dup@EXAMPLE.org",
+        ],
+        groupIds=[str(data["smart"].id), "999999"],
+        projectIds=["424242"],
+        locale="xx",
+        personalMessage="x" * 2001,
+    )
+    errors = {(e["code"], e["position"], e["value"]) for e in result["errors"]}
+    assert ("INVALID_EMAIL", 1, "not-an-email") in errors
+    assert ("DUPLICATE_EMAIL", 2, "Dup@example.org") in errors
+    assert ("DUPLICATE_EMAIL", 4, "dup@EXAMPLE.org") in errors
+    assert ("ALREADY_INVITED", 3, "pending@example.org") in errors
+    assert ("UNKNOWN_GROUP", None, "999999") in errors
+    assert ("UNKNOWN_PROJECT", None, "424242") in errors
+    assert ("UNKNOWN_LOCALE", None, "xx") in errors
+    assert ("MESSAGE_TOO_LONG", None, None) in errors
+    smart = [e for e in result["errors"] if e["code"] == "SMART_GROUP_RULES_NOT_MET"]
+    assert {e["position"] for e in smart} == {0, 2, 3, 4}
+    assert "field 'neighbourhood' is north" in smart[0]["message"]
+    assert result["invitations"] == [] and result["invitedCount"] == 0
+    assert await Invitation.all().count() == 1
+
+    assert (await create(admin, " , "))["errors"][0]["code"] == "NO_EMAILS"
+    too_many = await create(admin, [f"p{i}@example.org" for i in range(10_001)])
+    assert too_many["errors"][0]["code"] == "TOO_MANY_INVITATIONS"
+
+
+async def test_smart_group_accepted_when_the_invitation_carries_the_values_its_rules_test(
+    admin: GraphQLClient,
+) -> None:
+    data = await platform()
+    ok = await create(
+        admin,
+        "north@example.org",
+        groupIds=[str(data["smart"].id)],
+        registrationFieldValues=[{"key": "neighbourhood", "value": "North"}],  # by title
+    )
+    assert ok["errors"] == []
+    assert ok["invitations"][0]["grants"]["registrationFieldValues"] == [
+        {"key": "neighbourhood", "value": '"north"'}
+    ]
+
+
+async def test_already_registered_addresses_get_the_access_but_no_invitation_or_mail(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    data = await platform()
+    await create_admin(email="known@example.org", password=PASSWORD, first_name="Kim")
+    result = await create(
+        admin,
+        ["KNOWN@example.org", "new@example.org"],
+        groupIds=[str(data["manual"].id)],
+        projectIds=[str(data["project"].id)],
+    )
+    assert result["errors"] == []
+    assert [i["email"] for i in result["invitations"]] == ["new@example.org"]
+    [updated] = result["existingUsersUpdated"]
+    assert updated["email"] == "known@example.org"
+    assert {r["kind"] for r in updated["roles"]} == {"ADMIN", "PROJECT_MANAGER"}
+    assert updated["groups"] == [{"title": "North Avenue Residents"}]
+    await run_worker()
+    assert smtp_sink.to("known@example.org") == []
+    assert len(smtp_sink.to("new@example.org")) == 1
+
+
+async def test_reminder_after_three_days_once_late_if_needed_and_expiry_after_thirty(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, redis: Any
+) -> None:
+    [invitation] = (await create(admin, "remind@example.org", locale="fr-BE"))["invitations"]
+    await run_worker()
+    assert len(smtp_sink.to("remind@example.org")) == 1
+
+    clock.advance(timedelta(days=2, hours=23))
+    await enqueue_sweep(redis)
+    await run_worker()
+    assert len(smtp_sink.to("remind@example.org")) == 1  # not yet
+
+    clock.advance(timedelta(days=4))  # workers were "down": the reminder comes late
+    await enqueue_sweep(redis)
+    await run_worker()
+    mails = smtp_sink.to("remind@example.org")
+    assert len(mails) == 2
+    assert mails[1].subject == "Rappel : votre invitation sur Participate Example"
+    assert token_from(mails[1]) == invitation["token"]
+
+    await enqueue_sweep(redis)
+    await run_worker()
+    assert len(smtp_sink.to("remind@example.org")) == 2  # once per send
+
+    clock.advance(timedelta(days=24))  # day 30 and a bit
+    await enqueue_sweep(redis)
+    await run_worker()
+    expired = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]
+    assert expired["status"] == "EXPIRED"
+    assert (await Invitation.get(id=int(invitation["id"]))).status == "expired"
+    refused = await accept(gql, invitation["token"])
+    assert refused["errors"][0]["code"] == "INVALID_TOKEN"
+
+
+async def test_no_reminder_after_expiry(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, redis: Any
+) -> None:
+    await create(admin, "late@example.org")
+    await run_worker()
+    clock.advance(timedelta(days=31))
+    await enqueue_sweep(redis)
+    await run_worker()
+    assert len(smtp_sink.to("late@example.org")) == 1
+
+
+async def test_resend_mails_the_same_token_and_resets_expiry_and_reminders(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, redis: Any
+) -> None:
+    [invitation] = (await create(admin, "again@example.org"))["invitations"]
+    await run_worker()
+    clock.advance(timedelta(days=4))
+    await enqueue_sweep(redis)
+    await run_worker()
+    assert len(smtp_sink.to("again@example.org")) == 2  # mail + reminder
+
+    clock.advance(timedelta(days=27))  # expired now
+    resent = (await admin(RESEND, {"id": invitation["id"]}))["resendInvitation"]
+    assert resent["errors"] == []
+    assert resent["invitation"]["status"] == "PENDING"
+    assert resent["invitation"]["remindedAt"] is None
+    await run_worker()
+    mails = smtp_sink.to("again@example.org")
+    assert len(mails) == 3
+    assert token_from(mails[2]) == invitation["token"]
+
+    clock.advance(timedelta(days=3, minutes=1))  # a new reminder cycle
+    await enqueue_sweep(redis)
+    await run_worker()
+    assert len(smtp_sink.to("again@example.org")) == 4
+    clock.advance(timedelta(days=26))  # 29 days after the resend: still valid
+    assert (await accept(gql, invitation["token"]))["errors"] == []
+
+
+async def test_deleting_an_invitation_stops_its_token_and_its_grants(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    data = await platform()
+    [invitation] = (
+        await create(
+            admin,
+            "gone@example.org",
+            groupIds=[str(data["manual"].id)],
+            registrationFieldValues=[{"key": "neighbourhood", "value": "south"}],
+        )
+    )["invitations"]
+    deleted = (await admin(DELETE, {"id": invitation["id"]}))["deleteInvitation"]
+    assert deleted == {"deletedId": invitation["id"], "errors": []}
+    await run_worker()
+    assert smtp_sink.to("gone@example.org") == []  # the queued send found nothing to do
+    preview = (await gql(BY_TOKEN, {"token": invitation["token"]}))["invitationByToken"]
+    unknown = (await gql(BY_TOKEN, {"token": "ABCDE-FGHJK-MNPQ" + "0"}))["invitationByToken"]
+    assert preview["valid"] is False
+    assert preview["errors"][0]["code"] == "INVALID_TOKEN"
+    assert (await admin(DELETE, {"id": invitation["id"]}))["deleteInvitation"]["errors"][0][
+        "code"
+    ] == "NOT_FOUND"
+    # A mistyped code is told apart before any lookup (here: a wrong check symbol).
+    assert unknown["errors"][0]["code"] in ("TOKEN_CHECK_FAILED", "INVALID_TOKEN")
+
+
+async def test_accepted_invitations_cannot_be_deleted(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    [invitation] = (await create(admin, "kept@example.org", sendEmail=False))["invitations"]
+    assert invitation["delivery"]["state"] == "NOT_SENT"
+    assert (await accept(gql, invitation["token"]))["errors"] == []
+    refused = (await admin(DELETE, {"id": invitation["id"]}))["deleteInvitation"]
+    assert refused["errors"][0]["code"] == "INVITATION_ACCEPTED"
+
+
+async def test_twenty_concurrent_accepts_give_one_user_and_nineteen_failures(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    [invitation] = (await create(admin, "race@example.org", sendEmail=False))["invitations"]
+    results = await asyncio.gather(*(accept(gql, invitation["token"]) for _ in range(20)))
+    winners = [r for r in results if r["session"] is not None]
+    losers = [r for r in results if r["session"] is None]
+    assert len(winners) == 1 and len(losers) == 19
+    assert {r["errors"][0]["code"] for r in losers} <= {"INVALID_TOKEN", "ALREADY_REGISTERED"}
+    assert await User.filter(email="race@example.org").count() == 1
+
+
+async def test_an_address_that_registered_meanwhile_is_told_to_sign_in(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    [invitation] = (await create(admin, "meanwhile@example.org", sendEmail=False))["invitations"]
+    await create_admin(email="meanwhile@example.org", password=PASSWORD)
+    refused = await accept(gql, invitation["token"])
+    assert refused["errors"][0]["code"] == "ALREADY_REGISTERED"
+    assert "sign in" in refused["errors"][0]["message"]
+    assert (await Invitation.get(id=int(invitation["id"]))).accepted_at is None
+
+
+async def test_code_only_invitation_asks_an_email_that_must_then_be_confirmed(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    data = await platform()
+    generated = (
+        await admin(
+            GENERATE,
+            {"count": 3, "options": {"groupIds": [str(data["manual"].id)], "locale": "fr-BE"}},
+        )
+    )["generateInvitationCodes"]
+    assert generated["errors"] == [] and generated["invitedCount"] == 3
+    code = generated["invitations"][0]["token"]
+    assert generated["invitations"][0]["email"] is None
+    preview = (await gql(BY_TOKEN, {"token": code}))["invitationByToken"]["invitation"]
+    assert preview["codeOnly"] is True
+    assert preview["requiredFields"] == [
+        {"key": "neighbourhood", "title": "Neighbourhood", "type": "SELECT"}
+    ]
+
+    missing = await accept(gql, code)
+    assert {e["code"] for e in missing["errors"]} == {"INVALID_EMAIL", "REQUIRED_FIELD_MISSING"}
+
+    accepted = await accept(
+        gql,
+        code,
+        email="Letter.Reader@example.org",
+        registrationFieldValues=[{"key": "neighbourhood", "value": "south"}],
+    )
+    assert accepted["errors"] == []
+    assert accepted["session"]["user"]["emailConfirmed"] is False
+    assert accepted["emailConfirmationSent"] is True
+    me = (await gql(ME, token=accepted["session"]["token"]))["me"]
+    assert me["groups"] == [{"title": "North Avenue Residents"}]
+    await run_worker()
+    [mail] = smtp_sink.to("letter.reader@example.org")
+    assert "code de confirmation" in mail.subject
+    await run_worker()
+    assert len(smtp_sink.mails) == 1  # code-only invitations send no invitation mails
+
+
+async def test_the_sweep_recovers_a_send_whose_job_was_lost(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, redis: Any
+) -> None:
+    await create(admin, ["lost1@example.org", "lost2@example.org"])
+    await redis.flushdb()  # Redis lost its data between the commit and the worker
+    await run_worker()
+    assert smtp_sink.mails == []
+    clock.advance(timedelta(minutes=2))
+    await enqueue_sweep(redis)
+    await run_worker()
+    assert sorted(m.recipients[0] for m in smtp_sink.mails) == [
+        "lost1@example.org",
+        "lost2@example.org",
+    ]
+
+
+async def test_smtp_errors_retry_and_end_in_failed_with_the_reason(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    smtp_sink.refuse = (451, "4.3.0 try again later")
+    smtp_sink.refuse_times = 1
+    [flaky] = (await create(admin, "flaky@example.org"))["invitations"]
+    await run_worker()
+    recovered = (await admin(INVITATION, {"id": flaky["id"]}))["invitation"]
+    assert recovered["delivery"] == {"state": "SENT", "attempts": 2, "lastError": None}
+
+    smtp_sink.refuse = (550, "5.1.1 mailbox unavailable")
+    smtp_sink.refuse_times = -1
+    [broken] = (await create(admin, "broken@example.org"))["invitations"]
+    await run_worker()
+    failed = (await admin(INVITATION, {"id": broken["id"]}))["invitation"]
+    assert failed["delivery"]["state"] == "FAILED"
+    assert (
+        "550" in failed["delivery"]["lastError"]
+        and "mailbox unavailable" in failed["delivery"]["lastError"]
+    )
+
+    smtp_sink.refuse = None
+    resent = (await admin(RESEND, {"id": broken["id"]}))["resendInvitation"]["invitation"]
+    assert resent["delivery"]["state"] == "QUEUED"
+    await run_worker()
+    assert (await admin(INVITATION, {"id": broken["id"]}))["invitation"]["delivery"][
+        "state"
+    ] == "SENT"
+
+
+async def test_personal_message_is_safe_and_mails_are_translated(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    message = (
+        "Hi <b>there</b> <script>alert(1)</script><img src=x onerror=alert(1)>"
+        " {{ 7*7 }} {% if 1 %}x{% endif %}"
+    )
+    for locale, subject in [
+        ("en", "Ada Admin invites you to Participate Example"),
+        ("nl-BE", "Ada Admin nodigt je uit op Participate Example"),
+        ("fr-BE", "Ada Admin vous invite sur Participate Example"),
+    ]:
+        address = f"{locale.lower()}@example.org"
+        result = await create(admin, address, locale=locale, personalMessage=message)
+        assert result["errors"] == []
+        await run_worker()
+        [mail] = smtp_sink.to(address)
+        assert mail.subject == subject
+        assert "<script" not in mail.html and "onerror" not in mail.html
+        assert "<b>there</b>" in mail.html
+        assert "{{ 7*7 }}" in mail.text and "49" not in mail.text
+        assert "{% if 1 %}x{% endif %}" in mail.text
+        assert token_from(mail) in mail.text
