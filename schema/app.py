@@ -10,12 +10,13 @@ from schema.accounts.queries import AccountQueries
 from schema.extensions import EXTENSIONS
 from schema.invitations.mutations import InvitationMutations
 from schema.invitations.queries import InvitationQueries
+from schema.mail.queries import MailQueries
 from schema.platform.mutations import PlatformMutations
 from schema.platform.queries import PlatformQueries
 
 
 @strawberry.type
-class Query(AccountQueries, PlatformQueries, InvitationQueries):
+class Query(AccountQueries, PlatformQueries, InvitationQueries, MailQueries):
     pass
 
 

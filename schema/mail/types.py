@@ -1,0 +1,57 @@
+"""GraphQL types of the mail delivery set-up."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.mail.setup import DnsRecord as DnsRecordValue
+from domain.mail.setup import MailSetup
+
+
+@strawberry.type(description="A DNS record the operator publishes for the sending domain.")
+class DnsRecord:
+    type: str
+    name: str
+    value: str
+    purpose: str
+
+    @classmethod
+    def from_value(cls, record: DnsRecordValue) -> DnsRecord:
+        return cls(type=record.type, name=record.name, value=record.value, purpose=record.purpose)
+
+
+@strawberry.type(description="What makes invitation mails arrive, with this deployment's values.")
+class MailDeliverySettings:
+    sending_domain: str
+    from_address: str
+    return_path: str = strawberry.field(description="The envelope sender, where bounces go.")
+    message_id_domain: str
+    smtp_host: str
+    sending_ips: list[str]
+    dkim_enabled: bool
+    dns_records: list[DnsRecord]
+    exchange_steps: list[str] = strawberry.field(
+        description="Allowlisting steps for Outlook / Exchange / Microsoft 365 admins."
+    )
+    google_steps: list[str] = strawberry.field(
+        description="Allowlisting steps for Google Workspace admins."
+    )
+    check_commands: list[str]
+    check_steps: list[str]
+
+    @classmethod
+    def from_setup(cls, setup: MailSetup) -> MailDeliverySettings:
+        return cls(
+            sending_domain=setup.sending_domain,
+            from_address=setup.from_address,
+            return_path=setup.return_path,
+            message_id_domain=setup.message_id_domain,
+            smtp_host=setup.smtp_host,
+            sending_ips=setup.sending_ips,
+            dkim_enabled=setup.dkim_enabled,
+            dns_records=[DnsRecord.from_value(r) for r in setup.dns_records],
+            exchange_steps=setup.exchange_steps,
+            google_steps=setup.google_steps,
+            check_commands=setup.check_commands,
+            check_steps=setup.check_steps,
+        )

@@ -1,0 +1,92 @@
+"""Getting the mail delivered: DKIM signatures, Message-ID, Return-Path, the set-up doc."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import dkim
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from domain.mail.compose import Address, Composer, Mail
+from domain.mail.setup import EXAMPLE_DEPLOYMENT, mail_setup, render_setup_document
+from domain.settings import load_settings
+from tests.fixtures import GraphQLClient
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE: dict[str, object] = dict(EXAMPLE_DEPLOYMENT)
+
+
+def dkim_settings(tmp_path: Path) -> tuple[dict[str, object], str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    path = tmp_path / "dkim.pem"
+    path.write_bytes(pem)
+    return {**EXAMPLE, "dkim_selector": "invitations", "dkim_private_key_path": path}, "invitations"
+
+
+def test_mails_are_dkim_signed_and_verify_against_the_published_record(tmp_path: Path) -> None:
+    values, selector = dkim_settings(tmp_path)
+    settings = load_settings(**values)
+    setup = mail_setup(settings)
+    [record] = [r for r in setup.dns_records if "._domainkey." in r.name]
+    assert setup.dkim_enabled
+    assert record.name == f"{selector}._domainkey.mail.participate.example.org"
+
+    message = Composer(settings).compose(
+        Mail(
+            to=Address("jan@example.org", "Jan Peëters"),
+            subject="Uitnodiging",
+            text="Hallo\n",
+            html="<p>Hallo</p>",
+            reply_to=Address("ada@example.org", "Ada"),
+        )
+    )
+    assert message.startswith(b"DKIM-Signature:")
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name.decode().rstrip(".") == record.name
+        return record.value.encode()
+
+    assert dkim.verify(message, dnsfunc=dns)
+    tampered = message.replace(b"Subject: Uitnodiging", b"Subject: Uitnodiginq")
+    assert not dkim.verify(tampered, dnsfunc=dns)
+    parsed = email.message_from_bytes(message, policy=email.policy.default)
+    assert str(parsed["Message-ID"]).endswith("@mail.participate.example.org>")
+
+
+def test_the_committed_delivery_doc_is_the_one_rendered_for_the_example_deployment() -> None:
+    committed = (ROOT / "docs" / "email-delivery.md").read_text()
+    assert committed == render_setup_document(load_settings(**EXAMPLE)), (
+        "docs/email-delivery.md is stale: run `make docs`"
+    )
+    for value in (
+        "mail.participate.example.org",
+        "203.0.113.25",
+        "bounces@mail.participate.example.org",
+    ):
+        assert value in committed
+    assert "Exchange" in committed and "Google Workspace" in committed
+
+
+async def test_admins_read_the_same_values_over_graphql(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    query = """{ mailDeliverySettings { sendingDomain fromAddress returnPath messageIdDomain
+        dkimEnabled dnsRecords { type name value } exchangeSteps googleSteps } }"""
+    data = (await admin(query))["mailDeliverySettings"]
+    assert data["sendingDomain"] == "participate.example.org"
+    assert data["fromAddress"] == "invitations@participate.example.org"
+    assert data["returnPath"] == "invitations@participate.example.org"
+    assert data["dkimEnabled"] is False
+    assert any(r["name"] == "_dmarc.participate.example.org" for r in data["dnsRecords"])
+    assert any("participate.example.org" in step for step in data["exchangeSteps"])
+    denied = await gql.post(query)
+    assert denied["data"] is None
+    assert denied["errors"][0]["message"] == "Only admins can do this."
