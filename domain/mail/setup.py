@@ -14,7 +14,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from domain.settings import Settings
 
-
 # The deployment docs/email-delivery.md is written for (`make docs`).
 EXAMPLE_DEPLOYMENT: dict[str, str] = {
     "env": "production",
@@ -110,9 +109,6 @@ def mail_setup(settings: Settings) -> MailSetup:
             "DMARC: tells receivers to trust only mails that pass SPF or DKIM for this domain.",
         )
     )
-    allow_what = f"the domain {domain}" + (
-        f" and the IP address(es) {', '.join(ips)}" if ips else ""
-    )
     exchange = [
         "Sign in to the Exchange admin center (admin.exchange.microsoft.com) or, for Microsoft 365,"
         " the Microsoft Defender portal (security.microsoft.com).",
@@ -123,7 +119,8 @@ def mail_setup(settings: Settings) -> MailSetup:
         f"Under Allowed domains, add {domain}.",
         *(
             [
-                f"Under Connection filter policy > Always allow messages from these IP addresses, add {', '.join(ips)}."
+                "Under Connection filter policy > Always allow messages from these IP"
+                f" addresses, add {', '.join(ips)}."
             ]
             if ips
             else []
