@@ -105,7 +105,9 @@ def serve(
 
 
 @app.command()
-def worker(burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False) -> None:
+def worker(
+    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+) -> None:
     """Run an arq worker: sends, reminders, imports, and the sweep."""
     _settings_or_exit()
     from arq.worker import run_worker
@@ -114,6 +116,18 @@ def worker(burst: Annotated[bool, typer.Option(help="Stop when the queue is empt
 
     _logging()
     run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
+
+
+@app.command()
+def dev() -> None:
+    """Run the service locally: migrations, first-run data, Redis, the API and a worker.
+
+    A private Redis is started when none answers at INVITES_REDIS_URL; the API catches the
+    mails and shows them at /dev/mail. Ctrl-C stops everything.
+    """
+    from cli.dev import run
+
+    raise typer.Exit(run())
 
 
 def main() -> None:
