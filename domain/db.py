@@ -75,7 +75,9 @@ async def init(settings: Settings | None = None, *, apply_migrations: bool = Fal
     if apply_migrations:
         await migrate(config)
         await Tortoise.close_connections()
-    await Tortoise.init(config=config)
+    # Global fallback: arq runs its shutdown hook in another task, which must still find the
+    # connections to close (otherwise aiosqlite's thread keeps the worker alive).
+    await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
 async def close() -> None:

@@ -91,6 +91,23 @@ class Settings(BaseSettings):
     send_retry_base_seconds: float = Field(default=30, ge=0)
     smtp_connections: int = Field(default=1, ge=1, le=64)
 
+    # Rate limits (docs/security.md). Token use: failed attempts per client address, and
+    # globally; while the global count is over its limit ("under attack"), each address gets
+    # only `limit_token_attack_per_address` failures per 15 minutes.
+    limit_token_failures_per_minute: int = Field(default=10, ge=1)
+    limit_token_failures_per_day: int = Field(default=50, ge=1)
+    limit_token_global_failures_per_minute: int = Field(default=300, ge=1)
+    limit_token_global_failures_per_day: int = Field(default=5000, ge=1)
+    limit_token_attack_per_address: int = Field(default=1, ge=1)
+    limit_sign_in_failures_per_address: int = Field(default=30, ge=1)  # per 10 minutes
+    limit_sign_in_failures_per_account: int = Field(default=10, ge=1)  # per 15 minutes
+    limit_sign_up_per_address: int = Field(default=20, ge=1)  # per hour
+    limit_sign_up_per_email: int = Field(default=3, ge=1)  # per hour
+    limit_confirm_failures_per_address: int = Field(default=30, ge=1)  # per 10 minutes
+    limit_confirm_failures_per_account: int = Field(default=10, ge=1)  # per hour
+    limit_invitations_per_admin_per_day: int = Field(default=200_000, ge=1)
+    limit_resends_per_invitation_per_day: int = Field(default=5, ge=1)
+
     @field_validator("locales", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:

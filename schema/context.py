@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from domain.models import User
 from domain.roles.service import Access, access_of
+from domain.security.ratelimit import Limiter
 from domain.settings import Settings
 from domain.users.service import user_for_session_token
 from schema.loaders import Loaders
@@ -28,6 +29,10 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     _viewer: User | None = field(default=_UNSET, init=False)
     _access: Access | None = field(default=_UNSET, init=False)
+
+    @property
+    def limiter(self) -> Limiter:
+        return Limiter(self.redis)
 
     async def viewer(self) -> User | None:
         """The signed-in user (looked up once per request), or None."""

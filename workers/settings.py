@@ -60,3 +60,5 @@ class WorkerSettings:
     poll_delay = get_settings().worker_poll_delay_seconds
     job_timeout = 300
     keep_result = 3600
+    # The compose health check reads this key: keep it fresh.
+    health_check_interval = 60

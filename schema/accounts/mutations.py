@@ -33,31 +33,44 @@ class AccountMutations:
         "same whether or not the address already has an account."
     )
     async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:
-        _, errors = await perform(
-            info,
-            users.sign_up(
-                email=input.email,
-                password=input.password,
-                first_name=input.first_name,
-                last_name=input.last_name,
-                locale=input.locale,
-            ),
-        )
+        async def sign_up() -> None:
+            async with info.context.limiter.sign_up_attempt(info.context.client_ip, input.email):
+                await users.sign_up(
+                    email=input.email,
+                    password=input.password,
+                    first_name=input.first_name,
+                    last_name=input.last_name,
+                    locale=input.locale,
+                )
+
+        _, errors = await perform(info, sign_up())
         return SignUpPayload(ok=not errors, errors=errors)
 
     @strawberry.mutation(description="Mail a new confirmation code to an unconfirmed account.")
     async def request_email_confirmation(self, info: Info, email: str) -> ConfirmEmailPayload:
-        _, errors = await perform(info, users.request_email_confirmation(email))
+        async def request() -> None:
+            async with info.context.limiter.sign_up_attempt(info.context.client_ip, email):
+                await users.request_email_confirmation(email)
+
+        _, errors = await perform(info, request())
         return ConfirmEmailPayload(ok=not errors, errors=errors)
 
     @strawberry.mutation(description="Confirm an email address with the code mailed to it.")
     async def confirm_email(self, info: Info, email: str, code: str) -> ConfirmEmailPayload:
-        _, errors = await perform(info, users.confirm_email(email=email, code=code))
+        async def confirm() -> None:
+            async with info.context.limiter.confirm_attempt(info.context.client_ip, email):
+                await users.confirm_email(email=email, code=code)
+
+        _, errors = await perform(info, confirm())
         return ConfirmEmailPayload(ok=not errors, errors=errors)
 
     @strawberry.mutation(description="Open a session with an email and a password.")
     async def sign_in(self, info: Info, email: str, password: str) -> SessionPayload:
-        opened, errors = await perform(info, users.sign_in(email=email, password=password))
+        async def sign_in() -> users.NewSession:
+            async with info.context.limiter.sign_in_attempt(info.context.client_ip, email):
+                return await users.sign_in(email=email, password=password)
+
+        opened, errors = await perform(info, sign_in())
         return SessionPayload(session=session_of(opened), errors=errors)
 
     @strawberry.mutation(description="End the session whose token authenticates this request.")

@@ -9,7 +9,9 @@ import strawberry
 
 from domain.invitations import acceptance, management
 from domain.invitations import service as invitations
-from domain.invitations.service import InvitationOptions
+from domain.invitations.service import CreationResult, InvitationOptions, split_emails
+from domain.models import Invitation as InvitationModel
+from domain.users.service import NewSession
 from schema.accounts.mutations import session_of
 from schema.accounts.types import User
 from schema.boundary import perform
@@ -102,12 +104,15 @@ class InvitationMutations:
     ) -> CreateInvitationsPayload:
         inviter = await info.context.viewer()
         assert inviter is not None
-        result, errors = await perform(
-            info,
-            invitations.create_invitations(
+
+        async def invite() -> CreationResult:
+            count = len(split_emails(input.emails))
+            await info.context.limiter.invitations_created(inviter.id, count)
+            return await invitations.create_invitations(
                 inviter=inviter, emails=input.emails, options=options_of(input)
-            ),
-        )
+            )
+
+        result, errors = await perform(info, invite())
         if result is None:
             return CreateInvitationsPayload(
                 invitations=[], invited_count=0, existing_users_updated=[], errors=errors
@@ -128,14 +133,16 @@ class InvitationMutations:
     ) -> CreateInvitationsPayload:
         inviter = await info.context.viewer()
         assert inviter is not None
-        result, errors = await perform(
-            info,
-            invitations.generate_invitation_codes(
+
+        async def generate() -> CreationResult:
+            await info.context.limiter.invitations_created(inviter.id, max(count, 0))
+            return await invitations.generate_invitation_codes(
                 inviter=inviter,
                 count=count,
                 options=options_of(options or InvitationOptionsInput()),
-            ),
-        )
+            )
+
+        result, errors = await perform(info, generate())
         if result is None:
             return CreateInvitationsPayload(
                 invitations=[], invited_count=0, existing_users_updated=[], errors=errors
@@ -153,7 +160,11 @@ class InvitationMutations:
         " reminder cycle reset.",
     )
     async def resend_invitation(self, info: Info, id: strawberry.ID) -> InvitationPayload:
-        invitation, errors = await perform(info, management.resend_invitation(parse_id(id)))
+        async def resend() -> InvitationModel:
+            await info.context.limiter.resend(parse_id(id))
+            return await management.resend_invitation(parse_id(id))
+
+        invitation, errors = await perform(info, resend())
         return InvitationPayload(
             invitation=Invitation.from_model(invitation) if invitation else None, errors=errors
         )
@@ -170,18 +181,20 @@ class InvitationMutations:
     async def accept_invitation(
         self, info: Info, input: AcceptInvitationInput
     ) -> AcceptInvitationPayload:
-        opened, errors = await perform(
-            info,
-            acceptance.accept(
-                raw_token=input.token,
-                first_name=input.first_name,
-                last_name=input.last_name,
-                password=input.password,
-                locale=input.locale,
-                registration_field_values=field_values(input.registration_field_values),
-                email=input.email,
-            ),
-        )
+        async def accept() -> NewSession:
+            acceptance.parse_token(input.token)  # a mistyped code is answered, not counted
+            async with info.context.limiter.token_attempt(info.context.client_ip):
+                return await acceptance.accept(
+                    raw_token=input.token,
+                    first_name=input.first_name,
+                    last_name=input.last_name,
+                    password=input.password,
+                    locale=input.locale,
+                    registration_field_values=field_values(input.registration_field_values),
+                    email=input.email,
+                )
+
+        opened, errors = await perform(info, accept())
         return AcceptInvitationPayload(
             session=session_of(opened),
             email_confirmation_sent=opened is not None and opened.user.email_confirmed_at is None,

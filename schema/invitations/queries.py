@@ -104,7 +104,9 @@ class InvitationQueries:
     )
     async def invitation_by_token(self, info: Info, token: str) -> InvitationByTokenPayload:
         try:
-            preview = await acceptance.preview(token)
+            acceptance.parse_token(token)  # a mistyped code is answered before any counting
+            async with info.context.limiter.token_attempt(info.context.client_ip):
+                preview = await acceptance.preview(token)
         except DomainError as error:
             return InvitationByTokenPayload(valid=False, invitation=None, errors=user_errors(error))
         return InvitationByTokenPayload(

@@ -1,0 +1,249 @@
+"""Rate limits in Redis: fixed windows, checked and counted atomically (Lua).
+
+An attempt first reserves its place in every counter that applies (so a hundred concurrent
+aliases cannot all slip under the limit); when it turns out not to count (a right code, a
+right password) the reservation is released. Subjects (addresses, emails) are stored only as
+keyed digests: Redis keys carry no personal data.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from domain.crypto import keyring
+from domain.errors import DomainError, ErrorCode, RateLimited
+from domain.settings import get_settings
+
+MINUTE = 60
+HOUR = 3600
+DAY = 86400
+
+# KEYS: the counters; ARGV: n_checked, then per key (limit, ttl). The first n_checked keys
+# are checked against their limits; every key is counted. Returns {1, 0} or {0, retry_after}.
+_RESERVE = """
+local checked = tonumber(ARGV[1])
+for i = 1, checked do
+  local limit = tonumber(ARGV[2 * i])
+  local value = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if value >= limit then
+    local ttl = redis.call('TTL', KEYS[i])
+    if ttl < 1 then ttl = 1 end
+    return {0, ttl}
+  end
+end
+for i = 1, #KEYS do
+  local value = redis.call('INCR', KEYS[i])
+  if value == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i + 1])) end
+end
+return {1, 0}
+"""
+_RELEASE = """
+for i = 1, #KEYS do
+  local value = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if value > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 1
+"""
+# Token attempts: is the service under a guessing attack from many addresses?
+_HOT = """
+for i = 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then return 1 end
+end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    scope: str  # 'token:address', 'sign-in:account', ...
+    subject: str  # an address, an email, 'all'
+    limit: int
+    window: int  # seconds
+
+    def key(self, now: float) -> str:
+        digest = keyring("rate-limit").digest(f"{self.scope}:{self.subject}")[:32]
+        return f"rl:{self.scope}:{digest}:{self.window}:{int(now // self.window)}"
+
+    def ttl(self, now: float) -> int:
+        return max(1, math.ceil((int(now // self.window) + 1) * self.window - now))
+
+
+class Limiter:
+    """Rate limits for one Redis (the arq pool or any redis.asyncio client)."""
+
+    def __init__(self, redis: Any) -> None:
+        self.redis = redis
+
+    async def reserve(
+        self, limits: Sequence[Limit], *, also_count: Sequence[Limit] = ()
+    ) -> list[str]:
+        """Count one attempt against `limits` (refusing when any is full) and `also_count`."""
+        now = time.time()
+        everything = [*limits, *also_count]
+        keys = [limit.key(now) for limit in everything]
+        args: list[int] = [len(limits)]
+        for limit in everything:
+            args.extend((limit.limit, limit.ttl(now)))
+        allowed, retry_after = await self.redis.eval(_RESERVE, len(keys), *keys, *args)
+        if not int(allowed):
+            raise RateLimited(int(retry_after))
+        return keys
+
+    async def release(self, keys: Sequence[str]) -> None:
+        if keys:
+            await self.redis.eval(_RELEASE, len(keys), *keys)
+
+    @asynccontextmanager
+    async def attempt(
+        self,
+        limits: Sequence[Limit],
+        *,
+        also_count: Sequence[Limit] = (),
+        counts: tuple[ErrorCode, ...] = (),
+        count_success: bool = False,
+    ) -> AsyncIterator[None]:
+        """Run one attempt; it stays counted if it fails with one of `counts`, or, with
+        `count_success`, if it succeeds. Anything else gives its place back."""
+        keys = await self.reserve(limits, also_count=also_count)
+        try:
+            yield
+        except DomainError as error:
+            if error.code not in counts:
+                await self.release(keys)
+            raise
+        except BaseException:
+            await self.release(keys)
+            raise
+        else:
+            if not count_success:
+                await self.release(keys)
+
+    # The limits of each use -------------------------------------------------------------
+
+    async def token_limits(self, address: str) -> tuple[list[Limit], list[Limit]]:
+        s = get_settings()
+        global_limits = [
+            Limit("token:all", "all", s.limit_token_global_failures_per_minute, MINUTE),
+            Limit("token:all", "all", s.limit_token_global_failures_per_day, DAY),
+        ]
+        now = time.time()
+        hot = await self.redis.eval(
+            _HOT,
+            len(global_limits),
+            *[limit.key(now) for limit in global_limits],
+            *[limit.limit for limit in global_limits],
+        )
+        per_address = [
+            Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
+            Limit("token:address", address, s.limit_token_failures_per_day, DAY),
+        ]
+        if int(hot):
+            per_address.append(
+                Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE)
+            )
+        # Global counters are counted but never refuse anyone by themselves: they only make
+        # every address stricter, so a right code from a fresh address still works.
+        return per_address, global_limits
+
+    def token_attempt(self, address: str) -> Any:
+        limiter = self
+
+        @asynccontextmanager
+        async def attempt() -> AsyncIterator[None]:
+            limits, global_limits = await limiter.token_limits(address)
+            attack = Limit(
+                "token:attack", address, get_settings().limit_token_attack_per_address, 15 * MINUTE
+            )
+            async with limiter.attempt(
+                limits,
+                also_count=[*global_limits, *([] if attack in limits else [attack])],
+                counts=(ErrorCode.INVALID_TOKEN,),
+            ):
+                yield
+
+        return attempt()
+
+    def sign_in_attempt(self, address: str, email: str) -> Any:
+        s = get_settings()
+        return self.attempt(
+            [
+                Limit(
+                    "sign-in:address", address, s.limit_sign_in_failures_per_address, 10 * MINUTE
+                ),
+                Limit(
+                    "sign-in:account",
+                    email.strip().lower(),
+                    s.limit_sign_in_failures_per_account,
+                    15 * MINUTE,
+                ),
+            ],
+            counts=(ErrorCode.INVALID_CREDENTIALS,),
+        )
+
+    def confirm_attempt(self, address: str, email: str) -> Any:
+        s = get_settings()
+        return self.attempt(
+            [
+                Limit(
+                    "confirm:address", address, s.limit_confirm_failures_per_address, 10 * MINUTE
+                ),
+                Limit(
+                    "confirm:account",
+                    email.strip().lower(),
+                    s.limit_confirm_failures_per_account,
+                    HOUR,
+                ),
+            ],
+            counts=(ErrorCode.INVALID_CODE,),
+        )
+
+    def sign_up_attempt(self, address: str, email: str) -> Any:
+        """Accepted sign-ups and code requests count (each one sends a mail); refused input
+        does not."""
+        s = get_settings()
+        return self.attempt(
+            [
+                Limit("sign-up:address", address, s.limit_sign_up_per_address, HOUR),
+                Limit("sign-up:email", email.strip().lower(), s.limit_sign_up_per_email, HOUR),
+            ],
+            count_success=True,
+        )
+
+    async def invitations_created(self, admin_id: int, count: int) -> None:
+        """Spam guard: how many invitations one admin may create per day."""
+        s = get_settings()
+        limit = Limit(
+            "invitations:admin", str(admin_id), s.limit_invitations_per_admin_per_day, DAY
+        )
+        now = time.time()
+        key = limit.key(now)
+        used = int(await self.redis.get(key) or 0)
+        if used + count > limit.limit:
+            raise DomainError.single(
+                ErrorCode.RATE_LIMITED,
+                f"You can create {limit.limit:,} invitations a day; {max(limit.limit - used, 0):,}"
+                " are left today.",
+                "emails",
+            )
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incrby(key, count)
+        pipe.expire(key, limit.ttl(now))
+        await pipe.execute()
+
+    async def resend(self, invitation_id: int) -> None:
+        s = get_settings()
+        await self.reserve(
+            [
+                Limit(
+                    "resend:invitation",
+                    str(invitation_id),
+                    s.limit_resends_per_invitation_per_day,
+                    DAY,
+                )
+            ]
+        )

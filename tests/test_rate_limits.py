@@ -1,0 +1,186 @@
+"""Brute force and spam: token guessing, sign-in, sign-up, resends, invitations per day."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.invitations import tokens
+from domain.settings import get_settings
+from tests.fixtures import SIGN_IN, GraphQLClient
+from tests.invitations_helpers import BY_TOKEN, RESEND, accept, create
+
+CHECK = """query($token: String!) {
+  invitationByToken(token: $token) { valid errors { code retryAfter } }
+}"""
+
+
+def wrong_code() -> str:
+    """A well-formed code (right check symbol) that belongs to no invitation."""
+    return tokens.display(tokens.generate())
+
+
+def client_from(app: Any, address: str) -> GraphQLClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return GraphQLClient(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+
+
+async def code_result(client: GraphQLClient, code: str) -> dict[str, Any]:
+    data = await client(CHECK, {"token": code})
+    result: dict[str, Any] = data["invitationByToken"]
+    return result
+
+
+async def test_a_burst_of_wrong_codes_from_one_address_ends_in_rate_limited(
+    admin: GraphQLClient, app: Any
+) -> None:
+    [invitation] = (await create(admin, "target@example.org", sendEmail=False))["invitations"]
+    attacker = client_from(app, "192.0.2.10")
+    codes = [(await code_result(attacker, wrong_code()))["errors"][0]["code"] for _ in range(12)]
+    assert codes[:10] == ["INVALID_TOKEN"] * 10
+    assert codes[10:] == ["RATE_LIMITED"] * 2
+    limited = await code_result(attacker, invitation["token"])
+    assert limited["errors"][0]["code"] == "RATE_LIMITED"
+    assert 0 < limited["errors"][0]["retryAfter"] <= 60
+    # Accepting is counted the same way: the attacker cannot switch to acceptInvitation.
+    refused = await accept(attacker, wrong_code())
+    assert refused["errors"][0]["code"] == "RATE_LIMITED"
+
+    someone = client_from(app, "192.0.2.99")
+    assert (await code_result(someone, invitation["token"]))["valid"] is True
+    assert (await accept(someone, invitation["token"]))["errors"] == []
+
+
+async def test_wrong_codes_from_many_addresses_make_every_address_stricter_but_a_right_code_works(
+    admin: GraphQLClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "limit_token_global_failures_per_minute", 40)
+    [invitation] = (await create(admin, "target@example.org", sendEmail=False))["invitations"]
+    botnet = [client_from(app, f"203.0.113.{n}") for n in range(1, 9)]
+    for bot in botnet:
+        for _ in range(5):  # each stays under the per-address limit of 10
+            assert (await code_result(bot, wrong_code()))["errors"][0]["code"] == "INVALID_TOKEN"
+    # 40 failures in the minute: under attack, an address that failed before gets no more.
+    for bot in botnet:
+        assert (await code_result(bot, wrong_code()))["errors"][0]["code"] == "RATE_LIMITED"
+    fresh = client_from(app, "198.51.100.200")
+    assert (await accept(fresh, invitation["token"]))["errors"] == []
+
+
+async def test_a_request_full_of_aliases_counts_every_alias(admin: GraphQLClient, app: Any) -> None:
+    attacker = client_from(app, "192.0.2.20")
+    many = (
+        "{ "
+        + " ".join(
+            f'a{i}: invitationByToken(token: "{wrong_code()}") {{ valid }}' for i in range(200)
+        )
+        + " }"
+    )
+    refused = await attacker.post(many)
+    assert refused["data"] is None
+    assert "aliases" in refused["errors"][0]["message"].lower()
+
+    fields = " ".join(
+        f'a{i}: invitationByToken(token: "{wrong_code()}") {{ errors {{ code }} }}'
+        for i in range(25)
+    )
+    data = await attacker("{ " + fields + " }")
+    codes = [data[f"a{i}"]["errors"][0]["code"] for i in range(25)]
+    assert codes.count("INVALID_TOKEN") == 10
+    assert codes.count("RATE_LIMITED") == 15
+
+
+async def test_a_mistyped_code_is_answered_without_lookup_and_is_not_counted(
+    admin: GraphQLClient, app: Any
+) -> None:
+    [invitation] = (await create(admin, "typo@example.org", sendEmail=False))["invitations"]
+    person = client_from(app, "192.0.2.30")
+    code = invitation["token"]
+    wrong_symbol = code[:-1] + ("0" if code[-1] != "0" else "1")
+    for _ in range(30):
+        result = await code_result(person, wrong_symbol)
+        assert result["errors"][0]["code"] == "TOKEN_CHECK_FAILED"
+    assert (await code_result(person, code))["valid"] is True
+
+
+async def test_sign_in_failures_are_limited_per_account_and_per_address(
+    admin: GraphQLClient, app: Any
+) -> None:
+    guesses = [client_from(app, f"192.0.2.{40 + n}") for n in range(11)]
+    for guesser in guesses[:10]:
+        data = await guesser(
+            SIGN_IN, {"email": "admin@participate.example.org", "password": "wrong guess"}
+        )
+        assert data["signIn"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    blocked = await guesses[10](
+        SIGN_IN, {"email": "admin@participate.example.org", "password": "wrong guess"}
+    )
+    assert blocked["signIn"]["errors"][0]["code"] == "RATE_LIMITED"
+
+    sprayer = client_from(app, "192.0.2.60")
+    codes = []
+    for n in range(31):
+        data = await sprayer(
+            SIGN_IN, {"email": f"nobody{n}@example.org", "password": "wrong guess"}
+        )
+        codes.append(data["signIn"]["errors"][0]["code"])
+    assert codes[:30] == ["INVALID_CREDENTIALS"] * 30 and codes[30] == "RATE_LIMITED"
+
+
+async def test_sign_ups_are_limited_per_email(gql: GraphQLClient) -> None:
+    mutation = """mutation($input: SignUpInput!) { signUp(input: $input) { ok errors { code } } }"""
+    variables = {
+        "input": {"email": "spam-target@example.org", "password": "lighthouse keeper rowing 7"}
+    }
+    results = [(await gql(mutation, variables))["signUp"] for _ in range(4)]
+    assert [r["ok"] for r in results] == [True, True, True, False]
+    assert results[3]["errors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_resends_per_invitation_and_invitations_per_admin_are_capped(
+    admin: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [invitation] = (await create(admin, "resend@example.org", sendEmail=False))["invitations"]
+    codes = []
+    for _ in range(6):
+        result = (await admin(RESEND, {"id": invitation["id"]}))["resendInvitation"]
+        codes.append(result["errors"][0]["code"] if result["errors"] else "OK")
+    assert codes == ["OK"] * 5 + ["RATE_LIMITED"]
+
+    monkeypatch.setattr(get_settings(), "limit_invitations_per_admin_per_day", 4)
+    refused = await create(
+        admin, ["a@example.org", "b@example.org", "c@example.org", "d@example.org"]
+    )
+    assert refused["errors"][0]["code"] == "RATE_LIMITED"
+    assert (await create(admin, ["a@example.org", "b@example.org", "c@example.org"]))[
+        "errors"
+    ] == []
+    assert (await create(admin, ["e@example.org"]))["errors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_the_same_answer_for_unknown_expired_used_and_deleted(
+    admin: GraphQLClient, app: Any
+) -> None:
+    from datetime import timedelta
+
+    from domain.clock import clock
+    from tests.invitations_helpers import DELETE
+
+    made = (
+        await create(
+            admin, ["used@example.org", "gone@example.org", "old@example.org"], sendEmail=False
+        )
+    )["invitations"]
+    used, gone, old = made
+    person = client_from(app, "192.0.2.70")
+    assert (await accept(person, used["token"]))["errors"] == []
+    await admin(DELETE, {"id": gone["id"]})
+    clock.advance(timedelta(days=31))
+    answers = [
+        (await person(BY_TOKEN, {"token": code}))["invitationByToken"]
+        for code in (used["token"], gone["token"], old["token"], wrong_code())
+    ]
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0]["errors"][0]["code"] == "INVALID_TOKEN"
