@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: migrations install run test check lint format typecheck contracts schema pytest pytest-postgres pytest-sqlite bench clean
+.PHONY: docs migrations install run test check lint format typecheck contracts schema pytest pytest-postgres pytest-sqlite bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,6 +37,9 @@ contracts:
 
 migrations:
 	$(RUN) tortoise -c domain.db.TORTOISE_ORM makemigrations
+
+docs:
+	$(RUN) invitations mail-setup --example --write docs/email-delivery.md
 
 schema:
 	$(RUN) strawberry export-schema schema.app:schema --output schema/schema.graphql

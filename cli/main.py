@@ -130,6 +130,55 @@ def dev() -> None:
     raise typer.Exit(run())
 
 
+@app.command("mail-setup")
+def mail_setup(
+    write: Annotated[
+        str | None, typer.Option(help="Write the document to this file instead of printing it.")
+    ] = None,
+    example: Annotated[
+        bool, typer.Option(help="Use the example deployment (for docs/email-delivery.md).")
+    ] = False,
+) -> None:
+    """The mail delivery set-up (DNS records, allowlisting steps) for this deployment."""
+    from pathlib import Path
+
+    from domain.mail.setup import EXAMPLE_DEPLOYMENT, render_setup_document
+    from domain.settings import load_settings
+
+    if example:
+        settings = load_settings(**EXAMPLE_DEPLOYMENT)
+    else:
+        _settings_or_exit()
+        settings = get_settings()
+    document = render_setup_document(settings)
+    if write:
+        Path(write).write_text(document)
+        typer.echo(f"Wrote {write}.")
+    else:
+        typer.echo(document, nl=False)
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt and re-digest tokens and codes under the current SECRET_KEY."""
+    _settings_or_exit()
+    from domain import db
+    from domain.security.keys import rotate_keys as rotate
+
+    async def run() -> None:
+        await db.init()
+        try:
+            report = await rotate()
+        finally:
+            await db.close()
+        typer.echo(
+            f"Rotated {report.invitations} invitation tokens and"
+            f" {report.confirmations} confirmation codes."
+        )
+
+    asyncio.run(run())
+
+
 def main() -> None:
     app()
 

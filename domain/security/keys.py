@@ -1,0 +1,57 @@
+"""Rotating INVITES_SECRET_KEY: re-encrypt and re-digest what was made with an older key.
+
+Procedure (docs/security.md): set the new key as SECRET_KEY and the old one in
+PREVIOUS_SECRET_KEYS, restart, run `invitations rotate-keys`, and once sessions made before
+the rotation have expired (SESSION_TTL_DAYS), drop the old key. Until then every lookup tries
+each key, so nothing stops working during the rotation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from domain.crypto import keyring
+from domain.models import EmailConfirmation, Invitation
+
+BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RotationReport:
+    invitations: int
+    confirmations: int
+
+
+async def rotate_keys() -> RotationReport:
+    tokens = keyring("invitation-token")
+    codes = keyring("email-confirmation")
+    invitations = 0
+    last_id = 0
+    while True:
+        batch = await Invitation.filter(id__gt=last_id).order_by("id").limit(BATCH).only(
+            "id", "token_encrypted", "token_digest"
+        )
+        if not batch:
+            break
+        async with in_transaction():
+            for invitation in batch:
+                token = tokens.decrypt(invitation.token_encrypted)
+                digest = tokens.digest(token)
+                if digest != invitation.token_digest:
+                    await Invitation.filter(id=invitation.id).update(
+                        token_digest=digest, token_encrypted=tokens.encrypt(token)
+                    )
+                    invitations += 1
+        last_id = batch[-1].id
+    confirmations = 0
+    for confirmation in await EmailConfirmation.filter(used_at=None):
+        code = codes.decrypt(confirmation.code_encrypted)
+        digest = codes.digest(f"{confirmation.user_id}:{code}")  # type: ignore[attr-defined]
+        if digest != confirmation.code_digest:
+            await EmailConfirmation.filter(id=confirmation.id).update(
+                code_digest=digest, code_encrypted=codes.encrypt(code)
+            )
+            confirmations += 1
+    return RotationReport(invitations=invitations, confirmations=confirmations)

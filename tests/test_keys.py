@@ -1,0 +1,53 @@
+"""Secrets at rest: digests and encrypted copies, and rotating the secret key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from domain.models import Invitation
+from domain.security.keys import rotate_keys
+from domain.settings import get_settings
+from tests.fixtures import GraphQLClient
+from tests.invitations_helpers import BY_TOKEN, create
+
+NEW_KEY = "a-brand-new-secret-key-" + "n" * 30
+
+
+async def test_tokens_are_stored_as_digest_and_ciphertext_only(admin: GraphQLClient) -> None:
+    [made] = (await create(admin, "secret@example.org", sendEmail=False))["invitations"]
+    row = await Invitation.get(id=int(made["id"]))
+    canonical = made["token"].replace("-", "")
+    assert canonical not in row.token_digest and canonical not in row.token_encrypted
+    assert made["token"] not in row.token_encrypted
+
+
+async def test_rotating_the_secret_key_keeps_every_token_working(
+    admin: GraphQLClient, gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [made] = (await create(admin, "rotate@example.org", sendEmail=False))["invitations"]
+    settings = get_settings()
+    old_key = settings.secret_key
+    before = await Invitation.get(id=int(made["id"]))
+
+    async def usable() -> Any:
+        data = await gql(BY_TOKEN, {"token": made["token"]})
+        return data["invitationByToken"]["valid"]
+
+    monkeypatch.setattr(settings, "secret_key", SecretStr(NEW_KEY))
+    monkeypatch.setattr(settings, "previous_secret_keys", [old_key])
+    assert await usable() is True  # found through the previous key's digest
+    report = await rotate_keys()
+    assert report.invitations == 1
+    after = await Invitation.get(id=int(made["id"]))
+    assert after.token_digest != before.token_digest
+    assert after.token_encrypted != before.token_encrypted
+
+    monkeypatch.setattr(settings, "previous_secret_keys", [])
+    assert await usable() is True  # the old key is gone and the token still works
+    assert (await rotate_keys()).invitations == 0
+
+    monkeypatch.setattr(settings, "secret_key", old_key)
+    assert await usable() is False  # without the key that made them, the digests match nothing
