@@ -24,10 +24,9 @@ def _settings_or_exit() -> None:
 
 
 def _logging() -> None:
-    logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from domain.logs import configure_logging
+
+    configure_logging(get_settings().log_level)
 
 
 @app.command()
@@ -92,15 +91,18 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from domain.logs import AccessLogPrivacy
 
     settings = get_settings()
     _logging()
+    logging.getLogger("uvicorn.access").addFilter(AccessLogPrivacy())
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port if port is not None else settings.port,
         proxy_headers=False,  # the app decides which proxies to trust
         log_level=settings.log_level.lower(),
+        log_config=None,  # ours (domain.logs): no personal data in the access log
     )
 
 
