@@ -5,18 +5,23 @@ from __future__ import annotations
 import logging
 import secrets
 
+from collections.abc import AsyncIterator
+
 from graphql import ASTValidationRule, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from domain.errors import DomainError, PermissionDenied
+from domain.settings import GraphiqlAccess
 
 log = logging.getLogger("schema.errors")
 
@@ -63,7 +68,27 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+class IntrospectionPolicy(SchemaExtension):
+    """Introspection on in development; elsewhere INVITES_INTROSPECTION decides (default:
+    signed-in admins only). One of two rule sets built once, so validation stays cached."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        context = self.execution_context.context
+        policy = context.settings.introspection
+        allowed = context.settings.is_development or policy is GraphiqlAccess.ALL
+        if not allowed and policy is GraphiqlAccess.ADMINS:
+            access = await context.access()
+            allowed = access is not None and access.is_admin
+        if not allowed:
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                NoSchemaIntrospectionCustomRule,
+            )
+        yield
+
+
 EXTENSIONS = [
+    IntrospectionPolicy,
     lambda: AddValidationRules(VALIDATION_RULES),
     lambda: MaxTokensLimiter(MAX_TOKENS),
     lambda: ParserCache(maxsize=256),
