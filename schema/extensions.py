@@ -1,10 +1,10 @@
-"""Schema extensions: bugs masked behind a correlation id, and request limits built once."""
+"""Schema extensions: bugs masked behind a correlation id, request limits built once,
+introspection by policy."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-
 from collections.abc import AsyncIterator
 
 from graphql import ASTValidationRule, GraphQLError
