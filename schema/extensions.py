@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -72,7 +72,7 @@ class IntrospectionPolicy(SchemaExtension):
     """Introspection on in development; elsewhere INVITES_INTROSPECTION decides (default:
     signed-in admins only). One of two rule sets built once, so validation stays cached."""
 
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         policy = context.settings.introspection
         allowed = context.settings.is_development or policy is GraphiqlAccess.ALL
@@ -87,7 +87,7 @@ class IntrospectionPolicy(SchemaExtension):
         yield
 
 
-EXTENSIONS = [
+EXTENSIONS: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
     IntrospectionPolicy,
     lambda: AddValidationRules(VALIDATION_RULES),
     lambda: MaxTokensLimiter(MAX_TOKENS),

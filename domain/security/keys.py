@@ -30,8 +30,11 @@ async def rotate_keys() -> RotationReport:
     invitations = 0
     last_id = 0
     while True:
-        batch = await Invitation.filter(id__gt=last_id).order_by("id").limit(BATCH).only(
-            "id", "token_encrypted", "token_digest"
+        batch = (
+            await Invitation.filter(id__gt=last_id)
+            .order_by("id")
+            .limit(BATCH)
+            .only("id", "token_encrypted", "token_digest")
         )
         if not batch:
             break
