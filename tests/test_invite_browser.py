@@ -1,0 +1,452 @@
+"""The /invite page in a real Chromium: mail link, typed code, mistyped and used codes, letters.
+
+The app runs under a real uvicorn server in the tests' own event loop, so it shares their
+database and Redis; Playwright drives Debian's Chromium (scripts/ensure-browser.sh installs it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from arq.connections import ArqRedis
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    async_playwright,
+    expect,
+)
+
+from api.app import create_app
+from domain.invitations import tokens
+from domain.models import FieldType, User
+from domain.settings import get_settings
+from tests.conftest import _free_port
+from tests.fixtures import GraphQLClient, SmtpSink
+from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create
+from tests.test_invitations import platform
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LINK_IN_MAIL = re.compile(r"https://participate\.example\.org(/invite#token=[0-9A-Z-]{17})")
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Ctrl+C belongs to pytest, not to the server under test.
+        yield
+
+
+@pytest.fixture(scope="session")
+async def live_server(database: None, redis: ArqRedis) -> AsyncIterator[str]:
+    """The app under a real uvicorn, in the tests' event loop (so: their database and Redis)."""
+    app = create_app(get_settings(), manage_database=False)
+    app.state.redis = redis
+    port = _free_port()
+    server = _Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", access_log=False
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises what stopped the server
+            raise RuntimeError("uvicorn stopped before it started")
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `bash scripts/ensure-browser.sh` (or make install)"
+        )
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@dataclass
+class Visit:
+    """A fresh browser context (its own sessionStorage) and what its page asked and said."""
+
+    page: Page
+    base_url: str
+    requests: list[Request] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def graphql_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.url.split("?")[0].endswith("/graphql")]
+
+    async def session_token(self) -> str:
+        token = await self.page.evaluate("sessionStorage.getItem('invitations.sessionToken')")
+        assert isinstance(token, str) and token, token
+        return token
+
+
+@pytest.fixture
+async def visit(browser: Browser, live_server: str) -> AsyncIterator[Visit]:
+    context = await browser.new_context(locale="en-GB", base_url=live_server)
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    seen = Visit(page, live_server)
+    page.on("request", lambda request: seen.requests.append(request))
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            seen.problems.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: seen.problems.append(str(error)))
+    yield seen
+    await context.close()
+    # A CSP violation or a script error shows up here, whatever the test looked at.
+    assert seen.problems == []
+
+
+def link_from(smtp_sink: SmtpSink, address: str) -> str:
+    [mail] = smtp_sink.to(address)
+    match = LINK_IN_MAIL.search(mail.text)
+    assert match, mail.text
+    return match.group(1)
+
+
+async def fill_profile(page: Page, *, password: str = PASSWORD, **names: str) -> None:
+    await page.fill("#firstName", names.get("first", "Lea"))
+    await page.fill("#lastName", names.get("last", "Janssens"))
+    await page.fill("#password", password)
+
+
+async def test_the_mail_link_leads_to_the_profile_and_then_to_the_grants(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    visit: Visit,
+) -> None:
+    data = await platform()
+    result = await create(
+        admin,
+        "lea@example.org",
+        projectIds=[str(data["project"].id)],
+        groupIds=[str(data["manual"].id), str(data["smart"].id)],
+        registrationFieldValues=[{"key": "neighbourhood", "value": "north"}],
+        locale="nl-BE",
+    )
+    assert result["errors"] == []
+    await run_worker()
+    path = link_from(smtp_sink, "lea@example.org")
+    token = path.split("=", 1)[1]
+
+    page = visit.page
+    await page.goto(path)
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    assert await page.input_value("#email") == "lea@example.org"
+    assert await page.locator("#email").get_attribute("readonly") is not None
+    assert await page.is_visible("#email-fixed")
+    assert await page.input_value("#locale") == "nl-BE"  # the invitation's language
+    assert await page.is_hidden("#registration-fields")  # the invitation sets the one required
+
+    # Errors come back beside their fields: the server's own words for the password.
+    await page.fill("#firstName", "")
+    await page.fill("#lastName", "Janssens")
+    await page.fill("#password", "password1234")
+    await page.click("#profile-form button[type=submit]")
+    await page.wait_for_selector("#password-error:not(:empty)")
+    assert "common" in (await page.text_content("#password-error") or "").lower()
+    assert await page.text_content("#firstName-error") == "Fill this in."
+    assert await page.get_attribute("#firstName", "aria-invalid") == "true"
+    assert await page.evaluate("document.activeElement.id") == "firstName"
+    assert "need your attention" in (await page.text_content("#profile-status") or "")
+
+    await fill_profile(page)
+    await page.click("#profile-form button[type=submit]")
+    await page.wait_for_selector("#step-done:not([hidden])")
+    assert await page.text_content("#done-title") == "You're in!"
+    assert await page.is_hidden("#done-confirm")
+    assert await page.get_attribute("#done-next", "href") == "https://participate.example.org"
+    assert "#token" not in page.url  # used up: nothing left to come back to
+
+    me = (await gql(ME, token=await visit.session_token()))["me"]
+    assert me["email"] == "lea@example.org" and me["emailConfirmed"] is True
+    assert (me["firstName"], me["lastName"], me["locale"]) == ("Lea", "Janssens", "nl-BE")
+    assert me["roles"] == [{"kind": "PROJECT_MANAGER", "project": {"title": "Riverside park"}}]
+    assert sorted(g["title"] for g in me["groups"]) == ["North Avenue Residents", "Northerners"]
+
+    # The token went to /graphql in POST bodies only, never in a URL.
+    asked = visit.graphql_requests()
+    assert asked and all(r.method == "POST" for r in asked)
+    canonical = token.replace("-", "")
+    assert not [r.url for r in visit.requests if canonical in r.url.replace("-", "").upper()]
+    assert any(canonical in (r.post_data or "") for r in asked)
+
+
+async def test_a_typed_lower_case_code_without_dashes_is_accepted_and_enter_submits(
+    admin: GraphQLClient, gql: GraphQLClient, visit: Visit
+) -> None:
+    data = await platform()
+    [invitation] = (
+        await create(
+            admin,
+            "typed@example.org",
+            sendEmail=False,
+            admin=True,
+            groupIds=[str(data["manual"].id)],
+            registrationFieldValues=[{"key": "neighbourhood", "value": "south"}],
+        )
+    )["invitations"]
+    page = visit.page
+    await page.goto("/invite")
+    assert await page.is_visible("#step-code")
+    await page.focus("#code")
+    await page.keyboard.type(invitation["token"].lower().replace("-", ""))
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    assert await page.input_value("#email") == "typed@example.org"
+
+    await fill_profile(page, first="Tom", last="Peeters")
+    await page.focus("#password")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#step-done:not([hidden])")
+    me = (await gql(ME, token=await visit.session_token()))["me"]
+    assert me["roles"] == [{"kind": "ADMIN", "project": None}]
+    assert me["groups"] == [{"title": "North Avenue Residents"}]
+
+
+async def test_a_mistyped_code_is_caught_before_the_server_is_asked(visit: Visit) -> None:
+    token = tokens.generate()
+    wrong = token[:6] + ("X" if token[6] != "X" else "Y") + token[7:]
+    swapped = token[:3] + token[4] + token[3] + token[5:]
+    page = visit.page
+    await page.goto("/invite")
+    for typed in (tokens.display(wrong), swapped if swapped != token else wrong, token[:10]):
+        await page.fill("#code", typed)
+        await page.press("#code", "Enter")
+        await expect(page.locator("#code-error")).to_have_text(re.compile("^Check the code"))
+        assert await page.get_attribute("#code", "aria-invalid") == "true"
+        assert await page.evaluate("document.activeElement.id") == "code"
+        await page.fill("#code", "")
+        await page.press("#code", "Enter")
+        await expect(page.locator("#code-error")).to_have_text(re.compile("^Type the code"))
+
+    # The link's fragment is checked the same way.
+    await page.goto(f"/invite#token={tokens.display(wrong)}")
+    await expect(page.locator("#code-error")).to_have_text(re.compile("^Check the code"))
+    assert await page.input_value("#code") == tokens.display(wrong)
+    assert visit.graphql_requests() == []
+
+
+async def test_a_used_or_unknown_code_gets_one_calm_message(
+    admin: GraphQLClient, gql: GraphQLClient, visit: Visit
+) -> None:
+    [invitation] = (await create(admin, "used@example.org", sendEmail=False))["invitations"]
+    assert (await accept(gql, invitation["token"]))["errors"] == []
+    page = visit.page
+    messages = []
+    for code in (invitation["token"], tokens.display(tokens.generate())):
+        await page.goto("/invite")
+        await page.fill("#code", code)
+        await page.click("#code-form button[type=submit]")
+        await page.wait_for_selector("#step-unusable:not([hidden])")
+        assert await page.is_hidden("#step-code")
+        assert await page.evaluate("document.activeElement.id") == "unusable-title"
+        messages.append(await page.inner_text("#step-unusable"))
+    assert messages[0] == messages[1]
+    assert "Ask the administrator who invited you" in messages[0]
+    assert len(visit.graphql_requests()) == 2
+
+    await page.click("#try-other")
+    assert await page.is_visible("#step-code")
+    assert await page.evaluate("document.activeElement.id") == "code"
+
+
+async def test_a_code_only_invitation_asks_the_email_and_a_confirmation_mail_follows(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    visit: Visit,
+) -> None:
+    from domain.registration_fields.service import create_registration_field
+
+    data = await platform()
+    await create_registration_field(
+        key="member", title="I live here", type=FieldType.CHECKBOX, required=True
+    )
+    await create_registration_field(key="born", title="Born on", type=FieldType.DATE, required=True)
+    await create_registration_field(
+        key="household", title="People at home", type=FieldType.NUMBER, required=True
+    )
+    await create_registration_field(
+        key="street", title="Street", type=FieldType.TEXT, required=True
+    )
+    generated = (
+        await admin(
+            GENERATE,
+            {"count": 1, "options": {"groupIds": [str(data["manual"].id)], "locale": "fr-BE"}},
+        )
+    )["generateInvitationCodes"]
+    code = generated["invitations"][0]["token"]
+
+    page = visit.page
+    await page.goto(f"/invite?lang=fr-BE#token={code}")
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    assert await page.get_attribute("html", "lang") == "fr-BE"
+    assert await page.text_content("label[for=email]") == "Adresse e-mail *"
+    assert await page.input_value("#email") == ""
+    assert await page.locator("#email").get_attribute("readonly") is None
+    assert await page.is_visible("#email-hint") and await page.is_hidden("#email-fixed")
+    assert await page.is_visible("#registration-fields")
+    assert await page.text_content("#field-neighbourhood option[value=north]") == "North"
+
+    # Nothing filled in: every missing thing is named beside its field.
+    await page.fill("#firstName", "")
+    await page.click("#profile-form button[type=submit]")
+    await page.wait_for_selector("#email-error:not(:empty)")
+    assert await page.text_content("#email-error") == (
+        "Saisissez une adresse e-mail valide, comme nom@exemple.be."
+    )
+    assert await page.text_content("#field-neighbourhood-error") == "Ce champ est obligatoire."
+    assert await page.text_content("#field-born-error") == "Ce champ est obligatoire."
+    assert await page.text_content("#field-member-error") == "Ce champ est obligatoire."
+    assert await page.text_content("#firstName-error") == "Complétez ce champ."
+    assert await page.text_content("#password-error") != ""
+
+    await page.fill("#email", "Letter.Reader@example.org")
+    await fill_profile(page, first="Louise", last="Dubois")
+    await page.select_option("#field-neighbourhood", "south")
+    await page.fill("#field-born", "1990-04-12")
+    await page.check("#field-member")
+    await page.fill("#field-household", "2,5")  # a decimal comma, as typed in Belgium
+    await page.fill("#field-street", "12")  # text that looks like a number stays text
+    await page.click("#profile-form button[type=submit]")
+    await page.wait_for_selector("#step-done:not([hidden])")
+    confirm = await page.text_content("#done-confirm")
+    assert confirm == (
+        "Un e-mail de confirmation est en route vers Letter.Reader@example.org. Ouvrez-le et"
+        " confirmez votre adresse avec le code qu'il contient."
+    )
+
+    await run_worker()
+    [mail] = smtp_sink.to("letter.reader@example.org")
+    assert "code de confirmation" in mail.subject
+    me = (await gql(ME, token=await visit.session_token()))["me"]
+    assert me["emailConfirmed"] is False and me["locale"] == "fr-BE"
+    assert me["groups"] == [{"title": "North Avenue Residents"}]
+    user = await User.get(email="letter.reader@example.org")
+    assert user.registration_field_values == {
+        "neighbourhood": "south",
+        "born": "1990-04-12",
+        "member": True,
+        "household": 2.5,
+        "street": "12",
+    }
+
+
+async def test_the_language_switch_keeps_the_token_of_the_link(
+    admin: GraphQLClient, visit: Visit
+) -> None:
+    [invitation] = (await create(admin, "switch@example.org", sendEmail=False))["invitations"]
+    page = visit.page
+    await page.goto(f"/invite#token={invitation['token']}")
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    assert await page.text_content("h1") == "Accept your invitation"
+    await page.focus("a[hreflang=nl-BE]")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"\?lang=nl-BE#token="))
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    assert await page.text_content("h1") == "Aanvaard je uitnodiging"
+    assert await page.input_value("#email") == "switch@example.org"
+    assert await page.get_attribute("a[hreflang=nl-BE]", "aria-current") == "true"
+
+
+async def test_the_page_fits_a_phone_and_shows_where_the_focus_is(
+    admin: GraphQLClient, visit: Visit
+) -> None:
+    [invitation] = (await create(admin, "phone@example.org", sendEmail=False))["invitations"]
+    page = visit.page
+    await page.set_viewport_size({"width": 360, "height": 640})
+    await page.goto(f"/invite#token={invitation['token']}")
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+    await page.focus("#firstName")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "lastName"
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    font_size = await page.evaluate("getComputedStyle(document.activeElement).fontSize")
+    assert float(font_size.removesuffix("px")) >= 16
+
+
+def token_inputs() -> list[str]:
+    """Codes as people type them, and every kind of slip."""
+    rng = random.Random(4)
+    cases = ["", "-", " ", "U" * 15, "a" * 65, "ß" * 15, "ABCDE_FGHJK.MNPQR", "\uff21\uff22\uff23"]
+    for _ in range(60):
+        token = tokens.generate()
+        shown = tokens.display(token)
+        position = rng.randrange(tokens.LENGTH)
+        other = rng.choice(tokens.ALPHABET.replace(token[position], ""))
+        swap = rng.randrange(tokens.LENGTH - 1)
+        cases += [
+            token,
+            shown,
+            shown.lower(),
+            " " + shown.lower().replace("-", " ") + "\t",
+            shown.replace("-", "\u2013"),
+            token.replace("0", "o").replace("1", rng.choice("iIlL")),
+            token[:position] + other + token[position + 1 :],
+            token[:swap] + token[swap + 1] + token[swap] + token[swap + 2 :],
+            token[:-1],
+            token + rng.choice(tokens.ALPHABET),
+            token[:position] + rng.choice("U!é") + token[position + 1 :],
+        ]
+    return cases
+
+
+async def test_the_pages_code_check_is_the_servers_exactly(visit: Visit) -> None:
+    cases = token_inputs()
+    await visit.page.goto("/invite")
+    answers = await visit.page.evaluate(
+        "cases => cases.map(c => [window.inviteToken.normalize(c), window.inviteToken.parse(c)])",
+        cases,
+    )
+    for case, (normalized, parsed) in zip(cases, answers, strict=True):
+        expected = tokens.parse(case)
+        if len(case) <= 64:
+            assert normalized == tokens.normalize(case), json.dumps(case)
+        if isinstance(expected, tokens.TokenProblem):
+            assert parsed == {"problem": expected.value}, json.dumps(case)
+        else:
+            assert parsed == {"token": expected}, json.dumps(case)
+    assert {"problem": "check_failed"} in [parsed for _, parsed in answers]

@@ -1,0 +1,201 @@
+"""The /invite page over HTTP: its security headers, no inline script, the language it speaks."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import AsyncIterator
+from html.parser import HTMLParser
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.invite_i18n import WORDS, choose_locale
+from domain.settings import get_settings
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+}
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[httpx.AsyncClient]:
+    """The app without its lifespan: the page itself needs no database or Redis."""
+    transport = httpx.ASGITransport(app=create_app(get_settings(), manage_database=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class Markup(HTMLParser):
+    """The elements and attributes of a page, and the text inside its <script> elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.script_text = ""
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.script_text += data
+
+
+def parse(html: str) -> Markup:
+    markup = Markup()
+    markup.feed(html)
+    return markup
+
+
+def html_lang(html: str) -> str:
+    match = re.search(r'<html lang="([^"]+)">', html)
+    assert match, html[:200]
+    return match.group(1)
+
+
+async def test_the_page_and_its_files_send_the_security_headers(site: httpx.AsyncClient) -> None:
+    page = await site.get("/invite")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    script = await site.get("/static/invite.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    style = await site.get("/static/invite.css")
+    assert style.status_code == 200
+    assert style.headers["content-type"].startswith("text/css")
+    missing = await site.get("/static/nothing-here.js")
+    assert missing.status_code == 404
+    for response in (page, script, style):
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value, (response.url, name)
+    head = await site.head("/invite")
+    assert head.status_code == 200 and head.headers["x-frame-options"] == "DENY"
+
+
+async def test_the_page_has_no_inline_script_style_or_event_handler(
+    site: httpx.AsyncClient,
+) -> None:
+    markup = parse((await site.get("/invite")).text)
+    scripts = [attrs for tag, attrs in markup.tags if tag == "script"]
+    assert scripts == [{"src": "/static/invite.js", "defer": None}]
+    assert markup.script_text.strip() == ""
+    assert not [tag for tag, _ in markup.tags if tag == "style"]
+    for tag, attrs in markup.tags:
+        assert "style" not in attrs, tag
+        assert not [name for name in attrs if name.startswith("on")], (tag, attrs)
+        for value in attrs.values():
+            assert not (value or "").strip().lower().startswith("javascript:"), (tag, attrs)
+    links = [(attrs["rel"], attrs["href"]) for tag, attrs in markup.tags if tag == "link"]
+    assert links == [("icon", "data:,"), ("stylesheet", "/static/invite.css")]
+
+
+async def test_the_page_is_accessible_and_fits_a_phone(site: httpx.AsyncClient) -> None:
+    markup = parse((await site.get("/invite")).text)
+    metas = {attrs.get("name"): attrs.get("content") for tag, attrs in markup.tags if tag == "meta"}
+    assert metas["viewport"] == "width=device-width, initial-scale=1"
+    assert metas["referrer"] == "no-referrer"
+    labelled = {attrs["for"] for tag, attrs in markup.tags if tag == "label" and attrs.get("for")}
+    for tag, attrs in markup.tags:
+        if tag in ("input", "select") and attrs.get("type") != "hidden":
+            assert attrs["id"] in labelled, attrs
+    live = [attrs["id"] for tag, attrs in markup.tags if attrs.get("aria-live")]
+    assert {"code-error", "firstName-error", "password-error", "profile-status"} <= set(live)
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "locale", "title"),
+    [
+        ("fr-BE,fr;q=0.9,en;q=0.8", "fr-BE", "Acceptez votre invitation"),
+        ("nl", "nl-BE", "Aanvaard je uitnodiging"),
+        ("nl-NL,nl;q=0.9", "nl-BE", "Aanvaard je uitnodiging"),
+        ("en-GB,en;q=0.9", "en", "Accept your invitation"),
+        ("de-DE,de;q=0.9,fr;q=0.5", "fr-BE", "Acceptez votre invitation"),
+        ("en;q=0.1, nl-BE;q=0.9", "nl-BE", "Aanvaard je uitnodiging"),
+        ("fr;q=0, nl;q=0.5", "nl-BE", "Aanvaard je uitnodiging"),
+        ("de", "en", "Accept your invitation"),
+        ("", "en", "Accept your invitation"),
+        ("*;q=oops,,;", "en", "Accept your invitation"),
+    ],
+)
+async def test_the_language_follows_the_browser(
+    site: httpx.AsyncClient, accept_language: str, locale: str, title: str
+) -> None:
+    response = await site.get("/invite", headers={"Accept-Language": accept_language})
+    assert html_lang(response.text) == locale
+    assert response.headers["content-language"] == locale
+    assert response.headers["vary"] == "Accept-Language"
+    assert f"<h1>{title}</h1>" in response.text
+
+
+async def test_the_switch_overrides_the_browser_and_lists_every_platform_locale(
+    site: httpx.AsyncClient,
+) -> None:
+    french_browser = {"Accept-Language": "fr-BE"}
+    chosen = await site.get("/invite", params={"lang": "nl-be"}, headers=french_browser)
+    assert html_lang(chosen.text) == "nl-BE"
+    links = [
+        (attrs["href"], "aria-current" in attrs)
+        for tag, attrs in parse(chosen.text).tags
+        if tag == "a" and "data-locale-link" in attrs
+    ]
+    assert links == [("?lang=en", False), ("?lang=nl-BE", True), ("?lang=fr-BE", False)]
+    unknown = await site.get("/invite", params={"lang": "xx"}, headers=french_browser)
+    assert html_lang(unknown.text) == "fr-BE"
+
+
+async def test_nothing_from_the_url_is_written_into_the_page(site: httpx.AsyncClient) -> None:
+    hostile = "<script>alert(1)</script>"
+    response = await site.get(
+        "/invite", params={"lang": hostile, "token": "ABCDE-FGHJK-MNPQR", "x": hostile}
+    )
+    assert "alert(1)" not in response.text
+    assert "ABCDE-FGHJK-MNPQR" not in response.text.replace("like ABCDE-FGHJK-MNPQR", "")
+
+
+async def test_the_page_shows_the_password_rules_from_the_settings(
+    site: httpx.AsyncClient,
+) -> None:
+    minimum = get_settings().password_min_length
+    response = await site.get("/invite", headers={"Accept-Language": "nl-BE"})
+    assert f"minstens {minimum} tekens" in response.text
+    assert "hoogstens 1024 tekens" in response.text
+    password = next(
+        attrs for tag, attrs in parse(response.text).tags if attrs.get("id") == "password"
+    )
+    assert password["minlength"] == str(minimum) and password["maxlength"] == "1024"
+    assert password["autocomplete"] == "new-password"
+
+
+def test_every_language_has_every_word_with_the_same_placeholders() -> None:
+    def placeholders(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    english = WORDS["en"]
+    for language, words in WORDS.items():
+        assert words.keys() == english.keys(), language
+        for key, text in words.items():
+            assert placeholders(text) == placeholders(english[key]), (language, key)
+            assert text.strip() and (language == "en" or text != english[key]), (language, key)
+
+
+def test_choose_locale_prefers_the_switch_then_the_browser_then_the_platform_default() -> None:
+    locales = ["nl-BE", "fr-BE", "en"]
+    assert choose_locale("EN", "fr-BE", locales) == "en"
+    assert choose_locale(None, "fr-FR, en;q=0.5", locales) == "fr-BE"
+    assert choose_locale(None, "es, pt;q=0.8", locales) == "nl-BE"
+    assert choose_locale("de", "", locales) == "nl-BE"
