@@ -1,0 +1,149 @@
+"""GET /invitations/export.xlsx: the token export for admins, as a download."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from enum import StrEnum
+from typing import BinaryIO, TypeVar
+
+from starlette.background import BackgroundTask
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from domain.errors import DomainError, ErrorCode, Problem
+from domain.exports.service import export_to_temporary_file
+from domain.invitations.listing import InvitationFilter
+from domain.models import DeliveryState, InvitationStatus, RoleKind
+from domain.roles.service import access_of
+from domain.users.service import user_for_session_token
+from schema.context import bearer_token
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHUNK_SIZE = 64 * 1024
+# Every answer, refusals included, concerns tokens: no cache may keep it.
+_PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# The names of InvitationFilterInput's fields, as GraphQL spells them.
+_FILTERS = ("status", "delivery", "search", "groupId", "role", "importId")
+
+E = TypeVar("E", bound=StrEnum)
+
+
+async def export_invitations(request: Request) -> Response:
+    if request.method != "GET":  # Starlette answers HEAD too; a HEAD must not take an export
+        return Response(status_code=405, headers={"Allow": "GET", **_PRIVATE})
+    token = bearer_token(request.headers.get("authorization"))
+    user = await user_for_session_token(token) if token else None
+    if user is None:
+        return _refusal(
+            401,
+            "UNAUTHENTICATED",
+            "Sign in first, and send the session token as 'Authorization: Bearer <token>'.",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    if not (await access_of(user)).is_admin:
+        return _refusal(403, "FORBIDDEN", "Only admins can export invitations.")
+    try:
+        query = filter_from(request.query_params)
+    except DomainError as error:
+        return JSONResponse(
+            {"errors": [_problem(problem) for problem in error.problems]},
+            status_code=400,
+            headers=_PRIVATE,
+        )
+    export = await export_to_temporary_file(query, exported_by=user)
+    day = export.record.created_at.date().isoformat()
+    return StreamingResponse(
+        _chunks(export.file),
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="invitations-{day}.xlsx"',
+            "Content-Length": str(export.size),
+            **_PRIVATE,
+        },
+        # Closes the file when the response ends, even if the body was never read.
+        background=BackgroundTask(export.file.close),
+    )
+
+
+def filter_from(params: QueryParams) -> InvitationFilter:
+    """The query string as the filter of `invitations(filter: ...)`; every bad value named."""
+    problems: list[Problem] = []
+    for name in params:
+        if name not in _FILTERS:
+            problems.append(
+                _bad(name, params[name], f"Unknown parameter {name!r}: use {', '.join(_FILTERS)}.")
+            )
+        elif len(params.getlist(name)) > 1:
+            problems.append(_bad(name, None, f"Give {name} once."))
+    status = _choice(params, "status", InvitationStatus, problems)
+    delivery = _choice(params, "delivery", DeliveryState, problems)
+    role = _choice(params, "role", RoleKind, problems)
+    group_id = _id(params, "groupId", "a group", problems)
+    import_id = _id(params, "importId", "an import", problems)
+    if problems:
+        raise DomainError(*problems)
+    return InvitationFilter(
+        status=status,
+        delivery=delivery,
+        search=params.get("search") or None,
+        group_id=group_id,
+        role=role,
+        import_id=import_id,
+    )
+
+
+def _choice(params: QueryParams, name: str, kind: type[E], problems: list[Problem]) -> E | None:
+    raw = params.get(name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        # Either spelling: `pending` as stored, or `PENDING` as GraphQL writes the enum.
+        return kind(raw.strip().lower())
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        problems.append(_bad(name, raw, f"{name} must be one of: {choices}."))
+        return None
+
+
+def _id(params: QueryParams, name: str, what: str, problems: list[Problem]) -> int | None:
+    raw = params.get(name)
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip()
+    if value.isascii() and value.isdigit() and 0 < int(value) < 2**31:
+        return int(value)
+    problems.append(_bad(name, raw, f"{name} must be the id of {what} (a positive number)."))
+    return None
+
+
+def _bad(name: str, value: str | None, message: str) -> Problem:
+    return Problem(ErrorCode.INVALID_INPUT, message, name, value=value)
+
+
+def _problem(problem: Problem) -> dict[str, str | None]:
+    return {
+        "code": problem.code.value,
+        "message": problem.message,
+        "field": problem.field,
+        "value": problem.value,
+    }
+
+
+def _refusal(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"code": code, "message": message}]},
+        status_code=status,
+        headers={**_PRIVATE, **(headers or {})},
+    )
+
+
+async def _chunks(file: BinaryIO) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(file.read, CHUNK_SIZE):
+            yield chunk
+    finally:
+        file.close()
