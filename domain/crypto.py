@@ -45,7 +45,7 @@ class Keyring:
 
     def digest(self, value: str) -> str:
         """The digest under the current key: what new rows store."""
-        return hmac.new(self._digest_keys[0], value.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._digest_keys[0], value.encode(), "sha256").hex()
 
     def lookup_digests(self, value: str) -> list[str]:
         """Digests under every key still accepted, current first (for lookups during rotation)."""

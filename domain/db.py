@@ -61,7 +61,8 @@ async def database_now() -> datetime:
     """The database server's current time (UTC), so every process agrees on 'now'."""
     db = connection()
     if dialect() == "postgres":
-        rows = await db.execute_query_dict("SELECT now() AS now")
+        # clock_timestamp(), not now(): inside a transaction now() is when the transaction began.
+        rows = await db.execute_query_dict("SELECT clock_timestamp() AS now")
         value = rows[0]["now"]
         assert isinstance(value, datetime)
         return value.astimezone(UTC)

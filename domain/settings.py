@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     confirmation_code_ttl_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
     personal_message_max_length: int = Field(default=2000, ge=1, le=20000)
     max_invitations_per_request: int = Field(default=10_000, ge=1, le=1_000_000)
+    # Excel imports: the upload's size and the sheet's data rows (README "Excel import").
+    import_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+    import_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
+    # Any other request body (JSON GraphQL requests); answered 413 beyond it.
+    max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -36,7 +36,10 @@ def normalize_email(raw: str) -> str | None:
         and len(lowered) <= 254
         and lowered.index("@") <= 64
         and match.group(1) not in _SPECIAL_USE
-        and not any(label[2:4] == "--" for label in lowered.rsplit("@", 1)[1].split("."))
+        and (
+            "--" not in lowered
+            or not any(label[2:4] == "--" for label in lowered.rsplit("@", 1)[1].split("."))
+        )
     ):
         return lowered
     try:
@@ -69,7 +72,11 @@ def name_problem(value: str, field: str) -> Problem | None:
         return Problem(
             ErrorCode.INVALID_NAME, f"Use at most {MAX_NAME_LENGTH} characters.", field, value=value
         )
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in value):
+    # isprintable() is False for every Cc, Cf, Zl and Zp character (and a few harmless ones):
+    # when it holds, the per-character check below cannot fail.
+    if not value.isprintable() and any(
+        unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in value
+    ):
         return Problem(
             ErrorCode.INVALID_NAME,
             "Names cannot contain line breaks or control characters.",

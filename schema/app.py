@@ -8,6 +8,8 @@ from strawberry.schema.config import StrawberryConfig
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.extensions import EXTENSIONS
+from schema.imports.mutations import ImportMutations
+from schema.imports.queries import ImportQueries
 from schema.invitations.mutations import InvitationMutations
 from schema.invitations.queries import InvitationQueries
 from schema.mail.queries import MailQueries
@@ -16,12 +18,12 @@ from schema.platform.queries import PlatformQueries
 
 
 @strawberry.type
-class Query(AccountQueries, PlatformQueries, InvitationQueries, MailQueries):
+class Query(AccountQueries, PlatformQueries, InvitationQueries, ImportQueries, MailQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations, PlatformMutations, InvitationMutations):
+class Mutation(AccountMutations, PlatformMutations, InvitationMutations, ImportMutations):
     pass
 
 

@@ -63,6 +63,7 @@ PROBES: dict[str, str] = {
     "Query.projects": "{ projects { id } }",
     "Query.invitations": "{ invitations(first: 5) { totalCount edges { node { email token } } } }",
     "Query.invitation": '{ invitation(id: "{invitation}") { email token } }',
+    "Query.invitationImport": '{ invitationImport(id: "1") { id status } }',
     "Query.mailDeliverySettings": "{ mailDeliverySettings { sendingDomain } }",
     "Mutation.signUp": 'mutation { signUp(input: {email: "m{n}@example.org", password: "x"}) { ok } }',
     "Mutation.requestEmailConfirmation": 'mutation { requestEmailConfirmation(email: "m{n}@example.org") { ok } }',
@@ -81,6 +82,8 @@ PROBES: dict[str, str] = {
     "Mutation.generateInvitationCodes": "mutation { generateInvitationCodes(count: 1) { invitedCount } }",
     "Mutation.resendInvitation": 'mutation { resendInvitation(id: "{invitation}") { invitation { id } } }',
     "Mutation.deleteInvitation": 'mutation { deleteInvitation(id: "{spare_invitation_{n}}") { deletedId } }',
+    # A value where the file belongs: permission is checked first, then the value refused.
+    "Mutation.importInvitations": 'mutation { importInvitations(file: "x") { errors { code } } }',
     "Group.members": "{ me { groups { title members { email } } } }",
 }
 

@@ -9,8 +9,10 @@ from typing import Any
 from arq import Retry
 
 from domain import outbox
+from domain.imports import service as imports
 from domain.invitations import delivery
 from domain.mail.mailer import DeliveryError, Mailer
+from domain.security.ratelimit import Limiter
 from domain.settings import Settings
 from domain.users import mails as user_mails
 
@@ -96,3 +98,22 @@ async def sweep(ctx: Ctx) -> None:
         )
     finally:
         await lock.release()
+
+
+async def import_invitations(ctx: Ctx, import_id: int) -> None:
+    """Check and write one uploaded Excel file; its sends are enqueued once it committed."""
+    try:
+        async with outbox.unit_of_work(ctx["redis"]):
+            await imports.run_import(import_id, limiter=Limiter(ctx["redis"]))
+    except Exception as error:
+        # The type only: an error's message can quote the file's addresses or names.
+        log.error("import %s stopped on %s", import_id, type(error).__name__)
+        await imports.record_crash(import_id)
+
+
+async def recover_imports(ctx: Ctx) -> None:
+    """Every minute: enqueue again imports whose job was lost, fail those whose worker died."""
+    async with outbox.unit_of_work(ctx["redis"]):
+        touched = await imports.recover_imports()
+    if touched:
+        log.info("recovered %d imports", touched)

@@ -41,9 +41,14 @@ FUNCTIONS = [
     func(jobs.send_invitation, name="send_invitation", max_tries=50),
     func(jobs.send_reminder, name="send_reminder", max_tries=50),
     func(jobs.sweep, name="sweep", max_tries=1),
+    # A second try only if a worker died mid-import; an import never runs 15 minutes.
+    func(jobs.import_invitations, name="import_invitations", max_tries=2, timeout=900),
 ]
 # arq's cron jobs are unique per run time, and the sweep takes a Redis lock besides.
-CRON_JOBS = [cron(jobs.sweep, name="cron:sweep", second=0, run_at_startup=True, timeout=300)]
+CRON_JOBS = [
+    cron(jobs.sweep, name="cron:sweep", second=0, run_at_startup=True, timeout=300),
+    cron(jobs.recover_imports, name="cron:imports", second=30, timeout=60),
+]
 
 
 def redis_settings() -> RedisSettings:

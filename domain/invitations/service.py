@@ -17,7 +17,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from domain import outbox
+from domain import db, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups import service as groups_service
@@ -169,14 +169,49 @@ async def _batch_problems(
     return problems, message, values
 
 
+async def check_options(options: InvitationOptions) -> None:
+    """Refuse the batch's own choices (the form's defaults) before any entry is looked at: an
+    import checks them when the file is uploaded."""
+    groups = (
+        {g.id: g for g in await Group.filter(id__in=list(options.group_ids))}
+        if options.group_ids
+        else {}
+    )
+    projects = await _known_projects(options.project_ids)
+    fields = await groups_service.registration_fields_by_key()
+    problems, _, _ = await _batch_problems(options, groups, projects, fields)
+    if problems:
+        raise DomainError(*problems)
+
+
+async def _known_projects(project_ids: Sequence[int]) -> set[int]:
+    if not project_ids:
+        return set()
+    found = await Project.filter(id__in=list(project_ids)).values_list("id", flat=True)
+    return {int(project_id) for project_id in found}  # type: ignore[call-overload]
+
+
+def cap_problems(problems: list[Problem], limit: int = MAX_REPORTED_PROBLEMS) -> list[Problem]:
+    """The first `limit` problems, and one more saying how many were left out."""
+    if len(problems) <= limit:
+        return problems
+    extra = len(problems) - limit
+    return [
+        *problems[:limit],
+        Problem(ErrorCode.INVALID_INPUT, f"... and {extra} more problems.", None),
+    ]
+
+
 async def plan_invitations(
     invitees: Sequence[Invitee],
     options: InvitationOptions,
     *,
     limit: int | None = None,
     progress: Any = None,
+    report_limit: int | None = MAX_REPORTED_PROBLEMS,
 ) -> Plan:
-    """Check every entry against every rule; raise a DomainError listing all problems."""
+    """Check every entry against every rule; raise a DomainError listing all problems (the
+    first `report_limit` of them; None: all, for a caller that merges them with its own)."""
     settings = get_settings()
     limit = limit or settings.max_invitations_per_request
     if not invitees:
@@ -191,10 +226,7 @@ async def plan_invitations(
 
     wanted_groups = set(options.group_ids) | {g for i in invitees for g in (i.group_ids or ())}
     groups = {g.id: g for g in await Group.filter(id__in=wanted_groups)} if wanted_groups else {}
-    projects: set[int] = set()
-    if options.project_ids:
-        found = await Project.filter(id__in=list(options.project_ids)).values_list("id", flat=True)
-        projects = {int(project_id) for project_id in found}  # type: ignore[call-overload]
+    projects = await _known_projects(options.project_ids)
     fields = await groups_service.registration_fields_by_key()
     problems, message, batch_values = await _batch_problems(options, groups, projects, fields)
     default_locale = settings.default_locale
@@ -203,12 +235,18 @@ async def plan_invitations(
 
     planned: list[_Planned] = []
     positions_by_email: dict[str, list[Invitee]] = defaultdict(list)
+    # Hoisted out of the loop: an import checks 100,000 entries and more.
+    locales = {locale.lower(): locale for locale in settings.locales}
+    default_group_ids = list(options.group_ids)  # shared by entries: never mutated
+    default_is_admin = options.is_admin
+    checked_values = _ValueChecks(fields)
     for index, invitee in enumerate(invitees):
         if progress is not None and index % 5000 == 0:
             await progress(index)
         entry_problems: list[Problem] = []
         email = ""
-        if invitee.email.strip():
+        raw_email = invitee.email.strip()
+        if raw_email:
             normalized = normalize_email(invitee.email)
             if normalized is None:
                 entry_problems.append(
@@ -216,7 +254,7 @@ async def plan_invitations(
                     if invitee.row is None
                     else Problem(
                         ErrorCode.INVALID_EMAIL,
-                        f"{invitee.email.strip()!r} is not a valid email address.",
+                        f"{raw_email!r} is not a valid email address.",
                         "email",
                         row=invitee.row,
                         value=invitee.email,
@@ -225,18 +263,28 @@ async def plan_invitations(
             else:
                 email = normalized
                 positions_by_email[email].append(invitee)
-        for name_field, value in (
-            ("first_name", invitee.first_name),
-            ("last_name", invitee.last_name),
-        ):
-            issue = name_problem(value, name_field)
+        if invitee.first_name:
+            issue = name_problem(invitee.first_name, "first_name")
             if issue:
-                entry_problems.append(invitee.problem(issue.code, issue.message, name_field, value))
+                entry_problems.append(
+                    invitee.problem(issue.code, issue.message, "first_name", invitee.first_name)
+                )
+        if invitee.last_name:
+            issue = name_problem(invitee.last_name, "last_name")
+            if issue:
+                entry_problems.append(
+                    invitee.problem(issue.code, issue.message, "last_name", invitee.last_name)
+                )
         locale = default_locale
         if invitee.locale:
-            try:
-                locale = clean_locale(invitee.locale)
-            except DomainError:
+            wanted = invitee.locale.strip()
+            # As clean_locale: blank is the platform's default, '_' reads as '-', any case.
+            found = locales.get(wanted.replace("_", "-").lower()) if wanted else None
+            if found is not None:
+                locale = found
+            elif not wanted:
+                locale = settings.default_locale
+            else:
                 entry_problems.append(
                     invitee.problem(
                         ErrorCode.UNKNOWN_LOCALE,
@@ -246,11 +294,11 @@ async def plan_invitations(
                         invitee.locale,
                     )
                 )
-        group_ids = (
-            list(invitee.group_ids) if invitee.group_ids is not None else list(options.group_ids)
-        )
-        if invitee.group_ids is not None:
-            for group_id in invitee.group_ids:
+        if invitee.group_ids is None:
+            group_ids = default_group_ids
+        else:
+            group_ids = list(invitee.group_ids)
+            for group_id in group_ids:
                 if group_id not in groups:
                     entry_problems.append(
                         invitee.problem(
@@ -260,28 +308,33 @@ async def plan_invitations(
                             str(group_id),
                         )
                     )
-        row_values, value_problems = check_values(invitee.registration_field_values, fields)
-        entry_problems.extend(
-            Problem(
-                p.code,
-                p.message,
-                p.field,
-                position=invitee.position,
-                row=invitee.row,
-                value=p.value,
+        field_values = batch_values  # shared by entries without values of their own
+        if invitee.registration_field_values:
+            row_values, value_problems = checked_values(invitee.registration_field_values)
+            entry_problems.extend(
+                Problem(
+                    p.code,
+                    p.message,
+                    p.field,
+                    position=invitee.position,
+                    row=invitee.row,
+                    value=p.value,
+                )
+                for p in value_problems
             )
-            for p in value_problems
-        )
-        problems.extend(entry_problems)
+            if row_values:
+                field_values = {**batch_values, **row_values}
+        if entry_problems:
+            problems.extend(entry_problems)
         planned.append(
             _Planned(
                 invitee=invitee,
                 email=email,
                 locale=locale,
-                is_admin=options.is_admin if invitee.is_admin is None else invitee.is_admin,
+                is_admin=default_is_admin if invitee.is_admin is None else invitee.is_admin,
                 group_ids=group_ids,
-                field_values={**batch_values, **row_values},
-                email_invalid=bool(invitee.email.strip()) and not email,
+                field_values=field_values,
+                email_invalid=bool(raw_email) and not email,
             )
         )
 
@@ -321,17 +374,17 @@ async def plan_invitations(
                 )
             )
 
-    for entry in planned:
+    smart_groups = {g.id: g for g in groups.values() if g.kind is GroupKind.SMART}
+    rules = {group_id: groups_service.rules_of(g) for group_id, g in smart_groups.items()}
+    for entry in planned if smart_groups else ():
         if entry.email_invalid:
             continue  # its address is reported already; rules on its domain would only add noise
-        smart = [
-            groups[g] for g in entry.group_ids if g in groups and groups[g].kind is GroupKind.SMART
-        ]
+        smart = [smart_groups[g] for g in entry.group_ids if g in smart_groups]
         if not smart:
             continue
         facts = _facts(entry, options, roles_of_existing)
         for group in smart:
-            failing = first_failing_rule(groups_service.rules_of(group), group.match_all, facts)
+            failing = first_failing_rule(rules[group.id], group.match_all, facts)
             if failing is not None:
                 who = entry.email or "a code-only invitation"
                 problems.append(
@@ -347,16 +400,39 @@ async def plan_invitations(
 
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.position if p.position is not None else -1))
-        if len(problems) > MAX_REPORTED_PROBLEMS:
-            extra = len(problems) - MAX_REPORTED_PROBLEMS
-            problems = [
-                *problems[:MAX_REPORTED_PROBLEMS],
-                Problem(ErrorCode.INVALID_INPUT, f"... and {extra} more problems.", None),
-            ]
+        if report_limit is not None:
+            problems = cap_problems(problems, report_limit)
         raise DomainError(*problems)
     return Plan(
         options=options, message=message, project_ids=list(options.project_ids), entries=planned
     )
+
+
+class _ValueChecks:
+    """check_values for one entry's values, each (field, value) converted once: the rows of an
+    import repeat the same few values (a neighbourhood, a yes/no)."""
+
+    def __init__(self, fields: Mapping[str, RegistrationField]) -> None:
+        self.fields = fields
+        self.seen: dict[tuple[str, type, Any], tuple[dict[str, Any], list[Problem]]] = {}
+
+    def __call__(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+        clean: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for key, raw in values.items():
+            memo = (key, type(raw), raw)
+            try:
+                seen = self.seen.get(memo)
+                hashable = True
+            except TypeError:  # an unhashable value: checked, not remembered
+                seen, hashable = None, False
+            if seen is None:
+                seen = check_values({key: raw}, self.fields)
+                if hashable:
+                    self.seen[memo] = seen
+            clean.update(seen[0])
+            problems.extend(seen[1])
+        return clean, problems
 
 
 def _facts(entry: _Planned, options: InvitationOptions, known: Mapping[int, Facts]) -> Facts:
@@ -380,21 +456,42 @@ def _facts(entry: _Planned, options: InvitationOptions, known: Mapping[int, Fact
 
 
 async def _existing_users(emails: list[str]) -> dict[str, User]:
-    found: dict[str, User] = {}
-    for chunk in _chunks(emails, 5000):
+    """Accounts of these addresses. Most addresses of a big batch have none: they are matched
+    in SQL first, and only the accounts found are loaded as models."""
+    found = await _matching_emails("SELECT email FROM users WHERE email {matches}", emails)
+    users: dict[str, User] = {}
+    for chunk in _chunks(sorted(found), 5000):
         for user in await User.filter(email__in=chunk):
-            found[user.email] = user
-    return found
+            users[user.email] = user
+    return users
 
 
 async def _pending_invitation_emails(emails: list[str]) -> set[str]:
-    now = await clock.now()
+    return await _matching_emails(
+        "SELECT email FROM invitations WHERE email {matches}"
+        " AND status = 'pending' AND expires_at > {now}",
+        emails,
+        now=await clock.now(),
+    )
+
+
+async def _matching_emails(query: str, emails: list[str], now: datetime | None = None) -> set[str]:
+    """The emails among `emails` that `query` finds. One array parameter on PostgreSQL; chunks
+    of placeholders on SQLite. (An ORM `__in` over 100,000 values spends seconds building SQL.)"""
+    if not emails:
+        return set()
+    client = db.connection()
     found: set[str] = set()
-    for chunk in _chunks(emails, 5000):
-        rows = await Invitation.filter(
-            email__in=chunk, status=InvitationStatus.PENDING, expires_at__gt=now
-        ).values_list("email", flat=True)
-        found.update(str(email) for email in rows)
+    if client.capabilities.dialect == "postgres":
+        sql = query.format(matches="= ANY($1::text[])", now="$2")
+        params: list[Any] = [emails] if now is None else [emails, now]
+        _, rows = await client.execute_query(sql, params)
+        return {str(row[0]) for row in rows}
+    for chunk in _chunks(emails, 500):
+        placeholders = ", ".join("?" * len(chunk))
+        sql = query.format(matches=f"IN ({placeholders})", now="?")
+        _, rows = await client.execute_query(sql, [*chunk] if now is None else [*chunk, now])
+        found.update(str(row[0]) for row in rows)
     return found
 
 

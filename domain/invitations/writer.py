@@ -7,6 +7,7 @@ send jobs can refer to them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -64,41 +65,53 @@ class NewInvitation:
 Progress = Callable[[int], Awaitable[None]] | None
 
 
-def _record(
-    invitation_id: int,
-    row: NewInvitation,
-    *,
-    inviter_id: int | None,
-    import_id: int | None,
-    now: datetime,
-    expires_at: datetime,
-) -> tuple[Any, ...]:
-    token = tokens.generate()
-    ring = keyring("invitation-token")
-    return (
-        invitation_id,
-        row.email,
-        row.first_name,
-        row.last_name,
-        row.locale,
-        row.personal_message,
-        row.is_admin,
-        json.dumps(row.registration_field_values, separators=(",", ":")),
-        row.send_email,
-        ring.digest(token),
-        ring.encrypt(token),
-        InvitationStatus.PENDING.value,
-        now,
-        expires_at,
-        (DeliveryState.QUEUED if row.send_email else DeliveryState.NOT_SENT).value,
-        1,
-        now if row.send_email else None,
-        0,
-        "",
-        0,
-        inviter_id,
-        import_id,
-    )
+class _Records:
+    """Builds rows for the invitations table (all but the id, which comes first)."""
+
+    def __init__(
+        self, *, inviter_id: int | None, import_id: int | None, now: datetime, expires_at: datetime
+    ) -> None:
+        self.ring = keyring("invitation-token")
+        self.inviter_id = inviter_id
+        self.import_id = import_id
+        self.now = now
+        self.expires_at = expires_at
+        # Entries without values of their own share the batch's dict: serialize it once.
+        self.serialized: dict[int, str] = {}
+
+    def build(self, rows: Sequence[NewInvitation]) -> list[tuple[Any, ...]]:
+        return [self.record(row) for row in rows]
+
+    def record(self, row: NewInvitation) -> tuple[Any, ...]:
+        token = tokens.generate()
+        values = row.registration_field_values
+        serialized = self.serialized.get(id(values))
+        if serialized is None:
+            serialized = json.dumps(values, separators=(",", ":"))
+            self.serialized[id(values)] = serialized
+        return (
+            row.email,
+            row.first_name,
+            row.last_name,
+            row.locale,
+            row.personal_message,
+            row.is_admin,
+            serialized,
+            row.send_email,
+            self.ring.digest(token),
+            self.ring.encrypt(token),
+            InvitationStatus.PENDING.value,
+            self.now,
+            self.expires_at,
+            (DeliveryState.QUEUED if row.send_email else DeliveryState.NOT_SENT).value,
+            1,
+            self.now if row.send_email else None,
+            0,
+            "",
+            0,
+            self.inviter_id,
+            self.import_id,
+        )
 
 
 async def insert_invitations(
@@ -113,15 +126,12 @@ async def insert_invitations(
     """Insert rows (and their group and project grants) inside the caller's transaction."""
     if not rows:
         return []
+    records = _Records(inviter_id=inviter_id, import_id=import_id, now=now, expires_at=expires_at)
     async with in_transaction() as connection:
         if connection.capabilities.dialect == "postgres":
-            ids = await _insert_postgres(
-                connection, rows, inviter_id, import_id, now, expires_at, progress
-            )
+            ids = await _insert_postgres(connection, rows, records, progress)
         else:
-            ids = await _insert_sqlite(
-                connection, rows, inviter_id, import_id, now, expires_at, progress
-            )
+            ids = await _insert_sqlite(connection, rows, records, progress)
         groups = [(i, g) for i, row in zip(ids, rows, strict=True) for g in row.group_ids]
         projects = [(i, p) for i, row in zip(ids, rows, strict=True) for p in row.project_ids]
         await _insert_pairs(connection, "invitation_groups", ("invitation_id", "group_id"), groups)
@@ -134,60 +144,64 @@ async def insert_invitations(
 async def _insert_postgres(
     connection: BaseDBAsyncClient,
     rows: Sequence[NewInvitation],
-    inviter_id: int | None,
-    import_id: int | None,
-    now: datetime,
-    expires_at: datetime,
+    records: _Records,
     progress: Progress,
 ) -> list[int]:
     raw = connection._connection  # asyncpg's own connection, inside the transaction
-    ids: list[int] = [
-        record[0]
-        for record in await raw.fetch(
-            "SELECT nextval(pg_get_serial_sequence('invitations', 'id'))"
-            " FROM generate_series(1, $1)",
-            len(rows),
-        )
-    ]
     chunk = 10_000
-    for start in range(0, len(rows), chunk):
-        records = [
-            _record(
-                i, row, inviter_id=inviter_id, import_id=import_id, now=now, expires_at=expires_at
+
+    def build(start: int) -> list[tuple[Any, ...]]:
+        return records.build(rows[start : start + chunk])
+
+    # Tokens, digests and encryption cost as much as the database's COPY: the next chunk is
+    # built in a thread while the database takes the previous one.
+    next_chunk = asyncio.ensure_future(asyncio.to_thread(build, 0))
+    try:
+        ids: list[int] = [
+            record[0]
+            for record in await raw.fetch(
+                "SELECT nextval(pg_get_serial_sequence('invitations', 'id'))"
+                " FROM generate_series(1, $1)",
+                len(rows),
             )
-            for i, row in zip(ids[start : start + chunk], rows[start : start + chunk], strict=True)
         ]
-        await raw.copy_records_to_table("invitations", records=records, columns=_COLUMNS)
-        if progress is not None:
-            await progress(start + len(records))
+        for start in range(0, len(rows), chunk):
+            built = await next_chunk
+            if start + chunk < len(rows):
+                next_chunk = asyncio.ensure_future(asyncio.to_thread(build, start + chunk))
+            await raw.copy_records_to_table(
+                "invitations",
+                records=[
+                    (i, *record)
+                    for i, record in zip(ids[start : start + len(built)], built, strict=True)
+                ],
+                columns=_COLUMNS,
+            )
+            if progress is not None:
+                await progress(start + len(built))
+    finally:
+        if not next_chunk.done():
+            next_chunk.cancel()
     return ids
 
 
 async def _insert_sqlite(
     connection: BaseDBAsyncClient,
     rows: Sequence[NewInvitation],
-    inviter_id: int | None,
-    import_id: int | None,
-    now: datetime,
-    expires_at: datetime,
+    records_of: _Records,
     progress: Progress,
 ) -> list[int]:
     columns = ", ".join(f'"{c}"' for c in _COLUMNS[1:])
-    digest_at = _COLUMNS.index("token_digest")
+    digest_at = _COLUMNS.index("token_digest") - 1  # records come without their id
     ids: list[int] = []
     for start in range(0, len(rows), _SQLITE_CHUNK):
         part = rows[start : start + _SQLITE_CHUNK]
         placeholders = ", ".join(["(" + ", ".join(["?"] * (len(_COLUMNS) - 1)) + ")"] * len(part))
-        records = [
-            _record(
-                0, row, inviter_id=inviter_id, import_id=import_id, now=now, expires_at=expires_at
-            )
-            for row in part
-        ]
+        records = records_of.build(part)
         _, returned = await connection.execute_query(
             f"INSERT INTO invitations ({columns}) VALUES {placeholders}"  # noqa: S608 - fixed columns
             " RETURNING id, token_digest",
-            [value for record in records for value in record[1:]],
+            [value for record in records for value in record],
         )
         # RETURNING's row order is not guaranteed: match the ids back by token digest.
         id_by_digest = {r[1]: int(r[0]) for r in returned}

@@ -1,0 +1,1 @@
+"""Excel imports: the template, checking and reading uploaded files, and the background import."""

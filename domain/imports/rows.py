@@ -1,0 +1,415 @@
+"""From sheet rows to invitees: the header names the columns, each cell is read by its column.
+
+A non-blank cell overrides the form's default for its row, the same way for every column; a
+blank cell keeps the default. The checks that need the database or the whole batch (addresses,
+duplicates, pending invitations, smart group rules) are plan_invitations' job, which reports them
+with the same row numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from domain.errors import ErrorCode, Problem
+from domain.groups.rules import convert_field_value
+from domain.imports.xlsx import ERROR_VALUE, Cell, Sheet, column_letter
+from domain.invitations.service import Invitee
+from domain.models import FieldType, Group, RegistrationField
+
+TEMPLATE_COLUMNS = ("email", "first_name", "last_name", "language", "groups", "admin")
+# Headers people write for the template's columns.
+_ALIASES = {"e_mail": "email", "locale": "language", "firstname": "first_name"}
+_ALIASES |= {"lastname": "last_name", "group": "groups"}
+EXAMPLE_EMAIL = "jan.peeters@example.org"  # the template's example row
+ADMIN_TRUE = frozenset({"true", "1", "1.0"})
+ADMIN_FALSE = frozenset({"false", "0", "0.0"})
+_GROUP_SEPARATORS = re.compile(r"[,;\n]")
+# The code a column's unreadable or malformed cells are reported with.
+_CODES = {
+    "email": ErrorCode.INVALID_EMAIL,
+    "first_name": ErrorCode.INVALID_NAME,
+    "last_name": ErrorCode.INVALID_NAME,
+    "language": ErrorCode.UNKNOWN_LOCALE,
+    "groups": ErrorCode.MALFORMED_GROUPS_VALUE,
+    "admin": ErrorCode.MALFORMED_ADMIN_VALUE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    position: int  # in the row as read
+    letter: str  # as the spreadsheet shows it
+    name: str  # a template column, or a registration field's key
+    registration_field: RegistrationField | None = None
+
+
+@dataclass(slots=True)
+class Rows:
+    """What the sheet asks for: invitees, the problems found in the cells, and counts."""
+
+    invitees: list[Invitee] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rows_total: int = 0  # data rows below the header, blank ones included
+    skipped: int = 0  # blank rows
+
+
+def header_key(value: Cell) -> str:
+    """Headers match case-insensitively, with spaces, dashes and underscores alike."""
+    words = re.split(r"[\s_-]+", text_of(value).lower())
+    key = "_".join(word for word in words if word)
+    return _ALIASES.get(key, key)
+
+
+def text_of(value: Cell) -> str:
+    """A cell as text: numbers without a spurious '.0', dates in ISO form, booleans as Excel
+    writes them."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ") if value.time() != time() else value.date().isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _blank(value: Cell) -> bool:
+    return value == "" or (isinstance(value, str) and value.isspace())
+
+
+def _title_key(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def read_rows(
+    sheet: Sheet,
+    *,
+    fields: Mapping[str, RegistrationField],
+    groups: Iterable[Group],
+) -> Rows:
+    """Every row of the sheet as an Invitee, or problems naming the row, column and value."""
+    result = Rows()
+    rows = enumerate(sheet.rows, start=1)
+    header: list[Cell] = []
+    header_row = 0
+    for header_row, header in rows:  # noqa: B007 - the loop finds the header row
+        if not all(_blank(value) for value in header):
+            break
+    else:
+        result.problems.append(
+            Problem(
+                ErrorCode.MISSING_COLUMN,
+                "The first sheet is empty: fill in the template's columns, starting with email.",
+                "email",
+            )
+        )
+        return result
+    columns, unnamed, problems = _columns(header, header_row, sheet.first_column, fields)
+    if problems:
+        result.problems = problems
+        return result
+    reader = _RowReader(columns, {_title_key(g.title): g.id for g in groups}, sheet)
+    unreadable_rows = {row for row, _ in sheet.unreadable}
+    reported_unnamed: set[int] = set()
+    for number, values in rows:
+        result.rows_total += 1
+        if number not in unreadable_rows and all(_blank(value) for value in values):
+            result.skipped += 1
+            continue
+        for position in unnamed:
+            if (
+                position not in reported_unnamed
+                and position < len(values)
+                and not _blank(values[position])
+            ):
+                reported_unnamed.add(position)
+                letter = column_letter(sheet.first_column + position)
+                result.problems.append(
+                    Problem(
+                        ErrorCode.UNKNOWN_COLUMN,
+                        f"Column {letter} has values but no header: give it one of the template's"
+                        " headers, or delete it.",
+                        letter,
+                        row=number,
+                        value=text_of(values[position]),
+                    )
+                )
+        invitee = reader.read(number, values, result.problems, number in unreadable_rows)
+        result.invitees.append(invitee)
+    return result
+
+
+def _columns(
+    header: list[Cell], number: int, first_column: int, fields: Mapping[str, RegistrationField]
+) -> tuple[list[Column], list[int], list[Problem]]:
+    columns: list[Column] = []
+    unnamed: list[int] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for position, value in enumerate(header):
+        letter = column_letter(first_column + position)
+        if _blank(value):
+            unnamed.append(position)
+            continue
+        name = header_key(value)
+        if name not in TEMPLATE_COLUMNS and name not in fields:
+            problems.append(
+                Problem(
+                    ErrorCode.UNKNOWN_COLUMN,
+                    f"Column {letter} ({text_of(value)!r}) is not one of the template's columns: "
+                    + ", ".join([*TEMPLATE_COLUMNS, *sorted(fields)])
+                    + ". Rename or delete it.",
+                    letter,
+                    row=number,
+                    value=text_of(value),
+                )
+            )
+            continue
+        if name in seen:
+            problems.append(
+                Problem(
+                    ErrorCode.UNKNOWN_COLUMN,
+                    f"Columns {seen[name]} and {letter} are both {name!r}: keep one of them.",
+                    letter,
+                    row=number,
+                    value=text_of(value),
+                )
+            )
+            continue
+        seen[name] = letter
+        columns.append(Column(position, letter, name, fields.get(name)))
+    if "email" not in seen:
+        problems.append(
+            Problem(
+                ErrorCode.MISSING_COLUMN,
+                f"Row {number}, the header, has no 'email' column. Use the template: its columns"
+                " are " + ", ".join(TEMPLATE_COLUMNS) + " and one per registration field (leave"
+                " an email blank for a code-only invitation).",
+                "email",
+                row=number,
+            )
+        )
+    return columns, unnamed, problems
+
+
+class _RowReader:
+    """Reads one row into an Invitee; its problems go to the caller's list.
+
+    Written for 100,000 rows and more: text cells take a direct path, and groups and field
+    cells, which repeat (a campaign's group, a neighbourhood), are parsed once per value."""
+
+    def __init__(self, columns: list[Column], group_ids: dict[str, int], sheet: Sheet) -> None:
+        self.columns = columns
+        self.group_ids = group_ids
+        self.sheet = sheet
+        self.groups_seen: dict[Cell, tuple[list[int], list[tuple[ErrorCode, str, str]]]] = {}
+        self.fields_seen: dict[tuple[str, type, Cell], tuple[Any, str | None]] = {}
+
+    def read(
+        self, number: int, values: list[Cell], problems: list[Problem], has_unreadable: bool
+    ) -> Invitee:
+        invitee = Invitee(row=number)
+        field_values: dict[str, Any] = {}
+        width = len(values)
+        for column in self.columns:
+            position = column.position
+            if has_unreadable:
+                why = self.sheet.unreadable.get((number, self.sheet.first_column + position))
+                if why is not None:
+                    problems.append(_unreadable(column, number, why))
+                    continue
+            if position >= width:
+                continue
+            value = values[position]
+            if value.__class__ is str:
+                value = value.strip()
+                if not value:
+                    continue
+            name = column.name
+            if name == "email":
+                self._email(invitee, value, problems)
+            elif name == "first_name":
+                invitee.first_name = value if value.__class__ is str else text_of(value)
+            elif name == "last_name":
+                invitee.last_name = value if value.__class__ is str else text_of(value)
+            elif name == "language":
+                # plan_invitations reports an unknown one
+                invitee.locale = value if value.__class__ is str else text_of(value)
+            elif name == "groups":
+                self._groups(invitee, value, problems)
+            elif name == "admin":
+                self._admin(invitee, value, problems)
+            else:
+                self._field(invitee, column, value, problems, field_values)
+        if field_values:
+            invitee.registration_field_values = field_values
+        return invitee
+
+    def _email(self, invitee: Invitee, value: Cell, problems: list[Problem]) -> None:
+        invitee.email = text_of(value)
+        if invitee.email.lower() == EXAMPLE_EMAIL:
+            problems.append(
+                Problem(
+                    ErrorCode.INVALID_EMAIL,
+                    "This is the template's example row: replace it with a real invitee, or"
+                    " delete it.",
+                    "email",
+                    row=invitee.row,
+                    value=invitee.email,
+                )
+            )
+
+    def _admin(self, invitee: Invitee, value: Cell, problems: list[Problem]) -> None:
+        flag = admin_value(value)
+        if flag is None:
+            problems.append(
+                Problem(
+                    ErrorCode.MALFORMED_ADMIN_VALUE,
+                    f"{text_of(value)!r} is not an admin value: use TRUE or FALSE (or 1 and 0),"
+                    " or leave the cell blank to keep the form's choice.",
+                    "admin",
+                    row=invitee.row,
+                    value=text_of(value),
+                )
+            )
+        invitee.is_admin = flag
+
+    def _groups(self, invitee: Invitee, value: Cell, problems: list[Problem]) -> None:
+        seen = self.groups_seen.get(value)
+        if seen is None or type(value) is not str:  # True == 1.0: only text is cached
+            seen = self._parse_groups(value)
+            if type(value) is str:
+                self.groups_seen[value] = seen
+        ids, issues = seen
+        for code, message, text in issues:
+            problems.append(Problem(code, message, "groups", row=invitee.row, value=text))
+        invitee.group_ids = ids  # shared between rows: plan_invitations copies it
+
+    def _parse_groups(self, value: Cell) -> tuple[list[int], list[tuple[ErrorCode, str, str]]]:
+        if isinstance(value, bool | date | time | timedelta) or (
+            isinstance(value, float) and not value.is_integer()
+        ):
+            return [], [
+                (
+                    ErrorCode.MALFORMED_GROUPS_VALUE,
+                    f"{text_of(value)!r} is not a list of groups: write group titles separated by"
+                    " commas, as the template's second sheet lists them.",
+                    text_of(value),
+                )
+            ]
+        text = text_of(value)
+        whole = self.group_ids.get(_title_key(text))  # a title may itself hold a comma
+        titles = [text] if whole is not None else _GROUP_SEPARATORS.split(text)
+        titles = [title.strip() for title in titles if title.strip()]
+        issues: list[tuple[ErrorCode, str, str]] = []
+        if not titles:
+            issues.append(
+                (
+                    ErrorCode.MALFORMED_GROUPS_VALUE,
+                    f"{text!r} names no group: write group titles separated by commas, or leave"
+                    " the cell blank to keep the form's groups.",
+                    text,
+                )
+            )
+        ids: list[int] = []
+        for title in titles:
+            group_id = self.group_ids.get(_title_key(title))
+            if group_id is None:
+                issues.append(
+                    (
+                        ErrorCode.UNKNOWN_GROUP,
+                        f"There is no group called {title!r}. The template's second sheet lists"
+                        " the groups.",
+                        title,
+                    )
+                )
+            elif group_id not in ids:
+                ids.append(group_id)
+        return ids, issues
+
+    def _field(
+        self,
+        invitee: Invitee,
+        column: Column,
+        value: Cell,
+        problems: list[Problem],
+        field_values: dict[str, Any],
+    ) -> None:
+        registration_field = column.registration_field
+        assert registration_field is not None
+        key = (column.name, type(value), value)
+        seen = self.fields_seen.get(key)
+        if seen is None:
+            try:
+                seen = (
+                    convert_field_value(
+                        registration_field, _field_input(registration_field, value)
+                    ),
+                    None,
+                )
+            except ValueError as error:
+                seen = (None, f"{registration_field.title}: {error}")
+            self.fields_seen[key] = seen
+        converted, issue = seen
+        if issue is not None:
+            problems.append(
+                Problem(
+                    ErrorCode.MALFORMED_FIELD_VALUE,
+                    issue,
+                    column.name,
+                    row=invitee.row,
+                    value=text_of(value),
+                )
+            )
+            return
+        field_values[column.name] = converted
+
+
+def admin_value(value: Cell) -> bool | None:
+    """TRUE/FALSE in any case, 1/0, 1.0/0.0 and native booleans; None for anything else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value) if value in (0, 1) else None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ADMIN_TRUE:
+            return True
+        if text in ADMIN_FALSE:
+            return False
+    return None
+
+
+def _field_input(registration_field: RegistrationField, value: Cell) -> Any:
+    """What convert_field_value expects: numbers and dates as the spreadsheet holds them for
+    number and date fields, text (without a spurious '.0') for the others."""
+    kind = registration_field.type
+    if kind is FieldType.NUMBER and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if kind is FieldType.DATE and isinstance(value, date):
+        return value
+    if kind is FieldType.CHECKBOX and isinstance(value, bool):
+        return value
+    return text_of(value)
+
+
+def _unreadable(column: Column, number: int, why: str) -> Problem:
+    advice = (
+        "correct the formula or type the value"
+        if why == ERROR_VALUE
+        else "open the file in Excel or LibreOffice and save it again, or type the value"
+    )
+    return Problem(
+        _CODES.get(column.name, ErrorCode.MALFORMED_FIELD_VALUE),
+        f"Cell {column.letter}{number} holds {why}: {advice}.",
+        column.name,
+        row=number,
+        value=None,
+    )

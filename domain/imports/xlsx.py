@@ -1,0 +1,536 @@
+"""Uploaded .xlsx files: refuse what is not a plain workbook before a parser sees it, then read
+the first sheet with calamine.
+
+calamine is fast but trusts its input: it inflates whatever the zip holds, and it keeps the used
+rectangle of a sheet as a dense grid (32 bytes a cell), so a 5 KB file with values in A1 and
+XFD1048576 asks for 550 GB and aborts the whole process. So, before calamine runs:
+
+- the upload is a zip (not an .xls, a PDF or an empty file) of at most `max_file_bytes`, with
+  the parts of a workbook and no macros;
+- it has few entries, each inflating to at most `max_ratio` times its packed size and all of them
+  to at most `max_uncompressed_bytes`, counted while inflating (and CRC-checked), not as declared;
+- no XML part declares a DOCTYPE or entities (billion laughs);
+- the first sheet's used area, read from its cell references, fits `max_rows` and `max_cells`.
+
+The sheet is scanned in chunks cut before a '<', so no tag spans two chunks and memory stays at
+a few MiB whatever the size. Cells the import cannot trust (error values such as #N/A, formulas
+whose result was never saved) are noted, so they are reported instead of read as blank.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import IO
+from xml.etree.ElementTree import Element, ParseError
+from xml.parsers import expat
+
+import python_calamine
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from domain.errors import DomainError, ErrorCode, Problem
+from domain.settings import Settings
+
+Cell = str | float | int | bool | date | datetime | time | timedelta
+
+MIB = 1024 * 1024
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+_ZIP = b"PK\x03\x04"
+_OLE2 = (
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls files, and Office files encrypted with a password
+)
+_CHUNK = 4 * MIB
+_MAX_CARRY = 16 * MIB  # no real XML goes this long without a '<'
+_SMALL_PART = MIB  # workbook.xml and its relationships are read whole
+_RATIO_CHECKED_FROM = MIB  # small parts (styles, themes) may compress very well
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_MACRO_MARKERS = (b"macroenabled", b"vbaproject", b"macrosheet", b"ms-excel.addin")
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+_DOCTYPE = re.compile(rb"<!\s*(?:doctype|entity)", re.IGNORECASE)
+# The fast scan relies on every cell being written `<c r="A1"...`, as Excel, LibreOffice and
+# openpyxl do; it counts cells in any spelling and falls back to exact parsing otherwise.
+_CELL_STANDARD = b'<c r="'
+_CELL_PLAIN = re.compile(rb"<c[\s/>]")
+_CELL_PREFIXED = re.compile(rb"<[\w.-]+:c[\s/>]")
+# Columns of two or more letters, in cells that hold something (not self-closing).
+_WIDE_CELL = re.compile(rb'<c r="([A-Za-z]{2,})[0-9]+"[^>]*(?<!/)>')
+_ERROR_CELL = re.compile(rb'<c r="([A-Za-z]{1,3}[0-9]{1,7})"[^>]*?\st="e"')
+_FORMULA_WITHOUT_RESULT = re.compile(
+    rb'<c r="([A-Za-z]{1,3}[0-9]{1,7})"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*</c>'
+)
+_REFERENCE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+
+ERROR_VALUE = "an error value (such as #N/A)"
+FORMULA_WITHOUT_RESULT = "a formula whose result was never saved"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_file_bytes: int = 20 * MIB
+    max_rows: int = 200_000  # data rows, below the header
+    max_entries: int = 1_000
+    max_uncompressed_bytes: int = 256 * MIB
+    max_ratio: int = 100  # zip bombs reach about 1,000
+    max_cells: int = 6_000_000  # calamine's dense grid: about 190 MiB at 32 bytes a cell
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(max_file_bytes=settings.import_max_file_bytes, max_rows=settings.import_max_rows)
+
+
+@dataclass(slots=True)
+class Sheet:
+    """The first sheet as calamine reads it. `rows` yields every row from the sheet's row 1
+    (so a row's number is its index + 1); each row's values start at column `first_column`."""
+
+    rows: Iterator[list[Cell]]
+    first_column: int
+    # (row number, 0-based column) -> why the cell cannot be read as data
+    unreadable: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def column_letter(index: int) -> str:
+    """'A' for 0, 'AA' for 26: the column as the spreadsheet shows it."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _refuse(code: ErrorCode, message: str) -> DomainError:
+    return DomainError(Problem(code, message, "file"))
+
+
+def _damaged() -> DomainError:
+    return _refuse(
+        ErrorCode.UNPARSEABLE_FILE,
+        "The file cannot be read: it is damaged, or it was not saved by a spreadsheet program."
+        " Open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).",
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / MIB:.1f}".removesuffix(".0")
+
+
+def check_upload(content: bytes, limits: Limits) -> None:
+    """What the bytes alone tell, cheaply: checked at upload and again before reading."""
+    if not content:
+        raise _refuse(ErrorCode.NOT_AN_XLSX_FILE, "The file is empty: upload an Excel workbook.")
+    if len(content) > limits.max_file_bytes:
+        raise _refuse(
+            ErrorCode.FILE_TOO_LARGE,
+            f"The file is larger than {_mib(limits.max_file_bytes)} MiB, the most an import"
+            " takes. Split it into several files.",
+        )
+    if content.startswith(_OLE2):
+        raise _refuse(
+            ErrorCode.NOT_AN_XLSX_FILE,
+            "This is an old Excel file (.xls) or a workbook protected by a password: save it as"
+            " an Excel Workbook (.xlsx) without a password.",
+        )
+    if not content.startswith(_ZIP):
+        raise _refuse(
+            ErrorCode.NOT_AN_XLSX_FILE,
+            "This is not an Excel workbook (.xlsx). Fill in the template and save it as .xlsx.",
+        )
+
+
+def read_first_sheet(content: bytes, limits: Limits) -> Sheet:
+    """Check the whole file, then open its first sheet with calamine. CPU-bound: run it in a
+    thread. Raises DomainError for anything refused."""
+    unreadable = check_workbook(content, limits)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheet = workbook.get_sheet_by_index(0)
+        start, height = sheet.start, sheet.height
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # calamine's errors, and a Rust panic surfacing as PanicException
+        raise _damaged() from None
+    if start is None:
+        return Sheet(rows=iter(()), first_column=0)
+    if height - 1 > limits.max_rows:
+        raise _too_many_rows(start[0] + height, limits)
+    return Sheet(
+        rows=_rows(sheet, start[0] + height),
+        first_column=start[1],
+        unreadable={
+            (int(match.group(2)), column_index(match.group(1))): why
+            for ref, why in unreadable.items()
+            if (match := _REFERENCE.fullmatch(ref))
+        },
+    )
+
+
+def _rows(sheet: python_calamine.CalamineSheet, expected: int) -> Iterator[list[Cell]]:
+    count = 0
+    try:
+        for row in sheet.iter_rows():
+            count += 1
+            yield row
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException:
+        raise _damaged() from None
+    # Row numbers in errors depend on iter_rows starting at the sheet's row 1.
+    if count != expected:
+        raise RuntimeError(f"python-calamine yielded {count} rows, expected {expected}")
+
+
+def _too_many_rows(last_row: int, limits: Limits) -> DomainError:
+    return _refuse(
+        ErrorCode.TOO_MANY_ROWS,
+        f"The sheet goes down to row {last_row:,}; an import takes at most {limits.max_rows:,}"
+        " rows below the header. Split it into several files.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks before any parser runs
+
+
+def check_workbook(content: bytes, limits: Limits) -> dict[str, str]:
+    """Refuse anything unsafe or not a workbook; returns the first sheet's unreadable cells
+    (reference -> why)."""
+    check_upload(content, limits)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise _damaged() from None
+    _check_entries(entries, limits)
+    names = {entry.filename for entry in entries}
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise _refuse(
+            ErrorCode.NOT_AN_XLSX_FILE,
+            "This is not an Excel workbook (.xlsx), perhaps another kind of document or an"
+            " OpenDocument spreadsheet. Fill in the template and save it as .xlsx.",
+        )
+    content_types = _read_small(archive, "[Content_Types].xml").lower()
+    if any(marker in content_types for marker in _MACRO_MARKERS) or any(
+        name.lower().endswith("vbaproject.bin") for name in names
+    ):
+        raise _refuse(
+            ErrorCode.NOT_AN_XLSX_FILE,
+            "This workbook contains macros (.xlsm). Save it as an Excel Workbook (.xlsx), without"
+            " macros, and upload that.",
+        )
+    sheet_part = _first_sheet_part(archive, names)
+    total = 0
+    scan = _SheetScan(limits)
+    for entry in entries:
+        total = _inflate(
+            archive, entry, total, limits, scan if entry.filename == sheet_part else None
+        )
+    if not scan.standard_only:
+        scan = _exact_scan(archive, sheet_part)
+    _check_area(scan, limits)
+    return scan.unreadable
+
+
+def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(entries) > limits.max_entries:
+        raise _refuse(
+            ErrorCode.UNPARSEABLE_FILE,
+            f"The file holds {len(entries):,} parts; a workbook has far fewer. Save it again as"
+            " an Excel Workbook (.xlsx).",
+        )
+    if len({entry.filename for entry in entries}) != len(entries):
+        raise _damaged()
+    declared = 0
+    for entry in entries:
+        if entry.flag_bits & 0x1 or entry.compress_type not in (
+            zipfile.ZIP_STORED,
+            zipfile.ZIP_DEFLATED,
+        ):
+            raise _damaged()
+        declared += entry.file_size
+        if entry.file_size > _RATIO_CHECKED_FROM and entry.file_size > limits.max_ratio * max(
+            entry.compress_size, 1
+        ):
+            raise _refuse(
+                ErrorCode.UNPARSEABLE_FILE,
+                f"A part of this file unpacks to {entry.file_size // max(entry.compress_size, 1):,}"
+                " times its size, which spreadsheets never do (a 'zip bomb').",
+            )
+    if declared > limits.max_uncompressed_bytes:
+        raise _unpacks_too_large(limits)
+
+
+def _unpacks_too_large(limits: Limits) -> DomainError:
+    return _refuse(
+        ErrorCode.FILE_TOO_LARGE,
+        f"The file unpacks to more than {_mib(limits.max_uncompressed_bytes)} MiB."
+        " Split it into several files.",
+    )
+
+
+def _read_small(archive: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        entry = archive.getinfo(name)
+        if entry.file_size > _SMALL_PART:
+            raise _damaged()
+        with archive.open(entry) as stream:
+            data = stream.read(_SMALL_PART + 1)
+    except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, OSError, ValueError, RuntimeError):
+        raise _damaged() from None
+    _check_xml_chunk(data, first=True)
+    return data
+
+
+def _first_sheet_part(archive: zipfile.ZipFile, names: set[str]) -> str:
+    """The part calamine opens as sheet 0: the workbook's first <sheet>, through its
+    relationship, resolved as calamine resolves it."""
+    try:
+        workbook: Element = fromstring(_read_small(archive, "xl/workbook.xml"))
+        relations: Element = fromstring(_read_small(archive, "xl/_rels/workbook.xml.rels"))
+    except (ParseError, DefusedXmlException):
+        raise _damaged() from None
+    sheet = next((e for e in workbook.iter() if _local(e.tag) == "sheet"), None)
+    if sheet is None:
+        raise _damaged()
+    relation_id = next(
+        (value for name, value in sheet.attrib.items() if _local(name) == "id" and "}" in name),
+        None,
+    )
+    target = next(
+        (
+            e.get("Target", "")
+            for e in relations.iter(f"{{{_RELATIONSHIPS}}}Relationship")
+            if e.get("Id") == relation_id
+        ),
+        "",
+    )
+    if not target or ".." in target or "\\" in target or "./" in target:
+        raise _damaged()
+    if target.startswith("/"):
+        part = target[1:]
+    elif target.startswith("xl/"):
+        part = target
+    else:
+        part = "xl/" + target
+    if part not in names:
+        raise _damaged()
+    return part
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _check_xml_chunk(chunk: bytes, *, first: bool) -> None:
+    # UTF-16 or UTF-32 would hide the markup from every byte-level check below.
+    if first and (chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:256]):
+        raise _damaged()
+    if _DOCTYPE.search(chunk):
+        raise _refuse(
+            ErrorCode.UNPARSEABLE_FILE,
+            "The file declares XML entities, which spreadsheets never do. It is refused.",
+        )
+
+
+def _inflate(
+    archive: zipfile.ZipFile,
+    entry: zipfile.ZipInfo,
+    total: int,
+    limits: Limits,
+    scan: _SheetScan | None,
+) -> int:
+    """Inflate one entry, counting what it really holds; check its XML on the way."""
+    is_xml = entry.filename.lower().endswith(_XML_SUFFIXES)
+    try:
+        with archive.open(entry) as stream:
+            for chunk, first in _chunks(stream, is_xml=is_xml):
+                total += len(chunk)
+                if total > limits.max_uncompressed_bytes:
+                    raise _unpacks_too_large(limits)
+                if is_xml:
+                    _check_xml_chunk(chunk, first=first)
+                    if scan is not None:
+                        scan.feed(chunk)
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ):
+        raise _damaged() from None
+    return total
+
+
+def _chunks(stream: IO[bytes], *, is_xml: bool) -> Iterator[tuple[bytes, bool]]:
+    """Chunks of about _CHUNK bytes; for XML cut just before a '<', so tags stay whole."""
+    carry = b""
+    first = True
+    while data := stream.read(_CHUNK):
+        if not is_xml:
+            yield data, first
+            first = False
+            continue
+        data = carry + data
+        cut = data.rfind(b"<")
+        if cut <= 0:
+            if len(data) > _MAX_CARRY:
+                raise _damaged()
+            carry = data
+            continue
+        yield data[:cut], first
+        first = False
+        carry = data[cut:]
+    if carry:
+        yield carry, first
+
+
+# ---------------------------------------------------------------------------------------------
+# The first sheet's used area
+
+
+@lru_cache(maxsize=8)
+def _long_row_pattern(digits: int) -> re.Pattern[bytes]:
+    return re.compile(rb'<c r="[A-Za-z]{1,3}([0-9]{%d,})"[^>]*(?<!/)>' % digits)
+
+
+class _SheetScan:
+    """Cell counts and the extent of cells holding values, from byte patterns (fast path).
+
+    Only references with at least as many digits as the row limit are collected, so an
+    ordinary sheet costs a few searches; every row below 10**(digits-1) is within the limit."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.cells = 0
+        self.standard = 0
+        self.digits = len(str(limits.max_rows + 1)) if limits else 1
+        self.max_row = 10 ** (self.digits - 1) - 1
+        self.max_column = 25  # at most Z while no wider reference is seen
+        self.unreadable: dict[str, str] = {}
+        self.exact = False
+
+    @property
+    def standard_only(self) -> bool:
+        return self.exact or self.cells == self.standard
+
+    def feed(self, chunk: bytes) -> None:
+        self.standard += chunk.count(_CELL_STANDARD)
+        self.cells += len(_CELL_PLAIN.findall(chunk))
+        if b":c" in chunk:
+            self.cells += len(_CELL_PREFIXED.findall(chunk))
+        rows = _long_row_pattern(self.digits).findall(chunk)
+        if rows:
+            self.max_row = max(self.max_row, max(int(row) for row in set(rows)))
+        wide = _WIDE_CELL.findall(chunk)
+        if wide:
+            self.max_column = max(self.max_column, *(column_index(c.decode()) for c in set(wide)))
+        if len(self.unreadable) < _MAX_UNREADABLE:
+            if b'"e"' in chunk:
+                for ref in _ERROR_CELL.findall(chunk):
+                    self.unreadable.setdefault(ref.decode().upper(), ERROR_VALUE)
+            if b"</f></c>" in chunk or b"/></c>" in chunk:
+                for ref in _FORMULA_WITHOUT_RESULT.findall(chunk):
+                    self.unreadable.setdefault(ref.decode().upper(), FORMULA_WITHOUT_RESULT)
+
+
+_MAX_UNREADABLE = 1000
+
+
+def _exact_scan(archive: zipfile.ZipFile, part: str) -> _SheetScan:
+    """Cell positions the way calamine assigns them, for sheets whose cells are not all written
+    `<c r="..."` (no reference: the next column or row; a namespace prefix; other spellings)."""
+    scan = _SheetScan()
+    scan.exact = True
+    scan.max_row = scan.max_column = 0
+    cell = _CellState()
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            number = attributes.get("r", "")
+            cell.row = int(number) if number.isdigit() else cell.row + 1
+            cell.column = -1
+        elif local == "c":
+            ref = attributes.get("r")
+            row, column = cell.row, cell.column + 1
+            if ref:
+                match = _REFERENCE.fullmatch(ref)
+                if match is None:
+                    raise _damaged()
+                row, column = int(match.group(2)), column_index(match.group(1))
+            cell.column = column
+            cell.ref = f"{column_letter(column)}{row}"
+            cell.type = attributes.get("t", "")
+            cell.formula = cell.value = False
+            scan.max_row = max(scan.max_row, row)
+            scan.max_column = max(scan.max_column, column)
+        elif local == "f":
+            cell.formula = True
+        elif local in ("v", "is"):
+            cell.value = True
+
+    def end(name: str) -> None:
+        if name.rpartition(":")[2] != "c" or len(scan.unreadable) >= _MAX_UNREADABLE:
+            return
+        if cell.type == "e":
+            scan.unreadable.setdefault(cell.ref, ERROR_VALUE)
+        elif cell.formula and not cell.value:
+            scan.unreadable.setdefault(cell.ref, FORMULA_WITHOUT_RESULT)
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        with archive.open(part) as stream:
+            while data := stream.read(_CHUNK):
+                parser.Parse(data, False)
+                if scan.max_row > EXCEL_MAX_ROWS or scan.max_column >= EXCEL_MAX_COLUMNS:
+                    break
+            else:
+                parser.Parse(b"", True)
+    except (expat.ExpatError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        raise _damaged() from None
+    return scan
+
+
+@dataclass(slots=True)
+class _CellState:
+    row: int = 0
+    column: int = -1
+    ref: str = ""
+    type: str = ""
+    formula: bool = False
+    value: bool = False
+
+
+def _check_area(scan: _SheetScan, limits: Limits) -> None:
+    rows, columns = scan.max_row, scan.max_column + 1
+    if rows > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS:
+        raise _damaged()
+    if rows - 1 > limits.max_rows:
+        raise _too_many_rows(rows, limits)
+    if rows * columns > limits.max_cells:
+        raise _refuse(
+            ErrorCode.FILE_TOO_LARGE,
+            f"The sheet uses {rows:,} rows up to column {column_letter(columns - 1)}: more than"
+            f" {limits.max_cells:,} cells. Keep only the template's columns.",
+        )

@@ -1,0 +1,1 @@
+"""GraphQL for Excel imports: the upload mutation and the progress query."""

@@ -1,0 +1,347 @@
+"""Importing invitations from Excel, end to end: the template, the upload over GraphQL multipart,
+the worker, the progress, then the invitations and their mails. And who may do it."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+from openpyxl import load_workbook
+
+from domain.groups.service import create_group
+from domain.models import FieldType, GroupKind, Invitation, InvitationImport, Role
+from domain.projects.service import create_project
+from domain.registration_fields.service import create_registration_field
+from domain.users.service import create_admin
+from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
+from tests.import_helpers import (
+    HEADER,
+    IMPORT,
+    IMPORT_STATE,
+    XLSX,
+    entity_bomb,
+    lying_zip_bomb,
+    macro_workbook,
+    pdf_renamed,
+    sparse_sheet,
+    upload,
+    workbook,
+    zip_bomb,
+)
+
+LIST = """
+query($filter: InvitationFilterInput) {
+  invitations(filter: $filter, first: 50, orderBy: {field: EMAIL, direction: ASC}) {
+    totalCount
+    edges { node {
+      email firstName lastName locale sendEmail token
+      delivery { state }
+      grants { admin projects { title } groups { title } registrationFieldValues { key value } }
+    } }
+  }
+}
+"""
+
+
+async def platform() -> dict[str, Any]:
+    await create_registration_field(
+        key="neighbourhood",
+        title="Neighbourhood",
+        type=FieldType.SELECT,
+        options=[{"key": "north", "title": "North"}, {"key": "south", "title": "South"}],
+    )
+    return {
+        "manual": await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL),
+        "smart": await create_group(
+            title="Northerners",
+            kind=GroupKind.SMART,
+            rules=[
+                {
+                    "attribute": "field",
+                    "field_key": "neighbourhood",
+                    "operator": "is",
+                    "value": "north",
+                }
+            ],
+        ),
+        "project": await create_project(title="Riverside park"),
+    }
+
+
+async def state(admin: GraphQLClient, import_id: str) -> dict[str, Any]:
+    data = await admin(IMPORT_STATE, {"id": import_id})
+    result: dict[str, Any] = data["invitationImport"]
+    return result
+
+
+async def test_an_uploaded_file_is_imported_by_a_worker_and_its_invitations_are_mailed(
+    admin: GraphQLClient, http: httpx.AsyncClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    data = await platform()
+    content = workbook(
+        [*HEADER, "neighbourhood"],
+        ["lea@example.org", "Lea", "Janssens", "nl-BE", "Northerners", None, "north"],
+        ["Tom@Example.org", "Tom", "Maes", None, None, "TRUE", None],
+        [None, None, None, None, None, None, None],
+        [None, "Letter", "Only", "fr-BE", "north avenue residents", None, None],
+    )
+    response = await upload(
+        http,
+        admin.token,
+        content,
+        {"groupIds": [str(data["manual"].id)], "projectIds": [str(data["project"].id)]},
+        file_name="campaign.xlsx",
+    )
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["importInvitations"]
+    assert payload["errors"] == []
+    queued = payload["invitationImport"]
+    assert queued["status"] == "QUEUED"
+    assert queued["fileName"] == "campaign.xlsx" and queued["fileSize"] == len(content)
+    assert await Invitation.all().count() == 0  # the worker does the work
+
+    await run_worker()
+
+    done = await state(admin, queued["id"])
+    assert done["status"] == "DONE", done["errors"]
+    assert (done["rowsTotal"], done["rowsProcessed"]) == (4, 4)
+    assert (done["invitedCount"], done["existingUsersUpdatedCount"], done["skippedCount"]) == (
+        3,
+        0,
+        1,
+    )
+    assert done["errors"] == [] and done["createdBy"] == {"email": "admin@participate.example.org"}
+    assert await InvitationImport.filter(content__isnull=False).count() == 0  # upload dropped
+
+    listed = (await admin(LIST, {"filter": {"importId": queued["id"]}}))["invitations"]
+    assert listed["totalCount"] == 3
+    by_email = {edge["node"]["email"]: edge["node"] for edge in listed["edges"]}
+    lea, tom, letter = by_email["lea@example.org"], by_email["tom@example.org"], by_email[None]
+    # A filled-in groups cell replaces the form's groups; a blank one keeps them.
+    assert [g["title"] for g in lea["grants"]["groups"]] == ["Northerners"]
+    assert lea["grants"]["registrationFieldValues"] == [
+        {"key": "neighbourhood", "value": '"north"'}
+    ]
+    assert [g["title"] for g in tom["grants"]["groups"]] == ["North Avenue Residents"]
+    assert tom["grants"]["admin"] is True and lea["grants"]["admin"] is False
+    assert tom["grants"]["projects"] == [{"title": "Riverside park"}]  # the form's only
+    assert (lea["locale"], tom["locale"], letter["locale"]) == ("nl-BE", "en", "fr-BE")
+    assert (letter["firstName"], letter["sendEmail"], letter["delivery"]["state"]) == (
+        "Letter",
+        False,
+        "NOT_SENT",
+    )
+    assert letter["token"]
+
+    assert sorted(r for mail in smtp_sink.mails for r in mail.recipients) == [
+        "lea@example.org",
+        "tom@example.org",
+    ]
+    [mail] = smtp_sink.to("lea@example.org")
+    assert mail.subject == "Ada Admin nodigt je uit op Participate Example"
+    assert lea["token"] in mail.text
+
+
+async def test_a_file_with_any_problem_imports_nothing_and_reports_every_row(
+    admin: GraphQLClient, http: httpx.AsyncClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    await platform()
+    content = workbook(
+        HEADER,
+        ["ok@example.org"],
+        ["not-an-email", None, None, "xx"],
+        ["dup@example.org"],
+        ["DUP@example.org", None, None, None, "Nobody's group", "maybe"],
+    )
+    response = await upload(http, admin.token, content)
+    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
+    await run_worker()
+    failed = await state(admin, import_id)
+    assert failed["status"] == "FAILED"
+    assert {(e["code"], e["row"], e["field"], e["value"]) for e in failed["errors"]} == {
+        ("INVALID_EMAIL", 3, "email", "not-an-email"),
+        ("UNKNOWN_LOCALE", 3, "language", "xx"),
+        ("DUPLICATE_EMAIL", 4, "email", "dup@example.org"),
+        ("DUPLICATE_EMAIL", 5, "email", "DUP@example.org"),
+        ("UNKNOWN_GROUP", 5, "groups", "Nobody's group"),
+        ("MALFORMED_ADMIN_VALUE", 5, "admin", "maybe"),
+    }
+    assert failed["invitedCount"] == 0
+    assert await Invitation.all().count() == 0 and smtp_sink.mails == []
+
+
+async def test_progress_is_readable_while_queued_and_counts_rows(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    rows = [[f"person{i}@example.org", f"First{i}", f"Last{i}"] for i in range(12_000)]
+    response = await upload(http, admin.token, workbook(HEADER, *rows), {"sendEmail": False})
+    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
+    queued = await state(admin, import_id)
+    assert (queued["status"], queued["rowsTotal"], queued["rowsProcessed"]) == ("QUEUED", 0, 0)
+    await run_worker()
+    done = await state(admin, import_id)
+    assert (done["status"], done["rowsTotal"], done["rowsProcessed"]) == ("DONE", 12_000, 12_000)
+    assert done["invitedCount"] == 12_000
+    assert done["startedAt"] <= done["finishedAt"]
+
+
+async def test_an_upload_without_the_preflight_header_is_refused(
+    admin: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    response = await upload(http, admin.token, workbook(HEADER, ["a@example.org"]), preflight=False)
+    assert response.status_code == 400
+    assert "apollo-require-preflight" in response.text
+    assert await InvitationImport.all().count() == 0
+
+
+async def test_request_bodies_are_bounded(admin: GraphQLClient, http: httpx.AsyncClient) -> None:
+    from domain.settings import get_settings
+
+    settings = get_settings()
+    too_big = b"PK\x03\x04" + b"\x00" * (settings.import_max_file_bytes + 2 * 1024 * 1024)
+    response = await upload(http, admin.token, too_big)
+    assert response.status_code == 413
+    json_body = b'{"query": "{ me { email } }", "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = await http.post(
+        "/graphql", content=json_body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+
+    # Within the body limit but over the file limit: refused by the mutation itself.
+    just_over = b"PK\x03\x04" + b"\x00" * settings.import_max_file_bytes
+    payload = (await upload(http, admin.token, just_over)).json()["data"]["importInvitations"]
+    assert payload["invitationImport"] is None
+    assert [e["code"] for e in payload["errors"]] == ["FILE_TOO_LARGE"]
+    assert await InvitationImport.all().count() == 0
+
+
+async def test_files_that_are_not_workbooks_are_refused_at_upload(
+    admin: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    for content, code in ((b"", "NOT_AN_XLSX_FILE"), (pdf_renamed(), "NOT_AN_XLSX_FILE")):
+        payload = (await upload(http, admin.token, content)).json()["data"]["importInvitations"]
+        assert [e["code"] for e in payload["errors"]] == [code]
+        assert payload["errors"][0]["field"] == "file"
+    assert await InvitationImport.all().count() == 0
+
+
+async def test_hostile_workbooks_are_refused_by_the_worker_and_nothing_is_written(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    corpus = {
+        "zip bomb": (zip_bomb(), "UNPARSEABLE_FILE"),
+        "lying zip bomb": (lying_zip_bomb(), "UNPARSEABLE_FILE"),
+        "entity bomb": (entity_bomb(), "UNPARSEABLE_FILE"),
+        "macros": (macro_workbook(), "NOT_AN_XLSX_FILE"),
+        "sparse grid": (sparse_sheet(), "TOO_MANY_ROWS"),
+    }
+    ids = {}
+    for name, (content, _) in corpus.items():
+        payload = (await upload(http, admin.token, content)).json()["data"]["importInvitations"]
+        assert payload["errors"] == [], name
+        ids[name] = payload["invitationImport"]["id"]
+    await run_worker()  # and the worker survives them all
+    for name, (_, code) in corpus.items():
+        failed = await state(admin, ids[name])
+        assert failed["status"] == "FAILED", name
+        assert [e["code"] for e in failed["errors"]] == [code], (name, failed["errors"])
+    assert await Invitation.all().count() == 0
+
+
+async def test_wrong_defaults_are_refused_at_upload(
+    admin: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    content = workbook(HEADER, ["a@example.org"])
+    defaults = {"groupIds": ["999999"], "locale": "xx", "personalMessage": "x" * 5000}
+    payload = (await upload(http, admin.token, content, defaults)).json()["data"][
+        "importInvitations"
+    ]
+    assert {e["code"] for e in payload["errors"]} == {
+        "UNKNOWN_GROUP",
+        "UNKNOWN_LOCALE",
+        "MESSAGE_TOO_LONG",
+    }
+    assert payload["invitationImport"] is None
+
+
+async def test_the_template_lists_the_columns_languages_groups_and_admin_values(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    await platform()
+    await create_group(title='=HYPERLINK("http://evil.example")', kind=GroupKind.MANUAL)
+    response = await http.get(
+        "/invitations/template.xlsx", headers={"Authorization": f"Bearer {admin.token}"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX
+    assert response.headers["cache-control"] == "no-store"
+    assert "attachment" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    sheet, help_sheet = book.worksheets
+    assert [c.value for c in sheet[1]] == [*HEADER, "neighbourhood"]
+    assert sheet["A2"].value == "jan.peeters@example.org"  # the example row
+    help_text = [str(c.value) for row in help_sheet.iter_rows() for c in row if c.value]
+    for expected in ("en", "nl-BE", "fr-BE", "TRUE", "FALSE", "North Avenue Residents"):
+        assert expected in help_text
+    assert any("field 'neighbourhood' is north" in text for text in help_text)
+    assert any(text.startswith("A row without an email") for text in help_text)
+    evil = next(
+        c for row in help_sheet.iter_rows() for c in row if c.value and "HYPERLINK" in c.value
+    )
+    assert evil.data_type == "s"  # text, never a formula
+
+    # Filled in and uploaded as it is, the example row is pointed out.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    payload = (await upload(http, admin.token, buffer.getvalue())).json()["data"]
+    await run_worker()
+    failed = await state(admin, payload["importInvitations"]["invitationImport"]["id"])
+    assert [(e["code"], e["row"]) for e in failed["errors"]] == [("INVALID_EMAIL", 2)]
+
+    # With the example replaced by real rows, it imports.
+    sheet.delete_rows(2)
+    sheet.append(
+        ["ann@example.org", "Ann", None, "fr-BE", "North Avenue Residents", False, "south"]
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    payload = (await upload(http, admin.token, buffer.getvalue())).json()["data"]
+    await run_worker()
+    done = await state(admin, payload["importInvitations"]["invitationImport"]["id"])
+    assert (done["status"], done["invitedCount"]) == ("DONE", 1)
+
+
+async def _signed_in_user(gql: GraphQLClient) -> str:
+    user = await create_admin(email="plain@participate.example.org", password="plain user pass 123")
+    await Role.filter(user_id=user.id).delete()
+    data = await gql(SIGN_IN, {"email": user.email, "password": "plain user pass 123"})
+    token: str = data["signIn"]["session"]["token"]
+    return token
+
+
+async def test_only_admins_may_upload_poll_or_download_the_template(
+    admin: GraphQLClient, gql: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    content = workbook(HEADER, ["a@example.org"])
+    mine = (await upload(http, admin.token, content)).json()["data"]["importInvitations"]
+    import_id = mine["invitationImport"]["id"]
+    user_token = await _signed_in_user(gql)
+    message = "Only admins can do this."
+    for token in (None, user_token):
+        body = (await upload(http, token, content)).json()
+        assert body["data"] is None and body["errors"][0]["message"] == message
+        body = await gql.post(IMPORT_STATE, {"id": import_id}, token=token)
+        assert body["data"]["invitationImport"] is None
+        assert body["errors"][0]["message"] == message
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await http.get("/invitations/template.xlsx", headers=headers)
+        assert response.status_code == (401 if token is None else 403)
+        assert response.headers["cache-control"] == "no-store"
+    assert await InvitationImport.all().count() == 1
+
+
+async def test_a_file_sent_as_a_plain_value_is_answered_not_crashed(admin: GraphQLClient) -> None:
+    body = await admin.post(IMPORT, {"file": "not a file"})
+    payload = body["data"]["importInvitations"]
+    assert [e["code"] for e in payload["errors"]] == ["INVALID_INPUT"]
