@@ -8,12 +8,19 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from arq import create_pool
 from arq.connections import RedisSettings
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api import invite
+from api.console import Console, console_access
+from api.downloads import import_template
+from api.exports import export_invitations
 from api.graphql import GraphQLView
+from api.security_headers import SecurityHeaders
+from api.uploads import BodySizeLimit
 from domain import db
 from domain.settings import GraphiqlAccess, Settings, get_settings
 
@@ -39,7 +46,7 @@ async def health(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The app. Tests that already run Tortoise pass manage_database=False."""
     settings = settings or get_settings()
-    graphiql_on = settings.is_development or settings.graphiql is not GraphiqlAccess.OFF
+    console = None if console_access(settings) is GraphiqlAccess.OFF else Console(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -58,13 +65,21 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield
 
     routes: list[BaseRoute] = [
-        Route("/graphql", GraphQLView(settings, graphql_ide="graphiql" if graphiql_on else None)),
+        Route("/graphql", GraphQLView(settings, console=console.page if console else None)),
+        *(console.routes() if console else []),
         Route("/health", health),
+        *invite.routes(settings),
+        Route("/invitations/export.xlsx", export_invitations, methods=["GET"]),
+        Route("/invitations/template.xlsx", import_template, methods=["GET"]),
     ]
     if settings.is_development:
         from api.devmail import routes as devmail_routes
 
         routes.extend(devmail_routes(settings))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders), Middleware(BodySizeLimit, settings=settings)],
+    )
     app.state.settings = settings
     return app

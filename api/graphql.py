@@ -1,17 +1,26 @@
-"""/graphql: the strawberry ASGI view with this service's request context."""
+"""/graphql: the strawberry view with this service's request context; browsers get api.console."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 
+from api.uploads import PREFLIGHT_HEADER, is_multipart, preflighted
 from domain.settings import Settings
 from schema.app import schema
 from schema.context import Context, bearer_token
+
+# The admin console's session (api.console); its Path keeps it to /graphql and the console.
+CONSOLE_COOKIE = "invitations_console"
+ConsolePage = Callable[[Request], Awaitable[Response]]
 
 
 def client_ip(request: Request | WebSocket, settings: Settings) -> str:
@@ -27,18 +36,71 @@ def client_ip(request: Request | WebSocket, settings: Settings) -> str:
     return peer
 
 
+def console_session_token(request: Request) -> str | None:
+    """The console cookie's session token, for the only requests it may authenticate.
+
+    A browser sends cookies by itself, so a page on another site could make a signed-in
+    admin's browser send a request carrying the cookie (CSRF). Forms (urlencoded, multipart,
+    text/plain) and GETs go cross-site without asking the server first; a POST with
+    `Content-Type: application/json` needs a CORS preflight, which this service never grants.
+    So the cookie counts only there. SameSite=Strict already keeps it off cross-site requests;
+    this also covers sibling subdomains (same site) and browsers that ignore SameSite.
+    """
+    if request.method != "POST":
+        return None
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        return None
+    return request.cookies.get(CONSOLE_COOKIE) or None
+
+
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(schema, allow_queries_via_get=False, **kwargs)
+    def __init__(
+        self, settings: Settings, *, console: ConsolePage | None = None, **kwargs: Any
+    ) -> None:
+        # Uploads (importInvitations' file) come as multipart requests: see api.uploads.
+        # Strawberry's own GraphiQL page loads its scripts from a public CDN: browsers get
+        # `console` (api.console) instead, or a 404 without one.
+        super().__init__(
+            schema,
+            allow_queries_via_get=False,
+            multipart_uploads_enabled=True,
+            graphql_ide=None,
+            **kwargs,
+        )
         self.settings = settings
+        self.console = console
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.console is not None and scope["type"] == "http":
+            request = Request(scope, receive)
+            if self.should_render_graphql_ide(self.request_adapter_class(request)):
+                response = await self.console(request)
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if is_multipart(request.content_type) and not preflighted(request.headers):
+            raise HTTPException(
+                400,
+                f"A multipart request needs the '{PREFLIGHT_HEADER}: true' header (protection"
+                " against cross-site uploads).",
+            )
+        return await super().parse_http_body(request)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None and self.console is not None and isinstance(request, Request):
+            token = console_session_token(request)
         return Context(
             request=request if isinstance(request, Request) else None,
             settings=self.settings,
             redis=request.app.state.redis,
             client_ip=client_ip(request, self.settings),
-            session_token=bearer_token(request.headers.get("authorization")),
+            session_token=token,
         )

@@ -152,8 +152,13 @@ async def confirm_email(*, email: str, code: str) -> User:
 
 
 async def sign_in(*, email: str, password: str) -> NewSession:
-    """A session for the right email and password. Wrong password and unknown email get the
-    same answer, in the same time."""
+    """A session for the right email and password."""
+    return await open_session(await authenticate(email=email, password=password))
+
+
+async def authenticate(*, email: str, password: str) -> User:
+    """The user with this email and password. Wrong password and unknown email get the same
+    answer, in the same time. Opens no session: the admin console opens one for admins only."""
     invalid = DomainError.single(
         ErrorCode.INVALID_CREDENTIALS, "The email or the password is not right."
     )
@@ -168,7 +173,7 @@ async def sign_in(*, email: str, password: str) -> NewSession:
             "Confirm your email address first: use the code we mailed you, or ask for a new one.",
             "email",
         )
-    return await open_session(user)
+    return user
 
 
 async def open_session(user: User) -> NewSession:

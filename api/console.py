@@ -1,0 +1,207 @@
+"""The admin console at GET /graphql: GraphiQL from our own files, behind an admin sign-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.templating import Jinja2Templates
+
+from api.graphql import CONSOLE_COOKIE, client_ip
+from domain.errors import DomainError, RateLimited
+from domain.models import User
+from domain.roles.service import access_of
+from domain.security.ratelimit import Limiter
+from domain.settings import GraphiqlAccess, Settings
+from domain.users import service as users
+
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "console"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+)
+# GraphiQL runs with an admin's rights: only our own scripts may run on its pages, and they
+# may talk only to us. GraphiQL sets style attributes and ships its fonts and icons as data:
+# URLs, hence 'unsafe-inline' styles and data: images and fonts (no script can come of them).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+FORM = "application/x-www-form-urlencoded"
+ONLY_ADMINS = (
+    "Only admins can use the GraphQL console. Apps use /graphql with their own session token "
+    "(the signIn mutation)."
+)
+
+
+def console_access(settings: Settings) -> GraphiqlAccess:
+    """Who gets the console: everyone in development, otherwise INVITES_GRAPHIQL decides."""
+    return GraphiqlAccess.ALL if settings.is_development else settings.graphiql
+
+
+class Console:
+    """The console's pages. GraphQL requests from it are authenticated by its cookie, under
+    the conditions of api.graphql.console_session_token."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.open_to_all = console_access(settings) is GraphiqlAccess.ALL
+        # A Secure cookie is never sent over plain http: only when the service is on https.
+        self.secure_cookie = settings.public_url.startswith("https://")
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/graphql/console/sign-in", self.sign_in_page, methods=["GET"]),
+            Route("/graphql/console/sign-in", self.sign_in, methods=["POST"]),
+            Route("/graphql/console/sign-out", self.sign_out, methods=["POST"]),
+        ]
+
+    async def page(self, request: Request) -> Response:
+        """GET /graphql from a browser: the console, or the sign-in form in front of it."""
+        token = request.cookies.get(CONSOLE_COOKIE)
+        admin = await _admin_for(token) if token else None
+        if admin is None and not self.open_to_all:
+            response = self._sign_in_form(request)
+        else:
+            response = self._render(
+                request, "console.html", {"admin": admin.email if admin else None}
+            )
+        if token and admin is None:
+            # Expired, signed out elsewhere, or no longer an admin: stop sending it.
+            self._forget_cookie(request, response)
+        return response
+
+    async def sign_in_page(self, request: Request) -> Response:
+        return self._sign_in_form(request)
+
+    async def sign_in(self, request: Request) -> Response:
+        """The form's POST: the same rate limits and checks as the signIn mutation, and then
+        a session only for an admin."""
+        media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != FORM:
+            return self._sign_in_form(request, error="Send the sign-in form.", status=415)
+        form = await request.form(max_files=0, max_fields=8)
+        email, password = form.get("email"), form.get("password")
+        email = email if isinstance(email, str) else ""
+        if not email.strip() or not isinstance(password, str) or not password:
+            return self._sign_in_form(
+                request, error="Type your email address and your password.", email=email, status=400
+            )
+        limiter = Limiter(request.app.state.redis)
+        try:
+            async with limiter.sign_in_attempt(client_ip(request, self.settings), email):
+                user = await users.authenticate(email=email, password=password)
+        except RateLimited as error:
+            return self._sign_in_form(
+                request,
+                error=error.problems[0].message,
+                email=email,
+                status=429,
+                headers={"Retry-After": str(error.retry_after)},
+            )
+        except DomainError as error:
+            return self._sign_in_form(
+                request, error=error.problems[0].message, email=email, status=401
+            )
+        if not (await access_of(user)).is_admin:
+            return self._sign_in_form(request, error=ONLY_ADMINS, email=email, status=403)
+        session = await users.open_session(user)
+        response = RedirectResponse(_graphql_url(request), status_code=303)
+        response.headers.update(SECURITY_HEADERS)
+        response.set_cookie(
+            CONSOLE_COOKIE,
+            session.token,
+            max_age=self.settings.session_ttl_days * 86400,
+            path=_graphql_url(request),
+            secure=self.secure_cookie,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+    async def sign_out(self, request: Request) -> Response:
+        # No CSRF token needed: SameSite=Strict keeps the cookie off a cross-site form's
+        # POST, so such a request has no session to end.
+        token = request.cookies.get(CONSOLE_COOKIE)
+        if token:
+            await users.sign_out(token)
+        response = RedirectResponse(_graphql_url(request), status_code=303)
+        response.headers.update(SECURITY_HEADERS)
+        self._forget_cookie(request, response)
+        return response
+
+    def _sign_in_form(
+        self,
+        request: Request,
+        *,
+        error: str | None = None,
+        email: str = "",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        return self._render(
+            request,
+            "sign_in.html",
+            {"error": error, "email": email.strip()},
+            status=status,
+            headers=headers,
+        )
+
+    def _render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        root = request.scope.get("root_path", "")
+        return TEMPLATES.TemplateResponse(
+            request,
+            template,
+            {
+                "platform": self.settings.platform_name,
+                "graphql_url": _graphql_url(request),
+                "static_url": f"{root}/static/console",
+                "sign_in_url": f"{root}/graphql/console/sign-in",
+                "sign_out_url": f"{root}/graphql/console/sign-out",
+                "open_to_all": self.open_to_all,
+                **context,
+            },
+            status_code=status,
+            headers={**SECURITY_HEADERS, **(headers or {})},
+        )
+
+    def _forget_cookie(self, request: Request, response: Response) -> None:
+        response.delete_cookie(
+            CONSOLE_COOKIE,
+            path=_graphql_url(request),
+            secure=self.secure_cookie,
+            httponly=True,
+            samesite="strict",
+        )
+
+
+async def _admin_for(token: str) -> User | None:
+    user = await users.user_for_session_token(token)
+    if user is None or not (await access_of(user)).is_admin:
+        return None
+    return user
+
+
+def _graphql_url(request: Request) -> str:
+    return f"{request.scope.get('root_path', '')}/graphql"

@@ -1,0 +1,84 @@
+"""The admin console in a real Chromium: sign in through the form, run a query in GraphiQL,
+sign out; no script error and no CSP violation on the way (the `visit` fixture checks)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.async_api import expect
+
+from tests.fixtures import ADMIN_PASSWORD, GraphQLClient
+from tests.test_invite_browser import Visit, browser, live_server, visit
+
+pytestmark = pytest.mark.browser
+# Fixtures shared with the /invite page's browser tests (one server, one Chromium).
+__all__ = ["browser", "live_server", "visit"]
+
+ADMIN_EMAIL = "admin@participate.example.org"
+
+
+async def test_an_admin_signs_in_and_runs_a_query_in_graphiql(
+    admin: GraphQLClient, visit: Visit
+) -> None:
+    page = visit.page
+    await page.goto("/graphql")
+    await expect(page.locator("h1")).to_have_text("GraphQL console")
+    await page.fill("#email", ADMIN_EMAIL)
+    await page.fill("#password", "not the password at all")
+    await page.click("button[type=submit]")
+    await expect(page.locator("#sign-in-error")).to_have_text(
+        "The email or the password is not right."
+    )
+    assert await page.input_value("#email") == ADMIN_EMAIL
+    assert await page.input_value("#password") == ""
+    # The refused sign-in answers 401, which Chromium reports; nothing else may be reported.
+    assert visit.problems == [
+        "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
+    ]
+    visit.problems.clear()
+
+    await page.fill("#password", ADMIN_PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.locator("#console-admin")).to_have_text(ADMIN_EMAIL)
+    assert page.url.endswith("/graphql")
+    [cookie] = await page.context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/graphql"
+    assert await page.evaluate("document.cookie") == ""  # out of reach of scripts
+
+    # GraphiQL loaded the schema (introspection, as the admin) and shows its docs button.
+    editor = page.locator(".graphiql-query-editor .CodeMirror")
+    await expect(editor).to_be_visible()
+    await expect(
+        page.locator(".graphiql-sidebar button[aria-label='Show Documentation Explorer']")
+    ).to_be_visible()
+    await editor.click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Delete")
+    await page.keyboard.type("{ me { email } }")
+    await page.click(".graphiql-execute-button")
+    result = page.locator(".graphiql-response .CodeMirror-code")
+    await expect(result).to_contain_text(ADMIN_EMAIL)
+    shown = json.loads(
+        await page.evaluate(
+            "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+        )
+    )
+    assert shown == {"data": {"me": {"email": ADMIN_EMAIL}}}
+
+    posts = [r for r in visit.graphql_requests() if r.method == "POST"]
+    assert posts, "GraphiQL sent nothing"
+    for request in posts:
+        headers = await request.all_headers()
+        assert headers["content-type"] == "application/json"
+        assert "authorization" not in headers
+        assert f"invitations_console={cookie['value']}" in headers.get("cookie", "")
+    # Everything came from this service: no CDN.
+    assert all(
+        r.url.startswith(visit.base_url) or r.url.startswith("data:") for r in visit.requests
+    )
+
+    await page.click("#sign-out")
+    await expect(page.locator("h1")).to_have_text("GraphQL console")
+    await expect(page.locator("#email")).to_be_visible()
+    assert await page.context.cookies() == []
