@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +56,23 @@ def connection() -> BaseDBAsyncClient:
 
 def dialect() -> str:
     return str(connection().capabilities.dialect)
+
+
+_NUMBERED = re.compile(r"\$(\d+)")
+
+
+def sql(text: str) -> str:
+    """A statement written with PostgreSQL's $1 placeholders, in this connection's style
+    (SQLite's ?1). For the few hot statements that skip the ORM's query building."""
+    return text if dialect() == "postgres" else _NUMBERED.sub(r"?\1", text)
+
+
+def as_datetime(value: datetime | str | None) -> datetime | None:
+    """A timestamp read by raw SQL: asyncpg gives datetimes, SQLite gives the text Tortoise
+    stored (always UTC with an offset)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
 
 
 async def database_now() -> datetime:

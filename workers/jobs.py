@@ -62,13 +62,27 @@ async def send_account_exists_notice(ctx: Ctx, user_id: int) -> None:
     await _deliver(ctx, lambda: user_mails.send_account_exists_notice(user_id, _mailer(ctx)))
 
 
-async def send_invitation(ctx: Ctx, invitation_id: int, send_no: int) -> None:
-    async def failed(error: DeliveryError, final: bool) -> None:
-        await delivery.record_send_failure(invitation_id, send_no, error, final=final)
+async def send_invitations(ctx: Ctx, send_no: int, *invitation_ids: int) -> None:
+    """The mails of new invitations, a batch at a time."""
+    await _send(ctx, list(invitation_ids), send_no)
 
-    await _deliver(
-        ctx, lambda: delivery.send_invitation(invitation_id, send_no, _mailer(ctx)), failed
+
+async def send_invitation(ctx: Ctx, invitation_id: int, send_no: int) -> None:
+    """One invitation's mail: a resend, or a send the sweep recovered."""
+    await _send(ctx, [invitation_id], send_no)
+
+
+async def _send(ctx: Ctx, invitation_ids: list[int], send_no: int) -> None:
+    settings: Settings = ctx["settings"]
+    job_try: int = ctx.get("job_try", 1)
+    outcome = await delivery.send_invitations(
+        invitation_ids, send_no, _mailer(ctx), final_try=job_try >= settings.send_max_tries
     )
+    if outcome.failed:
+        log.warning("job %s: %d mails failed for good", ctx.get("job_id"), outcome.failed)
+    if outcome.retry:
+        log.info("job %s will retry (try %d)", ctx.get("job_id"), job_try)
+        raise Retry(defer=retry_delay(settings, job_try))
 
 
 async def send_reminder(ctx: Ctx, invitation_id: int, send_no: int) -> None:

@@ -38,6 +38,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 FUNCTIONS = [
     func(jobs.send_email_confirmation, name="send_email_confirmation", max_tries=50),
     func(jobs.send_account_exists_notice, name="send_account_exists_notice", max_tries=50),
+    func(jobs.send_invitations, name="send_invitations", max_tries=50),
     func(jobs.send_invitation, name="send_invitation", max_tries=50),
     func(jobs.send_reminder, name="send_reminder", max_tries=50),
     func(jobs.sweep, name="sweep", max_tries=1),

@@ -542,17 +542,27 @@ async def write_plan(
             if entry.existing_user is not None:
                 await _update_existing_user(entry.existing_user, entry, plan.project_ids)
                 updated.append(entry.existing_user)
-    for invitation_id, row in zip(ids, rows, strict=True):
-        if row.send_email:
-            outbox.enqueue(
-                "send_invitation", invitation_id, 1, job_id=send_job_id(invitation_id, 1)
-            )
+    to_send = [i for i, row in zip(ids, rows, strict=True) if row.send_email]
+    for start in range(0, len(to_send), SEND_BATCH):
+        batch = to_send[start : start + SEND_BATCH]
+        outbox.enqueue("send_invitations", 1, *batch, job_id=send_batch_job_id(batch, 1))
     invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
     return CreationResult(invitations=invitations, existing_users=updated, invited_count=len(ids))
 
 
+# New invitations are sent by jobs of up to this many: one mail after another over the same
+# connection, their database work done together, instead of one job (and its Redis round
+# trips) per mail. Resends and the sweep's recoveries are single sends.
+SEND_BATCH = 100
+
+
 def send_job_id(invitation_id: int, send_no: int) -> str:
     return f"send:{invitation_id}:{send_no}"
+
+
+def send_batch_job_id(invitation_ids: Sequence[int], send_no: int) -> str:
+    # An invitation is in exactly one creation batch, so its first id and size name it.
+    return f"send:{invitation_ids[0]}+{len(invitation_ids)}:{send_no}"
 
 
 def reminder_job_id(invitation_id: int, send_no: int) -> str:

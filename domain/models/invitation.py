@@ -28,6 +28,7 @@ class InvitationStatus(StrEnum):
 class DeliveryState(StrEnum):
     NOT_SENT = "not_sent"  # send_email is off (codes for letters, or the admin chose so)
     QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker until send_due_at (its lease)
     SENT = "sent"
     FAILED = "failed"
 
