@@ -12,18 +12,13 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.exports.service import export_to_temporary_file
 from domain.invitations.listing import InvitationFilter
 from domain.models import DeliveryState, InvitationStatus, RoleKind
-from domain.roles.service import access_of
-from domain.users.service import user_for_session_token
-from schema.context import bearer_token
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_SIZE = 64 * 1024
-# Every answer, refusals included, concerns tokens: no cache may keep it.
-_PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 # The names of InvitationFilterInput's fields, as GraphQL spells them.
 _FILTERS = ("status", "delivery", "search", "groupId", "role", "importId")
 
@@ -31,26 +26,16 @@ E = TypeVar("E", bound=StrEnum)
 
 
 async def export_invitations(request: Request) -> Response:
-    if request.method != "GET":  # Starlette answers HEAD too; a HEAD must not take an export
-        return Response(status_code=405, headers={"Allow": "GET", **_PRIVATE})
-    token = bearer_token(request.headers.get("authorization"))
-    user = await user_for_session_token(token) if token else None
-    if user is None:
-        return _refusal(
-            401,
-            "UNAUTHENTICATED",
-            "Sign in first, and send the session token as 'Authorization: Bearer <token>'.",
-            {"WWW-Authenticate": "Bearer"},
-        )
-    if not (await access_of(user)).is_admin:
-        return _refusal(403, "FORBIDDEN", "Only admins can export invitations.")
+    user = await admin_or_refusal(request, "Only admins can export invitations.")
+    if isinstance(user, Response):
+        return user
     try:
         query = filter_from(request.query_params)
     except DomainError as error:
         return JSONResponse(
             {"errors": [_problem(problem) for problem in error.problems]},
             status_code=400,
-            headers=_PRIVATE,
+            headers=PRIVATE,
         )
     export = await export_to_temporary_file(query, exported_by=user)
     day = export.record.created_at.date().isoformat()
@@ -60,7 +45,7 @@ async def export_invitations(request: Request) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="invitations-{day}.xlsx"',
             "Content-Length": str(export.size),
-            **_PRIVATE,
+            **PRIVATE,
         },
         # Closes the file when the response ends, even if the body was never read.
         background=BackgroundTask(export.file.close),
@@ -129,16 +114,6 @@ def _problem(problem: Problem) -> dict[str, str | None]:
         "field": problem.field,
         "value": problem.value,
     }
-
-
-def _refusal(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"code": code, "message": message}]},
-        status_code=status,
-        headers={**_PRIVATE, **(headers or {})},
-    )
 
 
 async def _chunks(file: BinaryIO) -> AsyncIterator[bytes]:

@@ -308,6 +308,7 @@ def _print_ready(
     smtp = f"{settings.smtp_host}:{settings.smtp_port}"
     typer.secho("\nThe invitations service is running (development).", bold=True)
     typer.echo(f"  GraphiQL      {base_url}/graphql")
+    typer.echo(f"  Invite page   {base_url}/invite")
     typer.echo(f"  Caught mail   {base_url}/dev/mail   (SMTP {smtp})")
     typer.echo(f"  Health        {base_url}/health")
     typer.echo(f"  Data folder   {settings.data_dir}   (delete it to start afresh)")
@@ -324,12 +325,15 @@ def _print_ready(
             "(or add an admin with `invitations create-admin EMAIL`)."
         )
         email, password = "ADMIN EMAIL", "PASSWORD"
-    typer.echo("\nSign in from GraphiQL with:")
+    typer.echo(
+        f"\nSign in as the admin at {base_url}/graphql/console/sign-in: GraphiQL then runs"
+        " your queries as the admin. Or, from any GraphQL client:"
+    )
     typer.echo(
         f'  mutation {{ signIn(email: "{email}", password: "{password}") '
         "{ session { token } errors { message } } }"
     )
-    typer.echo('then put the token in the Headers tab: {"Authorization": "Bearer TOKEN"}')
+    typer.echo('and send the token as a header: {"Authorization": "Bearer TOKEN"}')
     typer.echo("\nPress Ctrl-C to stop.\n")
 
 

@@ -13,7 +13,7 @@ from domain.invitations import tokens
 from domain.invitations.listing import InvitationFilter
 
 # The list's own WHERE clause, so an export holds exactly what the list shows for a filter.
-from domain.invitations.listing import _filtered as filtered_sql
+from domain.invitations.listing import filtered as filtered_sql
 from domain.invitations.service import delivery_of, status_of
 from domain.models import DeliveryState, Group, Invitation, InvitationGroup, InvitationStatus
 

@@ -1,0 +1,28 @@
+"""Migration operations of our own, for where Tortoise's do the wrong thing."""
+
+from typing import Any
+
+from tortoise.migrations import operations as ops
+
+
+class AlterFieldKeepingSqliteTable(ops.AlterField):
+    """An AlterField that leaves SQLite's table alone.
+
+    Tortoise applies any AlterField on SQLite by re-creating the table, and the copy loses
+    the table's indexes. Use this only for changes SQLite does not need (a description, a
+    foreign key's enforcement); PostgreSQL gets the real change.
+    """
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if state_editor is not None and state_editor.client.capabilities.dialect == "sqlite":
+            return
+        await super().database_forward(app_label, old_state, new_state, state_editor)
+
+    async def database_backward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if state_editor is not None and state_editor.client.capabilities.dialect == "sqlite":
+            return
+        await super().database_backward(app_label, old_state, new_state, state_editor)
