@@ -14,12 +14,13 @@ written in SQL rather than built by the ORM for every mail.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from tortoise.expressions import F, Q
 
 from domain import db, outbox
@@ -31,7 +32,7 @@ from domain.invitations.service import reminder_job_id, send_job_id
 from domain.mail.catalog import format_date
 from domain.mail.compose import Address, Mail
 from domain.mail.mailer import DeliveryError, Mailer
-from domain.mail.render import render
+from domain.mail.render import Rendered, render
 from domain.models import DeliveryState, Invitation, InvitationStatus
 from domain.settings import get_settings
 
@@ -110,37 +111,71 @@ def _invite_url() -> str:
     return f"{get_settings().public_url}/invite"
 
 
+# Stand-ins for what differs from one invitee to the next. A batch's mails share everything
+# else (locale, inviter, message), so the templates run once per batch and each mail only
+# fills these in. Random per process: no text a user typed can contain them.
+_SLOT = secrets.token_hex(8)
+_NAME, _LINK, _CODE, _EXPIRES = (f"\u27e6{what}-{_SLOT}\u27e7" for what in ("n", "l", "c", "e"))
+
+
+@lru_cache(maxsize=256)
+def _invitation_templates(
+    locale: str, reminder: bool, inviter_name: str, message: str, named: bool
+) -> Rendered:
+    return render(
+        "invitation",
+        locale,
+        "remind_subject"
+        if reminder
+        else ("invite_subject" if inviter_name else "invite_subject_anonymous"),
+        name=_NAME if named else "",
+        subject_values={"inviter": inviter_name} if inviter_name else {},
+        reminder=reminder,
+        inviter=inviter_name,
+        # Sanitized to the allowlist when it was stored, and again here.
+        message_html=Markup(as_html(message)),  # noqa: S704
+        message_text=as_text(message),
+        link=_LINK,
+        invite_url=_invite_url(),
+        code=_CODE,
+        expires=_EXPIRES,
+        email_known=True,
+    )
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    for slot, value in values.items():
+        text = text.replace(slot, value)
+    return text
+
+
 def compose_invitation_mail(invitation: Invitation | Sendable, *, reminder: bool) -> Mail:
     if isinstance(invitation, Invitation):
         invitation = Sendable.of(invitation)
     token = keyring("invitation-token").decrypt(invitation.token_encrypted)
     inviter = invitation.inviter
     inviter_name = inviter.name if inviter else ""
-    rendered = render(
-        "invitation",
+    rendered = _invitation_templates(
         invitation.locale,
-        "remind_subject"
-        if reminder
-        else ("invite_subject" if inviter_name else "invite_subject_anonymous"),
-        name=invitation.first_name,
-        subject_values={"inviter": inviter_name} if inviter_name else {},
-        reminder=reminder,
-        inviter=inviter_name,
-        # Sanitized to the allowlist when it was stored, and again here.
-        message_html=Markup(as_html(invitation.personal_message)),  # noqa: S704
-        message_text=as_text(invitation.personal_message),
-        link=invite_link(token),
-        invite_url=_invite_url(),
-        code=tokens.display(token),
-        expires=format_date(invitation.expires_at.date(), invitation.locale),
-        email_known=True,
+        reminder,
+        inviter_name,
+        invitation.personal_message,
+        bool(invitation.first_name),
     )
+    values = {
+        _NAME: invitation.first_name,
+        _LINK: invite_link(token),
+        _CODE: tokens.display(token),
+        _EXPIRES: format_date(invitation.expires_at.date(), invitation.locale),
+    }
+    # The HTML part gets the values escaped, as the template would have escaped them.
+    html_values = {slot: str(escape(value)) for slot, value in values.items()}
     full_name = f"{invitation.first_name} {invitation.last_name}".strip()
     return Mail(
         to=Address(invitation.email, full_name),
         subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
+        text=_fill(rendered.text, values),
+        html=_fill(rendered.html, html_values),
         reply_to=Address(inviter.email, inviter_name) if inviter else None,
     )
 
