@@ -196,6 +196,24 @@ async def test_every_cell_of_the_matrix(world: World) -> None:
     assert not failures, "\n".join(failures)
 
 
+async def test_every_download_cell_of_the_matrix(world: World) -> None:
+    """The downloads take the same Bearer session as GraphQL."""
+    failures = []
+    for row, cells in matrix().items():
+        if not row.startswith("GET "):
+            continue
+        path = row.removeprefix("GET ")
+        for persona in PERSONAS:
+            token = world.tokens[persona]
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = await world.http.get(path, headers=headers)
+            allowed = response.status_code == 200
+            expected = cells[persona] in ("allow", "own")
+            if allowed != expected or (not allowed and response.status_code not in (401, 403)):
+                failures.append(f"{row} as {persona}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
 async def test_denied_mutations_change_nothing(world: World) -> None:
     from domain.models import Group, Invitation, Project
 

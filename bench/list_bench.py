@@ -1,0 +1,201 @@
+"""The admins' invitation list at a million invitations: every ordering, filters, deep pages.
+
+Writes 1,000,000 invitations into a scratch PostgreSQL database the way imports write them,
+then times `list_invitations` (what the `invitations` query runs) for the first page and for a
+page deep in each ordering (keyset: after the 500,000th row), the search, the filters and
+`totalCount`. The floor, measured in the same run: the cheapest page there is, 20 rows of
+the primary key after a given id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench.common import reset_database
+
+ROWS = int(os.environ.get("BENCH_LIST_ROWS", "1000000"))
+DATABASE = os.environ.get(
+    "BENCH_LIST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/invitations_bench_list"
+)
+FIRSTS = ("Lea", "Jan", "Amira", "Lucas", "Emma", "Noah", "Sofia", "Mohamed", "Louise", "Émile")
+LASTS = ("Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "de Smet", "Van Damme", "Claes")
+
+
+async def _fill() -> dict[str, int]:
+    from datetime import timedelta
+
+    from tortoise.transactions import in_transaction
+
+    from domain.clock import clock
+    from domain.groups.service import create_group
+    from domain.invitations import writer
+    from domain.models import GroupKind, Invitation
+    from domain.projects.service import create_project
+    from domain.users.service import create_admin
+
+    admin = await create_admin(email="bench-admin@example.org", password="bench passphrase 2026")
+    group = await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)
+    project = await create_project(title="Riverside park")
+    now = await clock.now()
+    chunk = 50_000
+    for start in range(0, ROWS, chunk):
+        rows = [
+            writer.NewInvitation(
+                email=f"{FIRSTS[i % 10].lower()}.{i}@example{i % 97}.org",
+                first_name=FIRSTS[i % 10],
+                last_name=f"{LASTS[(i // 10) % 8]} {i % 1000}",
+                locale=("en", "nl-BE", "fr-BE")[i % 3],
+                personal_message="",
+                is_admin=i % 5000 == 0,
+                registration_field_values={},
+                send_email=i % 10 != 0,
+                group_ids=[group.id] if i % 6 == 0 else [],
+                project_ids=[project.id] if i % 2000 == 1 else [],
+            )
+            for i in range(start, min(start + chunk, ROWS))
+        ]
+        async with in_transaction():
+            await writer.insert_invitations(
+                rows,
+                inviter_id=admin.id,
+                import_id=None,
+                now=now - timedelta(days=40 * (ROWS - start) / ROWS),
+                expires_at=now + timedelta(days=30),
+            )
+    # A realistic mix: most sent, some accepted, some expired, a few failed.
+    await Invitation.filter(delivery_state="queued").update(delivery_state="sent", sent_at=now)
+    connection = Invitation._meta.db
+    await connection.execute_script(
+        "UPDATE invitations SET status = 'accepted', accepted_at = now() WHERE id % 7 = 0;"
+        "UPDATE invitations SET status = 'expired', expires_at = now() - interval '1 day'"
+        " WHERE id % 11 = 0 AND status = 'pending';"
+        "UPDATE invitations SET delivery_state = 'failed', last_error = 'bench'"
+        " WHERE id % 997 = 0; ANALYZE;"
+    )
+    return {"group_id": group.id}
+
+
+async def _time(run: Callable[[], Awaitable[Any]], repeat: int = 7) -> float:
+    await run()  # warm the cache and the prepared statements
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+async def _main() -> list[tuple[str, float]]:
+    from tortoise import Tortoise
+
+    from domain import db
+    from domain.invitations.listing import (
+        Direction,
+        InvitationFilter,
+        OrderField,
+        count_invitations,
+        list_invitations,
+    )
+    from domain.models import DeliveryState, InvitationStatus, RoleKind
+    from domain.settings import get_settings
+
+    await reset_database(DATABASE)
+    await db.init(get_settings(), apply_migrations=True)
+    started = time.perf_counter()
+    ids = await _fill()
+    fill_seconds = time.perf_counter() - started
+    connection = db.connection()
+    middle = ROWS // 2
+
+    async def floor() -> None:
+        await connection.execute_query_dict(
+            "SELECT id FROM invitations WHERE id > $1 ORDER BY id LIMIT 21", [middle]
+        )
+
+    figures: list[tuple[str, float]] = [
+        ("floor: 20 ids of the primary key after an id", await _time(floor))
+    ]
+    everything = InvitationFilter()
+    for order in OrderField:
+        for direction in Direction:
+            first = await list_invitations(everything, order=order, direction=direction, first=20)
+
+            async def first_page(o: OrderField = order, d: Direction = direction) -> None:
+                await list_invitations(everything, order=o, direction=d, first=20)
+
+            figures.append(
+                (f"first page by {order.value} {direction.value}", await _time(first_page))
+            )
+            # A cursor from the middle: walk there once with one big keyset step of 200s.
+            cursor = first.cursors[-1]
+            for _ in range(5):
+                page = await list_invitations(
+                    everything, order=order, direction=direction, first=200, after=cursor
+                )
+                cursor = page.cursors[-1]
+
+            async def deep_page(
+                o: OrderField = order, d: Direction = direction, c: str = cursor
+            ) -> None:
+                await list_invitations(everything, order=o, direction=d, first=20, after=c)
+
+            figures.append(
+                (f"a later page by {order.value} {direction.value}", await _time(deep_page))
+            )
+    filters = {
+        "search 'lea.12' (email prefix)": InvitationFilter(search="lea.12"),
+        "search 'van damme 99' (last name prefix)": InvitationFilter(search="van damme 99"),
+        "search 'sof' (first name prefix, many)": InvitationFilter(search="sof"),
+        "status pending": InvitationFilter(status=InvitationStatus.PENDING),
+        "status expired": InvitationFilter(status=InvitationStatus.EXPIRED),
+        "delivery failed": InvitationFilter(delivery=DeliveryState.FAILED),
+        "group": InvitationFilter(group_id=ids["group_id"]),
+        "role admin": InvitationFilter(role=RoleKind.ADMIN),
+        "role project manager": InvitationFilter(role=RoleKind.PROJECT_MANAGER),
+    }
+    for name, query in filters.items():
+
+        async def filtered(q: InvitationFilter = query) -> None:
+            await list_invitations(q, first=20)
+
+        figures.append((f"first page, {name}", await _time(filtered)))
+    for name, query in (
+        ("all", everything),
+        ("status pending", filters["status pending"]),
+        ("group", filters["group"]),
+    ):
+
+        async def counted(q: InvitationFilter = query) -> None:
+            await count_invitations(q)
+
+        figures.append((f"totalCount, {name}", await _time(counted, repeat=3)))
+    await Tortoise.close_connections()
+    figures.insert(0, ("writing the invitations (s, not ms)", fill_seconds))
+    return figures
+
+
+def main() -> list[tuple[str, float]]:
+    os.environ.update(
+        {
+            "INVITES_ENV": "production",
+            "INVITES_SECRET_KEY": "bench-secret-key-" + "x" * 40,
+            "INVITES_DATABASE_URL": DATABASE,
+            "INVITES_LOG_LEVEL": "WARNING",
+        }
+    )
+    figures = asyncio.run(_main())
+    floor = figures[1][1]
+    print(f"invitation list at {ROWS:,} invitations (median of 7, ms; floor {floor:.2f} ms)")
+    print(f"  {figures[0][0]}: {figures[0][1]:.1f}")
+    for name, milliseconds in figures[1:]:
+        print(f"  {name:<55} {milliseconds:8.2f} ms  {milliseconds / floor:6.1f}x the floor")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
