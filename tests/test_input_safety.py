@@ -22,7 +22,7 @@ async def test_names_with_line_breaks_or_control_characters_are_refused_everywhe
         refused = await accept(gql, invitation["token"], firstName=name)
         assert [e["code"] for e in refused["errors"]] == ["INVALID_NAME"], refused
         signed_up = await gql(
-            """mutation($input: SignUpInput!) { signUp(input: $input) { ok errors { code field } } }""",
+            "mutation($input: SignUpInput!) { signUp(input: $input) { ok errors { code field } } }",
             {
                 "input": {
                     "email": "eve@example.org",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from domain.clock import clock
 from domain.invitations import tokens
 from domain.settings import get_settings
 from tests.fixtures import SIGN_IN, GraphQLClient
@@ -15,6 +17,16 @@ from tests.invitations_helpers import BY_TOKEN, RESEND, accept, create
 CHECK = """query($token: String!) {
   invitationByToken(token: $token) { valid errors { code retryAfter } }
 }"""
+
+
+@pytest.fixture(autouse=True)
+def fresh_windows() -> None:
+    """Start every test at the start of a UTC day, so no limit's window (a minute to a day)
+    ends in the middle of a test and resets its count."""
+    now = clock.local_now()
+    clock.advance(
+        timedelta(days=1) - (now - now.replace(hour=0, minute=0, second=0, microsecond=0))
+    )
 
 
 def wrong_code() -> str:

@@ -9,15 +9,21 @@ keyed digests: Redis keys carry no personal data.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from domain.clock import clock
 from domain.crypto import keyring
 from domain.errors import DomainError, ErrorCode, RateLimited
 from domain.settings import get_settings
+
+
+def _now() -> float:
+    # Windows follow the service's clock, which tests move (domain.clock).
+    return clock.local_now().timestamp()
+
 
 MINUTE = 60
 HOUR = 3600
@@ -83,7 +89,7 @@ class Limiter:
         self, limits: Sequence[Limit], *, also_count: Sequence[Limit] = ()
     ) -> list[str]:
         """Count one attempt against `limits` (refusing when any is full) and `also_count`."""
-        now = time.time()
+        now = _now()
         everything = [*limits, *also_count]
         keys = [limit.key(now) for limit in everything]
         args: list[int] = [len(limits)]
@@ -131,7 +137,7 @@ class Limiter:
             Limit("token:all", "all", s.limit_token_global_failures_per_minute, MINUTE),
             Limit("token:all", "all", s.limit_token_global_failures_per_day, DAY),
         ]
-        now = time.time()
+        now = _now()
         hot = await self.redis.eval(
             _HOT,
             len(global_limits),
@@ -220,7 +226,7 @@ class Limiter:
         limit = Limit(
             "invitations:admin", str(admin_id), s.limit_invitations_per_admin_per_day, DAY
         )
-        now = time.time()
+        now = _now()
         key = limit.key(now)
         used = int(await self.redis.get(key) or 0)
         if used + count > limit.limit:
