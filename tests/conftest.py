@@ -51,18 +51,9 @@ os.environ.update(
     }
 )
 
-import pytest  # noqa: E402
 
 pytest_plugins = ["tests.fixtures"]
 
 
 def pytest_report_header() -> list[str]:
     return [f"database: {DATABASE_KIND} ({DATABASE_URL.split('@')[-1]})"]
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if DATABASE_KIND == "sqlite":
-        skip = pytest.mark.skip(reason="needs PostgreSQL (run with TEST_DATABASE=postgres)")
-        for item in items:
-            if "postgres_only" in item.keywords:
-                item.add_marker(skip)
