@@ -96,5 +96,27 @@ async def accept(gql: GraphQLClient, token: str, **extra: Any) -> dict[str, Any]
     return result
 
 
+async def sample_platform(*, required: bool = False) -> dict[str, Any]:
+    """A manual group, a smart group over a select registration field, a project and the field."""
+    from domain.groups.service import create_group
+    from domain.models import FieldType, GroupKind
+    from domain.projects.service import create_project
+    from domain.registration_fields.service import create_registration_field
+
+    await create_registration_field(
+        key="neighbourhood",
+        title="Neighbourhood",
+        type=FieldType.SELECT,
+        options=[{"key": "north", "title": "North"}, {"key": "south", "title": "South"}],
+        required=required,
+    )
+    rule = {"attribute": "field", "field_key": "neighbourhood", "operator": "is", "value": "north"}
+    return {
+        "manual": await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL),
+        "smart": await create_group(title="Northerners", kind=GroupKind.SMART, rules=[rule]),
+        "project": await create_project(title="Riverside park"),
+    }
+
+
 async def enqueue_sweep(redis: Any) -> None:
     await redis.enqueue_job("sweep")

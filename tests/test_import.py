@@ -10,9 +10,7 @@ import httpx
 from openpyxl import load_workbook
 
 from domain.groups.service import create_group
-from domain.models import FieldType, GroupKind, Invitation, InvitationImport, Role
-from domain.projects.service import create_project
-from domain.registration_fields.service import create_registration_field
+from domain.models import GroupKind, Invitation, InvitationImport, Role
 from domain.users.service import create_admin
 from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
 from tests.import_helpers import (
@@ -29,6 +27,7 @@ from tests.import_helpers import (
     workbook,
     zip_bomb,
 )
+from tests.invitations_helpers import sample_platform
 
 LIST = """
 query($filter: InvitationFilterInput) {
@@ -45,28 +44,7 @@ query($filter: InvitationFilterInput) {
 
 
 async def platform() -> dict[str, Any]:
-    await create_registration_field(
-        key="neighbourhood",
-        title="Neighbourhood",
-        type=FieldType.SELECT,
-        options=[{"key": "north", "title": "North"}, {"key": "south", "title": "South"}],
-    )
-    return {
-        "manual": await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL),
-        "smart": await create_group(
-            title="Northerners",
-            kind=GroupKind.SMART,
-            rules=[
-                {
-                    "attribute": "field",
-                    "field_key": "neighbourhood",
-                    "operator": "is",
-                    "value": "north",
-                }
-            ],
-        ),
-        "project": await create_project(title="Riverside park"),
-    }
+    return await sample_platform()
 
 
 async def state(admin: GraphQLClient, import_id: str) -> dict[str, Any]:

@@ -26,11 +26,11 @@ from domain.models import (
     Membership,
     User,
 )
-from domain.projects.service import create_project
 from domain.registration_fields.service import create_registration_field
 from domain.settings import get_settings
 from domain.users.service import create_admin
 from tests.import_helpers import HEADER, handmade, header_row, text_cell, workbook
+from tests.invitations_helpers import sample_platform
 from workers.jobs import import_invitations
 
 
@@ -41,31 +41,15 @@ async def admin_user(database: None) -> User:
 
 @pytest.fixture
 async def platform(database: None) -> dict[str, Any]:
-    for key, kind, options in (
-        ("neighbourhood", FieldType.SELECT, [{"key": "north", "title": "North"}]),
-        ("age", FieldType.NUMBER, []),
-        ("postcode", FieldType.TEXT, []),
-        ("newsletter", FieldType.CHECKBOX, []),
-        ("birthday", FieldType.DATE, []),
+    made = await sample_platform()
+    for key, kind in (
+        ("age", FieldType.NUMBER),
+        ("postcode", FieldType.TEXT),
+        ("newsletter", FieldType.CHECKBOX),
+        ("birthday", FieldType.DATE),
     ):
-        await create_registration_field(key=key, title=key.title(), type=kind, options=options)
-    return {
-        "manual": await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL),
-        "other": await create_group(title="Youth, Council", kind=GroupKind.MANUAL),
-        "smart": await create_group(
-            title="Northerners",
-            kind=GroupKind.SMART,
-            rules=[
-                {
-                    "attribute": "field",
-                    "field_key": "neighbourhood",
-                    "operator": "is",
-                    "value": "north",
-                }
-            ],
-        ),
-        "project": await create_project(title="Riverside park"),
-    }
+        await create_registration_field(key=key, title=key.title(), type=kind)
+    return {**made, "other": await create_group(title="Youth, Council", kind=GroupKind.MANUAL)}
 
 
 @pytest.fixture

@@ -9,10 +9,7 @@ from typing import Any
 import httpx
 
 from domain.clock import clock
-from domain.groups.service import create_group
-from domain.models import FieldType, GroupKind, Invitation, User
-from domain.projects.service import create_project
-from domain.registration_fields.service import create_registration_field
+from domain.models import Invitation, User
 from domain.users.service import create_admin
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import (
@@ -26,29 +23,13 @@ from tests.invitations_helpers import (
     accept,
     create,
     enqueue_sweep,
+    sample_platform,
     token_from,
 )
 
 
 async def platform() -> dict[str, Any]:
-    """A manual group, a smart group over a registration field, a project and the field."""
-    await create_registration_field(
-        key="neighbourhood",
-        title="Neighbourhood",
-        type=FieldType.SELECT,
-        options=[{"key": "north", "title": "North"}, {"key": "south", "title": "South"}],
-        required=True,
-    )
-    manual = await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)
-    smart = await create_group(
-        title="Northerners",
-        kind=GroupKind.SMART,
-        rules=[
-            {"attribute": "field", "field_key": "neighbourhood", "operator": "is", "value": "north"}
-        ],
-    )
-    project = await create_project(title="Riverside park")
-    return {"manual": manual, "smart": smart, "project": project}
+    return await sample_platform(required=True)
 
 
 async def test_invite_mail_token_accept_and_me_shows_the_roles_and_groups(
