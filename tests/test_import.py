@@ -3,6 +3,7 @@ the worker, the progress, then the invitations and their mails. And who may do i
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any
 
@@ -10,7 +11,7 @@ import httpx
 from openpyxl import load_workbook
 
 from domain.groups.service import create_group
-from domain.models import GroupKind, Invitation, InvitationImport, Role
+from domain.models import GroupKind, Invitation, InvitationImport, Membership, Role
 from domain.users.service import create_admin
 from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
 from tests.import_helpers import (
@@ -27,7 +28,7 @@ from tests.import_helpers import (
     workbook,
     zip_bomb,
 )
-from tests.invitations_helpers import sample_platform
+from tests.invitations_helpers import create, sample_platform
 
 LIST = """
 query($filter: InvitationFilterInput) {
@@ -162,6 +163,76 @@ async def test_progress_is_readable_while_queued_and_counts_rows(
     assert (done["status"], done["rowsTotal"], done["rowsProcessed"]) == ("DONE", 12_000, 12_000)
     assert done["invitedCount"] == 12_000
     assert done["startedAt"] <= done["finishedAt"]
+
+
+async def test_problems_found_after_rows_were_stored_roll_the_whole_import_back(
+    admin: GraphQLClient, http: httpx.AsyncClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """On PostgreSQL rows are stored while the next ones are checked: a problem only found
+    later (a duplicate of an early row, an address invited before, checked after the rows were
+    stored) still leaves nothing of the file behind."""
+    data = await platform()
+    await create(admin, ["invited.before@example.org"], sendEmail=False)
+    rows: list[list[Any]] = [
+        [f"person{i}@example.org", f"First{i}", f"Last{i}", None, "North Avenue Residents"]
+        for i in range(7_000)
+    ]
+    rows[5_000][0] = "Invited.Before@example.org"  # sheet row 5,002
+    rows[6_999][0] = "PERSON1@example.org"  # sheet row 7,001, a duplicate of row 3
+    response = await upload(http, admin.token, workbook(HEADER, *rows), {"sendEmail": False})
+    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
+    await run_worker()
+    failed = await state(admin, import_id)
+    assert failed["status"] == "FAILED"
+    assert {(e["code"], e["row"]) for e in failed["errors"]} == {
+        ("DUPLICATE_EMAIL", 3),
+        ("ALREADY_INVITED", 5_002),
+        ("DUPLICATE_EMAIL", 7_001),
+    }
+    assert await Invitation.all().count() == 1  # the one invited before
+    assert await data["manual"].invitation_grants.all().count() == 0  # no group grants either
+    assert smtp_sink.mails == []
+
+
+async def test_progress_moves_while_rows_are_stored_and_accounts_get_their_access(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    """A poller sees rowsProcessed grow while the import runs, before anything is committed;
+    an address with an account in the middle of the file updates that account instead."""
+    data = await platform()
+    member = await create_admin(email="member@example.org", password="a long passphrase 2026")
+    rows: list[list[Any]] = [
+        [f"person{i}@example.org", None, None, None, "North Avenue Residents"]
+        for i in range(12_000)
+    ]
+    rows[6_000][0] = "Member@Example.org"
+    response = await upload(http, admin.token, workbook(HEADER, *rows), {"sendEmail": False})
+    import_id = int(response.json()["data"]["importInvitations"]["invitationImport"]["id"])
+    seen: list[tuple[str, int, int]] = []
+
+    async def poll() -> None:
+        while True:
+            record = await InvitationImport.get(id=import_id)
+            invited = await Invitation.filter(invitation_import_id=import_id).count()
+            seen.append((record.status.value, record.rows_processed, invited))
+            if record.status.value in ("done", "failed"):
+                return
+            await asyncio.sleep(0.002)
+
+    poller = asyncio.ensure_future(poll())
+    await run_worker()
+    await asyncio.wait_for(poller, 10)
+    running = [(processed, invited) for status, processed, invited in seen if status == "running"]
+    assert any(0 < processed < 12_000 for processed, _ in running), seen
+    assert all(invited == 0 for _, invited in running)  # nothing visible before the commit
+    done = await state(admin, str(import_id))
+    assert (done["status"], done["invitedCount"], done["existingUsersUpdatedCount"]) == (
+        "DONE",
+        11_999,
+        1,
+    )
+    assert await Invitation.filter(email="member@example.org").count() == 0
+    assert await Membership.filter(group_id=data["manual"].id, user_id=member.id).exists()
 
 
 async def test_an_upload_without_the_preflight_header_is_refused(

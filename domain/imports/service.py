@@ -10,30 +10,38 @@ the enqueue is lost).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
+import threading
 import time
 import unicodedata
+from collections.abc import Coroutine, Sequence
 from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from domain import outbox
+from domain import db, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
 from domain.imports.rows import Rows, read_rows
 from domain.imports.template import template_workbook
-from domain.imports.xlsx import Limits, check_upload, read_first_sheet
+from domain.imports.xlsx import Limits, check_upload, check_workbook, open_first_sheet
+from domain.invitations import writer
 from domain.invitations.service import (
+    BatchCheck,
     InvitationOptions,
     cap_problems,
     check_options,
-    plan_invitations,
-    write_plan,
+    creation_times,
+    enqueue_sends,
+    new_rows,
+    update_existing_users,
 )
+from domain.invitations.writer import NewInvitation
 from domain.models import Group, ImportStatus, InvitationImport, RegistrationField, User
 from domain.security.ratelimit import Limiter
 from domain.settings import get_settings
@@ -109,9 +117,27 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     started = time.monotonic()
     # The upload is held only while it is read: the model keeps no reference to it.
     content, record.content = record.content or b"", None
-    rows = await asyncio.to_thread(_read, content, limits, fields, groups)
+    rows, minted = await asyncio.to_thread(_read, content, limits, fields, groups)
     del content
     read = time.monotonic()
+    await _check_and_write(record, rows, options, limits, limiter, minted)
+    log.info(
+        "import %d done: %d rows read in %.1f s, checked and written in %.1f s",
+        record.id,
+        rows.rows_total,
+        read - started,
+        time.monotonic() - read,
+    )
+
+
+async def _check_and_write(
+    record: InvitationImport,
+    rows: Rows,
+    options: InvitationOptions,
+    limits: Limits,
+    limiter: Limiter | None,
+    minted: list[writer.Token],
+) -> None:
     await InvitationImport.filter(id=record.id).update(
         rows_total=rows.rows_total, skipped_count=rows.skipped
     )
@@ -128,50 +154,155 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
                 ]
             )
         )
-    scale = rows.rows_total / len(rows.invitees)
-
-    async def progress(checked: int) -> None:
-        await InvitationImport.filter(id=record.id).update(rows_processed=int(checked * scale))
-
     try:
-        plan = await plan_invitations(
-            rows.invitees, options, limit=limits.max_rows, progress=progress, report_limit=None
-        )
+        check = await BatchCheck.start(rows.invitees, options, limit=limits.max_rows)
     except DomainError as error:
         raise DomainError(*_merged(rows.problems, list(error.problems))) from None
-    if rows.problems:
-        raise DomainError(*_merged(rows.problems, []))
-    checked = time.monotonic()
-    admin_id: int | None = record.created_by_id  # type: ignore[attr-defined]
-    if limiter is not None and admin_id is not None:
-        new = sum(1 for entry in plan.entries if entry.existing_user is None)
-        await limiter.invitations_created(admin_id, new)
-    async with in_transaction():
-        result = await write_plan(plan, inviter_id=admin_id, import_id=record.id)
-        await InvitationImport.filter(id=record.id).update(
+    write = _Write(record, rows, check, limiter)
+    if db.connection().capabilities.dialect == "postgres":
+        await write.streamed(minted)
+    else:
+        await write.after_checks(minted)
+
+
+# Rows are checked, and on PostgreSQL stored, this many at a time.
+PART = 2000
+
+
+class _Write:
+    """Checks the rows read and writes their invitations, all or nothing: one transaction
+    commits the invitations, the accounts' new access and the import's `done` status, only
+    once every row has passed."""
+
+    def __init__(
+        self, record: InvitationImport, rows: Rows, check: BatchCheck, limiter: Limiter | None
+    ) -> None:
+        self.record = record
+        self.rows = rows
+        self.check = check
+        self.limiter = limiter
+        self.admin_id: int | None = record.created_by_id  # type: ignore[attr-defined]
+        self.scale = rows.rows_total / len(rows.invitees)
+        self.existing: list[Any] = []  # entries of addresses that have an account
+
+    async def streamed(self, minted: list[writer.Token]) -> None:
+        """PostgreSQL: each part is stored while the next is checked (the database works on
+        its own core), inside the transaction; a problem anywhere stops the storing, and the
+        transaction is rolled back after the last row has been checked."""
+        invitees, check = self.rows.invitees, self.check
+        outside = contextvars.copy_context()  # not the transaction: visible to a poller
+
+        def on_pool(work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+            return asyncio.get_running_loop().create_task(work, context=outside.copy())
+
+        now, expires_at = await creation_times()
+        async with in_transaction() as connection:
+            stream = writer.CopyStream.open(
+                connection,
+                inviter_id=self.admin_id,
+                import_id=self.record.id,
+                now=now,
+                expires_at=expires_at,
+                count=len(invitees),
+                minted=minted,
+            )
+            checked = []
+            try:
+                for start in range(0, len(invitees), PART):
+                    planned = check.entries(invitees[start : start + PART])
+                    # The transaction's connection is busy with COPY: the pool answers.
+                    await on_pool(check.against_accounts(planned))
+                    checked.extend(planned)
+                    if not (check.failed or self.rows.problems):
+                        await stream.put(new_rows(planned, check.options, check.message))
+                    await on_pool(self._progress(start + len(planned)))
+            finally:
+                ids = await stream.close()
+            # Other invitations to these addresses, now the transaction's connection is free
+            # (one query; the pool's connections would wade through the rows just stored).
+            await check.against_pending(checked, except_import=self.record.id)
+            self.existing = [e for e in checked if e.existing_user is not None]
+            self._raise_problems()
+            await self._finish(ids, stream.rows)
+
+    async def after_checks(self, minted: list[writer.Token]) -> None:
+        """SQLite: a write transaction holds its only connection, so every row is checked
+        first, then the invitations are written at once."""
+        invitees, check = self.rows.invitees, self.check
+        planned = []
+        for start in range(0, len(invitees), PART * 5):
+            await self._progress(start)
+            planned.extend(check.entries(invitees[start : start + PART * 5]))
+        await check.against_database(planned)
+        self.existing = [e for e in planned if e.existing_user is not None]
+        self._raise_problems()
+        now, expires_at = await creation_times()
+        async with in_transaction():
+            rows = new_rows(planned, check.options, check.message)
+            ids = await writer.insert_invitations(
+                rows,
+                inviter_id=self.admin_id,
+                import_id=self.record.id,
+                now=now,
+                expires_at=expires_at,
+                minted=minted,
+            )
+            await self._finish(ids, rows)
+
+    def _raise_problems(self) -> None:
+        try:
+            self.check.raise_problems(None)
+        except DomainError as error:
+            raise DomainError(*_merged(self.rows.problems, list(error.problems))) from None
+        if self.rows.problems:
+            raise DomainError(*_merged(self.rows.problems, []))
+
+    async def _progress(self, checked: int) -> None:
+        await InvitationImport.filter(id=self.record.id).update(
+            rows_processed=int(checked * self.scale)
+        )
+
+    async def _finish(self, ids: list[int], rows: Sequence[NewInvitation]) -> None:
+        """Inside the transaction, once every row passed and the new ones are written."""
+        if self.limiter is not None and self.admin_id is not None:
+            await self.limiter.invitations_created(self.admin_id, len(ids))
+        updated = await update_existing_users(self.existing, list(self.check.options.project_ids))
+        rows_total = self.rows.rows_total
+        await InvitationImport.filter(id=self.record.id).update(
             status=ImportStatus.DONE,
-            rows_processed=rows.rows_total,
-            invited_count=result.invited_count,
-            existing_users_updated_count=len(result.existing_users),
-            skipped_count=rows.skipped,
+            rows_processed=rows_total,
+            invited_count=len(ids),
+            existing_users_updated_count=len(updated),
+            skipped_count=self.rows.skipped,
             errors=[],
             content=None,
             finished_at=await clock.now(),
         )
-    log.info(
-        "import %d done: %d rows read in %.1f s, checked in %.1f s, written in %.1f s",
-        record.id,
-        rows.rows_total,
-        read - started,
-        checked - read,
-        time.monotonic() - checked,
-    )
+        enqueue_sends(ids, rows)  # flushed by the job once the transaction has committed
 
 
 def _read(
     content: bytes, limits: Limits, fields: dict[str, RegistrationField], groups: list[Group]
-) -> Rows:
-    return read_rows(read_first_sheet(content, limits), fields=fields, groups=groups)
+) -> tuple[Rows, list[writer.Token]]:
+    """Check the file, parse it and read its rows. While calamine parses (without the GIL),
+    another thread mints tokens for the rows, which would otherwise cost ~10 us a row on the
+    way to the database (a thread minting longer would only compete with this one)."""
+    unreadable = check_workbook(content, limits)
+    minted: list[writer.Token] = []
+    parsed = threading.Event()
+
+    def mint() -> None:
+        while not parsed.is_set() and len(minted) < limits.max_rows:
+            minted.extend(writer.mint_tokens(500))
+
+    minter = threading.Thread(target=mint, name="import-tokens")
+    minter.start()
+    try:
+        sheet = open_first_sheet(content, limits, unreadable)
+    finally:
+        parsed.set()
+        minter.join()
+    return read_rows(sheet, fields=fields, groups=groups), minted
 
 
 def _merged(ours: list[Problem], theirs: list[Problem]) -> list[Problem]:

@@ -157,7 +157,12 @@ def check_upload(content: bytes, limits: Limits) -> None:
 def read_first_sheet(content: bytes, limits: Limits) -> Sheet:
     """Check the whole file, then open its first sheet with calamine. CPU-bound: run it in a
     thread. Raises DomainError for anything refused."""
-    unreadable = check_workbook(content, limits)
+    return open_first_sheet(content, limits, check_workbook(content, limits))
+
+
+def open_first_sheet(content: bytes, limits: Limits, unreadable: dict[str, str]) -> Sheet:
+    """Parse the first sheet of a file check_workbook passed (it returned `unreadable`).
+    calamine parses without holding the GIL: other threads run meanwhile."""
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheet = workbook.get_sheet_by_index(0)

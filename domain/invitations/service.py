@@ -212,44 +212,101 @@ async def plan_invitations(
 ) -> Plan:
     """Check every entry against every rule; raise a DomainError listing all problems (the
     first `report_limit` of them; None: all, for a caller that merges them with its own)."""
-    settings = get_settings()
-    limit = limit or settings.max_invitations_per_request
-    if not invitees:
-        raise DomainError.single(ErrorCode.NO_EMAILS, "Give at least one email address.", "emails")
-    if len(invitees) > limit:
-        raise DomainError.single(
-            ErrorCode.TOO_MANY_INVITATIONS,
-            f"{len(invitees)} invitations at once is more than the limit of {limit}: split them,"
-            " or import them from an Excel file.",
-            "emails",
-        )
+    check = await BatchCheck.start(invitees, options, limit=limit)
+    planned = []
+    for start in range(0, len(invitees), 5000):
+        if progress is not None:
+            await progress(start)
+        planned.extend(check.entries(invitees[start : start + 5000]))
+    await check.against_database(planned)
+    check.raise_problems(report_limit)
+    return Plan(
+        options=options,
+        message=check.message,
+        project_ids=list(options.project_ids),
+        entries=planned,
+    )
 
-    wanted_groups = set(options.group_ids) | {g for i in invitees for g in (i.group_ids or ())}
-    groups = {g.id: g for g in await Group.filter(id__in=wanted_groups)} if wanted_groups else {}
-    projects = await _known_projects(options.project_ids)
-    fields = await groups_service.registration_fields_by_key()
-    problems, message, batch_values = await _batch_problems(options, groups, projects, fields)
-    default_locale = settings.default_locale
-    if options.locale and not any(p.code is ErrorCode.UNKNOWN_LOCALE for p in problems):
-        default_locale = clean_locale(options.locale)
 
-    planned: list[_Planned] = []
-    positions_by_email: dict[str, list[Invitee]] = defaultdict(list)
-    # Hoisted out of the loop: an import checks 100,000 entries and more.
-    locales = {locale.lower(): locale for locale in settings.locales}
-    default_group_ids = list(options.group_ids)  # shared by entries: never mutated
-    default_is_admin = options.is_admin
-    checked_values = _ValueChecks(fields)
-    for index, invitee in enumerate(invitees):
-        if progress is not None and index % 5000 == 0:
-            await progress(index)
-        entry_problems: list[Problem] = []
+class BatchCheck:
+    """The rules of plan_invitations, for a batch checked part by part: an import checks one
+    part while the database stores the one before. `entries` checks entries on their own and
+    against each other; `against_database` checks them against the accounts and invitations
+    already there; `raise_problems` reports everything found, in row order."""
+
+    def __init__(
+        self,
+        options: InvitationOptions,
+        groups: Mapping[int, Group],
+        fields: Mapping[str, RegistrationField],
+        problems: list[Problem],
+        message: str,
+        batch_values: dict[str, Any],
+    ) -> None:
+        settings = get_settings()
+        self.options = options
+        self.groups = groups
+        self.message = message
+        self.batch_values = batch_values
+        self.problems = problems  # the entries' own and the batch's
+        self.pending_problems: list[Problem] = []
+        self.smart_problems: list[Problem] = []
+        self.default_locale = settings.default_locale
+        if options.locale and not any(p.code is ErrorCode.UNKNOWN_LOCALE for p in problems):
+            self.default_locale = clean_locale(options.locale)
+        self.platform_locale = settings.default_locale
+        self.locale_list = ", ".join(settings.locales)
+        # Hoisted out of the loop: an import checks 100,000 entries and more.
+        self.locales = {locale.lower(): locale for locale in settings.locales}
+        self.default_group_ids = list(options.group_ids)  # shared by entries: never mutated
+        self.checked_values = _ValueChecks(fields)
+        self.positions_by_email: dict[str, list[Invitee]] = defaultdict(list)
+        smart = {g.id: g for g in groups.values() if g.kind is GroupKind.SMART}
+        self.smart_groups = smart
+        self.rules = {group_id: groups_service.rules_of(g) for group_id, g in smart.items()}
+
+    @classmethod
+    async def start(
+        cls, invitees: Sequence[Invitee], options: InvitationOptions, *, limit: int | None = None
+    ) -> BatchCheck:
+        """The batch's own checks (its size, the form's choices); the groups the entries name
+        are loaded once."""
+        settings = get_settings()
+        limit = limit or settings.max_invitations_per_request
+        if not invitees:
+            raise DomainError.single(
+                ErrorCode.NO_EMAILS, "Give at least one email address.", "emails"
+            )
+        if len(invitees) > limit:
+            raise DomainError.single(
+                ErrorCode.TOO_MANY_INVITATIONS,
+                f"{len(invitees)} invitations at once is more than the limit of {limit}: split"
+                " them, or import them from an Excel file.",
+                "emails",
+            )
+        wanted = set(options.group_ids) | {g for i in invitees for g in (i.group_ids or ())}
+        groups = {g.id: g for g in await Group.filter(id__in=wanted)} if wanted else {}
+        projects = await _known_projects(options.project_ids)
+        fields = await groups_service.registration_fields_by_key()
+        problems, message, batch_values = await _batch_problems(options, groups, projects, fields)
+        return cls(options, groups, fields, problems, message, batch_values)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems or self.pending_problems or self.smart_problems)
+
+    def entries(self, invitees: Iterable[Invitee]) -> list[_Planned]:
+        """Check entries on their own; their duplicates are reported by raise_problems."""
+        return [self._entry(invitee) for invitee in invitees]
+
+    def _entry(self, invitee: Invitee) -> _Planned:
+        problems = self.problems
         email = ""
         raw_email = invitee.email.strip()
         if raw_email:
             normalized = normalize_email(invitee.email)
             if normalized is None:
-                entry_problems.append(
+                problems.append(
                     email_problem(invitee.email, field="emails", position=invitee.position)
                     if invitee.row is None
                     else Problem(
@@ -262,45 +319,45 @@ async def plan_invitations(
                 )
             else:
                 email = normalized
-                positions_by_email[email].append(invitee)
+                self.positions_by_email[email].append(invitee)
         if invitee.first_name:
             issue = name_problem(invitee.first_name, "first_name")
             if issue:
-                entry_problems.append(
+                problems.append(
                     invitee.problem(issue.code, issue.message, "first_name", invitee.first_name)
                 )
         if invitee.last_name:
             issue = name_problem(invitee.last_name, "last_name")
             if issue:
-                entry_problems.append(
+                problems.append(
                     invitee.problem(issue.code, issue.message, "last_name", invitee.last_name)
                 )
-        locale = default_locale
+        locale = self.default_locale
         if invitee.locale:
             wanted = invitee.locale.strip()
             # As clean_locale: blank is the platform's default, '_' reads as '-', any case.
-            found = locales.get(wanted.replace("_", "-").lower()) if wanted else None
+            found = self.locales.get(wanted.replace("_", "-").lower()) if wanted else None
             if found is not None:
                 locale = found
             elif not wanted:
-                locale = settings.default_locale
+                locale = self.platform_locale
             else:
-                entry_problems.append(
+                problems.append(
                     invitee.problem(
                         ErrorCode.UNKNOWN_LOCALE,
                         f"{invitee.locale!r} is not one of the platform's languages:"
-                        f" {', '.join(settings.locales)}.",
+                        f" {self.locale_list}.",
                         "language",
                         invitee.locale,
                     )
                 )
         if invitee.group_ids is None:
-            group_ids = default_group_ids
+            group_ids = self.default_group_ids
         else:
             group_ids = list(invitee.group_ids)
             for group_id in group_ids:
-                if group_id not in groups:
-                    entry_problems.append(
+                if group_id not in self.groups:
+                    problems.append(
                         invitee.problem(
                             ErrorCode.UNKNOWN_GROUP,
                             f"There is no group with id {group_id}.",
@@ -308,10 +365,10 @@ async def plan_invitations(
                             str(group_id),
                         )
                     )
-        field_values = batch_values  # shared by entries without values of their own
+        field_values = self.batch_values  # shared by entries without values of their own
         if invitee.registration_field_values:
-            row_values, value_problems = checked_values(invitee.registration_field_values)
-            entry_problems.extend(
+            row_values, value_problems = self.checked_values(invitee.registration_field_values)
+            problems.extend(
                 Problem(
                     p.code,
                     p.message,
@@ -323,89 +380,105 @@ async def plan_invitations(
                 for p in value_problems
             )
             if row_values:
-                field_values = {**batch_values, **row_values}
-        if entry_problems:
-            problems.extend(entry_problems)
-        planned.append(
-            _Planned(
-                invitee=invitee,
-                email=email,
-                locale=locale,
-                is_admin=default_is_admin if invitee.is_admin is None else invitee.is_admin,
-                group_ids=group_ids,
-                field_values=field_values,
-                email_invalid=bool(raw_email) and not email,
-            )
+                field_values = {**self.batch_values, **row_values}
+        return _Planned(
+            invitee=invitee,
+            email=email,
+            locale=locale,
+            is_admin=self.options.is_admin if invitee.is_admin is None else invitee.is_admin,
+            group_ids=group_ids,
+            field_values=field_values,
+            email_invalid=bool(raw_email) and not email,
         )
 
-    for email, same in positions_by_email.items():
-        if len(same) > 1:
-            where = ", ".join(
-                f"row {i.row}" if i.row is not None else f"position {i.position}" for i in same
-            )
-            for invitee in same:
-                problems.append(
-                    invitee.problem(
-                        ErrorCode.DUPLICATE_EMAIL,
-                        f"{email} appears more than once ({where}).",
-                        "email" if invitee.row is not None else "emails",
-                        invitee.email,
-                    )
-                )
+    async def against_database(self, planned: Sequence[_Planned]) -> None:
+        """Both checks below, for entries written after them."""
+        await self.against_accounts(planned)
+        await self.against_pending(planned)
 
-    emails = [p.email for p in planned if p.email]
-    existing = await _existing_users(emails)
-    pending = await _pending_invitation_emails(emails)
-    roles_of_existing = await groups_service.facts_of_users(list(existing.values()))
-    for entry in planned:
-        if not entry.email:
-            continue
-        field_name = "email" if entry.invitee.row is not None else "emails"
-        user = existing.get(entry.email)
-        if user is not None:
-            entry.existing_user = user
-        elif entry.email in pending:
-            problems.append(
-                entry.invitee.problem(
-                    ErrorCode.ALREADY_INVITED,
-                    f"{entry.email} already has a pending invitation: resend that one instead.",
-                    field_name,
-                    entry.invitee.email,
-                )
-            )
-
-    smart_groups = {g.id: g for g in groups.values() if g.kind is GroupKind.SMART}
-    rules = {group_id: groups_service.rules_of(g) for group_id, g in smart_groups.items()}
-    for entry in planned if smart_groups else ():
-        if entry.email_invalid:
-            continue  # its address is reported already; rules on its domain would only add noise
-        smart = [smart_groups[g] for g in entry.group_ids if g in smart_groups]
-        if not smart:
-            continue
-        facts = _facts(entry, options, roles_of_existing)
-        for group in smart:
-            failing = first_failing_rule(rules[group.id], group.match_all, facts)
-            if failing is not None:
-                who = entry.email or "a code-only invitation"
-                problems.append(
+    async def against_pending(
+        self, planned: Sequence[_Planned], *, except_import: int | None = None
+    ) -> None:
+        """Pending invitations to these addresses (not counting those of `except_import`: an
+        import checks its rows after storing them, in its transaction)."""
+        emails = [p.email for p in planned if p.email and p.existing_user is None]
+        pending = await _pending_invitation_emails(emails, except_import=except_import)
+        for entry in planned if pending else ():
+            if entry.email in pending and entry.existing_user is None:
+                self.pending_problems.append(
                     entry.invitee.problem(
-                        ErrorCode.SMART_GROUP_RULES_NOT_MET,
-                        f"{group.title!r} is a smart group: {who} does not meet its rule "
-                        f"'{failing.describe()}'. Give the registration field values the rule "
-                        "tests, or leave the group out.",
-                        "groups" if entry.invitee.row is not None else "groupIds",
-                        entry.invitee.email or group.title,
+                        ErrorCode.ALREADY_INVITED,
+                        f"{entry.email} already has a pending invitation: resend that one instead.",
+                        "email" if entry.invitee.row is not None else "emails",
+                        entry.invitee.email,
                     )
                 )
 
-    if problems:
+    async def against_accounts(self, planned: Sequence[_Planned]) -> None:
+        """Accounts of these addresses (their entries get `existing_user`), and the smart
+        groups' rules, which an account's own facts feed."""
+        options, problems = self.options, self.smart_problems
+        emails = [p.email for p in planned if p.email]
+        existing = await _existing_users(emails)
+        roles_of_existing = await groups_service.facts_of_users(list(existing.values()))
+        for entry in planned if existing else ():
+            entry.existing_user = existing.get(entry.email)
+        smart_groups, rules = self.smart_groups, self.rules
+        for entry in planned if smart_groups else ():
+            if entry.email_invalid:
+                # Its address is reported already; rules on its domain would only add noise.
+                continue
+            smart = [smart_groups[g] for g in entry.group_ids if g in smart_groups]
+            if not smart:
+                continue
+            facts = _facts(entry, options, roles_of_existing)
+            for group in smart:
+                failing = first_failing_rule(rules[group.id], group.match_all, facts)
+                if failing is not None:
+                    who = entry.email or "a code-only invitation"
+                    problems.append(
+                        entry.invitee.problem(
+                            ErrorCode.SMART_GROUP_RULES_NOT_MET,
+                            f"{group.title!r} is a smart group: {who} does not meet its rule "
+                            f"'{failing.describe()}'. Give the registration field values the"
+                            " rule tests, or leave the group out.",
+                            "groups" if entry.invitee.row is not None else "groupIds",
+                            entry.invitee.email or group.title,
+                        )
+                    )
+
+    def raise_problems(self, report_limit: int | None = MAX_REPORTED_PROBLEMS) -> None:
+        """Raise a DomainError with every problem found, duplicates included, in row order."""
+        problems = [
+            *self.problems,
+            *self._duplicates(),
+            *self.pending_problems,
+            *self.smart_problems,
+        ]
+        if not problems:
+            return
         problems.sort(key=lambda p: (p.row or 0, p.position if p.position is not None else -1))
         if report_limit is not None:
             problems = cap_problems(problems, report_limit)
         raise DomainError(*problems)
-    return Plan(
-        options=options, message=message, project_ids=list(options.project_ids), entries=planned
-    )
+
+    def _duplicates(self) -> list[Problem]:
+        problems = []
+        for email, same in self.positions_by_email.items():
+            if len(same) > 1:
+                where = ", ".join(
+                    f"row {i.row}" if i.row is not None else f"position {i.position}" for i in same
+                )
+                for invitee in same:
+                    problems.append(
+                        invitee.problem(
+                            ErrorCode.DUPLICATE_EMAIL,
+                            f"{email} appears more than once ({where}).",
+                            "email" if invitee.row is not None else "emails",
+                            invitee.email,
+                        )
+                    )
+        return problems
 
 
 class _ValueChecks:
@@ -466,13 +539,16 @@ async def _existing_users(emails: list[str]) -> dict[str, User]:
     return users
 
 
-async def _pending_invitation_emails(emails: list[str]) -> set[str]:
-    return await _matching_emails(
+async def _pending_invitation_emails(
+    emails: list[str], *, except_import: int | None = None
+) -> set[str]:
+    query = (
         "SELECT email FROM invitations WHERE email {matches}"
-        " AND status = 'pending' AND expires_at > {now}",
-        emails,
-        now=await clock.now(),
+        " AND status = 'pending' AND expires_at > {now}"
     )
+    if except_import is not None:  # an int: formatted, not a parameter
+        query += f" AND (invitation_import_id IS NULL OR invitation_import_id <> {except_import:d})"
+    return await _matching_emails(query, emails, now=await clock.now())
 
 
 async def _matching_emails(query: str, emails: list[str], now: datetime | None = None) -> set[str]:
@@ -508,28 +584,9 @@ async def write_plan(
     progress: Any = None,
 ) -> CreationResult:
     """Write a validated batch in one transaction; sends are enqueued after it commits."""
-    settings = get_settings()
-    now = await clock.now()
-    expires_at = now + timedelta(days=settings.invitation_expiry_days)
-    options = plan.options
-    new_entries = [e for e in plan.entries if e.existing_user is None]
-    updated: list[User] = []
+    now, expires_at = await creation_times()
     async with in_transaction():
-        rows = [
-            writer.NewInvitation(
-                email=entry.email,
-                first_name=entry.invitee.first_name.strip(),
-                last_name=entry.invitee.last_name.strip(),
-                locale=entry.locale,
-                personal_message=plan.message,
-                is_admin=entry.is_admin,
-                registration_field_values=entry.field_values,
-                send_email=options.send_email and bool(entry.email),
-                group_ids=entry.group_ids,
-                project_ids=plan.project_ids,
-            )
-            for entry in new_entries
-        ]
+        rows = new_rows(plan.entries, plan.options, plan.message)
         ids = await writer.insert_invitations(
             rows,
             inviter_id=inviter_id,
@@ -538,16 +595,58 @@ async def write_plan(
             expires_at=expires_at,
             progress=progress,
         )
-        for entry in plan.entries:
-            if entry.existing_user is not None:
-                await _update_existing_user(entry.existing_user, entry, plan.project_ids)
-                updated.append(entry.existing_user)
+        updated = await update_existing_users(plan.entries, plan.project_ids)
+    enqueue_sends(ids, rows)
+    invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
+    return CreationResult(invitations=invitations, existing_users=updated, invited_count=len(ids))
+
+
+async def creation_times() -> tuple[datetime, datetime]:
+    """Now, and when invitations made now expire."""
+    now = await clock.now()
+    return now, now + timedelta(days=get_settings().invitation_expiry_days)
+
+
+def new_rows(
+    entries: Iterable[_Planned], options: InvitationOptions, message: str
+) -> list[writer.NewInvitation]:
+    """The invitations of checked entries (those of addresses without an account)."""
+    project_ids = list(options.project_ids)
+    return [
+        writer.NewInvitation(
+            email=entry.email,
+            first_name=entry.invitee.first_name.strip(),
+            last_name=entry.invitee.last_name.strip(),
+            locale=entry.locale,
+            personal_message=message,
+            is_admin=entry.is_admin,
+            registration_field_values=entry.field_values,
+            send_email=options.send_email and bool(entry.email),
+            group_ids=entry.group_ids,
+            project_ids=project_ids,
+        )
+        for entry in entries
+        if entry.existing_user is None
+    ]
+
+
+async def update_existing_users(entries: Iterable[_Planned], project_ids: list[int]) -> list[User]:
+    """Give the batch's access to the entries' existing accounts (inside the caller's
+    transaction)."""
+    updated = []
+    for entry in entries:
+        if entry.existing_user is not None:
+            await _update_existing_user(entry.existing_user, entry, project_ids)
+            updated.append(entry.existing_user)
+    return updated
+
+
+def enqueue_sends(ids: Sequence[int], rows: Sequence[writer.NewInvitation]) -> None:
+    """The send jobs of new invitations, run once the caller's transaction has committed."""
     to_send = [i for i, row in zip(ids, rows, strict=True) if row.send_email]
     for start in range(0, len(to_send), SEND_BATCH):
         batch = to_send[start : start + SEND_BATCH]
         outbox.enqueue("send_invitations", 1, *batch, job_id=send_batch_job_id(batch, 1))
-    invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
-    return CreationResult(invitations=invitations, existing_users=updated, invited_count=len(ids))
 
 
 # New invitations are sent by jobs of up to this many: one mail after another over the same

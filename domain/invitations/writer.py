@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,30 +65,59 @@ class NewInvitation:
 Progress = Callable[[int], Awaitable[None]] | None
 
 
+Token = tuple[str, str]  # a new token's digest and its encrypted copy
+
+
+def mint_tokens(count: int) -> list[Token]:
+    """`count` new tokens as stored (the token itself is only in its encrypted copy). Pure
+    Python, ~10 us each: an import mints them in a thread while calamine parses its file."""
+    ring = keyring("invitation-token")
+    minted = []
+    for _ in range(count):
+        token = tokens.generate()
+        minted.append((ring.digest(token), ring.encrypt(token)))
+    return minted
+
+
 class _Records:
     """Builds rows for the invitations table (all but the id, which comes first)."""
 
     def __init__(
-        self, *, inviter_id: int | None, import_id: int | None, now: datetime, expires_at: datetime
+        self,
+        *,
+        inviter_id: int | None,
+        import_id: int | None,
+        now: datetime,
+        expires_at: datetime,
+        minted: list[Token] | None = None,
     ) -> None:
         self.ring = keyring("invitation-token")
+        self.minted = minted or []  # taken from the end; new ones minted when they run out
         self.inviter_id = inviter_id
         self.import_id = import_id
         self.now = now
         self.expires_at = expires_at
-        # Entries without values of their own share the batch's dict: serialize it once.
-        self.serialized: dict[int, str] = {}
+        self.serialized: dict[Hashable, str] = {}
 
     def build(self, rows: Sequence[NewInvitation]) -> list[tuple[Any, ...]]:
         return [self.record(row) for row in rows]
 
     def record(self, row: NewInvitation) -> tuple[Any, ...]:
-        token = tokens.generate()
+        if self.minted:
+            digest, encrypted = self.minted.pop()
+        else:
+            token = tokens.generate()
+            digest, encrypted = self.ring.digest(token), self.ring.encrypt(token)
         values = row.registration_field_values
-        serialized = self.serialized.get(id(values))
+        try:  # rows repeat a few combinations of values: serialize each once (by type: 1, True)
+            key: Hashable = tuple([(k, v.__class__, v) for k, v in values.items()])
+            serialized = self.serialized.get(key)
+        except TypeError:  # an unhashable value (a list)
+            key, serialized = None, None
         if serialized is None:
             serialized = json.dumps(values, separators=(",", ":"))
-            self.serialized[id(values)] = serialized
+            if key is not None and len(self.serialized) < 10_000:
+                self.serialized[key] = serialized
         return (
             row.email,
             row.first_name,
@@ -98,8 +127,8 @@ class _Records:
             row.is_admin,
             serialized,
             row.send_email,
-            self.ring.digest(token),
-            self.ring.encrypt(token),
+            digest,
+            encrypted,
             InvitationStatus.PENDING.value,
             self.now,
             self.expires_at,
@@ -122,23 +151,123 @@ async def insert_invitations(
     now: datetime,
     expires_at: datetime,
     progress: Progress = None,
+    minted: list[Token] | None = None,
 ) -> list[int]:
     """Insert rows (and their group and project grants) inside the caller's transaction."""
     if not rows:
         return []
-    records = _Records(inviter_id=inviter_id, import_id=import_id, now=now, expires_at=expires_at)
+    records = _Records(
+        inviter_id=inviter_id,
+        import_id=import_id,
+        now=now,
+        expires_at=expires_at,
+        minted=minted,
+    )
     async with in_transaction() as connection:
         if connection.capabilities.dialect == "postgres":
             ids = await _insert_postgres(connection, rows, records, progress)
         else:
             ids = await _insert_sqlite(connection, rows, records, progress)
-        groups = [(i, g) for i, row in zip(ids, rows, strict=True) for g in row.group_ids]
-        projects = [(i, p) for i, row in zip(ids, rows, strict=True) for p in row.project_ids]
-        await _insert_pairs(connection, "invitation_groups", ("invitation_id", "group_id"), groups)
-        await _insert_pairs(
-            connection, "invitation_projects", ("invitation_id", "project_id"), projects
-        )
+        await _insert_grants(connection, ids, rows)
     return ids
+
+
+async def _insert_grants(
+    connection: BaseDBAsyncClient, ids: Sequence[int], rows: Sequence[NewInvitation]
+) -> None:
+    groups = [(i, g) for i, row in zip(ids, rows, strict=True) for g in row.group_ids]
+    projects = [(i, p) for i, row in zip(ids, rows, strict=True) for p in row.project_ids]
+    await _insert_pairs(connection, "invitation_groups", ("invitation_id", "group_id"), groups)
+    await _insert_pairs(
+        connection, "invitation_projects", ("invitation_id", "project_id"), projects
+    )
+
+
+class CopyStream:
+    """Invitations stored part by part while the caller checks the next part (PostgreSQL).
+
+    The database maintains the invitations table's indexes on its own core; this keeps it busy
+    while Python checks rows on the other, instead of taking turns. A task takes parts from a
+    short queue and COPYs each (the rows, then their group and project grants) on the
+    transaction's connection, which nothing else may use meanwhile. Nothing is committed here:
+    the caller's transaction decides, after every row has been checked.
+    """
+
+    def __init__(self, connection: BaseDBAsyncClient, records: _Records) -> None:
+        self.connection = connection
+        self.raw = connection._connection  # asyncpg's own connection, inside the transaction
+        self.records = records
+        self.ids: list[int] = []
+        self.rows: list[NewInvitation] = []
+        self.queue: asyncio.Queue[Sequence[NewInvitation] | None] = asyncio.Queue(maxsize=2)
+        self.task: asyncio.Future[None] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        connection: BaseDBAsyncClient,
+        *,
+        inviter_id: int | None,
+        import_id: int | None,
+        now: datetime,
+        expires_at: datetime,
+        count: int,
+        minted: list[Token] | None = None,
+    ) -> CopyStream:
+        records = _Records(
+            inviter_id=inviter_id,
+            import_id=import_id,
+            now=now,
+            expires_at=expires_at,
+            minted=minted,
+        )
+        stream = cls(connection, records)
+        stream.task = asyncio.ensure_future(stream._consume(count))
+        return stream
+
+    async def put(self, rows: Sequence[NewInvitation]) -> None:
+        """Queue a part; waits while two are queued already. Raises what stopped the writer."""
+        assert self.task is not None
+        put = asyncio.ensure_future(self.queue.put(rows))
+        await asyncio.wait([put, self.task], return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+        if self.task.done():
+            self.task.result()  # the writer's error; a finished writer takes nothing more
+
+    async def close(self) -> list[int]:
+        """Wait until every queued part is stored; their ids in the order of the rows."""
+        assert self.task is not None
+        if not self.task.done():
+            await self.queue.put(None)
+        await self.task
+        return self.ids
+
+    async def _consume(self, count: int) -> None:
+        # One COPY for the whole stream: the database takes each buffer (~0.5 MiB) as it comes,
+        # while the next rows are checked and built; a COPY per part would leave it idle
+        # between parts. Ids are reserved first (unused ones leave a gap, as a rollback does).
+        reserved = iter(
+            [
+                record[0]
+                for record in await self.raw.fetch(
+                    "SELECT nextval(pg_get_serial_sequence('invitations', 'id'))"
+                    " FROM generate_series(1, $1)",
+                    count,
+                )
+            ]
+        )
+
+        async def records() -> AsyncIterator[tuple[Any, ...]]:
+            while (rows := await self.queue.get()) is not None:
+                for row in rows:
+                    invitation_id = next(reserved)
+                    self.ids.append(invitation_id)
+                    yield (invitation_id, *self.records.record(row))
+                self.rows.extend(rows)
+
+        await self.raw.copy_records_to_table("invitations", records=records(), columns=_COLUMNS)
+        await _insert_grants(self.connection, self.ids, self.rows)
 
 
 async def _insert_postgres(
