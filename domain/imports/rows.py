@@ -2,7 +2,7 @@
 
 A non-blank cell overrides the form's default for its row, the same way for every column; a
 blank cell keeps the default. The checks that need the database or the whole batch (addresses,
-duplicates, pending invitations, smart group rules) are plan_invitations' job, which reports them
+duplicates, pending invitations, smart group rules) are BatchCheck's job, which reports them
 with the same row numbers.
 """
 
@@ -240,7 +240,7 @@ class _RowReader:
             elif name == "last_name":
                 invitee.last_name = value if value.__class__ is str else text_of(value)
             elif name == "language":
-                # plan_invitations reports an unknown one
+                # BatchCheck reports an unknown one
                 invitee.locale = value if value.__class__ is str else text_of(value)
             elif name == "groups":
                 self._groups(invitee, value, problems)
@@ -290,7 +290,7 @@ class _RowReader:
         ids, issues = seen
         for code, message, text in issues:
             problems.append(Problem(code, message, "groups", row=invitee.row, value=text))
-        invitee.group_ids = ids  # shared between rows: plan_invitations copies it
+        invitee.group_ids = ids  # shared between rows: BatchCheck copies it
 
     def _parse_groups(self, value: Cell) -> tuple[list[int], list[tuple[ErrorCode, str, str]]]:
         if isinstance(value, bool | date | time | timedelta) or (

@@ -1,10 +1,11 @@
 """Importing invitations from an Excel file: keep the upload, then check and write it in a job.
 
 The upload is stored in the database (workers may run on other hosts) and the job only gets the
-import's id. The job checks every row before it writes anything; the invitations, the import's
+import's id. The job checks every row before it commits anything; the invitations, the import's
 counts and its `done` status are committed together, so a job that dies halfway leaves nothing
-behind and simply runs again. Sends are enqueued after that commit (the sweep recovers them if
-the enqueue is lost).
+behind and simply runs again. On PostgreSQL the rows already checked are stored, inside that
+transaction, while the next ones are checked (see _Write.streamed). Sends are enqueued after
+that commit (the sweep recovers them if the enqueue is lost).
 """
 
 from __future__ import annotations
