@@ -212,8 +212,9 @@ async def test_progress_moves_while_rows_are_stored_and_accounts_get_their_acces
 
     async def poll() -> None:
         while True:
-            record = await InvitationImport.get(id=import_id)
+            # Counted first: still running after it means it was counted before the commit.
             invited = await Invitation.filter(invitation_import_id=import_id).count()
+            record = await InvitationImport.get(id=import_id)
             seen.append((record.status.value, record.rows_processed, invited))
             if record.status.value in ("done", "failed"):
                 return
