@@ -35,6 +35,7 @@ from domain.invitations import writer
 from domain.invitations.service import (
     BatchCheck,
     InvitationOptions,
+    Planned,
     cap_problems,
     check_options,
     creation_times,
@@ -184,7 +185,7 @@ class _Write:
         self.limiter = limiter
         self.admin_id: int | None = record.created_by_id  # type: ignore[attr-defined]
         self.scale = rows.rows_total / len(rows.invitees)
-        self.existing: list[Any] = []  # entries of addresses that have an account
+        self.existing: list[Planned] = []  # entries of addresses that have an account
 
     async def streamed(self, minted: list[writer.Token]) -> None:
         """PostgreSQL: each part is stored while the next is checked (the database works on
@@ -229,12 +230,8 @@ class _Write:
     async def after_checks(self, minted: list[writer.Token]) -> None:
         """SQLite: a write transaction holds its only connection, so every row is checked
         first, then the invitations are written at once."""
-        invitees, check = self.rows.invitees, self.check
-        planned = []
-        for start in range(0, len(invitees), PART * 5):
-            await self._progress(start)
-            planned.extend(check.entries(invitees[start : start + PART * 5]))
-        await check.against_database(planned)
+        check = self.check
+        planned = await check.all_of(self.rows.invitees, self._progress)
         self.existing = [e for e in planned if e.existing_user is not None]
         self._raise_problems()
         now, expires_at = await creation_times()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -77,7 +77,7 @@ class Invitee:
 
 
 @dataclass(slots=True)
-class _Planned:
+class Planned:
     invitee: Invitee
     email: str
     locale: str
@@ -95,7 +95,7 @@ class Plan:
     options: InvitationOptions
     message: str
     project_ids: list[int]
-    entries: list[_Planned]
+    entries: list[Planned]
 
 
 @dataclass(slots=True)
@@ -207,18 +207,12 @@ async def plan_invitations(
     options: InvitationOptions,
     *,
     limit: int | None = None,
-    progress: Any = None,
     report_limit: int | None = MAX_REPORTED_PROBLEMS,
 ) -> Plan:
     """Check every entry against every rule; raise a DomainError listing all problems (the
     first `report_limit` of them; None: all, for a caller that merges them with its own)."""
     check = await BatchCheck.start(invitees, options, limit=limit)
-    planned = []
-    for start in range(0, len(invitees), 5000):
-        if progress is not None:
-            await progress(start)
-        planned.extend(check.entries(invitees[start : start + 5000]))
-    await check.against_database(planned)
+    planned = await check.all_of(invitees)
     check.raise_problems(report_limit)
     return Plan(
         options=options,
@@ -295,11 +289,23 @@ class BatchCheck:
     def failed(self) -> bool:
         return bool(self.problems or self.pending_problems or self.smart_problems)
 
-    def entries(self, invitees: Iterable[Invitee]) -> list[_Planned]:
+    async def all_of(
+        self, invitees: Sequence[Invitee], progress: Callable[[int], Awaitable[None]] | None = None
+    ) -> list[Planned]:
+        """Every check on the whole batch at once (`progress` hears of every 5,000 entries)."""
+        planned = []
+        for start in range(0, len(invitees), 5000):
+            if progress is not None:
+                await progress(start)
+            planned.extend(self.entries(invitees[start : start + 5000]))
+        await self.against_database(planned)
+        return planned
+
+    def entries(self, invitees: Iterable[Invitee]) -> list[Planned]:
         """Check entries on their own; their duplicates are reported by raise_problems."""
         return [self._entry(invitee) for invitee in invitees]
 
-    def _entry(self, invitee: Invitee) -> _Planned:
+    def _entry(self, invitee: Invitee) -> Planned:
         problems = self.problems
         email = ""
         raw_email = invitee.email.strip()
@@ -381,7 +387,7 @@ class BatchCheck:
             )
             if row_values:
                 field_values = {**self.batch_values, **row_values}
-        return _Planned(
+        return Planned(
             invitee=invitee,
             email=email,
             locale=locale,
@@ -391,13 +397,13 @@ class BatchCheck:
             email_invalid=bool(raw_email) and not email,
         )
 
-    async def against_database(self, planned: Sequence[_Planned]) -> None:
+    async def against_database(self, planned: Sequence[Planned]) -> None:
         """Both checks below, for entries written after them."""
         await self.against_accounts(planned)
         await self.against_pending(planned)
 
     async def against_pending(
-        self, planned: Sequence[_Planned], *, except_import: int | None = None
+        self, planned: Sequence[Planned], *, except_import: int | None = None
     ) -> None:
         """Pending invitations to these addresses (not counting those of `except_import`: an
         import checks its rows after storing them, in its transaction)."""
@@ -414,7 +420,7 @@ class BatchCheck:
                     )
                 )
 
-    async def against_accounts(self, planned: Sequence[_Planned]) -> None:
+    async def against_accounts(self, planned: Sequence[Planned]) -> None:
         """Accounts of these addresses (their entries get `existing_user`), and the smart
         groups' rules, which an account's own facts feed."""
         options, problems = self.options, self.smart_problems
@@ -508,7 +514,7 @@ class _ValueChecks:
         return clean, problems
 
 
-def _facts(entry: _Planned, options: InvitationOptions, known: Mapping[int, Facts]) -> Facts:
+def _facts(entry: Planned, options: InvitationOptions, known: Mapping[int, Facts]) -> Facts:
     roles = set()
     if entry.is_admin:
         roles.add(RoleKind.ADMIN.value)
@@ -608,7 +614,7 @@ async def creation_times() -> tuple[datetime, datetime]:
 
 
 def new_rows(
-    entries: Iterable[_Planned], options: InvitationOptions, message: str
+    entries: Iterable[Planned], options: InvitationOptions, message: str
 ) -> list[writer.NewInvitation]:
     """The invitations of checked entries (those of addresses without an account)."""
     project_ids = list(options.project_ids)
@@ -630,7 +636,7 @@ def new_rows(
     ]
 
 
-async def update_existing_users(entries: Iterable[_Planned], project_ids: list[int]) -> list[User]:
+async def update_existing_users(entries: Iterable[Planned], project_ids: list[int]) -> list[User]:
     """Give the batch's access to the entries' existing accounts (inside the caller's
     transaction)."""
     updated = []
@@ -668,7 +674,7 @@ def reminder_job_id(invitation_id: int, send_no: int) -> str:
     return f"remind:{invitation_id}:{send_no}"
 
 
-async def _update_existing_user(user: User, entry: _Planned, project_ids: list[int]) -> None:
+async def _update_existing_user(user: User, entry: Planned, project_ids: list[int]) -> None:
     """An address that already has an account gets the batch's access now, and no mail."""
     manual = await Group.filter(id__in=entry.group_ids, kind=GroupKind.MANUAL).values_list(
         "id", flat=True

@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from domain.crypto import keyring
+from domain.crypto import Keyring, keyring
 from domain.invitations import tokens
 from domain.models import DeliveryState, InvitationStatus
 
@@ -72,11 +72,12 @@ def mint_tokens(count: int) -> list[Token]:
     """`count` new tokens as stored (the token itself is only in its encrypted copy). Pure
     Python, ~10 us each: an import mints them in a thread while calamine parses its file."""
     ring = keyring("invitation-token")
-    minted = []
-    for _ in range(count):
-        token = tokens.generate()
-        minted.append((ring.digest(token), ring.encrypt(token)))
-    return minted
+    return [_mint(ring) for _ in range(count)]
+
+
+def _mint(ring: Keyring) -> Token:
+    token = tokens.generate()
+    return ring.digest(token), ring.encrypt(token)
 
 
 class _Records:
@@ -103,11 +104,7 @@ class _Records:
         return [self.record(row) for row in rows]
 
     def record(self, row: NewInvitation) -> tuple[Any, ...]:
-        if self.minted:
-            digest, encrypted = self.minted.pop()
-        else:
-            token = tokens.generate()
-            digest, encrypted = self.ring.digest(token), self.ring.encrypt(token)
+        digest, encrypted = self.minted.pop() if self.minted else _mint(self.ring)
         values = row.registration_field_values
         try:  # rows repeat a few combinations of values: serialize each once (by type: 1, True)
             key: Hashable = tuple([(k, v.__class__, v) for k, v in values.items()])
@@ -247,16 +244,7 @@ class CopyStream:
         # One COPY for the whole stream: the database takes each buffer (~0.5 MiB) as it comes,
         # while the next rows are checked and built; a COPY per part would leave it idle
         # between parts. Ids are reserved first (unused ones leave a gap, as a rollback does).
-        reserved = iter(
-            [
-                record[0]
-                for record in await self.raw.fetch(
-                    "SELECT nextval(pg_get_serial_sequence('invitations', 'id'))"
-                    " FROM generate_series(1, $1)",
-                    count,
-                )
-            ]
-        )
+        reserved = iter(await _reserve_ids(self.raw, count))
 
         async def records() -> AsyncIterator[tuple[Any, ...]]:
             while (rows := await self.queue.get()) is not None:
@@ -268,6 +256,18 @@ class CopyStream:
 
         await self.raw.copy_records_to_table("invitations", records=records(), columns=_COLUMNS)
         await _insert_grants(self.connection, self.ids, self.rows)
+
+
+async def _reserve_ids(raw: Any, count: int) -> list[int]:
+    """`count` ids from the invitations' sequence, in one round trip (PostgreSQL)."""
+    return [
+        record[0]
+        for record in await raw.fetch(
+            "SELECT nextval(pg_get_serial_sequence('invitations', 'id'))"
+            " FROM generate_series(1, $1)",
+            count,
+        )
+    ]
 
 
 async def _insert_postgres(
@@ -286,14 +286,7 @@ async def _insert_postgres(
     # built in a thread while the database takes the previous one.
     next_chunk = asyncio.ensure_future(asyncio.to_thread(build, 0))
     try:
-        ids: list[int] = [
-            record[0]
-            for record in await raw.fetch(
-                "SELECT nextval(pg_get_serial_sequence('invitations', 'id'))"
-                " FROM generate_series(1, $1)",
-                len(rows),
-            )
-        ]
+        ids = await _reserve_ids(raw, len(rows))
         for start in range(0, len(rows), chunk):
             built = await next_chunk
             if start + chunk < len(rows):
