@@ -51,3 +51,22 @@ async def test_rotating_the_secret_key_keeps_every_token_working(
 
     monkeypatch.setattr(settings, "secret_key", old_key)
     assert await usable() is False  # without the key that made them, the digests match nothing
+
+
+def test_digests_and_encryptions_made_many_at_once_match_single_ones() -> None:
+    import hashlib
+    import hmac
+
+    from domain.crypto import Keyring
+    from domain.invitations import tokens
+
+    ring = Keyring(["the-current-key-" + "c" * 30, "an-older-key-" + "o" * 30], "invitation-token")
+    values = tokens.generate_many(500)
+    digests = ring.digest_many(values)
+    assert digests == [ring.digest(value) for value in values]
+    key = ring._digest_keys[0]
+    assert digests[0] == hmac.new(key, values[0].encode(), hashlib.sha256).hexdigest()
+    sealed = ring.encrypt_many(values)
+    assert [ring.decrypt(item) for item in sealed] == values
+    assert len({item[:16] for item in sealed}) == len(values)  # a fresh nonce each
+    assert ring.digest_many([]) == [] and ring.encrypt_many([]) == []

@@ -33,6 +33,23 @@ def test_generated_tokens_use_the_whole_alphabet_in_every_random_position() -> N
     assert all(len(symbols) == 32 for symbols in seen)
 
 
+def test_tokens_made_many_at_once_are_as_valid_varied_and_distinct_as_single_ones() -> None:
+    made = tokens.generate_many(20_000)
+    assert len(made) == len(set(made)) == 20_000
+    seen = [set() for _ in range(tokens.RANDOM_SYMBOLS)]
+    counts: dict[str, int] = {}
+    for token in made:
+        assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{15}", token)
+        assert tokens.parse(token) == token  # the check symbol holds
+        for position, symbol in enumerate(token[: tokens.RANDOM_SYMBOLS]):
+            seen[position].add(symbol)
+            counts[symbol] = counts.get(symbol, 0) + 1
+    assert all(len(symbols) == 32 for symbols in seen)
+    # 280,000 symbols over 32: 8,750 each on average; a biased mapping would stand out.
+    assert all(8_000 < count < 9_500 for count in counts.values()), counts
+    assert tokens.generate_many(0) == []
+
+
 @given(BODIES)
 def test_display_form_and_typing_variants_parse_back(body: str) -> None:
     token = make(body)

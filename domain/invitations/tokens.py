@@ -10,8 +10,11 @@ neither factor can be zero in a field.
 
 from __future__ import annotations
 
+import os
 import secrets
+import struct
 from enum import Enum
+from functools import cache
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 RANDOM_SYMBOLS = 14
@@ -80,6 +83,35 @@ def generate() -> str:
         partial ^= _PAIR_SUM[i][pair]
     text.append(_CHECK[partial])
     return "".join(text)
+
+
+# generate_many() reads each symbol from one random byte: its low 5 bits (256 = 8 x 32, so every
+# symbol is equally likely) name the symbol; two bytes at a time give a pair's share of the sum.
+_BYTE_SYMBOL = bytes(ord(ALPHABET[b & 31]) for b in range(256))
+_PAIRS_OF_BYTES = struct.Struct("<" + "H" * _PAIRS)
+
+
+@cache
+def _pair_sums_of_bytes() -> list[list[int]]:
+    """For pair i, its share of the weighted sum for each 16-bit value of its two bytes (built
+    on first use: 7 x 65,536 entries)."""
+    return [[row[(v & 31) | ((v >> 8) & 31) << 5] for v in range(65536)] for row in _PAIR_SUM]
+
+
+def generate_many(count: int) -> list[str]:
+    """`count` new tokens, as generate() makes them but ~1 us each instead of ~4: one read of
+    the system's randomness for all of them, turned into symbols by one translation."""
+    raw = os.urandom(RANDOM_SYMBOLS * count)
+    text = raw.translate(_BYTE_SYMBOL).decode("ascii")
+    s0, s1, s2, s3, s4, s5, s6 = _pair_sums_of_bytes()
+    check = _CHECK
+    return [
+        text[start : start + RANDOM_SYMBOLS]
+        + check[s0[a] ^ s1[b] ^ s2[c] ^ s3[d] ^ s4[e] ^ s5[f] ^ s6[g]]
+        for start, (a, b, c, d, e, f, g) in zip(
+            range(0, len(raw), RANDOM_SYMBOLS), _PAIRS_OF_BYTES.iter_unpack(raw), strict=True
+        )
+    ]
 
 
 def display(token: str) -> str:
