@@ -95,43 +95,89 @@ def read_rows(
     groups: Iterable[Group],
 ) -> Rows:
     """Every row of the sheet as an Invitee, or problems naming the row, column and value."""
-    result = Rows()
-    rows = enumerate(sheet.rows, start=1)
-    header: list[Cell] = []
-    header_row = 0
-    for header_row, header in rows:  # noqa: B007 - the loop finds the header row
-        if not all(_blank(value) for value in header):
-            break
-    else:
-        result.problems.append(
-            Problem(
-                ErrorCode.MISSING_COLUMN,
-                "The first sheet is empty: fill in the template's columns, starting with email.",
-                "email",
+    reader = SheetReader(sheet, fields=fields, groups=groups)
+    reader.result.invitees = reader.read_all()
+    return reader.result
+
+
+class SheetReader:
+    """Reads a sheet's rows into invitees part by part, so an import can check and store a
+    part while it reads the next. `result` collects the problems and the counts (not the
+    invitees); the header's problems are there as soon as the reader is made."""
+
+    def __init__(
+        self,
+        sheet: Sheet,
+        *,
+        fields: Mapping[str, RegistrationField],
+        groups: Iterable[Group],
+    ) -> None:
+        self.result = Rows()
+        self.sheet = sheet
+        self.rows = enumerate(sheet.rows, start=1)
+        self.rows_expected = 0  # data rows below the header, blank ones included
+        self.unnamed: list[int] = []
+        self.reported_unnamed: set[int] = set()
+        self.unreadable_rows = {row for row, _ in sheet.unreadable}
+        self.reader: _RowReader | None = None
+        header: list[Cell] = []
+        header_row = 0
+        for header_row, header in self.rows:  # noqa: B007 - the loop finds the header row
+            if not all(_blank(value) for value in header):
+                break
+        else:
+            self.result.problems.append(
+                Problem(
+                    ErrorCode.MISSING_COLUMN,
+                    "The first sheet is empty: fill in the template's columns, starting with"
+                    " email.",
+                    "email",
+                )
             )
-        )
-        return result
-    columns, unnamed, problems = _columns(header, header_row, sheet.first_column, fields)
-    if problems:
-        result.problems = problems
-        return result
-    reader = _RowReader(columns, {_title_key(g.title): g.id for g in groups}, sheet)
-    unreadable_rows = {row for row, _ in sheet.unreadable}
-    reported_unnamed: set[int] = set()
-    for number, values in rows:
-        result.rows_total += 1
-        if number not in unreadable_rows and all(_blank(value) for value in values):
-            result.skipped += 1
-            continue
-        for position in unnamed:
+            return
+        columns, self.unnamed, problems = _columns(header, header_row, sheet.first_column, fields)
+        if problems:
+            self.result.problems = problems
+            return
+        self.rows_expected = max(sheet.row_count - header_row, 0)
+        self.reader = _RowReader(columns, {_title_key(g.title): g.id for g in groups}, sheet)
+
+    def next_part(self, size: int) -> list[Invitee]:
+        """The invitees of the next `size` rows that are not blank; empty at the end."""
+        part: list[Invitee] = []
+        reader, result = self.reader, self.result
+        if reader is None:
+            return part
+        problems, unreadable_rows, unnamed = result.problems, self.unreadable_rows, self.unnamed
+        for number, values in self.rows:
+            result.rows_total += 1
+            if number not in unreadable_rows and all(_blank(value) for value in values):
+                result.skipped += 1
+                continue
+            if unnamed:
+                self._report_unnamed(number, values)
+            part.append(reader.read(number, values, problems, number in unreadable_rows))
+            if len(part) == size:
+                break
+        return part
+
+    def read_all(self) -> list[Invitee]:
+        """The invitees of every row left."""
+        invitees = []
+        while part := self.next_part(10_000):
+            invitees.extend(part)
+        return invitees
+
+    def _report_unnamed(self, number: int, values: list[Cell]) -> None:
+        for position in self.unnamed:
             if (
-                position not in reported_unnamed
+                position not in self.reported_unnamed
                 and position < len(values)
                 and not _blank(values[position])
             ):
-                reported_unnamed.add(position)
-                letter = column_letter(sheet.first_column + position)
-                result.problems.append(
+                self.reported_unnamed.add(position)
+                letter = column_letter(self.sheet.first_column + position)
+                self.result.problems.append(
                     Problem(
                         ErrorCode.UNKNOWN_COLUMN,
                         f"Column {letter} has values but no header: give it one of the template's"
@@ -141,9 +187,6 @@ def read_rows(
                         value=text_of(values[position]),
                     )
                 )
-        invitee = reader.read(number, values, result.problems, number in unreadable_rows)
-        result.invitees.append(invitee)
-    return result
 
 
 def _columns(

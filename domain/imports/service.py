@@ -28,9 +28,9 @@ from domain import db, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
-from domain.imports.rows import Rows, read_rows
+from domain.imports.rows import Rows, SheetReader
 from domain.imports.template import template_workbook
-from domain.imports.xlsx import Limits, check_upload, check_workbook, open_first_sheet
+from domain.imports.xlsx import Limits, Sheet, check_upload, check_workbook, open_first_sheet
 from domain.invitations import writer
 from domain.invitations.service import (
     BatchCheck,
@@ -119,55 +119,31 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     started = time.monotonic()
     # The upload is held only while it is read: the model keeps no reference to it.
     content, record.content = record.content or b"", None
-    rows, minted = await asyncio.to_thread(_read, content, limits, fields, groups)
+    sheet, minted = await asyncio.to_thread(_open, content, limits)
     del content
-    read = time.monotonic()
-    await _check_and_write(record, rows, options, limits, limiter, minted)
-    log.info(
-        "import %d done: %d rows read in %.1f s, checked and written in %.1f s",
-        record.id,
-        rows.rows_total,
-        read - started,
-        time.monotonic() - read,
-    )
-
-
-async def _check_and_write(
-    record: InvitationImport,
-    rows: Rows,
-    options: InvitationOptions,
-    limits: Limits,
-    limiter: Limiter | None,
-    minted: list[writer.Token],
-) -> None:
-    await InvitationImport.filter(id=record.id).update(
-        rows_total=rows.rows_total, skipped_count=rows.skipped
-    )
-    if not rows.invitees:
-        raise DomainError(
-            *(
-                rows.problems
-                or [
-                    Problem(
-                        ErrorCode.NO_EMAILS,
-                        "The sheet has no rows to import below its header.",
-                        "file",
-                    )
-                ]
-            )
-        )
-    try:
-        check = await BatchCheck.start(rows.invitees, options, limit=limits.max_rows)
-    except DomainError as error:
-        raise DomainError(*_merged(rows.problems, list(error.problems))) from None
-    write = _Write(record, rows, check, limiter)
+    opened = time.monotonic()
+    reader = SheetReader(sheet, fields=fields, groups=groups)
+    await InvitationImport.filter(id=record.id).update(rows_total=reader.rows_expected)
+    if reader.reader is None:  # the header's problems
+        raise DomainError(*_merged(reader.result.problems, []))
+    # Row values name groups by title, among all of them.
+    check = await BatchCheck.for_groups(options, [*options.group_ids, *(g.id for g in groups)])
+    write = _Write(record, reader.result, check, limiter)
     if db.connection().capabilities.dialect == "postgres":
-        await write.streamed(minted)
+        await write.streamed(reader, minted)
     else:
-        await write.after_checks(minted)
+        await write.after_checks(reader, minted)
+    log.info(
+        "import %d done: %d rows; file checked and parsed in %.1f s, rows read, checked and"
+        " written in %.1f s",
+        record.id,
+        reader.result.rows_total,
+        opened - started,
+        time.monotonic() - opened,
+    )
 
 
-# Rows are checked, and on PostgreSQL stored, this many at a time.
+# Rows are read and checked, and on PostgreSQL stored, this many at a time.
 PART = 2000
 
 
@@ -180,18 +156,17 @@ class _Write:
         self, record: InvitationImport, rows: Rows, check: BatchCheck, limiter: Limiter | None
     ) -> None:
         self.record = record
-        self.rows = rows
+        self.rows = rows  # the problems and counts of the rows read so far
         self.check = check
         self.limiter = limiter
         self.admin_id: int | None = record.created_by_id  # type: ignore[attr-defined]
-        self.scale = rows.rows_total / len(rows.invitees)
         self.existing: list[Planned] = []  # entries of addresses that have an account
 
-    async def streamed(self, minted: list[writer.Token]) -> None:
-        """PostgreSQL: each part is stored while the next is checked (the database works on
-        its own core), inside the transaction; a problem anywhere stops the storing, and the
-        transaction is rolled back after the last row has been checked."""
-        invitees, check = self.rows.invitees, self.check
+    async def streamed(self, reader: SheetReader, minted: list[writer.Token]) -> None:
+        """PostgreSQL: each part is stored while the next is read and checked (the database
+        works on its own core), inside the transaction; a problem anywhere stops the storing,
+        and the transaction is rolled back after the last row has been checked."""
+        check = self.check
         outside = contextvars.copy_context()  # not the transaction: visible to a poller
 
         def on_pool(work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
@@ -205,21 +180,22 @@ class _Write:
                 import_id=self.record.id,
                 now=now,
                 expires_at=expires_at,
-                count=len(invitees),
+                count=reader.rows_expected,
                 minted=minted,
             )
             checked = []
             try:
-                for start in range(0, len(invitees), PART):
-                    planned = check.entries(invitees[start : start + PART])
+                while part := reader.next_part(PART):
+                    planned = check.entries(part)
                     # The transaction's connection is busy with COPY: the pool answers.
                     await on_pool(check.against_accounts(planned))
                     checked.extend(planned)
                     if not (check.failed or self.rows.problems):
                         await stream.put(new_rows(planned, check.options, check.message))
-                    await on_pool(self._progress(start + len(planned)))
+                    await on_pool(self._progress(self.rows.rows_total))
             finally:
                 ids = await stream.close()
+            self._refuse_if_empty(checked)
             # Other invitations to these addresses, now the transaction's connection is free
             # (one query; the pool's connections would wade through the rows just stored).
             await check.against_pending(checked, except_import=self.record.id)
@@ -227,11 +203,18 @@ class _Write:
             self._raise_problems()
             await self._finish(ids, stream.rows)
 
-    async def after_checks(self, minted: list[writer.Token]) -> None:
-        """SQLite: a write transaction holds its only connection, so every row is checked
-        first, then the invitations are written at once."""
+    async def after_checks(self, reader: SheetReader, minted: list[writer.Token]) -> None:
+        """SQLite: a write transaction holds its only connection, so every row is read and
+        checked first, then the invitations are written at once."""
         check = self.check
-        planned = await check.all_of(self.rows.invitees, self._progress)
+        invitees = reader.read_all()
+        self._refuse_if_empty(invitees)
+        scale = self.rows.rows_total / len(invitees)
+
+        async def progress(checked: int) -> None:
+            await self._progress(int(checked * scale))
+
+        planned = await check.all_of(invitees, progress)
         self.existing = [e for e in planned if e.existing_user is not None]
         self._raise_problems()
         now, expires_at = await creation_times()
@@ -247,6 +230,21 @@ class _Write:
             )
             await self._finish(ids, rows)
 
+    def _refuse_if_empty(self, read: Sequence[object]) -> None:
+        if not read:
+            raise DomainError(
+                *(
+                    self.rows.problems
+                    or [
+                        Problem(
+                            ErrorCode.NO_EMAILS,
+                            "The sheet has no rows to import below its header.",
+                            "file",
+                        )
+                    ]
+                )
+            )
+
     def _raise_problems(self) -> None:
         try:
             self.check.raise_problems(None)
@@ -255,10 +253,8 @@ class _Write:
         if self.rows.problems:
             raise DomainError(*_merged(self.rows.problems, []))
 
-    async def _progress(self, checked: int) -> None:
-        await InvitationImport.filter(id=self.record.id).update(
-            rows_processed=int(checked * self.scale)
-        )
+    async def _progress(self, rows_processed: int) -> None:
+        await InvitationImport.filter(id=self.record.id).update(rows_processed=rows_processed)
 
     async def _finish(self, ids: list[int], rows: Sequence[NewInvitation]) -> None:
         """Inside the transaction, once every row passed and the new ones are written."""
@@ -268,6 +264,7 @@ class _Write:
         rows_total = self.rows.rows_total
         await InvitationImport.filter(id=self.record.id).update(
             status=ImportStatus.DONE,
+            rows_total=rows_total,
             rows_processed=rows_total,
             invited_count=len(ids),
             existing_users_updated_count=len(updated),
@@ -279,28 +276,27 @@ class _Write:
         enqueue_sends(ids, rows)  # flushed by the job once the transaction has committed
 
 
-def _read(
-    content: bytes, limits: Limits, fields: dict[str, RegistrationField], groups: list[Group]
-) -> tuple[Rows, list[writer.Token]]:
-    """Check the file, parse it and read its rows. While calamine parses (without the GIL),
-    another thread mints tokens for the rows, which would otherwise cost ~10 us a row on the
-    way to the database (a thread minting longer would only compete with this one)."""
-    unreadable = check_workbook(content, limits)
+def _open(content: bytes, limits: Limits) -> tuple[Sheet, list[writer.Token]]:
+    """Check the file and parse its first sheet. While calamine parses (without the GIL),
+    another thread mints tokens for the rows, which would otherwise cost ~5 us a row on the
+    way to the database: as many as the sheet has rows, if the parse lasts long enough."""
+    checked = check_workbook(content, limits)
+    wanted = min(checked.rows_seen or limits.max_rows, limits.max_rows)
     minted: list[writer.Token] = []
     parsed = threading.Event()
 
     def mint() -> None:
-        while not parsed.is_set() and len(minted) < limits.max_rows:
-            minted.extend(writer.mint_tokens(500))
+        while not parsed.is_set() and len(minted) < wanted:
+            minted.extend(writer.mint_tokens(min(1000, wanted - len(minted))))
 
     minter = threading.Thread(target=mint, name="import-tokens")
     minter.start()
     try:
-        sheet = open_first_sheet(content, limits, unreadable)
+        sheet = open_first_sheet(content, limits, checked.unreadable)
     finally:
         parsed.set()
         minter.join()
-    return read_rows(sheet, fields=fields, groups=groups), minted
+    return sheet, minted
 
 
 def _merged(ours: list[Problem], theirs: list[Problem]) -> list[Problem]:

@@ -96,6 +96,7 @@ class Sheet:
     first_column: int
     # (row number, 0-based column) -> why the cell cannot be read as data
     unreadable: dict[tuple[int, int], str] = field(default_factory=dict)
+    row_count: int = 0  # how many rows `rows` yields
 
 
 def column_letter(index: int) -> str:
@@ -157,7 +158,7 @@ def check_upload(content: bytes, limits: Limits) -> None:
 def read_first_sheet(content: bytes, limits: Limits) -> Sheet:
     """Check the whole file, then open its first sheet with calamine. CPU-bound: run it in a
     thread. Raises DomainError for anything refused."""
-    return open_first_sheet(content, limits, check_workbook(content, limits))
+    return open_first_sheet(content, limits, check_workbook(content, limits).unreadable)
 
 
 def open_first_sheet(content: bytes, limits: Limits, unreadable: dict[str, str]) -> Sheet:
@@ -177,6 +178,7 @@ def open_first_sheet(content: bytes, limits: Limits, unreadable: dict[str, str])
         raise _too_many_rows(start[0] + height, limits)
     return Sheet(
         rows=_rows(sheet, start[0] + height),
+        row_count=start[0] + height,
         first_column=start[1],
         unreadable={
             (int(match.group(2)), column_index(match.group(1))): why
@@ -213,9 +215,15 @@ def _too_many_rows(last_row: int, limits: Limits) -> DomainError:
 # The checks before any parser runs
 
 
-def check_workbook(content: bytes, limits: Limits) -> dict[str, str]:
-    """Refuse anything unsafe or not a workbook; returns the first sheet's unreadable cells
-    (reference -> why)."""
+@dataclass(frozen=True, slots=True)
+class CheckedWorkbook:
+    unreadable: dict[str, str]  # the first sheet's cells that cannot be read: reference -> why
+    rows_seen: int  # its <row> elements (or a few more: the fast scan counts '<row' prefixes)
+
+
+def check_workbook(content: bytes, limits: Limits) -> CheckedWorkbook:
+    """Refuse anything unsafe or not a workbook; returns what the scan learnt of the first
+    sheet."""
     check_upload(content, limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
@@ -249,7 +257,7 @@ def check_workbook(content: bytes, limits: Limits) -> dict[str, str]:
     if not scan.standard_only:
         scan = _exact_scan(archive, sheet_part)
     _check_area(scan, limits)
-    return scan.unreadable
+    return CheckedWorkbook(scan.unreadable, scan.rows)
 
 
 def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -425,6 +433,7 @@ class _SheetScan:
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.cells = 0
+        self.rows = 0
         self.standard = 0
         self.digits = len(str(limits.max_rows + 1)) if limits else 1
         self.max_row = 10 ** (self.digits - 1) - 1
@@ -437,6 +446,7 @@ class _SheetScan:
         return self.exact or self.cells == self.standard
 
     def feed(self, chunk: bytes) -> None:
+        self.rows += chunk.count(b"<row")
         self.standard += chunk.count(_CELL_STANDARD)
         self.cells += len(_CELL_PLAIN.findall(chunk))
         if b":c" in chunk:
@@ -470,6 +480,7 @@ def _exact_scan(archive: zipfile.ZipFile, part: str) -> _SheetScan:
     def start(name: str, attributes: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
         if local == "row":
+            scan.rows += 1
             number = attributes.get("r", "")
             cell.row = int(number) if number.isdigit() else cell.row + 1
             cell.column = -1

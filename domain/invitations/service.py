@@ -279,6 +279,13 @@ class BatchCheck:
                 "emails",
             )
         wanted = set(options.group_ids) | {g for i in invitees for g in (i.group_ids or ())}
+        return await cls.for_groups(options, wanted)
+
+    @classmethod
+    async def for_groups(cls, options: InvitationOptions, group_ids: Iterable[int]) -> BatchCheck:
+        """The form's own checks, for a batch whose entries name only these groups (an import
+        reads its rows part by part, and knows the groups their titles name)."""
+        wanted = set(group_ids)
         groups = {g.id: g for g in await Group.filter(id__in=wanted)} if wanted else {}
         projects = await _known_projects(options.project_ids)
         fields = await groups_service.registration_fields_by_key()
