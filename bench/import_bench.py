@@ -34,6 +34,7 @@ DATABASE = os.environ.get(
     "BENCH_IMPORT_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/invitations_bench_import"
 )
 REDIS = os.environ.get("BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/12")
+POLL_SECONDS = 0.5
 ADMIN_EMAIL = "bench-admin@example.org"
 ADMIN_PASSWORD = "bench passphrase 2026"
 HEADER = ["email", "first_name", "last_name", "language", "groups", "admin", "neighbourhood"]
@@ -216,8 +217,8 @@ async def _import(base_url: str, token: str, content: bytes, redis: Any) -> dict
         payload = response.json()["data"]["importInvitations"]
         assert payload["errors"] == [], payload["errors"]
         import_id = payload["invitationImport"]["id"]
-        polls = 0
-        while True:
+
+        async def state() -> dict[str, Any]:
             body = (
                 await client.post(
                     "/graphql",
@@ -225,18 +226,31 @@ async def _import(base_url: str, token: str, content: bytes, redis: Any) -> dict
                     json={"query": STATE, "variables": {"id": import_id}},
                 )
             ).json()
-            state = body["data"]["invitationImport"]
-            polls += 1
-            if state["status"] in ("DONE", "FAILED"):
-                break
-            await asyncio.sleep(0.05)
-        done_seconds = time.perf_counter() - started
-        assert state["status"] == "DONE", state["errors"][:5]
-        assert state["invitedCount"] == ROWS and state["rowsProcessed"] == ROWS, state
+            return dict(body["data"]["invitationImport"])
+
+        # A client's progress bar asks twice a second (the API's and database's work for each
+        # ask competes with the import for the machine's two cores).
+        progress: list[int] = []
+        done_seconds = 0.0
+
+        async def poll() -> None:
+            nonlocal done_seconds
+            while (current := await state())["status"] not in ("DONE", "FAILED"):
+                progress.append(current["rowsProcessed"])
+                await asyncio.sleep(POLL_SECONDS)
+            done_seconds = time.perf_counter() - started
+
+        poller = asyncio.ensure_future(poll())
         # The job returns once its send jobs are in Redis: its result marks the end.
         while not await redis.exists(f"arq:result:import:{import_id}"):
+            if poller.done() and poller.exception() is not None:
+                poller.result()  # the API broke: stop here
             await asyncio.sleep(0.01)
         enqueued_seconds = time.perf_counter() - started
+        await poller
+        final = await state()
+        assert final["status"] == "DONE", final["errors"][:5]
+        assert final["invitedCount"] == ROWS and final["rowsProcessed"] == ROWS, final
     from domain.models import InvitationImport
 
     record = await InvitationImport.get(id=int(import_id))
@@ -247,7 +261,8 @@ async def _import(base_url: str, token: str, content: bytes, redis: Any) -> dict
         "upload_seconds": upload_seconds,
         "done_seconds": done_seconds,
         "end_to_end_seconds": enqueued_seconds,
-        "polls": polls,
+        "polls": len(progress) + 1,
+        "progress_seen": len({p for p in progress if 0 < p < ROWS}),
     }
 
 
@@ -344,7 +359,9 @@ def main() -> dict[str, Any]:
     )
     print(
         f"    upload answered {figures['upload_seconds']:.2f} s, DONE seen"
-        f" {figures['done_seconds']:.2f} s ({figures['polls']:.0f} polls)"
+        f" {figures['done_seconds']:.2f} s (progress polled every {POLL_SECONDS} s:"
+        f" {figures['polls']:.0f} polls, {figures['progress_seen']:.0f} distinct counts between"
+        " 0 and the end)"
     )
     print(
         f"  floor: {floor_seconds:.2f} s = calamine read {figures['calamine_seconds']:.2f} s"
@@ -353,8 +370,8 @@ def main() -> dict[str, Any]:
     print(f"  ratio to the floor: {figures['ratio_to_floor']:.1f}x (goal: at most 5x)")
     print(
         f"  where the time goes: queued {figures['waiting_seconds']:.2f} s, read + checked +"
-        f" written (committed) {figures['working_seconds']:.2f} s, then sends enqueued"
-        f" {figures['end_to_end_seconds'] - figures['done_seconds']:.2f} s after DONE was seen"
+        f" written (committed) {figures['working_seconds']:.2f} s (the import's started and"
+        " finished times)"
     )
     schema_floor = figures["calamine_seconds"] + figures["schema_copy_seconds"]
     figures["ratio_to_schema_floor"] = figures["end_to_end_seconds"] / schema_floor
