@@ -194,6 +194,33 @@ async def test_problems_found_after_rows_were_stored_roll_the_whole_import_back(
     assert smtp_sink.mails == []
 
 
+async def test_a_bad_cell_far_down_the_sheet_rolls_back_the_rows_stored_before_it(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    """Rows are read, checked and stored part by part: a malformed cell and a value in a
+    column without a header, read after thousands of rows were stored, fail the import and
+    leave none of them."""
+    data = await platform()
+    rows: list[list[Any]] = [
+        [f"person{i}@example.org", f"First{i}", f"Last{i}", None, "North Avenue Residents", None]
+        for i in range(7_000)
+    ]
+    rows[6_500][5] = "maybe"  # sheet row 6,502
+    rows[6_900].append("stray")  # sheet row 6,902, column G has no header
+    response = await upload(http, admin.token, workbook(HEADER, *rows), {"sendEmail": False})
+    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
+    await run_worker()
+    failed = await state(admin, import_id)
+    assert failed["status"] == "FAILED"
+    assert {(e["code"], e["row"]) for e in failed["errors"]} == {
+        ("MALFORMED_ADMIN_VALUE", 6_502),
+        ("UNKNOWN_COLUMN", 6_902),
+    }
+    assert failed["rowsTotal"] == 7_000
+    assert await Invitation.all().count() == 0
+    assert await data["manual"].invitation_grants.all().count() == 0
+
+
 async def test_progress_moves_while_rows_are_stored_and_accounts_get_their_access(
     admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
 ) -> None:

@@ -4,7 +4,7 @@ The upload is stored in the database (workers may run on other hosts) and the jo
 import's id. The job checks every row before it commits anything; the invitations, the import's
 counts and its `done` status are committed together, so a job that dies halfway leaves nothing
 behind and simply runs again. On PostgreSQL the rows already checked are stored, inside that
-transaction, while the next ones are checked (see _Write.streamed). Sends are enqueued after
+transaction, while the next ones are read and checked (see _Write.streamed). Sends are enqueued after
 that commit (the sweep recovers them if the enqueue is lost).
 """
 
@@ -184,6 +184,7 @@ class _Write:
                 minted=minted,
             )
             checked = []
+            pending: asyncio.Task[None] | None = None
             try:
                 while part := reader.next_part(PART):
                     planned = check.entries(part)
@@ -193,12 +194,19 @@ class _Write:
                     if not (check.failed or self.rows.problems):
                         await stream.put(new_rows(planned, check.options, check.message))
                     await on_pool(self._progress(self.rows.rows_total))
+                # Other invitations to these addresses: one query on the pool, which sees only
+                # committed ones, while the database finishes storing this import's rows.
+                pending = on_pool(check.against_pending(checked, except_import=self.record.id))
             finally:
-                ids = await stream.close()
+                try:
+                    ids = await stream.close()
+                except BaseException:
+                    if pending is not None:
+                        pending.cancel()
+                    raise
+            assert pending is not None
+            await pending
             self._refuse_if_empty(checked)
-            # Other invitations to these addresses, now the transaction's connection is free
-            # (one query; the pool's connections would wade through the rows just stored).
-            await check.against_pending(checked, except_import=self.record.id)
             self.existing = [e for e in checked if e.existing_user is not None]
             self._raise_problems()
             await self._finish(ids, stream.rows)
