@@ -4,8 +4,8 @@ The upload is stored in the database (workers may run on other hosts) and the jo
 import's id. The job checks every row before it commits anything; the invitations, the import's
 counts and its `done` status are committed together, so a job that dies halfway leaves nothing
 behind and simply runs again. On PostgreSQL the rows already checked are stored, inside that
-transaction, while the next ones are read and checked (see _Write.streamed). Sends are enqueued after
-that commit (the sweep recovers them if the enqueue is lost).
+transaction, while the next ones are read and checked (see _Write.streamed). Sends are enqueued
+after that commit (the sweep recovers them if the enqueue is lost).
 """
 
 from __future__ import annotations
