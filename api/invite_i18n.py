@@ -43,6 +43,7 @@ WORDS: dict[str, dict[str, str]] = {
         "password_rule_common": "not a common or easily guessed password (a few unrelated words"
         " work well)",
         "password_show": "Show the password",
+        "weak_password": "This password is too short or too easy to guess: follow the rules above.",
         "language_label": "Language",
         "fields_title": "More about you",
         "choose": "Choose…",
@@ -100,6 +101,8 @@ WORDS: dict[str, dict[str, str]] = {
         "password_rule_common": "geen veelgebruikt of makkelijk te raden wachtwoord (enkele"
         " losse woorden werken goed)",
         "password_show": "Wachtwoord tonen",
+        "weak_password": "Dit wachtwoord is te kort of te makkelijk te raden: volg de regels"
+        " hierboven.",
         "language_label": "Taal",
         "fields_title": "Meer over jou",
         "choose": "Kies…",
@@ -156,6 +159,8 @@ WORDS: dict[str, dict[str, str]] = {
         "password_rule_common": "pas un mot de passe courant ou facile à deviner (quelques mots"
         " sans rapport entre eux conviennent bien)",
         "password_show": "Afficher le mot de passe",
+        "weak_password": "Ce mot de passe est trop court ou trop facile à deviner : suivez les"
+        " règles ci-dessus.",
         "language_label": "Langue",
         "fields_title": "Un peu plus sur vous",
         "choose": "Choisissez…",
@@ -192,6 +197,7 @@ SCRIPT_KEYS = (
     "fill_in",
     "invalid_email",
     "already_registered",
+    "weak_password",
     "choose",
     "submitting",
     "done_confirm",

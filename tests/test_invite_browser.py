@@ -390,6 +390,25 @@ async def test_the_language_switch_keeps_the_token_of_the_link(
     assert await page.get_attribute("a[hreflang=nl-BE]", "aria-current") == "true"
 
 
+async def test_a_weak_password_is_refused_in_the_pages_language(
+    admin: GraphQLClient, visit: Visit
+) -> None:
+    [invitation] = (await create(admin, "zwak@example.org", sendEmail=False))["invitations"]
+    page = visit.page
+    for lang, expected in (
+        ("nl-BE", "Dit wachtwoord is te kort of te makkelijk te raden"),
+        ("fr-BE", "Ce mot de passe est trop court ou trop facile à deviner"),
+        ("en", "common"),  # the server's own explanation
+    ):
+        await page.goto(f"/invite?lang={lang}#token={invitation['token']}")
+        await page.wait_for_selector("#step-profile:not([hidden])")
+        await fill_profile(page, password="password1234")
+        await page.click("#profile-form button[type=submit]")
+        await page.wait_for_selector("#password-error:not(:empty)")
+        assert expected in (await page.text_content("#password-error") or ""), lang
+        assert await page.get_attribute("#password", "aria-invalid") == "true"
+
+
 async def test_the_page_fits_a_phone_and_shows_where_the_focus_is(
     admin: GraphQLClient, visit: Visit
 ) -> None:

@@ -350,8 +350,14 @@
         return rateLimited(error.retryAfter);
       case "INVALID_NAME":
         return target && !target.input.value.trim() ? words.fill_in : error.message;
+      case "WEAK_PASSWORD":
+        // The server says exactly why, in English only (its password checker knows no other
+        // language): the page's own words in the others.
+        return document.documentElement.lang.toLowerCase().startsWith("en")
+          ? error.message
+          : words.weak_password;
       default:
-        // WEAK_PASSWORD and field values: the server's message says exactly why.
+        // Field values: the server's message says exactly why.
         return error.message;
     }
   };
