@@ -450,3 +450,44 @@ async def test_imported_invitations_count_towards_the_admins_daily_allowance(
         assert await Invitation.all().count() == 2
     finally:
         settings.limit_invitations_per_admin_per_day = saved
+
+
+async def test_the_cycle_collector_is_paused_while_an_import_runs_and_resumed_after(
+    admin_user: User, platform: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    seen: list[bool] = []
+    original = imports._import
+
+    async def observed(*args: Any) -> None:
+        seen.append(gc.isenabled())
+        await original(*args)
+
+    monkeypatch.setattr(imports, "_import", observed)
+    assert gc.isenabled()
+    good = await imported(admin_user, workbook(HEADER, ["ok@example.org"]))
+    bad = await imported(admin_user, workbook(HEADER, ["not an address"]))
+    assert (good.status, bad.status) == (ImportStatus.DONE, ImportStatus.FAILED)
+    assert seen == [False, False]
+    assert gc.isenabled()  # after a refused import too
+
+
+def test_imports_running_at_once_share_the_pause_and_a_collector_off_before_stays_off() -> None:
+    import gc
+
+    assert gc.isenabled()
+    first, second = imports.cycle_collector_paused(), imports.cycle_collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second import still runs
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with imports.cycle_collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # someone else turned it off: left off
+    finally:
+        gc.enable()
