@@ -1,9 +1,10 @@
 """Registration tokens: typeable, checkable, unguessable.
 
-A token is 14 random Crockford base32 symbols (70 bits from `secrets`) plus one check symbol,
-shown as XXXXX-XXXXX-XXXXX. The check symbol makes the weighted sum of all 15 symbols zero in
-GF(32) with weights alpha^0..alpha^14 (alpha primitive), so every single substitution and every
-swap of two adjacent different symbols changes the sum and is caught before any lookup:
+A token is 14 random Crockford base32 symbols (70 bits from the operating system's CSPRNG,
+through `secrets` or `os.urandom`) plus one check symbol, shown as XXXXX-XXXXX-XXXXX. The check
+symbol makes the weighted sum of all 15 symbols zero in GF(32) with weights alpha^0..alpha^14
+(alpha primitive), so every single substitution and every swap of two adjacent different
+symbols changes the sum and is caught before any lookup:
 a substitution adds alpha^i * e (e != 0), a swap adds (a - b) * alpha^i * (1 + alpha), and
 neither factor can be zero in a field.
 """
