@@ -29,13 +29,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bench_environment(smtp_port: int) -> dict[str, str]:
+def bench_environment(
+    smtp_port: int, *, database: str = BENCH_DATABASE, redis: str = BENCH_REDIS
+) -> dict[str, str]:
     """Settings for the service under test: production-like, scratch database and Redis."""
     return {
         "INVITES_ENV": "production",
         "INVITES_SECRET_KEY": "bench-secret-key-" + "x" * 40,
-        "INVITES_DATABASE_URL": BENCH_DATABASE,
-        "INVITES_REDIS_URL": BENCH_REDIS,
+        "INVITES_DATABASE_URL": database,
+        "INVITES_REDIS_URL": redis,
         "INVITES_PUBLIC_URL": "https://participate.example.org",
         "INVITES_MAIL_FROM": "invitations@participate.example.org",
         "INVITES_SMTP_HOST": "127.0.0.1",

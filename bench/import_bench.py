@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, free_port, reset_database, smtp_sink_process
+from bench.common import ROOT, bench_environment, free_port, reset_database, smtp_sink_process
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 # Its own scratch database and Redis db: the other benches may reset theirs meanwhile.
@@ -53,21 +53,6 @@ query($id: ID!) {
   }
 }
 """
-
-
-def _environment(smtp_port: int) -> dict[str, str]:
-    return {
-        "INVITES_ENV": "production",
-        "INVITES_SECRET_KEY": "bench-secret-key-" + "x" * 40,
-        "INVITES_DATABASE_URL": DATABASE,
-        "INVITES_REDIS_URL": REDIS,
-        "INVITES_PUBLIC_URL": "https://participate.example.org",
-        "INVITES_MAIL_FROM": "invitations@participate.example.org",
-        "INVITES_SMTP_HOST": "127.0.0.1",
-        "INVITES_SMTP_PORT": str(smtp_port),
-        "INVITES_SMTP_TLS": "none",
-        "INVITES_LOG_LEVEL": "WARNING",
-    }
 
 
 def make_file(rows: int) -> bytes:
@@ -345,7 +330,7 @@ def main() -> dict[str, Any]:
     from domain.settings import get_settings
 
     smtp_port = free_port()
-    os.environ.update(_environment(smtp_port))
+    os.environ.update(bench_environment(smtp_port, database=DATABASE, redis=REDIS))
     get_settings.cache_clear()  # another bench may have read its own settings in this process
     with smtp_sink_process(smtp_port):
         figures = asyncio.run(_run())
