@@ -49,9 +49,8 @@ class Column:
 
 @dataclass(slots=True)
 class Rows:
-    """What the sheet asks for: invitees, the problems found in the cells, and counts."""
+    """What the rows read so far found: the problems in their cells, and counts."""
 
-    invitees: list[Invitee] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     rows_total: int = 0  # data rows below the header, blank ones included
     skipped: int = 0  # blank rows
@@ -86,18 +85,6 @@ def _blank(value: Cell) -> bool:
 
 def _title_key(title: str) -> str:
     return " ".join(title.split()).casefold()
-
-
-def read_rows(
-    sheet: Sheet,
-    *,
-    fields: Mapping[str, RegistrationField],
-    groups: Iterable[Group],
-) -> Rows:
-    """Every row of the sheet as an Invitee, or problems naming the row, column and value."""
-    reader = SheetReader(sheet, fields=fields, groups=groups)
-    reader.result.invitees = reader.read_all()
-    return reader.result
 
 
 class SheetReader:
