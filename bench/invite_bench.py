@@ -46,7 +46,7 @@ async def _main(smtp_port: int) -> dict[str, float]:
 
     from api.app import create_app
     from domain import db
-    from domain.invitations.delivery import compose_invitation_mail
+    from domain.invitations.delivery import Sendable, compose_invitation_mail, inviter_of
     from domain.mail.compose import Composer
     from domain.models import Invitation
     from domain.settings import get_settings
@@ -115,10 +115,16 @@ async def _main(smtp_port: int) -> dict[str, float]:
     figures["sent_per_second_steady"] = INVITATIONS / steady if steady else float("inf")
 
     # Floor: the same mails, prebuilt, sent by raw aiosmtplib over one connection.
-    invitations = await Invitation.all().select_related("inviter")
+    invitations = await Invitation.all()
     composer = Composer(settings)
     prebuilt = [
-        (composer.compose(compose_invitation_mail(i, reminder=False)), i.email) for i in invitations
+        (
+            composer.compose(
+                compose_invitation_mail(Sendable.of(i, await inviter_of(i)), reminder=False)
+            ),
+            i.email,
+        )
+        for i in invitations
     ]
     smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=smtp_port, use_tls=False, start_tls=False)
     await smtp.connect()

@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from domain.models import (
     Group,
     InvitationGroup,
+    InvitationImport,
     InvitationProject,
     Membership,
     Project,
@@ -70,6 +71,11 @@ async def _project_ids_by_invitation(ids: Sequence[int]) -> list[list[int]]:
     return await _pairs(InvitationProject, "invitation_id", "project_id", ids)
 
 
+async def _import_uploaders(ids: Sequence[int]) -> list[int | None]:
+    found = dict(await InvitationImport.filter(id__in=ids).values_list("id", "created_by_id"))
+    return [found.get(i) for i in ids]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
@@ -79,6 +85,7 @@ class Loaders:
         self.manual_group_ids_by_user: DataLoader[int, list[int]] = DataLoader(
             load_fn=_manual_group_ids_by_user
         )
+        self.import_uploader: DataLoader[int, int | None] = DataLoader(load_fn=_import_uploaders)
         self.group_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
             load_fn=_group_ids_by_invitation
         )

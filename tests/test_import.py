@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from openpyxl import load_workbook
 
+from domain.clock import clock
 from domain.groups.service import create_group
-from domain.models import GroupKind, Invitation, InvitationImport, Membership, Role
+from domain.models import GroupKind, Invitation, InvitationImport, Membership, Role, User
 from domain.users.service import create_admin
 from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
 from tests.import_helpers import (
@@ -28,7 +30,7 @@ from tests.import_helpers import (
     workbook,
     zip_bomb,
 )
-from tests.invitations_helpers import create, sample_platform
+from tests.invitations_helpers import create, enqueue_sweep, sample_platform
 
 LIST = """
 query($filter: InvitationFilterInput) {
@@ -120,6 +122,57 @@ async def test_an_uploaded_file_is_imported_by_a_worker_and_its_invitations_are_
     [mail] = smtp_sink.to("lea@example.org")
     assert mail.subject == "Ada Admin nodigt je uit op Participate Example"
     assert lea["token"] in mail.text
+
+
+INVITER = """
+query($filter: InvitationFilterInput) {
+  invitations(filter: $filter, first: 5) { edges { node { email inviter { email } } } }
+}
+"""
+
+
+async def test_an_imported_invitations_inviter_is_who_uploaded_the_file(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    http: httpx.AsyncClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    redis: Any,
+) -> None:
+    uploader = await create_admin(
+        email="uploader@example.org",
+        password="uploader passphrase 2026",
+        first_name="Uma",
+        last_name="Uploader",
+    )
+    signed_in = await gql(
+        SIGN_IN, {"email": uploader.email, "password": "uploader passphrase 2026"}
+    )
+    token = signed_in["signIn"]["session"]["token"]
+    content = workbook(HEADER, ["lea@example.org", "Lea"], ["tom@example.org", "Tom"])
+    queued = (await upload(http, token, content)).json()["data"]["importInvitations"]
+    import_filter = {"filter": {"importId": queued["invitationImport"]["id"]}}
+    await run_worker()
+
+    # Kept once, on the import: the rows themselves carry no inviter.
+    assert await Invitation.filter(inviter_id__isnull=False).count() == 0
+    listed = (await admin(INVITER, import_filter))["invitations"]["edges"]
+    assert [edge["node"]["inviter"] for edge in listed] == [{"email": "uploader@example.org"}] * 2
+    [mail] = smtp_sink.to("lea@example.org")
+    assert mail.subject.startswith("Uma Uploader invites you")
+    assert mail.message["Reply-To"] == "Uma Uploader <uploader@example.org>"
+
+    clock.advance(timedelta(days=3, hours=1))
+    await enqueue_sweep(redis)
+    await run_worker()
+    [_, reminder] = smtp_sink.to("lea@example.org")
+    assert reminder.message["Reply-To"] == "Uma Uploader <uploader@example.org>"
+
+    # Deleting the uploader forgets who invited, as it does for typed-in invitations.
+    await User.filter(id=uploader.id).delete()
+    listed = (await admin(INVITER, import_filter))["invitations"]["edges"]
+    assert [edge["node"]["inviter"] for edge in listed] == [None, None]
+    assert await Invitation.all().count() == 2
 
 
 async def test_a_file_with_any_problem_imports_nothing_and_reports_every_row(

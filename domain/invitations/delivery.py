@@ -64,9 +64,8 @@ class Sendable:
     inviter: Inviter | None
 
     @classmethod
-    def of(cls, invitation: Invitation) -> Sendable:
-        """From an invitation loaded with its inviter (select_related)."""
-        user = invitation.inviter
+    def of(cls, invitation: Invitation, inviter: Inviter | None) -> Sendable:
+        """From an invitation and its inviter (`inviter_of`)."""
         return cls(
             email=invitation.email,
             first_name=invitation.first_name,
@@ -75,11 +74,26 @@ class Sendable:
             personal_message=invitation.personal_message,
             token_encrypted=invitation.token_encrypted,
             expires_at=invitation.expires_at,
-            inviter=Inviter(user.email, user.full_name) if user else None,
+            inviter=inviter,
         )
 
 
 _inviters: dict[int, tuple[float, Inviter | None]] = {}
+# Who invites: the invitation's inviter or, for an imported one, who uploaded the file. The
+# import keeps its uploader once, instead of on each of its rows (`domain/imports/service.py`).
+_INVITER_ID = """COALESCE(inviter_id, (SELECT created_by_id FROM invitation_imports
+  WHERE invitation_imports.id = invitations.invitation_import_id))"""
+
+
+async def inviter_of(invitation: Invitation) -> Inviter | None:
+    inviter_id = invitation.inviter_id  # type: ignore[attr-defined]
+    import_id = invitation.invitation_import_id  # type: ignore[attr-defined]
+    if inviter_id is None and import_id is not None:
+        rows = await db.connection().execute_query_dict(
+            db.sql("SELECT created_by_id FROM invitation_imports WHERE id = $1"), [import_id]
+        )
+        inviter_id = rows[0]["created_by_id"] if rows else None
+    return await _inviter(inviter_id)
 
 
 async def _inviter(user_id: int | None) -> Inviter | None:
@@ -149,9 +163,7 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def compose_invitation_mail(invitation: Invitation | Sendable, *, reminder: bool) -> Mail:
-    if isinstance(invitation, Invitation):
-        invitation = Sendable.of(invitation)
+def compose_invitation_mail(invitation: Sendable, *, reminder: bool) -> Mail:
     token = keyring("invitation-token").decrypt(invitation.token_encrypted)
     inviter = invitation.inviter
     inviter_name = inviter.name if inviter else ""
@@ -180,8 +192,12 @@ def compose_invitation_mail(invitation: Invitation | Sendable, *, reminder: bool
     )
 
 
-_SENDABLE = """email, first_name, last_name, locale, personal_message, token_encrypted,
-  expires_at, inviter_id"""
+_SENDABLE = (
+    """email, first_name, last_name, locale, personal_message, token_encrypted,
+  expires_at, """
+    + _INVITER_ID
+    + " AS inviter_id"
+)
 # Claim: queued -> sending, re-checking the invitation is still pending and not expired; a
 # claim whose lease ran out (its worker died) can be taken over.
 _CLAIM_WHERE = """send_no = $2 AND status = 'pending' AND expires_at > $3 AND email <> ''
@@ -298,7 +314,7 @@ async def send_reminder(invitation_id: int, send_no: int, mailer: Mailer) -> boo
     """The one reminder that follows a send, if the invitation is still waiting."""
     settings = get_settings()
     now = await clock.now()
-    invitation = await Invitation.get_or_none(id=invitation_id).select_related("inviter")
+    invitation = await Invitation.get_or_none(id=invitation_id)
     if (
         invitation is None
         or invitation.send_no != send_no
@@ -310,7 +326,8 @@ async def send_reminder(invitation_id: int, send_no: int, mailer: Mailer) -> boo
         or invitation.sent_at > now - timedelta(days=settings.reminder_delay_days)
     ):
         return False
-    await mailer.send(compose_invitation_mail(invitation, reminder=True))
+    sendable = Sendable.of(invitation, await inviter_of(invitation))
+    await mailer.send(compose_invitation_mail(sendable, reminder=True))
     await Invitation.filter(id=invitation_id, send_no=send_no).update(
         reminded_at=await clock.now(), reminded_send_no=send_no
     )

@@ -102,6 +102,9 @@ class Invitation:
         from schema.accounts.types import User
 
         inviter_id = self._model.inviter_id  # type: ignore[attr-defined]
+        import_id = self._model.invitation_import_id  # type: ignore[attr-defined]
+        if inviter_id is None and import_id is not None:  # imported: who uploaded the file
+            inviter_id = await info.context.loaders.import_uploader.load(import_id)
         user = await info.context.loaders.user.load(inviter_id) if inviter_id else None
         return User.from_model(user) if user else None
 
