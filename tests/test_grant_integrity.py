@@ -12,7 +12,6 @@ import pytest
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
-from domain import db
 from domain.clock import clock
 from domain.groups.service import create_group
 from domain.invitations.writer import NewInvitation, insert_invitations
@@ -110,4 +109,3 @@ async def test_a_grant_being_written_holds_its_invitation_and_group_until_it_com
     # The delete came after the grant was committed, and took it with the invitation.
     assert await InvitationGroup.all().count() == 0
     assert not await Invitation.filter(id=invitation_id).exists()
-    assert db.dialect() == "postgres"
