@@ -43,28 +43,27 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$""",
-    "CREATE TRIGGER invitation_groups_inserted AFTER INSERT ON invitation_groups"
-    " REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION invitation_groups_check()",
-    "CREATE TRIGGER invitation_groups_updated AFTER UPDATE ON invitation_groups"
-    " REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION invitation_groups_check()",
-    """
-CREATE FUNCTION invitation_groups_of_deleted_invitations() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  DELETE FROM invitation_groups WHERE invitation_id IN (SELECT id FROM removed);
-  RETURN NULL;
-END $$""",
-    "CREATE TRIGGER invitations_deleted_grants AFTER DELETE ON invitations"
-    " REFERENCING OLD TABLE AS removed FOR EACH STATEMENT"
-    " EXECUTE FUNCTION invitation_groups_of_deleted_invitations()",
-    """
-CREATE FUNCTION invitation_groups_of_deleted_groups() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  DELETE FROM invitation_groups WHERE group_id IN (SELECT id FROM removed);
-  RETURN NULL;
-END $$""",
-    "CREATE TRIGGER groups_deleted_grants AFTER DELETE ON groups"
-    " REFERENCING OLD TABLE AS removed FOR EACH STATEMENT"
-    " EXECUTE FUNCTION invitation_groups_of_deleted_groups()",
+    # One trigger per event: a trigger with a transition table may have only one.
+    *(
+        f"CREATE TRIGGER invitation_groups_{done} AFTER {event} ON invitation_groups"
+        " REFERENCING NEW TABLE AS added FOR EACH STATEMENT"
+        " EXECUTE FUNCTION invitation_groups_check()"
+        for event, done in (("INSERT", "inserted"), ("UPDATE", "updated"))
+    ),
+    # ON DELETE CASCADE, from invitations and from groups.
+    *(
+        statement
+        for table, column in (("invitations", "invitation_id"), ("groups", "group_id"))
+        for statement in (
+            f"CREATE FUNCTION invitation_groups_of_deleted_{table}() RETURNS trigger"
+            " LANGUAGE plpgsql AS $$ BEGIN"
+            f" DELETE FROM invitation_groups WHERE {column} IN (SELECT id FROM removed);"
+            " RETURN NULL; END $$",
+            f"CREATE TRIGGER {table}_deleted_grants AFTER DELETE ON {table}"
+            " REFERENCING OLD TABLE AS removed FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION invitation_groups_of_deleted_{table}()",
+        )
+    ),
 ]
 _BACKWARD = [
     "DROP TRIGGER IF EXISTS groups_deleted_grants ON groups",
