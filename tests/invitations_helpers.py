@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
+from domain.clock import clock
+from domain.invitations.writer import NewInvitation, insert_invitations
 from tests.fixtures import CaughtMail, GraphQLClient
 
 INVITATION_FIELDS = """
@@ -120,3 +126,31 @@ async def sample_platform(*, required: bool = False) -> dict[str, Any]:
 
 async def enqueue_sweep(redis: Any) -> None:
     await redis.enqueue_job("sweep")
+
+
+def new_invitation(email: str, **changes: Any) -> NewInvitation:
+    """A row for `store_invitations`: no names, English, no grants, no mail (unless changed)."""
+    values: dict[str, Any] = {
+        "email": email,
+        "first_name": "",
+        "last_name": "",
+        "locale": "en",
+        "personal_message": "",
+        "is_admin": False,
+        "registration_field_values": {},
+        "send_email": False,
+        "group_ids": [],
+        "project_ids": [],
+    }
+    return NewInvitation(**(values | changes))
+
+
+async def store_invitations(
+    rows: Sequence[NewInvitation], *, import_id: int | None = None
+) -> list[int]:
+    """Written straight by the writer, as an import writes them; their ids."""
+    now = await clock.now()
+    async with in_transaction():
+        return await insert_invitations(
+            rows, inviter_id=None, import_id=import_id, now=now, expires_at=now + timedelta(days=30)
+        )

@@ -22,12 +22,17 @@ from domain.exports.service import export_to_temporary_file, write_export
 from domain.groups.service import create_group
 from domain.invitations.listing import InvitationFilter
 from domain.invitations.service import InvitationOptions, Invitee, plan_invitations, write_plan
-from domain.invitations.writer import NewInvitation, insert_invitations
 from domain.models import GroupKind, Invitation, InvitationExport, InvitationImport, User
 from domain.projects.service import create_project
 from domain.users.service import open_session
 from tests.fixtures import GraphQLClient
-from tests.invitations_helpers import GENERATE, accept, create
+from tests.invitations_helpers import (
+    GENERATE,
+    accept,
+    create,
+    new_invitation,
+    store_invitations,
+)
 
 HEADER = [
     "token",
@@ -219,25 +224,8 @@ async def test_filters_select_what_the_invitations_list_selects(
 
 async def test_an_import_filter_exports_that_import_only(admin: GraphQLClient) -> None:
     imported = await InvitationImport.create(file_name="residents.xlsx")
-    now = await clock.now()
-    rows = [
-        NewInvitation(
-            email=f"resident{i}@example.org",
-            first_name="",
-            last_name="",
-            locale="en",
-            personal_message="",
-            is_admin=False,
-            registration_field_values={},
-            send_email=False,
-            group_ids=[],
-            project_ids=[],
-        )
-        for i in range(3)
-    ]
-    await insert_invitations(
-        rows, inviter_id=None, import_id=imported.id, now=now, expires_at=now + timedelta(days=30)
-    )
+    rows = [new_invitation(f"resident{i}@example.org") for i in range(3)]
+    await store_invitations(rows, import_id=imported.id)
     await create(admin, ["typed@example.org"], sendEmail=False)
     exported = rows_of((await export(admin, importId=str(imported.id))).content)
     assert [row["email"] for row in exported] == [f"resident{i}@example.org" for i in range(3)]
@@ -354,24 +342,17 @@ async def test_bad_filter_values_get_a_clear_400_and_no_export(
 
 
 async def _bulk(prefix: str, count: int, group_id: int) -> None:
-    now = await clock.now()
-    rows = [
-        NewInvitation(
-            email=f"{prefix}{i:05d}@example.org",
-            first_name=f"First{i}",
-            last_name=f"Last{i}",
-            locale="en",
-            personal_message="",
-            is_admin=i % 7 == 0,
-            registration_field_values={},
-            send_email=False,
-            group_ids=[group_id],
-            project_ids=[],
-        )
-        for i in range(count)
-    ]
-    await insert_invitations(
-        rows, inviter_id=None, import_id=None, now=now, expires_at=now + timedelta(days=30)
+    await store_invitations(
+        [
+            new_invitation(
+                f"{prefix}{i:05d}@example.org",
+                first_name=f"First{i}",
+                last_name=f"Last{i}",
+                is_admin=i % 7 == 0,
+                group_ids=[group_id],
+            )
+            for i in range(count)
+        ]
     )
 
 

@@ -218,6 +218,19 @@ async def test_progress_is_readable_while_queued_and_counts_rows(
     assert done["startedAt"] <= done["finishedAt"]
 
 
+async def _failed_import(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any, rows: list[list[Any]]
+) -> dict[str, Any]:
+    """Upload these rows below the template's header, let the worker import them, and return
+    the import's state, which must be FAILED."""
+    response = await upload(http, admin.token, workbook(HEADER, *rows), {"sendEmail": False})
+    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
+    await run_worker()
+    failed = await state(admin, import_id)
+    assert failed["status"] == "FAILED"
+    return failed
+
+
 async def test_problems_found_after_rows_were_stored_roll_the_whole_import_back(
     admin: GraphQLClient, http: httpx.AsyncClient, smtp_sink: SmtpSink, run_worker: Any
 ) -> None:
@@ -232,11 +245,7 @@ async def test_problems_found_after_rows_were_stored_roll_the_whole_import_back(
     ]
     rows[5_000][0] = "Invited.Before@example.org"  # sheet row 5,002
     rows[6_999][0] = "PERSON1@example.org"  # sheet row 7,001, a duplicate of row 3
-    response = await upload(http, admin.token, workbook(HEADER, *rows), {"sendEmail": False})
-    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
-    await run_worker()
-    failed = await state(admin, import_id)
-    assert failed["status"] == "FAILED"
+    failed = await _failed_import(admin, http, run_worker, rows)
     assert {(e["code"], e["row"]) for e in failed["errors"]} == {
         ("DUPLICATE_EMAIL", 3),
         ("ALREADY_INVITED", 5_002),
@@ -260,11 +269,7 @@ async def test_a_bad_cell_far_down_the_sheet_rolls_back_the_rows_stored_before_i
     ]
     rows[6_500][5] = "maybe"  # sheet row 6,502
     rows[6_900].append("stray")  # sheet row 6,902, column G has no header
-    response = await upload(http, admin.token, workbook(HEADER, *rows), {"sendEmail": False})
-    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
-    await run_worker()
-    failed = await state(admin, import_id)
-    assert failed["status"] == "FAILED"
+    failed = await _failed_import(admin, http, run_worker, rows)
     assert {(e["code"], e["row"]) for e in failed["errors"]} == {
         ("MALFORMED_ADMIN_VALUE", 6_502),
         ("UNKNOWN_COLUMN", 6_902),
