@@ -56,7 +56,7 @@ def parse_token(raw: str) -> str:
 
 
 async def _usable(token: str) -> Invitation:
-    digests = keyring("invitation-token").lookup_digests(token)
+    digests = keyring("invitation-token").lookup_short_digests(token)
     invitation = await Invitation.filter(
         token_digest__in=digests,
         status=InvitationStatus.PENDING,

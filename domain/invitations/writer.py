@@ -65,7 +65,7 @@ class NewInvitation:
 Progress = Callable[[int], Awaitable[None]] | None
 
 
-Token = tuple[str, str]  # a new token's digest and its encrypted copy
+Token = tuple[str, str]  # a new token's short digest (a UUID) and its encrypted copy
 
 
 def mint_tokens(count: int) -> list[Token]:
@@ -73,12 +73,12 @@ def mint_tokens(count: int) -> list[Token]:
     each: an import mints them in a thread while calamine parses its file."""
     ring = keyring("invitation-token")
     new = tokens.generate_many(count)
-    return list(zip(ring.digest_many(new), ring.encrypt_many(new), strict=True))
+    return list(zip(ring.short_digests(new), ring.encrypt_many(new), strict=True))
 
 
 def _mint(ring: Keyring) -> Token:
     token = tokens.generate()
-    return ring.digest(token), ring.encrypt(token)
+    return ring.short_digest(token), ring.encrypt(token)
 
 
 class _Records:

@@ -26,3 +26,19 @@ class AlterFieldKeepingSqliteTable(ops.AlterField):
         if state_editor is not None and state_editor.client.capabilities.dialect == "sqlite":
             return
         await super().database_backward(app_label, old_state, new_state, state_editor)
+
+
+class AlterFieldInStateOnly(ops.AlterField):
+    """An AlterField that changes only the migrations' picture of the model: the migration
+    changes the tables itself (a RunPython beside it), where Tortoise's own statement cannot
+    convert the stored values."""
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        return
+
+    async def database_backward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        return

@@ -57,7 +57,8 @@ class Invitation(Model):
         db_constraint=False,
     )
 
-    token_digest = fields.CharField(max_length=64, unique=True)
+    # HMAC-SHA-256 of the token, its first 128 bits (crypto.Keyring.short_digest).
+    token_digest = fields.UUIDField(unique=True)
     token_encrypted = fields.TextField()
 
     status = fields.CharEnumField(InvitationStatus, max_length=16, default=InvitationStatus.PENDING)

@@ -41,8 +41,8 @@ async def rotate_keys() -> RotationReport:
         async with in_transaction():
             for invitation in batch:
                 token = tokens.decrypt(invitation.token_encrypted)
-                digest = tokens.digest(token)
-                if digest != invitation.token_digest:
+                digest = tokens.short_digest(token)
+                if digest != str(invitation.token_digest):
                     await Invitation.filter(id=invitation.id).update(
                         token_digest=digest, token_encrypted=tokens.encrypt(token)
                     )
