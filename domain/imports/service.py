@@ -175,6 +175,8 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
 
 # Rows are read and checked, and on PostgreSQL stored, this many at a time.
 PART = 2000
+# The progress a poller sees is stored at most this often (seconds): each is a transaction.
+PROGRESS_EVERY = 0.2
 
 
 class _Write:
@@ -221,6 +223,7 @@ class _Write:
             )
             checked = []
             pending: asyncio.Task[None] | None = None
+            next_progress = 0.0  # the first part's progress is stored at once
             try:
                 while part := reader.next_part(PART):
                     planned = check.entries(part)
@@ -229,7 +232,9 @@ class _Write:
                     checked.extend(planned)
                     if not (check.failed or self.rows.problems):
                         await stream.put(new_rows(planned, check.options, check.message))
-                    await on_pool(self._progress(self.rows.rows_total))
+                    if time.monotonic() >= next_progress:
+                        await on_pool(self._progress(self.rows.rows_total))
+                        next_progress = time.monotonic() + PROGRESS_EVERY
                 # Other invitations to these addresses: one query on the pool, which sees only
                 # committed ones, while the database finishes storing this import's rows.
                 pending = on_pool(check.against_pending(checked, except_import=self.record.id))
