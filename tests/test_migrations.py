@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import asyncpg
@@ -15,47 +14,75 @@ from tests.conftest import _TMP, DATABASE_KIND, DATABASE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# What both scripts share: an invitation stored with raw SQL, its digest given, as a release
+# of the service at that migration would have stored it.
+_PRELUDE = """
+import asyncio, sys
+from datetime import datetime, timedelta, timezone
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+
+from domain import db
+from domain.crypto import keyring
+from domain.invitations import acceptance, tokens
+
+ring = keyring("invitation-token")
+
+
+async def store(email: str, digest: str, token: str) -> None:
+    now = datetime.now(timezone.utc)
+    await db.connection().execute_query(
+        db.sql(
+            "INSERT INTO invitations (email, first_name, last_name, locale,"
+            " personal_message, is_admin, registration_field_values, send_email,"
+            " token_digest, token_encrypted, status, created_at, expires_at,"
+            " delivery_state, send_no, send_attempts, last_error, reminded_send_no)"
+            " VALUES ($1, 'Lea', 'Peeters', 'en', '', false, '{}', false, $2, $3,"
+            " 'pending', $4, $5, 'not_sent', 1, 0, '', 0)"
+        ),
+        [email, digest, ring.encrypt(token), now, now + timedelta(days=30)],
+    )
+"""
+
 # Migrates to 0008, stores an invitation the way the service did then (its token's digest in
 # 64 hex characters), migrates to the end, then looks the token up as the service does now.
-_TOKENS_KEEP_WORKING = textwrap.dedent(
-    """
-    import asyncio, sys
-    from datetime import datetime, timedelta, timezone
+_TOKENS_KEEP_WORKING = """
+async def main(url: str) -> None:
+    config = db.tortoise_config(url)
+    await migrate(config=config, target="models.0008_grant_triggers")
+    token = tokens.generate()
+    await store("before@example.org", ring.digest(token), token)
+    await migrate(config=config)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    preview = await acceptance.preview(tokens.display(token))
+    print("found:", preview.email)
+    await Tortoise.close_connections()
 
-    from tortoise import Tortoise
-    from tortoise.migrations.api.migrate import migrate
+asyncio.run(main(sys.argv[1]))
+"""
 
-    from domain import db
-    from domain.crypto import keyring
-    from domain.invitations import acceptance, tokens
-
-    async def main(url: str) -> None:
-        config = db.tortoise_config(url)
-        await migrate(config=config, target="models.0008_grant_triggers")
-        ring = keyring("invitation-token")
-        token = tokens.generate()
-        now = datetime.now(timezone.utc)
-        await db.connection().execute_query(
-            db.sql(
-                "INSERT INTO invitations (email, first_name, last_name, locale,"
-                " personal_message, is_admin, registration_field_values, send_email,"
-                " token_digest, token_encrypted, status, created_at, expires_at,"
-                " delivery_state, send_no, send_attempts, last_error, reminded_send_no)"
-                " VALUES ('before@example.org', 'Lea', 'Peeters', 'en', '', false, '{}',"
-                " false, $1, $2, 'pending', $3, $4, 'not_sent', 1, 0, '', 0)"
-            ),
-            [ring.digest(token), ring.encrypt(token), now, now + timedelta(days=30)],
+# Migrates to the end, stores an invitation, migrates back to 0008: its digest is 32 hex
+# characters again, and (PostgreSQL) the grants' trigger checks in 0008's two passes.
+_BACK_TO_0008 = """
+async def main(url: str) -> None:
+    config = db.tortoise_config(url)
+    await migrate(config=config)
+    token = tokens.generate()
+    await store("after@example.org", ring.short_digest(token), token)
+    await migrate(config=config, target="models.0008_grant_triggers")
+    [stored] = await db.connection().execute_query_dict("SELECT token_digest FROM invitations")
+    print("digest kept:", stored["token_digest"] == ring.short_digest(token).replace("-", ""))
+    if db.dialect() == "postgres":
+        [function] = await db.connection().execute_query_dict(
+            "SELECT pg_get_functiondef('invitation_groups_check'::regproc) AS body"
         )
-        await migrate(config=config)
-        await Tortoise.close_connections()
-        await Tortoise.init(config=config)
-        preview = await acceptance.preview(tokens.display(token))
-        print("found:", preview.email)
-        await Tortoise.close_connections()
+        print("two passes:", "PERFORM 1 FROM invitations" in function["body"])
+    await Tortoise.close_connections()
 
-    asyncio.run(main(sys.argv[1]))
-    """
-)
+asyncio.run(main(sys.argv[1]))
+"""
 
 
 async def _scratch_database() -> str:
@@ -75,10 +102,10 @@ async def _scratch_database() -> str:
     return url
 
 
-async def test_tokens_made_before_short_digests_keep_working() -> None:
-    url = await _scratch_database()
+async def _run(script: str) -> str:
+    """The script's output, run on a scratch database of its own."""
     result = subprocess.run(
-        [sys.executable, "-c", _TOKENS_KEEP_WORKING, url],
+        [sys.executable, "-c", _PRELUDE + script, await _scratch_database()],
         cwd=ROOT,
         env=dict(os.environ),
         capture_output=True,
@@ -86,4 +113,15 @@ async def test_tokens_made_before_short_digests_keep_working() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "found: before@example.org" in result.stdout
+    return result.stdout
+
+
+async def test_tokens_made_before_short_digests_keep_working() -> None:
+    assert "found: before@example.org" in await _run(_TOKENS_KEEP_WORKING)
+
+
+async def test_migrating_back_to_0008_restores_long_digests_and_the_two_pass_check() -> None:
+    output = await _run(_BACK_TO_0008)
+    assert "digest kept: True" in output
+    if DATABASE_KIND == "postgres":
+        assert "two passes: True" in output

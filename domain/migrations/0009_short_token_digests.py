@@ -24,30 +24,30 @@ _UUID_TEXT = (
 )
 
 
-async def forward(apps: Any, schema_editor: Any) -> None:
+async def _run(schema_editor: Any, *, postgres: str, sqlite: str) -> None:
     client = schema_editor.client
-    if client.capabilities.dialect == "postgres":
-        await client.execute_script(
-            "ALTER TABLE invitations ALTER COLUMN token_digest TYPE uuid"
-            " USING left(token_digest, 32)::uuid"
-        )
-    else:
-        await client.execute_script(f"UPDATE invitations SET token_digest = {_UUID_TEXT}")  # noqa: S608
+    postgresql = client.capabilities.dialect == "postgres"
+    await client.execute_script(postgres if postgresql else sqlite)
+
+
+async def forward(apps: Any, schema_editor: Any) -> None:
+    await _run(
+        schema_editor,
+        postgres="ALTER TABLE invitations ALTER COLUMN token_digest TYPE uuid"
+        " USING left(token_digest, 32)::uuid",
+        sqlite=f"UPDATE invitations SET token_digest = {_UUID_TEXT}",  # noqa: S608
+    )
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
     # The digests' other 128 bits are gone: tokens made before this migration stop working
     # after going back, unless the service rewrites them (`invitations rotate-keys` does).
-    client = schema_editor.client
-    if client.capabilities.dialect == "postgres":
-        await client.execute_script(
-            "ALTER TABLE invitations ALTER COLUMN token_digest TYPE varchar(64)"
-            " USING replace(token_digest::text, '-', '')"
-        )
-    else:
-        await client.execute_script(
-            "UPDATE invitations SET token_digest = replace(token_digest, '-', '')"
-        )
+    await _run(
+        schema_editor,
+        postgres="ALTER TABLE invitations ALTER COLUMN token_digest TYPE varchar(64)"
+        " USING replace(token_digest::text, '-', '')",
+        sqlite="UPDATE invitations SET token_digest = replace(token_digest, '-', '')",
+    )
 
 
 class Migration(migrations.Migration):

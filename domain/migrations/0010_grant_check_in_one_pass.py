@@ -5,64 +5,38 @@ and compares their number with the number of distinct ids named. For the 33,000 
 (`bench/README.md`). PostgreSQL only, as 0008.
 """
 
+import importlib
 from typing import Any
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-
-def _check(body: str) -> str:
-    return (
-        "CREATE OR REPLACE FUNCTION invitation_groups_check() RETURNS trigger"
-        f" LANGUAGE plpgsql AS $${body}$$"
-    )
-
-
-_ONE_PASS = _check("""
-DECLARE
-  named bigint;
-  found bigint;
-BEGIN
-  SELECT count(DISTINCT group_id) INTO named FROM added;
+# The locks and the refusals are those of 0008, for each table the grants name.
+_CHECK = """
+  SELECT count(DISTINCT {column}) INTO named FROM added;
   SELECT count(*) INTO found FROM (
-    SELECT 1 FROM groups WHERE id IN (SELECT group_id FROM added) FOR KEY SHARE
+    SELECT 1 FROM {table} WHERE id IN (SELECT {column} FROM added) FOR KEY SHARE
   ) AS locked;
   IF found < named THEN
-    RAISE EXCEPTION 'a group grant names a group that does not exist'
+    RAISE EXCEPTION 'a group grant names {what} that does not exist'
       USING ERRCODE = 'foreign_key_violation';
-  END IF;
-  SELECT count(DISTINCT invitation_id) INTO named FROM added;
-  SELECT count(*) INTO found FROM (
-    SELECT 1 FROM invitations WHERE id IN (SELECT invitation_id FROM added) FOR KEY SHARE
-  ) AS locked;
-  IF found < named THEN
-    RAISE EXCEPTION 'a group grant names an invitation that does not exist'
-      USING ERRCODE = 'foreign_key_violation';
-  END IF;
-  RETURN NULL;
-END
-""")
+  END IF;"""
 
-_TWO_PASSES = _check("""
-BEGIN
-  PERFORM 1 FROM groups WHERE id IN (SELECT group_id FROM added) FOR KEY SHARE;
-  PERFORM 1 FROM invitations WHERE id IN (SELECT invitation_id FROM added) FOR KEY SHARE;
-  IF EXISTS (
-    SELECT 1 FROM added a WHERE NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = a.group_id)
-  ) THEN
-    RAISE EXCEPTION 'a group grant names a group that does not exist'
-      USING ERRCODE = 'foreign_key_violation';
-  END IF;
-  IF EXISTS (
-    SELECT 1 FROM added a
-    WHERE NOT EXISTS (SELECT 1 FROM invitations i WHERE i.id = a.invitation_id)
-  ) THEN
-    RAISE EXCEPTION 'a group grant names an invitation that does not exist'
-      USING ERRCODE = 'foreign_key_violation';
-  END IF;
-  RETURN NULL;
-END
-""")
+_ONE_PASS = (
+    "CREATE OR REPLACE FUNCTION invitation_groups_check() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "\nDECLARE\n  named bigint;\n  found bigint;\nBEGIN"
+    + _CHECK.format(column="group_id", table="groups", what="a group")
+    + _CHECK.format(column="invitation_id", table="invitations", what="an invitation")
+    + "\n  RETURN NULL;\nEND $$"
+)
+
+
+def _two_passes() -> str:
+    """0008's own function, to go back to."""
+    earlier = importlib.import_module("domain.migrations.0008_grant_triggers")
+    created = "CREATE FUNCTION invitation_groups_check()"
+    [function] = [s for s in earlier._FORWARD if s.strip().startswith(created)]
+    return str(function).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
 async def _replace(schema_editor: Any, function: str) -> None:
@@ -76,7 +50,7 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    await _replace(schema_editor, _TWO_PASSES)
+    await _replace(schema_editor, _two_passes())
 
 
 class Migration(migrations.Migration):
