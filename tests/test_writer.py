@@ -1,0 +1,66 @@
+"""The writer stores the timestamps it is given, to the microsecond, on both databases; on
+PostgreSQL its COPYs encode them through a codec of their own, which the connection loses again
+once the COPY is over, whether it succeeded or not."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+from tortoise.transactions import in_transaction
+
+from domain.invitations.writer import CopyStream, _timestamps_packed_once, insert_invitations
+from domain.models import Invitation
+from tests.conftest import DATABASE_KIND, DATABASE_URL
+from tests.invitations_helpers import new_invitation
+
+pytestmark = pytest.mark.usefixtures("database")
+
+NOW = datetime(2026, 11, 24, 9, 30, 15, 123456, tzinfo=UTC)
+EXPIRES = NOW + timedelta(days=30, microseconds=1)
+
+
+async def _times(ids: list[int]) -> list[tuple[datetime, datetime, datetime | None]]:
+    rows = await Invitation.filter(id__in=ids).order_by("id")
+    return [(row.created_at, row.expires_at, row.send_due_at) for row in rows]
+
+
+async def test_written_invitations_keep_their_timestamps_to_the_microsecond() -> None:
+    rows = [new_invitation(f"w{i}@example.org", send_email=i != 1) for i in range(3)]
+    async with in_transaction():
+        ids = await insert_invitations(
+            rows, inviter_id=None, import_id=None, now=NOW, expires_at=EXPIRES
+        )
+    assert await _times(ids) == [(NOW, EXPIRES, NOW), (NOW, EXPIRES, None), (NOW, EXPIRES, NOW)]
+
+
+@pytest.mark.skipif(DATABASE_KIND != "postgres", reason="the COPY stream is PostgreSQL's")
+async def test_streamed_invitations_keep_their_timestamps_to_the_microsecond() -> None:
+    async with in_transaction() as connection:
+        stream = CopyStream.open(
+            connection, inviter_id=None, import_id=None, now=NOW, expires_at=EXPIRES, count=3
+        )
+        await stream.put([new_invitation("s0@example.org", send_email=True)])
+        await stream.put([new_invitation(f"s{i}@example.org") for i in (1, 2)])
+        ids = await stream.close()
+    assert await _times(ids) == [(NOW, EXPIRES, NOW), (NOW, EXPIRES, None), (NOW, EXPIRES, None)]
+
+
+@pytest.mark.skipif(DATABASE_KIND != "postgres", reason="asyncpg's codecs are PostgreSQL's")
+async def test_the_connection_gets_its_own_timestamp_codec_back_even_after_a_failed_copy() -> None:
+    raw = await asyncpg.connect(DATABASE_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await raw.execute("CREATE TEMPORARY TABLE stamps (at timestamptz NOT NULL)")
+        for values in ([(NOW,), (EXPIRES,)], [(NOW,), (None,)]):  # the second one fails
+            try:
+                async with raw.transaction(), _timestamps_packed_once(raw):
+                    await raw.copy_records_to_table("stamps", records=values)
+            except asyncpg.NotNullViolationError:
+                assert values[-1] == (None,)
+        assert await raw.fetch("SELECT at FROM stamps") == [(NOW,), (EXPIRES,)]
+        # asyncpg's own codec again: it takes a date, and reads PostgreSQL's infinity.
+        assert await raw.fetchval("SELECT $1::timestamptz", date(2026, 11, 24)) is not None
+        assert await raw.fetchval("SELECT 'infinity'::timestamptz") == datetime.max
+    finally:
+        await raw.close()
