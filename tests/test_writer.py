@@ -10,7 +10,13 @@ import asyncpg
 import pytest
 from tortoise.transactions import in_transaction
 
-from domain.invitations.writer import CopyStream, _timestamps_packed_once, insert_invitations
+from domain.db import connection
+from domain.invitations.writer import (
+    CopyStream,
+    _timestamps_packed_once,
+    insert_invitations,
+    reserve_ids,
+)
 from domain.models import Invitation
 from tests.conftest import DATABASE_KIND, DATABASE_URL
 from tests.invitations_helpers import new_invitation
@@ -45,6 +51,26 @@ async def test_streamed_invitations_keep_their_timestamps_to_the_microsecond() -
         await stream.put([new_invitation(f"s{i}@example.org") for i in (1, 2)])
         ids = await stream.close()
     assert await _times(ids) == [(NOW, EXPIRES, NOW), (NOW, EXPIRES, None), (NOW, EXPIRES, None)]
+
+
+@pytest.mark.skipif(DATABASE_KIND != "postgres", reason="the COPY stream is PostgreSQL's")
+async def test_a_stream_uses_the_ids_reserved_for_it_first_and_takes_more_if_needed() -> None:
+    reserved = await reserve_ids(connection(), 2)  # as an import does while it parses its file
+    assert reserved[1] == reserved[0] + 1
+    async with in_transaction() as transaction:
+        stream = CopyStream.open(
+            transaction,
+            inviter_id=None,
+            import_id=None,
+            now=NOW,
+            expires_at=EXPIRES,
+            count=4,
+            reserved=reserved,
+        )
+        await stream.put([new_invitation(f"r{i}@example.org") for i in range(4)])
+        ids = await stream.close()
+    assert ids[:2] == reserved and ids[2] > reserved[1] and len(set(ids)) == 4
+    assert sorted(await Invitation.all().values_list("id", flat=True)) == sorted(ids)
 
 
 @pytest.mark.skipif(DATABASE_KIND != "postgres", reason="asyncpg's codecs are PostgreSQL's")

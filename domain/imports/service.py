@@ -32,7 +32,14 @@ from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
 from domain.imports.rows import Rows, SheetReader
 from domain.imports.template import template_workbook
-from domain.imports.xlsx import Limits, Sheet, check_upload, check_workbook, open_first_sheet
+from domain.imports.xlsx import (
+    CheckedWorkbook,
+    Limits,
+    Sheet,
+    check_upload,
+    check_workbook,
+    open_first_sheet,
+)
 from domain.invitations import writer
 from domain.invitations.service import (
     BatchCheck,
@@ -149,7 +156,7 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     started = time.monotonic()
     # The upload is held only while it is read: the model keeps no reference to it.
     content, record.content = record.content or b"", None
-    sheet, minted = await asyncio.to_thread(_open, content, limits)
+    sheet, minted, reserved = await _open(content, limits)
     del content
     opened = time.monotonic()
     reader = SheetReader(sheet, fields=fields, groups=groups)
@@ -159,8 +166,8 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     # Row values name groups by title, among all of them.
     check = await BatchCheck.for_groups(options, [*options.group_ids, *(g.id for g in groups)])
     write = _Write(record, reader.result, check, limiter)
-    if db.connection().capabilities.dialect == "postgres":
-        await write.streamed(reader, minted)
+    if reserved is not None:  # PostgreSQL
+        await write.streamed(reader, minted, reserved)
     else:
         await write.after_checks(reader, minted)
     log.info(
@@ -200,7 +207,9 @@ class _Write:
         self.admin_id: int | None = record.created_by_id  # type: ignore[attr-defined]
         self.existing: list[Planned] = []  # entries of addresses that have an account
 
-    async def streamed(self, reader: SheetReader, minted: list[writer.Token]) -> None:
+    async def streamed(
+        self, reader: SheetReader, minted: list[writer.Token], reserved: list[int]
+    ) -> None:
         """PostgreSQL: each part is stored while the next is read and checked (the database
         works on its own core), inside the transaction; a problem anywhere stops the storing,
         and the transaction is rolled back after the last row has been checked."""
@@ -220,6 +229,7 @@ class _Write:
                 expires_at=expires_at,
                 count=reader.rows_expected,
                 minted=minted,
+                reserved=reserved,
             )
             checked = []
             pending: asyncio.Task[None] | None = None
@@ -325,11 +335,32 @@ class _Write:
         enqueue_sends(ids, rows)  # flushed by the job once the transaction has committed
 
 
-def _open(content: bytes, limits: Limits) -> tuple[Sheet, list[writer.Token]]:
-    """Check the file and parse its first sheet. While calamine parses (without the GIL),
+async def _open(
+    content: bytes, limits: Limits
+) -> tuple[Sheet, list[writer.Token], list[int] | None]:
+    """Check the file, then parse its first sheet; meanwhile, on PostgreSQL, take ids for its
+    rows from the invitations' sequence (the database is otherwise idle until rows are read).
+    Returns the sheet, tokens minted for its rows and the ids (None on SQLite)."""
+    checked = await asyncio.to_thread(check_workbook, content, limits)
+    client = db.connection()
+    if client.capabilities.dialect != "postgres":
+        return (*await asyncio.to_thread(_parse, content, limits, checked), None)
+    wanted = max(min(checked.rows_seen, limits.max_rows + 1) - 1, 0)  # the header is a row
+    reserving = asyncio.ensure_future(writer.reserve_ids(client, wanted))
+    try:
+        sheet, minted = await asyncio.to_thread(_parse, content, limits, checked)
+    except BaseException:
+        reserving.cancel()
+        raise
+    return sheet, minted, await reserving
+
+
+def _parse(
+    content: bytes, limits: Limits, checked: CheckedWorkbook
+) -> tuple[Sheet, list[writer.Token]]:
+    """Parse the first sheet of a checked file. While calamine parses (without the GIL),
     another thread mints tokens for the rows, which would otherwise cost ~5 us a row on the
     way to the database: as many as the sheet has rows, if the parse lasts long enough."""
-    checked = check_workbook(content, limits)
     wanted = min(checked.rows_seen or limits.max_rows, limits.max_rows)
     minted: list[writer.Token] = []
     parsed = threading.Event()
