@@ -138,9 +138,13 @@ class SheetReader:
         problems, unreadable_rows, unnamed = result.problems, self.unreadable_rows, self.unnamed
         for number, values in self.rows:
             result.rows_total += 1
-            if number not in unreadable_rows and all(_blank(value) for value in values):
-                result.skipped += 1
-                continue
+            for value in values:  # as _blank, inline: most rows stop at their first cell
+                if value != "" and not (isinstance(value, str) and value.isspace()):
+                    break
+            else:
+                if number not in unreadable_rows:
+                    result.skipped += 1
+                    continue
             if unnamed:
                 self._report_unnamed(number, values)
             part.append(reader.read(number, values, problems, number in unreadable_rows))
