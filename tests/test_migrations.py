@@ -64,11 +64,22 @@ asyncio.run(main(sys.argv[1]))
 """
 
 # Migrates to the end, stores an invitation, migrates back to 0008: its digest is 32 hex
-# characters again, and (PostgreSQL) the grants' trigger checks in 0008's two passes.
+# characters again, and (PostgreSQL) the grants' trigger checks in 0008's two passes, and
+# uploads are compressed again (stored as they are at the end).
 _BACK_TO_0008 = """
+async def storage() -> str:
+    [column] = await db.connection().execute_query_dict(
+        "SELECT attstorage::text AS attstorage FROM pg_attribute"
+        " WHERE attrelid = 'invitation_imports'::regclass AND attname = 'content'"
+    )
+    return str(column["attstorage"])
+
+
 async def main(url: str) -> None:
     config = db.tortoise_config(url)
     await migrate(config=config)
+    if db.dialect() == "postgres":
+        print("upload storage at the end:", await storage())
     token = tokens.generate()
     await store("after@example.org", ring.short_digest(token), token)
     await migrate(config=config, target="models.0008_grant_triggers")
@@ -79,6 +90,7 @@ async def main(url: str) -> None:
             "SELECT pg_get_functiondef('invitation_groups_check'::regproc) AS body"
         )
         print("two passes:", "PERFORM 1 FROM invitations" in function["body"])
+        print("upload storage at 0008:", await storage())
     await Tortoise.close_connections()
 
 asyncio.run(main(sys.argv[1]))
@@ -120,8 +132,11 @@ async def test_tokens_made_before_short_digests_keep_working() -> None:
     assert "found: before@example.org" in await _run(_TOKENS_KEEP_WORKING)
 
 
-async def test_migrating_back_to_0008_restores_long_digests_and_the_two_pass_check() -> None:
+async def test_migrating_back_to_0008_restores_long_digests_the_check_and_the_storage() -> None:
     output = await _run(_BACK_TO_0008)
     assert "digest kept: True" in output
     if DATABASE_KIND == "postgres":
         assert "two passes: True" in output
+        # An upload is a zip: stored as it is (EXTERNAL), not compressed again (EXTENDED).
+        assert "upload storage at the end: e" in output
+        assert "upload storage at 0008: x" in output
