@@ -381,19 +381,23 @@ class BatchCheck:
         field_values = self.batch_values  # shared by entries without values of their own
         if invitee.registration_field_values:
             row_values, value_problems = self.checked_values(invitee.registration_field_values)
-            problems.extend(
-                Problem(
-                    p.code,
-                    p.message,
-                    p.field,
-                    position=invitee.position,
-                    row=invitee.row,
-                    value=p.value,
+            if value_problems:
+                problems.extend(
+                    Problem(
+                        p.code,
+                        p.message,
+                        p.field,
+                        position=invitee.position,
+                        row=invitee.row,
+                        value=p.value,
+                    )
+                    for p in value_problems
                 )
-                for p in value_problems
-            )
             if row_values:
-                field_values = {**self.batch_values, **row_values}
+                # checked_values returns a new dict: the batch's values only need merging in.
+                field_values = (
+                    {**self.batch_values, **row_values} if self.batch_values else row_values
+                )
         return Planned(
             invitee=invitee,
             email=email,
