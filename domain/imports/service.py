@@ -164,7 +164,7 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     if reader.reader is None:  # the header's problems
         raise DomainError(*_merged(reader.result.problems, []))
     # Row values name groups by title, among all of them.
-    check = await BatchCheck.for_groups(options, [*options.group_ids, *(g.id for g in groups)])
+    check = await BatchCheck.for_platform(options, groups, fields)
     write = _Write(record, reader.result, check, limiter)
     if reserved is not None:  # PostgreSQL
         await write.streamed(reader, minted, reserved)

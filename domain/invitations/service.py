@@ -283,14 +283,25 @@ class BatchCheck:
 
     @classmethod
     async def for_groups(cls, options: InvitationOptions, group_ids: Iterable[int]) -> BatchCheck:
-        """The form's own checks, for a batch whose entries name only these groups (an import
-        reads its rows part by part, and knows the groups their titles name)."""
+        """The form's own checks, for a batch whose entries name only these groups."""
         wanted = set(group_ids)
-        groups = {g.id: g for g in await Group.filter(id__in=wanted)} if wanted else {}
-        projects = await _known_projects(options.project_ids)
+        groups = await Group.filter(id__in=wanted) if wanted else []
         fields = await groups_service.registration_fields_by_key()
-        problems, message, batch_values = await _batch_problems(options, groups, projects, fields)
-        return cls(options, groups, fields, problems, message, batch_values)
+        return await cls.for_platform(options, groups, fields)
+
+    @classmethod
+    async def for_platform(
+        cls,
+        options: InvitationOptions,
+        groups: Iterable[Group],
+        fields: Mapping[str, RegistrationField],
+    ) -> BatchCheck:
+        """The form's own checks, against groups and registration fields loaded already: an
+        import loads all of them once, since its rows name groups by title."""
+        by_id = {g.id: g for g in groups}
+        projects = await _known_projects(options.project_ids)
+        problems, message, batch_values = await _batch_problems(options, by_id, projects, fields)
+        return cls(options, by_id, fields, problems, message, batch_values)
 
     @property
     def failed(self) -> bool:
