@@ -9,6 +9,7 @@ import asyncio
 import asyncpg
 import pytest
 from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.transactions import in_transaction
 
 from domain.groups.service import create_group
 from domain.models import Group, GroupKind, Invitation, InvitationGroup
@@ -53,6 +54,32 @@ async def test_a_grant_naming_what_does_not_exist_is_refused(missing: str) -> No
     assert await InvitationGroup.all().values_list("invitation_id", "group_id") == [
         (invitation_id, group.id)
     ]
+
+
+async def test_the_writer_grants_only_groups_that_exist() -> None:
+    group = await create_group(title="North", kind=GroupKind.MANUAL)
+    # The COPY's error comes from asyncpg itself on PostgreSQL.
+    with pytest.raises((IntegrityError, OperationalError, asyncpg.ForeignKeyViolationError)):
+        await store_invitations([new_invitation("bad@example.org", group_ids=[group.id, 999_999])])
+    assert await Invitation.all().count() == 0 and await InvitationGroup.all().count() == 0
+
+
+@pytest.mark.skipif(
+    DATABASE_KIND != "postgres",
+    reason="the writer's setting for PostgreSQL's trigger; SQLite checks its foreign keys",
+)
+async def test_after_the_writers_grants_a_grant_naming_a_missing_invitation_is_refused() -> None:
+    # The writer tells the trigger that its grants name invitations it has just inserted, for
+    # its own COPY only: the rest of the transaction is checked in full.
+    group = await create_group(title="North", kind=GroupKind.MANUAL)
+    with pytest.raises((IntegrityError, OperationalError)):
+        async with in_transaction():
+            [invitation_id] = await store_invitations(
+                [new_invitation("grant@example.org", group_ids=[group.id])]
+            )
+            assert await InvitationGroup.filter(invitation_id=invitation_id).count() == 1
+            await InvitationGroup.create(invitation_id=999_999, group_id=group.id)
+    assert await Invitation.all().count() == 0 and await InvitationGroup.all().count() == 0
 
 
 @pytest.mark.skipif(

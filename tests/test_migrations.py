@@ -64,8 +64,9 @@ asyncio.run(main(sys.argv[1]))
 """
 
 # Migrates to the end, stores an invitation, migrates back to 0008: its digest is 32 hex
-# characters again, and (PostgreSQL) the grants' trigger checks in 0008's two passes, and
-# uploads are compressed again (stored as they are at the end).
+# characters again, and (PostgreSQL) the grants' trigger checks in 0008's two passes (at the
+# end, in one pass, trusting the writer's new invitations), and uploads are compressed again
+# (stored as they are at the end).
 _BACK_TO_0008 = """
 async def storage() -> str:
     [column] = await db.connection().execute_query_dict(
@@ -80,6 +81,10 @@ async def main(url: str) -> None:
     await migrate(config=config)
     if db.dialect() == "postgres":
         print("upload storage at the end:", await storage())
+        [function] = await db.connection().execute_query_dict(
+            "SELECT pg_get_functiondef('invitation_groups_check'::regproc) AS body"
+        )
+        print("trusts the writer at the end:", "grants_of_new_invitations" in function["body"])
     token = tokens.generate()
     await store("after@example.org", ring.short_digest(token), token)
     await migrate(config=config, target="models.0008_grant_triggers")
@@ -140,3 +145,4 @@ async def test_migrating_back_to_0008_restores_long_digests_the_check_and_the_st
         # An upload is a zip: stored as it is (EXTERNAL), not compressed again (EXTENDED).
         assert "upload storage at the end: e" in output
         assert "upload storage at 0008: x" in output
+        assert "trusts the writer at the end: True" in output

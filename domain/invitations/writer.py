@@ -172,12 +172,27 @@ async def insert_invitations(
     return ids
 
 
+# Read by the group grants' trigger (migration 0012): the grants being written name
+# invitations this transaction has just inserted.
+_GRANTS_OF_NEW_INVITATIONS = "invitations.grants_of_new_invitations"
+
+
 async def _insert_grants(
     connection: BaseDBAsyncClient, ids: Sequence[int], rows: Sequence[NewInvitation]
 ) -> None:
+    """The grants of invitations this transaction has just inserted (`ids`). On PostgreSQL the
+    trigger is told so for the grants' COPY alone, and skips looking up and locking each of
+    those invitations: they exist, and only this transaction sees them. A COPY that fails
+    leaves the setting to the transaction (or savepoint) being rolled back."""
     groups = [(i, g) for i, row in zip(ids, rows, strict=True) for g in row.group_ids]
     projects = [(i, p) for i, row in zip(ids, rows, strict=True) for p in row.project_ids]
-    await _insert_pairs(connection, "invitation_groups", ("invitation_id", "group_id"), groups)
+    if groups and connection.capabilities.dialect == "postgres":
+        raw = connection._connection
+        await raw.execute(f"SELECT set_config('{_GRANTS_OF_NEW_INVITATIONS}', 'on', true)")
+        await _insert_pairs(connection, "invitation_groups", ("invitation_id", "group_id"), groups)
+        await raw.execute(f"SELECT set_config('{_GRANTS_OF_NEW_INVITATIONS}', 'off', true)")
+    else:
+        await _insert_pairs(connection, "invitation_groups", ("invitation_id", "group_id"), groups)
     await _insert_pairs(
         connection, "invitation_projects", ("invitation_id", "project_id"), projects
     )
