@@ -38,7 +38,9 @@ from domain.imports.xlsx import (
     Sheet,
     check_upload,
     check_workbook,
+    find_unreadable,
     open_first_sheet,
+    unreadable_positions,
 )
 from domain.invitations import writer
 from domain.invitations.service import (
@@ -341,7 +343,7 @@ async def _open(
     """Check the file, then parse its first sheet; meanwhile, on PostgreSQL, take ids for its
     rows from the invitations' sequence (the database is otherwise idle until rows are read).
     Returns the sheet, tokens minted for its rows and the ids (None on SQLite)."""
-    checked = await asyncio.to_thread(check_workbook, content, limits)
+    checked = await asyncio.to_thread(check_workbook, content, limits, defer_unreadable=True)
     client = db.connection()
     if client.capabilities.dialect != "postgres":
         return (*await asyncio.to_thread(_parse, content, limits, checked), None)
@@ -359,23 +361,35 @@ def _parse(
     content: bytes, limits: Limits, checked: CheckedWorkbook
 ) -> tuple[Sheet, list[writer.Token]]:
     """Parse the first sheet of a checked file. While calamine parses (without the GIL),
-    another thread mints tokens for the rows, which would otherwise cost ~5 us a row on the
-    way to the database: as many as the sheet has rows, if the parse lasts long enough."""
+    another thread looks for the cells that cannot be read, if the check left them (a second
+    pass over the sheet's XML), then mints tokens for the rows, which would otherwise cost ~5 us
+    a row on the way to the database: as many as the sheet has rows, if the parse lasts long
+    enough."""
     wanted = min(checked.rows_seen or limits.max_rows, limits.max_rows)
     minted: list[writer.Token] = []
+    unreadable: dict[str, str] = {}
+    failed: list[BaseException] = []
     parsed = threading.Event()
 
-    def mint() -> None:
+    def meanwhile() -> None:
+        try:
+            unreadable.update(find_unreadable(content, checked))
+        except BaseException as error:  # raised in the caller's thread, after the parse
+            failed.append(error)
+            return
         while not parsed.is_set() and len(minted) < wanted:
             minted.extend(writer.mint_tokens(min(1000, wanted - len(minted))))
 
-    minter = threading.Thread(target=mint, name="import-tokens")
-    minter.start()
+    helper = threading.Thread(target=meanwhile, name="import-tokens")
+    helper.start()
     try:
-        sheet = open_first_sheet(content, limits, checked.unreadable)
+        sheet = open_first_sheet(content, limits, {})
     finally:
         parsed.set()
-        minter.join()
+        helper.join()
+    if failed:
+        raise failed[0]
+    sheet.unreadable = unreadable_positions(unreadable)
     return sheet, minted
 
 

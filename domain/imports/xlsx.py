@@ -180,12 +180,17 @@ def open_first_sheet(content: bytes, limits: Limits, unreadable: dict[str, str])
         rows=_rows(sheet, start[0] + height),
         row_count=start[0] + height,
         first_column=start[1],
-        unreadable={
-            (int(match.group(2)), column_index(match.group(1))): why
-            for ref, why in unreadable.items()
-            if (match := _REFERENCE.fullmatch(ref))
-        },
+        unreadable=unreadable_positions(unreadable),
     )
+
+
+def unreadable_positions(unreadable: dict[str, str]) -> dict[tuple[int, int], str]:
+    """Unreadable cells by (row number, 0-based column) instead of reference ('B7')."""
+    return {
+        (int(match.group(2)), column_index(match.group(1))): why
+        for ref, why in unreadable.items()
+        if (match := _REFERENCE.fullmatch(ref))
+    }
 
 
 def _rows(sheet: python_calamine.CalamineSheet, expected: int) -> Iterator[list[Cell]]:
@@ -219,11 +224,17 @@ def _too_many_rows(last_row: int, limits: Limits) -> DomainError:
 class CheckedWorkbook:
     unreadable: dict[str, str]  # the first sheet's cells that cannot be read: reference -> why
     rows_seen: int  # its <row> elements (or a few more: the fast scan counts '<row' prefixes)
+    sheet_part: str = ""  # the first sheet's part in the zip
+    unreadable_deferred: bool = False  # not looked for yet: find_unreadable() does
 
 
-def check_workbook(content: bytes, limits: Limits) -> CheckedWorkbook:
+def check_workbook(
+    content: bytes, limits: Limits, *, defer_unreadable: bool = False
+) -> CheckedWorkbook:
     """Refuse anything unsafe or not a workbook; returns what the scan learnt of the first
-    sheet."""
+    sheet. With `defer_unreadable`, the fast scan leaves the cells that cannot be read (error
+    values, formulas without a result) to find_unreadable(): they are not about safety, and an
+    import looks for them while calamine parses, off the way to its first rows."""
     check_upload(content, limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
@@ -249,15 +260,33 @@ def check_workbook(content: bytes, limits: Limits) -> CheckedWorkbook:
         )
     sheet_part = _first_sheet_part(archive, names)
     total = 0
-    scan = _SheetScan(limits)
+    scan = _SheetScan(limits, looks_for_unreadable=not defer_unreadable)
     for entry in entries:
         total = _inflate(
             archive, entry, total, limits, scan if entry.filename == sheet_part else None
         )
     if not scan.standard_only:
-        scan = _exact_scan(archive, sheet_part)
+        scan = _exact_scan(archive, sheet_part)  # finds the unreadable cells too
     _check_area(scan, limits)
-    return CheckedWorkbook(scan.unreadable, scan.rows)
+    return CheckedWorkbook(
+        scan.unreadable, scan.rows, sheet_part, unreadable_deferred=not scan.looks_for_unreadable
+    )
+
+
+def find_unreadable(content: bytes, checked: CheckedWorkbook) -> dict[str, str]:
+    """The first sheet's cells that cannot be read, by reference: those check_workbook found,
+    or, if it deferred them, found now by a second pass over the sheet's XML (the file passed
+    every check already)."""
+    if not checked.unreadable_deferred:
+        return checked.unreadable
+    scan = _SheetScan()
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)).open(checked.sheet_part) as stream:
+            for chunk, _ in _chunks(stream, is_xml=True):
+                scan.look_for_unreadable(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError):
+        raise _damaged() from None
+    return scan.unreadable
 
 
 def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -431,7 +460,8 @@ class _SheetScan:
     Only references with at least as many digits as the row limit are collected, so an
     ordinary sheet costs a few searches; every row below 10**(digits-1) is within the limit."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, *, looks_for_unreadable: bool = True) -> None:
+        self.looks_for_unreadable = looks_for_unreadable
         self.cells = 0
         self.rows = 0
         self.standard = 0
@@ -460,6 +490,11 @@ class _SheetScan:
         wide = _WIDE_CELL.findall(chunk)
         if wide:
             self.max_column = max(self.max_column, *(column_index(c.decode()) for c in set(wide)))
+        if self.looks_for_unreadable:
+            self.look_for_unreadable(chunk)
+
+    def look_for_unreadable(self, chunk: bytes) -> None:
+        """Error values and formulas without a saved result, up to _MAX_UNREADABLE of them."""
         if len(self.unreadable) < _MAX_UNREADABLE:
             if b'"e"' in chunk:
                 for ref in _ERROR_CELL.findall(chunk):
