@@ -18,7 +18,7 @@ from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
 from tortoise.migrations import operations as ops
 
-from domain.migrations._operations import AlterFieldKeepingSqliteTable
+from domain.migrations._operations import AlterFieldKeepingSqliteTable, on_postgres
 
 _FORWARD = [
     "ALTER TABLE invitation_groups DROP CONSTRAINT IF EXISTS invitation_groups_invitation_id_fkey",
@@ -80,20 +80,14 @@ _BACKWARD = [
 ]
 
 
-async def _run(schema_editor: Any, statements: list[str]) -> None:
-    client = schema_editor.client
-    if client.capabilities.dialect != "postgres":
-        return
-    for statement in statements:
-        await client.execute_script(statement)
-
-
 async def forward(apps: Any, schema_editor: Any) -> None:
-    await _run(schema_editor, _FORWARD)
+    for statement in _FORWARD:
+        await on_postgres(schema_editor, statement)
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    await _run(schema_editor, _BACKWARD)
+    for statement in _BACKWARD:
+        await on_postgres(schema_editor, statement)
 
 
 def _grant_field(model: str, related_name: str) -> Any:

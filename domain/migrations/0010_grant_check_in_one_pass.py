@@ -11,6 +11,8 @@ from typing import Any
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from domain.migrations._operations import on_postgres
+
 # The locks and the refusals are those of 0008, for each table the grants name.
 _CHECK = """
   SELECT count(DISTINCT {column}) INTO named FROM added;
@@ -39,18 +41,12 @@ def _two_passes() -> str:
     return str(function).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
-async def _replace(schema_editor: Any, function: str) -> None:
-    client = schema_editor.client
-    if client.capabilities.dialect == "postgres":
-        await client.execute_script(function)
-
-
 async def forward(apps: Any, schema_editor: Any) -> None:
-    await _replace(schema_editor, _ONE_PASS)
+    await on_postgres(schema_editor, _ONE_PASS)
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    await _replace(schema_editor, _two_passes())
+    await on_postgres(schema_editor, _two_passes())
 
 
 class Migration(migrations.Migration):

@@ -11,21 +11,18 @@ from typing import Any
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from domain.migrations._operations import on_postgres
 
-async def _storage(schema_editor: Any, storage: str) -> None:
-    client = schema_editor.client
-    if client.capabilities.dialect == "postgres":
-        await client.execute_script(
-            f"ALTER TABLE invitation_imports ALTER COLUMN content SET STORAGE {storage}"
-        )
+
+_STORAGE = "ALTER TABLE invitation_imports ALTER COLUMN content SET STORAGE {}"
 
 
 async def forward(apps: Any, schema_editor: Any) -> None:
-    await _storage(schema_editor, "EXTERNAL")
+    await on_postgres(schema_editor, _STORAGE.format("EXTERNAL"))
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    await _storage(schema_editor, "EXTENDED")
+    await on_postgres(schema_editor, _STORAGE.format("EXTENDED"))
 
 
 class Migration(migrations.Migration):

@@ -17,6 +17,8 @@ from typing import Any
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from domain.migrations._operations import on_postgres
+
 _EARLIER = importlib.import_module("domain.migrations.0010_grant_check_in_one_pass")
 
 _SKIPPING = (
@@ -31,11 +33,11 @@ _SKIPPING = (
 
 
 async def forward(apps: Any, schema_editor: Any) -> None:
-    await _EARLIER._replace(schema_editor, _SKIPPING)
+    await on_postgres(schema_editor, _SKIPPING)
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    await _EARLIER._replace(schema_editor, _EARLIER._ONE_PASS)
+    await on_postgres(schema_editor, _EARLIER._ONE_PASS)
 
 
 class Migration(migrations.Migration):

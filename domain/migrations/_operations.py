@@ -42,3 +42,10 @@ class AlterFieldInStateOnly(ops.AlterField):
         self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
     ) -> None:
         return
+
+
+async def on_postgres(schema_editor: Any, statement: str) -> None:
+    """Run a statement on PostgreSQL only (triggers, storage settings: SQLite has neither)."""
+    client = schema_editor.client
+    if client.capabilities.dialect == "postgres":
+        await client.execute_script(statement)
