@@ -33,7 +33,7 @@ from domain.mail.catalog import format_date
 from domain.mail.compose import Address, Mail
 from domain.mail.mailer import DeliveryError, Mailer
 from domain.mail.render import Rendered, render
-from domain.models import DeliveryState, Invitation, InvitationStatus
+from domain.models import DeliveryState, Invitation, InvitationImport, InvitationStatus
 from domain.settings import get_settings
 
 SWEEP_BATCH = 5000
@@ -89,10 +89,10 @@ async def inviter_of(invitation: Invitation) -> Inviter | None:
     inviter_id = invitation.inviter_id  # type: ignore[attr-defined]
     import_id = invitation.invitation_import_id  # type: ignore[attr-defined]
     if inviter_id is None and import_id is not None:
-        rows = await db.connection().execute_query_dict(
-            db.sql("SELECT created_by_id FROM invitation_imports WHERE id = $1"), [import_id]
+        uploaders = await InvitationImport.filter(id=import_id).values_list(
+            "created_by_id", flat=True
         )
-        inviter_id = rows[0]["created_by_id"] if rows else None
+        inviter_id = uploaders[0] if uploaders else None
     return await _inviter(inviter_id)
 
 
