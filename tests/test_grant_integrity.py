@@ -66,7 +66,8 @@ async def test_the_writer_grants_only_groups_that_exist() -> None:
 
 @pytest.mark.skipif(
     DATABASE_KIND != "postgres",
-    reason="the writer's setting for PostgreSQL's trigger; SQLite checks its foreign keys",
+    reason="the setting is read by PostgreSQL's grant trigger; SQLite has real foreign keys,"
+    " checked on every grant (the test above)",
 )
 async def test_after_the_writers_grants_a_grant_naming_a_missing_invitation_is_refused() -> None:
     # The writer tells the trigger that its grants name invitations it has just inserted, for

@@ -41,7 +41,10 @@ async def test_written_invitations_keep_their_timestamps_to_the_microsecond() ->
     assert await _times(ids) == [(NOW, EXPIRES, NOW), (NOW, EXPIRES, None), (NOW, EXPIRES, NOW)]
 
 
-@pytest.mark.skipif(DATABASE_KIND != "postgres", reason="the COPY stream is PostgreSQL's")
+@pytest.mark.skipif(
+    DATABASE_KIND != "postgres",
+    reason="CopyStream uses PostgreSQL's COPY; SQLite's writer (INSERTs) is tested just above",
+)
 async def test_streamed_invitations_keep_their_timestamps_to_the_microsecond() -> None:
     async with in_transaction() as connection:
         stream = CopyStream.open(
@@ -53,7 +56,10 @@ async def test_streamed_invitations_keep_their_timestamps_to_the_microsecond() -
     assert await _times(ids) == [(NOW, EXPIRES, NOW), (NOW, EXPIRES, None), (NOW, EXPIRES, None)]
 
 
-@pytest.mark.skipif(DATABASE_KIND != "postgres", reason="the COPY stream is PostgreSQL's")
+@pytest.mark.skipif(
+    DATABASE_KIND != "postgres",
+    reason="CopyStream and the id sequence are PostgreSQL's; SQLite's INSERTs return their ids",
+)
 async def test_a_stream_uses_the_ids_reserved_for_it_first_and_takes_more_if_needed() -> None:
     reserved = await reserve_ids(connection(), 2)  # as an import does while it parses its file
     assert reserved[1] == reserved[0] + 1
@@ -73,7 +79,10 @@ async def test_a_stream_uses_the_ids_reserved_for_it_first_and_takes_more_if_nee
     assert sorted(await Invitation.all().values_list("id", flat=True)) == sorted(ids)
 
 
-@pytest.mark.skipif(DATABASE_KIND != "postgres", reason="asyncpg's codecs are PostgreSQL's")
+@pytest.mark.skipif(
+    DATABASE_KIND != "postgres",
+    reason="the codec is asyncpg's, PostgreSQL's driver; SQLite's writer uses no codec of ours",
+)
 async def test_the_connection_gets_its_own_timestamp_codec_back_even_after_a_failed_copy() -> None:
     raw = await asyncpg.connect(DATABASE_URL.replace("postgres://", "postgresql://", 1))
     try:
