@@ -16,7 +16,7 @@ $(UV):
 
 install: $(UV)
 	$(UV) sync --frozen
-	@bash scripts/ensure-browser.sh
+	@bash scripts/ensure-system-packages.sh
 
 run: install
 	$(RUN) invitations dev

@@ -52,7 +52,7 @@ os.environ.update(
 )
 
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.browser"]
 
 
 def pytest_report_header() -> list[str]:

@@ -8,12 +8,10 @@ import json
 import pytest
 from playwright.async_api import expect
 
+from tests.browser import Visit
 from tests.fixtures import ADMIN_PASSWORD, GraphQLClient
-from tests.test_invite_browser import Visit, browser, live_server, visit
 
 pytestmark = pytest.mark.browser
-# Fixtures shared with the /invite page's browser tests (one server, one Chromium).
-__all__ = ["browser", "live_server", "visit"]
 
 ADMIN_EMAIL = "admin@participate.example.org"
 

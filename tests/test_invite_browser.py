@@ -1,137 +1,28 @@
 """The /invite page in a real Chromium: mail link, typed code, mistyped and used codes, letters.
 
-The app runs under a real uvicorn server in the tests' own event loop, so it shares their
-database and Redis; Playwright drives Debian's Chromium (scripts/ensure-browser.sh installs it).
+The shared set-up (a real uvicorn, Debian's Chromium, axe-core) is in tests/browser.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import random
 import re
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from arq.connections import ArqRedis
-from playwright.async_api import (
-    Browser,
-    ConsoleMessage,
-    Page,
-    Request,
-    async_playwright,
-    expect,
-)
+from playwright.async_api import Page, expect
 
-from api.app import create_app
 from domain.invitations import tokens
 from domain.models import FieldType, User
-from domain.settings import get_settings
-from tests.conftest import _free_port
+from tests.browser import Visit, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create
 from tests.test_invitations import platform
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LINK_IN_MAIL = re.compile(r"https://participate\.example\.org(/invite#token=[0-9A-Z-]{17})")
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # Ctrl+C belongs to pytest, not to the server under test.
-        yield
-
-
-@pytest.fixture(scope="session")
-async def live_server(database: None, redis: ArqRedis) -> AsyncIterator[str]:
-    """The app under a real uvicorn, in the tests' event loop (so: their database and Redis)."""
-    app = create_app(get_settings(), manage_database=False)
-    app.state.redis = redis
-    port = _free_port()
-    server = _Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", access_log=False
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()  # raises what stopped the server
-            raise RuntimeError("uvicorn stopped before it started")
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `bash scripts/ensure-browser.sh` (or make install)"
-        )
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        await chromium.close()
-
-
-@dataclass
-class Visit:
-    """A fresh browser context (its own sessionStorage) and what its page asked and said."""
-
-    page: Page
-    base_url: str
-    requests: list[Request] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    def graphql_requests(self) -> list[Request]:
-        return [r for r in self.requests if r.url.split("?")[0].endswith("/graphql")]
-
-    async def session_token(self) -> str:
-        token = await self.page.evaluate("sessionStorage.getItem('invitations.sessionToken')")
-        assert isinstance(token, str) and token, token
-        return token
-
-
-@pytest.fixture
-async def visit(browser: Browser, live_server: str) -> AsyncIterator[Visit]:
-    context = await browser.new_context(locale="en-GB", base_url=live_server)
-    context.set_default_timeout(10_000)
-    page = await context.new_page()
-    seen = Visit(page, live_server)
-    page.on("request", lambda request: seen.requests.append(request))
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            seen.problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: seen.problems.append(str(error)))
-    yield seen
-    await context.close()
-    # A CSP violation or a script error shows up here, whatever the test looked at.
-    assert seen.problems == []
 
 
 def link_from(smtp_sink: SmtpSink, address: str) -> str:
@@ -171,6 +62,7 @@ async def test_the_mail_link_leads_to_the_profile_and_then_to_the_grants(
     page = visit.page
     await page.goto(path)
     await page.wait_for_selector("#step-profile:not([hidden])")
+    await check_accessibility(page)
     assert await page.input_value("#email") == "lea@example.org"
     assert await page.locator("#email").get_attribute("readonly") is not None
     assert await page.is_visible("#email-fixed")
@@ -192,6 +84,7 @@ async def test_the_mail_link_leads_to_the_profile_and_then_to_the_grants(
     await fill_profile(page)
     await page.click("#profile-form button[type=submit]")
     await page.wait_for_selector("#step-done:not([hidden])")
+    await check_accessibility(page)
     assert await page.text_content("#done-title") == "You're in!"
     assert await page.is_hidden("#done-confirm")
     assert await page.get_attribute("#done-next", "href") == "https://participate.example.org"
