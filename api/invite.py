@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from api import invite_i18n
+from domain import i18n
 from domain.settings import Settings
 from domain.users.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 
@@ -36,6 +36,25 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
+# The words invite.js shows after the page has loaded, sent in a data attribute.
+SCRIPT_KEYS = (
+    "invite.code_empty",
+    "invite.check_code",
+    "invite.checking",
+    "invite.rate_limited",
+    "invite.failed",
+    "invite.offline",
+    "invite.errors_summary",
+    "invite.required",
+    "invite.fill_in",
+    "invite.invalid_email",
+    "invite.already_registered",
+    "invite.weak_password",
+    "invite.choose",
+    "invite.submitting",
+    "invite.done_confirm",
+)
+
 
 class SecureStaticFiles(StaticFiles):
     """StaticFiles that send the page's security headers with every file."""
@@ -48,12 +67,12 @@ class SecureStaticFiles(StaticFiles):
 
 def invite_page(settings: Settings) -> Route:
     async def page(request: Request) -> Response:
-        locale = invite_i18n.choose_locale(
-            request.query_params.get("lang"),
-            request.headers.get("accept-language", ""),
+        locale = i18n.choose_locale(
             settings.locales,
+            request.query_params.get("lang"),
+            accept_language=request.headers.get("accept-language", ""),
         )
-        words = invite_i18n.words(locale)
+        words = i18n.words(locale, platform=settings.platform_name)
         root = request.scope.get("root_path", "")
         response = TEMPLATES.TemplateResponse(
             request,
@@ -61,8 +80,11 @@ def invite_page(settings: Settings) -> Route:
             {
                 "locale": locale,
                 "t": words,
-                "script_words": {key: words[key] for key in invite_i18n.SCRIPT_KEYS},
-                "locales": invite_i18n.locale_names(settings.locales),
+                "script_words": {
+                    key.removeprefix("invite."): value
+                    for key, value in words.for_script(SCRIPT_KEYS).items()
+                },
+                "locales": i18n.locale_names(settings.locales),
                 "platform": settings.platform_name,
                 "public_url": settings.public_url,
                 "graphql_url": f"{root}/graphql",

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain import i18n
+
 ENV_PREFIX = "INVITES_"
 
 
@@ -136,6 +138,11 @@ class Settings(BaseSettings):
             parts = locale.split("-")
             if not (2 <= len(parts[0]) <= 3 and parts[0].isalpha() and parts[0].islower()):
                 raise ValueError(f"{locale!r} is not a locale like 'en' or 'nl-BE'")
+            if i18n.catalog_locale(locale) is None:
+                raise ValueError(
+                    f"no catalog speaks {locale!r}: add domain/i18n/catalogs/{locale}.po"
+                    " (see the README, 'Add a language')"
+                )
         return value
 
     @field_validator("public_url")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 
@@ -11,7 +10,6 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.invite_i18n import WORDS, choose_locale
 from domain.settings import get_settings
 
 CSP = (
@@ -179,23 +177,3 @@ async def test_the_page_shows_the_password_rules_from_the_settings(
     )
     assert password["minlength"] == str(minimum) and password["maxlength"] == "1024"
     assert password["autocomplete"] == "new-password"
-
-
-def test_every_language_has_every_word_with_the_same_placeholders() -> None:
-    def placeholders(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-    english = WORDS["en"]
-    for language, words in WORDS.items():
-        assert words.keys() == english.keys(), language
-        for key, text in words.items():
-            assert placeholders(text) == placeholders(english[key]), (language, key)
-            assert text.strip() and (language == "en" or text != english[key]), (language, key)
-
-
-def test_choose_locale_prefers_the_switch_then_the_browser_then_the_platform_default() -> None:
-    locales = ["nl-BE", "fr-BE", "en"]
-    assert choose_locale("EN", "fr-BE", locales) == "en"
-    assert choose_locale(None, "fr-FR, en;q=0.5", locales) == "fr-BE"
-    assert choose_locale(None, "es, pt;q=0.8", locales) == "nl-BE"
-    assert choose_locale("de", "", locales) == "nl-BE"

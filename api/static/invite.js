@@ -162,8 +162,14 @@
     }
   };
 
+  // A plural message comes as its forms by CLDR category ("one", "other", ...).
+  const plural = (forms, count) => {
+    const category = new Intl.PluralRules(document.documentElement.lang).select(count);
+    return fill(forms[category] || forms.other, { count });
+  };
+
   const rateLimited = (retryAfter) =>
-    fill(words.rate_limited, { minutes: Math.max(1, Math.ceil((retryAfter || 60) / 60)) });
+    plural(words.rate_limited, Math.max(1, Math.ceil((retryAfter || 60) / 60)));
 
   const failureMessage = (error) =>
     error instanceof Unreachable ? words.offline : words.failed;

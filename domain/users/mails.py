@@ -26,7 +26,7 @@ async def send_email_confirmation(confirmation_id: int, mailer: Mailer) -> None:
     rendered = render(
         "confirm_email",
         user.locale,
-        "confirm_subject",
+        "mail.confirm_subject",
         name=user.first_name,
         code=code,
         minutes=get_settings().confirmation_code_ttl_minutes,
@@ -46,7 +46,7 @@ async def send_account_exists_notice(user_id: int, mailer: Mailer) -> None:
     user = await User.get_or_none(id=user_id)
     if user is None:
         return
-    rendered = render("account_exists", user.locale, "exists_subject", name=user.first_name)
+    rendered = render("account_exists", user.locale, "mail.exists_subject", name=user.first_name)
     await mailer.send(
         Mail(
             to=Address(user.email, user.full_name),
