@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     public_url: str = "http://localhost:8000"
     platform_name: str = "Participation platform"
+    # Where residents go once they have accepted (the host platform); empty: this service's
+    # own landing page (/welcome).
+    platform_url: str = ""
     data_dir: Path = Path(".data")
     database_url: str = ""  # empty: an SQLite file in data_dir
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -154,6 +157,16 @@ class Settings(BaseSettings):
                 "must be an absolute http(s) URL, like https://participate.example.org"
             )
         return value.rstrip("/")
+
+    @field_validator("platform_url")
+    @classmethod
+    def _check_platform_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError(
+                "must be empty or an absolute http(s) URL, like https://participate.example.org"
+            )
+        return value
 
     @field_validator("mail_from")
     @classmethod

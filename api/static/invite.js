@@ -221,7 +221,9 @@
     codeStatus.textContent = "";
     if (answer.valid) {
       currentToken = parsed.token;
-      startProfile(answer.invitation);
+      if (!speakInvitationLanguage(answer.invitation.locale)) {
+        startProfile(answer.invitation);
+      }
       return;
     }
     const [first] = answer.errors;
@@ -232,6 +234,27 @@
     } else {
       showUnusable();
     }
+  };
+
+  /**
+   * The invitation's language wins over the browser's: reload the page in it, the token in
+   * the fragment, unless the reader picked a language with the switch (?lang=). True when
+   * the page is being reloaded.
+   */
+  const speakInvitationLanguage = (locale) => {
+    const params = new URLSearchParams(window.location.search);
+    const wanted = String(locale || "").toLowerCase();
+    const offered = Array.from(document.querySelectorAll("a[data-locale-link]"), (link) =>
+      link.getAttribute("hreflang"),
+    );
+    const match = offered.find((code) => code.toLowerCase() === wanted);
+    if (params.has("lang") || !match || wanted === document.documentElement.lang.toLowerCase()) {
+      return false;
+    }
+    params.set("lang", match);
+    const token = new URLSearchParams({ token: display(currentToken) });
+    window.location.replace(`${window.location.pathname}?${params}#${token}`);
+    return true;
   };
 
   const showUnusable = () => {
@@ -432,10 +455,10 @@
       showProfileErrors(answer.errors);
       return;
     }
-    finish(answer, input.email || invitation.email);
+    finish(answer, input.email || invitation.email, input.locale);
   };
 
-  const finish = (answer, email) => {
+  const finish = (answer, email, locale) => {
     try {
       window.sessionStorage.setItem(SESSION_KEY, answer.session.token);
     } catch {
@@ -444,6 +467,12 @@
     $("password").value = "";
     forgetFragment(); // the token is used up: nothing to come back to
     currentToken = null;
+    const next = $("done-next");
+    if ("landing" in next.dataset) {
+      const landing = new URL(next.href);
+      landing.searchParams.set("lang", locale);
+      next.href = landing.href;
+    }
     const confirm = $("done-confirm");
     confirm.hidden = !answer.emailConfirmationSent;
     confirm.textContent = answer.emailConfirmationSent ? fill(words.done_confirm, { email }) : "";
