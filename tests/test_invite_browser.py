@@ -456,3 +456,16 @@ async def test_the_pages_code_check_is_the_servers_exactly(visit: Visit) -> None
         else:
             assert parsed == {"token": expected}, json.dumps(case)
     assert {"problem": "check_failed"} in [parsed for _, parsed in answers]
+
+
+async def test_registration_field_titles_follow_the_pages_language(visit: Visit) -> None:
+    await visit.page.goto("/invite?lang=nl-BE")
+    titles = await visit.page.evaluate(
+        """() => [
+            {title: "Neighbourhood", titleMultiloc: {"en": "Neighbourhood", "nl-BE": "Wijk"}},
+            {title: "Neighbourhood", titleMultiloc: {"nl-NL": "Buurt", "fr-BE": "Quartier"}},
+            {title: "Neighbourhood", titleMultiloc: {"fr-BE": "Quartier", "nl-BE": ""}},
+            {title: "Neighbourhood"},
+        ].map(window.invitePage.titleOf)"""
+    )
+    assert titles == ["Wijk", "Buurt", "Neighbourhood", "Neighbourhood"]

@@ -283,6 +283,24 @@
     return node;
   };
 
+  /**
+   * A registration field's (or option's) title in the page's language: its title for this
+   * locale, else for the same language, else its plain title. Per-locale titles
+   * (`titleMultiloc`: {"nl-BE": "...", ...}) are being added to registration fields; once
+   * the API has them, ask for them in BY_TOKEN and they show here.
+   */
+  const titleOf = (item) => {
+    const titles = item.titleMultiloc || {};
+    const lang = document.documentElement.lang.toLowerCase();
+    const entries = Object.entries(titles).filter(([, title]) => title);
+    const exact = entries.find(([locale]) => locale.toLowerCase() === lang);
+    const sameLanguage = entries.find(
+      ([locale]) => locale.toLowerCase().split("-")[0] === lang.split("-")[0],
+    );
+    return (exact || sameLanguage || [null, item.title])[1];
+  };
+  window.invitePage = Object.freeze({ titleOf });
+
   const requiredLabel = (forId, title) => {
     const label = element("label", { for: forId }, `${title} `);
     label.append(element("span", { "aria-hidden": "true" }, "*"));
@@ -297,14 +315,14 @@
     if (field.type === "CHECKBOX") {
       wrapper.classList.add("check");
       input = element("input", { type: "checkbox", id, name: field.key });
-      wrapper.append(input, requiredLabel(id, field.title), error);
+      wrapper.append(input, requiredLabel(id, titleOf(field)), error);
     } else if (field.type === "SELECT") {
       input = element("select", { id, name: field.key });
       input.append(element("option", { value: "" }, words.choose));
       for (const option of field.options) {
-        input.append(element("option", { value: option.key }, option.title));
+        input.append(element("option", { value: option.key }, titleOf(option)));
       }
-      wrapper.append(requiredLabel(id, field.title), input, error);
+      wrapper.append(requiredLabel(id, titleOf(field)), input, error);
     } else {
       const attributes = { id, name: field.key, type: "text" };
       if (field.type === "DATE") {
@@ -316,7 +334,7 @@
         attributes.maxlength = "1000";
       }
       input = element("input", attributes);
-      wrapper.append(requiredLabel(id, field.title), input, error);
+      wrapper.append(requiredLabel(id, titleOf(field)), input, error);
     }
     input.required = true;
     input.setAttribute("aria-describedby", error.id);
