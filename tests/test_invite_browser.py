@@ -414,6 +414,70 @@ async def test_too_many_attempts_say_how_long_to_wait_in_the_right_plural(visit:
     )
 
 
+async def test_the_code_box_puts_in_the_dashes_as_it_is_typed_or_pasted(
+    admin: GraphQLClient, visit: Visit
+) -> None:
+    [invitation] = (await create(admin, "paste@example.org", sendEmail=False))["invitations"]
+    page = visit.page
+    await page.goto("/invite")
+    code = page.locator("#code")
+
+    async def box() -> tuple[str, int]:
+        return await code.input_value(), await code.evaluate("input => input.selectionStart")
+
+    await code.focus()
+    await page.keyboard.type("abcde")
+    assert await box() == ("abcde", 5)
+    await page.keyboard.type("f")
+    assert await box() == ("abcde-f", 7)
+    await page.keyboard.type("ghjk m")  # a typed space is a separator too
+    assert await box() == ("abcde-fghjk-m", 13)
+    # A symbol typed in the middle pushes the rest on; the caret stays right after it.
+    for _ in range(9):
+        await page.keyboard.press("ArrowLeft")
+    await page.keyboard.type("x")
+    assert await box() == ("abcdx-efghj-km", 5)
+    # Backspace just after a dash takes the symbol before it, not only the dash.
+    await page.keyboard.press("ArrowRight")
+    assert await box() == ("abcdx-efghj-km", 6)
+    await page.keyboard.press("Backspace")
+    assert await box() == ("abcde-fghjk-m", 4)
+
+    # A pasted code, as mails and letters write it or not, lands formatted and works.
+    await code.fill("")
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    pasted = " " + invitation["token"].lower().replace("-", " ") + " "
+    await page.evaluate("text => navigator.clipboard.writeText(text)", pasted)
+    await code.focus()
+    await page.keyboard.press("Control+V")
+    assert await box() == (invitation["token"].lower(), 17)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    assert await page.input_value("#email") == "paste@example.org"
+
+
+async def test_the_code_box_formatting_keeps_every_symbol_and_the_caret_after_the_same_ones(
+    visit: Visit,
+) -> None:
+    await visit.page.goto("/invite")
+    cases = [
+        ("", 0, "", 0),
+        ("ABCDE", 5, "ABCDE", 5),
+        ("ABCDEF", 6, "ABCDE-F", 7),
+        ("ABCDE-FGHJK-MNPQR", 17, "ABCDE-FGHJK-MNPQR", 17),
+        ("ab cd-ef_gh.jk", 3, "abcde-fghjk", 2),
+        ("ABCDE-FGHJK-MNPQRS", 18, "ABCDE-FGHJK-MNPQR-S", 19),
+        ("ABCDé!FG", 8, "ABCDé-!FG", 9),
+        ("-ABC", 1, "ABC", 0),
+    ]
+    answers = await visit.page.evaluate(
+        "cases => cases.map(([raw, caret]) => window.inviteToken.formatAsTyped(raw, caret))",
+        [[raw, caret] for raw, caret, _, _ in cases],
+    )
+    for (raw, caret, value, position), answer in zip(cases, answers, strict=True):
+        assert answer == {"value": value, "caret": position}, (raw, caret)
+
+
 def token_inputs() -> list[str]:
     """Codes as people type them, and every kind of slip."""
     rng = random.Random(4)

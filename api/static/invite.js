@@ -69,8 +69,30 @@
     return groups.join("-");
   };
 
+  /**
+   * The code box as typed so far, with a dash after every fifth symbol, and where the caret
+   * goes: after as many symbols as were before it. Separators typed or pasted are dropped,
+   * other characters kept (the check names a slip); case is left to the CSS.
+   */
+  const formatAsTyped = (raw, caret) => {
+    const symbolsBefore = raw.slice(0, caret).replace(IGNORED, "").length;
+    const symbols = raw.replace(IGNORED, "");
+    let value = "";
+    let position = 0;
+    for (let i = 0; i < symbols.length; i += 1) {
+      if (i > 0 && i % GROUP === 0) {
+        value += "-";
+      }
+      value += symbols[i];
+      if (i + 1 === symbolsBefore) {
+        position = value.length;
+      }
+    }
+    return { value, caret: position };
+  };
+
   // The browser tests compare this port with the Python original.
-  window.inviteToken = Object.freeze({ normalize, parse, display });
+  window.inviteToken = Object.freeze({ normalize, parse, display, formatAsTyped });
 
   // ---------------------------------------------------------------------------------------
   // GraphQL
@@ -503,6 +525,32 @@
   codeForm.addEventListener("submit", (event) => {
     event.preventDefault();
     checkCode(codeInput.value);
+  });
+
+  // Dashes appear as the code is typed or pasted, and the caret stays where it was.
+  let codeBefore = "";
+  codeInput.addEventListener("input", (event) => {
+    if (event.isComposing) {
+      return;
+    }
+    let raw = codeInput.value;
+    let caret = codeInput.selectionStart ?? raw.length;
+    const symbolCount = (text) => text.replace(IGNORED, "").length;
+    if (
+      event.inputType === "deleteContentBackward" &&
+      symbolCount(raw) === symbolCount(codeBefore) &&
+      caret > 0
+    ) {
+      // Backspace took only a dash we had put there: take the symbol before it too.
+      raw = raw.slice(0, caret - 1) + raw.slice(caret);
+      caret -= 1;
+    }
+    const formatted = formatAsTyped(raw, caret);
+    if (formatted.value !== codeInput.value) {
+      codeInput.value = formatted.value;
+      codeInput.setSelectionRange(formatted.caret, formatted.caret);
+    }
+    codeBefore = codeInput.value;
   });
 
   profileForm.addEventListener("submit", (event) => {
