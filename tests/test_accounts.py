@@ -30,9 +30,7 @@ mutation($email: String!, $code: String!, $password: String) {
 """
 ME = "{ me { id email firstName lastName locale emailConfirmed roles { kind } } }"
 PASSWORD = "lighthouse keeper rowing 7"
-CONFIRM_LINK = re.compile(
-    r"https://participate\.example\.org/confirm#email=([^&\s]+)&code=(\d{6})"
-)
+CONFIRM_LINK = re.compile(r"https://participate\.example\.org/confirm#email=([^&\s]+)&code=(\d{6})")
 
 
 async def sign_up(
@@ -199,7 +197,7 @@ async def test_a_wrong_code_is_refused_and_five_wrong_codes_burn_it(
     assert (await confirm(gql, "jan@example.org", fresh, token=token))["ok"] is True
 
 
-async def test_signing_up_with_an_address_that_has_an_account_answers_the_same_and_its_owner_can_sign_in(
+async def test_a_sign_up_with_a_registered_address_answers_the_same_and_its_owner_can_sign_in(
     gql: GraphQLClient, admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
 ) -> None:
     fresh = await sign_up(gql, email="jan@example.org")

@@ -12,7 +12,6 @@ from domain.clock import clock
 from domain.models import Invitation, User
 from domain.users.service import create_admin
 from tests.fixtures import GraphQLClient, SmtpSink
-from tests.test_accounts import CONFIRM, code_in
 from tests.invitations_helpers import (
     BY_TOKEN,
     DELETE,
@@ -27,6 +26,7 @@ from tests.invitations_helpers import (
     sample_platform,
     token_from,
 )
+from tests.test_accounts import CONFIRM, code_in
 
 
 async def platform() -> dict[str, Any]:

@@ -16,9 +16,9 @@ from playwright.async_api import Page, expect
 from domain.invitations import tokens
 from domain.models import FieldType, User
 from tests.browser import Visit, check_accessibility
-from tests.test_accounts import CONFIRM, code_in
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create
+from tests.test_accounts import CONFIRM, code_in
 from tests.test_invitations import platform
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ Unknown, expired, accepted and deleted tokens get one and the same answer. A mis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -30,6 +30,8 @@ UNUSABLE_MESSAGE = (
     "This invitation cannot be used: it may have expired, been used already or been withdrawn."
     " Ask the administrator who invited you for a new one."
 )
+# A used token tried again within this long is a repeat of its acceptance, not a guess.
+JUST_ACCEPTED = timedelta(minutes=2)
 CHECK_MESSAGE = (
     "Check the code: it has 15 characters, like ABCDE-FGHJK-MNPQR, and one seems mistyped."
 )
@@ -49,14 +51,22 @@ def parse_token(raw: str) -> str:
 
 async def _usable(token: str) -> Invitation:
     digests = keyring("invitation-token").lookup_short_digests(token)
+    now = await clock.now()
     invitation = await Invitation.filter(
         token_digest__in=digests,
         status=InvitationStatus.PENDING,
         accepted_at=None,
-        expires_at__gt=await clock.now(),
+        expires_at__gt=now,
     ).first()
     if invitation is None:
-        raise unusable()
+        error = unusable()
+        if await Invitation.filter(
+            token_digest__in=digests, accepted_at__gt=now - JUST_ACCEPTED
+        ).exists():
+            # Valid a moment ago, used by a parallel request (a double submit, a family behind
+            # one router): no guess, so the token limits do not count it. Same answer.
+            error.not_counted()
+        raise error
     return invitation
 
 
