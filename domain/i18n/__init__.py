@@ -81,6 +81,7 @@ class Catalog:
         compiled.seek(0)
         self._translations = Translations(compiled)
         self._fallback = fallback
+        self._plural_forms: dict[str, dict[str, str]] = {}  # worked out once per message
         if fallback is not None:
             self._translations.add_fallback(fallback._translations)
 
@@ -106,11 +107,13 @@ class Catalog:
         """The forms of a plural message by CLDR category ('one', 'other', ...), for scripts
         that choose one with `Intl.PluralRules`; `{count}` is left for them to fill in."""
         self._check(key, plural=True)
-        forms: dict[str, str] = {}
-        for count in _PLURAL_SAMPLES:
-            category = self.babel_locale.plural_form(count)
-            forms.setdefault(category, self._translations.ngettext(key, key, count))
-        return forms
+        if key not in self._plural_forms:
+            forms: dict[str, str] = {}
+            for count in _PLURAL_SAMPLES:
+                category = self.babel_locale.plural_form(count)
+                forms.setdefault(category, self._translations.ngettext(key, key, count))
+            self._plural_forms[key] = forms
+        return dict(self._plural_forms[key])
 
     def for_script(self, keys: Iterable[str], **values: object) -> dict[str, str | dict[str, str]]:
         """Messages a page's script shows: plural ones as their forms by category. Only the
@@ -263,5 +266,5 @@ def locale_names(locales: list[str]) -> dict[str, str]:
 
 @lru_cache(maxsize=4096)
 def format_date(value: date, locale: str) -> str:
-    """A date as the locale writes it in a sentence: 'May 31, 2026', '31 mei 2026'."""
-    return babel_format_date(value, format="long", locale=babel_locale(locale))
+    """A date as the locale's words write it in a sentence: 'May 31, 2026', '31 mei 2026'."""
+    return babel_format_date(value, format="long", locale=catalog(locale).babel_locale)
