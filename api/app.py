@@ -21,7 +21,7 @@ from api.graphql import GraphQLView
 from api.invite import ResidentPages
 from api.invite_errors import error_handlers
 from api.security_headers import SecurityHeaders
-from api.uploads import BodySizeLimit
+from api.uploads import BodySizeLimit, BodyTimeLimit
 from domain import db
 from domain.settings import GraphiqlAccess, Settings, get_settings
 
@@ -81,7 +81,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(BodySizeLimit, settings=settings)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyTimeLimit, settings=settings),
+            Middleware(BodySizeLimit, settings=settings),
+        ],
         exception_handlers=error_handlers(pages),
     )
     app.state.settings = settings
