@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
+from api import resident_session
 from api.uploads import PREFLIGHT_HEADER, is_multipart, preflighted
 from domain.settings import Settings
 from schema.app import schema
@@ -145,8 +146,13 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         token = bearer_token(request.headers.get("authorization"))
-        if token is None and self.console is not None and isinstance(request, Request):
-            token = console_session_token(request)
+        if token is None and isinstance(request, Request):
+            if request.headers.get(resident_session.HEADER):
+                # The residents' pages: their own cookie (api.resident_session), never the
+                # console's, so an admin signed in to both is each where they expect.
+                token = resident_session.session_token(request)
+            elif self.console is not None:
+                token = console_session_token(request)
         return Context(
             request=request if isinstance(request, Request) else None,
             settings=self.settings,

@@ -1,10 +1,12 @@
 """The pages residents see: /invite, where people type their code (or follow the mail's link)
-and register; the landing pages; the frame of the error pages."""
+and register; /confirm and /reset-password, where mails' links lead; /account; the landing
+pages; the frame of the error pages."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
@@ -14,7 +16,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
+from api import resident_session
+from api.resident_session import ResidentSession
 from domain import i18n
+from domain.models import User
 from domain.settings import Settings
 from domain.users.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 
@@ -38,24 +43,60 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-# The words invite.js shows after the page has loaded, sent in a data attribute.
-SCRIPT_KEYS = (
-    "invite.code_empty",
-    "invite.check_code",
-    "invite.checking",
+# The words the pages' scripts show after loading, sent in a data attribute: those every page
+# may need, then each page's own.
+COMMON_SCRIPT_KEYS = (
     "invite.rate_limited",
+    "page.rate_limited_hours",
     "invite.failed",
     "invite.offline",
     "invite.errors_summary",
     "invite.required",
     "invite.fill_in",
     "invite.invalid_email",
-    "invite.already_registered",
     "invite.weak_password",
-    "invite.choose",
-    "invite.submitting",
-    "invite.done_confirm",
 )
+# The confirmation step (a code mailed to the address), on /invite and /account.
+CONFIRM_STEP_KEYS = (
+    "confirm.step_intro",
+    "confirm.code_empty",
+    "confirm.invalid_code",
+    "confirm.confirming",
+    "confirm.resent",
+    "confirm.changed",
+    "confirm.wrong_password",
+    "confirm.sending",
+)
+SCRIPT_KEYS = {
+    "page.html": (
+        "invite.code_empty",
+        "invite.check_code",
+        "invite.checking",
+        "invite.already_registered",
+        "invite.choose",
+        "invite.submitting",
+        *CONFIRM_STEP_KEYS,
+    ),
+    "confirm.html": (*CONFIRM_STEP_KEYS, "confirm.password_needed"),
+    "reset.html": ("reset.sending", "reset.saving", "reset.sent"),
+    "account.html": (
+        "invite.choose",
+        "account.signing_in",
+        "account.wrong_credentials",
+        "account.signed_in_as",
+        "account.saving",
+        "account.saved",
+        "account.wrong_password",
+        "account.password_changed",
+        "account.email_code_intro",
+        "account.email_changed",
+        "account.email_taken",
+        "account.same_email",
+        "account.signed_out",
+        "account.groups_none",
+        *CONFIRM_STEP_KEYS,
+    ),
+}
 
 
 class SecureStaticFiles(StaticFiles):
@@ -68,19 +109,23 @@ class SecureStaticFiles(StaticFiles):
 
 
 class ResidentPages:
-    """The pages residents see, in their language: /invite, the landing pages (/ and /welcome)
-    and, through `render`, the error pages (api/invite_errors.py)."""
+    """The pages residents see, in their language: /invite, /confirm (the link in a code's
+    mail), /reset-password, /account, the landing pages (/ and /welcome) and, through `render`,
+    the error pages (api/invite_errors.py)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.locale_names = i18n.locale_names(settings.locales)
+        self.session = ResidentSession(settings)
 
-    def locale(self, request: Request) -> str:
-        """The switch's choice (?lang=), else the browser's best match. (The invitation's
-        locale is known only to invite.js, which reloads the page in it: see there.)"""
+    def locale(self, request: Request, signed_in: User | None = None) -> str:
+        """The switch's choice (?lang=, which links in mails carry too), else the signed-in
+        account's language, else the browser's best match. (An invitation's locale is known
+        only to invite.js, which reloads the page in it: see there.)"""
         return i18n.choose_locale(
             self.settings.locales,
             request.query_params.get("lang"),
+            signed_in.locale if signed_in else None,
             accept_language=request.headers.get("accept-language", ""),
         )
 
@@ -97,10 +142,14 @@ class ResidentPages:
         *,
         status_code: int = 200,
         language_switch: bool = True,
+        signed_in: User | None = None,
     ) -> Response:
-        locale = self.locale(request)
+        locale = self.locale(request, signed_in)
         root = self.root(request)
         words = i18n.words(locale, platform=self.settings.platform_name)
+        # A language picked (or given by a mail's link) goes along to the next page.
+        carried = f"?lang={quote(locale)}" if request.query_params.get("lang") else ""
+        script_keys = SCRIPT_KEYS.get(template)
         response = TEMPLATES.TemplateResponse(
             request,
             template,
@@ -112,6 +161,14 @@ class ResidentPages:
                 "platform_url": self.settings.platform_url,
                 "root": root,
                 "static_url": f"{root}/static",
+                "link": lambda path: f"{root}{path}{carried}",
+                "landing_url": self.settings.platform_url or f"{root}/welcome",
+                "graphql_url": f"{root}/graphql",
+                "password_min": self.settings.password_min_length,
+                "password_max": PASSWORD_MAX_LENGTH,
+                "script_words": (
+                    words.for_script((*COMMON_SCRIPT_KEYS, *script_keys)) if script_keys else {}
+                ),
                 **(context or {}),
             },
             status_code=status_code,
@@ -123,25 +180,35 @@ class ResidentPages:
         return response
 
     async def invite(self, request: Request) -> Response:
-        root = self.root(request)
-        words = i18n.words(self.locale(request), platform=self.settings.platform_name)
+        return self.render(request, "page.html")
+
+    async def confirm(self, request: Request) -> Response:
+        """The link in a code's mail (`/confirm#email=…&code=…`, read by confirm.js), or the
+        form to type the address and the code."""
+        return self.render(request, "confirm.html")
+
+    async def reset_password(self, request: Request) -> Response:
+        """Ask for a link to choose a new password; with `#token=…` (the mail's link), choose
+        it (reset.js)."""
         return self.render(
-            request,
-            "page.html",
-            {
-                "script_words": {
-                    key.removeprefix("invite."): value
-                    for key, value in words.for_script(SCRIPT_KEYS).items()
-                },
-                "graphql_url": f"{root}/graphql",
-                "password_min": self.settings.password_min_length,
-                "password_max": PASSWORD_MAX_LENGTH,
-            },
+            request, "reset.html", {"reset_minutes": self.settings.password_reset_ttl_minutes}
         )
 
+    async def account(self, request: Request) -> Response:
+        """Sign in; signed in: names, language, registration fields, password, address."""
+        response = self.render(request, "account.html", signed_in=await self._signed_in(request))
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        return response
+
     async def welcome(self, request: Request) -> Response:
-        """Where /invite leads when no host platform is set: the account is ready, what next."""
-        return self.render(request, "welcome.html")
+        """Where the pages lead when no host platform is set: the account is ready, what next,
+        and who is signed in."""
+        user = await self._signed_in(request)
+        response = self.render(request, "welcome.html", {"user": user}, signed_in=user)
+        if user is None and resident_session.COOKIE in request.cookies:
+            self.session.forget(request, response)  # a session that ended: stop sending it
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        return response
 
     async def home(self, request: Request) -> Response:
         """This service's address: the host platform when there is one, else a page that
@@ -150,10 +217,18 @@ class ResidentPages:
             return RedirectResponse(self.settings.platform_url, status_code=302)
         return self.render(request, "home.html")
 
+    @staticmethod
+    async def _signed_in(request: Request) -> User | None:
+        return await resident_session.signed_in(request)
+
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/", self.home, methods=["GET", "HEAD"]),
             Route("/invite", self.invite, methods=["GET", "HEAD"]),
+            Route("/confirm", self.confirm, methods=["GET", "HEAD"]),
+            Route("/reset-password", self.reset_password, methods=["GET", "HEAD"]),
+            Route("/account", self.account, methods=["GET", "HEAD"]),
             Route("/welcome", self.welcome, methods=["GET", "HEAD"]),
+            *self.session.routes(),
             Mount("/static", app=SecureStaticFiles(directory=STATIC_DIR), name="static"),
         ]

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +98,8 @@ async def browser() -> AsyncIterator[Browser]:
 
 @dataclass
 class Visit:
-    """A fresh browser context (its own sessionStorage) and what its page asked and said."""
+    """A fresh browser context (its own storage and cookies) and what its page asked and
+    said."""
 
     page: Page
     base_url: str
@@ -108,29 +110,64 @@ class Visit:
         return [r for r in self.requests if r.url.split("?")[0].endswith("/graphql")]
 
     async def session_token(self) -> str:
-        token = await self.page.evaluate("sessionStorage.getItem('invitations.sessionToken')")
-        assert isinstance(token, str) and token, token
-        return token
+        """The session the pages keep in their cookie (HttpOnly: no script of the page can
+        read it; the test reads it from the browser)."""
+        [cookie] = [
+            c for c in await self.page.context.cookies() if c["name"] == "invitations_session"
+        ]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
+        assert cookie["value"] and await self.page.evaluate("document.cookie") == ""
+        return cookie["value"]
+
+    async def new_tab(self) -> Page:
+        """Another tab of the same browser (a mail's link opened beside the page)."""
+        page = await self.page.context.new_page()
+        self.watch(page)
+        return page
+
+    def watch(self, page: Page) -> None:
+        page.on("request", lambda request: self.requests.append(request))
+
+        def console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                self.problems.append(message.text)
+
+        page.on("console", console)
+        page.on("pageerror", lambda error: self.problems.append(str(error)))
+
+    async def screenshot(self, name: str, page: Page | None = None) -> None:
+        """A full-page PNG in INVITES_TEST_SCREENSHOTS, when set (to look at the pages)."""
+        folder = os.environ.get("INVITES_TEST_SCREENSHOTS")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            await (page or self.page).screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 
-@pytest.fixture
-async def visit(browser: Browser, live_server: str) -> AsyncIterator[Visit]:
-    context = await browser.new_context(locale="en-GB", base_url=live_server)
+@contextlib.asynccontextmanager
+async def browse(
+    browser: Browser,
+    base_url: str,
+    *,
+    locale: str = "en-GB",
+    viewport: dict[str, int] | None = None,
+) -> AsyncIterator[Visit]:
+    """A fresh browser context speaking `locale` (its Accept-Language), at a window size."""
+    context = await browser.new_context(
+        locale=locale, base_url=base_url, viewport=viewport or {"width": 1280, "height": 720}
+    )
     context.set_default_timeout(10_000)
-    page = await context.new_page()
-    seen = Visit(page, live_server)
-    page.on("request", lambda request: seen.requests.append(request))
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            seen.problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: seen.problems.append(str(error)))
+    seen = Visit(await context.new_page(), base_url)
+    seen.watch(seen.page)
     yield seen
     await context.close()
     # A CSP violation or a script error shows up here, whatever the test looked at.
     assert seen.problems == []
+
+
+@pytest.fixture
+async def visit(browser: Browser, live_server: str) -> AsyncIterator[Visit]:
+    async with browse(browser, live_server) as seen:
+        yield seen
 
 
 @functools.cache

@@ -30,7 +30,9 @@ mutation($email: String!, $code: String!, $password: String) {
 """
 ME = "{ me { id email firstName lastName locale emailConfirmed roles { kind } } }"
 PASSWORD = "lighthouse keeper rowing 7"
-CONFIRM_LINK = re.compile(r"https://participate\.example\.org/confirm#email=([^&\s]+)&code=(\d{6})")
+CONFIRM_LINK = re.compile(
+    r"https://participate\.example\.org/confirm\?lang=[\w-]+#email=([^&\s]+)&code=(\d{6})"
+)
 
 
 async def sign_up(
@@ -82,6 +84,7 @@ async def test_sign_up_mails_a_code_that_confirms_the_address_and_signs_in(
     # One click: the link carries the address and the code in its fragment.
     link = CONFIRM_LINK.search(mail.text)
     assert link and link.group(2) == code and link.group(1) == "jan@example.org"
+    assert "/confirm?lang=nl-BE#" in mail.text  # the page opens in the mail's language
     assert "Jan" not in mail.text  # the name is the claim's, not yet the mailbox owner's
 
     # Not confirmed yet: sign-in says so (the password was right), and the registration's

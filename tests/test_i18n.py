@@ -150,14 +150,14 @@ def test_values_are_put_in_once_and_never_read_as_placeholders() -> None:
 
 def test_scripts_get_plural_forms_by_category_and_the_common_values() -> None:
     words = i18n.words("fr-BE", platform="Participez").for_script(
-        ["invite.rate_limited", "invite.done_confirm", "invite.intro"]
+        ["invite.rate_limited", "confirm.step_intro", "invite.intro"]
     )
     assert words["invite.rate_limited"] == {
         "one": "Trop de tentatives. Attendez {count} minute, puis réessayez.",
         "many": "Trop de tentatives. Attendez {count} minutes, puis réessayez.",
         "other": "Trop de tentatives. Attendez {count} minutes, puis réessayez.",
     }
-    assert "{email}" in str(words["invite.done_confirm"])  # for the script to fill in
+    assert "{email}" in str(words["confirm.step_intro"])  # for the script to fill in
     assert "Participez" in str(words["invite.intro"])
 
 

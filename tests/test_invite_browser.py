@@ -18,7 +18,7 @@ from domain.models import FieldType, User
 from tests.browser import DESKTOP, PHONE, Visit, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create
-from tests.test_accounts import CONFIRM, code_in
+from tests.test_accounts import code_in
 from tests.test_invitations import platform
 
 pytestmark = pytest.mark.browser
@@ -205,7 +205,7 @@ async def test_a_used_or_unknown_code_gets_one_calm_message(
     assert await page.evaluate("document.activeElement.id") == "code"
 
 
-async def test_a_code_only_invitation_asks_the_email_and_a_confirmation_mail_follows(
+async def test_a_code_only_invitation_asks_the_email_then_the_code_mailed_there(
     admin: GraphQLClient,
     gql: GraphQLClient,
     smtp_sink: SmtpSink,
@@ -265,28 +265,36 @@ async def test_a_code_only_invitation_asks_the_email_and_a_confirmation_mail_fol
     await page.fill("#field-household", "2,5")  # a decimal comma, as typed in Belgium
     await page.fill("#field-street", "12")  # text that looks like a number stays text
     await page.click("#profile-form button[type=submit]")
-    await page.wait_for_selector("#step-done:not([hidden])")
-    confirm = await page.text_content("#done-confirm")
-    assert confirm == (
-        "Un e-mail de confirmation est en route vers Letter.Reader@example.org. Ouvrez-le et"
-        " confirmez votre adresse avec le code qu'il contient."
+    # A letter proves nothing about the address: the confirmation step comes first.
+    await page.wait_for_selector("#step-confirm:not([hidden])")
+    assert await page.evaluate("document.activeElement.id") == "confirm-title"
+    assert await page.text_content("#confirm-intro") == (
+        "Nous avons envoyé un code de 6 chiffres à letter.reader@example.org. Tapez-le ici, ou"
+        " ouvrez le lien de cet e-mail."
     )
 
     await run_worker()
     [mail] = smtp_sink.to("letter.reader@example.org")
     assert "code de confirmation" in mail.subject
-    # No account yet, and no session: the letter's grants wait for the address.
-    registration = await visit.page.evaluate(
-        "sessionStorage.getItem('invitations.registrationToken')"
+    # No account yet, and no session: the letter's grants wait for the address. This browser
+    # keeps the registration (for the mail's link, in another tab), which is no session.
+    stored = json.loads(
+        await page.evaluate("localStorage.getItem('invitations.registration')") or "{}"
     )
-    assert await visit.page.evaluate("sessionStorage.getItem('invitations.sessionToken')") is None
-    assert (await gql(ME, token=registration))["me"] is None
+    assert stored["email"] == "letter.reader@example.org"
+    assert (await gql(ME, token=stored["token"]))["me"] is None
+    assert await page.context.cookies() == []
     assert not await User.filter(email="letter.reader@example.org").exists()
-    confirmed = await gql.post(
-        CONFIRM, {"email": "letter.reader@example.org", "code": code_in(mail)}, token=registration
+
+    await page.fill("#confirm-code", code_in(mail))
+    await page.press("#confirm-code", "Enter")
+    await page.wait_for_selector("#step-done:not([hidden])")
+    assert await page.is_hidden("#done-text")
+    assert (await page.text_content("#done-confirmed") or "").startswith(
+        "Votre adresse est confirmée"
     )
-    session = confirmed["data"]["confirmEmail"]["session"]["token"]
-    me = (await gql(ME, token=session))["me"]
+    assert await page.evaluate("localStorage.getItem('invitations.registration')") is None
+    me = (await gql(ME, token=await visit.session_token()))["me"]
     assert me["emailConfirmed"] is True and me["locale"] == "fr-BE"
     assert me["groups"] == [{"title": "North Avenue Residents"}]
     user = await User.get(email="letter.reader@example.org")

@@ -20,7 +20,9 @@ mutation($t: String!, $p: String!) {
   }
 }
 """
-LINK = re.compile(r"https://participate\.example\.org/reset-password#token=([A-Za-z0-9_-]{43})")
+LINK = re.compile(
+    r"https://participate\.example\.org/reset-password\?lang=[\w-]+#token=([A-Za-z0-9_-]{43})"
+)
 ADMIN = "admin@participate.example.org"
 NEW_PASSWORD = "a brand new harbour passphrase 8"
 

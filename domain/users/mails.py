@@ -17,13 +17,18 @@ from domain.models import EmailConfirmation, PasswordReset, Registration, User
 from domain.settings import get_settings
 
 
-def confirm_url(email: str, code: str) -> str:
-    """The one-click link of a code mail (the fragment never reaches a server's logs)."""
-    return f"{get_settings().public_url}/confirm#email={quote(email, safe='@')}&code={code}"
+def confirm_url(email: str, code: str, locale: str) -> str:
+    """The one-click link of a code mail, opening the page in the mail's language (the
+    fragment never reaches a server's logs)."""
+    return (
+        f"{get_settings().public_url}/confirm?lang={quote(locale)}"
+        f"#email={quote(email, safe='@')}&code={code}"
+    )
 
 
-def reset_request_url() -> str:
-    return f"{get_settings().public_url}/reset-password"
+def reset_request_url(locale: str) -> str:
+    """The password reset page, in the mail's language."""
+    return f"{get_settings().public_url}/reset-password?lang={quote(locale)}"
 
 
 async def send_registration_code(registration_id: int, send_no: int, mailer: Mailer) -> None:
@@ -41,10 +46,11 @@ async def send_registration_code(registration_id: int, send_no: int, mailer: Mai
     code = keyring("registration").decrypt(claim.code_encrypted)
     account = await User.get_or_none(email=claim.email, email_confirmed_at__isnull=False)
     settings = get_settings()
+    locale = claim.locale if account is None else account.locale
     values = {
         "code": code,
         "minutes": settings.confirmation_code_ttl_minutes,
-        "confirm_url": confirm_url(claim.email, code),
+        "confirm_url": confirm_url(claim.email, code, locale),
     }
     if account is None:
         # No name: whoever made the claim typed it, and may not be the mailbox's owner.
@@ -56,7 +62,7 @@ async def send_registration_code(registration_id: int, send_no: int, mailer: Mai
             account.locale,
             "mail.exists_subject",
             name=account.first_name,
-            reset_url=reset_request_url(),
+            reset_url=reset_request_url(locale),
             **values,
         )
         to = Address(account.email, account.full_name)
@@ -92,7 +98,7 @@ async def send_password_reset(reset_id: int, mailer: Mailer) -> None:
         locale,
         "mail.reset_subject",
         name=name,
-        reset_url=f"{reset_request_url()}#token={token}",
+        reset_url=f"{reset_request_url(locale)}#token={token}",
         minutes=get_settings().password_reset_ttl_minutes,
         new_account=user is None,
     )
@@ -152,7 +158,7 @@ async def send_email_changed_notice(change_id: int, mailer: Mailer) -> None:
         "mail.changed_subject",
         name=user.first_name,
         new_email=change.new_email,
-        reset_url=reset_request_url(),
+        reset_url=reset_request_url(user.locale),
     )
     await mailer.send(
         Mail(

@@ -1,0 +1,148 @@
+/* /confirm: the link in a code's mail (`#email=…&code=…`) confirms the address in one click
+ * when this browser made the registration (its token is kept: resident.js); otherwise the
+ * password chosen when registering proves who is confirming. Ends signed in.
+ */
+import {
+  $,
+  Form,
+  graphql,
+  keepSession,
+  landingUrl,
+  registration,
+  showStep,
+  t,
+  takeFragment,
+  wirePasswordSwitches,
+} from "./resident.js";
+
+const CONFIRM = `mutation ConfirmEmail($email: String!, $code: String!, $password: String) {
+  confirmEmail(email: $email, code: $code, password: $password) {
+    session { token user { email locale } }
+    errors { code message field retryAfter }
+  }
+}`;
+
+const RESEND = `mutation RequestEmailConfirmation($email: String!) {
+  requestEmailConfirmation(email: $email) { ok errors { code message field retryAfter } }
+}`;
+
+const steps = ["step-form", "step-done"];
+const working = $("working");
+const passwordPart = $("password-part");
+const form = new Form($("form"), {
+  status: $("form-status"),
+  progress: $("form-progress"),
+  fields: { email: "email", code: "code", password: "password" },
+  messages: {
+    INVALID_CODE: () => t("confirm.invalid_code"),
+    INVALID_CREDENTIALS: () => t("confirm.wrong_password"),
+    PASSWORD_REQUIRED: () => t("confirm.password_needed"),
+  },
+});
+
+const askPassword = () => {
+  passwordPart.hidden = false;
+};
+
+const confirm = async () => {
+  const email = $("email").value.trim();
+  const code = $("code").value.replace(/\s+/g, "");
+  if (!email || !code) {
+    form.clear();
+    form.showErrors([
+      ...(email ? [] : [{ code: "INVALID_EMAIL", field: "email" }]),
+      ...(code ? [] : [{ code: "PAGE", message: t("confirm.code_empty"), field: "code" }]),
+    ]);
+    return;
+  }
+  const stored = registration.load(email);
+  const password = passwordPart.hidden ? null : $("password").value;
+  const answer = await form.submit(t("confirm.confirming"), async () => {
+    const result = (
+      await graphql(
+        CONFIRM,
+        { email, code, password },
+        stored && !password ? { bearer: stored.token } : {},
+      )
+    ).confirmEmail;
+    if (result.session) {
+      await keepSession(result.session.token);
+    }
+    return result;
+  });
+  working.textContent = "";
+  if (!answer) {
+    return;
+  }
+  if (answer.errors.length || !answer.session) {
+    if (answer.errors.some((error) => error.code === "PASSWORD_REQUIRED")) {
+      // Not the browser that registered (or its token is gone): the password says who it is.
+      askPassword();
+    }
+    form.showErrors(answer.errors);
+    return;
+  }
+  registration.forget();
+  const next = $("done-next");
+  if ("landing" in next.dataset) {
+    next.href = landingUrl(answer.session.user.locale);
+  }
+  showStep(steps, "step-done", $("done-title"));
+};
+
+form.form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  confirm();
+});
+
+$("resend").addEventListener("click", async () => {
+  const note = $("resend-note");
+  const email = $("email").value.trim();
+  form.clear();
+  if (!email) {
+    form.showErrors([{ code: "INVALID_EMAIL", field: "email" }]);
+    return;
+  }
+  const stored = registration.load(email);
+  note.textContent = t("confirm.sending");
+  let answer;
+  try {
+    answer = (await graphql(RESEND, { email }, stored ? { bearer: stored.token } : {}))
+      .requestEmailConfirmation;
+  } catch {
+    note.textContent = t("invite.failed");
+    return;
+  }
+  if (answer.errors.length) {
+    note.textContent = "";
+    form.showErrors(answer.errors);
+    return;
+  }
+  note.textContent = t("confirm.resent", { email });
+});
+
+wirePasswordSwitches();
+
+// The mail's link: its address and code, taken out of the address bar at once.
+const link = takeFragment();
+const email = link.get("email");
+const code = link.get("code");
+if (email) {
+  $("email").value = email;
+}
+if (code) {
+  $("code").value = code;
+}
+const stored = registration.load(email || undefined);
+if (!stored) {
+  askPassword();
+} else if (!email) {
+  $("email").value = stored.email;
+}
+if (email && code && stored) {
+  // One click: this browser made the registration.
+  working.textContent = t("confirm.confirming");
+  confirm();
+} else if (email && code) {
+  $("password").focus();
+}
