@@ -179,6 +179,7 @@ class Console:
                 "static_url": f"{root}/static/console",
                 "sign_in_url": f"{root}/graphql/console/sign-in",
                 "sign_out_url": f"{root}/graphql/console/sign-out",
+                "reset_password_url": f"{root}/reset-password",
                 "open_to_all": self.open_to_all,
                 **context,
             },

@@ -88,6 +88,7 @@ SCRIPT_KEYS = {
         "account.saved",
         "account.wrong_password",
         "account.password_changed",
+        "account.email_now",
         "account.email_code_intro",
         "account.email_changed",
         "account.email_taken",

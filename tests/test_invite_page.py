@@ -316,3 +316,19 @@ async def test_every_resident_page_has_the_headers_and_no_inline_script_or_style
 def test_the_host_platform_must_be_an_address() -> None:
     with pytest.raises(SettingsError, match="INVITES_PLATFORM_URL"):
         load_settings(platform_url="platform.example.org")
+
+
+async def test_every_sign_in_form_leads_to_the_password_reset(site: httpx.AsyncClient) -> None:
+    for path, sign_in_form in (
+        ("/account", "sign-in-form"),  # the residents' sign-in
+        ("/confirm", "password-part"),  # the password chosen when registering
+        ("/invite", "step-unusable"),  # a used code: sign in instead
+        ("/graphql/console/sign-in", None),  # the admins' console
+        ("/", None),
+        ("/welcome", None),
+    ):
+        page = (await site.get(path, headers=BROWSER)).text
+        links = [attrs.get("href") for tag, attrs in parse(page).tags if tag == "a"]
+        assert "/reset-password" in links, path
+        if sign_in_form:
+            assert f'id="{sign_in_form}"' in page

@@ -155,7 +155,7 @@ const signedIn = (locale) => {
 
 const showUser = (user) => {
   $("signed-in-as").textContent = t("account.signed_in_as", { email: user.email });
-  $("email-now").textContent = user.email;
+  $("email-now").textContent = t("account.email_now", { email: user.email });
   $("firstName").value = user.firstName;
   $("lastName").value = user.lastName;
   const locale = $("locale");
@@ -360,7 +360,7 @@ emailCode.form.addEventListener("submit", async (event) => {
   emailChange.form.hidden = false;
   $("newEmail").value = "";
   $("signed-in-as").textContent = t("account.signed_in_as", { email });
-  $("email-now").textContent = email;
+  $("email-now").textContent = t("account.email_now", { email });
   accountNote.textContent = t("account.email_changed", { email });
   $("email-title").focus();
 });
