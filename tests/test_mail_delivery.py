@@ -39,14 +39,18 @@ def test_mails_are_dkim_signed_and_verify_against_the_published_record(tmp_path:
     assert setup.dkim_enabled
     assert record.name == f"{selector}._domainkey.mail.participate.example.org"
 
-    message = Composer(settings).compose(
-        Mail(
-            to=Address("jan@example.org", "Jan Peëters"),
-            subject="Uitnodiging",
-            text="Hallo\n",
-            html="<p>Hallo</p>",
-            reply_to=Address("ada@example.org", "Ada"),
+    message = (
+        Composer(settings)
+        .compose(
+            Mail(
+                to=Address("jan@example.org", "Jan Peëters"),
+                subject="Uitnodiging",
+                text="Hallo\n",
+                html="<p>Hallo</p>",
+                reply_to=Address("ada@example.org", "Ada"),
+            )
         )
+        .message
     )
     assert message.startswith(b"DKIM-Signature:")
 

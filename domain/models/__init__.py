@@ -3,12 +3,15 @@
 from domain.models.email_confirmation import EmailConfirmation
 from domain.models.group import Group, GroupKind, Membership
 from domain.models.invitation import (
+    BounceKind,
     DeliveryState,
     Invitation,
     InvitationExport,
     InvitationGroup,
     InvitationProject,
     InvitationStatus,
+    MailSuppression,
+    SuppressionReason,
 )
 from domain.models.invitation_import import ImportStatus, InvitationImport
 from domain.models.project import Project
@@ -18,6 +21,7 @@ from domain.models.session import Session
 from domain.models.user import User
 
 __all__ = [
+    "BounceKind",
     "DeliveryState",
     "EmailConfirmation",
     "FieldType",
@@ -30,11 +34,13 @@ __all__ = [
     "InvitationImport",
     "InvitationProject",
     "InvitationStatus",
+    "MailSuppression",
     "Membership",
     "Project",
     "RegistrationField",
     "Role",
     "RoleKind",
     "Session",
+    "SuppressionReason",
     "User",
 ]
