@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # two tries, so a relay that came back waits at most that long.
     relay_pause_seconds: float = Field(default=5, ge=0)
     relay_pause_max_seconds: float = Field(default=30, ge=0)
+    # A job whose database connection dropped (a restart, a failover) runs again this much
+    # later (an import at most 3 times in all).
+    worker_database_retry_seconds: float = Field(default=5, ge=0)
 
     # Rate limits (docs/security.md). Token use: failed attempts per client address, and
     # globally; while the global count is over its limit ("under attack"), each address gets

@@ -23,13 +23,16 @@ log = logging.getLogger(__name__)
 
 Ctx = dict[str, Any]
 SWEEP_LOCK = "invitations:sweep-lock"
-# A job whose database connection dropped (a restart, a failover) runs again this much later.
-DATABASE_RETRY_SECONDS = 5.0
 
 
 def _mailer(ctx: Ctx) -> Mailer:
     mailer: Mailer = ctx["mailer"]
     return mailer
+
+
+def _database_retry(ctx: Ctx) -> float:
+    settings: Settings = ctx["settings"]
+    return settings.worker_database_retry_seconds
 
 
 def _waited(ctx: Ctx) -> float:
@@ -67,7 +70,7 @@ async def _deliver(
         raise Retry(defer=defer) from error
     except Exception as error:
         if db.is_connection_error(error):
-            raise Retry(defer=DATABASE_RETRY_SECONDS) from error
+            raise Retry(defer=_database_retry(ctx)) from error
         raise
 
 
@@ -97,7 +100,7 @@ async def _send(ctx: Ctx, invitation_ids: list[int], send_no: int) -> None:
     except Exception as error:
         if db.is_connection_error(error):
             log.warning("job %s: the database connection failed, retrying", ctx.get("job_id"))
-            raise Retry(defer=DATABASE_RETRY_SECONDS) from error
+            raise Retry(defer=_database_retry(ctx)) from error
         raise
     if outcome.failed:
         log.warning("job %s: %d mails failed for good", ctx.get("job_id"), outcome.failed)
@@ -159,7 +162,7 @@ async def import_invitations(ctx: Ctx, import_id: int) -> None:
         # The type only: an error's message can quote the file's addresses or names.
         log.error("import %s stopped on %s", import_id, type(error).__name__)
         if db.is_connection_error(error) and await imports.may_run_again(import_id):
-            raise Retry(defer=DATABASE_RETRY_SECONDS) from error
+            raise Retry(defer=_database_retry(ctx)) from error
         await imports.record_crash(import_id)
 
 

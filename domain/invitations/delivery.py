@@ -240,9 +240,9 @@ def _message_id_domain(settings: Settings) -> str:
     return settings.mail_message_id_domain or settings.mail_domain
 
 
-_SENDABLE = (  # noqa: S608 (constant text)
+_SENDABLE = (
     """email, first_name, last_name, locale, personal_message, token_encrypted,
-  expires_at, send_attempts, deferred_since, """
+  expires_at, send_attempts, deferred_since, """  # noqa: S608 (constant text)
     + _INVITER_ID
     + """ AS inviter_id,
   EXISTS (SELECT 1 FROM mail_suppressions s WHERE s.email = invitations.email) AS suppressed"""
@@ -342,8 +342,10 @@ async def send_invitations(
     async with asyncio.TaskGroup() as group:
         for _ in range(lanes):
             group.create_task(batch.lane())
-    if outcome.deferred or outcome.relay_down:
-        outcome.retry_in = await _next_try(invitation_ids, send_no, mailer)
+    if outcome.sent + outcome.failed < len(batch.ids):
+        # Deferred, released, or not due yet (released by a job that met the relay down):
+        # this job runs again when the first of them is due.
+        outcome.retry_in = await _next_try(batch.ids, send_no, mailer)
     return outcome
 
 
@@ -362,6 +364,7 @@ class _Batch:
     """One job's sends, taken CLAIM_CHUNK at a time by lanes, one lane per connection."""
 
     def __init__(self, ids: list[int], send_no: int, mailer: Mailer, outcome: SendOutcome) -> None:
+        self.ids = ids
         self.waiting = deque(ids)
         self.send_no = send_no
         self.mailer = mailer
@@ -611,15 +614,17 @@ async def _lost_sends(now: datetime, *, relay_paused: bool) -> list[tuple[int, i
     """Sends claimed by a worker whose lease ran out, and (unless the relay is paused) queued
     sends a minute past due."""
     wanted = ["(delivery_state = 'sending' AND send_due_at <= $1)"]
+    params: list[Any] = [now]
     if not relay_paused:
         wanted.append("(delivery_state = 'queued' AND send_due_at <= $2)")
+        params.append(now - SEND_GRACE)
     rows = await db.connection().execute_query_dict(
         db.sql(
             "SELECT id, send_no FROM invitations WHERE send_due_at <= $1"  # noqa: S608
             f" AND ({' OR '.join(wanted)}) AND status = 'pending' AND expires_at > $1"
             f" AND email <> '' ORDER BY id LIMIT {RECOVERY_MAX:d}"
         ),
-        [now, now - SEND_GRACE],
+        params,
     )
     return [(int(row["id"]), int(row["send_no"])) for row in rows]
 

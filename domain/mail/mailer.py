@@ -98,8 +98,8 @@ class Mailer:
         still_wanted: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         """Send one mail on a connection from `connection()`. Raises DeliveryError, or
-        smtp.Withdrawn when `still_wanted` (asked while the relay answers the envelope) says
-        no."""
+        smtp.Withdrawn when `still_wanted` (asked once the relay accepted the envelope, just
+        before the message goes) says no."""
         try:
             composed = self.composer.compose(mail, smtputf8=connection.smtputf8)
         except ComposeError as error:
@@ -113,7 +113,7 @@ class Mailer:
                     composed.recipient,
                     composed.message,
                     utf8=composed.utf8,
-                    still_wanted=still_wanted() if still_wanted is not None else None,
+                    still_wanted=still_wanted,
                 )
             except SmtpFailure as failure:
                 if failure.code == 0 and not failure.delivered_maybe and attempt == 1:

@@ -17,7 +17,7 @@ import contextlib
 import re
 import socket
 import ssl
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -156,29 +156,14 @@ class SmtpConnection:
         message: bytes,
         *,
         utf8: bool = False,
-        still_wanted: Awaitable[bool] | None = None,
+        still_wanted: Callable[[], Awaitable[bool]] | None = None,
     ) -> Reply:
         """One transaction: the relay's reply to the message, or SmtpFailure / Withdrawn.
 
-        `still_wanted` runs while the relay answers MAIL, RCPT and DATA; when it says no, the
-        message is not sent. A failure before the message was written leaves the connection
-        usable, unless the connection itself failed.
+        `still_wanted` is asked once the relay has accepted the envelope, just before the
+        message goes; when it says no, the message is not sent. A failure before the message
+        was written leaves the connection usable, unless the connection itself failed.
         """
-        check = asyncio.ensure_future(still_wanted) if still_wanted is not None else None
-        try:
-            return await self._transaction(sender, recipient, message, utf8, check)
-        finally:
-            if check is not None and not check.done():
-                check.cancel()
-
-    async def _transaction(
-        self,
-        sender: str,
-        recipient: str,
-        message: bytes,
-        utf8: bool,
-        check: asyncio.Future[bool] | None,
-    ) -> Reply:
         params = ""
         if utf8:
             params = " SMTPUTF8" + (" BODY=8BITMIME" if "8BITMIME" in self.extensions else "")
@@ -209,9 +194,9 @@ class SmtpConnection:
             if reply.code != want and not (stage is Stage.RCPT and reply.code == 251):
                 await self._abandon(replies)
                 raise SmtpFailure(str(reply), stage=stage, code=reply.code)
-        if check is not None:
+        if still_wanted is not None:
             try:
-                wanted = await check
+                wanted = await still_wanted()
             except BaseException:
                 self.close()
                 raise
