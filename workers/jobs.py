@@ -16,7 +16,7 @@ from domain.invitations import delivery
 from domain.mail.mailer import DeliveryError, Mailer
 from domain.mail.relay import RelayGate
 from domain.security.ratelimit import Limiter
-from domain.settings import Settings
+from domain.settings import Settings, get_settings
 from domain.users import mails as user_mails
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def _mailer(ctx: Ctx) -> Mailer:
 
 
 def _database_retry(ctx: Ctx) -> float:
-    settings: Settings = ctx["settings"]
+    settings: Settings = ctx.get("settings") or get_settings()
     return settings.worker_database_retry_seconds
 
 

@@ -82,15 +82,18 @@ CRON_JOBS = [
 ]
 
 
-def redis_settings() -> RedisSettings:
+def resilient(settings: RedisSettings) -> RedisSettings:
     """A worker waits for Redis when it goes away (a restart, a failover) and goes on: every
     command is retried with backoff (up to 5 s apart) for as long as it takes, instead of
-    arq's poll raising and the process exiting."""
-    settings = RedisSettings.from_dsn(get_settings().redis_url)
+    arq's poll raising and the process exiting. Jobs in progress carry on meanwhile."""
     settings.retry = Retry(ExponentialBackoff(cap=5.0, base=0.1), retries=-1)
     settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
     settings.conn_retries = 1_000_000
     return settings
+
+
+def redis_settings() -> RedisSettings:
+    return resilient(RedisSettings.from_dsn(get_settings().redis_url))
 
 
 class WorkerSettings:
