@@ -33,7 +33,7 @@ import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -254,12 +254,12 @@ WHERE {ids} AND send_no = $2 AND status = 'pending' AND expires_at > $3 AND emai
   AND ((delivery_state = 'queued' AND (send_due_at IS NULL OR send_due_at <= $3))
     OR (delivery_state = 'sending' AND send_due_at <= $3))
 RETURNING id, {sendable}"""
-_STILL_CLAIMED = """SELECT 1 AS wanted FROM invitations WHERE id = $1 AND send_no = $2
-  AND status = 'pending' AND delivery_state = 'sending' AND claimed_by = $3"""
+_STILL_CLAIMED = """SELECT id, send_no FROM invitations WHERE {ids}
+  AND status = 'pending' AND delivery_state = 'sending' AND claimed_by = $2"""
 # Marked sent whoever holds the claim now: it went out, so nobody should send it again.
 _SENT = """UPDATE invitations SET delivery_state = 'sent', sent_at = $3, send_due_at = NULL,
   send_attempts = send_attempts + 1, last_error = '', deferred_since = NULL, claimed_by = NULL
-WHERE id = $1 AND send_no = $2 AND delivery_state = 'sending'"""
+WHERE {ids} AND send_no = $2 AND delivery_state = 'sending'"""
 _NOT_SENT = """UPDATE invitations SET delivery_state = $3, send_due_at = $4,
   send_attempts = send_attempts + $5, last_error = $6, deferred_since = $7, claimed_by = NULL
 WHERE id = $1 AND send_no = $2 AND delivery_state = 'sending'"""
@@ -301,6 +301,71 @@ class Claims:
 
 
 claims = Claims()
+
+Send = tuple[int, int]  # an invitation's id and send number
+
+
+class _Coalesced:
+    """Calls from every lane of the process answered by one statement for all of them: a
+    call finding no statement running starts one for whatever is waiting, so a call waits at
+    most for the statement before its own. Each caller still waits for its own answer (a mail
+    is recorded sent before its lane goes on)."""
+
+    def __init__(self, run: Callable[[list[Send]], Awaitable[set[Send]]]) -> None:
+        self._run = run
+        self._waiting: list[tuple[Send, asyncio.Future[bool]]] = []
+        self._running = False
+
+    async def __call__(self, send: Send) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((send, future))
+        if not self._running:
+            self._running = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    done = await self._run([send for send, _ in batch])
+                except Exception as error:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for send, future in batch:
+                    if not future.done():
+                        future.set_result(send in done)
+        finally:
+            self._running = False
+
+
+async def _still_claimed(sends: list[Send]) -> set[Send]:
+    """Which of these sends this process still holds (not deleted, accepted or resent since,
+    not taken over)."""
+    rows = await db.connection().execute_query_dict(
+        db.sql(_STILL_CLAIMED.format(ids=_ids_clause())),
+        [_ids_param(sorted({i for i, _ in sends})), worker_id()],
+    )
+    return {(int(row["id"]), int(row["send_no"])) for row in rows} & set(sends)
+
+
+async def _mark_sent(sends: list[Send]) -> set[Send]:
+    now = await clock.now()
+    by_send_no: dict[int, list[int]] = {}
+    for invitation_id, send_no in sends:
+        by_send_no.setdefault(send_no, []).append(invitation_id)
+    for send_no, ids in by_send_no.items():
+        await db.connection().execute_query(
+            db.sql(_SENT.format(ids=_ids_clause())), [_ids_param(ids), send_no, now]
+        )
+    return set(sends)
+
+
+still_claimed = _Coalesced(_still_claimed)
+mark_sent = _Coalesced(_mark_sent)
 
 
 @dataclass
@@ -443,10 +508,7 @@ class _Batch:
             return
 
         async def still_wanted() -> bool:
-            found = await db.connection().execute_query_dict(
-                db.sql(_STILL_CLAIMED), [invitation_id, send_no, worker_id()]
-            )
-            return bool(found)
+            return await still_claimed((invitation_id, send_no))
 
         try:
             await self.mailer.deliver(connection, mail, still_wanted=still_wanted)
@@ -459,9 +521,7 @@ class _Batch:
                 self.stopped = True
                 self.outcome.relay_down = True
             return
-        await db.connection().execute_query(
-            db.sql(_SENT), [invitation_id, send_no, await clock.now()]
-        )
+        await mark_sent((invitation_id, send_no))
         self.outcome.sent += 1
 
     async def _not_sent(

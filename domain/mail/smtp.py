@@ -204,8 +204,8 @@ class SmtpConnection:
                 # After 354 only the message's end ends the transaction, and that would send it.
                 self.close()
                 raise Withdrawn()
-        self._write(_LINE_START_DOT.sub(b"..", message))
-        self._write(b".\r\n" if message.endswith(b"\r\n") else b"\r\n.\r\n")
+        end = b".\r\n" if message.endswith(b"\r\n") else b"\r\n.\r\n"
+        self._write(_LINE_START_DOT.sub(b"..", message) + end)  # one write: one syscall
         try:
             await self._drain()
             reply = await self._reply()
