@@ -464,21 +464,35 @@ class _Batch:
         rows.sort(key=lambda row: int(row["id"]))
         pending = [int(row["id"]) for row in rows]
         claims.held.update(pending)
+        # The mail before's sent mark, written while this one's envelope travels: it is
+        # awaited before this one's message goes (so at most the mail in flight on this
+        # connection is unrecorded at any time).
+        marking: asyncio.Task[bool] | None = None
         try:
             for row in rows:
                 if self.stopped:
                     break
                 invitation_id = int(row["id"])
                 pending.remove(invitation_id)
-                await self._send_one(connection, row, invitation_id)
+                marking = await self._send_one(connection, row, invitation_id, marking)
+            if marking is not None:
+                await marking
         finally:
+            if marking is not None and not marking.done():
+                await asyncio.gather(marking, return_exceptions=True)
             claims.held.difference_update(int(row["id"]) for row in rows)
             if pending:
                 await self._release(pending)
 
     async def _send_one(
-        self, connection: SmtpConnection, row: dict[str, Any], invitation_id: int
-    ) -> None:
+        self,
+        connection: SmtpConnection,
+        row: dict[str, Any],
+        invitation_id: int,
+        marking: asyncio.Task[bool] | None,
+    ) -> asyncio.Task[bool] | None:
+        """Send one claimed mail; returns the task recording it sent (or `marking`, the
+        previous mail's, when this one was not sent)."""
         send_no = self.send_no
         if row["suppressed"]:
             await self._not_sent(
@@ -488,7 +502,7 @@ class _Batch:
                 permanent=True,
                 tried=False,
             )
-            return
+            return marking
         try:
             mail = compose_invitation_mail(
                 await _sendable(row),
@@ -505,24 +519,28 @@ class _Batch:
             await self._not_sent(
                 row, f"The mail could not be written: {_error_text(error)}", permanent=True
             )
-            return
+            return marking
 
         async def still_wanted() -> bool:
+            if marking is not None:
+                await marking
             return await still_claimed((invitation_id, send_no))
 
         try:
             await self.mailer.deliver(connection, mail, still_wanted=still_wanted)
         except Withdrawn:
             self.outcome.skipped += 1
-            return
+            return marking
         except DeliveryError as error:
             await self._not_sent(row, error.reason, permanent=error.permanent)
             if error.relay:
                 self.stopped = True
                 self.outcome.relay_down = True
-            return
-        await mark_sent((invitation_id, send_no))
+            return marking
+        if marking is not None:
+            await marking
         self.outcome.sent += 1
+        return asyncio.get_running_loop().create_task(mark_sent((invitation_id, send_no)))
 
     async def _not_sent(
         self, row: dict[str, Any], reason: str, *, permanent: bool, tried: bool = True

@@ -17,7 +17,7 @@ from __future__ import annotations
 import binascii
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
@@ -170,10 +170,23 @@ class Composer:
                 settings.dkim_private_key_path.read_bytes(),
             )
 
-    def compose(self, mail: Mail, *, smtputf8: bool = False) -> Composed:
-        """The mail as sent over a connection that does (or does not) offer SMTPUTF8.
-        Raises ComposeError when the recipient cannot be written; a Reply-To that cannot be
-        is left out (the inviter's address, not the invitee's)."""
+    @property
+    def signs(self) -> bool:
+        return self._signer is not None
+
+    def sign(self, composed: Composed) -> Composed:
+        """The mail with its DKIM signature (the RSA part runs without the GIL: a thread can
+        sign while the event loop goes on)."""
+        if self._signer is None:
+            return composed
+        header = self._signer.signature_header(composed.message, SIGNED_HEADERS)
+        return replace(composed, message=header + composed.message)
+
+    def compose(self, mail: Mail, *, smtputf8: bool = False, sign: bool = True) -> Composed:
+        """The mail as sent over a connection that does (or does not) offer SMTPUTF8,
+        DKIM-signed unless `sign` is off (then `sign()` it). Raises ComposeError when the
+        recipient cannot be written; a Reply-To that cannot be is left out (the inviter's
+        address, not the invitee's)."""
         recipient = envelope_address(mail.to.email, smtputf8=smtputf8)
         utf8 = needs_smtputf8(mail.to.email)
         headers = [
@@ -201,11 +214,10 @@ class Composer:
                 after_html,
             ]
         )
-        if self._signer is not None:
-            message = self._signer.signature_header(message, SIGNED_HEADERS) + message
-        return Composed(
+        composed = Composed(
             sender=mail.return_path or self.envelope_sender,
             recipient=recipient,
             message=message,
             utf8=utf8,
         )
+        return self.sign(composed) if sign else composed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from domain.mail.compose import ComposeError, Composer, Mail
@@ -58,6 +59,8 @@ class Mailer:
         self.composer = Composer(settings)
         self.gate = gate or RelayGate(settings)
         self.connections = connections or settings.smtp_connections
+        # DKIM signing in threads: OpenSSL's RSA runs without the GIL, on another core.
+        self._signing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dkim")
         relay = relay_of(settings)
         self._all = [SmtpConnection(relay) for _ in range(self.connections)]
         # Last in, first out: a sender gets the connection used last (open already), so a
@@ -101,9 +104,13 @@ class Mailer:
         smtp.Withdrawn when `still_wanted` (asked once the relay accepted the envelope, just
         before the message goes) says no."""
         try:
-            composed = self.composer.compose(mail, smtputf8=connection.smtputf8)
+            composed = self.composer.compose(mail, smtputf8=connection.smtputf8, sign=False)
         except ComposeError as error:
             raise DeliveryError(error.reason, permanent=True) from error
+        if self.composer.signs:
+            composed = await asyncio.get_running_loop().run_in_executor(
+                self._signing, self.composer.sign, composed
+            )
         for attempt in (1, 2):
             if not connection.is_open:
                 await self._open(connection)
@@ -141,3 +148,4 @@ class Mailer:
     async def close(self) -> None:
         for connection in self._all:
             await connection.quit()
+        self._signing.shutdown(wait=False)
