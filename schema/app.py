@@ -12,6 +12,7 @@ from schema.imports.mutations import ImportMutations
 from schema.imports.queries import ImportQueries
 from schema.invitations.mutations import InvitationMutations
 from schema.invitations.queries import InvitationQueries
+from schema.mail.mutations import MailMutations
 from schema.mail.queries import MailQueries
 from schema.platform.mutations import PlatformMutations
 from schema.platform.queries import PlatformQueries
@@ -23,7 +24,9 @@ class Query(AccountQueries, PlatformQueries, InvitationQueries, ImportQueries, M
 
 
 @strawberry.type
-class Mutation(AccountMutations, PlatformMutations, InvitationMutations, ImportMutations):
+class Mutation(
+    AccountMutations, PlatformMutations, InvitationMutations, ImportMutations, MailMutations
+):
     pass
 
 

@@ -2,8 +2,9 @@
 
 A relay accepts almost every mail and reports the bounce later: through a provider's webhook
 (`domain.mail.providers`) or a bounce message at the return path (`domain.mail.dsn`). Each
-report becomes a DeliveryEvent, matched to its invitation by the send's reference (the
-Message-ID or VERP return path, `domain.mail.references`) or else by the address:
+report becomes a DeliveryEvent (`domain.mail.events`), matched to its invitation by the send's
+reference (the Message-ID or VERP return path, `domain.mail.references`) or else by the
+address:
 
 - a hard bounce: the invitation shows BOUNCED (hard) with the reason, and the address is
   suppressed: no reminder, no resend, the sweep never sends to it, until an admin lifts it;
@@ -16,13 +17,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from enum import StrEnum
 
 from tortoise.transactions import in_transaction
 
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
-from domain.mail.references import Reference
+from domain.mail.events import DeliveryEvent, EventKind
 from domain.models import (
     BounceKind,
     DeliveryState,
@@ -33,21 +33,6 @@ from domain.models import (
 from domain.validation import normalize_email
 
 log = logging.getLogger(__name__)
-
-
-class EventKind(StrEnum):
-    BOUNCE = "bounce"
-    COMPLAINT = "complaint"
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryEvent:
-    kind: EventKind
-    recipient: str  # as the report gives it
-    source: str  # mailgun, ses, postmark, dsn
-    reason: str = ""
-    hard: bool = True  # bounces only
-    reference: Reference | None = None  # the send it names, when the report carries it
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,3 +140,12 @@ async def lift_suppression(raw_email: str) -> MailSuppression:
     await MailSuppression.filter(id=suppression.id).delete()
     log.info("suppression %d lifted", suppression.id)
     return suppression
+
+
+async def record_all(events: list[DeliveryEvent]) -> int:
+    """Record a report's events; how many matched an invitation."""
+    matched = 0
+    for event in events:
+        recorded = await record(event)
+        matched += recorded.invitation_id is not None or recorded.suppressed
+    return matched
