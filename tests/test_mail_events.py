@@ -591,3 +591,32 @@ async def test_the_export_and_the_list_show_bounced_invitations(
     assert [row[delivery_column] for row in rows[1:]] == ["bounced"]
     assert (await Invitation.get(id=int(invitation_id))).delivery_state is DeliveryState.BOUNCED
     assert INVITATION  # the shared document stays valid with the new fields
+
+
+async def test_an_mta_can_pipe_bounce_messages_to_the_cli(
+    admin: GraphQLClient, run_worker: Any, smtp_sink: SmtpSink
+) -> None:
+    import asyncio
+    import os
+    import sys
+    from pathlib import Path
+
+    invitation_id, _ = await sent_invitation(admin, run_worker, smtp_sink, "piped@example.org")
+    verp = Reference("i", int(invitation_id), 1).return_path("invitations@participate.example.org")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli",
+        "read-bounce",
+        "--to",
+        verp,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=dict(os.environ),
+    )
+    bounce = dsn_message("bounces@mx.example.org", "piped@example.org", status="5.1.1")
+    output, _ = await process.communicate(bounce)
+    assert process.returncode == 0
+    assert output.decode().strip() == "1 delivery events, 1 matched an invitation."
+    assert (await delivery(admin, invitation_id))["state"] == "BOUNCED"
