@@ -19,10 +19,11 @@ from domain.models import BounceKind, DeliveryState, InvitationStatus
 from domain.models import Invitation as InvitationModel
 from schema.context import Info
 from schema.errors import UserError
+from schema.field_values import FieldValue
 from schema.platform.types import Group, Project, RegistrationField
 
 if TYPE_CHECKING:
-    from schema.accounts.types import Session, User
+    from schema.accounts.types import PendingRegistration, Session, User
     from schema.mail.types import MailSuppression
 
 strawberry.enum(InvitationStatus, name="InvitationStatus")
@@ -60,12 +61,6 @@ class Delivery:
             return None
         found = await info.context.loaders.suppression.load(self._email)
         return MailSuppression.from_model(found) if found else None
-
-
-@strawberry.type(description="A registration field value the invitation sets.")
-class FieldValue:
-    key: str
-    value: str = strawberry.field(description="As JSON: a string, number or boolean.")
 
 
 @strawberry.type(description="The access the invitation gives once accepted.")
@@ -265,5 +260,11 @@ class AcceptInvitationPayload:
     session: Annotated[Session, strawberry.lazy("schema.accounts.types")] | None
     email_confirmation_sent: bool = strawberry.field(
         description="True for a code-only invitation: confirm the address with the mailed code."
+    )
+    registration: (
+        Annotated[PendingRegistration, strawberry.lazy("schema.accounts.types")] | None
+    ) = strawberry.field(
+        description="A code-only invitation: the registration waiting for the address (its "
+        "token confirms it with confirmEmail). The same answer whatever the address."
     )
     errors: list[UserError]
