@@ -338,3 +338,23 @@ async def test_a_resend_keeps_working_while_the_first_send_is_deferred(
     await run_worker()
     shown = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]["delivery"]
     assert shown == {"state": "SENT", "attempts": 2, "lastError": None}
+
+
+async def test_a_reminder_is_checked_again_just_before_its_message_goes(database: None) -> None:
+    from domain.invitations.management import delete_invitation
+
+    [invitation_id] = await queued("reminded@example.org")
+    await Invitation.filter(id=invitation_id).update(
+        delivery_state=DeliveryState.SENT, sent_at=await clock.now()
+    )
+    clock.advance(timedelta(days=4))
+
+    async def deleted_meanwhile(address: str) -> None:
+        await delete_invitation(invitation_id)
+
+    relay = ScriptedRelay(on_rcpt=deleted_meanwhile)
+    async with serve(relay) as port:
+        mailer = Mailer(relay_settings(port))
+        assert not await delivery.send_reminder(invitation_id, 1, mailer)
+        await mailer.close()
+    assert relay.received == []

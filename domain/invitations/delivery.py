@@ -615,13 +615,27 @@ async def send_reminder(invitation_id: int, send_no: int, mailer: Mailer) -> boo
     ):
         return False
     sendable = Sendable.of(invitation, await inviter_of(invitation))
-    await mailer.send(
-        compose_invitation_mail(
-            sendable,
-            reminder=True,
-            reference=Reference(references.REMINDER, invitation_id, send_no),
+
+    async def still_wanted() -> bool:
+        # Just before the message goes: not deleted, accepted or resent meanwhile.
+        return await Invitation.filter(
+            id=invitation_id,
+            send_no=send_no,
+            status=InvitationStatus.PENDING,
+            reminded_send_no__lt=send_no,
+        ).exists()
+
+    try:
+        await mailer.send(
+            compose_invitation_mail(
+                sendable,
+                reminder=True,
+                reference=Reference(references.REMINDER, invitation_id, send_no),
+            ),
+            still_wanted=still_wanted,
         )
-    )
+    except Withdrawn:
+        return False
     await Invitation.filter(id=invitation_id, send_no=send_no).update(
         reminded_at=await clock.now(), reminded_send_no=send_no
     )

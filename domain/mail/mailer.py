@@ -88,10 +88,12 @@ class Mailer:
             await self.gate.down(failure.reason)
             raise DeliveryError(failure.reason, relay=True) from failure
 
-    async def send(self, mail: Mail) -> None:
-        """Send one mail on whichever connection is free first."""
+    async def send(
+        self, mail: Mail, *, still_wanted: Callable[[], Awaitable[bool]] | None = None
+    ) -> None:
+        """Send one mail on whichever connection is free first (see `deliver`)."""
         async with self.connection() as connection:
-            await self.deliver(connection, mail)
+            await self.deliver(connection, mail, still_wanted=still_wanted)
 
     async def deliver(
         self,
