@@ -169,7 +169,9 @@ async def test_an_import_that_keeps_dying_is_failed_after_three_runs(uploader: U
 
 @pytest.mark.skipif(
     DATABASE_KIND != "postgres",
-    reason="SQLite has no connections to terminate; the retry itself is the same code",
+    reason="SQLite has no server connections to terminate; its fault that passes (a locked"
+    " file) is classified in test_faults_that_pass_are_told_from_those_that_do_not, and the"
+    " job's retry is this same code",
 )
 async def test_an_import_whose_database_connections_dropped_is_run_again(
     uploader: User, redis: ArqRedis, run_worker: Any
@@ -204,3 +206,25 @@ async def test_an_import_whose_database_connections_dropped_is_run_again(
     done = await InvitationImport.get(id=record.id)
     assert done.status is ImportStatus.DONE, done.errors
     assert done.runs == 2 and done.invited_count == 50
+
+
+def test_faults_that_pass_are_told_from_those_that_do_not() -> None:
+    import sqlite3
+
+    from asyncpg.exceptions import AdminShutdownError, UniqueViolationError
+    from tortoise.exceptions import IntegrityError, OperationalError
+
+    from domain import db
+
+    def wrapped(cause: BaseException, outer: type[Exception]) -> Exception:
+        try:
+            raise outer("as Tortoise raises it") from cause
+        except outer as error:
+            return error
+
+    assert db.is_connection_error(wrapped(AdminShutdownError(), OperationalError))
+    assert db.is_connection_error(ConnectionResetError())
+    assert db.is_connection_error(sqlite3.OperationalError("database is locked"))
+    assert not db.is_connection_error(wrapped(UniqueViolationError(), IntegrityError))
+    assert not db.is_connection_error(sqlite3.OperationalError("no such table: x"))
+    assert not db.is_connection_error(ValueError("a bug"))
