@@ -287,3 +287,19 @@ async def test_starttls_and_implicit_tls_check_the_relays_certificate(tmp_path: 
         implicit.stop()
     assert recorder.recipients == ["starttls@example.org", "tls@example.org"]
     assert "certificate" in refused.value.reason.lower()
+
+
+async def test_the_relays_outages_are_logged_without_the_addresses_it_quotes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from domain.mail.relay import RelayGate
+
+    gate = RelayGate(settings_for(2525))
+    caplog.set_level("INFO")
+    for _ in range(3):
+        down = await gate.temporary_refusal("450 4.2.0 <jan.peeters@example.org>: greylisted")
+    assert down and await gate.remaining() > 0
+    await gate.accepted()
+    assert await gate.remaining() == 0
+    assert "mail relay down" in caplog.text and "sending resumed" in caplog.text
+    assert "@" not in caplog.text

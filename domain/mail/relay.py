@@ -12,12 +12,14 @@ this process's own.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
 from domain.settings import Settings
 
 log = logging.getLogger(__name__)
+_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>]+")
 
 PAUSED_UNTIL = "invitations:relay:paused-until"  # epoch seconds, as text
 OUTAGE_LEVEL = "invitations:relay:outage-level"  # pauses in a row
@@ -59,7 +61,9 @@ class RelayGate:
         if self.redis is not None and pause > 0:
             await self.redis.set(PAUSED_UNTIL, repr(until), px=max(int(pause * 1000), 1))
         self._paused_until = until
-        log.warning("mail relay down (%s): sending paused for %.1f s", reason[:200], pause)
+        log.warning(
+            "mail relay down (%s): sending paused for %.1f s", _without_addresses(reason), pause
+        )
         return pause
 
     async def temporary_refusal(self, reason: str) -> bool:
@@ -80,3 +84,8 @@ class RelayGate:
             if self.redis is not None:
                 await self.redis.delete(PAUSED_UNTIL, OUTAGE_LEVEL)
             log.info("mail relay up again: sending resumed")
+
+
+def _without_addresses(reason: str) -> str:
+    """A relay's answer for the log: it may quote the recipient, which logs never hold."""
+    return _ADDRESS.sub("<address>", reason)[:200]
