@@ -294,7 +294,7 @@ async def test_the_relays_outages_are_logged_without_the_addresses_it_quotes(
 ) -> None:
     from domain.mail.relay import RelayGate
 
-    gate = RelayGate(settings_for(2525))
+    gate = RelayGate(settings_for(2525, relay_pause_seconds=5))
     caplog.set_level("INFO")
     for _ in range(3):
         down = await gate.temporary_refusal("450 4.2.0 <jan.peeters@example.org>: greylisted")
