@@ -82,6 +82,8 @@ class Mailer:
             self._idle.put_nowait(connection)
 
     async def _open(self, connection: SmtpConnection) -> None:
+        if self.gate.paused_here():
+            raise DeliveryError("sending is paused: the mail relay is down", relay=True)
         try:
             await connection.open()
         except SmtpFailure as failure:

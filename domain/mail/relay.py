@@ -47,9 +47,12 @@ class RelayGate:
         return max(self._paused_until - now, 0.0)
 
     async def down(self, reason: str) -> float:
-        """The relay is down: pause (longer each time in a row). Returns the pause."""
+        """The relay is down: pause (longer each time in a row). Returns the pause. Other
+        connections finding out during the same pause do not lengthen it."""
         self._in_outage = True
         self._temporary_in_a_row = 0
+        if self.paused_here():
+            return self._paused_until - time.time()
         if self.redis is not None:
             level = int(await self.redis.incr(OUTAGE_LEVEL))
             await self.redis.expire(OUTAGE_LEVEL, 86400)
@@ -65,6 +68,10 @@ class RelayGate:
             "mail relay down (%s): sending paused for %.1f s", _without_addresses(reason), pause
         )
         return pause
+
+    def paused_here(self) -> bool:
+        """Whether this process knows of a pause still running (no Redis round trip)."""
+        return self._paused_until > time.time()
 
     async def temporary_refusal(self, reason: str) -> bool:
         """A mail refused for now. True when it makes the relay down (several in a row)."""
