@@ -72,7 +72,7 @@ def undeliverable_email_problem(
 ) -> Problem | None:
     """A valid address the mail relay cannot take: one whose part before the @ is beyond
     ASCII needs a relay that offers SMTPUTF8 (INVITES_SMTP_UTF8). Its domain is never the
-    problem: it is sent in IDNA. Checked where invitations take addresses (issue 17)."""
+    problem: it is sent in IDNA. Checked where invitations take addresses."""
     if email.isascii() or email.rpartition("@")[0].isascii() or get_settings().smtp_utf8:
         return None
     return Problem(

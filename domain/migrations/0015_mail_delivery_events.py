@@ -1,4 +1,4 @@
-"""Mail delivery as it really happens (issue 17).
+"""Mail delivery as it really happens.
 
 - invitations: who holds a send's claim (`claimed_by`, renewed by its live worker), when a
   send was first deferred (`deferred_since`: deferrals end a day later), and what the relay's
@@ -29,7 +29,7 @@ async def drop_index(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_grants_of_new_invitations")]
+    dependencies = [("models", "0014_email_changes")]
 
     initial = False
 
