@@ -3,12 +3,15 @@
 from domain.models.email_confirmation import EmailConfirmation
 from domain.models.group import Group, GroupKind, Membership
 from domain.models.invitation import (
+    BounceKind,
     DeliveryState,
     Invitation,
     InvitationExport,
     InvitationGroup,
     InvitationProject,
     InvitationStatus,
+    MailSuppression,
+    SuppressionReason,
 )
 from domain.models.invitation_import import ImportStatus, InvitationImport
 from domain.models.password_reset import PasswordReset
@@ -20,6 +23,7 @@ from domain.models.session import Session
 from domain.models.user import User
 
 __all__ = [
+    "BounceKind",
     "DeliveryState",
     "EmailConfirmation",
     "FieldType",
@@ -32,6 +36,7 @@ __all__ = [
     "InvitationImport",
     "InvitationProject",
     "InvitationStatus",
+    "MailSuppression",
     "Membership",
     "PasswordReset",
     "Project",
@@ -40,5 +45,6 @@ __all__ = [
     "Role",
     "RoleKind",
     "Session",
+    "SuppressionReason",
     "User",
 ]
