@@ -164,13 +164,14 @@ async def accept(
     try:
         async with in_transaction():
             now = await clock.now()
-            # The single winner: only one UPDATE can move this row out of 'pending'.
+            # The single winner: only one UPDATE can move this row out of 'pending'. The
+            # postal address was only needed to post the letter: it goes now.
             won = await Invitation.filter(
                 id=invitation.id,
                 status=InvitationStatus.PENDING,
                 accepted_at=None,
                 expires_at__gt=now,
-            ).update(status=InvitationStatus.ACCEPTED, accepted_at=now)
+            ).update(status=InvitationStatus.ACCEPTED, accepted_at=now, postal_address="")
             if won != 1:
                 raise unusable()
             user = await User.create(

@@ -4,6 +4,7 @@ from domain.models.email_confirmation import EmailConfirmation
 from domain.models.group import Group, GroupKind, Membership
 from domain.models.invitation import (
     DeliveryState,
+    ExportKind,
     Invitation,
     InvitationExport,
     InvitationGroup,
@@ -20,6 +21,7 @@ from domain.models.user import User
 __all__ = [
     "DeliveryState",
     "EmailConfirmation",
+    "ExportKind",
     "FieldType",
     "Group",
     "GroupKind",

@@ -1,0 +1,32 @@
+"""Letters: an invitation's postal address (printed in the envelope's window, erased once the
+invitation is accepted), and which kind of download each export record is (the token export,
+letters or cards). Both are new columns with a default: no table is rebuilt, on SQLite either."""
+
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
+
+from domain.models.invitation import ExportKind
+
+
+class Migration(migrations.Migration):
+    dependencies = [("models", "0012_grants_of_new_invitations")]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name="Invitation",
+            name="postal_address",
+            field=fields.CharField(default="", max_length=500),
+        ),
+        ops.AddField(
+            model_name="InvitationExport",
+            name="kind",
+            field=fields.CharEnumField(
+                default=ExportKind.XLSX,
+                description="XLSX: xlsx\nLETTERS: letters\nCARDS: cards",
+                enum_type=ExportKind,
+                max_length=16,
+            ),
+        ),
+    ]
