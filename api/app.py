@@ -19,6 +19,7 @@ from api.console import Console, console_access
 from api.downloads import import_template
 from api.exports import export_invitations
 from api.graphql import GraphQLView
+from api.letters import print_letters
 from api.security_headers import SecurityHeaders
 from api.uploads import BodySizeLimit
 from domain import db
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/health", health),
         *invite.routes(settings),
         Route("/invitations/export.xlsx", export_invitations, methods=["GET"]),
+        Route("/invitations/letters.pdf", print_letters, methods=["GET"]),
         Route("/invitations/template.xlsx", import_template, methods=["GET"]),
     ]
     if settings.is_development:
