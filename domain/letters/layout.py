@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from domain.letters.pdf import A4, MM, Canvas, PdfWriter, Typeface
-from domain.letters.qr import qr_matrix
+from domain.letters.qr import qr_code
 from domain.letters.words import Words, words_for
 
 # The DIN 5008 form B address field (mm from the top left) and the window it must fit.
@@ -94,7 +95,7 @@ class _Page:
     ) -> None:
         """One line; with `fit` (mm), made smaller (down to 60%) to fit that width."""
         if fit is not None:
-            width = self.writer.width(typeface, text, size)
+            width = typeface.width(text, size)
             if width > fit * MM:
                 size = max(size * fit * MM / width, size * 0.6)
         self.canvas.text(x * MM, self.height - baseline * MM, text, typeface, size, align=align)
@@ -112,7 +113,7 @@ class _Page:
         max_lines: int,
     ) -> float:
         """Wrapped text; returns the baseline after the last line."""
-        for line in wrap(self.writer, text, typeface, size, width * MM)[:max_lines]:
+        for line in wrap(typeface, text, size, width * MM)[:max_lines]:
             self.text(x, baseline, line, typeface, size, fit=width)
             baseline += leading
         return baseline
@@ -126,19 +127,20 @@ class _Page:
         )
 
     def qr(self, x: float, top: float, size: float, link: str) -> None:
-        self.canvas.modules(x * MM, self.height - top * MM, size * MM, qr_matrix(link))
+        self.canvas.image_mask(x * MM, self.height - top * MM, size * MM, qr_code(link))
 
 
-def wrap(writer: PdfWriter, text: str, typeface: Typeface, size: float, width: float) -> list[str]:
+@lru_cache(maxsize=4096)  # the words of each language repeat on every letter
+def wrap(typeface: Typeface, text: str, size: float, width: float) -> tuple[str, ...]:
     """Lines of at most `width` points, broken between words (inside a word only when the word
     alone is too wide: a long address, or text without spaces). Line breaks in the text are
     kept."""
     lines: list[str] = []
-    space = writer.width(typeface, " ", size)
+    space = typeface.width(" ", size)
     for paragraph in text.split("\n"):
         line, line_width = "", 0.0
         for word in paragraph.split(" "):
-            word_width = writer.width(typeface, word, size)
+            word_width = typeface.width(word, size)
             if line and line_width + space + word_width <= width:
                 line, line_width = f"{line} {word}", line_width + space + word_width
                 continue
@@ -147,13 +149,13 @@ def wrap(writer: PdfWriter, text: str, typeface: Typeface, size: float, width: f
             line, line_width = word, word_width
             while line_width > width and len(line) > 1:
                 cut = len(line) - 1
-                while cut > 1 and writer.width(typeface, line[:cut], size) > width:
+                while cut > 1 and typeface.width(line[:cut], size) > width:
                     cut -= 1
                 lines.append(line[:cut])
                 line = line[cut:]
-                line_width = writer.width(typeface, line, size)
+                line_width = typeface.width(line, size)
         lines.append(line)
-    return lines
+    return tuple(lines)
 
 
 def _name(letter: Letter) -> str:
@@ -234,7 +236,7 @@ def _campaign(page: _Page, words: Words, sender: Sender, letter: Letter) -> None
     width = (TEXT_RIGHT - TEXT_LEFT) * MM
     for size in (11.0, 10.0, 9.0, 8.5):
         leading = size * 0.47
-        lines = wrap(page.writer, text, page.fonts.regular, size, width)
+        lines = list(wrap(page.fonts.regular, text, size, width))
         capacity = int((bottom - top) / leading) + 1
         if len(lines) <= capacity or size == 8.5:
             break

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,12 +25,13 @@ from typing import BinaryIO
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+from domain.letters.qr import QrCode
+
 MM = 72 / 25.4  # points in a millimetre
 A4 = (210 * MM, 297 * MM)
 
 # What a character no font has is drawn as.
 _MISSING = "?"
-_DARK_RUN = re.compile(rb"\x01+")
 
 
 @dataclass(slots=True, eq=False)  # compared and hashed by identity: one per file
@@ -114,11 +114,30 @@ def font_face(path: Path) -> FontFace:
     return FontFace.load(path)
 
 
-@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: a dictionary key
+@dataclass(slots=True, eq=False)  # hashed by identity: a dictionary key
 class Typeface:
     """A font and the fonts that draw what it lacks, in order."""
 
     faces: tuple[FontFace, ...]
+    _widths: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def width(self, text: str, size: float) -> float:
+        """The width of `text` in points at `size` (glyph widths add up: no kerning)."""
+        widths = self._widths
+        total = 0.0
+        for character in text:
+            width = widths.get(character)
+            if width is None:
+                width = widths[character] = self._width(character)
+            total += width
+        return total * size / 1000
+
+    def _width(self, character: str) -> float:
+        for face in self.faces:
+            glyph = face.glyphs.get(character)
+            if glyph is not None:
+                return glyph[1]
+        return self._width(_MISSING) if character != _MISSING else 500.0
 
 
 @dataclass(slots=True)
@@ -187,15 +206,8 @@ class PdfWriter:
         return runs
 
     def width(self, typeface: Typeface, text: str, size: float) -> float:
-        """The width of `text` in points at `size` (glyph widths add up: no kerning)."""
-        table = self._table(typeface)
-        total = 0.0
-        for character in text:
-            found = table.get(character)
-            if found is None:
-                found = table[character] = self._glyph(typeface, character)
-            total += found[2]
-        return total * size / 1000
+        """The width of `text` in points at `size`."""
+        return typeface.width(text, size)
 
     def _table(self, typeface: Typeface) -> dict[str, tuple[_UsedFont, str, float]]:
         table = self._glyphs.get(typeface)
@@ -211,11 +223,10 @@ class PdfWriter:
                 glyph_id, glyph_width = glyph
                 font.used.setdefault(glyph_id, (glyph_width, character))
                 return font, f"{glyph_id:04X}", glyph_width
-        if character == _MISSING:
-            face = typeface.faces[0]
-            font = self._font(face)
-            font.used.setdefault(0, (face.glyphs.get(" ", (0, 500.0))[1], _MISSING))
-            return font, "0000", font.used[0][0]
+        if character == _MISSING:  # not even a question mark: the font's empty box
+            font = self._font(typeface.faces[0])
+            font.used.setdefault(0, (500.0, _MISSING))
+            return font, "0000", 500.0
         return self._glyph(typeface, _MISSING)
 
     def _font(self, face: FontFace) -> _UsedFont:
@@ -390,17 +401,14 @@ class Canvas:
     ) -> None:
         self.ops.append(f"q {grey:g} G {line:g} w {x:.2f} {y:.2f} {width:.2f} {height:.2f} re S Q")
 
-    def modules(self, x: float, top: float, size: float, matrix: Sequence[bytes]) -> None:
-        """A square matrix of dark (1) and light (0) modules, `size` points wide, its top left
-        corner at (x, top): one filled path of each row's runs of dark modules."""
-        scale = size / len(matrix)
-        runs = [
-            f"{run.start()} {row} {run.end() - run.start()} 1 re"
-            for row, values in enumerate(matrix)
-            for run in _DARK_RUN.finditer(values)
-        ]
+    def image_mask(self, x: float, top: float, size: float, qr: QrCode) -> None:
+        """A QR code `size` points wide, its top left corner at (x, top): a 1-bit image mask
+        painted black, one image pixel a module, never smoothed (/I false), so its edges stay
+        sharp at any resolution. Inline, as hex: small, and safe in any content stream."""
         self.ops.append(
-            f"q 0 g {scale:.4f} 0 0 {-scale:.4f} {x:.2f} {top:.2f} cm {' '.join(runs)} f Q"
+            f"q 0 g {size:.2f} 0 0 {size:.2f} {x:.2f} {top - size:.2f} cm"
+            f" BI /W {qr.modules} /H {qr.modules} /IM true /BPC 1 /I false /F /AHx ID\n"
+            f"{qr.mask.hex()}>\nEI Q"
         )
 
     def finish(self) -> None:
