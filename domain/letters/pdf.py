@@ -1,7 +1,7 @@
 """A PDF file written page by page to disk, its fonts embedded as subsets once at the end.
 
 PDF libraries (reportlab, fpdf2) keep every page of a document in memory until it is saved:
-10,000 letters held about 200 MiB in reportlab (`bench/README.md`). This writer keeps only
+about 14 KiB a letter in reportlab (`bench/README.md`). This writer keeps only
 what the end of the file needs: each object's offset, the pages' object numbers and the glyphs
 used so far. A page's content is compressed and written as soon as it is finished.
 
