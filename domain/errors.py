@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     INVALID_CODE = "INVALID_CODE"
     EMAIL_NOT_CONFIRMED = "EMAIL_NOT_CONFIRMED"
+    PASSWORD_REQUIRED = "PASSWORD_REQUIRED"
+    INVALID_RESET_TOKEN = "INVALID_RESET_TOKEN"
     INVALID_NAME = "INVALID_NAME"
     UNKNOWN_LOCALE = "UNKNOWN_LOCALE"
     # Platform data
@@ -76,6 +78,13 @@ class DomainError(Exception):
             raise ValueError("a DomainError needs at least one problem")
         super().__init__(problems[0].message)
         self.problems: tuple[Problem, ...] = problems
+        # False for a refusal that is no guess (a token that was valid a moment ago and was
+        # just used by a parallel request): rate limits do not count it as a failed attempt.
+        self.counts_as_failure = True
+
+    def not_counted(self) -> DomainError:
+        self.counts_as_failure = False
+        return self
 
     @classmethod
     def single(

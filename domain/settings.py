@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=12, ge=8, le=1024)
     session_ttl_days: int = Field(default=30, ge=1, le=365)
     confirmation_code_ttl_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    # An unconfirmed registration (a claim on an address) is dropped after this long.
+    registration_ttl_days: int = Field(default=7, ge=1, le=90)
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
     personal_message_max_length: int = Field(default=2000, ge=1, le=20000)
     max_invitations_per_request: int = Field(default=10_000, ge=1, le=1_000_000)
     # Excel imports: the upload's size and the sheet's data rows (README "Excel import").
@@ -94,6 +97,10 @@ class Settings(BaseSettings):
     letters_fallback_font: Path = _FONTS / "droid" / "DroidSansFallbackFull.ttf"
     # Any other request body (JSON GraphQL requests); answered 413 beyond it.
     max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # How long a client may take to send a request's body (a slow sender holds a connection):
+    # uploads, and any other request. Beyond it the answer is 408. Headers: see docs/security.md.
+    upload_body_timeout_seconds: float = Field(default=120, gt=0, le=3600)
+    request_body_timeout_seconds: float = Field(default=15, gt=0, le=3600)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -122,6 +129,9 @@ class Settings(BaseSettings):
     limit_sign_up_per_email: int = Field(default=3, ge=1)  # per hour
     limit_confirm_failures_per_address: int = Field(default=30, ge=1)  # per 10 minutes
     limit_confirm_failures_per_account: int = Field(default=10, ge=1)  # per hour
+    limit_password_reset_per_address: int = Field(default=20, ge=1)  # per hour
+    limit_password_reset_per_email: int = Field(default=3, ge=1)  # per hour
+    limit_password_reset_failures_per_address: int = Field(default=30, ge=1)  # per 10 minutes
     limit_invitations_per_admin_per_day: int = Field(default=200_000, ge=1)
     limit_resends_per_invitation_per_day: int = Field(default=5, ge=1)
 

@@ -4,6 +4,7 @@ introspection by policy."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 
@@ -19,6 +20,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.types import ExecutionContext
 
 from domain.errors import DomainError, PermissionDenied
 from domain.settings import GraphiqlAccess
@@ -33,6 +35,27 @@ VALIDATION_RULES: list[type[ASTValidationRule]] = [
     max_depth_rule(MAX_DEPTH, None, None),
     max_aliases_rule(MAX_ALIASES),
 ]
+
+
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+
+
+def operation_name(execution_context: ExecutionContext | None) -> str:
+    """The operation's name if it is a GraphQL name (the client chose it: nothing else)."""
+    name = execution_context.operation_name if execution_context is not None else None
+    return name if name and _NAME.fullmatch(name) else "-"
+
+
+def error_kind(error: GraphQLError) -> str:
+    """What kind of refusal, in words that quote nothing the client sent."""
+    original = error.original_error
+    if isinstance(original, PermissionDenied):
+        return "permission denied"
+    if isinstance(original, DomainError):
+        return "refused input"
+    if error.path:
+        return "invalid value"
+    return "invalid document or variables"
 
 
 def is_expected(error: GraphQLError) -> bool:

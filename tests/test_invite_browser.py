@@ -18,6 +18,7 @@ from domain.models import FieldType, User
 from tests.browser import Visit, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create
+from tests.test_accounts import CONFIRM, code_in
 from tests.test_invitations import platform
 
 pytestmark = pytest.mark.browser
@@ -253,8 +254,19 @@ async def test_a_code_only_invitation_asks_the_email_and_a_confirmation_mail_fol
     await run_worker()
     [mail] = smtp_sink.to("letter.reader@example.org")
     assert "code de confirmation" in mail.subject
-    me = (await gql(ME, token=await visit.session_token()))["me"]
-    assert me["emailConfirmed"] is False and me["locale"] == "fr-BE"
+    # No account yet, and no session: the letter's grants wait for the address.
+    registration = await visit.page.evaluate(
+        "sessionStorage.getItem('invitations.registrationToken')"
+    )
+    assert await visit.page.evaluate("sessionStorage.getItem('invitations.sessionToken')") is None
+    assert (await gql(ME, token=registration))["me"] is None
+    assert not await User.filter(email="letter.reader@example.org").exists()
+    confirmed = await gql.post(
+        CONFIRM, {"email": "letter.reader@example.org", "code": code_in(mail)}, token=registration
+    )
+    session = confirmed["data"]["confirmEmail"]["session"]["token"]
+    me = (await gql(ME, token=session))["me"]
+    assert me["emailConfirmed"] is True and me["locale"] == "fr-BE"
     assert me["groups"] == [{"title": "North Avenue Residents"}]
     user = await User.get(email="letter.reader@example.org")
     assert user.registration_field_values == {

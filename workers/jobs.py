@@ -15,6 +15,7 @@ from domain.mail.mailer import DeliveryError, Mailer
 from domain.security.ratelimit import Limiter
 from domain.settings import Settings
 from domain.users import mails as user_mails
+from domain.users import registrations, resets
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +55,22 @@ def _mailer(ctx: Ctx) -> Mailer:
     return mailer
 
 
-async def send_email_confirmation(ctx: Ctx, confirmation_id: int) -> None:
-    await _deliver(ctx, lambda: user_mails.send_email_confirmation(confirmation_id, _mailer(ctx)))
+async def send_registration_code(ctx: Ctx, registration_id: int, send_no: int) -> None:
+    await _deliver(
+        ctx, lambda: user_mails.send_registration_code(registration_id, send_no, _mailer(ctx))
+    )
 
 
-async def send_account_exists_notice(ctx: Ctx, user_id: int) -> None:
-    await _deliver(ctx, lambda: user_mails.send_account_exists_notice(user_id, _mailer(ctx)))
+async def send_password_reset(ctx: Ctx, reset_id: int) -> None:
+    await _deliver(ctx, lambda: user_mails.send_password_reset(reset_id, _mailer(ctx)))
+
+
+async def sweep_accounts(ctx: Ctx) -> None:
+    """Every ten minutes: registrations and reset links past their time go."""
+    dropped = await registrations.drop_expired()
+    deleted = await resets.drop_expired()
+    if dropped or deleted:
+        log.info("accounts sweep: %d registrations and %d reset links dropped", dropped, deleted)
 
 
 async def send_invitations(ctx: Ctx, send_no: int, *invitation_ids: int) -> None:

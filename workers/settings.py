@@ -36,8 +36,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 FUNCTIONS = [
-    func(jobs.send_email_confirmation, name="send_email_confirmation", max_tries=50),
-    func(jobs.send_account_exists_notice, name="send_account_exists_notice", max_tries=50),
+    func(jobs.send_registration_code, name="send_registration_code", max_tries=50),
+    func(jobs.send_password_reset, name="send_password_reset", max_tries=50),
+    func(jobs.sweep_accounts, name="sweep_accounts", max_tries=1),
     func(jobs.send_invitations, name="send_invitations", max_tries=50),
     func(jobs.send_invitation, name="send_invitation", max_tries=50),
     func(jobs.send_reminder, name="send_reminder", max_tries=50),
@@ -49,6 +50,13 @@ FUNCTIONS = [
 CRON_JOBS = [
     cron(jobs.sweep, name="cron:sweep", second=0, run_at_startup=True, timeout=300),
     cron(jobs.recover_imports, name="cron:imports", second=30, timeout=60),
+    cron(
+        jobs.sweep_accounts,
+        name="cron:accounts",
+        minute={0, 10, 20, 30, 40, 50},
+        second=15,
+        timeout=60,
+    ),
 ]
 
 

@@ -89,12 +89,16 @@
   const ACCEPT = `mutation AcceptInvitation($input: AcceptInvitationInput!) {
   acceptInvitation(input: $input) {
     session { token }
+    registration { token email }
     emailConfirmationSent
     errors { code message field retryAfter }
   }
 }`;
 
   const SESSION_KEY = "invitations.sessionToken";
+  // A letter's code gives a registration waiting for its address, not a session: its token
+  // only confirms the address (with the mailed code).
+  const REGISTRATION_KEY = "invitations.registrationToken";
 
   class Unreachable extends Error {}
   class ServerFailed extends Error {}
@@ -422,7 +426,7 @@
       showUnusable();
       return;
     }
-    if (answer.errors.length || !answer.session) {
+    if (answer.errors.length || !(answer.session || answer.registration)) {
       showProfileErrors(answer.errors);
       return;
     }
@@ -431,7 +435,11 @@
 
   const finish = (answer, email) => {
     try {
-      window.sessionStorage.setItem(SESSION_KEY, answer.session.token);
+      if (answer.session) {
+        window.sessionStorage.setItem(SESSION_KEY, answer.session.token);
+      } else {
+        window.sessionStorage.setItem(REGISTRATION_KEY, answer.registration.token);
+      }
     } catch {
       // Storage refused (private mode): the link to the platform still leads on.
     }

@@ -72,7 +72,11 @@ async def _existing_user_ids(user_ids: Iterable[int]) -> set[int]:
     wanted = set(user_ids)
     if not wanted:
         return set()
-    found: set[int] = set(await User.filter(id__in=wanted).values_list("id", flat=True))  # type: ignore[arg-type]
+    found: set[int] = set(
+        await User.filter(id__in=wanted, email_confirmed_at__isnull=False).values_list(  # type: ignore[arg-type]
+            "id", flat=True
+        )
+    )
     missing = wanted - found
     if missing:
         # Ids that are not numbers arrive as -1: name only the ones a person could recognize.
@@ -144,7 +148,7 @@ async def members(group: Group) -> list[User]:
     if group.kind is GroupKind.MANUAL:
         return await User.filter(memberships__group_id=group.id).order_by("last_name", "id")
     rules = rules_of(group)
-    users = await User.all().order_by("last_name", "id")
+    users = await User.filter(email_confirmed_at__isnull=False).order_by("last_name", "id")
     # Every user is tested: load all roles at once rather than naming every user in the query.
     roles: dict[int, set[str]] = {}
     for user_id, kind in await Role.all().values_list("user_id", "kind"):
@@ -154,6 +158,8 @@ async def members(group: Group) -> list[User]:
 
 
 async def groups_of_user(user: User) -> list[Group]:
+    if user.email_confirmed_at is None:
+        return []  # an unproven address belongs to no group, manual or smart
     manual_ids = set(await Membership.filter(user_id=user.id).values_list("group_id", flat=True))
     facts = (await facts_of_users([user]))[user.id]
     result = []

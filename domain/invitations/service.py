@@ -573,10 +573,14 @@ def _facts(entry: Planned, options: InvitationOptions, known: Mapping[int, Facts
 async def _existing_users(emails: list[str]) -> dict[str, User]:
     """Accounts of these addresses. Most addresses of a big batch have none: they are matched
     in SQL first, and only the accounts found are loaded as models."""
-    found = await _matching_emails("SELECT email FROM users WHERE email {matches}", emails)
+    # Only accounts exist here whose address is proven (domain.users.registrations); the
+    # condition keeps it so whatever else changes: an unproven address gets a mailed invitation.
+    found = await _matching_emails(
+        "SELECT email FROM users WHERE email {matches} AND email_confirmed_at IS NOT NULL", emails
+    )
     users: dict[str, User] = {}
     for chunk in _chunks(sorted(found), 5000):
-        for user in await User.filter(email__in=chunk):
+        for user in await User.filter(email__in=chunk, email_confirmed_at__isnull=False):
             users[user.email] = user
     return users
 

@@ -22,6 +22,23 @@ CATALOG: dict[str, dict[str, str]] = {
         "confirm_intro": "Use this code to confirm your email address:",
         "confirm_expiry": "The code works for {minutes} minutes.",
         "confirm_ignore": "Did not sign up? Then you can ignore this mail.",
+        "confirm_link_text": "Or confirm in one click:",
+        "confirm_button": "Confirm my address",
+        # Someone registered (or used a letter's code) with an address that has an account
+        "exists_code_body": "Someone, maybe you, tried to register on {platform} with this "
+        "email address, which already has an account. If it was you, use this code to sign in "
+        "to your account; your password stays the one you had:",
+        "exists_reset": "Forgot your password? Choose a new one: {reset_url}",
+        # Password reset
+        "reset_subject": "Choose a new password for {platform}",
+        "reset_intro": "Someone, maybe you, asked to choose a new password for your account on "
+        "{platform}. Open this link to choose it:",
+        "reset_button": "Choose a new password",
+        "reset_expiry": "The link works for {minutes} minutes, once.",
+        "reset_new_account": "This address has no confirmed account yet: choosing a password "
+        "creates it, and any unconfirmed registration with this address is dropped.",
+        "reset_ignore": "Did not ask for it? Then you can ignore this mail; your password "
+        "stays as it is.",
         # Someone signed up with an address that already has an account
         "exists_subject": "You already have an account on {platform}",
         "exists_body": "Someone tried to create an account on {platform} with this email "
@@ -55,6 +72,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "confirm_intro": "Gebruik deze code om je e-mailadres te bevestigen:",
         "confirm_expiry": "De code is {minutes} minuten geldig.",
         "confirm_ignore": "Heb je je niet geregistreerd? Dan mag je deze mail negeren.",
+        "confirm_link_text": "Of bevestig met één klik:",
+        "confirm_button": "Mijn adres bevestigen",
+        "exists_code_body": "Iemand, misschien jij, probeerde zich te registreren op {platform} "
+        "met dit e-mailadres, dat al een account heeft. Was jij het, gebruik dan deze code om "
+        "in te loggen op je account; je wachtwoord blijft hetzelfde:",
+        "exists_reset": "Wachtwoord vergeten? Kies een nieuw: {reset_url}",
+        "reset_subject": "Kies een nieuw wachtwoord voor {platform}",
+        "reset_intro": "Iemand, misschien jij, vroeg om een nieuw wachtwoord te kiezen voor je "
+        "account op {platform}. Open deze link om het te kiezen:",
+        "reset_button": "Een nieuw wachtwoord kiezen",
+        "reset_expiry": "De link werkt {minutes} minuten lang, één keer.",
+        "reset_new_account": "Dit adres heeft nog geen bevestigd account: door een wachtwoord "
+        "te kiezen maak je het aan, en elke onbevestigde registratie met dit adres vervalt.",
+        "reset_ignore": "Heb je dit niet gevraagd? Dan mag je deze mail negeren; je wachtwoord "
+        "blijft zoals het is.",
         "exists_subject": "Je hebt al een account op {platform}",
         "exists_body": "Iemand probeerde een account aan te maken op {platform} met dit "
         "e-mailadres, maar er bestaat er al een. Je kunt ermee inloggen, of je wachtwoord "
@@ -86,6 +118,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "confirm_intro": "Utilisez ce code pour confirmer votre adresse e-mail :",
         "confirm_expiry": "Le code est valable {minutes} minutes.",
         "confirm_ignore": "Vous ne vous êtes pas inscrit ? Vous pouvez ignorer ce message.",
+        "confirm_link_text": "Ou confirmez en un clic :",
+        "confirm_button": "Confirmer mon adresse",
+        "exists_code_body": "Quelqu'un, peut-être vous, a essayé de s'inscrire sur {platform} "
+        "avec cette adresse e-mail, qui a déjà un compte. Si c'était vous, utilisez ce code "
+        "pour vous connecter à votre compte ; votre mot de passe reste celui que vous aviez :",
+        "exists_reset": "Mot de passe oublié ? Choisissez-en un nouveau : {reset_url}",
+        "reset_subject": "Choisissez un nouveau mot de passe pour {platform}",
+        "reset_intro": "Quelqu'un, peut-être vous, a demandé à choisir un nouveau mot de passe "
+        "pour votre compte sur {platform}. Ouvrez ce lien pour le choisir :",
+        "reset_button": "Choisir un nouveau mot de passe",
+        "reset_expiry": "Le lien est valable {minutes} minutes, une seule fois.",
+        "reset_new_account": "Cette adresse n'a pas encore de compte confirmé : choisir un mot "
+        "de passe le crée, et toute inscription non confirmée avec cette adresse est abandonnée.",
+        "reset_ignore": "Vous ne l'avez pas demandé ? Vous pouvez ignorer ce message ; votre mot "
+        "de passe reste inchangé.",
         "exists_subject": "Vous avez déjà un compte sur {platform}",
         "exists_body": "Quelqu'un a essayé de créer un compte sur {platform} avec cette adresse "
         "e-mail, mais elle en a déjà un. Vous pouvez vous connecter avec elle, ou "

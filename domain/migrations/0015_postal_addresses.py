@@ -9,7 +9,7 @@ from domain.models.invitation import ExportKind
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_grants_of_new_invitations")]
+    dependencies = [("models", "0013_registrations_and_password_resets")]
 
     initial = False
 

@@ -12,7 +12,9 @@ from domain.models.invitation import (
     InvitationStatus,
 )
 from domain.models.invitation_import import ImportStatus, InvitationImport
+from domain.models.password_reset import PasswordReset
 from domain.models.project import Project
+from domain.models.registration import Registration
 from domain.models.registration_field import FieldType, RegistrationField
 from domain.models.role import Role, RoleKind
 from domain.models.session import Session
@@ -33,7 +35,9 @@ __all__ = [
     "InvitationProject",
     "InvitationStatus",
     "Membership",
+    "PasswordReset",
     "Project",
+    "Registration",
     "RegistrationField",
     "Role",
     "RoleKind",

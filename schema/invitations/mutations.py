@@ -11,8 +11,10 @@ from domain.invitations import acceptance, management
 from domain.invitations import service as invitations
 from domain.invitations.service import CreationResult, InvitationOptions, split_emails
 from domain.models import Invitation as InvitationModel
+from domain.users.registrations import PendingRegistration
 from domain.users.service import NewSession
 from schema.accounts.mutations import session_of
+from schema.accounts.types import PendingRegistration as PendingRegistrationType
 from schema.accounts.types import User
 from schema.boundary import perform
 from schema.context import Info
@@ -177,14 +179,18 @@ class InvitationMutations:
         _, errors = await perform(info, management.delete_invitation(parse_id(id)))
         return DeleteInvitationPayload(deleted_id=None if errors else id, errors=errors)
 
-    @strawberry.mutation(description="Public: accept an invitation and sign in.")
+    @strawberry.mutation(
+        description="Public: accept an invitation. A mailed invitation signs in at once "
+        "(`session`); a letter's code gives a registration waiting for the address typed with "
+        "it (`registration`): the grants apply once that address is confirmed."
+    )
     async def accept_invitation(
         self, info: Info, input: AcceptInvitationInput
     ) -> AcceptInvitationPayload:
-        async def accept() -> NewSession:
+        async def accept() -> acceptance.Accepted:
             acceptance.parse_token(input.token)  # a mistyped code is answered, not counted
-            async with info.context.limiter.token_attempt(info.context.client_ip):
-                return await acceptance.accept(
+            async with info.context.limiter.token_attempt(info.context.client_ip) as attempt:
+                accepted = await acceptance.accept(
                     raw_token=input.token,
                     first_name=input.first_name,
                     last_name=input.last_name,
@@ -193,10 +199,17 @@ class InvitationMutations:
                     registration_field_values=field_values(input.registration_field_values),
                     email=input.email,
                 )
+                if isinstance(accepted, PendingRegistration):
+                    # A letter's code that does not (yet) make an account counts against the
+                    # limits like a failed one: typing codes with addresses must stay slow.
+                    attempt.keep()
+                return accepted
 
-        opened, errors = await perform(info, accept())
+        accepted, errors = await perform(info, accept())
+        pending = accepted if isinstance(accepted, PendingRegistration) else None
         return AcceptInvitationPayload(
-            session=session_of(opened),
-            email_confirmation_sent=opened is not None and opened.user.email_confirmed_at is None,
+            session=session_of(accepted if isinstance(accepted, NewSession) else None),
+            email_confirmation_sent=pending is not None,
+            registration=PendingRegistrationType.from_domain(pending),
             errors=errors,
         )

@@ -22,7 +22,7 @@ from schema.errors import UserError
 from schema.platform.types import Group, Project, RegistrationField
 
 if TYPE_CHECKING:
-    from schema.accounts.types import Session, User
+    from schema.accounts.types import PendingRegistration, Session, User
 
 strawberry.enum(InvitationStatus, name="InvitationStatus")
 strawberry.enum(DeliveryState, name="DeliveryState")
@@ -242,5 +242,11 @@ class AcceptInvitationPayload:
     session: Annotated[Session, strawberry.lazy("schema.accounts.types")] | None
     email_confirmation_sent: bool = strawberry.field(
         description="True for a code-only invitation: confirm the address with the mailed code."
+    )
+    registration: (
+        Annotated[PendingRegistration, strawberry.lazy("schema.accounts.types")] | None
+    ) = strawberry.field(
+        description="A code-only invitation: the registration waiting for the address (its "
+        "token confirms it with confirmEmail). The same answer whatever the address."
     )
     errors: list[UserError]
