@@ -43,7 +43,8 @@ class Invitation(Model):
     personal_message = fields.TextField(default="")
     # Where a letter is posted to (lines separated by line breaks); "" when there is none.
     # Erased once the invitation is accepted: it is only needed to post the letter.
-    postal_address = fields.CharField(max_length=500, default="")
+    # (A database default too: invitations made before the column get an empty address.)
+    postal_address = fields.CharField(max_length=500, default="", db_default="")
     is_admin = fields.BooleanField(default=False)
     registration_field_values: dict[str, Any] = fields.JSONField(default=dict)
     send_email = fields.BooleanField(default=True)
@@ -151,7 +152,9 @@ class InvitationExport(Model):
 
     id = fields.IntField(primary_key=True)
     # The token export, or the letters or cards of letters.pdf: each printed code counts as a row.
-    kind = fields.CharEnumField(ExportKind, max_length=16, default=ExportKind.XLSX)
+    kind = fields.CharEnumField(
+        ExportKind, max_length=16, default=ExportKind.XLSX, db_default=ExportKind.XLSX
+    )
     exported_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="invitation_exports", null=True, on_delete=fields.SET_NULL
     )
