@@ -21,7 +21,7 @@ from api.exports import export_invitations
 from api.graphql import GraphQLView
 from api.letters import print_letters
 from api.security_headers import SecurityHeaders
-from api.uploads import BodySizeLimit
+from api.uploads import BodySizeLimit, BodyTimeLimit
 from domain import db
 from domain.settings import GraphiqlAccess, Settings, get_settings
 
@@ -81,7 +81,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(BodySizeLimit, settings=settings)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyTimeLimit, settings=settings),
+            Middleware(BodySizeLimit, settings=settings),
+        ],
     )
     app.state.settings = settings
     return app

@@ -174,8 +174,8 @@ def rotate_keys() -> None:
         finally:
             await db.close()
         typer.echo(
-            f"Rotated {report.invitations} invitation tokens and"
-            f" {report.confirmations} confirmation codes."
+            f"Rotated {report.invitations} invitation tokens, {report.confirmations}"
+            f" confirmation codes and {report.reset_links} password reset links."
         )
 
     asyncio.run(run())

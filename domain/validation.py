@@ -22,6 +22,14 @@ _PLAIN_EMAIL = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63})"
 )
 _SPECIAL_USE = {name.rsplit(".", 1)[-1] for name in SPECIAL_USE_DOMAIN_NAMES}
+# What PostgreSQL's text (UTF-8) cannot hold: NUL, and a lone surrogate (JSON's "\ud800").
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Whether the database can store this text (GraphQL input is checked for it up front:
+    schema.extensions.RefuseUnstorableInput; other ways in check it themselves)."""
+    return _UNSTORABLE.search(text) is None
 
 
 def normalize_email(raw: str) -> str | None:

@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.accounts.mutations import AccountMutations
+from schema.accounts.mutations import AccountMutations, ProfileMutations
 from schema.accounts.queries import AccountQueries
 from schema.extensions import EXTENSIONS, error_kind, is_expected, operation_name
 from schema.imports.mutations import ImportMutations
@@ -29,7 +29,9 @@ class Query(AccountQueries, PlatformQueries, InvitationQueries, ImportQueries, M
 
 
 @strawberry.type
-class Mutation(AccountMutations, PlatformMutations, InvitationMutations, ImportMutations):
+class Mutation(
+    AccountMutations, ProfileMutations, PlatformMutations, InvitationMutations, ImportMutations
+):
     pass
 
 

@@ -236,3 +236,22 @@ async def test_sign_out_ends_the_session(gql: GraphQLClient, admin: GraphQLClien
     assert (await admin(ME))["me"]["roles"] == [{"kind": "ADMIN"}]
     await admin("mutation { signOut { ok } }")
     assert (await admin(ME))["me"] is None
+
+
+async def test_asking_for_a_new_code_answers_and_works_the_same_for_every_address(
+    gql: GraphQLClient, admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, redis: Any
+) -> None:
+    """Waiting registration, account, nothing at all: one lookup, one update, one job each;
+    only the job knows whether there is a code to mail."""
+    await sign_up(gql, email="waiting@example.org")
+    await run_worker()
+    smtp_sink.clear()
+    request = "mutation($e: String!) { requestEmailConfirmation(email: $e) { ok errors { code } } }"
+    answers = []
+    for address in ("waiting@example.org", "admin@participate.example.org", "no@example.org"):
+        before = await redis.zcard("arq:queue")
+        answers.append(await gql(request, {"e": address}))
+        assert await redis.zcard("arq:queue") == before + 1, address
+    assert answers[0] == answers[1] == answers[2]
+    await run_worker()
+    assert [mail.recipients for mail in smtp_sink.mails] == [["waiting@example.org"]]

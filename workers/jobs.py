@@ -65,6 +65,14 @@ async def send_password_reset(ctx: Ctx, reset_id: int) -> None:
     await _deliver(ctx, lambda: user_mails.send_password_reset(reset_id, _mailer(ctx)))
 
 
+async def send_email_change_code(ctx: Ctx, change_id: int) -> None:
+    await _deliver(ctx, lambda: user_mails.send_email_change_code(change_id, _mailer(ctx)))
+
+
+async def send_email_changed_notice(ctx: Ctx, change_id: int) -> None:
+    await _deliver(ctx, lambda: user_mails.send_email_changed_notice(change_id, _mailer(ctx)))
+
+
 async def sweep_accounts(ctx: Ctx) -> None:
     """Every ten minutes: registrations and reset links past their time go."""
     dropped = await registrations.drop_expired()

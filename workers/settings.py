@@ -38,6 +38,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 FUNCTIONS = [
     func(jobs.send_registration_code, name="send_registration_code", max_tries=50),
     func(jobs.send_password_reset, name="send_password_reset", max_tries=50),
+    func(jobs.send_email_change_code, name="send_email_change_code", max_tries=50),
+    func(jobs.send_email_changed_notice, name="send_email_changed_notice", max_tries=50),
     func(jobs.sweep_accounts, name="sweep_accounts", max_tries=1),
     func(jobs.send_invitations, name="send_invitations", max_tries=50),
     func(jobs.send_invitation, name="send_invitation", max_tries=50),

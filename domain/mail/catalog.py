@@ -29,6 +29,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "email address, which already has an account. If it was you, use this code to sign in "
         "to your account; your password stays the one you had:",
         "exists_reset": "Forgot your password? Choose a new one: {reset_url}",
+        # A signed-in person changes their address
+        "change_subject": "Confirm your new address for {platform}",
+        "change_intro": "Use this code to confirm this address as your new address on {platform}:",
+        "change_ignore": "Did not ask for it? Then you can ignore this mail; nothing changes.",
+        "changed_subject": "Your address on {platform} was changed",
+        "changed_body": "The address of your account on {platform} is now {new_email}. "
+        "Mails go there from now on.",
+        "changed_not_you": "Was it not you? Then someone has your password: choose a new one "
+        "at {reset_url} with your new address, or contact the platform's administrators.",
         # Password reset
         "reset_subject": "Choose a new password for {platform}",
         "reset_intro": "Someone, maybe you, asked to choose a new password for your account on "
@@ -78,6 +87,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "met dit e-mailadres, dat al een account heeft. Was jij het, gebruik dan deze code om "
         "in te loggen op je account; je wachtwoord blijft hetzelfde:",
         "exists_reset": "Wachtwoord vergeten? Kies een nieuw: {reset_url}",
+        "change_subject": "Bevestig je nieuwe adres voor {platform}",
+        "change_intro": "Gebruik deze code om dit adres te bevestigen als je nieuwe adres op "
+        "{platform}:",
+        "change_ignore": "Heb je dit niet gevraagd? Dan mag je deze mail negeren; er verandert "
+        "niets.",
+        "changed_subject": "Je adres op {platform} werd gewijzigd",
+        "changed_body": "Het adres van je account op {platform} is nu {new_email}. Mails gaan "
+        "voortaan daarheen.",
+        "changed_not_you": "Was jij het niet? Dan kent iemand je wachtwoord: kies een nieuw op "
+        "{reset_url} met je nieuwe adres, of neem contact op met de beheerders van het platform.",
         "reset_subject": "Kies een nieuw wachtwoord voor {platform}",
         "reset_intro": "Iemand, misschien jij, vroeg om een nieuw wachtwoord te kiezen voor je "
         "account op {platform}. Open deze link om het te kiezen:",
@@ -124,6 +143,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "avec cette adresse e-mail, qui a déjà un compte. Si c'était vous, utilisez ce code "
         "pour vous connecter à votre compte ; votre mot de passe reste celui que vous aviez :",
         "exists_reset": "Mot de passe oublié ? Choisissez-en un nouveau : {reset_url}",
+        "change_subject": "Confirmez votre nouvelle adresse pour {platform}",
+        "change_intro": "Utilisez ce code pour confirmer cette adresse comme votre nouvelle "
+        "adresse sur {platform} :",
+        "change_ignore": "Vous ne l'avez pas demandé ? Vous pouvez ignorer ce message ; rien ne "
+        "change.",
+        "changed_subject": "Votre adresse sur {platform} a été modifiée",
+        "changed_body": "L'adresse de votre compte sur {platform} est désormais {new_email}. Les "
+        "messages y seront envoyés.",
+        "changed_not_you": "Ce n'était pas vous ? Quelqu'un connaît alors votre mot de passe : "
+        "choisissez-en un nouveau sur {reset_url} avec votre nouvelle adresse, ou contactez les "
+        "administrateurs de la plateforme.",
         "reset_subject": "Choisissez un nouveau mot de passe pour {platform}",
         "reset_intro": "Quelqu'un, peut-être vous, a demandé à choisir un nouveau mot de passe "
         "pour votre compte sur {platform}. Ouvrez ce lien pour le choisir :",

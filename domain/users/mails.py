@@ -13,7 +13,7 @@ from domain.crypto import keyring
 from domain.mail.compose import Address, Mail
 from domain.mail.mailer import Mailer
 from domain.mail.render import render
-from domain.models import PasswordReset, Registration, User
+from domain.models import EmailConfirmation, PasswordReset, Registration, User
 from domain.settings import get_settings
 
 
@@ -105,3 +105,60 @@ async def send_password_reset(reset_id: int, mailer: Mailer) -> None:
         )
     )
     await PasswordReset.filter(id=reset.id).update(sent_at=await clock.now())
+
+
+async def send_email_change_code(change_id: int, mailer: Mailer) -> None:
+    """The code that proves the new address of a signed-in person's change."""
+    change = await EmailConfirmation.get_or_none(id=change_id).select_related("user")
+    now = await clock.now()
+    if (
+        change is None
+        or change.used_at is not None
+        or change.sent_at is not None
+        or change.expires_at <= now
+        or not change.new_email
+    ):
+        return
+    user: User = change.user
+    code = keyring("email-change").decrypt(change.code_encrypted)
+    rendered = render(
+        "email_change",
+        user.locale,
+        "change_subject",
+        name=user.first_name,
+        code=code,
+        minutes=get_settings().confirmation_code_ttl_minutes,
+    )
+    await mailer.send(
+        Mail(
+            to=Address(change.new_email, user.full_name),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+        )
+    )
+    await EmailConfirmation.filter(id=change.id).update(sent_at=await clock.now())
+
+
+async def send_email_changed_notice(change_id: int, mailer: Mailer) -> None:
+    """To the old address, once the change is made: if it was not its owner, they can act."""
+    change = await EmailConfirmation.get_or_none(id=change_id).select_related("user")
+    if change is None or change.used_at is None or not change.old_email:
+        return
+    user: User = change.user
+    rendered = render(
+        "email_changed",
+        user.locale,
+        "changed_subject",
+        name=user.first_name,
+        new_email=change.new_email,
+        reset_url=reset_request_url(),
+    )
+    await mailer.send(
+        Mail(
+            to=Address(change.old_email, user.full_name),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+        )
+    )

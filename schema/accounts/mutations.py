@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.users import registrations, resets
+from domain.models import User as UserModel
+from domain.users import profile, registrations, resets
 from domain.users import service as users
 from schema.accounts.types import (
     ConfirmEmailPayload,
+    OkPayload,
     PendingRegistration,
+    ProfilePayload,
     RegistrationPayload,
     RequestPasswordResetPayload,
     Session,
@@ -19,6 +22,8 @@ from schema.accounts.types import (
 )
 from schema.boundary import perform
 from schema.context import Info
+from schema.field_values import FieldValueInput, field_values
+from schema.permissions import IsAuthenticated
 
 
 @strawberry.input
@@ -28,6 +33,17 @@ class SignUpInput:
     first_name: str = ""
     last_name: str = ""
     locale: str | None = None
+
+
+@strawberry.input(description="What to change; a part left out stays as it is.")
+class ProfileInput:
+    first_name: str | None = None
+    last_name: str | None = None
+    locale: str | None = None
+    registration_field_values: list[FieldValueInput] | None = strawberry.field(
+        default=None,
+        description="The fields to change; a blank value clears an optional field.",
+    )
 
 
 @strawberry.type
@@ -149,6 +165,92 @@ class AccountMutations:
 
         opened, errors = await perform(info, reset())
         return SessionPayload(session=session_of(opened), errors=errors)
+
+
+@strawberry.type
+class ProfileMutations:
+    """A signed-in person's own account (the /account page, or any client)."""
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Change your names, language or registration field values; smart groups "
+        "follow the new values.",
+    )
+    async def update_profile(self, info: Info, input: ProfileInput) -> ProfilePayload:
+        user = await signed_in(info)
+        values = (
+            field_values(input.registration_field_values)
+            if input.registration_field_values is not None
+            else None
+        )
+        updated, errors = await perform(
+            info,
+            profile.update_profile(
+                user,
+                first_name=input.first_name,
+                last_name=input.last_name,
+                locale=input.locale,
+                field_values=values,
+            ),
+        )
+        return ProfilePayload(user=User.from_model(updated) if updated else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Choose a new password, giving the current one: your other sessions end.",
+    )
+    async def change_password(
+        self, info: Info, current_password: str, new_password: str
+    ) -> OkPayload:
+        user = await signed_in(info)
+
+        async def change() -> None:
+            async with info.context.limiter.sign_in_attempt(info.context.client_ip, user.email):
+                await profile.change_password(
+                    user,
+                    current_password=current_password,
+                    new_password=new_password,
+                    session_token=info.context.session_token,
+                )
+
+        _, errors = await perform(info, change())
+        return OkPayload(ok=not errors, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Change your address, giving your password: a code goes to the new "
+        "address, and the address changes when it comes back (confirmEmailChange).",
+    )
+    async def change_email(self, info: Info, email: str, password: str) -> OkPayload:
+        user = await signed_in(info)
+
+        async def change() -> None:
+            async with info.context.limiter.sign_in_attempt(info.context.client_ip, user.email):
+                await profile.request_email_change(user, new_email=email, password=password)
+
+        _, errors = await perform(info, change())
+        return OkPayload(ok=not errors, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Confirm the new address with the code mailed there: every earlier session "
+        "ends, and the answer is a new one.",
+    )
+    async def confirm_email_change(self, info: Info, code: str) -> SessionPayload:
+        user = await signed_in(info)
+
+        async def confirm() -> users.NewSession:
+            async with info.context.limiter.confirm_attempt(info.context.client_ip, user.email):
+                return await profile.confirm_email_change(user, code=code)
+
+        opened, errors = await perform(info, confirm())
+        return SessionPayload(session=session_of(opened), errors=errors)
+
+
+async def signed_in(info: Info) -> UserModel:
+    viewer = await info.context.viewer()
+    assert viewer is not None  # IsAuthenticated ran first
+    return viewer
 
 
 def session_of(opened: users.NewSession | None) -> Session | None:

@@ -13,6 +13,7 @@ from domain.models import User as UserModel
 from domain.users import registrations
 from schema.context import Info
 from schema.errors import UserError
+from schema.field_values import FieldValue, field_value_list
 
 if TYPE_CHECKING:
     from schema.platform.types import Group, Project
@@ -60,6 +61,10 @@ class User:
     async def roles(self, info: Info) -> list[Role]:
         roles = await info.context.loaders.roles_by_user.load(self._model.id)
         return [Role.from_model(role) for role in roles]
+
+    @strawberry.field(description="The values of the platform's registration fields.")
+    def registration_field_values(self) -> list[FieldValue]:
+        return field_value_list(self._model.registration_field_values)
 
     @strawberry.field(
         description="Manual groups the user was put in, and smart groups whose rules they meet."
@@ -159,3 +164,15 @@ class SessionPayload:
 @strawberry.type
 class SignOutPayload:
     ok: bool
+
+
+@strawberry.type
+class ProfilePayload:
+    user: User | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class OkPayload:
+    ok: bool
+    errors: list[UserError]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import strawberry
 
 from domain.invitations import acceptance, management
@@ -18,6 +15,7 @@ from schema.accounts.types import PendingRegistration as PendingRegistrationType
 from schema.accounts.types import User
 from schema.boundary import perform
 from schema.context import Info
+from schema.field_values import FieldValueInput, field_values
 from schema.ids import parse_id
 from schema.invitations.types import (
     AcceptInvitationPayload,
@@ -27,12 +25,6 @@ from schema.invitations.types import (
     InvitationPayload,
 )
 from schema.permissions import IsAdmin
-
-
-@strawberry.input(description="A value for a registration field; `value` is text or JSON.")
-class FieldValueInput:
-    key: str
-    value: str
 
 
 @strawberry.input(description="What every invitation of the batch carries.")
@@ -69,18 +61,6 @@ class AcceptInvitationInput:
     email: str | None = strawberry.field(
         default=None, description="Only for a code-only invitation: the address to register."
     )
-
-
-def field_values(values: list[FieldValueInput]) -> dict[str, Any]:
-    """JSON literals (numbers, booleans) are read as such; anything else is text."""
-    result: dict[str, Any] = {}
-    for item in values:
-        try:
-            parsed = json.loads(item.value)
-        except ValueError:
-            parsed = item.value
-        result[item.key] = parsed if isinstance(parsed, bool | int | float | str) else item.value
-    return result
 
 
 def options_of(value: InvitationOptionsInput) -> InvitationOptions:

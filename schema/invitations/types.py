@@ -19,6 +19,7 @@ from domain.models import DeliveryState, InvitationStatus
 from domain.models import Invitation as InvitationModel
 from schema.context import Info
 from schema.errors import UserError
+from schema.field_values import FieldValue
 from schema.platform.types import Group, Project, RegistrationField
 
 if TYPE_CHECKING:
@@ -35,12 +36,6 @@ class Delivery:
     state: DeliveryState
     attempts: int
     last_error: str | None
-
-
-@strawberry.type(description="A registration field value the invitation sets.")
-class FieldValue:
-    key: str
-    value: str = strawberry.field(description="As JSON: a string, number or boolean.")
 
 
 @strawberry.type(description="The access the invitation gives once accepted.")
