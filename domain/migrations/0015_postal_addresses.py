@@ -10,7 +10,7 @@ from domain.models.invitation import ExportKind
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0013_registrations_and_password_resets")]
+    dependencies = [("models", "0014_email_changes")]
 
     initial = False
 
