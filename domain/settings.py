@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain import i18n
+
 ENV_PREFIX = "INVITES_"
 # Where Debian's fonts-dejavu-core and fonts-droid-fallback put their fonts (the Dockerfile
 # installs them).
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     public_url: str = "http://localhost:8000"
     platform_name: str = "Participation platform"
+    # Where residents go once they have accepted (the host platform); empty: this service's
+    # own landing page (/welcome).
+    platform_url: str = ""
     data_dir: Path = Path(".data")
     database_url: str = ""  # empty: an SQLite file in data_dir
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -158,6 +163,11 @@ class Settings(BaseSettings):
             parts = locale.split("-")
             if not (2 <= len(parts[0]) <= 3 and parts[0].isalpha() and parts[0].islower()):
                 raise ValueError(f"{locale!r} is not a locale like 'en' or 'nl-BE'")
+            if i18n.catalog_locale(locale) is None:
+                raise ValueError(
+                    f"no catalog speaks {locale!r}: add domain/i18n/catalogs/{locale}.po"
+                    " (see the README, 'Add a language')"
+                )
         return value
 
     @field_validator("public_url")
@@ -169,6 +179,16 @@ class Settings(BaseSettings):
                 "must be an absolute http(s) URL, like https://participate.example.org"
             )
         return value.rstrip("/")
+
+    @field_validator("platform_url")
+    @classmethod
+    def _check_platform_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError(
+                "must be empty or an absolute http(s) URL, like https://participate.example.org"
+            )
+        return value
 
     @field_validator("mail_from")
     @classmethod

@@ -26,10 +26,10 @@ from tortoise.expressions import F, Q
 from domain import db, outbox
 from domain.clock import clock
 from domain.crypto import keyring
+from domain.i18n import format_date
 from domain.invitations import tokens
 from domain.invitations.message import as_html, as_text
 from domain.invitations.service import reminder_job_id, send_job_id
-from domain.mail.catalog import format_date
 from domain.mail.compose import Address, Mail
 from domain.mail.mailer import DeliveryError, Mailer
 from domain.mail.render import Rendered, render
@@ -139,9 +139,9 @@ def _invitation_templates(
     return render(
         "invitation",
         locale,
-        "remind_subject"
+        "mail.remind_subject"
         if reminder
-        else ("invite_subject" if inviter_name else "invite_subject_anonymous"),
+        else ("mail.invite_subject" if inviter_name else "mail.invite_subject_anonymous"),
         name=_NAME if named else "",
         subject_values={"inviter": inviter_name} if inviter_name else {},
         reminder=reminder,

@@ -52,7 +52,7 @@ async def forward(apps: Any, schema_editor: Any) -> None:
     postgres = client.capabilities.dialect == "postgres"
 
     def sql(statement: str, count: int) -> str:
-        marks = [f"${i + 1}" if postgres else "?" for i in range(count)]
+        marks = [f"${i + 1}" if postgres else f"?{i + 1}" for i in range(count)]
         return statement.format(*marks)
 
     def moment(value: datetime) -> Any:

@@ -48,13 +48,13 @@ async def send_registration_code(registration_id: int, send_no: int, mailer: Mai
     }
     if account is None:
         # No name: whoever made the claim typed it, and may not be the mailbox's owner.
-        rendered = render("confirm_email", claim.locale, "confirm_subject", **values)
+        rendered = render("confirm_email", claim.locale, "mail.confirm_subject", **values)
         to = Address(claim.email)
     else:
         rendered = render(
             "account_exists",
             account.locale,
-            "exists_subject",
+            "mail.exists_subject",
             name=account.first_name,
             reset_url=reset_request_url(),
             **values,
@@ -90,7 +90,7 @@ async def send_password_reset(reset_id: int, mailer: Mailer) -> None:
     rendered = render(
         "password_reset",
         locale,
-        "reset_subject",
+        "mail.reset_subject",
         name=name,
         reset_url=f"{reset_request_url()}#token={token}",
         minutes=get_settings().password_reset_ttl_minutes,
@@ -124,7 +124,7 @@ async def send_email_change_code(change_id: int, mailer: Mailer) -> None:
     rendered = render(
         "email_change",
         user.locale,
-        "change_subject",
+        "mail.change_subject",
         name=user.first_name,
         code=code,
         minutes=get_settings().confirmation_code_ttl_minutes,
@@ -149,7 +149,7 @@ async def send_email_changed_notice(change_id: int, mailer: Mailer) -> None:
     rendered = render(
         "email_changed",
         user.locale,
-        "changed_subject",
+        "mail.changed_subject",
         name=user.first_name,
         new_email=change.new_email,
         reset_url=reset_request_url(),
