@@ -150,14 +150,12 @@ async def test_a_groups_code_only_invitations_print_as_one_letter_each_in_its_la
         assert words.date(last_whole_day(invitation.expires_at)) in text
         assert "https://participate.example.org/invite" in text
         name = f"{invitation.first_name} {invitation.last_name}".strip()
-        greeting = words.greeting.format(name=name) if name else words.greeting_unnamed
+        greeting = words.greeting(name)
         assert greeting in text
         if invitation.personal_message:
             assert "Help decide what the park on North Avenue becomes." in text
         else:
-            assert words.campaign.format(platform="Participate Example") in text.replace(
-                "\r\n", " "
-            )
+            assert words.campaign("Participate Example") in text.replace("\r\n", " ")
         assert qr_codes(page) == [each.link]
         for other in printed:
             if other is not each:

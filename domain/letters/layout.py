@@ -188,7 +188,7 @@ def draw_letter(writer: PdfWriter, fonts: Fonts, sender: Sender, letter: Letter)
     page.text(
         TEXT_LEFT,
         108,
-        words.greeting.format(name=name) if name else words.greeting_unnamed,
+        words.greeting(name),
         fonts.regular,
         11,
         fit=TEXT_RIGHT - TEXT_LEFT,
@@ -200,7 +200,7 @@ def draw_letter(writer: PdfWriter, fonts: Fonts, sender: Sender, letter: Letter)
     page.text(
         TEXT_LEFT,
         baseline,
-        words.until.format(date=words.date(letter.expires_on)),
+        words.until(letter.expires_on),
         fonts.bold,
         11,
         fit=TEXT_RIGHT - TEXT_LEFT,
@@ -208,7 +208,7 @@ def draw_letter(writer: PdfWriter, fonts: Fonts, sender: Sender, letter: Letter)
     baseline = page.lines(
         TEXT_LEFT,
         baseline + 7,
-        words.help.format(contact=sender.help_contact),
+        words.help(sender.help_contact),
         fonts.regular,
         10,
         width=TEXT_RIGHT - TEXT_LEFT,
@@ -231,7 +231,7 @@ def draw_letter(writer: PdfWriter, fonts: Fonts, sender: Sender, letter: Letter)
 def _campaign(page: _Page, words: Words, sender: Sender, letter: Letter) -> None:
     """The campaign's text between the greeting and the code: 11 pt, or smaller for a long
     personal message; what does not fit even at 8.5 pt ends with an ellipsis."""
-    text = letter.message.strip() or words.campaign.format(platform=sender.platform)
+    text = letter.message.strip() or words.campaign(sender.platform)
     top, bottom = 116.0, 166.0
     width = (TEXT_RIGHT - TEXT_LEFT) * MM
     for size in (11.0, 10.0, 9.0, 8.5):
@@ -257,7 +257,7 @@ def _code_box(page: _Page, words: Words, sender: Sender, letter: Letter) -> None
     baseline = page.lines(
         TEXT_LEFT + 5,
         top + 29,
-        words.how.format(url=sender.invite_url),
+        words.how(sender.invite_url),
         page.fonts.regular,
         10,
         width=column,
@@ -311,7 +311,7 @@ def _card(page: _Page, sender: Sender, card: Letter, left: float, top: float) ->
     baseline = page.lines(
         left + pad,
         top + 31.5,
-        words.card_where.format(url=sender.invite_url),
+        words.card_where(sender.invite_url),
         fonts.regular,
         7,
         width=column,
@@ -324,7 +324,7 @@ def _card(page: _Page, sender: Sender, card: Letter, left: float, top: float) ->
     page.text(
         left + pad,
         top + CARD_HEIGHT - pad,
-        words.card_until.format(date=words.date(card.expires_on)),
+        words.card_until(card.expires_on),
         fonts.regular,
         7,
         fit=column,

@@ -1,155 +1,53 @@
-"""The words of the letters and cards, in each language they are printed in.
-
-Kept in this one module so that they move to the service's translation catalogs in one step.
-A locale without words of its own gets those of its language (`nl-NL` reads `nl-BE`), else
-English.
-"""
+"""The words of the letters and cards in the invitation's language, from the service's
+catalogs (`domain/i18n/catalogs/*.po`, the `letter.*` messages). A locale without a catalog of
+its own reads one of its language, else English (`domain.i18n.catalog`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+
+from domain import i18n
 
 
-@dataclass(frozen=True, slots=True)
 class Words:
-    locale: str
-    greeting: str  # {name}
-    greeting_unnamed: str
-    campaign: str  # {platform}: when the invitation has no personal message
-    code_label: str
-    how: str  # {url}
-    scan: str
-    until: str  # {date}
-    help: str  # {contact}
-    personal: str
-    card_label: str
-    card_where: str  # {url}
-    card_until: str  # {date}
-    months: tuple[str, ...]
+    """One locale's sentences, looked up once: every letter of a batch repeats them."""
+
+    def __init__(self, locale: str) -> None:
+        t = i18n.catalog(locale)
+        self.locale = locale
+        self._t = t
+        self.greeting_unnamed = t("letter.greeting_unnamed")
+        self.code_label = t("letter.code_label")
+        self.scan = t("letter.scan")
+        self.personal = t("letter.personal")
+        self.card_label = t("letter.card_label")
+
+    def greeting(self, name: str) -> str:
+        return self._t("letter.greeting", name=name) if name else self.greeting_unnamed
+
+    def campaign(self, platform: str) -> str:
+        return self._t("letter.campaign", platform=platform)
+
+    def how(self, url: str) -> str:
+        return self._t("letter.how", url=url)
+
+    def until(self, day: date) -> str:
+        return self._t("letter.until", date=self.date(day))
+
+    def help(self, contact: str) -> str:
+        return self._t("letter.help", contact=contact)
+
+    def card_where(self, url: str) -> str:
+        return self._t("letter.card_where", url=url)
+
+    def card_until(self, day: date) -> str:
+        return self._t("letter.card_until", date=self.date(day))
 
     def date(self, day: date) -> str:
-        month = self.months[day.month - 1]
-        if self.locale.startswith("fr"):
-            return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
-        return f"{day.day} {month} {day.year}"
+        return i18n.format_date(day, self.locale)
 
 
-WORDS: dict[str, Words] = {
-    "en": Words(
-        locale="en",
-        greeting="Dear {name},",
-        greeting_unnamed="Dear resident,",
-        campaign=(
-            "{platform} is where the residents of our community take part: share ideas, react"
-            " to projects and help decide. You are invited to join."
-        ),
-        code_label="Your personal registration code",
-        how="Go to {url} and type the code.",
-        scan="Or scan the QR code with your phone's camera.",
-        until="The code works until {date}.",
-        help="Questions? {contact}",
-        personal=(
-            "The code is personal: it registers one account. Keep this letter until you have"
-            " registered."
-        ),
-        card_label="Registration code",
-        card_where="Type it at {url}",
-        card_until="Valid until {date}",
-        months=(
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ),
-    ),
-    "nl-BE": Words(
-        locale="nl-BE",
-        greeting="Beste {name},",
-        greeting_unnamed="Beste bewoner,",
-        campaign=(
-            "Op {platform} praten de bewoners van onze gemeente mee: ideeën delen, reageren op"
-            " projecten en mee beslissen. We nodigen je uit om mee te doen."
-        ),
-        code_label="Je persoonlijke registratiecode",
-        how="Ga naar {url} en typ de code.",
-        scan="Of scan de QR-code met de camera van je smartphone.",
-        until="De code is geldig tot {date}.",
-        help="Vragen? {contact}",
-        personal=(
-            "De code is persoonlijk: je maakt er één account mee aan. Bewaar deze brief tot je"
-            " geregistreerd bent."
-        ),
-        card_label="Registratiecode",
-        card_where="Typ hem in op {url}",
-        card_until="Geldig tot {date}",
-        months=(
-            "januari",
-            "februari",
-            "maart",
-            "april",
-            "mei",
-            "juni",
-            "juli",
-            "augustus",
-            "september",
-            "oktober",
-            "november",
-            "december",
-        ),
-    ),
-    "fr-BE": Words(
-        locale="fr-BE",
-        greeting="Bonjour {name},",
-        greeting_unnamed="Madame, Monsieur,",
-        campaign=(
-            "Sur {platform}, les habitants de notre commune participent : partager des idées,"
-            " réagir aux projets et décider ensemble. Vous êtes invité(e) à nous rejoindre."
-        ),
-        code_label="Votre code d'inscription personnel",
-        how="Rendez-vous sur {url} et tapez le code.",
-        scan="Ou scannez le code QR avec l'appareil photo de votre téléphone.",
-        until="Le code est valable jusqu'au {date}.",
-        help="Des questions ? {contact}",
-        personal=(
-            "Ce code est personnel : il permet de créer un seul compte. Conservez cette lettre"
-            " jusqu'à votre inscription."
-        ),
-        card_label="Code d'inscription",
-        card_where="À saisir sur {url}",
-        card_until="Valable jusqu'au {date}",
-        months=(
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ),
-    ),
-}
-
-
+@lru_cache(maxsize=32)
 def words_for(locale: str) -> Words:
-    found = WORDS.get(locale)
-    if found is not None:
-        return found
-    language = locale.split("-")[0].lower()
-    for words in WORDS.values():
-        if words.locale.split("-")[0] == language:
-            return words
-    return WORDS["en"]
+    return Words(locale)
