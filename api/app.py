@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api import mail_events
 from api.console import Console, console_access
 from api.downloads import import_template
 from api.exports import export_invitations
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/invitations/export.xlsx", export_invitations, methods=["GET"]),
         Route("/invitations/letters.pdf", print_letters, methods=["GET"]),
         Route("/invitations/template.xlsx", import_template, methods=["GET"]),
+        *mail_events.routes(settings),
     ]
     if settings.is_development:
         from api.devmail import routes as devmail_routes

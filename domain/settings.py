@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_tls: SmtpTls = SmtpTls.NONE
     smtp_timeout_seconds: float = Field(default=30, gt=0)
+    smtp_ca_file: Path | None = None  # certificates to trust for TLS; empty: the system's
+    # Connections to the relay per worker process, each kept busy (bench/README.md, "Mail").
+    smtp_connections: int = Field(default=8, ge=1, le=64)
+    # The relay accepts SMTPUTF8 (RFC 6531): addresses whose local part is not ASCII
+    # (josé@example.org) are accepted at input and sent. Off: refused at input.
+    smtp_utf8: bool = False
     mail_from: str = "invitations@localhost"
     mail_from_name: str = ""  # empty: the platform name
     mail_return_path: str = ""  # envelope sender (bounces); empty: mail_from
@@ -72,6 +78,15 @@ class Settings(BaseSettings):
     dkim_selector: str = ""
     dkim_private_key_path: Path | None = None
     dkim_domain: str = ""  # empty: the domain of mail_from
+    # Return-Path per mail (bounces+<reference>@domain of the return path) so that a bounce
+    # names its invitation; needs the return path's mailbox to take '+' addresses.
+    mail_verp: bool = False
+    # Delivery events (bounces, complaints). Each provider's endpoint answers 404 until set.
+    mailgun_webhook_signing_key: SecretStr = SecretStr("")
+    ses_sns_topic_arns: Annotated[list[str], NoDecode] = []
+    postmark_webhook_user: str = ""
+    postmark_webhook_password: SecretStr = SecretStr("")
+    dsn_intake_token: SecretStr = SecretStr("")  # bearer token of POST /mail/events/dsn
     mail_sending_ip: str = ""  # published to receiving admins for allowlisting
 
     secret_key: SecretStr = SecretStr("")
@@ -116,9 +131,19 @@ class Settings(BaseSettings):
 
     worker_max_jobs: int = Field(default=50, ge=1, le=10_000)
     worker_poll_delay_seconds: float = Field(default=0.05, gt=0, le=10)
-    send_max_tries: int = Field(default=5, ge=1, le=50)
+    # A temporary refusal (4xx, a dropped connection) defers that mail: retried after
+    # base, 2x, 4x ... up to the cap, and failed only when still refused after give_up_hours.
     send_retry_base_seconds: float = Field(default=30, ge=0)
-    smtp_connections: int = Field(default=1, ge=1, le=64)
+    send_retry_max_seconds: float = Field(default=900, ge=0)
+    send_give_up_hours: float = Field(default=24, gt=0, le=24 * 7)
+    # While the relay is down (no connection, 421, three temporary refusals in a row) every
+    # worker pauses sending: first for relay_pause_seconds, doubling up to the maximum between
+    # two tries, so a relay that came back waits at most that long.
+    relay_pause_seconds: float = Field(default=5, ge=0)
+    relay_pause_max_seconds: float = Field(default=30, ge=0)
+    # A job whose database connection dropped (a restart, a failover) runs again this much
+    # later (an import at most 3 times in all).
+    worker_database_retry_seconds: float = Field(default=5, ge=0)
 
     # Rate limits (docs/security.md). Token use: failed attempts per client address, and
     # globally; while the global count is over its limit ("under attack"), each address gets
@@ -140,7 +165,7 @@ class Settings(BaseSettings):
     limit_invitations_per_admin_per_day: int = Field(default=200_000, ge=1)
     limit_resends_per_invitation_per_day: int = Field(default=5, ge=1)
 
-    @field_validator("locales", "trusted_proxies", mode="before")
+    @field_validator("locales", "trusted_proxies", "ses_sns_topic_arns", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -67,6 +67,26 @@ def email_problem(raw: str, *, field: str = "email", position: int | None = None
     )
 
 
+def undeliverable_email_problem(
+    email: str, *, field: str = "email", position: int | None = None, row: int | None = None
+) -> Problem | None:
+    """A valid address the mail relay cannot take: one whose part before the @ is beyond
+    ASCII needs a relay that offers SMTPUTF8 (INVITES_SMTP_UTF8). Its domain is never the
+    problem: it is sent in IDNA. Checked where invitations take addresses."""
+    if email.isascii() or email.rpartition("@")[0].isascii() or get_settings().smtp_utf8:
+        return None
+    return Problem(
+        code=ErrorCode.EMAIL_NOT_DELIVERABLE,
+        message=f"{email} cannot be mailed from this platform: the part before the @ has"
+        " characters beyond ASCII, which its mail relay does not take. Ask for another"
+        " address.",
+        field=field,
+        position=position,
+        row=row,
+        value=email,
+    )
+
+
 def require_email(raw: str, *, field: str = "email") -> str:
     email = normalize_email(raw)
     if email is None:

@@ -16,6 +16,7 @@ from schema.imports.mutations import ImportMutations
 from schema.imports.queries import ImportQueries
 from schema.invitations.mutations import InvitationMutations
 from schema.invitations.queries import InvitationQueries
+from schema.mail.mutations import MailMutations
 from schema.mail.queries import MailQueries
 from schema.platform.mutations import PlatformMutations
 from schema.platform.queries import PlatformQueries
@@ -30,7 +31,12 @@ class Query(AccountQueries, PlatformQueries, InvitationQueries, ImportQueries, M
 
 @strawberry.type
 class Mutation(
-    AccountMutations, ProfileMutations, PlatformMutations, InvitationMutations, ImportMutations
+    AccountMutations,
+    ProfileMutations,
+    PlatformMutations,
+    InvitationMutations,
+    ImportMutations,
+    MailMutations,
 ):
     pass
 

@@ -13,6 +13,7 @@ from domain.models import (
     InvitationGroup,
     InvitationImport,
     InvitationProject,
+    MailSuppression,
     Membership,
     Project,
     Role,
@@ -76,6 +77,11 @@ async def _import_uploaders(ids: Sequence[int]) -> list[int | None]:
     return [found.get(i) for i in ids]
 
 
+async def _suppressions(emails: Sequence[str]) -> list[MailSuppression | None]:
+    found = {s.email: s for s in await MailSuppression.filter(email__in=list(emails))}
+    return [found.get(email) for email in emails]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
@@ -91,4 +97,7 @@ class Loaders:
         )
         self.project_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
             load_fn=_project_ids_by_invitation
+        )
+        self.suppression: DataLoader[str, MailSuppression | None] = DataLoader(
+            load_fn=_suppressions
         )

@@ -91,6 +91,7 @@ PROBES: dict[str, str] = {
     "Mutation.deleteInvitation": 'mutation { deleteInvitation(id: "{spare_invitation_{n}}") { deletedId } }',
     # A value where the file belongs: permission is checked first, then the value refused.
     "Mutation.importInvitations": 'mutation { importInvitations(file: "x") { errors { code } } }',
+    "Mutation.liftMailSuppression": 'mutation { liftMailSuppression(email: "s{n}@example.org") { errors { code } } }',
     "Group.members": "{ me { groups { title members { email } } } }",
 }
 

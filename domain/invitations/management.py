@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 from domain import outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
+from domain.invitations import feedback
 from domain.invitations.service import send_job_id
 from domain.models import DeliveryState, Invitation, InvitationStatus
 from domain.settings import get_settings
@@ -29,6 +30,13 @@ async def resend_invitation(invitation_id: int) -> Invitation:
         if invitation.accepted_at is not None or invitation.status is InvitationStatus.ACCEPTED:
             raise DomainError.single(
                 ErrorCode.INVITATION_ACCEPTED, "This invitation was accepted already.", "id"
+            )
+        if invitation.email and await feedback.is_suppressed(invitation.email):
+            raise DomainError.single(
+                ErrorCode.ADDRESS_SUPPRESSED,
+                f"{invitation.email} bounced for good or reported our mail as spam, so it is"
+                " sent nothing: lift its suppression first (liftMailSuppression).",
+                "id",
             )
         now = await clock.now()
         invitation.expires_at = now + timedelta(days=settings.invitation_expiry_days)

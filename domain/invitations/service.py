@@ -39,7 +39,13 @@ from domain.models import (
 from domain.registration_fields.service import check_values
 from domain.roles.service import grant
 from domain.settings import get_settings
-from domain.validation import clean_locale, email_problem, name_problem, normalize_email
+from domain.validation import (
+    clean_locale,
+    email_problem,
+    name_problem,
+    normalize_email,
+    undeliverable_email_problem,
+)
 
 MAX_REPORTED_PROBLEMS = 1000
 _SEPARATORS = re.compile(r"[,;\n\r\t]+")
@@ -347,6 +353,15 @@ class BatchCheck:
             else:
                 email = normalized
                 self.positions_by_email[email].append(invitee)
+                if not email.isascii():
+                    undeliverable = undeliverable_email_problem(
+                        email,
+                        field="emails" if invitee.row is None else "email",
+                        position=invitee.position,
+                        row=invitee.row,
+                    )
+                    if undeliverable is not None:
+                        problems.append(undeliverable)
         if invitee.first_name:
             issue = name_problem(invitee.first_name, "first_name")
             if issue:

@@ -3,6 +3,7 @@
 from domain.models.email_confirmation import EmailConfirmation
 from domain.models.group import Group, GroupKind, Membership
 from domain.models.invitation import (
+    BounceKind,
     DeliveryState,
     ExportKind,
     Invitation,
@@ -10,6 +11,8 @@ from domain.models.invitation import (
     InvitationGroup,
     InvitationProject,
     InvitationStatus,
+    MailSuppression,
+    SuppressionReason,
 )
 from domain.models.invitation_import import ImportStatus, InvitationImport
 from domain.models.password_reset import PasswordReset
@@ -21,6 +24,7 @@ from domain.models.session import Session
 from domain.models.user import User
 
 __all__ = [
+    "BounceKind",
     "DeliveryState",
     "EmailConfirmation",
     "ExportKind",
@@ -34,6 +38,7 @@ __all__ = [
     "InvitationImport",
     "InvitationProject",
     "InvitationStatus",
+    "MailSuppression",
     "Membership",
     "PasswordReset",
     "Project",
@@ -42,5 +47,6 @@ __all__ = [
     "Role",
     "RoleKind",
     "Session",
+    "SuppressionReason",
     "User",
 ]

@@ -15,7 +15,7 @@ from domain.invitations.acceptance import Preview
 from domain.invitations.delivery import invite_link
 from domain.invitations.listing import Direction, OrderField
 from domain.invitations.service import status_of
-from domain.models import DeliveryState, InvitationStatus
+from domain.models import BounceKind, DeliveryState, InvitationStatus
 from domain.models import Invitation as InvitationModel
 from schema.context import Info
 from schema.errors import UserError
@@ -24,9 +24,11 @@ from schema.platform.types import Group, Project, RegistrationField
 
 if TYPE_CHECKING:
     from schema.accounts.types import PendingRegistration, Session, User
+    from schema.mail.types import MailSuppression
 
 strawberry.enum(InvitationStatus, name="InvitationStatus")
 strawberry.enum(DeliveryState, name="DeliveryState")
+strawberry.enum(BounceKind, name="BounceKind")
 strawberry.enum(OrderField, name="InvitationOrderField")
 strawberry.enum(Direction, name="OrderDirection")
 
@@ -35,7 +37,30 @@ strawberry.enum(Direction, name="OrderDirection")
 class Delivery:
     state: DeliveryState
     attempts: int
-    last_error: str | None
+    last_error: str | None = strawberry.field(
+        description="Why the last try failed, why it was given up, or what the bounce said."
+    )
+    bounce_kind: BounceKind | None = strawberry.field(
+        description="For BOUNCED: HARD (the address is suppressed) or SOFT."
+    )
+    feedback_at: datetime | None = strawberry.field(
+        description="When the bounce or complaint was reported."
+    )
+    _email: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Set while the address is sent nothing (a hard bounce or a complaint):"
+        " liftMailSuppression lets mail go to it again."
+    )
+    async def suppression(
+        self, info: Info
+    ) -> Annotated[MailSuppression, strawberry.lazy("schema.mail.types")] | None:
+        from schema.mail.types import MailSuppression
+
+        if not self._email:
+            return None
+        found = await info.context.loaders.suppression.load(self._email)
+        return MailSuppression.from_model(found) if found else None
 
 
 @strawberry.type(description="The access the invitation gives once accepted.")
@@ -132,6 +157,9 @@ class Invitation:
                 state=invitation.delivery_state,
                 attempts=invitation.send_attempts,
                 last_error=invitation.last_error or None,
+                bounce_kind=invitation.bounce_kind,
+                feedback_at=invitation.feedback_at,
+                _email=invitation.email,
             ),
             send_email=invitation.send_email,
             created_at=invitation.created_at,

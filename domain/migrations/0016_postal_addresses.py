@@ -10,7 +10,7 @@ from domain.models.invitation import ExportKind
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0014_email_changes")]
+    dependencies = [("models", "0015_mail_delivery_events")]
 
     initial = False
 
