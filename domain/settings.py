@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from domain import i18n
 
 ENV_PREFIX = "INVITES_"
+# Where Debian's fonts-dejavu-core and fonts-droid-fallback put their fonts (the Dockerfile
+# installs them).
+_FONTS = Path("/usr/share/fonts/truetype")
 
 
 class Environment(StrEnum):
@@ -103,6 +106,15 @@ class Settings(BaseSettings):
     # Excel imports: the upload's size and the sheet's data rows (README "Excel import").
     import_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
     import_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
+    # Letters and cards (GET /invitations/letters.pdf, README "Letters").
+    letters_max_per_download: int = Field(default=20_000, ge=1, le=200_000)
+    letters_return_address: str = ""  # one line above the address; empty: the platform name
+    letters_help_contact: str = ""  # "Questions? ..."; empty: the public URL
+    letters_font: Path = _FONTS / "dejavu" / "DejaVuSans.ttf"
+    letters_bold_font: Path = _FONTS / "dejavu" / "DejaVuSans-Bold.ttf"
+    letters_code_font: Path = _FONTS / "dejavu" / "DejaVuSansMono-Bold.ttf"
+    # What the fonts above lack (中): a TrueType font with the CJK ideographs.
+    letters_fallback_font: Path = _FONTS / "droid" / "DroidSansFallbackFull.ttf"
     # Any other request body (JSON GraphQL requests); answered 413 beyond it.
     max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # How long a client may take to send a request's body (a slow sender holds a connection):
