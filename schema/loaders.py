@@ -76,6 +76,13 @@ async def _import_uploaders(ids: Sequence[int]) -> list[int | None]:
     return [found.get(i) for i in ids]
 
 
+async def _imports(ids: Sequence[int]) -> list[InvitationImport | None]:
+    # Without the upload itself, which no GraphQL field shows (it can weigh 20 MiB).
+    shown = [name for name in InvitationImport._meta.fields_db_projection if name != "content"]
+    found = {record.id: record for record in await InvitationImport.filter(id__in=ids).only(*shown)}
+    return [found.get(i) for i in ids]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
@@ -86,6 +93,9 @@ class Loaders:
             load_fn=_manual_group_ids_by_user
         )
         self.import_uploader: DataLoader[int, int | None] = DataLoader(load_fn=_import_uploaders)
+        self.invitation_import: DataLoader[int, InvitationImport | None] = DataLoader(
+            load_fn=_imports
+        )
         self.group_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
             load_fn=_group_ids_by_invitation
         )

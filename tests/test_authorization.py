@@ -82,6 +82,8 @@ PROBES: dict[str, str] = {
     "Mutation.generateInvitationCodes": "mutation { generateInvitationCodes(count: 1) { invitedCount } }",
     "Mutation.resendInvitation": 'mutation { resendInvitation(id: "{invitation}") { invitation { id } } }',
     "Mutation.deleteInvitation": 'mutation { deleteInvitation(id: "{spare_invitation_{n}}") { deletedId } }',
+    "Mutation.resendInvitations": "mutation { resendInvitations(input: {filter: {}}) { resentCount } }",
+    "Mutation.deleteInvitations": 'mutation { deleteInvitations(input: {ids: ["{spare_invitation_{n}}"]}) { deletedCount } }',
     # A value where the file belongs: permission is checked first, then the value refused.
     "Mutation.importInvitations": 'mutation { importInvitations(file: "x") { errors { code } } }',
     "Group.members": "{ me { groups { title members { email } } } }",

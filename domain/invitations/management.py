@@ -1,17 +1,38 @@
-"""What admins do with existing invitations: resend and delete."""
+"""What admins do with existing invitations: resend and delete, one at a time or many at once.
+
+Many at once means the ticked rows of a page (ids) or "all that match" the list's filter, a
+million rows if need be. The work is done in SQL, a batch of rows per statement and per
+transaction, never a round trip per invitation: each batch is read in id order (locked on
+PostgreSQL), sorted into the rows to change and the rows to skip with the reason, and changed
+by one UPDATE or DELETE. A batch is all or nothing; the whole is not: if it stops half-way,
+running it again finishes the rest (resent and deleted rows no longer qualify).
+"""
 
 from __future__ import annotations
 
+import json
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
+from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from domain import outbox
+from domain import db, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
-from domain.invitations.service import send_job_id
+from domain.invitations.listing import InvitationFilter, filtered
+from domain.invitations.service import SEND_BATCH, send_batch_job_id, send_job_id
 from domain.models import DeliveryState, Invitation, InvitationStatus
 from domain.settings import get_settings
+
+# Ids an admin may tick at once; "all that match" takes the filter instead.
+MAX_IDS = 1000
+# Rows read and changed per statement (and per transaction).
+BATCH = 5000
 
 
 def _not_found() -> DomainError:
@@ -81,3 +102,242 @@ async def delete_invitation(invitation_id: int) -> None:
                 " groups instead.",
                 "id",
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# Many at once
+
+
+class SkipReason(StrEnum):
+    NOT_FOUND = "not_found"  # ids only: deleted already, or never there
+    ACCEPTED = "accepted"  # accepted invitations stay as the record
+    NOT_FAILED_OR_EXPIRED = "not_failed_or_expired"  # resends: still pending, mail not failed
+
+
+SKIP_MESSAGES = {
+    "resend": {
+        SkipReason.NOT_FOUND: "There is no such invitation (deleted already?).",
+        SkipReason.ACCEPTED: "Accepted already: there is nothing to resend.",
+        SkipReason.NOT_FAILED_OR_EXPIRED: "Still pending and its mail has not failed: a bulk"
+        " resend mails only failed and expired invitations (resend this one on its own to mail"
+        " it again).",
+    },
+    "delete": {
+        SkipReason.NOT_FOUND: "There is no such invitation (deleted already?).",
+        SkipReason.ACCEPTED: "Accepted invitations stay as the record of how someone got their"
+        " access: remove the person's roles or groups instead.",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The invitations an admin picked: by id (ticked rows) or by the list's filter."""
+
+    ids: tuple[int, ...] | None = None
+    filter: InvitationFilter | None = None
+
+    @classmethod
+    def of(cls, ids: Sequence[int] | None, filter: InvitationFilter | None) -> Selection:
+        if (ids is None) == (filter is None):
+            raise DomainError.single(
+                ErrorCode.INVALID_INPUT,
+                "Give either the ids of the invitations or a filter (all that match it), not both.",
+                "ids" if ids is not None else "filter",
+            )
+        if ids is not None:
+            unique = tuple(dict.fromkeys(ids))
+            if not unique:
+                raise DomainError.single(
+                    ErrorCode.INVALID_INPUT, "Pick at least one invitation.", "ids"
+                )
+            if len(unique) > MAX_IDS:
+                raise DomainError.single(
+                    ErrorCode.INVALID_INPUT,
+                    f"Pick at most {MAX_IDS:,} invitations by id; for more, use a filter (all"
+                    " that match it).",
+                    "ids",
+                )
+            return cls(ids=unique)
+        return cls(filter=filter)
+
+
+@dataclass(slots=True)
+class BulkResult:
+    """What a bulk action did: how many rows it found, changed and skipped (and why); with
+    ids, the outcome of each (`skipped_ids`: the ids skipped and why; the rest were done)."""
+
+    matched: int = 0
+    done: int = 0
+    mailed: int = 0  # resends: invitations that get a mail (code-only ones only a new expiry)
+    skipped: Counter[SkipReason] = field(default_factory=Counter)
+    skipped_ids: dict[int, SkipReason] = field(default_factory=dict)
+
+
+class _Where:
+    """The selection as a WHERE clause over `invitations i`, with its parameters."""
+
+    def __init__(self, postgres: bool, clause: str, params: list[Any]) -> None:
+        self.postgres = postgres
+        self.clause = clause
+        self.params = params
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" if self.postgres else f"?{len(self.params)}"
+
+    @classmethod
+    async def of(cls, selection: Selection) -> _Where:
+        sql = await filtered(selection.filter or InvitationFilter())
+        where = cls(sql.postgres, sql.where(), sql.params)
+        if selection.ids is not None:
+            where.clause = _ids_clause(where.param(_ids_param(list(selection.ids), sql.postgres)))
+        return where
+
+
+def _ids_clause(placeholder: str, column: str = "i.id") -> str:
+    """`column` among the ids passed as one parameter: an array on PostgreSQL, JSON on SQLite."""
+    if placeholder.startswith("$"):
+        return f"{column} = ANY({placeholder}::int[])"
+    return f"{column} IN (SELECT value FROM json_each({placeholder}))"  # noqa: S608
+
+
+def _ids_param(ids: list[int], postgres: bool) -> object:
+    return ids if postgres else json.dumps(ids)
+
+
+_ACCEPTED = "(i.accepted_at IS NOT NULL OR i.status = 'accepted')"
+
+
+def _due_for_resend(now: str) -> str:
+    """Failed mails and expired invitations (marked so, or past their expiry)."""
+    return f"(i.delivery_state = 'failed' OR i.status = 'expired' OR i.expires_at <= {now})"
+
+
+# Changes one batch: (the transaction's connection, the ids to change) -> the rows changed.
+Change = Callable[[BaseDBAsyncClient, list[int]], Awaitable[list[dict[str, Any]]]]
+
+
+async def _in_batches(
+    selection: Selection, where: _Where, skip_reason: str, change: Change
+) -> tuple[BulkResult, list[dict[str, Any]]]:
+    """Read the selection a batch at a time in id order, skip what `skip_reason` (an SQL
+    expression: '' to change the row, or a SkipReason) says, and `change` the rest."""
+    result = BulkResult()
+    changed_rows: list[dict[str, Any]] = []
+    after = where.param(0)
+    after_index = len(where.params) - 1
+    limit = where.param(BATCH)
+    lock = " FOR UPDATE OF i" if where.postgres else ""
+    query = (
+        f"SELECT i.id AS id, {skip_reason} AS skip FROM invitations i"  # noqa: S608
+        f" WHERE ({where.clause}) AND i.id > {after} ORDER BY i.id LIMIT {limit}{lock}"
+    )
+    last = 0
+    while True:
+        where.params[after_index] = last
+        async with in_transaction() as connection:
+            rows = await connection.execute_query_dict(query, where.params)
+            if not rows:
+                break
+            last = int(rows[-1]["id"])
+            wanted = [int(row["id"]) for row in rows if not row["skip"]]
+            changed = await change(connection, wanted) if wanted else []
+        result.matched += len(rows)
+        result.done += len(changed)
+        changed_rows.extend(changed)
+        skipped = {int(row["id"]): SkipReason(row["skip"]) for row in rows if row["skip"]}
+        # Rows locked and changed in the same transaction: a wanted row left unchanged can
+        # only have been accepted meanwhile (SQLite has no row locks; its writes are serial).
+        done_ids = {int(row["id"]) for row in changed}
+        skipped.update({i: SkipReason.ACCEPTED for i in wanted if i not in done_ids})
+        result.skipped.update(skipped.values())
+        if selection.ids is not None:
+            result.skipped_ids.update(skipped)
+        if len(rows) < BATCH:
+            break
+    if selection.ids is not None:
+        seen = {int(row["id"]) for row in changed_rows} | set(result.skipped_ids)
+        for invitation_id in selection.ids:
+            if invitation_id not in seen:
+                result.skipped_ids[invitation_id] = SkipReason.NOT_FOUND
+                result.skipped[SkipReason.NOT_FOUND] += 1
+    return result, changed_rows
+
+
+async def resend_invitations(
+    selection: Selection, *, allow_mails: Callable[[int], Awaitable[None]] | None = None
+) -> BulkResult:
+    """Resend the failed and expired invitations of the selection, as `resend_invitation`
+    does one (same token, 30 days from now, reminder cycle reset); skip the others and say
+    why. `allow_mails` hears how many mails this will send before anything changes (and may
+    refuse: the admin's daily allowance)."""
+    where = await _Where.of(selection)
+    now = await clock.now()
+    at = where.param(now)
+    due = _due_for_resend(at)
+    if allow_mails is not None:
+        counted = await db.connection().execute_query_dict(
+            f"SELECT COUNT(*) AS n FROM invitations i WHERE ({where.clause})"  # noqa: S608
+            f" AND NOT {_ACCEPTED} AND {due} AND i.email <> ''",
+            where.params,
+        )
+        await allow_mails(int(counted[0]["n"]))
+    expires_at = now + timedelta(days=get_settings().invitation_expiry_days)
+    skip = (
+        f"CASE WHEN {_ACCEPTED} THEN '{SkipReason.ACCEPTED.value}' WHEN {due} THEN ''"
+        f" ELSE '{SkipReason.NOT_FAILED_OR_EXPIRED.value}' END"
+    )
+
+    async def resend(connection: BaseDBAsyncClient, ids: list[int]) -> list[dict[str, Any]]:
+        p = "$" if where.postgres else "?"
+        # A code-only invitation (no address) gets only its new expiry: no mail to send.
+        return await connection.execute_query_dict(
+            f"UPDATE invitations SET expires_at = {p}2, status = 'pending',"  # noqa: S608
+            " reminded_at = NULL, send_no = send_no + 1, send_attempts = 0, last_error = '',"
+            " send_email = CASE WHEN email <> '' THEN TRUE ELSE send_email END,"
+            " delivery_state = CASE WHEN email <> '' THEN 'queued' ELSE delivery_state END,"
+            f" send_due_at = CASE WHEN email <> '' THEN {p}3 ELSE send_due_at END"
+            f" WHERE {_ids_clause(p + '1', 'id')} AND accepted_at IS NULL"
+            " AND status <> 'accepted'"
+            " RETURNING id, send_no, CASE WHEN email <> '' THEN 1 ELSE 0 END AS mailed",
+            [_ids_param(ids, where.postgres), expires_at, now],
+        )
+
+    result, changed = await _in_batches(selection, where, skip, resend)
+    by_send: dict[int, list[int]] = defaultdict(list)
+    for row in changed:
+        if row["mailed"]:
+            by_send[int(row["send_no"])].append(int(row["id"]))
+    for send_no, ids in by_send.items():
+        ids.sort()
+        result.mailed += len(ids)
+        # One job per hundred mails, as new invitations are sent; each (invitation, send)
+        # is in one batch only, so the batch's first id and size name its job.
+        for start in range(0, len(ids), SEND_BATCH):
+            batch = ids[start : start + SEND_BATCH]
+            outbox.enqueue(
+                "send_invitations", send_no, *batch, job_id=send_batch_job_id(batch, send_no)
+            )
+    return result
+
+
+async def delete_invitations(selection: Selection) -> BulkResult:
+    """Delete the pending and expired invitations of the selection, as `delete_invitation`
+    does one: their tokens stop working and their grants go with them. Accepted ones are
+    skipped (they stay as the record)."""
+    where = await _Where.of(selection)
+    skip = f"CASE WHEN {_ACCEPTED} THEN '{SkipReason.ACCEPTED.value}' ELSE '' END"
+
+    async def delete(connection: BaseDBAsyncClient, ids: list[int]) -> list[dict[str, Any]]:
+        p = "$1" if where.postgres else "?1"
+        # The grants go with them: a statement trigger (PostgreSQL, migration 0008) or the
+        # foreign keys' cascade (SQLite) for groups, the foreign key for projects.
+        return await connection.execute_query_dict(
+            f"DELETE FROM invitations WHERE {_ids_clause(p, 'id')}"  # noqa: S608
+            " AND accepted_at IS NULL AND status <> 'accepted' RETURNING id",
+            [_ids_param(ids, where.postgres)],
+        )
+
+    result, _ = await _in_batches(selection, where, skip, delete)
+    return result
