@@ -8,6 +8,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from domain.groups.members import member_counts
 from domain.models import (
     Group,
     InvitationGroup,
@@ -83,11 +84,20 @@ async def _imports(ids: Sequence[int]) -> list[InvitationImport | None]:
     return [found.get(i) for i in ids]
 
 
+async def _member_counts(groups: Sequence[Group]) -> list[int]:
+    counts = await member_counts(groups)
+    return [counts[group.id] for group in groups]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
         self.project: DataLoader[int, Project | None] = DataLoader(load_fn=_projects)
         self.group: DataLoader[int, Group | None] = DataLoader(load_fn=_groups)
+        # Every group a response shows, counted together (smart ones in one pass).
+        self.member_count: DataLoader[Group, int] = DataLoader(
+            load_fn=_member_counts, cache_key_fn=lambda group: group.id
+        )
         self.roles_by_user: DataLoader[int, list[Role]] = DataLoader(load_fn=_roles_by_user)
         self.manual_group_ids_by_user: DataLoader[int, list[int]] = DataLoader(
             load_fn=_manual_group_ids_by_user

@@ -1,5 +1,6 @@
 """The admin console in a real Chromium: sign in through the form, run a query in GraphiQL,
-download the admins' files with the console's cookie, sign out; no script error and no CSP violation on the way (the `visit` fixture checks)."""
+download the admins' files with the console's cookie, sign out; no script error and no CSP
+violation on the way (the `visit` fixture checks)."""
 
 from __future__ import annotations
 

@@ -174,36 +174,32 @@ class BulkResult:
     skipped_ids: dict[int, SkipReason] = field(default_factory=dict)
 
 
-class _Where:
-    """The selection as a WHERE clause over `invitations i`, with its parameters."""
+class _Sql:
+    """A statement's parameters, in the connection's placeholder style."""
 
-    def __init__(self, postgres: bool, clause: str, params: list[Any]) -> None:
+    def __init__(self, postgres: bool, params: list[Any] | None = None) -> None:
         self.postgres = postgres
-        self.clause = clause
-        self.params = params
+        self.params = params if params is not None else []
 
     def param(self, value: Any) -> str:
         self.params.append(value)
         return f"${len(self.params)}" if self.postgres else f"?{len(self.params)}"
 
-    @classmethod
-    async def of(cls, selection: Selection) -> _Where:
-        sql = await filtered(selection.filter or InvitationFilter())
-        where = cls(sql.postgres, sql.where(), sql.params)
-        if selection.ids is not None:
-            where.clause = _ids_clause(where.param(_ids_param(list(selection.ids), sql.postgres)))
-        return where
+    def ids(self, ids: list[int], column: str = "i.id") -> str:
+        """`column` among `ids`, passed as one parameter: an array on PostgreSQL, JSON on
+        SQLite."""
+        if self.postgres:
+            return f"{column} = ANY({self.param(ids)}::int[])"
+        return f"{column} IN (SELECT value FROM json_each({self.param(json.dumps(ids))}))"  # noqa: S608
 
 
-def _ids_clause(placeholder: str, column: str = "i.id") -> str:
-    """`column` among the ids passed as one parameter: an array on PostgreSQL, JSON on SQLite."""
-    if placeholder.startswith("$"):
-        return f"{column} = ANY({placeholder}::int[])"
-    return f"{column} IN (SELECT value FROM json_each({placeholder}))"  # noqa: S608
-
-
-def _ids_param(ids: list[int], postgres: bool) -> object:
-    return ids if postgres else json.dumps(ids)
+async def _where(selection: Selection) -> tuple[str, _Sql]:
+    """The selection as a WHERE clause over `invitations i`, and its parameters."""
+    query = await filtered(selection.filter or InvitationFilter())
+    sql = _Sql(query.postgres, query.params)
+    if selection.ids is not None:
+        return sql.ids(list(selection.ids)), sql
+    return query.where(), sql
 
 
 _ACCEPTED = "(i.accepted_at IS NOT NULL OR i.status = 'accepted')"
@@ -214,43 +210,48 @@ def _due_for_resend(now: str) -> str:
     return f"(i.delivery_state = 'failed' OR i.status = 'expired' OR i.expires_at <= {now})"
 
 
-# Changes one batch: (the transaction's connection, the ids to change) -> the rows changed.
-Change = Callable[[BaseDBAsyncClient, list[int]], Awaitable[list[dict[str, Any]]]]
+# Why a row is skipped, as an SQL expression over `invitations i` ('' to change it, or a
+# SkipReason), written with the statement's parameters.
+SkipReasonSql = Callable[[_Sql], str]
+# Changes one batch: (the transaction's connection, a fresh _Sql, the ids to change) -> the
+# rows changed. Its WHERE checks again that each row still qualifies.
+Change = Callable[[BaseDBAsyncClient, _Sql, list[int]], Awaitable[list[dict[str, Any]]]]
 
 
 async def _in_batches(
-    selection: Selection, where: _Where, skip_reason: str, change: Change
+    selection: Selection, skip_reason: SkipReasonSql, change: Change
 ) -> tuple[BulkResult, list[dict[str, Any]]]:
-    """Read the selection a batch at a time in id order, skip what `skip_reason` (an SQL
-    expression: '' to change the row, or a SkipReason) says, and `change` the rest."""
+    """Read the selection a batch at a time in id order, skip what `skip_reason` says, and
+    `change` the rest. Only the rows changed are locked (by their UPDATE or DELETE, which
+    checks them again): a row someone else changed in between is read again for its reason."""
     result = BulkResult()
     changed_rows: list[dict[str, Any]] = []
-    after = where.param(0)
-    after_index = len(where.params) - 1
-    limit = where.param(BATCH)
-    lock = " FOR UPDATE OF i" if where.postgres else ""
+    clause, sql = await _where(selection)
+    reason = skip_reason(sql)
+    after = sql.param(0)
+    after_index = len(sql.params) - 1
     query = (
-        f"SELECT i.id AS id, {skip_reason} AS skip FROM invitations i"  # noqa: S608
-        f" WHERE ({where.clause}) AND i.id > {after} ORDER BY i.id LIMIT {limit}{lock}"
+        f"SELECT i.id AS id, {reason} AS skip FROM invitations i"  # noqa: S608
+        f" WHERE ({clause}) AND i.id > {after} ORDER BY i.id LIMIT {sql.param(BATCH)}"
     )
     last = 0
     while True:
-        where.params[after_index] = last
+        sql.params[after_index] = last
         async with in_transaction() as connection:
-            rows = await connection.execute_query_dict(query, where.params)
+            rows = await connection.execute_query_dict(query, sql.params)
             if not rows:
                 break
             last = int(rows[-1]["id"])
             wanted = [int(row["id"]) for row in rows if not row["skip"]]
-            changed = await change(connection, wanted) if wanted else []
+            changed = await change(connection, _Sql(sql.postgres), wanted) if wanted else []
+            skipped = {int(row["id"]): SkipReason(row["skip"]) for row in rows if row["skip"]}
+            done_ids = {int(row["id"]) for row in changed}
+            moved = [i for i in wanted if i not in done_ids]
+            if moved:  # accepted, resent or deleted meanwhile
+                skipped.update(await _reasons_now(connection, sql.postgres, skip_reason, moved))
         result.matched += len(rows)
         result.done += len(changed)
         changed_rows.extend(changed)
-        skipped = {int(row["id"]): SkipReason(row["skip"]) for row in rows if row["skip"]}
-        # Rows locked and changed in the same transaction: a wanted row left unchanged can
-        # only have been accepted meanwhile (SQLite has no row locks; its writes are serial).
-        done_ids = {int(row["id"]) for row in changed}
-        skipped.update({i: SkipReason.ACCEPTED for i in wanted if i not in done_ids})
         result.skipped.update(skipped.values())
         if selection.ids is not None:
             result.skipped_ids.update(skipped)
@@ -265,6 +266,20 @@ async def _in_batches(
     return result, changed_rows
 
 
+async def _reasons_now(
+    connection: BaseDBAsyncClient, postgres: bool, skip_reason: SkipReasonSql, ids: list[int]
+) -> dict[int, SkipReason]:
+    sql = _Sql(postgres)
+    reason = skip_reason(sql)
+    rows = await connection.execute_query_dict(
+        f"SELECT i.id AS id, {reason} AS skip FROM invitations i WHERE {sql.ids(ids)}",  # noqa: S608
+        sql.params,
+    )
+    # Still qualifying now would mean a change raced ours and lost: say it did not qualify.
+    found = {int(row["id"]): row["skip"] or SkipReason.NOT_FAILED_OR_EXPIRED.value for row in rows}
+    return {i: SkipReason(found.get(i, SkipReason.NOT_FOUND.value)) for i in ids}
+
+
 async def resend_invitations(
     selection: Selection, *, allow_mails: Callable[[int], Awaitable[None]] | None = None
 ) -> BulkResult:
@@ -272,39 +287,43 @@ async def resend_invitations(
     does one (same token, 30 days from now, reminder cycle reset); skip the others and say
     why. `allow_mails` hears how many mails this will send before anything changes (and may
     refuse: the admin's daily allowance)."""
-    where = await _Where.of(selection)
     now = await clock.now()
-    at = where.param(now)
-    due = _due_for_resend(at)
     if allow_mails is not None:
+        clause, counting = await _where(selection)
         counted = await db.connection().execute_query_dict(
-            f"SELECT COUNT(*) AS n FROM invitations i WHERE ({where.clause})"  # noqa: S608
-            f" AND NOT {_ACCEPTED} AND {due} AND i.email <> ''",
-            where.params,
+            f"SELECT COUNT(*) AS n FROM invitations i WHERE ({clause})"  # noqa: S608
+            f" AND NOT {_ACCEPTED} AND {_due_for_resend(counting.param(now))}"
+            " AND i.email <> ''",
+            counting.params,
         )
         await allow_mails(int(counted[0]["n"]))
     expires_at = now + timedelta(days=get_settings().invitation_expiry_days)
-    skip = (
-        f"CASE WHEN {_ACCEPTED} THEN '{SkipReason.ACCEPTED.value}' WHEN {due} THEN ''"
-        f" ELSE '{SkipReason.NOT_FAILED_OR_EXPIRED.value}' END"
-    )
 
-    async def resend(connection: BaseDBAsyncClient, ids: list[int]) -> list[dict[str, Any]]:
-        p = "$" if where.postgres else "?"
+    def skip(sql: _Sql) -> str:
+        return (
+            f"CASE WHEN {_ACCEPTED} THEN '{SkipReason.ACCEPTED.value}'"
+            f" WHEN {_due_for_resend(sql.param(now))} THEN ''"
+            f" ELSE '{SkipReason.NOT_FAILED_OR_EXPIRED.value}' END"
+        )
+
+    async def resend(
+        connection: BaseDBAsyncClient, sql: _Sql, ids: list[int]
+    ) -> list[dict[str, Any]]:
+        at, expires = sql.param(now), sql.param(expires_at)
         # A code-only invitation (no address) gets only its new expiry: no mail to send.
         return await connection.execute_query_dict(
-            f"UPDATE invitations SET expires_at = {p}2, status = 'pending',"  # noqa: S608
+            f"UPDATE invitations AS i SET expires_at = {expires}, status = 'pending',"  # noqa: S608
             " reminded_at = NULL, send_no = send_no + 1, send_attempts = 0, last_error = '',"
             " send_email = CASE WHEN email <> '' THEN TRUE ELSE send_email END,"
             " delivery_state = CASE WHEN email <> '' THEN 'queued' ELSE delivery_state END,"
-            f" send_due_at = CASE WHEN email <> '' THEN {p}3 ELSE send_due_at END"
-            f" WHERE {_ids_clause(p + '1', 'id')} AND accepted_at IS NULL"
-            " AND status <> 'accepted'"
+            f" send_due_at = CASE WHEN email <> '' THEN {at} ELSE send_due_at END"
+            f" WHERE {sql.ids(ids)} AND NOT {_ACCEPTED} AND {_due_for_resend(at)}"
+            # Unqualified: SQLite's RETURNING does not know the alias.
             " RETURNING id, send_no, CASE WHEN email <> '' THEN 1 ELSE 0 END AS mailed",
-            [_ids_param(ids, where.postgres), expires_at, now],
+            sql.params,
         )
 
-    result, changed = await _in_batches(selection, where, skip, resend)
+    result, changed = await _in_batches(selection, skip, resend)
     by_send: dict[int, list[int]] = defaultdict(list)
     for row in changed:
         if row["mailed"]:
@@ -326,18 +345,21 @@ async def delete_invitations(selection: Selection) -> BulkResult:
     """Delete the pending and expired invitations of the selection, as `delete_invitation`
     does one: their tokens stop working and their grants go with them. Accepted ones are
     skipped (they stay as the record)."""
-    where = await _Where.of(selection)
-    skip = f"CASE WHEN {_ACCEPTED} THEN '{SkipReason.ACCEPTED.value}' ELSE '' END"
 
-    async def delete(connection: BaseDBAsyncClient, ids: list[int]) -> list[dict[str, Any]]:
-        p = "$1" if where.postgres else "?1"
+    def skip(sql: _Sql) -> str:
+        return f"CASE WHEN {_ACCEPTED} THEN '{SkipReason.ACCEPTED.value}' ELSE '' END"
+
+    async def delete(
+        connection: BaseDBAsyncClient, sql: _Sql, ids: list[int]
+    ) -> list[dict[str, Any]]:
         # The grants go with them: a statement trigger (PostgreSQL, migration 0008) or the
-        # foreign keys' cascade (SQLite) for groups, the foreign key for projects.
+        # foreign keys' cascade (SQLite) for groups, the foreign key for projects. A row
+        # being accepted is left alone: the acceptance holds its lock, then this checks it.
         return await connection.execute_query_dict(
-            f"DELETE FROM invitations WHERE {_ids_clause(p, 'id')}"  # noqa: S608
-            " AND accepted_at IS NULL AND status <> 'accepted' RETURNING id",
-            [_ids_param(ids, where.postgres)],
+            f"DELETE FROM invitations AS i WHERE {sql.ids(ids)} AND NOT {_ACCEPTED}"  # noqa: S608
+            " RETURNING id",
+            sql.params,
         )
 
-    result, _ = await _in_batches(selection, where, skip, delete)
+    result, _ = await _in_batches(selection, skip, delete)
     return result

@@ -21,6 +21,7 @@ from domain.models import Invitation as InvitationModel
 from schema.context import Info
 from schema.errors import UserError
 from schema.ids import parse_id
+from schema.pages import PageInfo
 from schema.platform.types import Group, Project, RegistrationField
 
 if TYPE_CHECKING:
@@ -174,14 +175,6 @@ class Invitation:
             ),
             _model=invitation,
         )
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
 
 
 @strawberry.type

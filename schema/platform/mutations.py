@@ -16,6 +16,7 @@ from schema.boundary import perform
 from schema.context import Info
 from schema.permissions import IsAdmin
 from schema.platform.types import (
+    DeleteGroupPayload,
     Group,
     GroupPayload,
     Project,
@@ -52,6 +53,17 @@ class CreateGroupInput:
     match_all: bool = True
 
 
+@strawberry.input(description="What to change; what is left out stays as it is.")
+class UpdateGroupInput:
+    title: str | None = None
+    rules: list[GroupRuleInput] | None = strawberry.field(
+        default=None, description="Smart groups: the new rules (all of them)."
+    )
+    match_all: bool | None = strawberry.field(
+        default=None, description="Smart groups: all rules must hold (or any one)."
+    )
+
+
 @strawberry.input
 class RegistrationFieldOptionInput:
     key: str
@@ -72,6 +84,18 @@ def _rule_value(rule: GroupRuleInput) -> object:
     return list(rule.values) if rule.values is not None else rule.value
 
 
+def _rules(rules: list[GroupRuleInput]) -> list[dict[str, object]]:
+    return [
+        {
+            "attribute": rule.attribute.value,
+            "operator": rule.operator.value,
+            "field_key": rule.field_key,
+            "value": _rule_value(rule),
+        }
+        for rule in rules
+    ]
+
+
 async def _user_after(user_id: int) -> User | None:
     user = await UserModel.get_or_none(id=user_id)
     return User.from_model(user) if user else None
@@ -81,22 +105,50 @@ async def _user_after(user_id: int) -> User | None:
 class PlatformMutations:
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def create_group(self, info: Info, input: CreateGroupInput) -> GroupPayload:
-        rules = [
-            {
-                "attribute": rule.attribute.value,
-                "operator": rule.operator.value,
-                "field_key": rule.field_key,
-                "value": _rule_value(rule),
-            }
-            for rule in input.rules
-        ]
         group, errors = await perform(
             info,
             groups.create_group(
-                title=input.title, kind=input.kind, rules=rules, match_all=input.match_all
+                title=input.title,
+                kind=input.kind,
+                rules=_rules(input.rules),
+                match_all=input.match_all,
             ),
         )
         return GroupPayload(group=Group.from_model(group) if group else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Rename a group, or change a smart group's rules: its members follow the"
+        " new rules at once. A group's kind never changes.",
+    )
+    async def update_group(
+        self, info: Info, id: strawberry.ID, input: UpdateGroupInput
+    ) -> GroupPayload:
+        group, errors = await perform(
+            info,
+            groups.update_group(
+                _int(id),
+                title=input.title,
+                rules=_rules(input.rules) if input.rules is not None else None,
+                match_all=input.match_all,
+            ),
+        )
+        return GroupPayload(group=Group.from_model(group) if group else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Delete a group: its memberships go, and pending invitations that name it"
+        " no longer put anyone in it (invitations(filter: {groupId, status: PENDING}) counts"
+        " them beforehand).",
+    )
+    async def delete_group(self, info: Info, id: strawberry.ID) -> DeleteGroupPayload:
+        deleted, errors = await perform(info, groups.delete_group(_int(id)))
+        return DeleteGroupPayload(
+            deleted_id=id if deleted else None,
+            memberships_removed_count=deleted.memberships if deleted else 0,
+            pending_invitations_changed_count=deleted.pending_invitations if deleted else 0,
+            errors=errors,
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def add_group_members(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain.groups import members
 from domain.groups import service as groups
 from domain.groups.rules import Attribute, Operator, Rule
 from domain.models import FieldType, GroupKind
@@ -17,6 +19,7 @@ from domain.models import RegistrationField as RegistrationFieldModel
 from domain.models import User as UserModel
 from schema.context import Info
 from schema.errors import UserError
+from schema.pages import PageInfo
 from schema.permissions import IsAdmin
 
 if TYPE_CHECKING:
@@ -66,7 +69,36 @@ class Group:
     ) -> list[Annotated[User, strawberry.lazy("schema.accounts.types")]]:
         from schema.accounts.types import User
 
-        return [User.from_model(user) for user in await groups.members(self._model)]
+        return [User.from_model(user) for user in await members.members(self._model)]
+
+    @strawberry.field(
+        description="How many members: manual groups' memberships, or the confirmed accounts"
+        " that meet a smart group's rules.",
+        permission_classes=[IsAdmin],
+    )
+    async def member_count(self, info: Info) -> int:
+        return await info.context.loaders.member_count.load(self._model)
+
+    @strawberry.field(
+        description="The members a page at a time, by last name: `after` is the `endCursor` of"
+        " the page before. `search`: a prefix of the email, first or last name (any case).",
+        permission_classes=[IsAdmin],
+    )
+    async def member_page(
+        self, info: Info, first: int = 50, after: str | None = None, search: str | None = None
+    ) -> UserConnection:
+        from schema.accounts.types import User
+
+        page = await members.member_page(self._model, first=first, after=after, search=search)
+        group = self._model
+        return UserConnection(
+            edges=[
+                UserEdge(node=User.from_model(user), cursor=cursor)
+                for user, cursor in zip(page.users, page.cursors, strict=True)
+            ],
+            page_info=PageInfo.of(page.cursors, has_next_page=page.has_next_page, after=after),
+            _count=lambda: members.count_members(group, search),
+        )
 
     @classmethod
     def from_model(cls, group: GroupModel) -> Group:
@@ -79,6 +111,23 @@ class Group:
             created_at=group.created_at,
             _model=group,
         )
+
+
+@strawberry.type
+class UserEdge:
+    node: Annotated[User, strawberry.lazy("schema.accounts.types")]
+    cursor: str
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many there are (all pages).")
+    async def total_count(self) -> int:
+        return await self._count()
 
 
 @strawberry.type
@@ -126,6 +175,18 @@ class RegistrationField:
 @strawberry.type
 class GroupPayload:
     group: Group | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DeleteGroupPayload:
+    deleted_id: strawberry.ID | None
+    memberships_removed_count: int = strawberry.field(
+        description="Manual groups: the members it had (their accounts stay)."
+    )
+    pending_invitations_changed_count: int = strawberry.field(
+        description="Pending invitations that named it: they no longer put anyone in it."
+    )
     errors: list[UserError]
 
 
