@@ -13,8 +13,9 @@ import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLType
 
 from domain.groups.service import add_memberships, create_group
-from domain.models import GroupKind, RoleKind
+from domain.models import FieldType, GroupKind, RoleKind
 from domain.projects.service import create_project
+from domain.registration_fields.service import create_registration_field
 from domain.roles.service import grant
 from domain.users.service import create_admin
 from schema.app import schema
@@ -78,6 +79,8 @@ PROBES: dict[str, str] = {
     "Mutation.removeGroupMembers": 'mutation { removeGroupMembers(groupId: "{group}", userIds: ["{outsider}"]) { group { id } } }',
     "Mutation.createProject": 'mutation { createProject(title: "Project {n}") { project { id } } }',
     "Mutation.createRegistrationField": 'mutation { createRegistrationField(input: {key: "field_{n}", title: "F", type: TEXT}) { registrationField { id } } }',
+    "Mutation.updateRegistrationField": 'mutation { updateRegistrationField(id: "{field}", input: {required: false}) { registrationField { id } } }',
+    "Mutation.deleteRegistrationField": 'mutation { deleteRegistrationField(id: "{spare_field_{n}}") { deletedId } }',
     "Mutation.setRole": 'mutation { setRole(userId: "{outsider}", kind: PROJECT_MANAGER, projectId: "{project}") { user { id } } }',
     "Mutation.removeRole": 'mutation { removeRole(userId: "{outsider}", kind: PROJECT_MANAGER, projectId: "{project}") { user { id } } }',
     "Mutation.createInvitations": 'mutation { createInvitations(input: {emails: ["i{n}@example.org"], sendEmail: false}) { invitedCount } }',
@@ -136,6 +139,11 @@ async def world(app: Any) -> World:
     for i in range(8):
         spare = await create_group(title=f"Spare group {i}", kind=GroupKind.MANUAL)
         ids[f"spare_group_{i}"] = str(spare.id)
+        spare_field = await create_registration_field(
+            key=f"spare_{i}", title=f"Spare {i}", type=FieldType.TEXT
+        )
+        ids[f"spare_field_{i}"] = str(spare_field.id)
+    ids["field"] = ids["spare_field_0"]
     return World(clients=clients, tokens=tokens, ids=ids, http=http)
 
 

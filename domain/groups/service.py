@@ -23,6 +23,7 @@ from domain.models import (
     RoleKind,
     User,
 )
+from domain.titles import merge_titles
 from domain.validation import clean_name
 
 
@@ -40,10 +41,13 @@ async def create_group(
     kind: GroupKind,
     rules: Sequence[Mapping[str, Any]] = (),
     match_all: bool = True,
+    titles: Mapping[str, str] | None = None,
 ) -> Group:
+    """A new group; `title` in the platform's default locale, `titles` in others."""
     title = clean_name(title, "title")
     if not title:
         raise DomainError.single(ErrorCode.INVALID_INPUT, "Give the group a title.", "title")
+    title, multiloc = merge_titles(title, "", {}, titles, field="title")
     stored_rules: list[dict[str, Any]] = []
     if kind is GroupKind.SMART:
         parsed = parse_rules(list(rules), await registration_fields_by_key())
@@ -57,7 +61,11 @@ async def create_group(
     try:
         async with in_transaction():
             return await Group.create(
-                title=title, kind=kind, rules=stored_rules, match_all=match_all
+                title=title,
+                title_multiloc=multiloc,
+                kind=kind,
+                rules=stored_rules,
+                match_all=match_all,
             )
     except IntegrityError:
         raise _duplicate_title(title) from None
@@ -80,22 +88,27 @@ async def update_group(
     group_id: int,
     *,
     title: str | None = None,
+    titles: Mapping[str, str] | None = None,
     rules: Sequence[Mapping[str, Any]] | None = None,
     match_all: bool | None = None,
 ) -> Group:
-    """Rename a group, or change a smart group's rules (its members follow the new rules at
-    once; pending invitations naming it are checked against them when accepted). A group's
-    kind never changes: make a new group instead."""
+    """Rename a group (`title` in the default locale, `titles` in others: a blank one
+    removes that locale's title), or change a smart group's rules (its members follow the new
+    rules at once; pending invitations naming it are checked against them when accepted). A
+    group's kind never changes: make a new group instead."""
     group = await _group(group_id)
     changed: list[str] = []
-    if title is not None:
-        title = clean_name(title, "title")
-        if not title:
-            raise DomainError.single(ErrorCode.INVALID_INPUT, "Give the group a title.", "title")
-        if await Group.filter(title__iexact=title).exclude(id=group.id).exists():
-            raise _duplicate_title(title)
-        group.title = title
-        changed.append("title")
+    if title is not None or titles is not None:
+        new_title, multiloc = merge_titles(
+            title, group.title, group.title_multiloc, titles, field="title"
+        )
+        if (
+            new_title.lower() != group.title.lower()
+            and await Group.filter(title__iexact=new_title).exclude(id=group.id).exists()
+        ):
+            raise _duplicate_title(new_title)
+        group.title, group.title_multiloc = new_title, multiloc
+        changed += ["title", "title_multiloc"]
     if group.kind is GroupKind.MANUAL:
         if rules or match_all is False:
             raise DomainError.single(
