@@ -19,6 +19,7 @@ from api.console import Console, console_access
 from api.downloads import import_template
 from api.exports import export_invitations
 from api.graphql import GraphQLView
+from api.import_problems import import_problems
 from api.security_headers import SecurityHeaders
 from api.uploads import BodySizeLimit
 from domain import db
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *invite.routes(settings),
         Route("/invitations/export.xlsx", export_invitations, methods=["GET"]),
         Route("/invitations/template.xlsx", import_template, methods=["GET"]),
+        Route("/invitations/imports/{import_id}/problems.xlsx", import_problems, methods=["GET"]),
     ]
     if settings.is_development:
         from api.devmail import routes as devmail_routes

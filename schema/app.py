@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.extensions import EXTENSIONS
+from schema.imports.history import ImportHistoryQueries
 from schema.imports.mutations import ImportMutations
 from schema.imports.queries import ImportQueries
 from schema.invitations.mutations import InvitationMutations
@@ -18,7 +19,14 @@ from schema.platform.queries import PlatformQueries
 
 
 @strawberry.type
-class Query(AccountQueries, PlatformQueries, InvitationQueries, ImportQueries, MailQueries):
+class Query(
+    AccountQueries,
+    PlatformQueries,
+    InvitationQueries,
+    ImportQueries,
+    ImportHistoryQueries,
+    MailQueries,
+):
     pass
 
 

@@ -65,6 +65,7 @@ PROBES: dict[str, str] = {
     "Query.invitations": "{ invitations(first: 5) { totalCount edges { node { email token } } } }",
     "Query.invitation": '{ invitation(id: "{invitation}") { email token } }',
     "Query.invitationImport": '{ invitationImport(id: "1") { id status } }',
+    "Query.invitationImports": "{ invitationImports(first: 5) { totalCount } }",
     "Query.mailDeliverySettings": "{ mailDeliverySettings { sendingDomain } }",
     "Mutation.signUp": 'mutation { signUp(input: {email: "m{n}@example.org", password: "x"}) { ok } }',
     "Mutation.requestEmailConfirmation": 'mutation { requestEmailConfirmation(email: "m{n}@example.org") { ok } }',
@@ -144,7 +145,19 @@ async def world(app: Any) -> World:
         )
         ids[f"spare_field_{i}"] = str(spare_field.id)
     ids["field"] = ids["spare_field_0"]
+    ids["failed_import"] = str(await failed_import())
     return World(clients=clients, tokens=tokens, ids=ids, http=http)
+
+
+async def failed_import() -> int:
+    """A failed import's id, for the download of its problems."""
+    from domain.models import ImportStatus, InvitationImport
+
+    problem = {"code": "INVALID_EMAIL", "message": "No address.", "field": "email", "row": 2}
+    record = await InvitationImport.create(
+        file_name="failed.xlsx", status=ImportStatus.FAILED, errors=[problem]
+    )
+    return record.id
 
 
 def document(row: str, world: World, number: int) -> str:
@@ -219,7 +232,7 @@ async def test_every_download_cell_of_the_matrix(world: World) -> None:
     for row, cells in matrix().items():
         if not row.startswith("GET "):
             continue
-        path = row.removeprefix("GET ")
+        path = row.removeprefix("GET ").replace("{import}", world.ids["failed_import"])
         for persona in PERSONAS:
             token = world.tokens[persona]
             headers = {"Authorization": f"Bearer {token}"} if token else {}
