@@ -104,8 +104,7 @@ async def _main() -> list[tuple[str, int, float, float]]:
     ids = tuple(range(3, 200 * 13, 13))
     await measure(
         "delete, 200 ticked ids",
-        "DELETE FROM invitations WHERE id = ANY(ARRAY"
-        f"{list(ids)}) AND accepted_at IS NULL",
+        f"DELETE FROM invitations WHERE id = ANY(ARRAY{list(ids)}) AND accepted_at IS NULL",
         lambda: delete_invitations(Selection.of(ids, None)),
     )
     await db.connection().execute_script(

@@ -46,9 +46,10 @@ def _escape_like(value: str) -> str:
 def member_condition(group: Group, sql: Sql) -> str:
     """A condition over `users u` that holds exactly for the group's members."""
     if group.kind is GroupKind.MANUAL:
+        # IN, not a correlated EXISTS: the database gathers the members once (a hash).
         return (
-            "EXISTS (SELECT 1 FROM memberships m"  # noqa: S608 - placeholders only
-            f" WHERE m.user_id = u.id AND m.group_id = {sql.param(group.id)})"
+            "u.id IN (SELECT m.user_id FROM memberships m"  # noqa: S608 - placeholders only
+            f" WHERE m.group_id = {sql.param(group.id)})"
         )
     rules = [_rule_condition(rule, sql) for rule in rules_of(group)]
     if not rules:
@@ -73,43 +74,53 @@ def _holds(rule: Rule, operator: Operator, value: Any, sql: Sql) -> str:
     if rule.attribute is Attribute.EMAIL_DOMAIN:
         # Addresses are stored in lower case with one '@', and domains hold neither '@' nor
         # spaces: the domain is what follows '@' at the end of the address.
-        domain = _escape_like(str(value))
-        exact = f"u.email LIKE {sql.param('%@' + domain)} ESCAPE '\\'"
+        exact = _ends_with(f"@{value}", sql)
         if operator is Operator.ENDS_WITH:
-            return f"{exact} OR u.email LIKE {sql.param('%.' + domain)} ESCAPE '\\'"
+            return f"{exact} OR {_ends_with(f'.{value}', sql)}"
         return exact
     if rule.attribute is Attribute.LOCALE:
         return f"u.locale = {sql.param(value)}"
     if rule.attribute is Attribute.ROLE:
         return (
-            "EXISTS (SELECT 1 FROM roles r"  # noqa: S608 - placeholders only
-            f" WHERE r.user_id = u.id AND r.kind = {sql.param(str(value))})"
+            "u.id IN (SELECT r.user_id FROM roles r"  # noqa: S608 - placeholders only
+            f" WHERE r.kind = {sql.param(str(value))})"
         )
     return _field_holds(rule.field_key or "", operator, value, sql)
+
+
+def _ends_with(suffix: str, sql: Sql) -> str:
+    # A comparison of the address's end, cheaper than a LIKE with a leading wildcard.
+    length = len(suffix)
+    if sql.postgres:
+        return f"right(u.email, {length:d}) = {sql.param(suffix)}"
+    return f"substr(u.email, -{length:d}) = {sql.param(suffix)}"
 
 
 def _field_holds(key: str, operator: Operator, value: Any, sql: Sql) -> str:
     """A registration field's value: a missing key or a JSON null is no value, and an unticked
     checkbox is false; a value of another type than the rule's never matches (nor compares)."""
     if sql.postgres:
-        found = f"NULLIF(u.registration_field_values -> {sql.param(key)}::text, 'null'::jsonb)"
+        values = "u.registration_field_values"
         if isinstance(value, bool):
+            found = f"NULLIF({values} -> {sql.param(key)}::text, 'null'::jsonb)"
             if value:
                 return f"COALESCE({found} = 'true'::jsonb, FALSE)"
             return f"COALESCE({found}, 'false'::jsonb) = 'false'::jsonb"
-        kind = "number" if isinstance(value, int | float) else "string"
-        given = f"{sql.param(json.dumps(value))}::text"
         if operator is Operator.IS:
-            return f"COALESCE({found} = {given}::jsonb, FALSE)"
+            # Containment compares like Python: numbers by value, text exactly, types apart.
+            return f"{values} @> {sql.param(json.dumps({key: value}))}::text::jsonb"
+        found = f"{values} -> {sql.param(key)}::text"
+        given = f"{sql.param(json.dumps(value))}::text::jsonb"
         compare = ">" if operator is Operator.GREATER_THAN else "<"
-        if kind == "string":  # dates, as ISO text: compared as Python compares strings
+        if isinstance(value, int | float):
             return (
-                f"COALESCE(CASE WHEN jsonb_typeof({found}) = 'string' THEN ({found} #>> '{{}}')"
-                f" COLLATE \"C\" {compare} ({given}::jsonb #>> '{{}}') END, FALSE)"
+                f"COALESCE(CASE WHEN jsonb_typeof({found}) = 'number'"
+                f" THEN {found} {compare} {given} END, FALSE)"
             )
+        # Dates, as ISO text: compared as Python compares strings (by code point).
         return (
-            f"COALESCE(CASE WHEN jsonb_typeof({found}) = 'number'"
-            f" THEN {found} {compare} {given}::jsonb END, FALSE)"
+            f"COALESCE(CASE WHEN jsonb_typeof({found}) = 'string' THEN ({found} #>> '{{}}')"
+            f" COLLATE \"C\" {compare} ({given} #>> '{{}}') END, FALSE)"
         )
     path = sql.param(f"$.{key}")
     kind_of = f"json_type(u.registration_field_values, {path})"
