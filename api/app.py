@@ -14,14 +14,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import invite
+from api import mail_events
 from api.console import Console, console_access
 from api.downloads import import_template
 from api.exports import export_invitations
 from api.graphql import GraphQLView
 from api.import_problems import import_problems
+from api.invite import ResidentPages
+from api.invite_errors import error_handlers
 from api.security_headers import SecurityHeaders
-from api.uploads import BodySizeLimit
+from api.uploads import BodySizeLimit, BodyTimeLimit
 from domain import db
 from domain.settings import GraphiqlAccess, Settings, get_settings
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """The app. Tests that already run Tortoise pass manage_database=False."""
     settings = settings or get_settings()
     console = None if console_access(settings) is GraphiqlAccess.OFF else Console(settings)
+    pages = ResidentPages(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -69,9 +72,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/graphql", GraphQLView(settings, console=console.page if console else None)),
         *(console.routes() if console else []),
         Route("/health", health),
-        *invite.routes(settings),
+        *pages.routes(),
         Route("/invitations/export.xlsx", export_invitations, methods=["GET"]),
         Route("/invitations/template.xlsx", import_template, methods=["GET"]),
+        *mail_events.routes(settings),
         Route("/invitations/imports/{import_id}/problems.xlsx", import_problems, methods=["GET"]),
     ]
     if settings.is_development:
@@ -81,7 +85,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(BodySizeLimit, settings=settings)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyTimeLimit, settings=settings),
+            Middleware(BodySizeLimit, settings=settings),
+        ],
+        exception_handlers=error_handlers(pages),
     )
     app.state.settings = settings
     return app

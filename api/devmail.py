@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import jinja2
 from aiosmtpd.controller import Controller
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -217,6 +218,39 @@ def _body(message: EmailMessage, subtype: str) -> str | None:
     return content.replace("\r\n", "\n")
 
 
+# Web addresses in a text part; a sentence's closing punctuation is not part of them.
+_URL = re.compile(r"""https?://[^\s<>"']+""")
+_URL_TAIL = ".,;:!?)]}'\""
+_HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+# In the frame, a link opens a new tab: navigating the frame itself would load a page that
+# refuses to be framed (/invite sends frame-ancestors 'none'), or one this page's CSP bars.
+_NEW_TAB = '<base target="_blank">'
+
+
+def linked_text(text: str) -> Markup:
+    """The text part, escaped, with its web addresses as links that open a new tab."""
+    parts: list[str] = []
+    position = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(_URL_TAIL)
+        end = match.start() + len(url)
+        parts.append(str(escape(text[position : match.start()])))
+        parts.append(
+            f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{escape(url)}</a>'
+        )
+        position = end
+    parts.append(str(escape(text[position:])))
+    return Markup("".join(parts))  # noqa: S704 (every piece is escaped above)
+
+
+def framed_html(html: str) -> str:
+    """The HTML part as the frame's document, its links opening a new tab."""
+    head = _HEAD.search(html)
+    if head is None:
+        return _NEW_TAB + html
+    return html[: head.end()] + _NEW_TAB + html[head.end() :]
+
+
 def _open(settings: Settings) -> mailbox.Maildir:
     return mailbox.Maildir(mail_dir(settings), create=True)
 
@@ -262,6 +296,7 @@ class MailPages:
     def mail(self, request: Request) -> Response:
         key = request.path_params["key"]
         message = _parse(self._raw_or_404(key))
+        text, html = _body(message, "plain"), _body(message, "html")
         attachments = [
             Attachment(part.get_filename() or "(no name)", part.get_content_type())
             for part in message.iter_attachments()
@@ -272,8 +307,8 @@ class MailPages:
             {
                 "subject": _header(message, "Subject"),
                 "headers": _headers(message),
-                "text": _body(message, "plain"),
-                "html": _body(message, "html"),
+                "text": None if text is None else linked_text(text),
+                "html": None if html is None else framed_html(html),
                 "attachments": attachments,
                 "raw_link": _link(key) + "/raw",
             },

@@ -7,7 +7,7 @@ from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -20,6 +20,7 @@ from schema.context import Context, bearer_token
 
 # The admin console's session (api.console); its Path keeps it to /graphql and the console.
 CONSOLE_COOKIE = "invitations_console"
+JSON = "application/json"
 ConsolePage = Callable[[Request], Awaitable[Response]]
 
 
@@ -54,6 +55,26 @@ def console_session_token(request: Request) -> str | None:
     return request.cookies.get(CONSOLE_COOKIE) or None
 
 
+# Far beyond any input of the schema; deeper bodies would only make later steps recurse.
+MAX_JSON_NESTING = 32
+
+
+def nesting_within(value: object, limit: int) -> bool:
+    """Whether JSON data nests lists and objects at most `limit` deep (without recursion)."""
+    level: list[tuple[object, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        children: Any = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return False
+                level.append((child, depth + 1))
+    return True
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
         self, settings: Settings, *, console: ConsolePage | None = None, **kwargs: Any
@@ -72,17 +93,46 @@ class GraphQLView(GraphQL[Context, None]):
         self.console = console
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.console is not None and scope["type"] == "http":
-            request = Request(scope, receive)
-            if self.should_render_graphql_ide(self.request_adapter_class(request)):
-                response = await self.console(request)
-                await response(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if self.console is not None and self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        ):
+            response = await self.console(request)
+        else:
+            try:
+                response = await self.run(request)
+            except HTTPException as error:
+                # A refused request is answered in GraphQL's shape, as JSON (strawberry answers
+                # plain text): clients parse one kind of answer.
+                response = JSONResponse(
+                    {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                    status_code=error.status_code,
+                )
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            decoded = super().decode_json(data)
+        except RecursionError:
+            decoded = None
+        else:
+            if nesting_within(decoded, MAX_JSON_NESTING):
+                return decoded
+        raise HTTPException(
+            400, f"The request body is nested too deeply (at most {MAX_JSON_NESTING} levels)."
+        )
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
+        if request.method == "POST" and media_type not in (JSON, "multipart/form-data"):
+            # Only JSON, exactly: `application/jsonp` or `application/json-patch+json` are other
+            # formats, and a form's content types are what another site can post unasked.
+            raise HTTPException(415, "Send GraphQL requests as application/json.")
         if is_multipart(request.content_type) and not preflighted(request.headers):
             raise HTTPException(
                 400,

@@ -1,4 +1,5 @@
-"""Request bodies: bounded in size, and multipart uploads only from pages allowed to send them.
+"""Request bodies: bounded in size and in time, and multipart uploads only from pages allowed
+to send them.
 
 Multipart is one of the content types a browser posts cross-site without asking the server
 first (no CORS preflight), so a page elsewhere could make a signed-in admin's browser upload a
@@ -8,11 +9,13 @@ the browser ask first, and the server grants cross-site requests nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.settings import Settings
 
@@ -48,3 +51,69 @@ class BodySizeLimit:
         if scope["type"] == "http" and is_multipart(Headers(scope=scope).get("content-type")):
             limited = self.upload
         await limited(scope, receive, send)
+
+
+class BodyTimeLimit:
+    """408 for a request whose body does not arrive in time: a client trickling a declared
+    20 MiB upload would otherwise hold a connection (and a worker's memory) for as long as it
+    likes. Multipart uploads get `upload_body_timeout_seconds`, any other body
+    `request_body_timeout_seconds`, counted from the request's start. (Headers arrive before
+    the app is called: a proxy in front bounds them, see docs/security.md.)
+
+    When the time is up the 408 goes out at once and the app hears that the client left, so
+    whatever it was parsing stops; anything it sends after that is dropped."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.plain = settings.request_body_timeout_seconds
+        self.upload = settings.upload_body_timeout_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        multipart = is_multipart(Headers(scope=scope).get("content-type"))
+        deadline = asyncio.get_running_loop().time() + (self.upload if multipart else self.plain)
+        body_done = False
+        started = False
+        answered = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_done, answered
+            if body_done or answered:
+                return await receive()  # after the body: waiting for a disconnect is fine
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                if not started:
+                    answered = True
+                    await TOO_SLOW(scope, receive, send)
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, timed_receive, tracked_send)
+
+
+TOO_SLOW = JSONResponse(
+    {
+        "errors": [
+            {
+                "message": "The request body did not arrive in time.",
+                "extensions": {"code": "REQUEST_TIMEOUT"},
+            }
+        ]
+    },
+    status_code=408,
+    headers={"Connection": "close"},
+)

@@ -81,6 +81,34 @@ def create_admin(
         raise typer.Exit(1) from None
 
 
+@app.command("read-bounce")
+def read_bounce(
+    to: Annotated[
+        str | None,
+        typer.Option(help="The address the bounce was delivered to (an MTA's ${recipient})."),
+    ] = None,
+) -> None:
+    """Record a bounce message (RFC 3464) or abuse report read from stdin: for an MTA's pipe
+    to the return path's mailbox (README, "Bounces and complaints")."""
+    _settings_or_exit()
+    from domain import db
+    from domain.invitations import feedback
+    from domain.mail.dsn import dsn_events
+
+    raw = sys.stdin.buffer.read(10 * 1024 * 1024)
+    events = dsn_events(raw, envelope_recipient=to)
+
+    async def run() -> int:
+        await db.init()
+        try:
+            return await feedback.record_all(events)
+        finally:
+            await db.close()
+
+    matched = asyncio.run(run()) if events else 0
+    typer.echo(f"{len(events)} delivery events, {matched} matched an invitation.")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
@@ -174,8 +202,8 @@ def rotate_keys() -> None:
         finally:
             await db.close()
         typer.echo(
-            f"Rotated {report.invitations} invitation tokens and"
-            f" {report.confirmations} confirmation codes."
+            f"Rotated {report.invitations} invitation tokens, {report.confirmations}"
+            f" confirmation codes and {report.reset_links} password reset links."
         )
 
     asyncio.run(run())

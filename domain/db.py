@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,3 +102,29 @@ async def init(settings: Settings | None = None, *, apply_migrations: bool = Fal
 
 async def close() -> None:
     await Tortoise.close_connections()
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Whether an error is the database connection failing (a restart, a failover, a backend
+    terminated, a locked SQLite file) rather than the statement: worth trying again."""
+    import asyncpg
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current,
+            asyncpg.PostgresConnectionError
+            | asyncpg.exceptions.OperatorInterventionError  # shutdown, backend terminated
+            | asyncpg.exceptions.InsufficientResourcesError  # too many connections
+            | ConnectionError
+            | TimeoutError,
+        ):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "closed" in str(current):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -13,11 +13,16 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     # Accounts
     INVALID_EMAIL = "INVALID_EMAIL"
+    # An address whose part before the @ is beyond ASCII, and the relay takes no SMTPUTF8.
+    EMAIL_NOT_DELIVERABLE = "EMAIL_NOT_DELIVERABLE"
+    ADDRESS_SUPPRESSED = "ADDRESS_SUPPRESSED"
     EMAIL_TAKEN = "EMAIL_TAKEN"
     WEAK_PASSWORD = "WEAK_PASSWORD"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     INVALID_CODE = "INVALID_CODE"
     EMAIL_NOT_CONFIRMED = "EMAIL_NOT_CONFIRMED"
+    PASSWORD_REQUIRED = "PASSWORD_REQUIRED"
+    INVALID_RESET_TOKEN = "INVALID_RESET_TOKEN"
     INVALID_NAME = "INVALID_NAME"
     UNKNOWN_LOCALE = "UNKNOWN_LOCALE"
     # Platform data
@@ -76,6 +81,13 @@ class DomainError(Exception):
             raise ValueError("a DomainError needs at least one problem")
         super().__init__(problems[0].message)
         self.problems: tuple[Problem, ...] = problems
+        # False for a refusal that is no guess (a token that was valid a moment ago and was
+        # just used by a parallel request): rate limits do not count it as a failed attempt.
+        self.counts_as_failure = True
+
+    def not_counted(self) -> DomainError:
+        self.counts_as_failure = False
+        return self
 
     @classmethod
     def single(

@@ -5,6 +5,8 @@ command) wraps the call in `collect()` and, once the service has returned (its t
 committed), `flush()`es the jobs to Redis. If the service raises, the jobs are dropped.
 Nothing is lost if the process dies between commit and flush: the database keeps a "due"
 mark and the sweep re-enqueues it. Job ids are deterministic, so enqueueing twice is harmless.
+For the same reason a unit of work whose jobs are all of that kind (RECOVERED_FROM_DATABASE)
+succeeds while Redis is down: its changes are committed and the sweep enqueues the jobs later.
 
 Job arguments are ids and counters only: never tokens, addresses or other personal data
 (arq logs its job arguments).
@@ -13,6 +15,7 @@ Job arguments are ids and counters only: never tokens, addresses or other person
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,6 +26,8 @@ from arq.connections import ArqRedis
 from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # Checks and writes exactly what ArqRedis.enqueue_job does, atomically, for many jobs per
 # call, so a batch goes to Redis in a few calls instead of one round trip (and WATCH) a job.
@@ -47,6 +52,14 @@ return created
 """
 _JOBS_PER_CALL = 500
 _FLUSH_CHUNK = 5000
+# Jobs whose work the database remembers (a queued send, a due reminder, a queued import):
+# the workers' crons enqueue them again when they were lost.
+RECOVERED_FROM_DATABASE = frozenset(
+    {"send_invitations", "send_invitation", "send_reminder", "import_invitations"}
+)
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +143,19 @@ async def flush(redis: ArqRedis, jobs: Iterable[Job]) -> int:
 
 @asynccontextmanager
 async def unit_of_work(redis: ArqRedis) -> AsyncIterator[Outbox]:
-    """collect() + flush() on success: the usual boundary for one request or job."""
+    """collect() + flush() on success: the usual boundary for one request or job. If Redis
+    cannot be reached and every job is one the database remembers, the work stands (it is
+    committed) and the jobs are left to the crons; otherwise the error is raised."""
     async with collect() as outbox:
         yield outbox
     if outbox.jobs:
-        await flush(redis, outbox.jobs)
+        try:
+            await flush(redis, outbox.jobs)
+        except _REDIS_DOWN as error:
+            if any(job.function not in RECOVERED_FROM_DATABASE for job in outbox.jobs):
+                raise
+            log.warning(
+                "%d jobs not enqueued, Redis is unreachable (%s): the sweep will enqueue them",
+                len(outbox.jobs),
+                type(error).__name__,
+            )

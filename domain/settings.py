@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain import i18n
+
 ENV_PREFIX = "INVITES_"
 
 
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     public_url: str = "http://localhost:8000"
     platform_name: str = "Participation platform"
+    # Where residents go once they have accepted (the host platform); empty: this service's
+    # own landing page (/welcome).
+    platform_url: str = ""
     data_dir: Path = Path(".data")
     database_url: str = ""  # empty: an SQLite file in data_dir
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -57,6 +62,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_tls: SmtpTls = SmtpTls.NONE
     smtp_timeout_seconds: float = Field(default=30, gt=0)
+    smtp_ca_file: Path | None = None  # certificates to trust for TLS; empty: the system's
+    # Connections to the relay per worker process, each kept busy (bench/README.md, "Mail").
+    smtp_connections: int = Field(default=8, ge=1, le=64)
+    # The relay accepts SMTPUTF8 (RFC 6531): addresses whose local part is not ASCII
+    # (josé@example.org) are accepted at input and sent. Off: refused at input.
+    smtp_utf8: bool = False
     mail_from: str = "invitations@localhost"
     mail_from_name: str = ""  # empty: the platform name
     mail_return_path: str = ""  # envelope sender (bounces); empty: mail_from
@@ -64,6 +75,15 @@ class Settings(BaseSettings):
     dkim_selector: str = ""
     dkim_private_key_path: Path | None = None
     dkim_domain: str = ""  # empty: the domain of mail_from
+    # Return-Path per mail (bounces+<reference>@domain of the return path) so that a bounce
+    # names its invitation; needs the return path's mailbox to take '+' addresses.
+    mail_verp: bool = False
+    # Delivery events (bounces, complaints). Each provider's endpoint answers 404 until set.
+    mailgun_webhook_signing_key: SecretStr = SecretStr("")
+    ses_sns_topic_arns: Annotated[list[str], NoDecode] = []
+    postmark_webhook_user: str = ""
+    postmark_webhook_password: SecretStr = SecretStr("")
+    dsn_intake_token: SecretStr = SecretStr("")  # bearer token of POST /mail/events/dsn
     mail_sending_ip: str = ""  # published to receiving admins for allowlisting
 
     secret_key: SecretStr = SecretStr("")
@@ -75,6 +95,9 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=12, ge=8, le=1024)
     session_ttl_days: int = Field(default=30, ge=1, le=365)
     confirmation_code_ttl_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    # An unconfirmed registration (a claim on an address) is dropped after this long.
+    registration_ttl_days: int = Field(default=7, ge=1, le=90)
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
     personal_message_max_length: int = Field(default=2000, ge=1, le=20000)
     max_invitations_per_request: int = Field(default=10_000, ge=1, le=1_000_000)
     # Excel imports: the upload's size and the sheet's data rows (README "Excel import").
@@ -84,6 +107,10 @@ class Settings(BaseSettings):
     import_problems_file_days: int = Field(default=7, ge=0, le=90)
     # Any other request body (JSON GraphQL requests); answered 413 beyond it.
     max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # How long a client may take to send a request's body (a slow sender holds a connection):
+    # uploads, and any other request. Beyond it the answer is 408. Headers: see docs/security.md.
+    upload_body_timeout_seconds: float = Field(default=120, gt=0, le=3600)
+    request_body_timeout_seconds: float = Field(default=15, gt=0, le=3600)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -94,9 +121,19 @@ class Settings(BaseSettings):
 
     worker_max_jobs: int = Field(default=50, ge=1, le=10_000)
     worker_poll_delay_seconds: float = Field(default=0.05, gt=0, le=10)
-    send_max_tries: int = Field(default=5, ge=1, le=50)
+    # A temporary refusal (4xx, a dropped connection) defers that mail: retried after
+    # base, 2x, 4x ... up to the cap, and failed only when still refused after give_up_hours.
     send_retry_base_seconds: float = Field(default=30, ge=0)
-    smtp_connections: int = Field(default=1, ge=1, le=64)
+    send_retry_max_seconds: float = Field(default=900, ge=0)
+    send_give_up_hours: float = Field(default=24, gt=0, le=24 * 7)
+    # While the relay is down (no connection, 421, three temporary refusals in a row) every
+    # worker pauses sending: first for relay_pause_seconds, doubling up to the maximum between
+    # two tries, so a relay that came back waits at most that long.
+    relay_pause_seconds: float = Field(default=5, ge=0)
+    relay_pause_max_seconds: float = Field(default=30, ge=0)
+    # A job whose database connection dropped (a restart, a failover) runs again this much
+    # later (an import at most 3 times in all).
+    worker_database_retry_seconds: float = Field(default=5, ge=0)
 
     # Rate limits (docs/security.md). Token use: failed attempts per client address, and
     # globally; while the global count is over its limit ("under attack"), each address gets
@@ -112,10 +149,13 @@ class Settings(BaseSettings):
     limit_sign_up_per_email: int = Field(default=3, ge=1)  # per hour
     limit_confirm_failures_per_address: int = Field(default=30, ge=1)  # per 10 minutes
     limit_confirm_failures_per_account: int = Field(default=10, ge=1)  # per hour
+    limit_password_reset_per_address: int = Field(default=20, ge=1)  # per hour
+    limit_password_reset_per_email: int = Field(default=3, ge=1)  # per hour
+    limit_password_reset_failures_per_address: int = Field(default=30, ge=1)  # per 10 minutes
     limit_invitations_per_admin_per_day: int = Field(default=200_000, ge=1)
     limit_resends_per_invitation_per_day: int = Field(default=5, ge=1)
 
-    @field_validator("locales", "trusted_proxies", mode="before")
+    @field_validator("locales", "trusted_proxies", "ses_sns_topic_arns", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -138,6 +178,11 @@ class Settings(BaseSettings):
             parts = locale.split("-")
             if not (2 <= len(parts[0]) <= 3 and parts[0].isalpha() and parts[0].islower()):
                 raise ValueError(f"{locale!r} is not a locale like 'en' or 'nl-BE'")
+            if i18n.catalog_locale(locale) is None:
+                raise ValueError(
+                    f"no catalog speaks {locale!r}: add domain/i18n/catalogs/{locale}.po"
+                    " (see the README, 'Add a language')"
+                )
         return value
 
     @field_validator("public_url")
@@ -149,6 +194,16 @@ class Settings(BaseSettings):
                 "must be an absolute http(s) URL, like https://participate.example.org"
             )
         return value.rstrip("/")
+
+    @field_validator("platform_url")
+    @classmethod
+    def _check_platform_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError(
+                "must be empty or an absolute http(s) URL, like https://participate.example.org"
+            )
+        return value
 
     @field_validator("mail_from")
     @classmethod

@@ -22,6 +22,14 @@ _PLAIN_EMAIL = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63})"
 )
 _SPECIAL_USE = {name.rsplit(".", 1)[-1] for name in SPECIAL_USE_DOMAIN_NAMES}
+# What PostgreSQL's text (UTF-8) cannot hold: NUL, and a lone surrogate (JSON's "\ud800").
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Whether the database can store this text (GraphQL input is checked for it up front:
+    schema.extensions.RefuseUnstorableInput; other ways in check it themselves)."""
+    return _UNSTORABLE.search(text) is None
 
 
 def normalize_email(raw: str) -> str | None:
@@ -56,6 +64,26 @@ def email_problem(raw: str, *, field: str = "email", position: int | None = None
         field=field,
         position=position,
         value=raw,
+    )
+
+
+def undeliverable_email_problem(
+    email: str, *, field: str = "email", position: int | None = None, row: int | None = None
+) -> Problem | None:
+    """A valid address the mail relay cannot take: one whose part before the @ is beyond
+    ASCII needs a relay that offers SMTPUTF8 (INVITES_SMTP_UTF8). Its domain is never the
+    problem: it is sent in IDNA. Checked where invitations take addresses."""
+    if email.isascii() or email.rpartition("@")[0].isascii() or get_settings().smtp_utf8:
+        return None
+    return Problem(
+        code=ErrorCode.EMAIL_NOT_DELIVERABLE,
+        message=f"{email} cannot be mailed from this platform: the part before the @ has"
+        " characters beyond ASCII, which its mail relay does not take. Ask for another"
+        " address.",
+        field=field,
+        position=position,
+        row=row,
+        value=email,
     )
 
 

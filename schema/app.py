@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.schema.config import StrawberryConfig
+import logging
 
-from schema.accounts.mutations import AccountMutations
+import strawberry
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from schema.accounts.mutations import AccountMutations, ProfileMutations
 from schema.accounts.queries import AccountQueries
-from schema.extensions import EXTENSIONS
+from schema.extensions import EXTENSIONS, error_kind, is_expected, operation_name
 from schema.imports.history import ImportHistoryQueries
 from schema.imports.mutations import ImportMutations
 from schema.imports.queries import ImportQueries
 from schema.invitations.mutations import InvitationMutations
 from schema.invitations.queries import InvitationQueries
+from schema.mail.mutations import MailMutations
 from schema.mail.queries import MailQueries
 from schema.platform.mutations import PlatformMutations
 from schema.platform.queries import PlatformQueries
+
+log = logging.getLogger("schema.errors")
 
 
 @strawberry.type
@@ -31,11 +38,37 @@ class Query(
 
 
 @strawberry.type
-class Mutation(AccountMutations, PlatformMutations, InvitationMutations, ImportMutations):
+class Mutation(
+    AccountMutations,
+    ProfileMutations,
+    PlatformMutations,
+    InvitationMutations,
+    ImportMutations,
+    MailMutations,
+):
     pass
 
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log what went wrong without what the client sent: graphql-core quotes a refused
+        variable's whole value (passwords, tokens) and strawberry's default adds the
+        document's lines (inline literals). Only the operation's name, the field path and the
+        kind of error are logged; bugs are logged by MaskUnexpectedErrors with a reference."""
+        operation = operation_name(execution_context)
+        for error in errors:
+            if is_expected(error):
+                log.info(
+                    "operation %s refused at %s: %s",
+                    operation,
+                    ".".join(map(str, error.path or [])) or "-",
+                    error_kind(error),
+                )
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     extensions=EXTENSIONS,

@@ -4,10 +4,23 @@ introspection by policy."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.language import (
+    ArgumentNode,
+    DocumentNode,
+    FieldNode,
+    Node,
+    ObjectFieldNode,
+    StringValueNode,
+    Visitor,
+    visit,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -19,9 +32,11 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.types import ExecutionContext
 
 from domain.errors import DomainError, PermissionDenied
 from domain.settings import GraphiqlAccess
+from domain.validation import storable
 
 log = logging.getLogger("schema.errors")
 
@@ -33,6 +48,27 @@ VALIDATION_RULES: list[type[ASTValidationRule]] = [
     max_depth_rule(MAX_DEPTH, None, None),
     max_aliases_rule(MAX_ALIASES),
 ]
+
+
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+
+
+def operation_name(execution_context: ExecutionContext | None) -> str:
+    """The operation's name if it is a GraphQL name (the client chose it: nothing else)."""
+    name = execution_context.operation_name if execution_context is not None else None
+    return name if name and _NAME.fullmatch(name) else "-"
+
+
+def error_kind(error: GraphQLError) -> str:
+    """What kind of refusal, in words that quote nothing the client sent."""
+    original = error.original_error
+    if isinstance(original, PermissionDenied):
+        return "permission denied"
+    if isinstance(original, DomainError):
+        return "refused input"
+    if error.path:
+        return "invalid value"
+    return "invalid document or variables"
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -85,10 +121,90 @@ class IntrospectionPolicy(SchemaExtension):
                 NoSchemaIntrospectionCustomRule,
             )
         yield
+        result = self.execution_context.result
+        if not allowed and result is not None and result.errors:
+            # graphql-core suggests names ("Did you mean 'password'?"): enough of them rebuild
+            # the schema that introspection keeps to itself.
+            for error in result.errors:
+                error.message = _SUGGESTION.sub("", error.message)
+
+
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+def unstorable_input(variables: dict[str, Any] | None, document: DocumentNode | None) -> str | None:
+    """The path of the first string in the request that cannot be stored, if any: in the
+    variables (`input.lastName`), or a literal in the document (`signUp.input.lastName`)."""
+
+    def walk(value: Any, path: str) -> str | None:
+        if isinstance(value, str):
+            return None if storable(value) else path
+        if isinstance(value, dict):
+            items: Iterable[tuple[str, Any]] = value.items()
+        elif isinstance(value, list):
+            items = ((str(i), item) for i, item in enumerate(value))
+        else:
+            return None
+        for key, item in items:
+            found = walk(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+        return None
+
+    found = walk(variables or {}, "")
+    if found or document is None:
+        return found
+    names: list[str] = []
+
+    class Literals(Visitor):
+        def enter(self, node: Node, *args: Any) -> Any:
+            if isinstance(node, FieldNode | ArgumentNode | ObjectFieldNode):
+                names.append(node.name.value)
+            elif isinstance(node, StringValueNode) and not storable(node.value):
+                raise _Found(".".join(names))
+            return None
+
+        def leave(self, node: Node, *args: Any) -> Any:
+            if isinstance(node, FieldNode | ArgumentNode | ObjectFieldNode):
+                names.pop()
+            return None
+
+    try:
+        visit(document, Literals())
+    except _Found as hit:
+        return str(hit) or "query"
+    return None
+
+
+class _Found(Exception):
+    pass
+
+
+class RefuseUnstorableInput(SchemaExtension):
+    """Strings the database cannot store are refused before anything runs, with a typed error
+    naming where they are (never a masked internal error from deep in a resolver)."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        where = unstorable_input(
+            self.execution_context.variables, self.execution_context.graphql_document
+        )
+        if where is not None:
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"{where} holds a character that cannot be stored (a NUL, or half of an"
+                        " emoji or other symbol): remove it. Nothing was changed.",
+                        extensions={"code": "INVALID_INPUT", "field": where},
+                    )
+                ],
+            )
+        yield
 
 
 EXTENSIONS: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
     IntrospectionPolicy,
+    RefuseUnstorableInput,
     lambda: AddValidationRules(VALIDATION_RULES),
     lambda: MaxTokensLimiter(MAX_TOKENS),
     lambda: ParserCache(maxsize=256),

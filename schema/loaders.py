@@ -14,6 +14,7 @@ from domain.models import (
     InvitationGroup,
     InvitationImport,
     InvitationProject,
+    MailSuppression,
     Membership,
     Project,
     Role,
@@ -89,6 +90,11 @@ async def _member_counts(groups: Sequence[Group]) -> list[int]:
     return [counts[group.id] for group in groups]
 
 
+async def _suppressions(emails: Sequence[str]) -> list[MailSuppression | None]:
+    found = {s.email: s for s in await MailSuppression.filter(email__in=list(emails))}
+    return [found.get(email) for email in emails]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
@@ -111,4 +117,7 @@ class Loaders:
         )
         self.project_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
             load_fn=_project_ids_by_invitation
+        )
+        self.suppression: DataLoader[str, MailSuppression | None] = DataLoader(
+            load_fn=_suppressions
         )

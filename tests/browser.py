@@ -55,6 +55,13 @@ async def live_server(database: None, redis: ArqRedis) -> AsyncIterator[str]:
     """The app under a real uvicorn, in the tests' event loop (so: their database and Redis)."""
     app = create_app(get_settings(), manage_database=False)
     app.state.redis = redis
+    async with serve(app) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """An ASGI app under a real uvicorn on a free port, while the block runs."""
     port = _free_port()
     server = _Server(
         uvicorn.Config(
@@ -67,9 +74,11 @@ async def live_server(database: None, redis: ArqRedis) -> AsyncIterator[str]:
             task.result()  # raises what stopped the server
             raise RuntimeError("uvicorn stopped before it started")
         await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture(scope="session")

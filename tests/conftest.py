@@ -44,7 +44,10 @@ os.environ.update(
         "INVITES_SMTP_TLS": "none",
         "INVITES_MAIL_FROM": "invitations@participate.example.org",
         "INVITES_SEND_RETRY_BASE_SECONDS": "0",
-        "INVITES_SEND_MAX_TRIES": "3",
+        # The relay's pauses and a job's wait after a dropped database connection: short.
+        "INVITES_RELAY_PAUSE_SECONDS": "0.05",
+        "INVITES_RELAY_PAUSE_MAX_SECONDS": "0.2",
+        "INVITES_WORKER_DATABASE_RETRY_SECONDS": "0.1",
         "INVITES_WORKER_POLL_DELAY_SECONDS": "0.01",
         # Tests move the clock by more than a month: keep the admin signed in meanwhile.
         "INVITES_SESSION_TTL_DAYS": "365",

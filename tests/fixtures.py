@@ -67,6 +67,13 @@ class SmtpSink:
     refuse: tuple[int, str] | None = None
     refuse_times: int = 0
 
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        # Like most relays, it offers PIPELINING (RFC 2920): the mailer's usual path.
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse is not None and self.refuse_times != 0:
             self.refuse_times -= 1
@@ -173,7 +180,7 @@ def run_worker(database: None, redis: ArqRedis, smtp_sink: SmtpSink) -> Callable
             on_shutdown=shutdown,
             max_jobs=overrides.pop("max_jobs", 20),
             keep_result=WorkerSettings.keep_result,
-            ctx={"database_ready": True},
+            ctx={"database_ready": True, **overrides.pop("ctx", {})},
             **overrides,
         )
         await worker.main()

@@ -58,6 +58,7 @@ mutation($input: AcceptInvitationInput!) {
   acceptInvitation(input: $input) {
     session { token user { id email emailConfirmed } }
     emailConfirmationSent
+    registration { token email expiresAt }
     errors { code message field }
   }
 }

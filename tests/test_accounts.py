@@ -1,23 +1,36 @@
-"""Accounts: sign up, confirm by the mailed code, sign in, me, sign out."""
+"""Accounts: sign up, confirm the address by the mailed code, sign in, me, sign out."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from tests.fixtures import CODE_IN_TEXT, SIGN_IN, GraphQLClient, SmtpSink
+from tests.fixtures import (
+    ADMIN_PASSWORD,
+    CODE_IN_TEXT,
+    SIGN_IN,
+    CaughtMail,
+    GraphQLClient,
+    SmtpSink,
+)
 
 SIGN_UP = """
 mutation($input: SignUpInput!) {
-  signUp(input: $input) { ok errors { code message field } }
+  signUp(input: $input) {
+    ok registration { token email expiresAt } errors { code message field }
+  }
 }
 """
 CONFIRM = """
-mutation($email: String!, $code: String!) {
-  confirmEmail(email: $email, code: $code) { ok errors { code message field } }
+mutation($email: String!, $code: String!, $password: String) {
+  confirmEmail(email: $email, code: $code, password: $password) {
+    ok session { token user { id email } } errors { code message field }
+  }
 }
 """
 ME = "{ me { id email firstName lastName locale emailConfirmed roles { kind } } }"
 PASSWORD = "lighthouse keeper rowing 7"
+CONFIRM_LINK = re.compile(r"https://participate\.example\.org/confirm#email=([^&\s]+)&code=(\d{6})")
 
 
 async def sign_up(
@@ -38,27 +51,48 @@ async def sign_up(
     return data["signUp"]
 
 
-async def test_sign_up_mails_a_code_that_confirms_the_email_then_sign_in_and_me(
+def code_in(mail: CaughtMail) -> str:
+    match = CODE_IN_TEXT.search(mail.text)
+    assert match, mail.text
+    return match.group(1)
+
+
+async def confirm(
+    gql: GraphQLClient, email: str, code: str, *, token: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    body = await gql.post(CONFIRM, {"email": email, "code": code, **extra}, token=token)
+    assert not body.get("errors"), body
+    result: dict[str, Any] = body["data"]["confirmEmail"]
+    return result
+
+
+async def test_sign_up_mails_a_code_that_confirms_the_address_and_signs_in(
     gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
 ) -> None:
-    assert await sign_up(gql, locale="nl-BE") == {"ok": True, "errors": []}
+    signed_up = await sign_up(gql, locale="nl-BE")
+    assert signed_up["ok"] is True and signed_up["errors"] == []
+    registration = signed_up["registration"]
+    assert registration["email"] == "jan@example.org"
     await run_worker()
 
     [mail] = smtp_sink.to("jan@example.org")
     assert "bevestigingscode" in mail.subject
-    code = CODE_IN_TEXT.search(mail.text).group(1)  # type: ignore[union-attr]
+    code = code_in(mail)
     assert code in mail.html
+    # One click: the link carries the address and the code in its fragment.
+    link = CONFIRM_LINK.search(mail.text)
+    assert link and link.group(2) == code and link.group(1) == "jan@example.org"
+    assert "Jan" not in mail.text  # the name is the claim's, not yet the mailbox owner's
 
-    # Not confirmed yet: sign-in says so (the password was right).
+    # Not confirmed yet: sign-in says so (the password was right), and the registration's
+    # token is no session.
     early = await gql(SIGN_IN, {"email": "jan@example.org", "password": PASSWORD})
     assert early["signIn"]["errors"][0]["code"] == "EMAIL_NOT_CONFIRMED"
+    assert (await gql(ME, token=registration["token"]))["me"] is None
 
-    confirmed = await gql(CONFIRM, {"email": "Jan@Example.org", "code": code})
-    assert confirmed["confirmEmail"] == {"ok": True, "errors": []}
-
-    signed_in = await gql(SIGN_IN, {"email": "JAN@example.org", "password": PASSWORD})
-    session = signed_in["signIn"]["session"]
-    assert signed_in["signIn"]["errors"] == []
+    confirmed = await confirm(gql, "Jan@Example.org", code, token=registration["token"])
+    assert confirmed["ok"] is True and confirmed["errors"] == []
+    session = confirmed["session"]
     me = await gql(ME, token=session["token"])
     assert me["me"] == {
         "id": session["user"]["id"],
@@ -69,6 +103,37 @@ async def test_sign_up_mails_a_code_that_confirms_the_email_then_sign_in_and_me(
         "emailConfirmed": True,
         "roles": [],
     }
+    signed_in = await gql(SIGN_IN, {"email": "JAN@example.org", "password": PASSWORD})
+    assert signed_in["signIn"]["errors"] == []
+    assert signed_in["signIn"]["session"]["user"]["id"] == session["user"]["id"]
+
+    # The registration is used up: its token confirms nothing more.
+    again = await confirm(gql, "jan@example.org", code, token=registration["token"])
+    assert again["errors"][0]["code"] == "INVALID_CODE"
+
+
+async def test_confirming_from_another_device_needs_the_password_chosen_with_the_code(
+    gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """A link in a mail someone did not ask for must not finish a stranger's registration:
+    the mailbox alone is not enough, the one confirming must be the one who registered."""
+    await sign_up(gql)
+    await run_worker()
+    code = code_in(smtp_sink.to("jan@example.org")[0])
+
+    without = await confirm(gql, "jan@example.org", code)
+    assert without["errors"] == [
+        {
+            "code": "PASSWORD_REQUIRED",
+            "message": "Type the password you chose when you registered, to finish.",
+            "field": "password",
+        }
+    ]
+    wrong = await confirm(gql, "jan@example.org", code, password="not the one at all 42")
+    assert wrong["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert wrong["session"] is None
+    right = await confirm(gql, "jan@example.org", code, password=PASSWORD)
+    assert right["errors"] == [] and right["session"]["user"]["email"] == "jan@example.org"
 
 
 async def test_wrong_password_and_unknown_email_get_the_same_answer(
@@ -112,32 +177,81 @@ async def test_weak_passwords_are_refused_with_the_reason(
 async def test_a_wrong_code_is_refused_and_five_wrong_codes_burn_it(
     gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
 ) -> None:
-    await sign_up(gql)
+    token = (await sign_up(gql))["registration"]["token"]
     await run_worker()
-    code = CODE_IN_TEXT.search(smtp_sink.mails[0].text).group(1)  # type: ignore[union-attr]
+    code = code_in(smtp_sink.mails[0])
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
-        data = await gql(CONFIRM, {"email": "jan@example.org", "code": wrong})
-        assert data["confirmEmail"]["errors"][0]["code"] == "INVALID_CODE"
-    data = await gql(CONFIRM, {"email": "jan@example.org", "code": code})
-    assert data["confirmEmail"]["errors"][0]["code"] == "INVALID_CODE"
-
-
-async def test_signing_up_twice_answers_the_same_and_mails_a_notice_instead_of_a_code(
-    gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
-) -> None:
-    first = await sign_up(gql)
-    second = await sign_up(gql, email="JAN@example.org")
-    assert first == second == {"ok": True, "errors": []}
+        data = await confirm(gql, "jan@example.org", wrong, token=token)
+        assert data["errors"][0]["code"] == "INVALID_CODE"
+    data = await confirm(gql, "jan@example.org", code, token=token)
+    assert data["errors"][0]["code"] == "INVALID_CODE"
+    # A new code works again.
+    smtp_sink.clear()
+    request = "mutation($e: String!) { requestEmailConfirmation(email: $e) { ok errors { code } } }"
+    assert (await gql.post(request, {"e": "jan@example.org"}, token=token))["data"] == {
+        "requestEmailConfirmation": {"ok": True, "errors": []}
+    }
     await run_worker()
-    subjects = sorted(mail.subject for mail in smtp_sink.to("jan@example.org"))
-    assert subjects == [
-        "You already have an account on Participate Example",
-        "Your confirmation code for Participate Example",
-    ]
+    fresh = code_in(smtp_sink.to("jan@example.org")[0])
+    assert (await confirm(gql, "jan@example.org", fresh, token=token))["ok"] is True
+
+
+async def test_a_sign_up_with_a_registered_address_answers_the_same_and_its_owner_can_sign_in(
+    gql: GraphQLClient, admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    fresh = await sign_up(gql, email="jan@example.org")
+    taken = await sign_up(gql, email="ADMIN@participate.example.org")
+    for answer in (fresh, taken):
+        assert answer["ok"] is True and answer["errors"] == []
+        assert set(answer["registration"]) == {"token", "email", "expiresAt"}
+    await run_worker()
+    [code_mail] = smtp_sink.to("jan@example.org")
+    assert code_mail.subject == "Your confirmation code for Participate Example"
+    [notice] = smtp_sink.to("admin@participate.example.org")
+    assert notice.subject == "You already have an account on Participate Example"
+    assert "https://participate.example.org/reset-password" in notice.text
+
+    # The owner, confirming from the device that registered, signs in to the account they
+    # have; the password typed with the sign-up replaces nothing.
+    confirmed = await confirm(
+        gql,
+        "admin@participate.example.org",
+        code_in(notice),
+        token=taken["registration"]["token"],
+    )
+    me = await gql(ME, token=confirmed["session"]["token"])
+    assert me["me"]["firstName"] == "Ada" and me["me"]["roles"] == [{"kind": "ADMIN"}]
+    old_password = await gql(
+        SIGN_IN, {"email": "admin@participate.example.org", "password": ADMIN_PASSWORD}
+    )
+    assert old_password["signIn"]["errors"] == []
+    new_password = await gql(
+        SIGN_IN, {"email": "admin@participate.example.org", "password": PASSWORD}
+    )
+    assert new_password["signIn"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
 
 
 async def test_sign_out_ends_the_session(gql: GraphQLClient, admin: GraphQLClient) -> None:
     assert (await admin(ME))["me"]["roles"] == [{"kind": "ADMIN"}]
     await admin("mutation { signOut { ok } }")
     assert (await admin(ME))["me"] is None
+
+
+async def test_asking_for_a_new_code_answers_and_works_the_same_for_every_address(
+    gql: GraphQLClient, admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, redis: Any
+) -> None:
+    """Waiting registration, account, nothing at all: one lookup, one update, one job each;
+    only the job knows whether there is a code to mail."""
+    await sign_up(gql, email="waiting@example.org")
+    await run_worker()
+    smtp_sink.clear()
+    request = "mutation($e: String!) { requestEmailConfirmation(email: $e) { ok errors { code } } }"
+    answers = []
+    for address in ("waiting@example.org", "admin@participate.example.org", "no@example.org"):
+        before = await redis.zcard("arq:queue")
+        answers.append(await gql(request, {"e": address}))
+        assert await redis.zcard("arq:queue") == before + 1, address
+    assert answers[0] == answers[1] == answers[2]
+    await run_worker()
+    assert [mail.recipients for mail in smtp_sink.mails] == [["waiting@example.org"]]

@@ -10,7 +10,13 @@ import pytest
 
 from domain.clock import clock
 from domain.invitations import management
-from domain.models import Invitation, InvitationGroup, InvitationProject
+from domain.models import (
+    Invitation,
+    InvitationGroup,
+    InvitationProject,
+    MailSuppression,
+    SuppressionReason,
+)
 from domain.settings import get_settings
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import (
@@ -135,28 +141,32 @@ async def test_bulk_resend_of_all_that_match_counts_towards_the_allowance_and_ru
         admin, smtp_sink, run_worker, [f"failed{i}@example.org" for i in range(5)]
     )
     smtp_sink.clear()
+    # An address that bounced for good is sent nothing, bulk resends included.
+    await MailSuppression.create(
+        email=failed[0]["email"], reason=SuppressionReason.HARD_BOUNCE, source="dsn"
+    )
 
-    # 7 created today: with an allowance of 11 a day, 5 more mails are too many. Nothing moves.
-    monkeypatch.setattr(get_settings(), "limit_invitations_per_admin_per_day", 11)
+    # 7 created today: with an allowance of 10 a day, 4 more mails are too many. Nothing moves.
+    monkeypatch.setattr(get_settings(), "limit_invitations_per_admin_per_day", 10)
     refused = await resend_many(admin, filter={"delivery": "FAILED"})
     assert refused["resentCount"] == 0
     [error] = refused["errors"]
     assert (error["code"], error["field"]) == ("RATE_LIMITED", "filter")
-    assert "This would mail 5 invitations" in error["message"]
+    assert "This would mail 4 invitations" in error["message"]
     assert await Invitation.filter(delivery_state="failed").count() == 5
 
-    monkeypatch.setattr(get_settings(), "limit_invitations_per_admin_per_day", 12)
+    monkeypatch.setattr(get_settings(), "limit_invitations_per_admin_per_day", 11)
     result = await resend_many(admin, filter={"delivery": "FAILED"})
     assert result["errors"] == [] and result["outcomes"] == []
-    assert (result["matchedCount"], result["resentCount"], result["mailedCount"]) == (5, 5, 5)
-    assert reasons(result) == {}
+    assert (result["matchedCount"], result["resentCount"], result["mailedCount"]) == (5, 4, 4)
+    assert reasons(result) == {"SUPPRESSED": 1}
     await run_worker()
-    assert sorted(mail.to for mail in smtp_sink.mails) == sorted(i["email"] for i in failed)
+    assert sorted(mail.to for mail in smtp_sink.mails) == sorted(i["email"] for i in failed[1:])
 
-    # All that match an empty filter: every invitation; none is failed or expired any more.
+    # All that match an empty filter: every invitation; only the suppressed one still failed.
     everything = await resend_many(admin, filter={})
     assert (everything["matchedCount"], everything["resentCount"]) == (7, 0)
-    assert reasons(everything) == {"NOT_FAILED_OR_EXPIRED": 7}
+    assert reasons(everything) == {"NOT_FAILED_OR_EXPIRED": 6, "SUPPRESSED": 1}
 
 
 async def test_bulk_delete_withdraws_the_tokens_and_the_grants_and_keeps_accepted_ones(

@@ -34,7 +34,7 @@ TIMEOUT = 60.0
 PASSWORD = "lighthouse keeper rowing 7"
 SIGN_UP = """
 mutation($input: SignUpInput!) {
-  signUp(input: $input) { ok errors { code message field } }
+  signUp(input: $input) { ok registration { token } errors { code message field } }
 }
 """
 CONFIRM = """
@@ -192,14 +192,17 @@ def test_dev_starts_everything_from_scratch_mail_arrives_and_ctrl_c_stops_it_all
                 SIGN_UP,
                 {"input": {"email": "rosa@example.org", "password": PASSWORD, "firstName": "Rosa"}},
             )
-            assert signed_up["signUp"] == {"ok": True, "errors": []}
+            assert signed_up["signUp"]["ok"] is True and signed_up["signUp"]["errors"] == []
+            registration = signed_up["signUp"]["registration"]["token"]
             mail = eventually(
                 lambda: caught_mail_to(http, "rosa@example.org"), "the confirmation mail", output
             )
             text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
             code = CODE_IN_TEXT.search(text).group(1)  # type: ignore[union-attr]
 
-            confirmed = graphql(http, CONFIRM, {"email": "rosa@example.org", "code": code})
+            confirmed = graphql(
+                http, CONFIRM, {"email": "rosa@example.org", "code": code}, registration
+            )
             assert confirmed["confirmEmail"] == {"ok": True, "errors": []}
             session = graphql(http, SIGN_IN, {"email": "rosa@example.org", "password": PASSWORD})
             token = session["signIn"]["session"]["token"]

@@ -13,12 +13,14 @@ from pathlib import Path
 import aiosmtplib
 import httpx
 import pytest
+from playwright.async_api import Browser, expect
 from starlette.applications import Starlette
 
-from api.devmail import routes, start_mail_catcher
+from api.devmail import framed_html, linked_text, routes, start_mail_catcher
 from domain.mail.compose import Address, Mail
 from domain.mail.mailer import Mailer
 from domain.settings import Settings, load_settings
+from tests.browser import check_accessibility, serve
 from tests.conftest import _free_port
 
 SCRIPT = "<script>document.title = 'pwned'</script>"
@@ -102,8 +104,8 @@ async def test_a_sent_mail_is_listed_and_shown_with_its_text_and_html_parts(
     finder = IframeFinder()
     finder.feed(shown.text)
     [iframe] = finder.iframes
-    assert iframe["sandbox"] == ""
-    assert iframe["srcdoc"] == "<p>Hello <b>Rosa</b>,</p><p>123456</p>\n"
+    assert iframe["sandbox"] == "allow-popups allow-popups-to-escape-sandbox"
+    assert iframe["srcdoc"] == '<base target="_blank"><p>Hello <b>Rosa</b>,</p><p>123456</p>\n'
 
     raw = await pages.get(link + "/raw")
     assert raw.status_code == 200
@@ -140,10 +142,13 @@ async def test_mail_html_is_shown_only_inside_a_sandboxed_iframe_never_as_page_m
     finder.feed(shown.text)
     assert finder.scripts == 0
     [iframe] = finder.iframes
-    assert iframe["sandbox"] == ""
+    assert "allow-scripts" not in (iframe["sandbox"] or "")
+    assert "allow-same-origin" not in (iframe["sandbox"] or "")
     # Escaped in the attribute, the browser gets the mail's HTML back only as the frame's
     # document, where the sandbox runs no script.
-    assert iframe["srcdoc"] == f'<p>Hi</p>{SCRIPT}<a href="x" onclick="alert(2)">"quoted"</a>\n'
+    assert iframe["srcdoc"] == (
+        f'<base target="_blank"><p>Hi</p>{SCRIPT}<a href="x" onclick="alert(2)">"quoted"</a>\n'
+    )
     assert "<pre>Plain text with &lt;script&gt;" in shown.text
 
 
@@ -207,3 +212,87 @@ async def test_an_smtp_host_elsewhere_gives_a_warning_not_a_crash(
         assert controller is None
     [record] = caplog.records
     assert "192.0.2.25" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("text", "linked"),
+    [
+        (
+            "Open https://x.example/invite#token=AB-CD. Or not",
+            'Open <a href="https://x.example/invite#token=AB-CD" target="_blank"'
+            ' rel="noopener noreferrer">https://x.example/invite#token=AB-CD</a>. Or not',
+        ),
+        (
+            "(see http://a.example/?q=1&r=<2>)",
+            '(see <a href="http://a.example/?q=1&amp;r=" target="_blank"'
+            ' rel="noopener noreferrer">http://a.example/?q=1&amp;r=</a>&lt;2&gt;)',
+        ),
+        ("javascript:alert(1) and <b>", "javascript:alert(1) and &lt;b&gt;"),
+    ],
+)
+def test_web_addresses_in_a_text_part_become_links_and_nothing_else_becomes_markup(
+    text: str, linked: str
+) -> None:
+    assert str(linked_text(text)) == linked
+
+
+def test_the_frame_gets_its_new_tab_rule_inside_the_mails_head() -> None:
+    html = '<!DOCTYPE html><html lang="nl"><HEAD><meta charset="utf-8"></head><body>x</body>'
+    assert framed_html(html) == (
+        '<!DOCTYPE html><html lang="nl"><HEAD><base target="_blank"><meta charset="utf-8">'
+        "</head><body>x</body>"
+    )
+
+
+@pytest.mark.browser
+async def test_links_of_a_caught_mail_open_a_new_tab_and_leave_the_preview_whole(
+    settings: Settings, catcher: None, browser: Browser
+) -> None:
+    app = Starlette(routes=routes(settings))
+    async with serve(app) as url:
+        target = f"{url}/dev/mail?from=the-mail"
+        await send(
+            settings,
+            Mail(
+                to=Address("rosa@example.org", "Rosa Peeters"),
+                subject="Your invitation",
+                text=f"Open this link:\n{target}\n",
+                html=(
+                    '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+                    f'<p><a id="button" href="{target}" style="background:#1d4ed8;color:#fff;'
+                    'padding:12px 20px">Accept the invitation</a></p></body></html>'
+                ),
+            ),
+        )
+        context = await browser.new_context(base_url=url)
+        context.set_default_timeout(10_000)
+        problems: list[str] = []
+        try:
+            page = await context.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            await page.goto("/dev/mail")
+            await check_accessibility(page)
+            await page.click("text=Your invitation")
+            await check_accessibility(page)
+            frame = page.frame_locator("iframe")
+            # The mail's button, styled inline, opens its link in a new tab.
+            async with context.expect_page() as opened:
+                await frame.locator("#button").click()
+            tab = await opened.value
+            await tab.wait_for_load_state()
+            assert tab.url == target
+            assert await tab.title() == "Caught mail · development"
+            await expect(frame.locator("#button")).to_have_text("Accept the invitation")
+            # The text part's address is a link too, to a new tab.
+            link = page.locator("pre a")
+            assert await link.get_attribute("href") == target
+            async with context.expect_page() as opened:
+                await link.click()
+            assert (await opened.value).url == target
+            # Readable on a phone: long headers wrap instead of widening the page.
+            await page.set_viewport_size({"width": 390, "height": 844})
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+            await expect(frame.locator("#button")).to_be_visible()
+            assert problems == []
+        finally:
+            await context.close()

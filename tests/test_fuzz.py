@@ -72,3 +72,92 @@ async def test_generated_documents_as_anonymous_cause_no_server_error(gql: Graph
     sdl = print_schema(schema)
     documents = generate(from_schema(sdl, custom_scalars=SCALARS), EXAMPLES)
     await _fuzz(gql, documents)
+
+
+# Every argument of every operation, filled with what the database cannot store or an id that
+# cannot exist: each must be refused with a typed error, never reach the database as it is.
+HOSTILE_STRINGS = ["Ann\ud800e", "Ann\x00e"]
+HOSTILE_IDS = ["99999999999999999999", "-5", "0x10", "Ann\x00e"]
+
+
+def _value(kind: Any, text: str, ident: str, depth: int = 0) -> Any:
+    from graphql import (
+        GraphQLEnumType,
+        GraphQLInputObjectType,
+        GraphQLList,
+        GraphQLNonNull,
+        GraphQLScalarType,
+    )
+
+    if isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    if isinstance(kind, GraphQLList):
+        return [_value(kind.of_type, text, ident, depth)]
+    if isinstance(kind, GraphQLInputObjectType):
+        if depth > 3:
+            return None
+        return {
+            name: _value(field.type, text, ident, depth + 1) for name, field in kind.fields.items()
+        }
+    if isinstance(kind, GraphQLEnumType):
+        return next(iter(kind.values))
+    assert isinstance(kind, GraphQLScalarType)
+    return {
+        "String": text,
+        "ID": ident,
+        "Int": 2_147_483_647,
+        "Float": 1e308,
+        "Boolean": True,
+        "Upload": None,
+    }.get(kind.name, text)
+
+
+def hostile_requests() -> list[tuple[str, dict[str, Any]]]:
+    from graphql import GraphQLNonNull, GraphQLObjectType, get_named_type
+
+    graphql = schema._schema
+    requests = []
+    for root in ("Query", "Mutation"):
+        root_type = graphql.get_type(root)
+        assert isinstance(root_type, GraphQLObjectType)
+        for name, field in root_type.fields.items():
+            if not field.args:
+                continue
+            selection = (
+                " { __typename }"
+                if isinstance(get_named_type(field.type), GraphQLObjectType)
+                else ""
+            )
+            declared = ", ".join(f"${arg}: {spec.type}" for arg, spec in field.args.items())
+            passed = ", ".join(f"{arg}: ${arg}" for arg in field.args)
+            operation = "query" if root == "Query" else "mutation"
+            document = f"{operation}({declared}) {{ {name}({passed}){selection} }}"
+            for text, ident in zip(HOSTILE_STRINGS * 2, HOSTILE_IDS, strict=True):
+                variables = {
+                    arg: _value(spec.type, text, ident) for arg, spec in field.args.items()
+                }
+                if any(
+                    value is None and isinstance(spec.type, GraphQLNonNull)
+                    for value, spec in zip(variables.values(), field.args.values(), strict=True)
+                ):
+                    continue  # an Upload: only a multipart request carries one
+                requests.append((document, variables))
+    return requests
+
+
+async def test_unstorable_strings_and_impossible_ids_in_every_argument_are_refused_cleanly(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    import json
+
+    requests = hostile_requests()
+    assert len(requests) > 80
+    for client in (admin, gql):
+        headers = {"Content-Type": "application/json"}
+        if client.token:
+            headers["Authorization"] = f"Bearer {client.token}"
+        for document, variables in requests:
+            body = json.dumps({"query": document, "variables": variables})
+            response = await client.http.post("/graphql", content=body, headers=headers)
+            answer = response.json()
+            assert not server_errors(response.status_code, answer), (document, variables, answer)

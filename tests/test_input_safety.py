@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -11,7 +12,8 @@ from domain.settings import load_settings
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import accept, create
 
-INJECTIONS = ["Eve\r\nBcc: victim@example.org", "Eve\nSubject: hi", "Eve\x00", "Eve\u2028x"]
+# (A NUL is refused before any resolver runs: see the test of unstorable strings below.)
+INJECTIONS = ["Eve\r\nBcc: victim@example.org", "Eve\nSubject: hi", "Eve\x1b", "Eve\u2028x"]
 
 
 async def test_names_with_line_breaks_or_control_characters_are_refused_everywhere(
@@ -58,3 +60,182 @@ def test_the_client_address_is_the_socket_unless_a_trusted_proxy_forwarded_it() 
     # A spoofed left-most entry does not win.
     assert client_ip(request_from("10.0.0.1", "6.6.6.6, 203.0.113.9"), settings) == "203.0.113.9"
     assert client_ip(request_from("10.0.0.1"), settings) == "10.0.0.1"
+
+
+HOSTILE = {"a lone surrogate": "Ann\ud800e", "a NUL": "Ann\x00e"}
+
+
+async def post(client: GraphQLClient, query: str, variables: Any = None) -> dict[str, Any]:
+    """Post as a client would, with JSON escapes (a lone surrogate cannot be UTF-8)."""
+    headers = {"Content-Type": "application/json"}
+    if client.token:
+        headers["Authorization"] = f"Bearer {client.token}"
+    body = json.dumps({"query": query, "variables": variables or {}})
+    response = await client.http.post("/graphql", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def test_strings_the_database_cannot_store_get_a_typed_error_naming_the_field(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    from domain.models import Invitation
+
+    for kind, value in HOSTILE.items():
+        created = await post(
+            admin,
+            "mutation($i: CreateInvitationsInput!) {"
+            " createInvitations(input: $i) { invitedCount } }",
+            {"i": {"emails": ["ok@example.org"], "personalMessage": value, "sendEmail": False}},
+        )
+        [error] = created["errors"]
+        assert error["extensions"] == {"code": "INVALID_INPUT", "field": "i.personalMessage"}, kind
+        assert created["data"] is None
+        searched = await post(
+            admin,
+            "query($s: String) { invitations(first: 5, filter: {search: $s}) { totalCount } }",
+            {"s": value},
+        )
+        assert searched["errors"][0]["extensions"]["code"] == "INVALID_INPUT", kind
+    assert not await Invitation.all().exists()  # nothing was changed
+
+    # A literal of the document: a lone surrogate is a syntax error there already; a NUL
+    # written as GraphQL's escape is refused like a variable's, named by its path.
+    syntax = await post(gql, 'mutation { signUp(input: {lastName: "Ann\ud800e"}) { ok } }')
+    assert syntax["errors"][0]["message"].startswith("Syntax Error")
+    body = await post(
+        gql,
+        'mutation { signUp(input: {email: "x@example.org", password: "p",'
+        ' lastName: "Ann\\u0000e"}) { ok } }',
+    )
+    assert body["errors"][0]["extensions"] == {
+        "code": "INVALID_INPUT",
+        "field": "signUp.input.lastName",
+    }
+    body = await post(
+        gql,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { ok } }",
+        {"i": {"email": "x@example.org", "password": "p", "firstName": "Eve\x00"}},
+    )
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "i.firstName"}
+
+
+async def test_a_body_nested_fifty_thousand_deep_is_a_400_in_json(
+    http: Any, gql: GraphQLClient
+) -> None:
+    deep = '{"query": "{ me { id } }", "variables": {"x": ' + "[" * 50_000 + "]" * 50_000 + "}}"
+    response = await http.post(
+        "/graphql", content=deep, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"].startswith("The request body is nested")
+
+
+async def test_only_application_json_is_read_as_json(http: Any) -> None:
+    body = '{"query": "{ me { id } }"}'
+    for content_type in ("application/jsonp", "application/json-patch+json", "text/plain"):
+        response = await http.post("/graphql", content=body, headers={"Content-Type": content_type})
+        assert response.status_code == 415, content_type
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    accepted = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert accepted.status_code == 200 and accepted.json() == {"data": {"me": None}}
+
+
+async def test_no_name_suggestions_for_those_who_may_not_introspect(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    typo = '{ invitationByTokn(token: "x") { valid } }'
+    anonymous = (await gql.post(typo))["errors"][0]["message"]
+    assert anonymous == "Cannot query field 'invitationByTokn' on type 'Query'."
+    as_admin = (await admin.post(typo))["errors"][0]["message"]
+    assert "Did you mean 'invitationByToken'" in as_admin
+    wrong_input = await gql.post(
+        "mutation($i: SignUpInput!) { signUp(input: $i) { ok } }",
+        {"i": {"email": "x@example.org", "password": "p", "firstNam": "A"}},
+    )
+    assert "Did you mean" not in wrong_input["errors"][0]["message"]
+
+
+async def test_a_made_up_cursor_is_refused_with_a_typed_error(admin: GraphQLClient) -> None:
+    import base64
+
+    query = """query($after: String, $order: InvitationOrderInput) {
+      invitations(first: 5, after: $after, orderBy: $order) {
+        totalCount edges { node { id } } } }"""
+    made_up = [
+        (["created_at", "2026-01-01T00:00:00+00:00", 2**40], "CREATED_AT"),
+        (["created_at", "2026-01-01T00:00:00+00:00", -3], "CREATED_AT"),
+        (["email", "a\x00b@example.org", 5], "EMAIL"),
+        (["email", "a\ud800b", 5], "EMAIL"),
+    ]
+    for payload, field in made_up:
+        raw = json.dumps(payload).encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        body = await post(admin, query, {"after": cursor, "order": {"field": field}})
+        [error] = body["errors"]
+        assert error["message"] == (
+            "This cursor does not belong to this ordering: start again from the first page."
+        ), payload
+
+
+async def test_a_body_that_trickles_in_is_cut_off_with_408(database: None, redis: Any) -> None:
+    """200 connections trickling a declared 20 MiB upload held the server for a minute: now
+    each body has a deadline (a second here, two minutes by default for uploads)."""
+    import asyncio
+    import contextlib
+
+    import uvicorn
+
+    from api.app import create_app
+    from domain.settings import get_settings
+    from tests.browser import _Server
+    from tests.conftest import _free_port
+
+    settings = get_settings().model_copy(
+        update={"upload_body_timeout_seconds": 1.0, "request_body_timeout_seconds": 0.5}
+    )
+    app = create_app(settings, manage_database=False)
+    app.state.redis = redis
+    port = _free_port()
+    server = _Server(
+        uvicorn.Config(app, port=port, lifespan="off", log_level="warning", access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        upload_start = (
+            '--x\r\nContent-Disposition: form-data; name="0"; filename="people.xlsx"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        for content_type, start, length, deadline in (
+            ("multipart/form-data; boundary=x", upload_start, 20_000_000, 1.0),
+            (JSON, '{"query": "', 1_000_000, 0.5),
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                (
+                    "POST /graphql HTTP/1.1\r\nHost: x\r\nApollo-Require-Preflight: true\r\n"
+                    f"Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n{start}"
+                ).encode()
+            )
+            started = asyncio.get_running_loop().time()
+            answer = b""
+            while not answer:
+                writer.write(b"x")  # a byte now and then, never the whole body
+                await writer.drain()
+                with contextlib.suppress(TimeoutError):
+                    answer = await asyncio.wait_for(reader.read(4096), timeout=0.2)
+                assert asyncio.get_running_loop().time() - started < deadline + 2
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+            assert asyncio.get_running_loop().time() - started >= deadline
+            writer.close()
+    finally:
+        server.should_exit = True
+        await task
+
+
+JSON = "application/json"

@@ -26,6 +26,7 @@ from tests.invitations_helpers import (
     sample_platform,
     token_from,
 )
+from tests.test_accounts import CONFIRM, code_in
 
 
 async def platform() -> dict[str, Any]:
@@ -349,15 +350,36 @@ async def test_code_only_invitation_asks_an_email_that_must_then_be_confirmed(
         registrationFieldValues=[{"key": "neighbourhood", "value": "south"}],
     )
     assert accepted["errors"] == []
-    assert accepted["session"]["user"]["emailConfirmed"] is False
+    # A code on paper proves no mailbox: no account, no session, no grants yet.
+    assert accepted["session"] is None
     assert accepted["emailConfirmationSent"] is True
-    me = (await gql(ME, token=accepted["session"]["token"]))["me"]
-    assert me["groups"] == [{"title": "North Avenue Residents"}]
+    registration = accepted["registration"]
+    assert registration["email"] == "letter.reader@example.org"
+    assert (await gql(ME, token=registration["token"]))["me"] is None
+    members = (await admin("{ groups { title members { email } } }"))["groups"]
+    assert [g["members"] for g in members if g["title"] == "North Avenue Residents"] == [[]]
+    # The code is used up meanwhile.
+    assert (await gql(BY_TOKEN, {"token": code}))["invitationByToken"]["valid"] is False
+
     await run_worker()
     [mail] = smtp_sink.to("letter.reader@example.org")
     assert "code de confirmation" in mail.subject
     await run_worker()
     assert len(smtp_sink.mails) == 1  # code-only invitations send no invitation mails
+
+    # The address confirmed: the account exists, signed in, with the letter's grants.
+    confirmed = await gql.post(
+        CONFIRM,
+        {"email": "letter.reader@example.org", "code": code_in(mail)},
+        token=registration["token"],
+    )
+    session = confirmed["data"]["confirmEmail"]["session"]
+    me = (await gql(ME, token=session["token"]))["me"]
+    assert me["emailConfirmed"] is True
+    assert me["groups"] == [{"title": "North Avenue Residents"}]
+    listed = (await admin(INVITATION, {"id": generated["invitations"][0]["id"]}))["invitation"]
+    assert listed["status"] == "ACCEPTED"
+    assert listed["acceptedUser"] == {"email": "letter.reader@example.org"}
 
 
 async def test_the_sweep_recovers_a_send_whose_job_was_lost(

@@ -15,9 +15,10 @@ from playwright.async_api import Page, expect
 
 from domain.invitations import tokens
 from domain.models import FieldType, User
-from tests.browser import Visit, check_accessibility
+from tests.browser import DESKTOP, PHONE, Visit, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create
+from tests.test_accounts import CONFIRM, code_in
 from tests.test_invitations import platform
 
 pytestmark = pytest.mark.browser
@@ -60,35 +61,46 @@ async def test_the_mail_link_leads_to_the_profile_and_then_to_the_grants(
     token = path.split("=", 1)[1]
 
     page = visit.page
-    await page.goto(path)
+    await page.goto(path)  # in an English browser (tests/browser.py)
+    # The invitation is Dutch: the page reloads in Dutch, the token still in the fragment.
+    await page.wait_for_url(re.compile(r"/invite\?lang=nl-BE#token="))
     await page.wait_for_selector("#step-profile:not([hidden])")
     await check_accessibility(page)
+    assert await page.get_attribute("html", "lang") == "nl-BE"
+    assert await page.text_content("h1") == "Aanvaard je uitnodiging"
     assert await page.input_value("#email") == "lea@example.org"
     assert await page.locator("#email").get_attribute("readonly") is not None
     assert await page.is_visible("#email-fixed")
     assert await page.input_value("#locale") == "nl-BE"  # the invitation's language
     assert await page.is_hidden("#registration-fields")  # the invitation sets the one required
 
-    # Errors come back beside their fields: the server's own words for the password.
+    # Errors come back beside their fields.
     await page.fill("#firstName", "")
     await page.fill("#lastName", "Janssens")
     await page.fill("#password", "password1234")
     await page.click("#profile-form button[type=submit]")
     await page.wait_for_selector("#password-error:not(:empty)")
-    assert "common" in (await page.text_content("#password-error") or "").lower()
-    assert await page.text_content("#firstName-error") == "Fill this in."
+    assert "te makkelijk te raden" in (await page.text_content("#password-error") or "")
+    assert await page.text_content("#firstName-error") == "Vul dit in."
     assert await page.get_attribute("#firstName", "aria-invalid") == "true"
     assert await page.evaluate("document.activeElement.id") == "firstName"
-    assert "need your attention" in (await page.text_content("#profile-status") or "")
+    assert "vragen je aandacht" in (await page.text_content("#profile-status") or "")
 
     await fill_profile(page)
     await page.click("#profile-form button[type=submit]")
     await page.wait_for_selector("#step-done:not([hidden])")
     await check_accessibility(page)
-    assert await page.text_content("#done-title") == "You're in!"
+    assert await page.text_content("#done-title") == "Je bent binnen!"
     assert await page.is_hidden("#done-confirm")
-    assert await page.get_attribute("#done-next", "href") == "https://participate.example.org"
     assert "#token" not in page.url  # used up: nothing left to come back to
+
+    # No host platform is set (INVITES_PLATFORM_URL): the service's own landing page.
+    assert await page.text_content("#done-next") == "Verder"
+    await page.focus("#done-next")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/welcome\?lang=nl-BE$"))
+    assert await page.text_content("h1") == "Je account is klaar"
+    await check_accessibility(page)
 
     me = (await gql(ME, token=await visit.session_token()))["me"]
     assert me["email"] == "lea@example.org" and me["emailConfirmed"] is True
@@ -177,6 +189,16 @@ async def test_a_used_or_unknown_code_gets_one_calm_message(
     assert messages[0] == messages[1]
     assert "Ask the administrator who invited you" in messages[0]
     assert len(visit.graphql_requests()) == 2
+    # Someone who already has an account (or used the link already) is led on, by keyboard.
+    await check_accessibility(page)
+    assert "Already have an account? Sign in" in messages[0]
+    await page.focus("#try-other")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "unusable-sign-in"
+    assert await page.get_attribute("#unusable-sign-in", "href") == "/account"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Forgot your password?"
+    assert await page.get_attribute("#unusable-reset", "href") == "/reset-password"
 
     await page.click("#try-other")
     assert await page.is_visible("#step-code")
@@ -253,8 +275,19 @@ async def test_a_code_only_invitation_asks_the_email_and_a_confirmation_mail_fol
     await run_worker()
     [mail] = smtp_sink.to("letter.reader@example.org")
     assert "code de confirmation" in mail.subject
-    me = (await gql(ME, token=await visit.session_token()))["me"]
-    assert me["emailConfirmed"] is False and me["locale"] == "fr-BE"
+    # No account yet, and no session: the letter's grants wait for the address.
+    registration = await visit.page.evaluate(
+        "sessionStorage.getItem('invitations.registrationToken')"
+    )
+    assert await visit.page.evaluate("sessionStorage.getItem('invitations.sessionToken')") is None
+    assert (await gql(ME, token=registration))["me"] is None
+    assert not await User.filter(email="letter.reader@example.org").exists()
+    confirmed = await gql.post(
+        CONFIRM, {"email": "letter.reader@example.org", "code": code_in(mail)}, token=registration
+    )
+    session = confirmed["data"]["confirmEmail"]["session"]["token"]
+    me = (await gql(ME, token=session))["me"]
+    assert me["emailConfirmed"] is True and me["locale"] == "fr-BE"
     assert me["groups"] == [{"title": "North Avenue Residents"}]
     user = await User.get(email="letter.reader@example.org")
     assert user.registration_field_values == {
@@ -266,14 +299,23 @@ async def test_a_code_only_invitation_asks_the_email_and_a_confirmation_mail_fol
     }
 
 
-async def test_the_language_switch_keeps_the_token_of_the_link(
+async def test_the_page_speaks_the_invitations_language_and_the_switch_overrides_it(
     admin: GraphQLClient, visit: Visit
 ) -> None:
-    [invitation] = (await create(admin, "switch@example.org", sendEmail=False))["invitations"]
+    [invitation] = (await create(admin, "switch@example.org", sendEmail=False, locale="fr-BE"))[
+        "invitations"
+    ]
     page = visit.page
-    await page.goto(f"/invite#token={invitation['token']}")
+    # A typed code in an English browser: the invitation's French wins.
+    await page.goto("/invite")
+    await page.fill("#code", invitation["token"])
+    await page.press("#code", "Enter")
+    await page.wait_for_url(re.compile(r"\?lang=fr-BE#token="))
     await page.wait_for_selector("#step-profile:not([hidden])")
-    assert await page.text_content("h1") == "Accept your invitation"
+    assert await page.text_content("h1") == "Acceptez votre invitation"
+    assert await page.input_value("#locale") == "fr-BE"
+
+    # The reader's own choice wins over the invitation's, and the token goes along.
     await page.focus("a[hreflang=nl-BE]")
     await page.keyboard.press("Enter")
     await page.wait_for_url(re.compile(r"\?lang=nl-BE#token="))
@@ -281,6 +323,7 @@ async def test_the_language_switch_keeps_the_token_of_the_link(
     assert await page.text_content("h1") == "Aanvaard je uitnodiging"
     assert await page.input_value("#email") == "switch@example.org"
     assert await page.get_attribute("a[hreflang=nl-BE]", "aria-current") == "true"
+    assert await page.input_value("#locale") == "fr-BE"  # the account's language is still asked
 
 
 async def test_a_weak_password_is_refused_in_the_pages_language(
@@ -318,6 +361,133 @@ async def test_the_page_fits_a_phone_and_shows_where_the_focus_is(
     assert outline == "solid"
     font_size = await page.evaluate("getComputedStyle(document.activeElement).fontSize")
     assert float(font_size.removesuffix("px")) >= 16
+
+
+RESIDENT_PAGES = {
+    # path: (status, the h1 in en, nl-BE, fr-BE)
+    "/": (
+        200,
+        (
+            "Welcome to Participate Example",
+            "Welkom bij Participate Example",
+            "Bienvenue sur Participate Example",
+        ),
+    ),
+    "/welcome": (200, ("Your account is ready", "Je account is klaar", "Votre compte est prêt")),
+    "/no/such/page": (404, ("Page not found", "Pagina niet gevonden", "Page introuvable")),
+}
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_the_landing_and_error_pages_speak_each_language_and_fit_a_phone(
+    visit: Visit, size: dict[str, int]
+) -> None:
+    page = visit.page
+    await page.set_viewport_size(size)
+    for path, (status, titles) in RESIDENT_PAGES.items():
+        for locale, title in zip(("en", "nl-BE", "fr-BE"), titles, strict=True):
+            response = await page.goto(f"{path}?lang={locale}")
+            assert response is not None and response.status == status, (path, locale)
+            if status != 200:
+                # Chromium reports the page's own status; anything else failing still counts.
+                visit.problems.remove(
+                    f"Failed to load resource: the server responded with a status of {status}"
+                    " (Not Found)"
+                )
+            assert await page.get_attribute("html", "lang") == locale
+            assert await page.text_content("h1") == title
+            assert await page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+            await check_accessibility(page)
+        # Keyboard: the skip link first, then on to the page's links.
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.className") == "skip"
+        await page.keyboard.press("Enter")
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate("document.activeElement.closest('main') !== null")
+        assert focused, path
+        outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline == "solid", path
+
+
+async def test_too_many_attempts_say_how_long_to_wait_in_the_right_plural(visit: Visit) -> None:
+    page = visit.page
+    await page.goto("/invite?lang=nl-BE")
+    status = page.locator("#code-error")
+    for _ in range(30):
+        await page.fill("#code", tokens.display(tokens.generate()))  # well-formed, unknown
+        await page.press("#code", "Enter")
+        await page.wait_for_selector("#code-error:not(:empty), #step-unusable:not([hidden])")
+        if await status.text_content():
+            break
+        await page.click("#try-other")
+    # The per-minute limit: at most a minute to wait, and Dutch says "1 minuut".
+    assert await status.text_content() == (
+        "Te veel pogingen. Wacht 1 minuut en probeer het dan opnieuw."
+    )
+
+
+async def test_the_code_box_puts_in_the_dashes_as_it_is_typed_or_pasted(
+    admin: GraphQLClient, visit: Visit
+) -> None:
+    [invitation] = (await create(admin, "paste@example.org", sendEmail=False))["invitations"]
+    page = visit.page
+    await page.goto("/invite")
+    code = page.locator("#code")
+
+    async def box() -> tuple[str, int]:
+        return await code.input_value(), await code.evaluate("input => input.selectionStart")
+
+    await code.focus()
+    await page.keyboard.type("abcde")
+    assert await box() == ("abcde", 5)
+    await page.keyboard.type("f")
+    assert await box() == ("abcde-f", 7)
+    await page.keyboard.type("ghjk m")  # a typed space is a separator too
+    assert await box() == ("abcde-fghjk-m", 13)
+    # A symbol typed in the middle pushes the rest on; the caret stays right after it.
+    for _ in range(9):
+        await page.keyboard.press("ArrowLeft")
+    await page.keyboard.type("x")
+    assert await box() == ("abcdx-efghj-km", 5)
+    # Backspace just after a dash takes the symbol before it, not only the dash.
+    await page.keyboard.press("ArrowRight")
+    assert await box() == ("abcdx-efghj-km", 6)
+    await page.keyboard.press("Backspace")
+    assert await box() == ("abcde-fghjk-m", 4)
+
+    # A pasted code, as mails and letters write it or not, lands formatted and works.
+    await code.fill("")
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    pasted = " " + invitation["token"].lower().replace("-", " ") + " "
+    await page.evaluate("text => navigator.clipboard.writeText(text)", pasted)
+    await code.focus()
+    await page.keyboard.press("Control+V")
+    assert await box() == (invitation["token"].lower(), 17)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    assert await page.input_value("#email") == "paste@example.org"
+
+
+async def test_the_code_box_formatting_keeps_every_symbol_and_the_caret_after_the_same_ones(
+    visit: Visit,
+) -> None:
+    await visit.page.goto("/invite")
+    cases = [
+        ("", 0, "", 0),
+        ("ABCDE", 5, "ABCDE", 5),
+        ("ABCDEF", 6, "ABCDE-F", 7),
+        ("ABCDE-FGHJK-MNPQR", 17, "ABCDE-FGHJK-MNPQR", 17),
+        ("ab cd-ef_gh.jk", 3, "abcde-fghjk", 2),
+        ("ABCDE-FGHJK-MNPQRS", 18, "ABCDE-FGHJK-MNPQR-S", 19),
+        ("ABCDé!FG", 8, "ABCDé-!FG", 9),
+        ("-ABC", 1, "ABC", 0),
+    ]
+    answers = await visit.page.evaluate(
+        "cases => cases.map(([raw, caret]) => window.inviteToken.formatAsTyped(raw, caret))",
+        [[raw, caret] for raw, caret, _, _ in cases],
+    )
+    for (raw, caret, value, position), answer in zip(cases, answers, strict=True):
+        assert answer == {"value": value, "caret": position}, (raw, caret)
 
 
 def token_inputs() -> list[str]:
@@ -362,3 +532,16 @@ async def test_the_pages_code_check_is_the_servers_exactly(visit: Visit) -> None
         else:
             assert parsed == {"token": expected}, json.dumps(case)
     assert {"problem": "check_failed"} in [parsed for _, parsed in answers]
+
+
+async def test_registration_field_titles_follow_the_pages_language(visit: Visit) -> None:
+    await visit.page.goto("/invite?lang=nl-BE")
+    titles = await visit.page.evaluate(
+        """() => [
+            {title: "Neighbourhood", titleMultiloc: {"en": "Neighbourhood", "nl-BE": "Wijk"}},
+            {title: "Neighbourhood", titleMultiloc: {"nl-NL": "Buurt", "fr-BE": "Quartier"}},
+            {title: "Neighbourhood", titleMultiloc: {"fr-BE": "Quartier", "nl-BE": ""}},
+            {title: "Neighbourhood"},
+        ].map(window.invitePage.titleOf)"""
+    )
+    assert titles == ["Wijk", "Buurt", "Neighbourhood", "Neighbourhood"]

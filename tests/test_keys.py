@@ -73,3 +73,33 @@ def test_digests_and_encryptions_made_many_at_once_match_single_ones() -> None:
     assert [ring.decrypt(item) for item in sealed] == values
     assert len({item[:16] for item in sealed}) == len(values)  # a fresh nonce each
     assert ring.short_digests([]) == [] and ring.encrypt_many([]) == []
+
+
+async def test_rotating_the_key_keeps_codes_and_reset_links_working(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    smtp_sink: Any,
+    run_worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.test_accounts import CONFIRM, code_in, sign_up
+    from tests.test_password_reset import REQUEST, RESET, reset_token
+
+    pending = (await sign_up(gql, email="rotating@example.org"))["registration"]["token"]
+    await gql(REQUEST, {"e": "admin@participate.example.org"})
+    await run_worker()
+    code = code_in(smtp_sink.to("rotating@example.org")[0])
+    link = reset_token(smtp_sink.to("admin@participate.example.org")[0])
+
+    settings = get_settings()
+    monkeypatch.setattr(settings, "previous_secret_keys", [settings.secret_key])
+    monkeypatch.setattr(settings, "secret_key", SecretStr(NEW_KEY))
+    report = await rotate_keys()
+    assert (report.confirmations, report.reset_links) == (1, 1)
+
+    reset = await gql(RESET, {"t": link, "p": "after the rotation passphrase 3"})
+    assert reset["resetPassword"]["errors"] == []
+    confirmed = await gql.post(
+        CONFIRM, {"email": "rotating@example.org", "code": code}, token=pending
+    )
+    assert confirmed["data"]["confirmEmail"]["ok"] is True

@@ -39,14 +39,18 @@ def test_mails_are_dkim_signed_and_verify_against_the_published_record(tmp_path:
     assert setup.dkim_enabled
     assert record.name == f"{selector}._domainkey.mail.participate.example.org"
 
-    message = Composer(settings).compose(
-        Mail(
-            to=Address("jan@example.org", "Jan Peëters"),
-            subject="Uitnodiging",
-            text="Hallo\n",
-            html="<p>Hallo</p>",
-            reply_to=Address("ada@example.org", "Ada"),
+    message = (
+        Composer(settings)
+        .compose(
+            Mail(
+                to=Address("jan@example.org", "Jan Peëters"),
+                subject="Uitnodiging",
+                text="Hallo\n",
+                html="<p>Hallo</p>",
+                reply_to=Address("ada@example.org", "Ada"),
+            )
         )
+        .message
     )
     assert message.startswith(b"DKIM-Signature:")
 
@@ -90,3 +94,38 @@ async def test_admins_read_the_same_values_over_graphql(
     denied = await gql.post(query)
     assert denied["data"] is None
     assert denied["errors"][0]["message"] == "Only admins can do this."
+
+
+async def test_mails_sent_by_the_mailer_carry_a_signature_that_verifies(
+    tmp_path: Path, database: None
+) -> None:
+    """The workers' path: composed, signed in a thread with the key parsed once, sent."""
+    from domain.invitations import delivery
+    from domain.mail.mailer import Mailer
+    from tests.invitations_helpers import new_invitation, store_invitations
+    from tests.mail_relay import ScriptedRelay, relay_settings, serve
+
+    key_path = tmp_path / "dkim.pem"
+    values, selector = dkim_settings(tmp_path)
+    relay = ScriptedRelay()
+    async with serve(relay) as port:
+        settings = relay_settings(
+            port, dkim_selector=selector, dkim_private_key_path=values["dkim_private_key_path"]
+        )
+        mailer = Mailer(settings)
+        [record] = [r for r in mail_setup(settings).dns_records if "._domainkey." in r.name]
+        key_path.unlink()  # read when the mailer was made, never again
+        ids = await store_invitations(
+            [new_invitation(f"signed{i}@example.org", send_email=True) for i in range(3)]
+        )
+        outcome = await delivery.send_invitations(ids, 1, mailer)
+        await mailer.close()
+    assert outcome.sent == 3
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name.decode().rstrip(".") == f"{selector}._domainkey.participate.example.org"
+        return record.value.encode()
+
+    for caught in relay.mails:
+        assert caught.raw.startswith(b"DKIM-Signature:")
+        assert dkim.verify(caught.raw, dnsfunc=dns)

@@ -110,6 +110,64 @@ asyncio.run(main(sys.argv[1]))
 """
 
 
+# Migrates to 0012 and stores, as the service did then, an account whose address was never
+# confirmed (it used a letter's code, got its grants and a session) beside a confirmed one;
+# migrates to the end: the first is a registration holding the letter, its session and grants
+# are gone, and the confirmed account is untouched.
+_UNCONFIRMED_BECOME_REGISTRATIONS = """
+async def main(url: str) -> None:
+    config = db.tortoise_config(url)
+    await migrate(config=config, target="models.0012_grants_of_new_invitations")
+    token = tokens.generate()
+    await store("", ring.short_digest(token), token)
+    conn = db.connection()
+    now = datetime.now(timezone.utc)
+    stamp = now if db.dialect() == "postgres" else now.isoformat()
+    for email, confirmed in (("reader@example.org", None), ("known@example.org", stamp)):
+        await conn.execute_query(
+            db.sql(
+                "INSERT INTO users (email, first_name, last_name, locale, password_hash,"
+                " email_confirmed_at, registered_at, registration_field_values)"
+                " VALUES ($1, 'Rea', 'Der', 'nl-BE', 'hash', $2, $3, '{\\"street\\": \\"12\\"}')"
+            ),
+            [email, confirmed, stamp],
+        )
+    [reader] = await conn.execute_query_dict(
+        "SELECT id FROM users WHERE email = 'reader@example.org'"
+    )
+    await conn.execute_query(
+        db.sql("UPDATE invitations SET status = 'accepted', accepted_user_id = $1"), [reader["id"]]
+    )
+    await conn.execute_query(
+        db.sql("INSERT INTO sessions (user_id, token_digest, created_at, expires_at)"
+               " VALUES ($1, 'digest', $2, $2)"), [reader["id"], stamp]
+    )
+    await conn.execute_query(
+        db.sql("INSERT INTO roles (user_id, kind, created_at) VALUES ($1, 'admin', $2)"),
+        [reader["id"], stamp],
+    )
+    await migrate(config=config)
+    conn = db.connection()  # migrating opened new connections
+    users = await conn.execute_query_dict("SELECT email FROM users ORDER BY email")
+    print("users:", [row["email"] for row in users])
+    [claim] = await conn.execute_query_dict(
+        "SELECT email, locale, first_name, invitation_id, registration_field_values"
+        " FROM registrations"
+    )
+    [letter] = await conn.execute_query_dict(
+        "SELECT id, status, accepted_user_id FROM invitations"
+    )
+    print("registration:", claim["email"], claim["locale"], claim["first_name"],
+          claim["invitation_id"] == letter["id"], "12" in str(claim["registration_field_values"]))
+    print("letter:", letter["status"], letter["accepted_user_id"])
+    print("sessions:", len(await conn.execute_query_dict("SELECT id FROM sessions")))
+    print("roles:", len(await conn.execute_query_dict("SELECT id FROM roles")))
+    await Tortoise.close_connections()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
 async def _scratch_database() -> str:
     if DATABASE_KIND == "sqlite":
         path = _TMP / "migrations.sqlite3"
@@ -156,3 +214,11 @@ async def test_migrating_back_to_0008_restores_long_digests_the_check_and_the_st
         assert "upload storage at the end: e" in output
         assert "upload storage at 0008: x" in output
         assert "trusts the writer at the end: True" in output
+
+
+async def test_accounts_never_confirmed_become_registrations_without_sessions_or_grants() -> None:
+    output = await _run(_UNCONFIRMED_BECOME_REGISTRATIONS)
+    assert "users: ['known@example.org']" in output
+    assert "registration: reader@example.org nl-BE Rea True True" in output
+    assert "letter: accepted None" in output
+    assert "sessions: 0" in output and "roles: 0" in output

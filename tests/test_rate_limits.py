@@ -196,3 +196,75 @@ async def test_the_same_answer_for_unknown_expired_used_and_deleted(
     ]
     assert all(answer == answers[0] for answer in answers)
     assert answers[0]["errors"][0]["code"] == "INVALID_TOKEN"
+
+
+async def test_one_account_has_one_sign_in_counter_however_its_address_is_typed(
+    admin: GraphQLClient, app: Any
+) -> None:
+    """Accounts are found by the normalized address (NFKC, IDNA, lower case); their limits are
+    kept by the same, or full-width letters would open a fresh counter for the same account."""
+    spellings = [
+        "admin@participate.example.org",
+        "ADMIN@participate.example.org",
+        "admin@p\uff41rticipate.example.org",  # full-width a
+        "admin@participate.exampl\uff45.org",  # full-width e
+        "admin@PARTICIPATE.EXAMPLE.\uff4f\uff52\uff47",
+    ]
+    codes = []
+    for n in range(12):
+        guesser = client_from(app, f"192.0.2.{100 + n}")
+        data = await guesser(
+            SIGN_IN, {"email": spellings[n % len(spellings)], "password": "wrong guess"}
+        )
+        codes.append(data["signIn"]["errors"][0]["code"])
+    assert codes[:10] == ["INVALID_CREDENTIALS"] * 10
+    assert codes[10:] == ["RATE_LIMITED"] * 2
+
+
+async def test_the_daily_allowance_is_checked_and_counted_in_one_step(
+    admin: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    monkeypatch.setattr(get_settings(), "limit_invitations_per_admin_per_day", 5)
+    results = await asyncio.gather(
+        *(create(admin, f"at-once{n}@example.org", sendEmail=False) for n in range(12))
+    )
+    created = [r for r in results if not r["errors"]]
+    assert len(created) == 5
+    assert all(r["errors"][0]["code"] == "RATE_LIMITED" for r in results if r["errors"])
+
+
+async def test_a_double_submit_of_one_code_is_not_counted_as_guesses(
+    admin: GraphQLClient, app: Any
+) -> None:
+    import asyncio
+
+    [invitation] = (await create(admin, "twice@example.org", sendEmail=False))["invitations"]
+    family = client_from(app, "192.0.2.150")
+    # Eight at once (each holds its place in the limits while it runs, so more than the
+    # per-minute limit at once would be refused outright).
+    answers = await asyncio.gather(*(accept(family, invitation["token"]) for _ in range(8)))
+    assert sum(1 for a in answers if a["session"]) == 1
+    assert {a["errors"][0]["code"] for a in answers if not a["session"]} == {"INVALID_TOKEN"}
+    # None of the seven losers was a guess: this address still has all its tries.
+    for _ in range(10):
+        assert (await code_result(family, wrong_code()))["errors"][0]["code"] == "INVALID_TOKEN"
+    assert (await code_result(family, wrong_code()))["errors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_letter_codes_count_against_the_limits_even_when_they_are_accepted(
+    admin: GraphQLClient, app: Any
+) -> None:
+    """A letter's code with an address makes no account until the address is confirmed, so
+    every such attempt counts: typing codes with addresses stays slow."""
+    from tests.invitations_helpers import GENERATE
+
+    letters = (await admin(GENERATE, {"count": 11}))["generateInvitationCodes"]["invitations"]
+    person = client_from(app, "192.0.2.160")
+    answers = [
+        await accept(person, letter["token"], email=f"reader{n}@example.org")
+        for n, letter in enumerate(letters)
+    ]
+    assert [a["errors"] for a in answers[:10]] == [[]] * 10
+    assert answers[10]["errors"][0]["code"] == "RATE_LIMITED"

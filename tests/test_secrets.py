@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.logs import quiet_talkative_loggers
+from domain.logs import FORMAT, PrivateFormatter, quiet_talkative_loggers
 from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
 from tests.invitations_helpers import (
     BY_TOKEN,
@@ -101,3 +101,84 @@ async def test_the_whole_flow_at_debug_leaves_no_token_password_or_session_behin
         for value in haystack:
             assert secret.encode() not in value, f"the {name} leaked"
     assert invitation["id"]
+
+
+async def test_failing_requests_leave_no_password_token_code_or_address_in_the_log(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Refused variables (graphql-core quotes their whole value), inline literals in a document
+    with an error, and a bug whose message quotes the input: the log, as the service writes
+    it (domain.logs.PrivateFormatter), holds none of what the client sent."""
+    caplog.set_level(logging.DEBUG)
+    quiet_talkative_loggers()
+    secret = {
+        "password": "Sup3r secret passphrase of 2026",
+        "token": "QRSTV-WXYZ0-12345",
+        "code": "493817",
+        "address": "very.private@example.org",
+        "last name": "Vandersecretlaan",
+    }
+    accept = (
+        "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { errors { code } } }"
+    )
+    # A required field missing: graphql-core's message quotes the whole input object.
+    missing = await gql.post(
+        accept,
+        {"i": {"token": secret["token"], "password": secret["password"], "firstName": "Zelda"}},
+    )
+    # A field the input does not have, and a value of the wrong type.
+    unknown = await gql.post(
+        accept,
+        {
+            "i": {
+                "token": secret["token"],
+                "password": secret["password"],
+                "firstName": "Z",
+                "lastName": secret["last name"],
+                "secretField": secret["code"],
+            }
+        },
+    )
+    wrong_type = await gql.post(
+        "mutation($c: String!, $e: String!) { confirmEmail(email: $e, code: $c) { ok } }",
+        {"c": 493817, "e": secret["address"]},
+    )
+    # Inline literals in a document that does not validate (its lines are quoted by default).
+    inline = await gql.post(
+        f'mutation Leaky {{ signIn(email: "{secret["address"]}",'
+        f' password: "{secret["password"]}") {{ nothing }} }}'
+    )
+    for body in (missing, unknown, wrong_type, inline):
+        assert body["errors"] and not body.get("data"), body
+
+    # A bug whose exception quotes what it was given: masked for the client, and logged with
+    # its reference and frames but without its message.
+    from domain.users import registrations
+
+    async def broken(**values: Any) -> None:
+        raise RuntimeError(f"could not store {values['email']} {values['last_name']}")
+
+    monkeypatch.setattr(registrations, "start", broken)
+    masked = await gql.post(
+        "mutation($i: SignUpInput!) { signUp(input: $i) { ok } }",
+        {
+            "i": {
+                "email": secret["address"],
+                "password": secret["password"],
+                "lastName": secret["last name"],
+            }
+        },
+    )
+    [error] = masked["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_ERROR"
+    reference = error["extensions"]["reference"]
+
+    formatter = PrivateFormatter(FORMAT)
+    log = "\n".join(formatter.format(record) for record in caplog.records)
+    assert reference in log and "RuntimeError (message withheld)" in log
+    assert "operation Leaky refused at -: invalid document or variables" in log
+    for name, value in secret.items():
+        assert value not in log, f"the {name} reached the log"

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import func
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain import db
+from domain.imports.service import MAX_RUNS
+from domain.invitations import delivery
 from domain.mail.mailer import Mailer
+from domain.mail.relay import RelayGate
 from domain.settings import get_settings
 from workers import jobs
 
 log = logging.getLogger(__name__)
+
+
+async def _keep_claims() -> None:
+    """Renew the lease of the sends this process holds, for as long as it lives: a dead
+    worker's claims run out within SEND_LEASE and the sweep hands them on."""
+    while True:
+        await asyncio.sleep(delivery.LEASE_RENEW_SECONDS)
+        try:
+            await delivery.claims.renew()
+        except Exception as error:  # the database is down: the sends themselves will notice
+            log.warning("claims not renewed (%s)", type(error).__name__)
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -24,10 +44,16 @@ async def startup(ctx: dict[str, Any]) -> None:
     if not ctx.get("database_ready"):
         await db.init(settings)
         ctx["owns_database"] = True
-    ctx["mailer"] = Mailer(settings)
+    ctx["mailer"] = Mailer(settings, gate=RelayGate(settings, ctx["redis"]))
+    ctx["claims_renewal"] = asyncio.get_running_loop().create_task(_keep_claims())
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    renewal: asyncio.Task[None] | None = ctx.get("claims_renewal")
+    if renewal is not None:
+        renewal.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewal
     mailer: Mailer | None = ctx.get("mailer")
     if mailer is not None:
         await mailer.close()
@@ -35,25 +61,49 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await db.close()
 
 
+# Sends run again (arq's Retry) while the relay is down or some of their mails are deferred:
+# the database gives up on a mail after send_give_up_hours, not a count of tries. Their
+# results are not kept, so the sweep can enqueue a recovery under the same id again.
 FUNCTIONS = [
-    func(jobs.send_email_confirmation, name="send_email_confirmation", max_tries=50),
-    func(jobs.send_account_exists_notice, name="send_account_exists_notice", max_tries=50),
-    func(jobs.send_invitations, name="send_invitations", max_tries=50),
-    func(jobs.send_invitation, name="send_invitation", max_tries=50),
-    func(jobs.send_reminder, name="send_reminder", max_tries=50),
+    func(jobs.send_registration_code, name="send_registration_code", max_tries=100_000),
+    func(jobs.send_password_reset, name="send_password_reset", max_tries=100_000),
+    func(jobs.send_email_change_code, name="send_email_change_code", max_tries=100_000),
+    func(jobs.send_email_changed_notice, name="send_email_changed_notice", max_tries=100_000),
+    func(jobs.sweep_accounts, name="sweep_accounts", max_tries=1),
+    func(jobs.send_invitations, name="send_invitations", max_tries=100_000, keep_result=0),
+    func(jobs.send_invitation, name="send_invitation", max_tries=100_000, keep_result=0),
+    func(jobs.send_reminder, name="send_reminder", max_tries=100_000),
     func(jobs.sweep, name="sweep", max_tries=1),
-    # A second try only if a worker died mid-import; an import never runs 15 minutes.
-    func(jobs.import_invitations, name="import_invitations", max_tries=2, timeout=900),
+    # Runs again after a dropped database connection, a bounded number of times; a dead
+    # worker's import is started again by the cron (its heartbeat stopped).
+    func(jobs.import_invitations, name="import_invitations", max_tries=MAX_RUNS + 1, timeout=900),
 ]
 # arq's cron jobs are unique per run time, and the sweep takes a Redis lock besides.
 CRON_JOBS = [
-    cron(jobs.sweep, name="cron:sweep", second=0, run_at_startup=True, timeout=300),
-    cron(jobs.recover_imports, name="cron:imports", second=30, timeout=60),
+    cron(jobs.sweep, name="cron:sweep", second={0, 20, 40}, run_at_startup=True, timeout=300),
+    cron(jobs.recover_imports, name="cron:imports", second={10, 30, 50}, timeout=60),
+    cron(
+        jobs.sweep_accounts,
+        name="cron:accounts",
+        minute={0, 10, 20, 30, 40, 50},
+        second=15,
+        timeout=60,
+    ),
 ]
 
 
+def resilient(settings: RedisSettings) -> RedisSettings:
+    """A worker waits for Redis when it goes away (a restart, a failover) and goes on: every
+    command is retried with backoff (up to 5 s apart) for as long as it takes, instead of
+    arq's poll raising and the process exiting. Jobs in progress carry on meanwhile."""
+    settings.retry = Retry(ExponentialBackoff(cap=5.0, base=0.1), retries=-1)
+    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
+    settings.conn_retries = 1_000_000
+    return settings
+
+
 def redis_settings() -> RedisSettings:
-    return RedisSettings.from_dsn(get_settings().redis_url)
+    return resilient(RedisSettings.from_dsn(get_settings().redis_url))
 
 
 class WorkerSettings:

@@ -69,8 +69,30 @@
     return groups.join("-");
   };
 
+  /**
+   * The code box as typed so far, with a dash after every fifth symbol, and where the caret
+   * goes: after as many symbols as were before it. Separators typed or pasted are dropped,
+   * other characters kept (the check names a slip); case is left to the CSS.
+   */
+  const formatAsTyped = (raw, caret) => {
+    const symbolsBefore = raw.slice(0, caret).replace(IGNORED, "").length;
+    const symbols = raw.replace(IGNORED, "");
+    let value = "";
+    let position = 0;
+    for (let i = 0; i < symbols.length; i += 1) {
+      if (i > 0 && i % GROUP === 0) {
+        value += "-";
+      }
+      value += symbols[i];
+      if (i + 1 === symbolsBefore) {
+        position = value.length;
+      }
+    }
+    return { value, caret: position };
+  };
+
   // The browser tests compare this port with the Python original.
-  window.inviteToken = Object.freeze({ normalize, parse, display });
+  window.inviteToken = Object.freeze({ normalize, parse, display, formatAsTyped });
 
   // ---------------------------------------------------------------------------------------
   // GraphQL
@@ -89,12 +111,16 @@
   const ACCEPT = `mutation AcceptInvitation($input: AcceptInvitationInput!) {
   acceptInvitation(input: $input) {
     session { token }
+    registration { token email }
     emailConfirmationSent
     errors { code message field retryAfter }
   }
 }`;
 
   const SESSION_KEY = "invitations.sessionToken";
+  // A letter's code gives a registration waiting for its address, not a session: its token
+  // only confirms the address (with the mailed code).
+  const REGISTRATION_KEY = "invitations.registrationToken";
 
   class Unreachable extends Error {}
   class ServerFailed extends Error {}
@@ -162,8 +188,14 @@
     }
   };
 
+  // A plural message comes as its forms by CLDR category ("one", "other", ...).
+  const plural = (forms, count) => {
+    const category = new Intl.PluralRules(document.documentElement.lang).select(count);
+    return fill(forms[category] || forms.other, { count });
+  };
+
   const rateLimited = (retryAfter) =>
-    fill(words.rate_limited, { minutes: Math.max(1, Math.ceil((retryAfter || 60) / 60)) });
+    plural(words.rate_limited, Math.max(1, Math.ceil((retryAfter || 60) / 60)));
 
   const failureMessage = (error) =>
     error instanceof Unreachable ? words.offline : words.failed;
@@ -215,7 +247,9 @@
     codeStatus.textContent = "";
     if (answer.valid) {
       currentToken = parsed.token;
-      startProfile(answer.invitation);
+      if (!speakInvitationLanguage(answer.invitation.locale)) {
+        startProfile(answer.invitation);
+      }
       return;
     }
     const [first] = answer.errors;
@@ -226,6 +260,27 @@
     } else {
       showUnusable();
     }
+  };
+
+  /**
+   * The invitation's language wins over the browser's: reload the page in it, the token in
+   * the fragment, unless the reader picked a language with the switch (?lang=). True when
+   * the page is being reloaded.
+   */
+  const speakInvitationLanguage = (locale) => {
+    const params = new URLSearchParams(window.location.search);
+    const wanted = String(locale || "").toLowerCase();
+    const offered = Array.from(document.querySelectorAll("a[data-locale-link]"), (link) =>
+      link.getAttribute("hreflang"),
+    );
+    const match = offered.find((code) => code.toLowerCase() === wanted);
+    if (params.has("lang") || !match || wanted === document.documentElement.lang.toLowerCase()) {
+      return false;
+    }
+    params.set("lang", match);
+    const token = new URLSearchParams({ token: display(currentToken) });
+    window.location.replace(`${window.location.pathname}?${params}#${token}`);
+    return true;
   };
 
   const showUnusable = () => {
@@ -254,6 +309,24 @@
     return node;
   };
 
+  /**
+   * A registration field's (or option's) title in the page's language: its title for this
+   * locale, else for the same language, else its plain title. Per-locale titles
+   * (`titleMultiloc`: {"nl-BE": "...", ...}) are being added to registration fields; once
+   * the API has them, ask for them in BY_TOKEN and they show here.
+   */
+  const titleOf = (item) => {
+    const titles = item.titleMultiloc || {};
+    const lang = document.documentElement.lang.toLowerCase();
+    const entries = Object.entries(titles).filter(([, title]) => title);
+    const exact = entries.find(([locale]) => locale.toLowerCase() === lang);
+    const sameLanguage = entries.find(
+      ([locale]) => locale.toLowerCase().split("-")[0] === lang.split("-")[0],
+    );
+    return (exact || sameLanguage || [null, item.title])[1];
+  };
+  window.invitePage = Object.freeze({ titleOf });
+
   const requiredLabel = (forId, title) => {
     const label = element("label", { for: forId }, `${title} `);
     label.append(element("span", { "aria-hidden": "true" }, "*"));
@@ -268,14 +341,14 @@
     if (field.type === "CHECKBOX") {
       wrapper.classList.add("check");
       input = element("input", { type: "checkbox", id, name: field.key });
-      wrapper.append(input, requiredLabel(id, field.title), error);
+      wrapper.append(input, requiredLabel(id, titleOf(field)), error);
     } else if (field.type === "SELECT") {
       input = element("select", { id, name: field.key });
       input.append(element("option", { value: "" }, words.choose));
       for (const option of field.options) {
-        input.append(element("option", { value: option.key }, option.title));
+        input.append(element("option", { value: option.key }, titleOf(option)));
       }
-      wrapper.append(requiredLabel(id, field.title), input, error);
+      wrapper.append(requiredLabel(id, titleOf(field)), input, error);
     } else {
       const attributes = { id, name: field.key, type: "text" };
       if (field.type === "DATE") {
@@ -287,7 +360,7 @@
         attributes.maxlength = "1000";
       }
       input = element("input", attributes);
-      wrapper.append(requiredLabel(id, field.title), input, error);
+      wrapper.append(requiredLabel(id, titleOf(field)), input, error);
     }
     input.required = true;
     input.setAttribute("aria-describedby", error.id);
@@ -422,22 +495,32 @@
       showUnusable();
       return;
     }
-    if (answer.errors.length || !answer.session) {
+    if (answer.errors.length || !(answer.session || answer.registration)) {
       showProfileErrors(answer.errors);
       return;
     }
-    finish(answer, input.email || invitation.email);
+    finish(answer, input.email || invitation.email, input.locale);
   };
 
-  const finish = (answer, email) => {
+  const finish = (answer, email, locale) => {
     try {
-      window.sessionStorage.setItem(SESSION_KEY, answer.session.token);
+      if (answer.session) {
+        window.sessionStorage.setItem(SESSION_KEY, answer.session.token);
+      } else {
+        window.sessionStorage.setItem(REGISTRATION_KEY, answer.registration.token);
+      }
     } catch {
       // Storage refused (private mode): the link to the platform still leads on.
     }
     $("password").value = "";
     forgetFragment(); // the token is used up: nothing to come back to
     currentToken = null;
+    const next = $("done-next");
+    if ("landing" in next.dataset) {
+      const landing = new URL(next.href);
+      landing.searchParams.set("lang", locale);
+      next.href = landing.href;
+    }
     const confirm = $("done-confirm");
     confirm.hidden = !answer.emailConfirmationSent;
     confirm.textContent = answer.emailConfirmationSent ? fill(words.done_confirm, { email }) : "";
@@ -450,6 +533,32 @@
   codeForm.addEventListener("submit", (event) => {
     event.preventDefault();
     checkCode(codeInput.value);
+  });
+
+  // Dashes appear as the code is typed or pasted, and the caret stays where it was.
+  let codeBefore = "";
+  codeInput.addEventListener("input", (event) => {
+    if (event.isComposing) {
+      return;
+    }
+    let raw = codeInput.value;
+    let caret = codeInput.selectionStart ?? raw.length;
+    const symbolCount = (text) => text.replace(IGNORED, "").length;
+    if (
+      event.inputType === "deleteContentBackward" &&
+      symbolCount(raw) === symbolCount(codeBefore) &&
+      caret > 0
+    ) {
+      // Backspace took only a dash we had put there: take the symbol before it too.
+      raw = raw.slice(0, caret - 1) + raw.slice(caret);
+      caret -= 1;
+    }
+    const formatted = formatAsTyped(raw, caret);
+    if (formatted.value !== codeInput.value) {
+      codeInput.value = formatted.value;
+      codeInput.setSelectionRange(formatted.caret, formatted.caret);
+    }
+    codeBefore = codeInput.value;
   });
 
   profileForm.addEventListener("submit", (event) => {

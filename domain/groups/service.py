@@ -177,7 +177,11 @@ async def _existing_user_ids(user_ids: Iterable[int]) -> set[int]:
     wanted = set(user_ids)
     if not wanted:
         return set()
-    found: set[int] = set(await User.filter(id__in=wanted).values_list("id", flat=True))  # type: ignore[arg-type]
+    found: set[int] = set(
+        await User.filter(id__in=wanted, email_confirmed_at__isnull=False).values_list(  # type: ignore[arg-type]
+            "id", flat=True
+        )
+    )
     missing = wanted - found
     if missing:
         # Ids that are not numbers arrive as -1: name only the ones a person could recognize.
@@ -245,8 +249,11 @@ def _facts(users: Sequence[User], roles: Mapping[int, set[str]]) -> dict[int, Fa
 
 
 async def groups_of_user(user: User) -> list[Group]:
-    """The manual groups the user was put in, and the smart groups whose rules they meet (a
-    confirmed account only, as domain.groups.members counts them)."""
+    """The manual groups the user was put in, and the smart groups whose rules they meet;
+    none for an account whose address is not confirmed (domain.groups.members counts the
+    same way)."""
+    if user.email_confirmed_at is None:
+        return []  # an unproven address belongs to no group, manual or smart
     manual_ids = set(await Membership.filter(user_id=user.id).values_list("group_id", flat=True))
     facts = (await facts_of_users([user]))[user.id]
     result = []
@@ -254,9 +261,6 @@ async def groups_of_user(user: User) -> list[Group]:
         if group.kind is GroupKind.MANUAL:
             if group.id in manual_ids:
                 result.append(group)
-        elif (
-            user.email_confirmed_at is not None
-            and first_failing_rule(rules_of(group), group.match_all, facts) is None
-        ):
+        elif first_failing_rule(rules_of(group), group.match_all, facts) is None:
             result.append(group)
     return result

@@ -18,12 +18,13 @@ import logging
 import threading
 import time
 import unicodedata
-from collections.abc import Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from domain import db, outbox
@@ -63,14 +64,82 @@ log = logging.getLogger(__name__)
 
 IMPORT_JOB = "import_invitations"
 # A running import not finished after this long was lost with its worker: report it failed.
+# (Only for imports started before heartbeats: a heartbeat tells much sooner.)
 STALLED_AFTER = timedelta(minutes=20)
 # A queued import not started after this long lost its job (Redis): enqueue it again.
 REQUEUE_AFTER = timedelta(minutes=1)
+# A running import's worker touches heartbeat_at this often; one silent for DEAD_AFTER has
+# lost its worker and is started again, at most MAX_RUNS times in all.
+HEARTBEAT_SECONDS = 5.0
+DEAD_AFTER = timedelta(seconds=30)
+MAX_RUNS = 3
 _FINISHED = (ImportStatus.DONE, ImportStatus.FAILED)
 
 
-def import_job_id(import_id: int) -> str:
-    return f"import:{import_id}"
+def import_job_id(import_id: int, run: int = 0) -> str:
+    # A run after a dead worker's gets an id of its own: the dead one's job is still in arq.
+    return f"import:{import_id}" if run == 0 else f"import:{import_id}:{run}"
+
+
+class ImportSuperseded(Exception):
+    """Another run of the import took over (this one was thought dead): nothing of this
+    run is committed."""
+
+
+class Runner:
+    """One run of an import: its claim on the import (the run's number) and its heartbeat."""
+
+    def __init__(self, import_id: int) -> None:
+        self.import_id = import_id
+        self.run: int | None = None
+
+    async def claim(self) -> bool:
+        """Start the import, unless it is finished or another run is alive."""
+        now = await clock.now()
+        claimed = await InvitationImport.filter(
+            Q(status=ImportStatus.QUEUED)
+            | Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - DEAD_AFTER)
+            | Q(status=ImportStatus.RUNNING, heartbeat_at=None),
+            id=self.import_id,
+        ).update(
+            status=ImportStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            rows_processed=0,
+            runs=F("runs") + 1,
+        )
+        if not claimed:
+            return False
+        runs = await InvitationImport.filter(id=self.import_id).values_list("runs", flat=True)
+        self.run = int(runs[0])  # type: ignore[call-overload]
+        return True
+
+    async def beat(self) -> None:
+        if self.run is not None:
+            await InvitationImport.filter(
+                id=self.import_id, status=ImportStatus.RUNNING, runs=self.run
+            ).update(heartbeat_at=await clock.now())
+
+    @asynccontextmanager
+    async def beating(self) -> AsyncIterator[None]:
+        """Beat every HEARTBEAT_SECONDS while the block runs (enter it outside any
+        transaction: the beats must commit on their own)."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+                try:
+                    await self.beat()
+                except Exception as error:  # the import itself will meet a lasting fault
+                    log.warning(
+                        "import %d: heartbeat failed (%s)", self.import_id, type(error).__name__
+                    )
+
+        task = asyncio.get_running_loop().create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
 
 
 async def start_import(
@@ -104,16 +173,20 @@ async def get_import(import_id: int) -> InvitationImport | None:
     return await InvitationImport.filter(id=import_id).only(*shown).first()
 
 
-async def run_import(import_id: int, *, limiter: Limiter | None = None) -> None:
-    """The job's work. Idempotent: a finished import is left alone; an unfinished one (its
-    worker died) starts over, since nothing of it was committed. With a limiter, the
-    invitations count towards the uploader's daily allowance, as typed-in ones do."""
+async def run_import(
+    import_id: int, *, limiter: Limiter | None = None, runner: Runner | None = None
+) -> None:
+    """The job's work. Idempotent: a finished import is left alone, and so is one another
+    live run is working on; an unfinished one (its worker died) starts over, since nothing of
+    it was committed. With a limiter, the invitations count towards the uploader's daily
+    allowance, as typed-in ones do."""
     record = await InvitationImport.get_or_none(id=import_id)
     if record is None or record.status in _FINISHED:
         return
-    await InvitationImport.filter(id=import_id).update(
-        status=ImportStatus.RUNNING, started_at=await clock.now(), rows_processed=0
-    )
+    runner = runner or Runner(import_id)
+    if not await runner.claim():
+        return
+    record.runs = runner.run or 0
     try:
         with cycle_collector_paused():
             await _import(record, limiter)
@@ -323,7 +396,9 @@ class _Write:
             await self.limiter.invitations_created(self.admin_id, len(ids))
         updated = await update_existing_users(self.existing, list(self.check.options.project_ids))
         rows_total = self.rows.rows_total
-        await InvitationImport.filter(id=self.record.id).update(
+        done = await InvitationImport.filter(
+            id=self.record.id, status=ImportStatus.RUNNING, runs=self.record.runs
+        ).update(
             status=ImportStatus.DONE,
             rows_total=rows_total,
             rows_processed=rows_total,
@@ -334,6 +409,8 @@ class _Write:
             content=None,
             finished_at=await clock.now(),
         )
+        if not done:
+            raise ImportSuperseded(f"import {self.record.id}: run {self.record.runs} superseded")
         enqueue_sends(ids, rows)  # flushed by the job once the transaction has committed
 
 
@@ -459,19 +536,38 @@ async def record_crash(import_id: int) -> None:
     )
 
 
+async def may_run_again(import_id: int) -> bool:
+    """After a fault that may pass (a dropped database connection): queued again for the
+    job's next try, unless it has been started MAX_RUNS times already."""
+    return bool(
+        await InvitationImport.filter(
+            id=import_id, status=ImportStatus.RUNNING, runs__lt=MAX_RUNS
+        ).update(status=ImportStatus.QUEUED, heartbeat_at=None)
+    )
+
+
 async def recover_imports() -> int:
-    """For the workers' cron: enqueue again imports whose job was lost before it started, fail
-    those whose worker died mid-way and never came back, and drop the uploads kept for the
-    problems files of imports that failed long ago. Returns how many were touched."""
+    """For the workers' cron: enqueue again imports whose job was lost before it started, and
+    those whose worker died mid-way (silent for DEAD_AFTER); fail those that died MAX_RUNS
+    times; drop the uploads kept for the problems files of imports that failed long ago.
+    Returns how many were touched."""
     now = await clock.now()
     touched = 0
-    for import_id in await InvitationImport.filter(
+    for import_id, runs in await InvitationImport.filter(
         status=ImportStatus.QUEUED, created_at__lt=now - REQUEUE_AFTER
-    ).values_list("id", flat=True):
-        outbox.enqueue(IMPORT_JOB, int(import_id), job_id=import_job_id(int(import_id)))  # type: ignore[call-overload]
+    ).values_list("id", "runs"):
+        outbox.enqueue(IMPORT_JOB, int(import_id), job_id=import_job_id(int(import_id), runs))
+        touched += 1
+    for import_id, runs in await InvitationImport.filter(
+        status=ImportStatus.RUNNING, heartbeat_at__lt=now - DEAD_AFTER
+    ).values_list("id", "runs"):
+        if runs >= MAX_RUNS:
+            await record_crash(int(import_id))
+        else:
+            outbox.enqueue(IMPORT_JOB, int(import_id), job_id=import_job_id(int(import_id), runs))
         touched += 1
     for import_id in await InvitationImport.filter(
-        status=ImportStatus.RUNNING, started_at__lt=now - STALLED_AFTER
+        status=ImportStatus.RUNNING, heartbeat_at=None, started_at__lt=now - STALLED_AFTER
     ).values_list("id", flat=True):
         await record_crash(int(import_id))  # type: ignore[call-overload]
         touched += 1

@@ -7,6 +7,7 @@ Unknown, expired, accepted and deleted tokens get one and the same answer. A mis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -17,27 +18,20 @@ from domain.crypto import keyring
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups import service as groups_service
 from domain.invitations import tokens
-from domain.models import (
-    Group,
-    GroupKind,
-    Invitation,
-    InvitationGroup,
-    InvitationProject,
-    InvitationStatus,
-    RegistrationField,
-    RoleKind,
-    User,
-)
+from domain.invitations.grants import apply_grants
+from domain.models import Invitation, InvitationStatus, RegistrationField, User
 from domain.registration_fields.service import check_values
-from domain.roles.service import grant
-from domain.users import passwords
+from domain.users import passwords, registrations
 from domain.users import service as users
+from domain.users.registrations import PendingRegistration
 from domain.validation import clean_locale, clean_name, require_email
 
 UNUSABLE_MESSAGE = (
     "This invitation cannot be used: it may have expired, been used already or been withdrawn."
     " Ask the administrator who invited you for a new one."
 )
+# A used token tried again within this long is a repeat of its acceptance, not a guess.
+JUST_ACCEPTED = timedelta(minutes=2)
 CHECK_MESSAGE = (
     "Check the code: it has 15 characters, like ABCDE-FGHJK-MNPQR, and one seems mistyped."
 )
@@ -57,14 +51,22 @@ def parse_token(raw: str) -> str:
 
 async def _usable(token: str) -> Invitation:
     digests = keyring("invitation-token").lookup_short_digests(token)
+    now = await clock.now()
     invitation = await Invitation.filter(
         token_digest__in=digests,
         status=InvitationStatus.PENDING,
         accepted_at=None,
-        expires_at__gt=await clock.now(),
+        expires_at__gt=now,
     ).first()
     if invitation is None:
-        raise unusable()
+        error = unusable()
+        if await Invitation.filter(
+            token_digest__in=digests, accepted_at__gt=now - JUST_ACCEPTED
+        ).exists():
+            # Valid a moment ago, used by a parallel request (a double submit, a family behind
+            # one router): no guess, so the token limits do not count it. Same answer.
+            error.not_counted()
+        raise error
     return invitation
 
 
@@ -101,6 +103,9 @@ def _sign_in_instead(email: str) -> DomainError:
     )
 
 
+Accepted = users.NewSession | PendingRegistration
+
+
 async def accept(
     *,
     raw_token: str,
@@ -110,8 +115,14 @@ async def accept(
     locale: str | None = None,
     registration_field_values: dict[str, Any] | None = None,
     email: str | None = None,
-) -> users.NewSession:
-    """Create the account, apply the invitation's grants, and sign the person in — once."""
+) -> Accepted:
+    """Use an invitation, once.
+
+    A mailed invitation proves the mailbox: the account is created with the grants and the
+    person signed in (`NewSession`). A letter's code proves nothing about the address typed
+    with it: the code is used up and the answer is a registration waiting for that address
+    (`PendingRegistration`), whatever the address is; the grants apply when it is confirmed.
+    """
     token = parse_token(raw_token)
     invitation = await _usable(token)
 
@@ -157,56 +168,81 @@ async def accept(
         problems.extend(error.problems)
     if problems:
         raise DomainError(*problems)
-    if await users.find_user_by_email(address) is not None:
+    if invitation.email and await users.find_user_by_email(address) is not None:
         raise _sign_in_instead(address)
 
     password_hash = await passwords.hash_password(password)
+    if not invitation.email:
+        return await _accept_letter(
+            invitation,
+            address=address,
+            password_hash=password_hash,
+            first_name=first_name,
+            last_name=last_name,
+            locale=chosen_locale,
+            field_values=clean,
+        )
     try:
         async with in_transaction():
-            now = await clock.now()
-            # The single winner: only one UPDATE can move this row out of 'pending'.
-            won = await Invitation.filter(
-                id=invitation.id,
-                status=InvitationStatus.PENDING,
-                accepted_at=None,
-                expires_at__gt=now,
-            ).update(status=InvitationStatus.ACCEPTED, accepted_at=now)
-            if won != 1:
-                raise unusable()
+            now = await _use_up(invitation)
             user = await User.create(
                 email=address,
                 first_name=first_name,
                 last_name=last_name,
                 locale=chosen_locale,
                 password_hash=password_hash,
-                # A mailed link proves the mailbox; a code on paper does not.
-                email_confirmed_at=now if invitation.email else None,
+                # A mailed link proves the mailbox.
+                email_confirmed_at=now,
                 registration_field_values=clean,
             )
             await Invitation.filter(id=invitation.id).update(accepted_user_id=user.id)
-            await _apply_grants(invitation, user)
-            if not invitation.email:
-                await users.start_email_confirmation(user)
+            await apply_grants(invitation, user)
+            # Unconfirmed claims on the address (someone's sign-up, a letter's code used with
+            # it) are dropped: never merged into the account the mailbox's owner made.
+            await registrations.drop_address(address)
     except IntegrityError:
         # Someone registered this address a moment ago: nothing of ours was written.
         raise _sign_in_instead(address) from None
     return await users.open_session(user)
 
 
-async def _apply_grants(invitation: Invitation, user: User) -> None:
-    if invitation.is_admin:
-        await grant(user.id, RoleKind.ADMIN)
-    for project_id in await InvitationProject.filter(invitation_id=invitation.id).values_list(
-        "project_id", flat=True
-    ):
-        await grant(user.id, RoleKind.PROJECT_MANAGER, int(project_id))  # type: ignore[call-overload]
-    group_ids = await InvitationGroup.filter(invitation_id=invitation.id).values_list(
-        "group_id", flat=True
-    )
-    # Smart groups follow their rules (the preset field values make them match); manual
-    # groups get a membership.
-    manual = await Group.filter(id__in=list(group_ids), kind=GroupKind.MANUAL).values_list(
-        "id", flat=True
-    )
-    for group_id in manual:
-        await groups_service.add_memberships(int(group_id), [user.id])  # type: ignore[call-overload]
+async def _use_up(invitation: Invitation) -> datetime:
+    """Move the invitation out of 'pending': only one UPDATE can (the single winner)."""
+    now = await clock.now()
+    won = await Invitation.filter(
+        id=invitation.id,
+        status=InvitationStatus.PENDING,
+        accepted_at=None,
+        expires_at__gt=now,
+    ).update(status=InvitationStatus.ACCEPTED, accepted_at=now)
+    if won != 1:
+        # It was usable a moment ago: a parallel request (a double submit) used it. That is
+        # no guess, so the token limits do not count it.
+        raise unusable().not_counted()
+    return now
+
+
+async def _accept_letter(
+    invitation: Invitation,
+    *,
+    address: str,
+    password_hash: str,
+    first_name: str,
+    last_name: str,
+    locale: str,
+    field_values: dict[str, Any],
+) -> PendingRegistration:
+    """The code is used up and a registration waits for the address, the same way whether or
+    not the address has an account (its owner is mailed either way): the answer says nothing
+    about who is registered."""
+    async with in_transaction():
+        await _use_up(invitation)
+        return await registrations.start(
+            email=address,
+            password_hash=password_hash,
+            first_name=first_name,
+            last_name=last_name,
+            locale=locale,
+            field_values=field_values,
+            invitation_id=invitation.id,
+        )

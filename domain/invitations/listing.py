@@ -20,6 +20,7 @@ from domain.clock import clock
 from domain.db import connection, dialect
 from domain.errors import DomainError, ErrorCode
 from domain.models import DeliveryState, Invitation, InvitationStatus, RoleKind
+from domain.validation import storable
 
 MAX_PAGE = 200
 
@@ -133,7 +134,14 @@ def _decode_cursor(cursor: str, field: OrderField) -> tuple[Any, int]:
         name, value, invitation_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError, binascii.Error):
         raise invalid from None
-    if name != field.value or not isinstance(invitation_id, int):
+    # The ids are PostgreSQL integers, and text goes into a query: anything a cursor of ours
+    # cannot hold (an id out of range, a NUL) is a made-up cursor.
+    if (
+        name != field.value
+        or not isinstance(invitation_id, int)
+        or not 0 < invitation_id < 2**31
+        or (isinstance(value, str) and not storable(value))
+    ):
         raise invalid
     if field is OrderField.CREATED_AT:
         try:

@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 from domain import db, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
+from domain.invitations import feedback
 from domain.invitations.listing import InvitationFilter, filtered
 from domain.invitations.service import SEND_BATCH, send_batch_job_id, send_job_id
 from domain.models import DeliveryState, Invitation, InvitationStatus
@@ -50,6 +51,13 @@ async def resend_invitation(invitation_id: int) -> Invitation:
         if invitation.accepted_at is not None or invitation.status is InvitationStatus.ACCEPTED:
             raise DomainError.single(
                 ErrorCode.INVITATION_ACCEPTED, "This invitation was accepted already.", "id"
+            )
+        if invitation.email and await feedback.is_suppressed(invitation.email):
+            raise DomainError.single(
+                ErrorCode.ADDRESS_SUPPRESSED,
+                f"{invitation.email} bounced for good or reported our mail as spam, so it is"
+                " sent nothing: lift its suppression first (liftMailSuppression).",
+                "id",
             )
         now = await clock.now()
         invitation.expires_at = now + timedelta(days=settings.invitation_expiry_days)
@@ -112,6 +120,7 @@ class SkipReason(StrEnum):
     NOT_FOUND = "not_found"  # ids only: deleted already, or never there
     ACCEPTED = "accepted"  # accepted invitations stay as the record
     NOT_FAILED_OR_EXPIRED = "not_failed_or_expired"  # resends: still pending, mail not failed
+    SUPPRESSED = "suppressed"  # resends: the address bounced for good or complained
 
 
 SKIP_MESSAGES = {
@@ -119,8 +128,10 @@ SKIP_MESSAGES = {
         SkipReason.NOT_FOUND: "There is no such invitation (deleted already?).",
         SkipReason.ACCEPTED: "Accepted already: there is nothing to resend.",
         SkipReason.NOT_FAILED_OR_EXPIRED: "Still pending and its mail has not failed: a bulk"
-        " resend mails only failed and expired invitations (resend this one on its own to mail"
-        " it again).",
+        " resend mails only failed, bounced and expired invitations (resend this one on its own"
+        " to mail it again).",
+        SkipReason.SUPPRESSED: "Its address bounced for good or reported our mail as spam, so it"
+        " is sent nothing: lift its suppression first (liftMailSuppression).",
     },
     "delete": {
         SkipReason.NOT_FOUND: "There is no such invitation (deleted already?).",
@@ -206,8 +217,15 @@ _ACCEPTED = "(i.accepted_at IS NOT NULL OR i.status = 'accepted')"
 
 
 def _due_for_resend(now: str) -> str:
-    """Failed mails and expired invitations (marked so, or past their expiry)."""
-    return f"(i.delivery_state = 'failed' OR i.status = 'expired' OR i.expires_at <= {now})"
+    """Failed and bounced mails, and expired invitations (marked so, or past their expiry)."""
+    return (
+        "(i.delivery_state IN ('failed', 'bounced') OR i.status = 'expired'"
+        f" OR i.expires_at <= {now})"
+    )
+
+
+# An address that bounced for good or complained is sent nothing (domain.invitations.feedback).
+_SUPPRESSED = "(i.email <> '' AND i.email IN (SELECT s.email FROM mail_suppressions s))"
 
 
 # Why a row is skipped, as an SQL expression over `invitations i` ('' to change it, or a
@@ -283,17 +301,17 @@ async def _reasons_now(
 async def resend_invitations(
     selection: Selection, *, allow_mails: Callable[[int], Awaitable[None]] | None = None
 ) -> BulkResult:
-    """Resend the failed and expired invitations of the selection, as `resend_invitation`
-    does one (same token, 30 days from now, reminder cycle reset); skip the others and say
-    why. `allow_mails` hears how many mails this will send before anything changes (and may
-    refuse: the admin's daily allowance)."""
+    """Resend the failed, bounced and expired invitations of the selection (never to a
+    suppressed address), as `resend_invitation` does one (same token, 30 days from now,
+    reminder cycle reset); skip the others and say why. `allow_mails` hears how many mails
+    this will send before anything changes (and may refuse: the admin's daily allowance)."""
     now = await clock.now()
     if allow_mails is not None:
         clause, counting = await _where(selection)
         counted = await db.connection().execute_query_dict(
             f"SELECT COUNT(*) AS n FROM invitations i WHERE ({clause})"  # noqa: S608
             f" AND NOT {_ACCEPTED} AND {_due_for_resend(counting.param(now))}"
-            " AND i.email <> ''",
+            f" AND i.email <> '' AND NOT {_SUPPRESSED}",
             counting.params,
         )
         await allow_mails(int(counted[0]["n"]))
@@ -302,8 +320,9 @@ async def resend_invitations(
     def skip(sql: _Sql) -> str:
         return (
             f"CASE WHEN {_ACCEPTED} THEN '{SkipReason.ACCEPTED.value}'"
-            f" WHEN {_due_for_resend(sql.param(now))} THEN ''"
-            f" ELSE '{SkipReason.NOT_FAILED_OR_EXPIRED.value}' END"
+            f" WHEN NOT {_due_for_resend(sql.param(now))}"
+            f" THEN '{SkipReason.NOT_FAILED_OR_EXPIRED.value}'"
+            f" WHEN {_SUPPRESSED} THEN '{SkipReason.SUPPRESSED.value}' ELSE '' END"
         )
 
     async def resend(
@@ -318,6 +337,7 @@ async def resend_invitations(
             " delivery_state = CASE WHEN email <> '' THEN 'queued' ELSE delivery_state END,"
             f" send_due_at = CASE WHEN email <> '' THEN {at} ELSE send_due_at END"
             f" WHERE {sql.ids(ids)} AND NOT {_ACCEPTED} AND {_due_for_resend(at)}"
+            f" AND NOT {_SUPPRESSED}"
             # Unqualified: SQLite's RETURNING does not know the alias.
             " RETURNING id, send_no, CASE WHEN email <> '' THEN 1 ELSE 0 END AS mailed",
             sql.params,

@@ -38,7 +38,13 @@ from domain.models import (
 from domain.registration_fields.service import check_values
 from domain.roles.service import grant
 from domain.settings import get_settings
-from domain.validation import clean_locale, email_problem, name_problem, normalize_email
+from domain.validation import (
+    clean_locale,
+    email_problem,
+    name_problem,
+    normalize_email,
+    undeliverable_email_problem,
+)
 
 MAX_REPORTED_PROBLEMS = 1000
 _SEPARATORS = re.compile(r"[,;\n\r\t]+")
@@ -344,6 +350,15 @@ class BatchCheck:
             else:
                 email = normalized
                 self.positions_by_email[email].append(invitee)
+                if not email.isascii():
+                    undeliverable = undeliverable_email_problem(
+                        email,
+                        field="emails" if invitee.row is None else "email",
+                        position=invitee.position,
+                        row=invitee.row,
+                    )
+                    if undeliverable is not None:
+                        problems.append(undeliverable)
         if invitee.first_name:
             issue = name_problem(invitee.first_name, "first_name")
             if issue:
@@ -559,10 +574,14 @@ def _facts(entry: Planned, options: InvitationOptions, known: Mapping[int, Facts
 async def _existing_users(emails: list[str]) -> dict[str, User]:
     """Accounts of these addresses. Most addresses of a big batch have none: they are matched
     in SQL first, and only the accounts found are loaded as models."""
-    found = await _matching_emails("SELECT email FROM users WHERE email {matches}", emails)
+    # Only accounts exist here whose address is proven (domain.users.registrations); the
+    # condition keeps it so whatever else changes: an unproven address gets a mailed invitation.
+    found = await _matching_emails(
+        "SELECT email FROM users WHERE email {matches} AND email_confirmed_at IS NOT NULL", emails
+    )
     users: dict[str, User] = {}
     for chunk in _chunks(sorted(found), 5000):
-        for user in await User.filter(email__in=chunk):
+        for user in await User.filter(email__in=chunk, email_confirmed_at__isnull=False):
             users[user.email] = user
     return users
 

@@ -4,37 +4,51 @@ The MIME structure (multipart/alternative, a text and an HTML part, UTF-8, quote
 is built once by `email.message.EmailMessage`; each mail fills in its headers and its two
 quoted-printable bodies. Building a full EmailMessage per mail costs more CPU than sending it
 (header parsing and folding), which would cap how fast a worker sends.
+
+Addresses are decided one by one: the domain is always written in IDNA (xn--...), which every
+relay takes; a local part beyond ASCII needs a relay that offers SMTPUTF8 (RFC 6531), and the
+mail is then written in UTF-8. Display names and subjects are always encoded as text: an
+encoded word someone typed into a name (`=?utf-8?b?...?=`) reaches the reader as those
+characters, never decoded into a name of the typist's choosing.
 """
 
 from __future__ import annotations
 
 import binascii
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formatdate, make_msgid
 from functools import lru_cache
 
-import dkim
+import idna
 
+from domain.mail.signing import DkimSigner
 from domain.settings import Settings
 
 _TEXT_MARK = "TEXTBODYMARK"
 _HTML_MARK = "HTMLBODYMARK"
+SIGNED_HEADERS = ("from", "to", "subject", "date", "message-id", "reply-to")
+# A phrase that needs no quoting: atoms (RFC 5322 atext) separated by single spaces.
+_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+class ComposeError(Exception):
+    """This mail cannot be written (an address that cannot be encoded, ...). `reason` is
+    shown to admins as the invitation's delivery error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
 class Address:
     email: str
     name: str = ""
-
-    def header(self) -> str:
-        # Display names come from users: the domain refuses CR/LF in names, and Header
-        # encodes anything beyond ASCII, so a name can never start a new header.
-        name = " ".join(self.name.split())
-        return formataddr((name, self.email), charset="utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +58,78 @@ class Mail:
     text: str
     html: str
     reply_to: Address | None = None
+    # The same for every try of the same send, so receiving servers and inboxes recognise a
+    # copy (domain.mail.references); a fresh one when None.
+    message_id: str | None = None
+    # The envelope sender (where bounces go); None: the deployment's return path.
+    return_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """What goes over SMTP: the envelope and the message."""
+
+    sender: str
+    recipient: str
+    message: bytes
+    utf8: bool  # needs SMTPUTF8
+
+
+def needs_smtputf8(email: str) -> bool:
+    """Whether an address's local part is beyond ASCII (its domain can always be IDNA)."""
+    return not email.rpartition("@")[0].isascii()
+
+
+@lru_cache(maxsize=1024)
+def ascii_domain(domain: str) -> str:
+    """The domain as DNS and every relay know it (IDNA 2008 with UTS 46 mapping)."""
+    if domain.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError as error:
+        raise ComposeError(f"the domain {domain!r} cannot be written in IDNA: {error}") from error
+
+
+def envelope_address(email: str, *, smtputf8: bool) -> str:
+    """The address for MAIL FROM, RCPT TO and headers; raises ComposeError when its local
+    part is beyond ASCII and the relay does not take SMTPUTF8."""
+    local, at, domain = email.rpartition("@")
+    if not at or not local:
+        raise ComposeError(f"{email!r} is not an address")
+    if not local.isascii() and not smtputf8:
+        raise ComposeError(
+            "the address's part before the @ is beyond ASCII, and the mail relay does not"
+            " offer SMTPUTF8 to send it"
+        )
+    return f"{local}@{ascii_domain(domain)}"
+
+
+def display_name(name: str) -> str:
+    """A display name as a header phrase: plain words as they are, other ASCII quoted, and
+    anything else (beyond ASCII, or holding an encoded word) as RFC 2047 encoded words of
+    exactly its characters."""
+    name = " ".join(name.split())
+    if not name:
+        return ""
+    if "=?" in name or not name.isascii():
+        return Header(name, "utf-8", maxlinelen=76).encode(linesep="\r\n")
+    if _ATOMS.fullmatch(name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def address_header(address: Address, *, smtputf8: bool) -> str:
+    email = envelope_address(address.email, smtputf8=smtputf8)
+    phrase = display_name(address.name)
+    return f"{phrase} <{email}>" if phrase else email
+
+
+def subject_header(subject: str) -> str:
+    subject = " ".join(subject.split())
+    if subject.isascii() and "=?" not in subject:
+        return Header(subject, maxlinelen=76).encode(linesep="\r\n")
+    return Header(subject, "utf-8", maxlinelen=76).encode(linesep="\r\n")
 
 
 @lru_cache(maxsize=1)
@@ -66,44 +152,60 @@ def _qp(text: str) -> bytes:
     return encoded.replace(b"\n", b"\r\n")
 
 
-def _subject(subject: str) -> str:
-    subject = " ".join(subject.split())
-    if subject.isascii():
-        return Header(subject, maxlinelen=76).encode(linesep="\r\n")
-    return Header(subject, "utf-8", maxlinelen=76).encode(linesep="\r\n")
-
-
 class Composer:
     """Builds the SMTP bytes of mails for one deployment (sender, domain, DKIM key)."""
 
     def __init__(self, settings: Settings) -> None:
         self.envelope_sender = settings.envelope_sender
-        self._from = Address(
-            settings.mail_from, settings.mail_from_name or settings.platform_name
-        ).header()
-        self._msgid_domain = settings.mail_message_id_domain or settings.mail_domain
-        self._dkim: tuple[bytes, bytes, bytes] | None = None
+        self._from = address_header(
+            Address(settings.mail_from, settings.mail_from_name or settings.platform_name),
+            smtputf8=False,
+        )
+        self.message_id_domain = settings.mail_message_id_domain or settings.mail_domain
+        self._signer: DkimSigner | None = None
         if settings.dkim_selector and settings.dkim_private_key_path:
-            self._dkim = (
-                settings.dkim_selector.encode(),
-                (settings.dkim_domain or settings.mail_domain).encode(),
+            self._signer = DkimSigner(
+                settings.dkim_selector,
+                settings.dkim_domain or settings.mail_domain,
                 settings.dkim_private_key_path.read_bytes(),
             )
 
-    def compose(self, mail: Mail) -> bytes:
+    @property
+    def signs(self) -> bool:
+        return self._signer is not None
+
+    def sign(self, composed: Composed) -> Composed:
+        """The mail with its DKIM signature (the RSA part runs without the GIL: a thread can
+        sign while the event loop goes on)."""
+        if self._signer is None:
+            return composed
+        header = self._signer.signature_header(composed.message, SIGNED_HEADERS)
+        return replace(composed, message=header + composed.message)
+
+    def compose(self, mail: Mail, *, smtputf8: bool = False, sign: bool = True) -> Composed:
+        """The mail as sent over a connection that does (or does not) offer SMTPUTF8,
+        DKIM-signed unless `sign` is off (then `sign()` it). Raises ComposeError when the
+        recipient cannot be written; a Reply-To that cannot be is left out (the inviter's
+        address, not the invitee's)."""
+        recipient = envelope_address(mail.to.email, smtputf8=smtputf8)
+        utf8 = needs_smtputf8(mail.to.email)
         headers = [
             f"From: {self._from}",
-            f"To: {mail.to.header()}",
-            f"Subject: {_subject(mail.subject)}",
+            f"To: {address_header(mail.to, smtputf8=smtputf8)}",
+            f"Subject: {subject_header(mail.subject)}",
             f"Date: {formatdate(localtime=False, usegmt=True)}",
-            f"Message-ID: {make_msgid(domain=self._msgid_domain)}",
+            f"Message-ID: {mail.message_id or make_msgid(domain=self.message_id_domain)}",
         ]
         if mail.reply_to is not None:
-            headers.append(f"Reply-To: {mail.reply_to.header()}")
+            try:
+                headers.append(f"Reply-To: {address_header(mail.reply_to, smtputf8=smtputf8)}")
+                utf8 = utf8 or needs_smtputf8(mail.reply_to.email)
+            except ComposeError:
+                pass
         before_text, between, after_html = _skeleton()
         message = b"".join(
             [
-                "\r\n".join(headers).encode("ascii"),
+                "\r\n".join(headers).encode("utf-8" if utf8 else "ascii"),
                 b"\r\n",
                 before_text,
                 _qp(mail.text),
@@ -112,14 +214,10 @@ class Composer:
                 after_html,
             ]
         )
-        if self._dkim is not None:
-            selector, domain, key = self._dkim
-            signature = dkim.sign(
-                message,
-                selector,
-                domain,
-                key,
-                include_headers=[b"from", b"to", b"subject", b"date", b"message-id", b"reply-to"],
-            )
-            message = signature + message
-        return message
+        composed = Composed(
+            sender=mail.return_path or self.envelope_sender,
+            recipient=recipient,
+            message=message,
+            utf8=utf8,
+        )
+        return self.sign(composed) if sign else composed

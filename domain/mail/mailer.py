@@ -1,120 +1,155 @@
-"""SMTP delivery over reused connections (one per worker by default), TLS always explicit."""
+"""SMTP delivery over a few reused connections, each kept busy by whoever needs it.
+
+A worker process has `smtp_connections` connections (8 by default, chosen by `python -m bench
+mail`). A sender takes one (`connection()`), sends on it and gives it back: jobs, however they
+are split, share the same connections. Failures come back as a DeliveryError that says what to
+do: `permanent` (5xx: give up), `relay` (the relay is down: pause every worker, `relay.py`) or
+neither (this mail refused for now: try it again later). A mail is never sent again at once
+after its whole message was written: the relay may have taken it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
-import aiosmtplib
-
-from domain.mail.compose import Composer, Mail
-from domain.settings import Settings, SmtpTls
+from domain.mail.compose import ComposeError, Composer, Mail
+from domain.mail.relay import RelayGate
+from domain.mail.smtp import Relay, SmtpConnection, SmtpFailure, Stage
+from domain.settings import Settings
 
 
 class DeliveryError(Exception):
-    """The mail was not accepted. `permanent` when retrying cannot help (5xx refusals)."""
+    """The mail was not accepted.
 
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+    `permanent`: retrying cannot help (a 5xx refusal, a mail that cannot be written).
+    `relay`: the relay itself is down (sending pauses); the mail was not refused for itself.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False, relay: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.relay = relay
 
 
-@dataclass(slots=True)
-class _Connection:
-    client: aiosmtplib.SMTP
+def relay_of(settings: Settings) -> Relay:
+    return Relay(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls.value,
+        user=settings.smtp_user,
+        password=settings.smtp_password.get_secret_value(),
+        timeout=settings.smtp_timeout_seconds,
+        ca_file=settings.smtp_ca_file,
+    )
 
 
 class Mailer:
-    """Sends composed mails. Connections are opened lazily, reused, and reopened after a
-    disconnect; a connection serializes its sends, so `connections` sets the parallelism."""
-
-    def __init__(self, settings: Settings, *, connections: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connections: int | None = None,
+        gate: RelayGate | None = None,
+    ) -> None:
         self.settings = settings
         self.composer = Composer(settings)
-        count = connections or settings.smtp_connections
-        self._connections = [_Connection(self._client()) for _ in range(count)]
-        self._pool: asyncio.Queue[_Connection] = asyncio.Queue()
-        for connection in self._connections:
-            self._pool.put_nowait(connection)
+        self.gate = gate or RelayGate(settings)
+        self.connections = connections or settings.smtp_connections
+        # DKIM signing in threads: OpenSSL's RSA runs without the GIL, on another core.
+        self._signing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dkim")
+        relay = relay_of(settings)
+        self._all = [SmtpConnection(relay) for _ in range(self.connections)]
+        # Last in, first out: a sender gets the connection used last (open already), so a
+        # light load stays on one connection and only a heavy one opens them all.
+        self._idle: asyncio.LifoQueue[SmtpConnection] = asyncio.LifoQueue()
+        for connection in self._all:
+            self._idle.put_nowait(connection)
 
-    def _client(self) -> aiosmtplib.SMTP:
-        s = self.settings
-        return aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_user or None,
-            password=s.smtp_password.get_secret_value() or None,
-            use_tls=s.smtp_tls is SmtpTls.TLS,
-            start_tls=s.smtp_tls is SmtpTls.STARTTLS,
-            timeout=s.smtp_timeout_seconds,
-        )
-
-    async def send(self, mail: Mail) -> None:
-        await self.send_raw(self.composer.compose(mail), mail.to.email)
-
-    async def send_raw(self, message: bytes, recipient: str) -> None:
-        connection = await self._pool.get()
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[SmtpConnection]:
+        """An open connection, this sender's until the block ends. DeliveryError(relay=True)
+        when the relay cannot be reached."""
+        connection = await self._idle.get()
         try:
-            await self._send_on(connection, message, recipient)
+            if not connection.is_open:
+                await self._open(connection)
+            yield connection
         finally:
-            self._pool.put_nowait(connection)
+            self._idle.put_nowait(connection)
 
-    async def _send_on(self, connection: _Connection, message: bytes, recipient: str) -> None:
+    async def _open(self, connection: SmtpConnection) -> None:
+        if self.gate.paused_here():
+            raise DeliveryError("sending is paused: the mail relay is down", relay=True)
+        try:
+            await connection.open()
+        except SmtpFailure as failure:
+            await self.gate.down(failure.reason)
+            raise DeliveryError(failure.reason, relay=True) from failure
+
+    async def send(
+        self, mail: Mail, *, still_wanted: Callable[[], Awaitable[bool]] | None = None
+    ) -> None:
+        """Send one mail on whichever connection is free first (see `deliver`)."""
+        async with self.connection() as connection:
+            await self.deliver(connection, mail, still_wanted=still_wanted)
+
+    async def deliver(
+        self,
+        connection: SmtpConnection,
+        mail: Mail,
+        *,
+        still_wanted: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
+        """Send one mail on a connection from `connection()`. Raises DeliveryError, or
+        smtp.Withdrawn when `still_wanted` (asked once the relay accepted the envelope, just
+        before the message goes) says no."""
+        try:
+            composed = self.composer.compose(mail, smtputf8=connection.smtputf8, sign=False)
+        except ComposeError as error:
+            raise DeliveryError(error.reason, permanent=True) from error
+        if self.composer.signs:
+            composed = await asyncio.get_running_loop().run_in_executor(
+                self._signing, self.composer.sign, composed
+            )
         for attempt in (1, 2):
-            client = connection.client
+            if not connection.is_open:
+                await self._open(connection)
             try:
-                if not client.is_connected:
-                    await client.connect()
-                errors, _ = await client.sendmail(
-                    self.composer.envelope_sender, [recipient], message
+                await connection.send(
+                    composed.sender,
+                    composed.recipient,
+                    composed.message,
+                    utf8=composed.utf8,
+                    still_wanted=still_wanted,
                 )
-            except aiosmtplib.SMTPServerDisconnected as error:
-                # A reused connection may have been closed by the server while idle: reconnect
-                # once; a second disconnect is a real failure.
-                connection.client = self._client()
-                if attempt == 2:
-                    raise DeliveryError(f"SMTP server disconnected: {error}") from error
-                continue
-            except aiosmtplib.SMTPRecipientsRefused as error:
-                raise DeliveryError(
-                    _refusal(error.recipients), permanent=_permanent(error.recipients)
-                ) from error
-            except aiosmtplib.SMTPResponseException as error:
-                await self._reset(connection)
-                raise DeliveryError(
-                    f"SMTP {error.code}: {error.message}", permanent=500 <= error.code < 600
-                ) from error
-            except (aiosmtplib.SMTPException, OSError) as error:
-                connection.client = self._client()
-                raise DeliveryError(f"SMTP error: {error}") from error
-            if errors:
-                # Partial refusals do not raise in aiosmtplib: one recipient, so it is a failure.
-                refusals = [
-                    aiosmtplib.SMTPRecipientRefused(r.code, r.message, addr)
-                    for addr, r in errors.items()
-                ]
-                raise DeliveryError(_refusal(refusals), permanent=_permanent(refusals))
+            except SmtpFailure as failure:
+                if failure.code == 0 and not failure.delivered_maybe and attempt == 1:
+                    # The relay closed the connection before this mail's message was written
+                    # (an idle timeout, a restart): nothing was delivered, try a new one once.
+                    continue
+                raise await self._judged(failure) from failure
+            await self.gate.accepted()
             return
 
-    async def _reset(self, connection: _Connection) -> None:
-        try:
-            await connection.client.rset()
-        except aiosmtplib.SMTPException:
-            connection.client = self._client()
+    async def _judged(self, failure: SmtpFailure) -> DeliveryError:
+        reason = failure.reason
+        if failure.stage in (Stage.CONNECT, Stage.MAIL) or failure.connection_lost:
+            if failure.delivered_maybe:
+                reason = f"{reason} (after the whole message was sent: it may have arrived)"
+                await self.gate.temporary_refusal(reason)
+                return DeliveryError(reason)
+            await self.gate.down(reason)
+            return DeliveryError(reason, relay=True)
+        if 500 <= failure.code < 600:
+            return DeliveryError(reason, permanent=True)
+        relay_down = await self.gate.temporary_refusal(reason)
+        return DeliveryError(reason, relay=relay_down)
 
     async def close(self) -> None:
-        for connection in self._connections:
-            if connection.client.is_connected:
-                try:
-                    await connection.client.quit()
-                except aiosmtplib.SMTPException:
-                    connection.client.close()
-
-
-def _refusal(refusals: list[aiosmtplib.SMTPRecipientRefused]) -> str:
-    return "; ".join(f"recipient refused ({r.code}): {r.message}" for r in refusals)
-
-
-def _permanent(refusals: list[aiosmtplib.SMTPRecipientRefused]) -> bool:
-    return all(500 <= r.code < 600 for r in refusals)
+        for connection in self._all:
+            await connection.quit()
+        self._signing.shutdown(wait=False)

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from domain.mail.catalog import language, words
+from domain import i18n
 from domain.settings import get_settings
 
 
@@ -35,19 +35,15 @@ def _environment() -> Environment:
 
 
 def render(kind: str, locale: str, subject_key: str, **context: Any) -> Rendered:
-    platform = get_settings().platform_name
-    catalog = words(locale)
-
-    def t(key: str, **values: Any) -> str:
-        return catalog[key].format(platform=platform, **values)
-
+    """The mail `kind` (its templates `kind.txt` and `kind.html`) in the locale's words."""
+    t = i18n.words(locale, platform=get_settings().platform_name)
     name = context.pop("name", "")
     subject = t(subject_key, **context.pop("subject_values", {}))
     values = {
         "t": t,
-        "lang": language(locale),
+        "lang": t.locale,
         "subject": subject,
-        "greeting": t("greeting", name=name) if name else t("greeting_anonymous"),
+        "greeting": t("mail.greeting", name=name) if name else t("mail.greeting_anonymous"),
         **context,
     }
     env = _environment()

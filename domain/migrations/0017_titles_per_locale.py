@@ -41,7 +41,7 @@ def _titles() -> Any:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_grants_of_new_invitations")]
+    dependencies = [("models", "0015_mail_delivery_events")]
 
     initial = False
 

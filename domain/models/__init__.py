@@ -3,21 +3,27 @@
 from domain.models.email_confirmation import EmailConfirmation
 from domain.models.group import Group, GroupKind, Membership
 from domain.models.invitation import (
+    BounceKind,
     DeliveryState,
     Invitation,
     InvitationExport,
     InvitationGroup,
     InvitationProject,
     InvitationStatus,
+    MailSuppression,
+    SuppressionReason,
 )
 from domain.models.invitation_import import ImportStatus, InvitationImport
+from domain.models.password_reset import PasswordReset
 from domain.models.project import Project
+from domain.models.registration import Registration
 from domain.models.registration_field import FieldType, RegistrationField
 from domain.models.role import Role, RoleKind
 from domain.models.session import Session
 from domain.models.user import User
 
 __all__ = [
+    "BounceKind",
     "DeliveryState",
     "EmailConfirmation",
     "FieldType",
@@ -30,11 +36,15 @@ __all__ = [
     "InvitationImport",
     "InvitationProject",
     "InvitationStatus",
+    "MailSuppression",
     "Membership",
+    "PasswordReset",
     "Project",
+    "Registration",
     "RegistrationField",
     "Role",
     "RoleKind",
     "Session",
+    "SuppressionReason",
     "User",
 ]

@@ -1,4 +1,5 @@
-"""A code mailed to prove a mailbox; the mail job reads it back from its encrypted copy."""
+"""A change of a signed-in person's address: a code mailed to the new address, which changes
+when the code comes back. The mail job reads the code back from its encrypted copy."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ class EmailConfirmation(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="email_confirmations", on_delete=fields.CASCADE
     )
+    new_email = fields.CharField(max_length=320, default="")
+    old_email = fields.CharField(max_length=320, default="")  # set once the change is made
     code_digest = fields.CharField(max_length=64)
     code_encrypted = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -27,10 +27,17 @@ class InvitationStatus(StrEnum):
 
 class DeliveryState(StrEnum):
     NOT_SENT = "not_sent"  # send_email is off (codes for letters, or the admin chose so)
-    QUEUED = "queued"
-    SENDING = "sending"  # claimed by a worker until send_due_at (its lease)
-    SENT = "sent"
-    FAILED = "failed"
+    QUEUED = "queued"  # to send at send_due_at (a deferred mail: after its next retry time)
+    SENDING = "sending"  # claimed by a worker (claimed_by) until send_due_at (its lease)
+    SENT = "sent"  # the relay accepted it
+    FAILED = "failed"  # refused for good, or not accepted within a day; last_error says why
+    BOUNCED = "bounced"  # reported undeliverable after it was sent (bounce_kind, last_error)
+    COMPLAINED = "complained"  # the recipient marked it as spam
+
+
+class BounceKind(StrEnum):
+    HARD = "hard"  # the address does not exist or refuses for good: suppressed
+    SOFT = "soft"  # given up for now (mailbox full, ...): not suppressed
 
 
 class Invitation(Model):
@@ -77,6 +84,13 @@ class Invitation(Model):
     send_due_at = fields.DatetimeField(null=True)  # set while a send is wanted and not done
     send_attempts = fields.IntField(default=0)
     last_error = fields.TextField(default="")
+    # The worker process holding the 'sending' claim; it renews the lease while it is alive.
+    claimed_by = fields.CharField(max_length=64, null=True)
+    # When this send was first refused for now: deferrals end in 'failed' a day after it.
+    deferred_since = fields.DatetimeField(null=True)
+    # Delivery events after the relay accepted the mail (provider webhooks, bounce messages).
+    bounce_kind = fields.CharEnumField(BounceKind, max_length=8, null=True)
+    feedback_at = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
     reminded_at = fields.DatetimeField(null=True)
     reminded_send_no = fields.IntField(default=0)  # the send the last reminder followed
@@ -150,3 +164,24 @@ class InvitationExport(Model):
 
     class Meta:
         table = "invitation_exports"
+
+
+class SuppressionReason(StrEnum):
+    HARD_BOUNCE = "hard_bounce"
+    COMPLAINT = "complaint"
+
+
+class MailSuppression(Model):
+    """An address that is sent nothing (no invitation, reminder or resend) until an admin
+    lifts it: it bounced for good, or its owner reported our mail as spam."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=320, unique=True)  # normalized, as invitations store it
+    reason = fields.CharEnumField(SuppressionReason, max_length=16)
+    detail = fields.TextField(default="")  # the provider's or the bounce message's words
+    source = fields.CharField(max_length=16)  # mailgun, ses, postmark, dsn
+    invitation_id = fields.IntField(null=True)  # the invitation whose mail it was about
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "mail_suppressions"

@@ -39,6 +39,10 @@ class InvitationImport(Model):
     skipped_count = fields.IntField(default=0)
     errors: list[dict[str, Any]] = fields.JSONField(default=list)
     started_at = fields.DatetimeField(null=True)
+    # While running: the worker's last sign of life (every few seconds), and how many times a
+    # worker started it (a dead worker's import is started again, a bounded number of times).
+    heartbeat_at = fields.DatetimeField(null=True)
+    runs = fields.IntField(default=0)
     finished_at = fields.DatetimeField(null=True)
 
     class Meta:

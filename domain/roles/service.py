@@ -51,7 +51,7 @@ async def grant(user_id: int, kind: RoleKind, project_id: int | None = None) -> 
 
 
 async def _check(user_id: int, kind: RoleKind, project_id: int | None) -> None:
-    if not await User.filter(id=user_id).exists():
+    if not await User.filter(id=user_id, email_confirmed_at__isnull=False).exists():
         raise DomainError.single(ErrorCode.UNKNOWN_USER, "There is no such user.", "userId")
     if kind is RoleKind.PROJECT_MANAGER:
         if project_id is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from domain.crypto import keyring
-from domain.models import EmailConfirmation, Invitation
+from domain.models import Invitation, PasswordReset, Registration
 
 BATCH = 1000
 
@@ -21,12 +21,12 @@ BATCH = 1000
 @dataclass(frozen=True, slots=True)
 class RotationReport:
     invitations: int
-    confirmations: int
+    confirmations: int  # codes of registrations waiting for their address
+    reset_links: int
 
 
 async def rotate_keys() -> RotationReport:
     tokens = keyring("invitation-token")
-    codes = keyring("email-confirmation")
     invitations = 0
     last_id = 0
     while True:
@@ -48,13 +48,29 @@ async def rotate_keys() -> RotationReport:
                     )
                     invitations += 1
         last_id = batch[-1].id
+    # Codes of registrations waiting for their address, and open reset links: re-encrypted
+    # and re-digested (a registration's own token keeps its digest: only its holder has it,
+    # and it lives days, within the old key's grace).
     confirmations = 0
-    for confirmation in await EmailConfirmation.filter(used_at=None):
-        code = codes.decrypt(confirmation.code_encrypted)
-        digest = codes.digest(f"{confirmation.user_id}:{code}")  # type: ignore[attr-defined]
-        if digest != confirmation.code_digest:
-            await EmailConfirmation.filter(id=confirmation.id).update(
+    codes = keyring("registration")
+    for registration in await Registration.all():
+        code = codes.decrypt(registration.code_encrypted)
+        digest = codes.digest(f"{registration.token_digest}:{code}")
+        if digest != registration.code_digest:
+            await Registration.filter(id=registration.id).update(
                 code_digest=digest, code_encrypted=codes.encrypt(code)
             )
             confirmations += 1
-    return RotationReport(invitations=invitations, confirmations=confirmations)
+    reset_links = 0
+    links = keyring("password-reset")
+    for reset in await PasswordReset.filter(used_at=None):
+        token = links.decrypt(reset.token_encrypted)
+        digest = links.digest(token)
+        if digest != reset.token_digest:
+            await PasswordReset.filter(id=reset.id).update(
+                token_digest=digest, token_encrypted=links.encrypt(token)
+            )
+            reset_links += 1
+    return RotationReport(
+        invitations=invitations, confirmations=confirmations, reset_links=reset_links
+    )

@@ -8,16 +8,24 @@ keyed digests: Redis keys carry no personal data.
 
 from __future__ import annotations
 
+import logging
 import math
+import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from domain.clock import clock
 from domain.crypto import keyring
 from domain.errors import DomainError, ErrorCode, RateLimited
 from domain.settings import get_settings
+from domain.validation import normalize_email
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> float:
@@ -55,6 +63,16 @@ for i = 1, #KEYS do
 end
 return 1
 """
+# KEYS[1] a counter; ARGV: amount, limit, ttl. Adds the amount unless that passes the limit.
+# Returns {1, new value} or {0, current value}.
+_ADD_WITHIN = """
+local value = tonumber(redis.call('GET', KEYS[1]) or '0')
+local amount = tonumber(ARGV[1])
+if value + amount > tonumber(ARGV[2]) then return {0, value} end
+value = redis.call('INCRBY', KEYS[1], amount)
+if value == amount then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end
+return {1, value}
+"""
 # Token attempts: is the service under a guessing attack from many addresses?
 _HOT = """
 for i = 1, #KEYS do
@@ -62,6 +80,25 @@ for i = 1, #KEYS do
 end
 return 0
 """
+
+
+def account_key(email: str) -> str:
+    """An address as the accounts are looked up by (NFKC, IDNA, lower case), so that one account
+    has one counter however its address is typed (full-width letters, upper case, spaces)."""
+    normalized = normalize_email(email)
+    if normalized is not None:
+        return normalized
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One attempt in progress: `keep()` counts it even if it succeeds."""
+
+    kept: bool = False
+
+    def keep(self) -> None:
+        self.kept = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,21 +149,23 @@ class Limiter:
         also_count: Sequence[Limit] = (),
         counts: tuple[ErrorCode, ...] = (),
         count_success: bool = False,
-    ) -> AsyncIterator[None]:
-        """Run one attempt; it stays counted if it fails with one of `counts`, or, with
-        `count_success`, if it succeeds. Anything else gives its place back."""
+    ) -> AsyncIterator[Attempt]:
+        """Run one attempt; it stays counted if it fails with one of `counts` (and the error
+        counts as a failure), if it succeeds with `count_success`, or if the caller kept it.
+        Anything else gives its place back."""
         keys = await self.reserve(limits, also_count=also_count)
+        attempt = Attempt()
         try:
-            yield
+            yield attempt
         except DomainError as error:
-            if error.code not in counts:
+            if not attempt.kept and (error.code not in counts or not error.counts_as_failure):
                 await self.release(keys)
             raise
         except BaseException:
             await self.release(keys)
             raise
         else:
-            if not count_success:
+            if not (count_success or attempt.kept):
                 await self.release(keys)
 
     # The limits of each use -------------------------------------------------------------
@@ -160,7 +199,7 @@ class Limiter:
         limiter = self
 
         @asynccontextmanager
-        async def attempt() -> AsyncIterator[None]:
+        async def attempt() -> AsyncIterator[Attempt]:
             limits, global_limits = await limiter.token_limits(address)
             attack = Limit(
                 "token:attack", address, get_settings().limit_token_attack_per_address, 15 * MINUTE
@@ -169,8 +208,8 @@ class Limiter:
                 limits,
                 also_count=[*global_limits, *([] if attack in limits else [attack])],
                 counts=(ErrorCode.INVALID_TOKEN,),
-            ):
-                yield
+            ) as counted:
+                yield counted
 
         return attempt()
 
@@ -183,7 +222,7 @@ class Limiter:
                 ),
                 Limit(
                     "sign-in:account",
-                    email.strip().lower(),
+                    account_key(email),
                     s.limit_sign_in_failures_per_account,
                     15 * MINUTE,
                 ),
@@ -200,12 +239,12 @@ class Limiter:
                 ),
                 Limit(
                     "confirm:account",
-                    email.strip().lower(),
+                    account_key(email),
                     s.limit_confirm_failures_per_account,
                     HOUR,
                 ),
             ],
-            counts=(ErrorCode.INVALID_CODE,),
+            counts=(ErrorCode.INVALID_CODE, ErrorCode.INVALID_CREDENTIALS),
         )
 
     def sign_up_attempt(self, address: str, email: str) -> Any:
@@ -215,31 +254,62 @@ class Limiter:
         return self.attempt(
             [
                 Limit("sign-up:address", address, s.limit_sign_up_per_address, HOUR),
-                Limit("sign-up:email", email.strip().lower(), s.limit_sign_up_per_email, HOUR),
+                Limit("sign-up:email", account_key(email), s.limit_sign_up_per_email, HOUR),
             ],
             count_success=True,
         )
 
+    def password_reset_request(self, address: str, email: str) -> Any:
+        """Every request counts (each may send a mail), per client address and per account."""
+        s = get_settings()
+        return self.attempt(
+            [
+                Limit("reset:address", address, s.limit_password_reset_per_address, HOUR),
+                Limit("reset:email", account_key(email), s.limit_password_reset_per_email, HOUR),
+            ],
+            count_success=True,
+        )
+
+    def password_reset_attempt(self, address: str) -> Any:
+        """Links that do not work count against the client address (guessing them is hopeless
+        at 256 bits; this keeps anyone from trying)."""
+        s = get_settings()
+        return self.attempt(
+            [
+                Limit(
+                    "reset-use:address",
+                    address,
+                    s.limit_password_reset_failures_per_address,
+                    10 * MINUTE,
+                )
+            ],
+            counts=(ErrorCode.INVALID_RESET_TOKEN,),
+        )
+
     async def invitations_created(self, admin_id: int, count: int) -> None:
-        """Spam guard: how many invitations one admin may create per day."""
+        """Spam guard: how many invitations one admin may create per day. Checked and counted
+        in one step, so two requests at once cannot both slip under the limit."""
         s = get_settings()
         limit = Limit(
             "invitations:admin", str(admin_id), s.limit_invitations_per_admin_per_day, DAY
         )
         now = _now()
-        key = limit.key(now)
-        used = int(await self.redis.get(key) or 0)
-        if used + count > limit.limit:
+        try:
+            allowed, used = await self.redis.eval(
+                _ADD_WITHIN, 1, limit.key(now), count, limit.limit, limit.ttl(now)
+            )
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            # An admin's spam guard, not a security boundary: while Redis is down the
+            # invitations are still stored (and sent once it is back), uncounted.
+            log.warning("daily invitation count unavailable (%s)", type(error).__name__)
+            return
+        if not int(allowed):
             raise DomainError.single(
                 ErrorCode.RATE_LIMITED,
-                f"You can create {limit.limit:,} invitations a day; {max(limit.limit - used, 0):,}"
-                " are left today.",
+                f"You can create {limit.limit:,} invitations a day;"
+                f" {max(limit.limit - int(used), 0):,} are left today.",
                 "emails",
             )
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.incrby(key, count)
-        pipe.expire(key, limit.ttl(now))
-        await pipe.execute()
 
     async def resend(self, invitation_id: int) -> None:
         s = get_settings()

@@ -10,8 +10,10 @@ import strawberry
 from domain.models import Role as RoleModel
 from domain.models import RoleKind
 from domain.models import User as UserModel
+from domain.users import registrations
 from schema.context import Info
 from schema.errors import UserError
+from schema.field_values import FieldValue, field_value_list
 
 if TYPE_CHECKING:
     from schema.platform.types import Group, Project
@@ -60,6 +62,10 @@ class User:
         roles = await info.context.loaders.roles_by_user.load(self._model.id)
         return [Role.from_model(role) for role in roles]
 
+    @strawberry.field(description="The values of the platform's registration fields.")
+    def registration_field_values(self) -> list[FieldValue]:
+        return field_value_list(self._model.registration_field_values)
+
     @strawberry.field(
         description="Manual groups the user was put in, and smart groups whose rules they meet."
     )
@@ -93,17 +99,59 @@ class Session:
     user: User
 
 
+@strawberry.type(
+    description="A registration waiting for its address: the code mailed there confirms it "
+    "(confirmEmail). Its token, sent as `Authorization: Bearer <token>`, authenticates only "
+    "confirmEmail, requestEmailConfirmation and changeRegistrationEmail: it is not a session. "
+    "Until the address is confirmed there is no account: no roles, no groups."
+)
+class PendingRegistration:
+    token: str
+    email: str
+    expires_at: datetime
+
+    @classmethod
+    def from_domain(
+        cls, pending: registrations.PendingRegistration | None
+    ) -> PendingRegistration | None:
+        if pending is None:
+            return None
+        return cls(token=pending.token, email=pending.email, expires_at=pending.expires_at)
+
+
 @strawberry.type
 class SignUpPayload:
     ok: bool = strawberry.field(
-        description="True when the input was accepted: a confirmation code is on its way."
+        description="True when the input was accepted: a code is on its way to the address "
+        "(the same answer whether or not the address has an account; its owner's mail says)."
     )
+    registration: PendingRegistration | None
     errors: list[UserError]
 
 
 @strawberry.type
 class ConfirmEmailPayload:
     ok: bool
+    session: Session | None = strawberry.field(
+        description="Signed in: the account made by (or, for an address that had one, the "
+        "account of) the confirmed registration."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type
+class RegistrationPayload:
+    registration: PendingRegistration | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class RequestPasswordResetPayload:
+    ok: bool = strawberry.field(
+        description="True when the address was readable: if it has an account (or an "
+        "unconfirmed registration), a link to choose a new password is on its way. The same "
+        "answer for every address."
+    )
     errors: list[UserError]
 
 
@@ -116,3 +164,15 @@ class SessionPayload:
 @strawberry.type
 class SignOutPayload:
     ok: bool
+
+
+@strawberry.type
+class ProfilePayload:
+    user: User | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class OkPayload:
+    ok: bool
+    errors: list[UserError]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import strawberry
 
 from domain.errors import DomainError, ErrorCode, Problem
@@ -13,11 +10,14 @@ from domain.invitations import service as invitations
 from domain.invitations.management import BulkResult, Selection
 from domain.invitations.service import CreationResult, InvitationOptions, split_emails
 from domain.models import Invitation as InvitationModel
+from domain.users.registrations import PendingRegistration
 from domain.users.service import NewSession
 from schema.accounts.mutations import session_of
+from schema.accounts.types import PendingRegistration as PendingRegistrationType
 from schema.accounts.types import User
 from schema.boundary import perform
 from schema.context import Info
+from schema.field_values import FieldValueInput, field_values
 from schema.ids import parse_id
 from schema.invitations.queries import InvitationFilterInput, to_filter
 from schema.invitations.types import (
@@ -31,12 +31,6 @@ from schema.invitations.types import (
     bulk_parts,
 )
 from schema.permissions import IsAdmin
-
-
-@strawberry.input(description="A value for a registration field; `value` is text or JSON.")
-class FieldValueInput:
-    key: str
-    value: str
 
 
 @strawberry.input(description="What every invitation of the batch carries.")
@@ -88,18 +82,6 @@ class InvitationSelectionInput:
             [parse_id(i) for i in self.ids] if self.ids is not None else None,
             to_filter(self.filter) if self.filter is not None else None,
         )
-
-
-def field_values(values: list[FieldValueInput]) -> dict[str, Any]:
-    """JSON literals (numbers, booleans) are read as such; anything else is text."""
-    result: dict[str, Any] = {}
-    for item in values:
-        try:
-            parsed = json.loads(item.value)
-        except ValueError:
-            parsed = item.value
-        result[item.key] = parsed if isinstance(parsed, bool | int | float | str) else item.value
-    return result
 
 
 def options_of(value: InvitationOptionsInput) -> InvitationOptions:
@@ -200,9 +182,10 @@ class InvitationMutations:
 
     @strawberry.mutation(
         permission_classes=[IsAdmin],
-        description="Resend the failed and expired invitations among the selection (same token,"
-        " 30 days from now, reminder cycle reset) and say what was skipped and why. Their mails"
-        " count towards the admin's daily invitations allowance.",
+        description="Resend the failed, bounced and expired invitations among the selection"
+        " (same token, 30 days from now, reminder cycle reset; never to a suppressed address)"
+        " and say what was skipped and why. Their mails count towards the admin's daily"
+        " invitations allowance.",
     )
     async def resend_invitations(
         self, info: Info, input: InvitationSelectionInput
@@ -261,14 +244,18 @@ class InvitationMutations:
             errors=errors,
         )
 
-    @strawberry.mutation(description="Public: accept an invitation and sign in.")
+    @strawberry.mutation(
+        description="Public: accept an invitation. A mailed invitation signs in at once "
+        "(`session`); a letter's code gives a registration waiting for the address typed with "
+        "it (`registration`): the grants apply once that address is confirmed."
+    )
     async def accept_invitation(
         self, info: Info, input: AcceptInvitationInput
     ) -> AcceptInvitationPayload:
-        async def accept() -> NewSession:
+        async def accept() -> acceptance.Accepted:
             acceptance.parse_token(input.token)  # a mistyped code is answered, not counted
-            async with info.context.limiter.token_attempt(info.context.client_ip):
-                return await acceptance.accept(
+            async with info.context.limiter.token_attempt(info.context.client_ip) as attempt:
+                accepted = await acceptance.accept(
                     raw_token=input.token,
                     first_name=input.first_name,
                     last_name=input.last_name,
@@ -277,10 +264,17 @@ class InvitationMutations:
                     registration_field_values=field_values(input.registration_field_values),
                     email=input.email,
                 )
+                if isinstance(accepted, PendingRegistration):
+                    # A letter's code that does not (yet) make an account counts against the
+                    # limits like a failed one: typing codes with addresses must stay slow.
+                    attempt.keep()
+                return accepted
 
-        opened, errors = await perform(info, accept())
+        accepted, errors = await perform(info, accept())
+        pending = accepted if isinstance(accepted, PendingRegistration) else None
         return AcceptInvitationPayload(
-            session=session_of(opened),
-            email_confirmation_sent=opened is not None and opened.user.email_confirmed_at is None,
+            session=session_of(accepted if isinstance(accepted, NewSession) else None),
+            email_confirmation_sent=pending is not None,
+            registration=PendingRegistrationType.from_domain(pending),
             errors=errors,
         )

@@ -16,20 +16,23 @@ from domain.invitations.delivery import invite_link
 from domain.invitations.listing import Direction, OrderField
 from domain.invitations.management import SKIP_MESSAGES, BulkResult, SkipReason
 from domain.invitations.service import status_of
-from domain.models import DeliveryState, InvitationStatus
+from domain.models import BounceKind, DeliveryState, InvitationStatus
 from domain.models import Invitation as InvitationModel
 from schema.context import Info
 from schema.errors import UserError
+from schema.field_values import FieldValue
 from schema.ids import parse_id
 from schema.pages import PageInfo
 from schema.platform.types import Group, Project, RegistrationField
 
 if TYPE_CHECKING:
-    from schema.accounts.types import Session, User
+    from schema.accounts.types import PendingRegistration, Session, User
     from schema.imports.types import InvitationImport
+    from schema.mail.types import MailSuppression
 
 strawberry.enum(InvitationStatus, name="InvitationStatus")
 strawberry.enum(DeliveryState, name="DeliveryState")
+strawberry.enum(BounceKind, name="BounceKind")
 strawberry.enum(OrderField, name="InvitationOrderField")
 strawberry.enum(Direction, name="OrderDirection")
 strawberry.enum(
@@ -44,17 +47,32 @@ class Delivery:
     state: DeliveryState
     attempts: int = strawberry.field(description="Tries of the current send.")
     last_error: str | None = strawberry.field(
-        description="Why the last try failed, as the mail server said (FAILED: why it gave up)."
+        description="Why the last try failed, why it was given up, or what the bounce said."
+    )
+    bounce_kind: BounceKind | None = strawberry.field(
+        description="For BOUNCED: HARD (the address is suppressed) or SOFT."
+    )
+    feedback_at: datetime | None = strawberry.field(
+        description="When the bounce or complaint was reported."
     )
     send_count: int = strawberry.field(
         description="Sends so far: 1, and one more for each resend (the reminders not counted)."
     )
+    _email: strawberry.Private[str]
 
+    @strawberry.field(
+        description="Set while the address is sent nothing (a hard bounce or a complaint):"
+        " liftMailSuppression lets mail go to it again."
+    )
+    async def suppression(
+        self, info: Info
+    ) -> Annotated[MailSuppression, strawberry.lazy("schema.mail.types")] | None:
+        from schema.mail.types import MailSuppression
 
-@strawberry.type(description="A registration field value the invitation sets.")
-class FieldValue:
-    key: str
-    value: str = strawberry.field(description="As JSON: a string, number or boolean.")
+        if not self._email:
+            return None
+        found = await info.context.loaders.suppression.load(self._email)
+        return MailSuppression.from_model(found) if found else None
 
 
 @strawberry.type(description="The access the invitation gives once accepted.")
@@ -159,7 +177,10 @@ class Invitation:
                 state=invitation.delivery_state,
                 attempts=invitation.send_attempts,
                 last_error=invitation.last_error or None,
+                bounce_kind=invitation.bounce_kind,
+                feedback_at=invitation.feedback_at,
                 send_count=invitation.send_no,
+                _email=invitation.email,
             ),
             send_email=invitation.send_email,
             created_at=invitation.created_at,
@@ -331,5 +352,11 @@ class AcceptInvitationPayload:
     session: Annotated[Session, strawberry.lazy("schema.accounts.types")] | None
     email_confirmation_sent: bool = strawberry.field(
         description="True for a code-only invitation: confirm the address with the mailed code."
+    )
+    registration: (
+        Annotated[PendingRegistration, strawberry.lazy("schema.accounts.types")] | None
+    ) = strawberry.field(
+        description="A code-only invitation: the registration waiting for the address (its "
+        "token confirms it with confirmEmail). The same answer whatever the address."
     )
     errors: list[UserError]

@@ -1,11 +1,16 @@
-"""GraphQL types of the mail delivery set-up."""
+"""GraphQL types of the mail delivery set-up and of suppressed addresses."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import strawberry
 
 from domain.mail.setup import DnsRecord as DnsRecordValue
 from domain.mail.setup import MailSetup
+from domain.models import MailSuppression as MailSuppressionModel
+from domain.models import SuppressionReason
+from schema.errors import UserError
 
 
 @strawberry.type(description="A DNS record the operator publishes for the sending domain.")
@@ -55,3 +60,34 @@ class MailDeliverySettings:
             check_commands=setup.check_commands,
             check_steps=setup.check_steps,
         )
+
+
+strawberry.enum(SuppressionReason, name="SuppressionReason")
+
+
+@strawberry.type(
+    description="An address sent nothing (no invitation, reminder or resend) until an admin"
+    " lifts it (liftMailSuppression)."
+)
+class MailSuppression:
+    email: str
+    reason: SuppressionReason
+    detail: str = strawberry.field(description="What the provider or bounce message said.")
+    source: str = strawberry.field(description="mailgun, ses, postmark or dsn.")
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: MailSuppressionModel) -> MailSuppression:
+        return cls(
+            email=model.email,
+            reason=model.reason,
+            detail=model.detail,
+            source=model.source,
+            created_at=model.created_at,
+        )
+
+
+@strawberry.type
+class LiftMailSuppressionPayload:
+    lifted: MailSuppression | None
+    errors: list[UserError]

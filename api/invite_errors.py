@@ -1,0 +1,83 @@
+"""Error answers: a small page in the reader's language for a browser, JSON for everything else.
+
+Starlette's own answers are a bare "Not Found" in plain text: a resident who follows an old
+link must still see where they are and where to go. A request whose Accept header names
+text/html gets the page; API clients (fetch, curl, GraphQL clients) get
+`{"errors": [{"code", "message"}]}` like the downloads' refusals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api.invite import SECURITY_HEADERS, ResidentPages
+
+# The page's title and text by status; any other status gets the general ones.
+WORDS = {
+    404: ("error.not_found.title", "error.not_found.text"),
+    405: ("error.method.title", "error.method.text"),
+    500: ("error.server.title", "error.server.text"),
+}
+GENERAL_WORDS = ("error.other.title", "error.other.text")
+
+
+def wants_page(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "").lower()
+
+
+def error_response(
+    pages: ResidentPages,
+    request: Request,
+    status: int,
+    detail: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    phrase = HTTPStatus(status).phrase
+    # Starlette's default detail is the phrase; a route's own detail says more (in English).
+    detail = "" if detail == phrase else detail
+    if not wants_page(request):
+        code = phrase.upper().replace(" ", "_").replace("-", "_")
+        return JSONResponse(
+            {"errors": [{"code": code, "message": detail or phrase}]},
+            status_code=status,
+            headers={**SECURITY_HEADERS, **(headers or {})},
+        )
+    title, text = WORDS.get(status, GENERAL_WORDS)
+    response = pages.render(
+        request,
+        "error.html",
+        {"status": status, "title": title, "text": text, "detail": detail},
+        status_code=status,
+        # The switch reloads the address with ?lang=: no use where that address is the error.
+        language_switch=False,
+    )
+    response.headers.update(headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_handlers(
+    pages: ResidentPages,
+) -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
+    """Starlette's exception_handlers: HTTPException (404, 405, ...) and unexpected errors."""
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        if error.status_code in (204, 304):
+            return Response(status_code=error.status_code, headers=error.headers)
+        return error_response(
+            pages, request, error.status_code, str(error.detail), dict(error.headers or {})
+        )
+
+    async def server_error(request: Request, error: Exception) -> Response:
+        # Starlette logs the exception itself (and raises it on for the server to log);
+        # nothing of it reaches the reader.
+        return error_response(pages, request, 500)
+
+    return {HTTPException: http_error, 500: server_error}
