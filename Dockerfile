@@ -13,6 +13,12 @@ ENV UV_COMPILE_BYTECODE=1 \
 
 WORKDIR /app
 
+# The fonts the letters print with (INVITES_LETTERS_*_FONT): DejaVu for text and codes, Droid
+# Sans Fallback for what DejaVu lacks (Chinese, Japanese, Korean).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-droid-fallback \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, from the lock file alone: this layer is reused until uv.lock changes.
 COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \

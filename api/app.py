@@ -22,6 +22,7 @@ from api.graphql import GraphQLView
 from api.import_problems import import_problems
 from api.invite import ResidentPages
 from api.invite_errors import error_handlers
+from api.letters import print_letters
 from api.security_headers import SecurityHeaders
 from api.uploads import BodySizeLimit, BodyTimeLimit
 from domain import db
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/health", health),
         *pages.routes(),
         Route("/invitations/export.xlsx", export_invitations, methods=["GET"]),
+        Route("/invitations/letters.pdf", print_letters, methods=["GET"]),
         Route("/invitations/template.xlsx", import_template, methods=["GET"]),
         *mail_events.routes(settings),
         Route("/invitations/imports/{import_id}/problems.xlsx", import_problems, methods=["GET"]),

@@ -111,3 +111,36 @@ class Figure:
 
 def run(coro: object) -> object:
     return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def process_memory_mib(pid: int, field: str = "VmRSS") -> float:
+    """VmRSS (resident now) or VmHWM (peak resident so far) of a process, in MiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field}: this bench needs Linux")
+
+
+async def sample_memory(pid: int, samples: list[float]) -> None:
+    """A process's resident memory every 20 ms, until cancelled."""
+    while True:
+        samples.append(process_memory_mib(pid))
+        await asyncio.sleep(0.02)
+
+
+async def wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:
+    """Until the API started by the bench answers /health (60 s at most)."""
+    import httpx
+
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"the API exited with code {server.returncode}")
+            try:
+                if (await client.get("/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the API did not answer /health within 60 s")

@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from domain import i18n
 
 ENV_PREFIX = "INVITES_"
+# Where Debian's fonts-dejavu-core and fonts-droid-fallback put their fonts (the Dockerfile
+# installs them).
+_FONTS = Path("/usr/share/fonts/truetype")
 
 
 class Environment(StrEnum):
@@ -105,6 +108,15 @@ class Settings(BaseSettings):
     import_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
     # How long a failed import's upload is kept for its problems file (its rows, marked).
     import_problems_file_days: int = Field(default=7, ge=0, le=90)
+    # Letters and cards (GET /invitations/letters.pdf, README "Letters").
+    letters_max_per_download: int = Field(default=20_000, ge=1, le=200_000)
+    letters_return_address: str = ""  # one line above the address; empty: the platform name
+    letters_help_contact: str = ""  # "Questions? ..."; empty: the public URL
+    letters_font: Path = _FONTS / "dejavu" / "DejaVuSans.ttf"
+    letters_bold_font: Path = _FONTS / "dejavu" / "DejaVuSans-Bold.ttf"
+    letters_code_font: Path = _FONTS / "dejavu" / "DejaVuSansMono-Bold.ttf"
+    # What the fonts above lack (中): a TrueType font with the CJK ideographs.
+    letters_fallback_font: Path = _FONTS / "droid" / "DroidSansFallbackFull.ttf"
     # Any other request body (JSON GraphQL requests); answered 413 beyond it.
     max_request_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # How long a client may take to send a request's body (a slow sender holds a connection):

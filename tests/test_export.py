@@ -48,6 +48,7 @@ HEADER = [
     "sent_at",
     "expires_at",
     "accepted_at",
+    "address",
 ]
 TOKEN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
 LIST_TOKENS = "{ invitations(first: 200) { edges { node { email token } } } }"
@@ -145,6 +146,7 @@ async def test_the_export_lists_every_invitation_with_its_token_and_reads_back(
         "sent_at": None,
         "expires_at": utc(stored["lea@example.org"].expires_at),
         "accepted_at": None,
+        "address": None,
     }
     assert bert["token"] == tokens["bert@example.org"]
     assert (bert["status"], bert["delivery"], bert["admin"], bert["groups"]) == (

@@ -414,8 +414,10 @@ async def test_the_template_lists_the_columns_languages_groups_and_admin_values(
     assert "attachment" in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content))
     sheet, help_sheet = book.worksheets
-    assert [c.value for c in sheet[1]] == [*HEADER, "neighbourhood"]
+    # The postal address comes after the fixed columns, before the registration fields.
+    assert [c.value for c in sheet[1]] == [*HEADER, "address", "neighbourhood"]
     assert sheet["A2"].value == "jan.peeters@example.org"  # the example row
+    assert sheet["G2"].value == "Jan Peeters\nKerkstraat 12 bus 3\n9000 Gent"
     help_text = [str(c.value) for row in help_sheet.iter_rows() for c in row if c.value]
     for expected in ("en", "nl-BE", "fr-BE", "TRUE", "FALSE", "North Avenue Residents"):
         assert expected in help_text
@@ -437,7 +439,16 @@ async def test_the_template_lists_the_columns_languages_groups_and_admin_values(
     # With the example replaced by real rows, it imports.
     sheet.delete_rows(2)
     sheet.append(
-        ["ann@example.org", "Ann", None, "fr-BE", "North Avenue Residents", False, "south"]
+        [
+            "ann@example.org",
+            "Ann",
+            None,
+            "fr-BE",
+            "North Avenue Residents",
+            False,
+            " Ann Example\n\n Rue  Haute 1 \r\n1000 Bruxelles",
+            "south",
+        ]
     )
     buffer = io.BytesIO()
     book.save(buffer)
@@ -445,6 +456,9 @@ async def test_the_template_lists_the_columns_languages_groups_and_admin_values(
     await run_worker()
     done = await state(admin, payload["importInvitations"]["invitationImport"]["id"])
     assert (done["status"], done["invitedCount"]) == ("DONE", 1)
+    ann = await Invitation.get(email="ann@example.org")
+    assert ann.postal_address == "Ann Example\nRue Haute 1\n1000 Bruxelles"
+    assert ann.registration_field_values == {"neighbourhood": "south"}
 
 
 async def _signed_in_user(gql: GraphQLClient) -> str:

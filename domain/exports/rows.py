@@ -35,6 +35,7 @@ class ExportRow:
     sent_at: datetime | None
     expires_at: datetime
     accepted_at: datetime | None
+    address: str  # postal, lines separated by line breaks; "" when there is none
 
 
 async def export_rows(
@@ -100,4 +101,5 @@ def _row(invitation: Invitation, ring: Keyring, groups: str, now: datetime) -> E
         sent_at=invitation.sent_at,
         expires_at=invitation.expires_at,
         accepted_at=invitation.accepted_at,
+        address=invitation.postal_address,
     )

@@ -1,7 +1,7 @@
 """The token export's xlsx file, written row by row with openpyxl's write-only mode.
 
 Cells, decided once for every column:
-- Text (token, status, delivery, email, names, language, groups) is an explicit string cell
+- Text (token, status, delivery, email, names, language, groups, address) is an explicit string cell
   (data type `s`, written inline): never a formula, and never an error value like `#N/A`.
 - Text a spreadsheet could still take for a formula when someone edits the cell, re-enters it
   or saves the sheet as CSV (it starts with = + - @, a tab, CR or LF, or a full-width = + - @)
@@ -45,6 +45,7 @@ COLUMNS: tuple[tuple[str, float], ...] = (
     ("sent_at", 24),
     ("expires_at", 24),
     ("accepted_at", 24),
+    ("address", 32),  # last: mail-merge templates that name columns by letter keep working
 )
 DATE_FORMAT = 'yyyy-mm-dd hh:mm:ss "UTC"'
 # Spreadsheets start a formula with = + - @; tab, CR and LF hide such a start from a reader's
@@ -99,6 +100,7 @@ class ExportWorkbook:
                     self._date(row.sent_at),
                     self._date(row.expires_at),
                     self._date(row.accepted_at),
+                    self._text(row.address) if row.address else None,
                 ]
             )
         self.row_count += len(rows)

@@ -20,10 +20,18 @@ from domain.imports.xlsx import ERROR_VALUE, Cell, Sheet, column_letter
 from domain.invitations.service import Invitee
 from domain.models import FieldType, Group, RegistrationField
 
-TEMPLATE_COLUMNS = ("email", "first_name", "last_name", "language", "groups", "admin")
+TEMPLATE_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "language",
+    "groups",
+    "admin",
+    "address",
+)
 # Headers people write for the template's columns.
 _ALIASES = {"e_mail": "email", "locale": "language", "firstname": "first_name"}
-_ALIASES |= {"lastname": "last_name", "group": "groups"}
+_ALIASES |= {"lastname": "last_name", "group": "groups", "postal_address": "address"}
 EXAMPLE_EMAIL = "jan.peeters@example.org"  # the template's example row
 ADMIN_TRUE = frozenset({"true", "1", "1.0"})
 ADMIN_FALSE = frozenset({"false", "0", "0.0"})
@@ -36,6 +44,7 @@ _CODES = {
     "language": ErrorCode.UNKNOWN_LOCALE,
     "groups": ErrorCode.MALFORMED_GROUPS_VALUE,
     "admin": ErrorCode.MALFORMED_ADMIN_VALUE,
+    "address": ErrorCode.INVALID_ADDRESS,
 }
 
 
@@ -280,6 +289,8 @@ class _RowReader:
                 self._groups(invitee, value, problems)
             elif name == "admin":
                 self._admin(invitee, value, problems)
+            elif name == "address":  # BatchCheck checks its lines
+                invitee.postal_address = value if value.__class__ is str else text_of(value)
             else:
                 self._field(invitee, column, value, problems, field_values)
         if field_values:

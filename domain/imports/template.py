@@ -24,10 +24,11 @@ _EXAMPLE = Font(italic=True, color="808080")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _VALIDATED_ROWS = 200_001
+EXAMPLE_ADDRESS = "Jan Peeters\nKerkstraat 12 bus 3\n9000 Gent"
 
 _COLUMN_HELP = {
     "email": "The address the invitation is mailed to. Leave it blank for a code-only"
-    " invitation: no mail is sent; export the invitations to print each code in a letter.",
+    " invitation: no mail is sent; print its letter (letters.pdf) or export its code.",
     "first_name": "Optional. Prefills the registration form.",
     "last_name": "Optional. Prefills the registration form.",
     "language": "The language of the mails and the registration page (see the list below)."
@@ -35,6 +36,11 @@ _COLUMN_HELP = {
     "groups": "Group titles separated by commas (any case). Blank: the form's groups. A value"
     " replaces the form's groups for that row.",
     "admin": "TRUE or FALSE (true/false, 1/0 and checkboxes work too). Blank: the form's choice.",
+    "address": "Optional. The postal address a letter is sent to, printed where the window of"
+    " a DL or C5/6 envelope shows it: one line per cell line (Alt+Enter in Excel, Ctrl+Enter in"
+    " LibreOffice, Option+Return on a Mac), at most 6 lines of 60 characters. For example:"
+    " the name, the street and number, the postcode and town, the country if abroad. Erased"
+    " once the invitation is accepted.",
 }
 
 
@@ -52,7 +58,9 @@ def template_workbook(
         cell = _text(sheet, 1, position, header)
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
-        sheet.column_dimensions[cell.column_letter].width = 32 if header == "email" else 18
+        sheet.column_dimensions[cell.column_letter].width = (
+            32 if header in ("email", "address") else 18
+        )
     sheet.freeze_panes = "A2"
     manual = next((g.title for g in groups if g.kind is GroupKind.MANUAL), "")
     example: list[str | bool | float | date] = [
@@ -62,6 +70,7 @@ def template_workbook(
         locales[1] if len(locales) > 1 else locales[0],
         manual,
         False,
+        EXAMPLE_ADDRESS,
         *(_example_value(f) for f in fields),
     ]
     for position, value in enumerate(example, start=1):
@@ -71,6 +80,7 @@ def template_workbook(
             else sheet.cell(2, position, value)
         )
         cell.font = _EXAMPLE
+        cell.alignment = _WRAP
     _validations(sheet, locales)
     _help_sheet(workbook.create_sheet(HELP_TITLE), locales, groups, fields)
     buffer = io.BytesIO()
@@ -159,8 +169,10 @@ def _help_sheet(
     heading("Blank email")
     line(
         "A row without an email makes a code-only invitation, for a letter: nobody is mailed."
-        " After the import, export the invitations: the token column holds each code. The"
-        " person types it at the /invite page."
+        " After the import, print the letters (GET /invitations/letters.pdf?importId=...; an"
+        " address in the address column lands in the envelope's window), or export the"
+        " invitations: the token column holds each code. The person types it at the /invite"
+        " page."
     )
 
     heading("Languages (language column)")

@@ -207,14 +207,16 @@ async def accept(
 
 
 async def _use_up(invitation: Invitation) -> datetime:
-    """Move the invitation out of 'pending': only one UPDATE can (the single winner)."""
+    """Move the invitation out of 'pending': only one UPDATE can (the single winner). Its
+    postal address goes: it was only needed to post the letter, which has arrived once its
+    code is used (a letter usable again after a dropped claim needs no posting)."""
     now = await clock.now()
     won = await Invitation.filter(
         id=invitation.id,
         status=InvitationStatus.PENDING,
         accepted_at=None,
         expires_at__gt=now,
-    ).update(status=InvitationStatus.ACCEPTED, accepted_at=now)
+    ).update(status=InvitationStatus.ACCEPTED, accepted_at=now, postal_address="")
     if won != 1:
         # It was usable a moment ago: a parallel request (a double submit) used it. That is
         # no guess, so the token limits do not count it.

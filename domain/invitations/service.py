@@ -24,6 +24,7 @@ from domain.groups import service as groups_service
 from domain.groups.rules import Facts, first_failing_rule
 from domain.invitations import writer
 from domain.invitations.message import clean_personal_message, message_problem
+from domain.letters.address import clean_postal_address, postal_address_problem
 from domain.models import (
     DeliveryState,
     Group,
@@ -75,6 +76,7 @@ class Invitee:
     is_admin: bool | None = None
     group_ids: Sequence[int] | None = None
     registration_field_values: Mapping[str, Any] = field(default_factory=dict)
+    postal_address: str = ""  # as typed: lines separated by line breaks (letters)
     position: int | None = None  # 0-based, typed lists
     row: int | None = None  # 1-based sheet row, imports
 
@@ -92,6 +94,7 @@ class Planned:
     field_values: dict[str, Any]
     existing_user: User | None = None
     email_invalid: bool = False
+    postal_address: str = ""  # cleaned
 
 
 @dataclass(slots=True)
@@ -424,6 +427,16 @@ class BatchCheck:
                 field_values = (
                     {**self.batch_values, **row_values} if self.batch_values else row_values
                 )
+        address = ""
+        if invitee.postal_address:
+            address = clean_postal_address(invitee.postal_address)
+            address_issue = postal_address_problem(address)
+            if address_issue:
+                problems.append(
+                    invitee.problem(
+                        ErrorCode.INVALID_ADDRESS, address_issue, "address", invitee.postal_address
+                    )
+                )
         return Planned(
             invitee=invitee,
             email=email,
@@ -432,6 +445,7 @@ class BatchCheck:
             group_ids=group_ids,
             field_values=field_values,
             email_invalid=bool(raw_email) and not email,
+            postal_address=address,
         )
 
     async def against_database(self, planned: Sequence[Planned]) -> None:
@@ -671,6 +685,7 @@ def new_rows(
             send_email=options.send_email and bool(entry.email),
             group_ids=entry.group_ids,
             project_ids=project_ids,
+            postal_address=entry.postal_address,
         )
         for entry in entries
         if entry.existing_user is None

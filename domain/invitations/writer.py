@@ -29,6 +29,7 @@ _COLUMNS = (
     "last_name",
     "locale",
     "personal_message",
+    "postal_address",
     "is_admin",
     "registration_field_values",
     "send_email",
@@ -46,7 +47,7 @@ _COLUMNS = (
     "inviter_id",
     "invitation_import_id",
 )
-_SQLITE_CHUNK = 500  # 22 columns x 500 rows stays under SQLite's 32,766 parameters
+_SQLITE_CHUNK = 500  # 23 columns x 500 rows stays under SQLite's 32,766 parameters
 
 
 @dataclass(slots=True)
@@ -61,6 +62,7 @@ class NewInvitation:
     send_email: bool
     group_ids: Sequence[int]
     project_ids: Sequence[int]
+    postal_address: str = ""  # lines separated by line breaks (letters)
 
 
 Progress = Callable[[int], Awaitable[None]] | None
@@ -124,6 +126,7 @@ class _Records:
             row.last_name,
             row.locale,
             row.personal_message,
+            row.postal_address,
             row.is_admin,
             serialized,
             row.send_email,

@@ -41,7 +41,7 @@ def _titles() -> Any:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0015_mail_delivery_events")]
+    dependencies = [("models", "0016_postal_addresses")]
 
     initial = False
 

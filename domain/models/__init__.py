@@ -5,6 +5,7 @@ from domain.models.group import Group, GroupKind, Membership
 from domain.models.invitation import (
     BounceKind,
     DeliveryState,
+    ExportKind,
     Invitation,
     InvitationExport,
     InvitationGroup,
@@ -26,6 +27,7 @@ __all__ = [
     "BounceKind",
     "DeliveryState",
     "EmailConfirmation",
+    "ExportKind",
     "FieldType",
     "Group",
     "GroupKind",

@@ -48,6 +48,10 @@ class Invitation(Model):
     last_name = fields.CharField(max_length=100, default="")
     locale = fields.CharField(max_length=16)
     personal_message = fields.TextField(default="")
+    # Where a letter is posted to (lines separated by line breaks); "" when there is none.
+    # Erased once the invitation is accepted: it is only needed to post the letter.
+    # (A database default too: invitations made before the column get an empty address.)
+    postal_address = fields.CharField(max_length=500, default="", db_default="")
     is_admin = fields.BooleanField(default=False)
     registration_field_values: dict[str, Any] = fields.JSONField(default=dict)
     send_email = fields.BooleanField(default=True)
@@ -151,10 +155,20 @@ class InvitationProject(Model):
         indexes = [Index(fields=("project_id", "invitation_id"))]
 
 
+class ExportKind(StrEnum):
+    XLSX = "xlsx"  # the token export
+    LETTERS = "letters"  # letters.pdf, a letter a page
+    CARDS = "cards"  # letters.pdf?layout=cards, eight cards a sheet
+
+
 class InvitationExport(Model):
     """A record of who downloaded the token export, when, and how many rows."""
 
     id = fields.IntField(primary_key=True)
+    # The token export, or the letters or cards of letters.pdf: each printed code counts as a row.
+    kind = fields.CharEnumField(
+        ExportKind, max_length=16, default=ExportKind.XLSX, db_default=ExportKind.XLSX
+    )
     exported_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="invitation_exports", null=True, on_delete=fields.SET_NULL
     )

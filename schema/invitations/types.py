@@ -108,6 +108,10 @@ class Invitation:
     last_name: str
     locale: str
     personal_message: str
+    postal_address: str | None = strawberry.field(
+        description="Where its letter is posted: lines separated by line breaks. Null when"
+        " there is none, and once the invitation is accepted."
+    )
     status: InvitationStatus
     delivery: Delivery
     send_email: bool
@@ -172,6 +176,7 @@ class Invitation:
             last_name=invitation.last_name,
             locale=invitation.locale,
             personal_message=invitation.personal_message,
+            postal_address=invitation.postal_address or None,
             status=status_of(invitation, clock.local_now()),
             delivery=Delivery(
                 state=invitation.delivery_state,

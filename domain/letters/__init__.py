@@ -1,0 +1,1 @@
+"""Letters and cards: code-only invitations printed as PDF, with their postal addresses."""
