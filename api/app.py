@@ -19,6 +19,7 @@ from api.console import Console, console_access
 from api.downloads import import_template
 from api.exports import export_invitations
 from api.graphql import GraphQLView
+from api.import_problems import import_problems
 from api.invite import ResidentPages
 from api.invite_errors import error_handlers
 from api.letters import print_letters
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/invitations/letters.pdf", print_letters, methods=["GET"]),
         Route("/invitations/template.xlsx", import_template, methods=["GET"]),
         *mail_events.routes(settings),
+        Route("/invitations/imports/{import_id}/problems.xlsx", import_problems, methods=["GET"]),
     ]
     if settings.is_development:
         from api.devmail import routes as devmail_routes

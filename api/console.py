@@ -1,4 +1,8 @@
-"""The admin console at GET /graphql: GraphiQL from our own files, behind an admin sign-in."""
+"""The admin console at GET /graphql: GraphiQL from our own files, behind an admin sign-in.
+
+Signing in sets the console's cookie for the whole service (`Path=/`): GraphQL's JSON POSTs,
+the admins' downloads and the console pages read it, each under its own rules
+(`api.graphql.console_session_token`, `api.admin_downloads.download_session_token`)."""
 
 from __future__ import annotations
 
@@ -53,8 +57,9 @@ def console_access(settings: Settings) -> GraphiqlAccess:
 
 
 class Console:
-    """The console's pages. GraphQL requests from it are authenticated by its cookie, under
-    the conditions of api.graphql.console_session_token."""
+    """The console's pages. Requests from them are authenticated by its cookie, under the
+    conditions of api.graphql.console_session_token (GraphQL) and
+    api.admin_downloads.download_session_token (downloads)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -125,7 +130,7 @@ class Console:
             CONSOLE_COOKIE,
             session.token,
             max_age=self.settings.session_ttl_days * 86400,
-            path=_graphql_url(request),
+            path=cookie_path(request),
             secure=self.secure_cookie,
             httponly=True,
             samesite="strict",
@@ -188,13 +193,15 @@ class Console:
         )
 
     def _forget_cookie(self, request: Request, response: Response) -> None:
-        response.delete_cookie(
-            CONSOLE_COOKIE,
-            path=_graphql_url(request),
-            secure=self.secure_cookie,
-            httponly=True,
-            samesite="strict",
-        )
+        # Earlier releases scoped the cookie to /graphql: a browser may hold one there too.
+        for path in (cookie_path(request), _graphql_url(request)):
+            response.delete_cookie(
+                CONSOLE_COOKIE,
+                path=path,
+                secure=self.secure_cookie,
+                httponly=True,
+                samesite="strict",
+            )
 
 
 async def _admin_for(token: str) -> User | None:
@@ -202,6 +209,11 @@ async def _admin_for(token: str) -> User | None:
     if user is None or not (await access_of(user)).is_admin:
         return None
     return user
+
+
+def cookie_path(request: Request) -> str:
+    """The whole service: /graphql, the downloads under /invitations and the console pages."""
+    return request.scope.get("root_path", "") or "/"
 
 
 def _graphql_url(request: Request) -> str:

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     # Excel imports: the upload's size and the sheet's data rows (README "Excel import").
     import_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
     import_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
+    # How long a failed import's upload is kept for its problems file (its rows, marked).
+    import_problems_file_days: int = Field(default=7, ge=0, le=90)
     # Letters and cards (GET /invitations/letters.pdf, README "Letters").
     letters_max_per_download: int = Field(default=20_000, ge=1, le=200_000)
     letters_return_address: str = ""  # one line above the address; empty: the platform name

@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 from schema.accounts.mutations import AccountMutations, ProfileMutations
 from schema.accounts.queries import AccountQueries
 from schema.extensions import EXTENSIONS, error_kind, is_expected, operation_name
+from schema.imports.history import ImportHistoryQueries
 from schema.imports.mutations import ImportMutations
 from schema.imports.queries import ImportQueries
 from schema.invitations.mutations import InvitationMutations
@@ -25,7 +26,14 @@ log = logging.getLogger("schema.errors")
 
 
 @strawberry.type
-class Query(AccountQueries, PlatformQueries, InvitationQueries, ImportQueries, MailQueries):
+class Query(
+    AccountQueries,
+    PlatformQueries,
+    InvitationQueries,
+    ImportQueries,
+    ImportHistoryQueries,
+    MailQueries,
+):
     pass
 
 

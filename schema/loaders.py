@@ -8,6 +8,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from domain.groups.members import member_counts
 from domain.models import (
     Group,
     InvitationGroup,
@@ -77,6 +78,18 @@ async def _import_uploaders(ids: Sequence[int]) -> list[int | None]:
     return [found.get(i) for i in ids]
 
 
+async def _imports(ids: Sequence[int]) -> list[InvitationImport | None]:
+    # Without the upload itself, which no GraphQL field shows (it can weigh 20 MiB).
+    shown = [name for name in InvitationImport._meta.fields_db_projection if name != "content"]
+    found = {record.id: record for record in await InvitationImport.filter(id__in=ids).only(*shown)}
+    return [found.get(i) for i in ids]
+
+
+async def _member_counts(groups: Sequence[Group]) -> list[int]:
+    counts = await member_counts(groups)
+    return [counts[group.id] for group in groups]
+
+
 async def _suppressions(emails: Sequence[str]) -> list[MailSuppression | None]:
     found = {s.email: s for s in await MailSuppression.filter(email__in=list(emails))}
     return [found.get(email) for email in emails]
@@ -87,11 +100,18 @@ class Loaders:
         self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
         self.project: DataLoader[int, Project | None] = DataLoader(load_fn=_projects)
         self.group: DataLoader[int, Group | None] = DataLoader(load_fn=_groups)
+        # Every group a response shows, counted together (smart ones in one pass).
+        self.member_count: DataLoader[Group, int] = DataLoader(
+            load_fn=_member_counts, cache_key_fn=lambda group: group.id
+        )
         self.roles_by_user: DataLoader[int, list[Role]] = DataLoader(load_fn=_roles_by_user)
         self.manual_group_ids_by_user: DataLoader[int, list[int]] = DataLoader(
             load_fn=_manual_group_ids_by_user
         )
         self.import_uploader: DataLoader[int, int | None] = DataLoader(load_fn=_import_uploaders)
+        self.invitation_import: DataLoader[int, InvitationImport | None] = DataLoader(
+            load_fn=_imports
+        )
         self.group_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
             load_fn=_group_ids_by_invitation
         )

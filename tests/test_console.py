@@ -22,6 +22,7 @@ from domain.models import Session, User
 from domain.settings import Environment, GraphiqlAccess, get_settings
 from domain.users.service import open_session
 from tests.fixtures import ADMIN_PASSWORD, SIGN_IN, GraphQLClient
+from tests.invitations_helpers import create
 from tests.test_invite_page import parse
 from tests.test_platform import PASSWORD, person
 
@@ -85,11 +86,19 @@ async def sign_in(http: httpx.AsyncClient, email: str, password: str) -> httpx.R
     return response
 
 
+def set_cookies(response: httpx.Response) -> dict[str, Morsel[str]]:
+    """The console cookies a response sets, by path."""
+    found = {}
+    for header in response.headers.get_list("set-cookie"):
+        cookie: SimpleCookie = SimpleCookie()
+        cookie.load(header)
+        found[cookie[CONSOLE_COOKIE]["path"]] = cookie[CONSOLE_COOKIE]
+    return found
+
+
 def set_cookie(response: httpx.Response) -> Morsel[str]:
-    [header] = response.headers.get_list("set-cookie")
-    cookie: SimpleCookie = SimpleCookie()
-    cookie.load(header)
-    return cookie[CONSOLE_COOKIE]
+    """The console cookie a response sets for the whole service."""
+    return set_cookies(response)["/"]
 
 
 def with_cookie(token: str, **headers: str) -> dict[str, str]:
@@ -233,7 +242,8 @@ async def test_an_admin_signs_in_with_a_strict_cookie_and_gets_the_console(
     assert cookie["httponly"] is True
     assert cookie["secure"] is True  # PUBLIC_URL is https in the tests
     assert cookie["samesite"].lower() == "strict"
-    assert cookie["path"] == "/graphql"
+    # The whole service: GraphQL, the downloads and the console pages (each with its rules).
+    assert cookie["path"] == "/"
     assert int(cookie["max-age"]) == get_settings().session_ttl_days * 86400
     token = cookie.value
     user = await User.get(email=ADMIN_EMAIL)
@@ -331,9 +341,10 @@ async def test_signing_out_ends_the_session_and_clears_the_cookie(
     token = set_cookie(await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)).value
     response = await http.post("/graphql/console/sign-out", headers=with_cookie(token))
     assert response.status_code == 303 and response.headers["location"] == "/graphql"
-    cleared = set_cookie(response)
-    assert cleared.value == "" and int(cleared["max-age"]) == 0
-    assert cleared["path"] == "/graphql"
+    # The cookie is cleared, and so is one an earlier release scoped to /graphql.
+    cleared = set_cookies(response)
+    assert set(cleared) == {"/", "/graphql"}
+    assert all(c.value == "" and int(c["max-age"]) == 0 for c in cleared.values())
     assert (await post_json(http, ME, token))["data"] == {"me": None}
     page = await http.get("/graphql", headers=with_cookie(token, **BROWSER))
     assert 'action="/graphql/console/sign-in"' in page.text
@@ -383,3 +394,89 @@ async def test_open_to_all_shows_the_console_without_signing_in(
         assert form.status_code == 200 and 'href="/graphql"' in form.text
         token = set_cookie(await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)).value
         assert (await post_json(http, ME, token))["data"] == {"me": {"email": ADMIN_EMAIL}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads in the browser: the cookie on GET, under the server's own rules
+
+
+async def download_paths() -> list[str]:
+    """Every admin download of the authorization matrix (docs/authorization.md)."""
+    from tests.test_authorization import failed_import, matrix
+
+    failed = str(await failed_import())
+    return [
+        row.removeprefix("GET ").replace("{import}", failed)
+        for row in matrix()
+        if row.startswith("GET ")
+    ]
+
+
+async def test_the_console_cookie_opens_every_admin_download_from_our_own_pages(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
+    token = set_cookie(await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)).value
+    paths = await download_paths()
+    assert {"/invitations/template.xlsx", "/invitations/export.xlsx"} <= set(paths)
+    await create(admin, ["lea@example.org"], sendEmail=False)  # something to export and print
+    for path in paths:
+        # No Fetch Metadata (an older browser), a link on our pages, a typed address.
+        for fetched_from in (None, "same-origin", "none", "Same-Origin"):
+            extra = {"Sec-Fetch-Site": fetched_from} if fetched_from else {}
+            response = await http.get(path, headers=with_cookie(token, **extra))
+            assert response.status_code == 200, (path, fetched_from, response.text[:300])
+            disposition = response.headers["content-disposition"]
+            assert disposition.startswith(("attachment", "inline")), disposition
+            assert response.headers["cache-control"] == "no-store"
+            assert response.headers["cross-origin-resource-policy"] == "same-origin"
+        # A request another page started (a sibling subdomain is `same-site`): the cookie does
+        # not count, as if there were none.
+        for fetched_from in ("cross-site", "same-site"):
+            refused = await http.get(
+                path, headers=with_cookie(token, **{"Sec-Fetch-Site": fetched_from})
+            )
+            assert refused.status_code == 401, (path, fetched_from)
+            assert refused.json()["errors"][0]["code"] == "UNAUTHENTICATED"
+            assert refused.headers["cross-origin-resource-policy"] == "same-origin"
+        # Only GET: nothing else runs a download, whatever it carries.
+        for method in ("HEAD", "POST", "PUT", "DELETE"):
+            other = await http.request(method, path, headers=with_cookie(token))
+            assert other.status_code == 405, (path, method)
+    # Nothing of this was a change: the only record is the one of who took tokens (the export
+    # and the letters record each download that ran, four each here).
+    from domain.models import InvitationExport
+
+    recording = [p for p in paths if p.startswith(("/invitations/export", "/invitations/letters"))]
+    assert await InvitationExport.all().count() == 4 * len(recording)
+
+
+async def test_a_download_with_a_cookie_of_no_admin_or_of_no_session_is_refused(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
+    paths = await download_paths()
+    member = await person("member@participate.example.org")
+    member_token = (await open_session(member)).token
+    admin_token = set_cookie(await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)).value
+    for path in paths:
+        assert (await http.get(path, headers=with_cookie(member_token))).status_code == 403
+        assert (await http.get(path, headers=with_cookie("not-a-session"))).status_code == 401
+        # A bearer token wins over the cookie, as on /graphql.
+        both = with_cookie(admin_token, Authorization=f"Bearer {member_token}")
+        assert (await http.get(path, headers=both)).status_code == 403
+    await http.post("/graphql/console/sign-out", headers=with_cookie(admin_token))
+    for path in paths:
+        assert (await http.get(path, headers=with_cookie(admin_token))).status_code == 401
+
+
+async def test_with_the_console_off_its_cookie_opens_no_download(
+    client_with: Client, admin: GraphQLClient
+) -> None:
+    user = await User.get(email=ADMIN_EMAIL)
+    token = (await open_session(user)).token
+    paths = await download_paths()
+    await create(admin, ["lea@example.org"], sendEmail=False)
+    async with client_with(graphiql=GraphiqlAccess.OFF) as http:
+        for path in paths:
+            assert (await http.get(path, headers=with_cookie(token))).status_code == 401
+            bearer = await http.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert bearer.status_code == 200

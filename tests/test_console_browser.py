@@ -1,11 +1,15 @@
 """The admin console in a real Chromium: sign in through the form, run a query in GraphiQL,
-sign out; no script error and no CSP violation on the way (the `visit` fixture checks)."""
+download the admins' files with the console's cookie, sign out; no script error and no CSP
+violation on the way (the `visit` fixture checks)."""
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import expect
 
 from tests.browser import Visit
@@ -41,7 +45,7 @@ async def test_an_admin_signs_in_and_runs_a_query_in_graphiql(
     await expect(page.locator("#console-admin")).to_have_text(ADMIN_EMAIL)
     assert page.url.endswith("/graphql")
     [cookie] = await page.context.cookies()
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/graphql"
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
     assert await page.evaluate("document.cookie") == ""  # out of reach of scripts
 
     # GraphiQL loaded the schema (introspection, as the admin) and shows its docs button.
@@ -75,6 +79,18 @@ async def test_an_admin_signs_in_and_runs_a_query_in_graphiql(
     assert all(
         r.url.startswith(visit.base_url) or r.url.startswith("data:") for r in visit.requests
     )
+
+    # Downloads take the same cookie: a link on the console's pages downloads the file.
+    for path in ("/invitations/template.xlsx", "/invitations/export.xlsx?status=pending"):
+        async with page.expect_download() as started:
+            await page.evaluate("path => { window.location.assign(path); }", path)
+        download = await started.value
+        assert download.suggested_filename.endswith(".xlsx")
+        workbook = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
+        assert workbook.sheetnames
+    fetched = [r for r in visit.requests if "/invitations/" in r.url]
+    for request in fetched:
+        assert (await request.all_headers())["sec-fetch-site"] == "same-origin"
 
     await page.click("#sign-out")
     await expect(page.locator("h1")).to_have_text("GraphQL console")

@@ -1,4 +1,5 @@
-"""The admins' invitation list: filters, orderings, keyset pages, totalCount."""
+"""The admins' invitation list: filters, orderings, keyset pages, totalCount; and the details
+of one invitation, as the console shows them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from domain.groups.service import create_group
 from domain.models import GroupKind
 from domain.projects.service import create_project
 from tests.fixtures import GraphQLClient
-from tests.invitations_helpers import accept, create
+from tests.invitations_helpers import (
+    GENERATE,
+    RESEND,
+    accept,
+    create,
+    new_invitation,
+    sample_platform,
+    store_invitations,
+)
 
 LIST = """
 query(
@@ -131,3 +140,69 @@ async def test_an_unknown_ordering_or_a_foreign_cursor_is_a_clear_error_not_a_50
     assert "cursor" in garbage["errors"][0]["message"]
     too_many = await admin.post(LIST, {"first": 10_000})
     assert "between 0 and 200" in too_many["errors"][0]["message"]
+
+
+DETAILS = """
+query($id: ID!) {
+  invitation(id: $id) {
+    email codeOnly status createdAt sentAt expiresAt acceptedAt token
+    delivery { state attempts lastError sendCount }
+    inviter { email }
+    invitationImport { fileName status createdBy { email } }
+    grants { admin projects { title } groups { title } registrationFieldValues { key value } }
+  }
+}
+"""
+
+
+async def test_the_details_of_an_invitation_say_where_it_came_from_and_how_its_mail_is_doing(
+    admin: GraphQLClient,
+) -> None:
+    from domain.models import InvitationImport, User
+
+    platform = await sample_platform()
+    [typed] = (
+        await create(
+            admin,
+            ["typed@example.org"],
+            sendEmail=False,
+            projectIds=[str(platform["project"].id)],
+            groupIds=[str(platform["manual"].id)],
+            registrationFieldValues=[{"key": "neighbourhood", "value": "north"}],
+        )
+    )["invitations"]
+    assert (await admin(RESEND, {"id": typed["id"]}))["resendInvitation"]["errors"] == []
+    shown = (await admin(DETAILS, {"id": typed["id"]}))["invitation"]
+    assert shown["codeOnly"] is False and shown["token"] == typed["token"]
+    assert shown["delivery"] == {
+        "state": "QUEUED",
+        "attempts": 0,
+        "lastError": None,
+        "sendCount": 2,
+    }
+    assert shown["inviter"] == {"email": "admin@participate.example.org"}
+    assert shown["invitationImport"] is None
+    assert shown["grants"] == {
+        "admin": False,
+        "projects": [{"title": "Riverside park"}],
+        "groups": [{"title": "North Avenue Residents"}],
+        "registrationFieldValues": [{"key": "neighbourhood", "value": '"north"'}],
+    }
+
+    uploader = await User.get(email="admin@participate.example.org")
+    record = await InvitationImport.create(
+        created_by=uploader, file_name="north.xlsx", status="done", content=b"x" * 10
+    )
+    [imported_id] = await store_invitations([new_invitation("")], import_id=record.id)
+    imported = (await admin(DETAILS, {"id": str(imported_id)}))["invitation"]
+    assert imported["codeOnly"] is True and imported["email"] is None
+    assert imported["inviter"] == {"email": "admin@participate.example.org"}  # the uploader
+    assert imported["invitationImport"] == {
+        "fileName": "north.xlsx",
+        "status": "DONE",
+        "createdBy": {"email": "admin@participate.example.org"},
+    }
+    [code] = (await admin(GENERATE, {"count": 1}))["generateInvitationCodes"]["invitations"]
+    assert (await admin(DETAILS, {"id": code["id"]}))["invitation"]["delivery"]["state"] == (
+        "NOT_SENT"
+    )

@@ -46,18 +46,26 @@ async def store(email: str, digest: str, token: str) -> None:
 """
 
 # Migrates to 0008, stores an invitation the way the service did then (its token's digest in
-# 64 hex characters), migrates to the end, then looks the token up as the service does now.
+# 64 hex characters) and a group, migrates to the end, then looks the token up as the service
+# does now, and reads the group (with no titles per locale yet: 0017).
 _TOKENS_KEEP_WORKING = """
 async def main(url: str) -> None:
     config = db.tortoise_config(url)
     await migrate(config=config, target="models.0008_grant_triggers")
     token = tokens.generate()
     await store("before@example.org", ring.digest(token), token)
+    await db.connection().execute_script(
+        "INSERT INTO groups (title, kind, rules, match_all, created_at)"
+        " VALUES ('Old group', 'manual', '[]', true, CURRENT_TIMESTAMP)"
+    )
     await migrate(config=config)
     await Tortoise.close_connections()
     await Tortoise.init(config=config)
     preview = await acceptance.preview(tokens.display(token))
     print("found:", preview.email)
+    from domain.models import Group
+
+    print("titles per locale:", (await Group.get(title="Old group")).title_multiloc)
     await Tortoise.close_connections()
 
 asyncio.run(main(sys.argv[1]))
@@ -192,7 +200,9 @@ async def _run(script: str) -> str:
 
 
 async def test_tokens_made_before_short_digests_keep_working() -> None:
-    assert "found: before@example.org" in await _run(_TOKENS_KEEP_WORKING)
+    output = await _run(_TOKENS_KEEP_WORKING)
+    assert "found: before@example.org" in output
+    assert "titles per locale: {}" in output
 
 
 async def test_migrating_back_to_0008_restores_long_digests_the_check_and_the_storage() -> None:

@@ -478,11 +478,15 @@ def _merged(ours: list[Problem], theirs: list[Problem]) -> list[Problem]:
 
 async def _finish_failed(import_id: int, problems: list[Problem]) -> None:
     # Never over a finished import: its invitations may be committed (a flush failing after).
+    # The upload is kept a while if its problems name rows: the problems file shows them in
+    # it (domain.imports.problems_file); recover_imports drops it later.
+    stored = cap_problems(problems)
+    changes: dict[str, Any] = {} if any(p.row for p in stored) else {"content": None}
     await InvitationImport.filter(id=import_id, status__not_in=_FINISHED).update(
         status=ImportStatus.FAILED,
-        errors=[_stored(problem) for problem in cap_problems(problems)],
-        content=None,
+        errors=[_stored(problem) for problem in stored],
         finished_at=await clock.now(),
+        **changes,
     )
 
 
@@ -545,7 +549,8 @@ async def may_run_again(import_id: int) -> bool:
 async def recover_imports() -> int:
     """For the workers' cron: enqueue again imports whose job was lost before it started, and
     those whose worker died mid-way (silent for DEAD_AFTER); fail those that died MAX_RUNS
-    times. Returns how many were touched."""
+    times; drop the uploads kept for the problems files of imports that failed long ago.
+    Returns how many were touched."""
     now = await clock.now()
     touched = 0
     for import_id, runs in await InvitationImport.filter(
@@ -566,6 +571,10 @@ async def recover_imports() -> int:
     ).values_list("id", flat=True):
         await record_crash(int(import_id))  # type: ignore[call-overload]
         touched += 1
+    kept_since = now - timedelta(days=get_settings().import_problems_file_days)
+    touched += await InvitationImport.filter(
+        status=ImportStatus.FAILED, finished_at__lt=kept_since, content__not_isnull=True
+    ).update(content=None)
     return touched
 
 

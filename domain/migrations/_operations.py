@@ -49,3 +49,19 @@ async def on_postgres(schema_editor: Any, statement: str) -> None:
     client = schema_editor.client
     if client.capabilities.dialect == "postgres":
         await client.execute_script(statement)
+
+
+class AddFieldInStateOnly(ops.AddField):
+    """An AddField that changes only the migrations' picture of the model: the migration adds
+    the column itself (a RunPython beside it), where Tortoise's own statement would add it NOT
+    NULL without a default, which a table with rows refuses."""
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        return
+
+    async def database_backward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        return

@@ -19,7 +19,10 @@ class GroupKind(StrEnum):
 
 class Group(Model):
     id = fields.IntField(primary_key=True)
+    # The title in the platform's default locale: how imports, exports and rules name it.
     title = fields.CharField(max_length=200, unique=True)
+    # Titles per platform locale ({"nl-BE": "..."}); a locale without one shows `title`.
+    title_multiloc: dict[str, str] = fields.JSONField(default=dict)
     kind = fields.CharEnumField(GroupKind, max_length=16)
     # Smart groups only: a list of rule dicts (see domain.groups.rules) and how they combine.
     rules: list[dict[str, Any]] = fields.JSONField(default=list)

@@ -60,6 +60,16 @@ class InvitationImport:
         user = await info.context.loaders.user.load(self._created_by_id)
         return User.from_model(user) if user else None
 
+    @strawberry.field(
+        description="FAILED imports: where to download the problems as a workbook to fix in"
+        " place (the upload's rows with each problem cell marked, and the list of problems)."
+        " A GET with the session token, or the console's cookie in a browser."
+    )
+    def problems_file_url(self, info: Info) -> str | None:
+        if self.status is not ImportStatus.FAILED:
+            return None
+        return f"{info.context.settings.public_url}/invitations/imports/{self.id}/problems.xlsx"
+
     @classmethod
     def from_model(cls, record: InvitationImportModel) -> InvitationImport:
         return cls(

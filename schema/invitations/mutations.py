@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.errors import DomainError, ErrorCode, Problem
 from domain.invitations import acceptance, management
 from domain.invitations import service as invitations
+from domain.invitations.management import BulkResult, Selection
 from domain.invitations.service import CreationResult, InvitationOptions, split_emails
 from domain.models import Invitation as InvitationModel
 from domain.users.registrations import PendingRegistration
@@ -17,12 +19,16 @@ from schema.boundary import perform
 from schema.context import Info
 from schema.field_values import FieldValueInput, field_values
 from schema.ids import parse_id
+from schema.invitations.queries import InvitationFilterInput, to_filter
 from schema.invitations.types import (
     AcceptInvitationPayload,
     CreateInvitationsPayload,
     DeleteInvitationPayload,
+    DeleteInvitationsPayload,
     Invitation,
     InvitationPayload,
+    ResendInvitationsPayload,
+    bulk_parts,
 )
 from schema.permissions import IsAdmin
 
@@ -61,6 +67,21 @@ class AcceptInvitationInput:
     email: str | None = strawberry.field(
         default=None, description="Only for a code-only invitation: the address to register."
     )
+
+
+@strawberry.input(
+    description="Invitations to act on: the ids of ticked rows (at most 1,000), or a filter:"
+    " all that match it, as the invitations query lists them (an empty filter: all). Give one."
+)
+class InvitationSelectionInput:
+    ids: list[strawberry.ID] | None = None
+    filter: InvitationFilterInput | None = None
+
+    def selection(self) -> Selection:
+        return Selection.of(
+            [parse_id(i) for i in self.ids] if self.ids is not None else None,
+            to_filter(self.filter) if self.filter is not None else None,
+        )
 
 
 def options_of(value: InvitationOptionsInput) -> InvitationOptions:
@@ -158,6 +179,70 @@ class InvitationMutations:
     async def delete_invitation(self, info: Info, id: strawberry.ID) -> DeleteInvitationPayload:
         _, errors = await perform(info, management.delete_invitation(parse_id(id)))
         return DeleteInvitationPayload(deleted_id=None if errors else id, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Resend the failed, bounced and expired invitations among the selection"
+        " (same token, 30 days from now, reminder cycle reset; never to a suppressed address)"
+        " and say what was skipped and why. Their mails count towards the admin's daily"
+        " invitations allowance.",
+    )
+    async def resend_invitations(
+        self, info: Info, input: InvitationSelectionInput
+    ) -> ResendInvitationsPayload:
+        admin = await info.context.viewer()
+        assert admin is not None
+
+        async def allow_mails(count: int) -> None:
+            if count == 0:
+                return
+            try:
+                await info.context.limiter.invitations_created(admin.id, count)
+            except DomainError as error:
+                raise DomainError(
+                    Problem(
+                        ErrorCode.RATE_LIMITED,
+                        f"This would mail {count:,} invitations, and resends count towards the"
+                        f" daily allowance: {error.problems[0].message} Narrow the selection.",
+                        "filter" if input.filter is not None else "ids",
+                    )
+                ) from None
+
+        async def resend() -> BulkResult:
+            return await management.resend_invitations(input.selection(), allow_mails=allow_mails)
+
+        result, errors = await perform(info, resend())
+        skipped, outcomes = bulk_parts("resend", result, input.ids)
+        return ResendInvitationsPayload(
+            matched_count=result.matched if result else 0,
+            resent_count=result.done if result else 0,
+            mailed_count=result.mailed if result else 0,
+            skipped=skipped,
+            outcomes=outcomes,
+            errors=errors,
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Delete the pending and expired invitations among the selection: their"
+        " tokens stop working and the roles and groups they carried are never applied."
+        " Accepted ones are skipped (they stay as the record).",
+    )
+    async def delete_invitations(
+        self, info: Info, input: InvitationSelectionInput
+    ) -> DeleteInvitationsPayload:
+        async def delete() -> BulkResult:
+            return await management.delete_invitations(input.selection())
+
+        result, errors = await perform(info, delete())
+        skipped, outcomes = bulk_parts("delete", result, input.ids)
+        return DeleteInvitationsPayload(
+            matched_count=result.matched if result else 0,
+            deleted_count=result.done if result else 0,
+            skipped=skipped,
+            outcomes=outcomes,
+            errors=errors,
+        )
 
     @strawberry.mutation(
         description="Public: accept an invitation. A mailed invitation signs in at once "

@@ -24,8 +24,8 @@ from schema.invitations.types import (
     InvitationConnection,
     InvitationEdge,
     InvitationPreview,
-    PageInfo,
 )
+from schema.pages import PageInfo
 from schema.permissions import IsAdmin
 
 

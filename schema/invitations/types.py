@@ -14,16 +14,20 @@ from domain.invitations import tokens
 from domain.invitations.acceptance import Preview
 from domain.invitations.delivery import invite_link
 from domain.invitations.listing import Direction, OrderField
+from domain.invitations.management import SKIP_MESSAGES, BulkResult, SkipReason
 from domain.invitations.service import status_of
 from domain.models import BounceKind, DeliveryState, InvitationStatus
 from domain.models import Invitation as InvitationModel
 from schema.context import Info
 from schema.errors import UserError
 from schema.field_values import FieldValue
+from schema.ids import parse_id
+from schema.pages import PageInfo
 from schema.platform.types import Group, Project, RegistrationField
 
 if TYPE_CHECKING:
     from schema.accounts.types import PendingRegistration, Session, User
+    from schema.imports.types import InvitationImport
     from schema.mail.types import MailSuppression
 
 strawberry.enum(InvitationStatus, name="InvitationStatus")
@@ -31,12 +35,17 @@ strawberry.enum(DeliveryState, name="DeliveryState")
 strawberry.enum(BounceKind, name="BounceKind")
 strawberry.enum(OrderField, name="InvitationOrderField")
 strawberry.enum(Direction, name="OrderDirection")
+strawberry.enum(
+    SkipReason,
+    name="BulkSkipReason",
+    description="Why a bulk action left an invitation alone.",
+)
 
 
 @strawberry.type(description="How the invitation's mail is doing.")
 class Delivery:
     state: DeliveryState
-    attempts: int
+    attempts: int = strawberry.field(description="Tries of the current send.")
     last_error: str | None = strawberry.field(
         description="Why the last try failed, why it was given up, or what the bounce said."
     )
@@ -45,6 +54,9 @@ class Delivery:
     )
     feedback_at: datetime | None = strawberry.field(
         description="When the bounce or complaint was reported."
+    )
+    send_count: int = strawberry.field(
+        description="Sends so far: 1, and one more for each resend (the reminders not counted)."
     )
     _email: strawberry.Private[str]
 
@@ -108,8 +120,21 @@ class Invitation:
     reminded_at: datetime | None
     expires_at: datetime
     accepted_at: datetime | None
+    code_only: bool = strawberry.field(
+        description="No address: a code for a letter; the person gives an address on accepting."
+    )
     grants: Grants
     _model: strawberry.Private[InvitationModel]
+
+    @strawberry.field(description="The Excel import it came from, if any.")
+    async def invitation_import(
+        self, info: Info
+    ) -> Annotated[InvitationImport, strawberry.lazy("schema.imports.types")] | None:
+        from schema.imports.types import InvitationImport
+
+        import_id = self._model.invitation_import_id  # type: ignore[attr-defined]
+        record = await info.context.loaders.invitation_import.load(import_id) if import_id else None
+        return InvitationImport.from_model(record) if record else None
 
     @strawberry.field(description="The registration code, XXXXX-XXXXX-XXXXX (for letters).")
     def token(self) -> str:
@@ -159,6 +184,7 @@ class Invitation:
                 last_error=invitation.last_error or None,
                 bounce_kind=invitation.bounce_kind,
                 feedback_at=invitation.feedback_at,
+                send_count=invitation.send_no,
                 _email=invitation.email,
             ),
             send_email=invitation.send_email,
@@ -167,6 +193,7 @@ class Invitation:
             reminded_at=invitation.reminded_at,
             expires_at=invitation.expires_at,
             accepted_at=invitation.accepted_at,
+            code_only=not invitation.email,
             grants=Grants(
                 admin=invitation.is_admin,
                 _invitation_id=invitation.id,
@@ -174,14 +201,6 @@ class Invitation:
             ),
             _model=invitation,
         )
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
 
 
 @strawberry.type
@@ -225,6 +244,79 @@ class InvitationPayload:
 @strawberry.type
 class DeleteInvitationPayload:
     deleted_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+@strawberry.type(description="How many invitations a bulk action left alone for one reason.")
+class BulkSkipped:
+    reason: SkipReason
+    count: int
+    message: str
+
+
+@strawberry.type(description="What a bulk action did with one of the ids it was given.")
+class BulkOutcome:
+    id: strawberry.ID
+    done: bool
+    skip_reason: SkipReason | None
+    message: str | None = strawberry.field(description="Why it was skipped, for people.")
+
+
+def bulk_parts(
+    action: str, result: BulkResult | None, given_ids: list[strawberry.ID] | None
+) -> tuple[list[BulkSkipped], list[BulkOutcome]]:
+    """The skipped counts and, for a selection by ids, each id's outcome in the order given."""
+    if result is None:
+        return [], []
+    messages = SKIP_MESSAGES[action]
+    skipped = [
+        BulkSkipped(reason=reason, count=result.skipped[reason], message=messages[reason])
+        for reason in SkipReason
+        if result.skipped[reason]
+    ]
+    outcomes = []
+    for given in dict.fromkeys(given_ids or []):
+        reason = result.skipped_ids.get(parse_id(given))
+        outcomes.append(
+            BulkOutcome(
+                id=given,
+                done=reason is None,
+                skip_reason=reason,
+                message=messages[reason] if reason else None,
+            )
+        )
+    return skipped, outcomes
+
+
+@strawberry.type
+class ResendInvitationsPayload:
+    matched_count: int = strawberry.field(description="Invitations found in the selection.")
+    resent_count: int = strawberry.field(
+        description="Invitations resent: the failed and expired ones (30 days from now)."
+    )
+    mailed_count: int = strawberry.field(
+        description="Of those, the ones mailed again (code-only invitations get only the new"
+        " expiry: their letters keep working)."
+    )
+    skipped: list[BulkSkipped] = strawberry.field(description="The others, counted by reason.")
+    outcomes: list[BulkOutcome] = strawberry.field(
+        description="For a selection by ids: each id's outcome, in the order given (empty for"
+        " a filter)."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type
+class DeleteInvitationsPayload:
+    matched_count: int = strawberry.field(description="Invitations found in the selection.")
+    deleted_count: int = strawberry.field(
+        description="Invitations deleted: their tokens stop working and their grants are gone."
+    )
+    skipped: list[BulkSkipped] = strawberry.field(description="The others, counted by reason.")
+    outcomes: list[BulkOutcome] = strawberry.field(
+        description="For a selection by ids: each id's outcome, in the order given (empty for"
+        " a filter)."
+    )
     errors: list[UserError]
 
 

@@ -9,13 +9,16 @@ from domain.groups.rules import Attribute, Operator
 from domain.models import FieldType, GroupKind, RoleKind
 from domain.models import User as UserModel
 from domain.projects.service import create_project
-from domain.registration_fields.service import create_registration_field
+from domain.registration_fields import service as fields
 from domain.roles import service as roles
 from schema.accounts.types import User
 from schema.boundary import perform
 from schema.context import Info
 from schema.permissions import IsAdmin
 from schema.platform.types import (
+    ClearedValues,
+    DeleteGroupPayload,
+    DeleteRegistrationFieldPayload,
     Group,
     GroupPayload,
     Project,
@@ -23,6 +26,7 @@ from schema.platform.types import (
     RegistrationField,
     RegistrationFieldPayload,
     RolePayload,
+    UpdateRegistrationFieldPayload,
 )
 
 
@@ -44,32 +48,108 @@ class GroupRuleInput:
     )
 
 
+@strawberry.input(description="A title in one of the platform's languages.")
+class LocalizedTextInput:
+    locale: str
+    text: str = strawberry.field(
+        description="Blank: no title of its own in that language (the default one shows)."
+    )
+
+
+def _titles(titles: list[LocalizedTextInput] | None) -> dict[str, str] | None:
+    return None if titles is None else {title.locale: title.text for title in titles}
+
+
+TITLES_INPUT = "Titles in the platform's other languages (`title` is the default language's)."
+
+
 @strawberry.input
 class CreateGroupInput:
-    title: str
+    title: str = strawberry.field(description="In the platform's default language.")
     kind: GroupKind
     rules: list[GroupRuleInput] = strawberry.field(default_factory=list)
     match_all: bool = True
+    titles: list[LocalizedTextInput] = strawberry.field(
+        default_factory=list, description=TITLES_INPUT
+    )
+
+
+@strawberry.input(description="What to change; what is left out stays as it is.")
+class UpdateGroupInput:
+    title: str | None = strawberry.field(
+        default=None, description="In the platform's default language."
+    )
+    titles: list[LocalizedTextInput] | None = strawberry.field(
+        default=None, description=TITLES_INPUT + " Only the languages given change."
+    )
+    rules: list[GroupRuleInput] | None = strawberry.field(
+        default=None, description="Smart groups: the new rules (all of them)."
+    )
+    match_all: bool | None = strawberry.field(
+        default=None, description="Smart groups: all rules must hold (or any one)."
+    )
 
 
 @strawberry.input
 class RegistrationFieldOptionInput:
-    key: str
-    title: str | None = None
+    key: str = strawberry.field(description="What values store: it never changes.")
+    title: str | None = strawberry.field(
+        default=None,
+        description="In the default language; a new option without one is titled by its key.",
+    )
+    titles: list[LocalizedTextInput] | None = strawberry.field(
+        default=None, description=TITLES_INPUT
+    )
+
+
+def _options(options: list[RegistrationFieldOptionInput]) -> list[dict[str, object]]:
+    return [{"key": o.key, "title": o.title, "titles": _titles(o.titles)} for o in options]
 
 
 @strawberry.input
 class CreateRegistrationFieldInput:
     key: str
-    title: str
+    title: str = strawberry.field(description="In the platform's default language.")
     type: FieldType
     options: list[RegistrationFieldOptionInput] = strawberry.field(default_factory=list)
     required: bool = False
+    titles: list[LocalizedTextInput] = strawberry.field(
+        default_factory=list, description=TITLES_INPUT
+    )
+
+
+@strawberry.input(description="What to change; what is left out stays as it is.")
+class UpdateRegistrationFieldInput:
+    title: str | None = strawberry.field(
+        default=None, description="In the platform's default language."
+    )
+    titles: list[LocalizedTextInput] | None = strawberry.field(
+        default=None, description=TITLES_INPUT + " Only the languages given change."
+    )
+    options: list[RegistrationFieldOptionInput] | None = strawberry.field(
+        default=None,
+        description="Select fields: every option, in order. Existing keys keep their values;"
+        " new keys are new options; an option left out is removed and its values cleared"
+        " (refused while a smart group's rule tests it).",
+    )
+    required: bool | None = None
 
 
 def _rule_value(rule: GroupRuleInput) -> object:
     # Text as typed: the domain converts it to the type of what the rule tests ("12", "true").
     return list(rule.values) if rule.values is not None else rule.value
+
+
+def _rules(rules: list[GroupRuleInput]) -> list[dict[str, object]]:
+    return [
+        {
+            "attribute": rule.attribute.value,
+            "operator": rule.operator.value,
+            "field_key": rule.field_key,
+            "value": _rule_value(rule),
+        }
+        for rule in rules
+    ]
 
 
 async def _user_after(user_id: int) -> User | None:
@@ -81,22 +161,52 @@ async def _user_after(user_id: int) -> User | None:
 class PlatformMutations:
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def create_group(self, info: Info, input: CreateGroupInput) -> GroupPayload:
-        rules = [
-            {
-                "attribute": rule.attribute.value,
-                "operator": rule.operator.value,
-                "field_key": rule.field_key,
-                "value": _rule_value(rule),
-            }
-            for rule in input.rules
-        ]
         group, errors = await perform(
             info,
             groups.create_group(
-                title=input.title, kind=input.kind, rules=rules, match_all=input.match_all
+                title=input.title,
+                kind=input.kind,
+                rules=_rules(input.rules),
+                match_all=input.match_all,
+                titles=_titles(input.titles),
             ),
         )
         return GroupPayload(group=Group.from_model(group) if group else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Rename a group, or change a smart group's rules: its members follow the"
+        " new rules at once. A group's kind never changes.",
+    )
+    async def update_group(
+        self, info: Info, id: strawberry.ID, input: UpdateGroupInput
+    ) -> GroupPayload:
+        group, errors = await perform(
+            info,
+            groups.update_group(
+                _int(id),
+                title=input.title,
+                titles=_titles(input.titles),
+                rules=_rules(input.rules) if input.rules is not None else None,
+                match_all=input.match_all,
+            ),
+        )
+        return GroupPayload(group=Group.from_model(group) if group else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Delete a group: its memberships go, and pending invitations that name it"
+        " no longer put anyone in it (invitations(filter: {groupId, status: PENDING}) counts"
+        " them beforehand).",
+    )
+    async def delete_group(self, info: Info, id: strawberry.ID) -> DeleteGroupPayload:
+        deleted, errors = await perform(info, groups.delete_group(_int(id)))
+        return DeleteGroupPayload(
+            deleted_id=id if deleted else None,
+            memberships_removed_count=deleted.memberships if deleted else 0,
+            pending_invitations_changed_count=deleted.pending_invitations if deleted else 0,
+            errors=errors,
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def add_group_members(
@@ -129,16 +239,67 @@ class PlatformMutations:
     ) -> RegistrationFieldPayload:
         field, errors = await perform(
             info,
-            create_registration_field(
+            fields.create_registration_field(
                 key=input.key,
                 title=input.title,
                 type=input.type,
-                options=[{"key": o.key, "title": o.title or o.key} for o in input.options],
+                options=_options(input.options),
                 required=input.required,
+                titles=_titles(input.titles),
             ),
         )
         return RegistrationFieldPayload(
             registration_field=RegistrationField.from_model(field) if field else None,
+            errors=errors,
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Change a registration field's titles, options or whether it is required;"
+        " its key and type never change.",
+    )
+    async def update_registration_field(
+        self, info: Info, id: strawberry.ID, input: UpdateRegistrationFieldInput
+    ) -> UpdateRegistrationFieldPayload:
+        updated, errors = await perform(
+            info,
+            fields.update_registration_field(
+                _int(id),
+                title=input.title,
+                titles=_titles(input.titles),
+                options=_options(input.options) if input.options is not None else None,
+                required=input.required,
+            ),
+        )
+        if updated is None:
+            return UpdateRegistrationFieldPayload(
+                registration_field=None, cleared_values=None, errors=errors
+            )
+        field, cleared = updated
+        return UpdateRegistrationFieldPayload(
+            registration_field=RegistrationField.from_model(field),
+            cleared_values=ClearedValues(
+                users_count=cleared.users, invitations_count=cleared.invitations
+            ),
+            errors=[],
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Delete a registration field and the values people and invitations hold"
+        " for it. Refused (FIELD_IN_USE) while a smart group's rule tests it.",
+    )
+    async def delete_registration_field(
+        self, info: Info, id: strawberry.ID
+    ) -> DeleteRegistrationFieldPayload:
+        cleared, errors = await perform(info, fields.delete_registration_field(_int(id)))
+        return DeleteRegistrationFieldPayload(
+            deleted_id=id if cleared else None,
+            cleared_values=ClearedValues(
+                users_count=cleared.users, invitations_count=cleared.invitations
+            )
+            if cleared
+            else None,
             errors=errors,
         )
 

@@ -1,0 +1,201 @@
+"""The imports list, and a failed import's problems as a workbook: the upload's rows with each
+problem cell marked, to fix in place and upload again."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from openpyxl import load_workbook
+
+from domain import outbox
+from domain.clock import clock
+from domain.imports import service as imports
+from domain.models import ImportStatus, InvitationImport, User
+from domain.users.service import create_admin
+from tests.fixtures import SIGN_IN, GraphQLClient
+from tests.import_helpers import HEADER, IMPORT_STATE, workbook
+from tests.import_helpers import upload as upload_file
+from tests.invitations_helpers import sample_platform
+
+STATE = IMPORT_STATE.replace("startedAt finishedAt", "startedAt finishedAt problemsFileUrl")
+IMPORTS = """
+query($first: Int!, $after: String, $filter: InvitationImportFilterInput) {
+  invitationImports(first: $first, after: $after, filter: $filter) {
+    totalCount
+    edges { cursor node { id fileName status invitedCount createdBy { email } createdAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def imported(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any, content: bytes, name: str
+) -> dict[str, Any]:
+    response = await upload_file(http, admin.token, content, file_name=name)
+    queued = response.json()["data"]["importInvitations"]["invitationImport"]
+    await run_worker()
+    result: dict[str, Any] = (await admin(STATE, {"id": queued["id"]}))["invitationImport"]
+    return result
+
+
+def download_path(record: dict[str, Any]) -> str:
+    url = record["problemsFileUrl"]
+    assert url.startswith("https://participate.example.org/invitations/imports/")
+    return str(url.removeprefix("https://participate.example.org"))
+
+
+async def test_a_failed_imports_problems_come_back_in_its_rows_to_fix_in_place(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    await sample_platform()
+    rows = [
+        [],  # the header may start lower down: rows keep their numbers
+        [*HEADER, "neighbourhood"],
+        ["lea@example.org", "Lea", "-Janssens", "nl-BE", None, None, "north"],
+        ["not-an-address", "Tom", "Maes", None, "Nowhere", None, None],
+        ["ann@example.org", "Ann", None, "xx", None, "maybe", "west"],
+        [],
+        ["bob@example.org", "Bob", "=not a formula", None, None, True, None],
+    ]
+    written = load_workbook(io.BytesIO(workbook(*rows)))
+    written.active["C7"].data_type = "s"  # text that looks like a formula, as Excel keeps it
+    content = io.BytesIO()
+    written.save(content)
+    failed = await imported(admin, http, run_worker, content.getvalue(), "North campaign.xlsx")
+    assert failed["status"] == "FAILED"
+    assert {(e["row"], e["field"]) for e in failed["errors"]} == {
+        (4, "email"),
+        (4, "groups"),
+        (5, "language"),
+        (5, "admin"),
+        (5, "neighbourhood"),
+    }
+    assert await InvitationImport.filter(content__isnull=False).count() == 1  # kept for this
+
+    response = await http.get(
+        download_path(failed), headers={"Authorization": f"Bearer {admin.token}"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert (
+        "filename*=UTF-8''North%20campaign-problems.xlsx"
+        in (response.headers["content-disposition"])
+    )
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Invitations", "Problems"]
+    sheet = book["Invitations"]
+    # The admin's values, each where it was, text as text.
+    assert [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2, max_row=3)] == [
+        [*HEADER, "neighbourhood"],
+        ["lea@example.org", "Lea", "-Janssens", "nl-BE", None, None, "north"],
+    ]
+    assert sheet["C7"].value == "=not a formula" and sheet["C7"].data_type == "s"
+    assert sheet["F7"].value is True
+    marked = {
+        cell.coordinate: cell.comment.text
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.comment is not None
+    }
+    assert set(marked) == {"A4", "E4", "D5", "F5", "G5"}
+    assert "not a valid email address" in marked["A4"]
+    assert "Nowhere" in marked["E4"]
+    assert sheet["A4"].fill.fgColor.rgb.endswith("FFC7CE")
+    listed = [[cell.value for cell in row] for row in book["Problems"].iter_rows()]
+    assert listed[0] == ["row", "column", "cell", "value", "code", "problem"]
+    assert sorted((r[0], r[1], r[2], r[4]) for r in listed[1:]) == [
+        (4, "email", "A4", "INVALID_EMAIL"),
+        (4, "groups", "E4", "UNKNOWN_GROUP"),
+        (5, "admin", "F5", "MALFORMED_ADMIN_VALUE"),
+        (5, "language", "D5", "UNKNOWN_LOCALE"),
+        (5, "neighbourhood", "G5", "MALFORMED_FIELD_VALUE"),
+    ]
+
+    # Fixed in place, and uploaded as it is: the marks and the second sheet are no obstacle.
+    sheet["A4"] = "tom@example.org"
+    sheet["E4"] = "North Avenue Residents"
+    sheet["D5"], sheet["F5"], sheet["G5"] = "fr-BE", "FALSE", "south"
+    fixed = io.BytesIO()
+    book.save(fixed)
+    done = await imported(admin, http, run_worker, fixed.getvalue(), "North campaign.xlsx")
+    assert done["status"] == "DONE", done["errors"]
+    assert (done["invitedCount"], done["skippedCount"], done["problemsFileUrl"]) == (4, 1, None)
+
+
+async def test_the_problems_file_lists_only_once_the_upload_is_forgotten_or_unreadable(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    bearer = {"Authorization": f"Bearer {admin.token}"}
+    rows = [HEADER, ["not-an-address"]]
+    failed = await imported(admin, http, run_worker, workbook(*rows), "a.xlsx")
+    # A problem with the file as a whole: nothing to mark, so the upload goes at once.
+    no_email = await imported(admin, http, run_worker, workbook(), "b.xlsx")  # empty
+    assert no_email["status"] == "FAILED" and no_email["errors"][0]["code"] == "MISSING_COLUMN"
+    assert await InvitationImport.filter(content__isnull=False).count() == 1
+
+    clock.advance(timedelta(days=6))
+    async with outbox.collect():
+        await imports.recover_imports()
+    assert await InvitationImport.filter(content__isnull=False).count() == 1
+    clock.advance(timedelta(days=2))  # past INVITES_IMPORT_PROBLEMS_FILE_DAYS (7)
+    async with outbox.collect():
+        await imports.recover_imports()
+    assert await InvitationImport.filter(content__isnull=False).count() == 0
+
+    for record in (failed, no_email):
+        response = await http.get(download_path(record), headers=bearer)
+        assert response.status_code == 200
+        book = load_workbook(io.BytesIO(response.content))
+        assert book.sheetnames == ["Problems"]
+        listed = [[cell.value for cell in row] for row in book["Problems"].iter_rows()]
+        assert listed[1][4] in ("INVALID_EMAIL", "MISSING_COLUMN")
+        assert "no longer kept" in listed[-1][5]
+
+    done = await imported(admin, http, run_worker, workbook(HEADER, ["c@example.org"]), "c.xlsx")
+    refused = await http.get(f"/invitations/imports/{done['id']}/problems.xlsx", headers=bearer)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["message"].startswith("This import has not failed")
+    for missing in ("999999", "abc"):
+        unknown = await http.get(f"/invitations/imports/{missing}/problems.xlsx", headers=bearer)
+        assert unknown.status_code == 404
+
+
+async def test_the_imports_list_pages_newest_first_with_who_and_how_it_went(
+    admin: GraphQLClient, gql: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    await create_admin(email="second@participate.example.org", password="second admin pass 77")
+    signed = await gql(
+        SIGN_IN, {"email": "second@participate.example.org", "password": "second admin pass 77"}
+    )
+    second = gql.as_user(signed["signIn"]["session"]["token"])
+    for number in range(3):
+        content = workbook(HEADER, [f"p{number}@example.org"])
+        await imported(admin, http, run_worker, content, f"list-{number}.xlsx")
+        clock.advance(timedelta(minutes=1))
+    await imported(second, http, run_worker, workbook(HEADER, ["bad"]), "second.xlsx")
+
+    names: list[str] = []
+    after = None
+    while True:
+        page = (await admin(IMPORTS, {"first": 3, "after": after}))["invitationImports"]
+        assert page["totalCount"] == 4
+        names.extend(edge["node"]["fileName"] for edge in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert names == ["second.xlsx", "list-2.xlsx", "list-1.xlsx", "list-0.xlsx"]
+
+    failed = await admin(IMPORTS, {"first": 10, "filter": {"status": "FAILED"}})
+    [edge] = failed["invitationImports"]["edges"]
+    assert edge["node"]["createdBy"] == {"email": "second@participate.example.org"}
+    mine_id = (await User.get(email="admin@participate.example.org")).id
+    mine = await admin(IMPORTS, {"first": 10, "filter": {"createdById": str(mine_id)}})
+    assert mine["invitationImports"]["totalCount"] == 3
+    assert {e["node"]["invitedCount"] for e in mine["invitationImports"]["edges"]} == {1}
+    wrong = await admin.post(IMPORTS, {"first": 1, "after": "nope"})
+    assert "cursor" in wrong["errors"][0]["message"]
+    assert await InvitationImport.filter(status=ImportStatus.DONE).count() == 3
