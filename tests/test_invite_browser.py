@@ -542,14 +542,30 @@ async def test_the_pages_code_check_is_the_servers_exactly(visit: Visit) -> None
     assert {"problem": "check_failed"} in [parsed for _, parsed in answers]
 
 
-async def test_registration_field_titles_follow_the_pages_language(visit: Visit) -> None:
-    await visit.page.goto("/invite?lang=nl-BE")
-    titles = await visit.page.evaluate(
-        """() => [
-            {title: "Neighbourhood", titleMultiloc: {"en": "Neighbourhood", "nl-BE": "Wijk"}},
-            {title: "Neighbourhood", titleMultiloc: {"nl-NL": "Buurt", "fr-BE": "Quartier"}},
-            {title: "Neighbourhood", titleMultiloc: {"fr-BE": "Quartier", "nl-BE": ""}},
-            {title: "Neighbourhood"},
-        ].map(window.invitePage.titleOf)"""
+async def test_registration_field_titles_follow_the_pages_language(
+    admin: GraphQLClient, visit: Visit
+) -> None:
+    from domain.registration_fields.service import create_registration_field
+
+    await create_registration_field(
+        key="district",
+        title="District",
+        type=FieldType.SELECT,
+        required=True,
+        titles={"nl-BE": "Wijk", "fr-BE": "Quartier"},
+        options=[
+            {"key": "north", "title": "North", "titles": {"nl-BE": "Noord", "fr-BE": "Nord"}},
+            {"key": "south", "title": "South", "titles": {"nl-BE": "Zuid"}},
+        ],
     )
-    assert titles == ["Wijk", "Buurt", "Neighbourhood", "Neighbourhood"]
+    [invitation] = (await create(admin, "titles@example.org", sendEmail=False))["invitations"]
+    page = visit.page
+    for lang, label, options in (
+        ("nl-BE", "Wijk *", ["Kies…", "Noord", "Zuid"]),
+        ("fr-BE", "Quartier *", ["Choisissez…", "Nord", "South"]),  # no French title: the default
+        ("en", "District *", ["Choose…", "North", "South"]),
+    ):
+        await page.goto(f"/invite?lang={lang}#token={invitation['token']}")
+        await page.wait_for_selector("#step-profile:not([hidden])")
+        assert await page.text_content("label[for=field-district]") == label, lang
+        assert await page.locator("#field-district option").all_text_contents() == options

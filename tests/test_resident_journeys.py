@@ -96,6 +96,37 @@ async def signed_in_user(visit: Visit, gql: GraphQLClient) -> dict[str, Any]:
     return me
 
 
+# The registration field and the smart group in each language: (field, smart group).
+TITLES = {
+    "en": ("Neighbourhood", "Northerners"),
+    "nl-BE": ("Wijk", "Noorderlingen"),
+    "fr-BE": ("Quartier", "Gens du Nord"),
+}
+
+
+async def platform_in_every_language() -> dict[str, Any]:
+    """The sample platform, its field, options and smart group titled in every language."""
+    from domain.groups.service import update_group
+    from domain.models import RegistrationField
+    from domain.registration_fields.service import update_registration_field
+
+    data = await platform()
+    field = await RegistrationField.get(key="neighbourhood")
+    await update_registration_field(
+        field.id,
+        titles={locale: titles[0] for locale, titles in TITLES.items() if locale != "en"},
+        options=[
+            {"key": "north", "title": "North", "titles": {"nl-BE": "Noord", "fr-BE": "Nord"}},
+            {"key": "south", "title": "South", "titles": {"nl-BE": "Zuid", "fr-BE": "Sud"}},
+        ],
+    )
+    await update_group(
+        data["smart"].id,
+        titles={locale: titles[1] for locale, titles in TITLES.items() if locale != "en"},
+    )
+    return data
+
+
 async def a_resident(email: str, locale: str, **values: Any) -> User:
     """Someone with an account (and the password PASSWORD), living in the south."""
     return await User.create(
@@ -194,7 +225,7 @@ async def test_a_letters_code_then_the_link_in_the_mail_signs_in_with_the_letter
     browser: Browser,
     live_server: str,
 ) -> None:
-    data = await platform()
+    data = await platform_in_every_language()
     code = await a_letter(admin, locale, str(data["manual"].id))
     email = f"letter.{locale.lower()}@example.org"
     t = words(locale)
@@ -202,6 +233,7 @@ async def test_a_letters_code_then_the_link_in_the_mail_signs_in_with_the_letter
     async with browse(browser, live_server, viewport=size) as visit:
         page = visit.page
         await register_with_the_letter(page, code, locale, email)
+        assert await text(page, "label[for=field-neighbourhood]") == f"{TITLES[locale][0]} *"
         assert await text(page, "#confirm-intro") == t("confirm.step_intro", email=email)
         await looks_right(visit, f"letter-link-{locale}-1-confirm-step")
         # No account and no session yet: the letter's grants wait for the address.
@@ -384,7 +416,7 @@ async def test_a_resident_signs_in_updates_a_field_and_joins_the_smart_group(
     browser: Browser,
     live_server: str,
 ) -> None:
-    await platform()
+    await platform_in_every_language()
     email = f"moved.{locale.lower()}@example.org"
     await a_resident(email, locale)
     t = words(locale)
@@ -406,6 +438,7 @@ async def test_a_resident_signs_in_updates_a_field_and_joins_the_smart_group(
         await page.wait_for_selector("#step-account:not([hidden])")
         assert await text(page, "#signed-in-as") == t("account.signed_in_as", email=email)
         assert await page.input_value("#field-neighbourhood") == "south"
+        assert await text(page, "label[for=field-neighbourhood]") == f"{TITLES[locale][0]} *"
         assert await text(page, "#groups-none") == t("account.groups_none")
         await looks_right(visit, f"account-{locale}-2-signed-in")
 
@@ -417,7 +450,8 @@ async def test_a_resident_signs_in_updates_a_field_and_joins_the_smart_group(
             "text => document.getElementById('profile-progress').textContent === text",
             arg=t("account.saved"),
         )
-        assert await page.locator("#groups li").all_text_contents() == ["Northerners"]
+        # The group's title in the page's language.
+        assert await page.locator("#groups li").all_text_contents() == [TITLES[locale][1]]
         await looks_right(visit, f"account-{locale}-3-saved")
         me = await signed_in_user(visit, gql)
         assert me["firstName"] == "Samira"

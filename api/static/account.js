@@ -15,30 +15,33 @@ import {
   fieldValue,
   graphql,
   keepSession,
+  pageLanguage,
   registration,
   registrationField,
   reloadIn,
   showStep,
   t,
-  titleOf,
   wirePasswordSwitches,
 } from "./resident.js";
 
 const ERRORS = "errors { code message field retryAfter }";
+// Titles (groups, registration fields, options) in the page's language.
 const USER = `email firstName lastName locale
   registrationFieldValues { key value }
-  groups { title }`;
+  groups { title(locale: $locale) }`;
 
-const ACCOUNT = `query Account {
+const ACCOUNT = `query Account($locale: String) {
   me { ${USER} }
-  registrationFields { key title type required options { key title } }
+  registrationFields {
+    key title(locale: $locale) type required options { key title(locale: $locale) }
+  }
 }`;
 
 const SIGN_IN = `mutation SignIn($email: String!, $password: String!) {
   signIn(email: $email, password: $password) { session { token user { locale } } ${ERRORS} }
 }`;
 
-const UPDATE = `mutation UpdateProfile($input: ProfileInput!) {
+const UPDATE = `mutation UpdateProfile($input: ProfileInput!, $locale: String) {
   updateProfile(input: $input) { user { ${USER} } ${ERRORS} }
 }`;
 
@@ -190,7 +193,7 @@ const showUser = (user) => {
 
 const showGroups = (groups) => {
   const list = $("groups");
-  list.replaceChildren(...groups.map((group) => element("li", {}, titleOf(group))));
+  list.replaceChildren(...groups.map((group) => element("li", {}, group.title)));
   list.hidden = groups.length === 0;
   const none = $("groups-none");
   none.hidden = groups.length > 0;
@@ -200,7 +203,7 @@ const showGroups = (groups) => {
 const load = async (justSignedIn) => {
   let data;
   try {
-    data = await graphql(ACCOUNT, {});
+    data = await graphql(ACCOUNT, { locale: pageLanguage() });
   } catch (error) {
     loading.textContent = failureMessage(error);
     return;
@@ -257,7 +260,7 @@ profile.form.addEventListener("submit", async (event) => {
       .filter((field) => field.key)
       .map((field) => ({ key: field.key, value: fieldValue(field) })),
   };
-  const data = await profile.submit(t("account.saving"), signedInRequest(UPDATE, { input }));
+  const data = await profile.submit(t("account.saving"), signedInRequest(UPDATE, { input, locale: pageLanguage() }));
   if (!data) {
     return;
   }

@@ -7,19 +7,19 @@
  */
 import { startConfirmStep } from "./confirm-step.js";
 import {
-$,
-Form,
-failureMessage,
-fieldValue,
-graphql,
-keepSession,
-landingUrl,
-registrationField,
-showStep,
-t,
-titleOf,
-waitWords,
-wirePasswordSwitches,
+  $,
+  Form,
+  failureMessage,
+  fieldValue,
+  graphql,
+  keepSession,
+  landingUrl,
+  pageLanguage,
+  registrationField,
+  showStep,
+  t,
+  waitWords,
+  wirePasswordSwitches,
 } from "./resident.js";
 
 // ---------------------------------------------------------------------------------------
@@ -113,12 +113,13 @@ window.inviteToken = Object.freeze({ normalize, parse, display, formatAsTyped })
 // ---------------------------------------------------------------------------------------------
 // GraphQL
 
-const BY_TOKEN = `query InvitationByToken($token: String!) {
+// Registration fields' titles in the page's language (or the platform's default one).
+const BY_TOKEN = `query InvitationByToken($token: String!, $locale: String) {
   invitationByToken(token: $token) {
     valid
     invitation {
       email firstName lastName locale codeOnly
-      requiredFields { key title type options { key title } }
+      requiredFields { key title(locale: $locale) type options { key title(locale: $locale) } }
     }
     errors { code message field retryAfter }
   }
@@ -158,8 +159,6 @@ const profile = new Form($("profile-form"), {
 let currentToken = null;
 let invitation = null;
 
-window.invitePage = Object.freeze({ titleOf });
-
 // -- The code
 
 const codeProblem = (message) => {
@@ -197,7 +196,8 @@ const checkCode = async (raw) => {
   setCodeBusy(true);
   let answer;
   try {
-    answer = (await graphql(BY_TOKEN, { token: parsed.token })).invitationByToken;
+    const variables = { token: parsed.token, locale: pageLanguage() };
+    answer = (await graphql(BY_TOKEN, variables)).invitationByToken;
   } catch (error) {
     codeProblem(failureMessage(error));
     return;

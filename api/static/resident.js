@@ -327,22 +327,6 @@ export class Form {
 // ---------------------------------------------------------------------------------------------
 // Registration fields (the platform's own questions)
 
-/**
- * A registration field's (or option's) title in the page's language: its title for this
- * locale, else for the same language, else its plain title. (The API answers `title` in the
- * locale asked for; `titleMultiloc`, {"nl-BE": "...", ...}, is read where a client has it.)
- */
-export const titleOf = (item) => {
-  const titles = item.titleMultiloc || {};
-  const lang = pageLanguage().toLowerCase();
-  const entries = Object.entries(titles).filter(([, title]) => title);
-  const exact = entries.find(([locale]) => locale.toLowerCase() === lang);
-  const sameLanguage = entries.find(
-    ([locale]) => locale.toLowerCase().split("-")[0] === lang.split("-")[0],
-  );
-  return (exact || sameLanguage || [null, item.title])[1];
-};
-
 const labelFor = (forId, title, required) => {
   const label = element("label", { for: forId }, required ? `${title} ` : title);
   if (required) {
@@ -353,13 +337,14 @@ const labelFor = (forId, title, required) => {
 
 /**
  * The input of a registration field, with its current value (JSON, as the API holds it):
- * { wrapper, entry } where `entry` goes into a Form under "registrationFields.<key>".
+ * { wrapper, entry } where `entry` goes into a Form under "registrationFields.<key>". Its
+ * titles come in the page's language (the queries ask `title(locale:)`).
  */
 export const registrationField = (field, { required, value, choose }) => {
   const id = `field-${field.key}`;
   const wrapper = element("div", { class: "field" });
   const error = element("p", { id: `${id}-error`, class: "field-error", "aria-live": "polite" });
-  const title = titleOf(field);
+  const { title } = field;
   let input;
   if (field.type === "CHECKBOX") {
     wrapper.classList.add("check");
@@ -370,7 +355,7 @@ export const registrationField = (field, { required, value, choose }) => {
     input = element("select", { id, name: field.key });
     input.append(element("option", { value: "" }, choose));
     for (const option of field.options) {
-      input.append(element("option", { value: option.key }, titleOf(option)));
+      input.append(element("option", { value: option.key }, option.title));
     }
     input.value = typeof value === "string" ? value : "";
     wrapper.append(labelFor(id, title, required), input, error);
