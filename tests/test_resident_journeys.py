@@ -289,6 +289,14 @@ async def test_a_letters_code_then_the_typed_code_after_correcting_the_address(
         page = visit.page
         await register_with_the_letter(page, code, locale, mistyped)
         assert await text(page, "#confirm-intro") == t("confirm.step_intro", email=mistyped)
+        # From the step's title, the keyboard meets the code box, its button, then the rest.
+        order = []
+        for _ in range(4):
+            await page.keyboard.press("Tab")
+            order.append(
+                await page.evaluate("document.activeElement.id || document.activeElement.type")
+            )
+        assert order == ["confirm-code", "submit", "confirm-resend", "confirm-change"]
 
         # The address was mistyped: correct it, by keyboard.
         await press_enter_in(page, "#confirm-change")
