@@ -332,3 +332,19 @@ async def test_every_sign_in_form_leads_to_the_password_reset(site: httpx.AsyncC
         assert "/reset-password" in links, path
         if sign_in_form:
             assert f'id="{sign_in_form}"' in page
+
+
+@pytest.mark.parametrize("path", ["/invite", "/confirm", "/reset-password"])
+async def test_each_journey_ends_on_the_host_platform_or_the_landing_page(path: str) -> None:
+    settings = load_settings(platform_url="https://platform.example.org/home")
+    async with await client_for(settings) as site:
+        page = parse((await site.get(path)).text)
+        done = next(attrs for tag, attrs in page.tags if attrs.get("id") == "done-next")
+        assert done["href"] == "https://platform.example.org/home" and "data-landing" not in done
+        main = next(attrs for tag, attrs in page.tags if tag == "main")
+        assert main["data-landing"] == "https://platform.example.org/home"
+    async with await client_for(get_settings()) as site:
+        page = parse((await site.get(path, params={"lang": "fr-BE"})).text)
+        done = next(attrs for tag, attrs in page.tags if attrs.get("id") == "done-next")
+        # The script puts the account's language on it once the journey is done.
+        assert done["href"].startswith("/welcome") and "data-landing" in done
