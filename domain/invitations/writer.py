@@ -20,7 +20,8 @@ from tortoise.transactions import in_transaction
 
 from domain.crypto import keyring
 from domain.invitations import tokens
-from domain.models import DeliveryState, InvitationStatus
+from domain.models import DeliveryState, InvitationStatus, WebhookEventType
+from domain.webhooks import events as webhook_events
 
 _COLUMNS = (
     "id",
@@ -172,6 +173,9 @@ async def insert_invitations(
         else:
             ids = await _insert_sqlite(connection, rows, records, progress)
         await _insert_grants(connection, ids, rows)
+        await webhook_events.record(
+            WebhookEventType.INVITATION_CREATED, ids, import_id=import_id, connection=connection
+        )
     return ids
 
 
@@ -286,6 +290,12 @@ class CopyStream:
         async with _timestamps_packed_once(self.raw):
             await self.raw.copy_records_to_table("invitations", records=records(), columns=_COLUMNS)
         await _insert_grants(self.connection, self.ids, self.rows)
+        await webhook_events.record(
+            WebhookEventType.INVITATION_CREATED,
+            self.ids,
+            import_id=self.records.import_id,
+            connection=self.connection,
+        )
 
 
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's binary timestamps count from it

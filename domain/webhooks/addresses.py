@@ -78,9 +78,7 @@ async def resolve(url: str, settings: Settings) -> Target:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port, type=socket.SOCK_STREAM
-        )
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as error:
         raise Refused(f"The host name does not resolve ({error.strerror or error}).") from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
@@ -89,7 +87,5 @@ async def resolve(url: str, settings: Settings) -> Target:
     if not settings.webhooks_allow_private:
         for address in addresses:
             if not is_public(address):
-                raise Refused(
-                    f"The host resolves to {address}, which is not a public address."
-                )
+                raise Refused(f"The host resolves to {address}, which is not a public address.")
     return Target(scheme=parts.scheme, host=host, port=port, address=str(addresses[0]))

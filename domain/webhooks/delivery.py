@@ -115,16 +115,26 @@ async def deliver_due(worker: str, *, budget_seconds: float = JOB_BUDGET_SECONDS
             if not rows:
                 break
             endpoints = await _endpoints({int(row["subscription_id"]) for row in rows})
-            gate = asyncio.Semaphore(CONCURRENCY)
-
-            async def one(row: dict[str, Any]) -> None:
-                async with gate:
-                    await _deliver(client, settings, row, endpoints, report)
-
-            async with asyncio.TaskGroup() as group:
-                for row in rows:
-                    group.create_task(one(row))
+            await _deliver_batch(client, settings, rows, endpoints, report)
     return report
+
+
+async def _deliver_batch(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    rows: list[dict[str, Any]],
+    endpoints: dict[int, Endpoint],
+    report: DeliveryReport,
+) -> None:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(row: dict[str, Any]) -> None:
+        async with gate:
+            await _deliver(client, settings, row, endpoints, report)
+
+    async with asyncio.TaskGroup() as group:
+        for row in rows:
+            group.create_task(one(row))
 
 
 async def _claim(worker: str) -> list[dict[str, Any]]:
@@ -137,9 +147,7 @@ async def _claim(worker: str) -> list[dict[str, Any]]:
 async def _endpoints(ids: set[int]) -> dict[int, Endpoint]:
     found = await WebhookSubscription.filter(id__in=sorted(ids))
     ring = keyring(SECRET_PURPOSE)
-    return {
-        s.id: Endpoint(s.id, s.url, ring.decrypt(s.secret_encrypted), s.active) for s in found
-    }
+    return {s.id: Endpoint(s.id, s.url, ring.decrypt(s.secret_encrypted), s.active) for s in found}
 
 
 async def _deliver(
@@ -263,4 +271,3 @@ async def due(now: datetime | None = None) -> bool:
         [moment],
     )
     return bool(rows)
-
