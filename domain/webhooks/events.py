@@ -106,7 +106,15 @@ async def record(
     if subscription_id is not None:
         params.append(subscription_id)
     statement = _INSERT.format(event_id=_new_event_id(), each=_each(client), only=only)
-    count, _ = await client.execute_query(db.sql(statement), params)
+    if postgres:
+        # Tortoise reads an INSERT's row count from the wrong word of "INSERT 0 n".
+        rows = await client.execute_query_dict(
+            f"WITH written AS ({statement} RETURNING 1) SELECT count(*) AS n FROM written",  # noqa: S608
+            params,
+        )
+        count = int(rows[0]["n"])
+    else:
+        count, _ = await client.execute_query(db.sql(statement), params)
     if count:
         outbox.enqueue_once("deliver_webhooks", job_id=delivery_job_id())
     return int(count)
