@@ -500,3 +500,75 @@ async def test_a_given_secret_is_checked_and_never_echoed(admin: GraphQLClient) 
 
     stored = await WebhookSubscription.get(id=int(result["subscription"]["id"]))
     assert given not in stored.secret_encrypted
+
+
+async def test_imports_failures_bounces_expiry_and_sign_ups_are_events_too(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    http: Any,
+    receiver: Receiver,
+    redis: ArqRedis,
+    run_worker: Any,
+    smtp_sink: SmtpSink,
+) -> None:
+    from domain.invitations import delivery as sending
+    from domain.invitations import feedback
+    from domain.mail.events import DeliveryEvent, EventKind
+    from tests.import_helpers import HEADER, upload, workbook
+    from tests.test_accounts import PASSWORD, code_in, confirm, sign_up
+
+    await subscribe(admin, receiver.url)
+    # An import: one created event per row, naming the import.
+    content = workbook(
+        HEADER,
+        ["imported@example.org", "Ima", "Ported", None, None, None],
+        [None, "Letter", "Only", None, None, None],
+    )
+    response = await upload(http, admin.token, content)
+    import_id = int(response.json()["data"]["importInvitations"]["invitationImport"]["id"])
+    # A mail refused for good: failed.
+    smtp_sink.refuse, smtp_sink.refuse_times = (550, "5.1.1 No such user"), 1
+    await run_worker()
+    await deliver(redis, run_worker)
+    events = [r.event for r in receiver.answered()]
+    created = [e for e in events if e["type"] == "invitation.created"]
+    assert len(created) == 2 and {e["data"]["importId"] for e in created} == {import_id}
+    [failed] = [e for e in events if e["type"] == "invitation.failed"]
+    assert set(failed["data"]) == {"invitationId"}
+    assert failed["data"]["invitationId"] in {e["data"]["invitationId"] for e in created}
+    assert "invitation.sent" not in {e["type"] for e in events}
+
+    # A bounce report after a send.
+    [sent] = (await create(admin, "bounces@example.org"))["invitations"]
+    await run_worker()
+    await feedback.record(
+        DeliveryEvent(EventKind.BOUNCE, "bounces@example.org", "dsn", "550 mailbox unknown")
+    )
+    # A sign-up confirmed with its code: an account, its address proven.
+    await sign_up(gql, "resident@example.org")
+    await run_worker()
+    confirmed = await confirm(
+        gql,
+        "resident@example.org",
+        code_in(smtp_sink.to("resident@example.org")[0]),
+        password=PASSWORD,
+    )
+    assert confirmed["errors"] == [], confirmed
+    user_id = int(confirmed["session"]["user"]["id"])
+    # Expiry, found by the sweep.
+    clock.advance(timedelta(days=31))
+    from domain import outbox
+
+    async with outbox.unit_of_work(redis):
+        report = await sending.sweep()
+    assert report.expired >= 2
+    await deliver(redis, run_worker)
+    events = [r.event for r in receiver.answered()]
+    kinds = {(e["type"], e["data"].get("invitationId"), e["data"].get("userId")) for e in events}
+    assert ("invitation.sent", int(sent["id"]), None) in kinds
+    assert ("invitation.bounced", int(sent["id"]), None) in kinds
+    assert ("invitation.expired", int(sent["id"]), None) in kinds
+    assert ("user.registered", None, user_id) in kinds
+    assert ("user.email_confirmed", None, user_id) in kinds
+    for request in receiver.answered():
+        assert b"@" not in request.body
