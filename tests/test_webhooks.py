@@ -572,3 +572,26 @@ async def test_imports_failures_bounces_expiry_and_sign_ups_are_events_too(
     assert ("user.email_confirmed", None, user_id) in kinds
     for request in receiver.answered():
         assert b"@" not in request.body
+
+
+async def test_secrets_survive_a_key_rotation(
+    admin: GraphQLClient,
+    receiver: Receiver,
+    redis: ArqRedis,
+    run_worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import SecretStr
+
+    from domain.security.keys import rotate_keys
+
+    subscribed = await subscribe(admin, receiver.url, ["INVITATION_CREATED"])
+    settings = get_settings()
+    monkeypatch.setattr(settings, "previous_secret_keys", [settings.secret_key])
+    monkeypatch.setattr(settings, "secret_key", SecretStr("a-new-secret-key-" + "y" * 40))
+    assert (await rotate_keys()).webhook_secrets == 1
+    await create(admin, "rotated@example.org", sendEmail=False)
+    monkeypatch.setattr(settings, "previous_secret_keys", [])  # the old key is gone
+    await run_worker()
+    [request] = receiver.answered()
+    assert verify(subscribed["secret"], request.headers, request.body)

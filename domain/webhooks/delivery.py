@@ -64,7 +64,7 @@ class DeliveryReport:
 class Endpoint:
     id: int
     url: str
-    secret: str
+    secret: str | None  # None: the key that encrypted it is gone (set a new secret)
     active: bool
 
 
@@ -147,7 +147,14 @@ async def _claim(worker: str) -> list[dict[str, Any]]:
 async def _endpoints(ids: set[int]) -> dict[int, Endpoint]:
     found = await WebhookSubscription.filter(id__in=sorted(ids))
     ring = keyring(SECRET_PURPOSE)
-    return {s.id: Endpoint(s.id, s.url, ring.decrypt(s.secret_encrypted), s.active) for s in found}
+
+    def secret_of(subscription: WebhookSubscription) -> str | None:
+        try:
+            return ring.decrypt(subscription.secret_encrypted)
+        except ValueError:
+            return None
+
+    return {s.id: Endpoint(s.id, s.url, secret_of(s), s.active) for s in found}
 
 
 async def _deliver(
@@ -169,6 +176,10 @@ async def _deliver(
     status: int | None = None
     error = ""
     try:
+        if endpoint.secret is None:
+            raise addresses.Refused(
+                "the secret cannot be read (the key that encrypted it is gone): set a new one."
+            )
         target = await addresses.resolve(endpoint.url, settings)
         status = await _post(client, endpoint, target, str(row["event_id"]), body)
         if not 200 <= status < 300:
@@ -196,6 +207,8 @@ async def _post(
     message_id: str,
     body: bytes,
 ) -> int:
+    secret = endpoint.secret
+    assert secret is not None
     timestamp = int(clock.local_now().timestamp())
     url = httpx.URL(endpoint.url)
     default_port = 443 if target.scheme == "https" else 80
@@ -210,7 +223,7 @@ async def _post(
             "User-Agent": USER_AGENT,
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": signing.sign(endpoint.secret, message_id, timestamp, body),
+            "webhook-signature": signing.sign(secret, message_id, timestamp, body),
         },
         extensions={"sni_hostname": target.host},
     )
