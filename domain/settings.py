@@ -177,6 +177,8 @@ class Settings(BaseSettings):
     webhooks_retry_base_seconds: float = Field(default=10, ge=0)
     webhooks_retry_max_seconds: float = Field(default=3600, ge=0)
     webhooks_give_up_hours: float = Field(default=24, gt=0, le=24 * 7)
+    # Delivered and failed deliveries (with their attempts) are kept this long for admins.
+    webhooks_keep_days: int = Field(default=30, ge=1)
 
     @field_validator("locales", "trusted_proxies", "ses_sns_topic_arns", mode="before")
     @classmethod

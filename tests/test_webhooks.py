@@ -595,3 +595,18 @@ async def test_secrets_survive_a_key_rotation(
     await run_worker()
     [request] = receiver.answered()
     assert verify(subscribed["secret"], request.headers, request.body)
+
+
+async def test_old_deliveries_are_pruned_and_pending_ones_kept(
+    admin: GraphQLClient, receiver: Receiver, run_worker: Any
+) -> None:
+    await subscribe(admin, receiver.url, ["INVITATION_CREATED"])
+    await create(admin, "delivered@example.org", sendEmail=False)
+    await run_worker()
+    receiver.statuses.extend([500] * 5)
+    await create(admin, "waiting@example.org", sendEmail=False)
+    await run_worker()
+    clock.advance(timedelta(days=get_settings().webhooks_keep_days, hours=1))
+    assert await delivery.prune() == 1
+    [left] = await WebhookDelivery.all()
+    assert left.state is WebhookDeliveryState.PENDING

@@ -213,6 +213,13 @@ async def deliver_webhooks(ctx: Ctx) -> None:
         )
 
 
+async def prune_webhooks(ctx: Ctx) -> None:
+    """Every hour: deliveries past the time admins see them go."""
+    pruned = await webhook_delivery.prune()
+    if pruned:
+        log.info("webhooks: %d old deliveries pruned", pruned)
+
+
 async def sweep_webhooks(ctx: Ctx) -> None:
     """Every 5 seconds: a delivery job when events are due (retries, lost jobs, dead
     workers' claims)."""

@@ -91,6 +91,7 @@ CRON_JOBS = [
         timeout=60,
     ),
     cron(jobs.sweep_webhooks, name="cron:webhooks", second=set(range(0, 60, 5)), timeout=30),
+    cron(jobs.prune_webhooks, name="cron:webhooks-prune", minute=35, second=25, timeout=300),
 ]
 
 

@@ -284,3 +284,19 @@ async def due(now: datetime | None = None) -> bool:
         [moment],
     )
     return bool(rows)
+
+
+async def prune() -> int:
+    """Delivered and failed deliveries older than webhooks_keep_days go, with their attempts."""
+    cutoff = await clock.now() - timedelta(days=get_settings().webhooks_keep_days)
+    async with in_transaction() as connection:
+        old = "SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND occurred_at < $1"
+        await connection.execute_query(
+            db.sql(f"DELETE FROM webhook_attempts WHERE delivery_id IN ({old})"),  # noqa: S608
+            [cutoff],
+        )
+        count, _ = await connection.execute_query(
+            db.sql("DELETE FROM webhook_deliveries WHERE state <> 'pending' AND occurred_at < $1"),
+            [cutoff],
+        )
+    return int(count)
