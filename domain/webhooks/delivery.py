@@ -37,6 +37,9 @@ CONCURRENCY = 10
 # before anyone else may take its claims.
 LEASE = timedelta(seconds=90)
 JOB_BUDGET_SECONDS = 60.0
+# 'Now' is the database's clock as each process measures it, a few milliseconds apart from one
+# process (or measurement) to the next: a delivery written a moment ago counts as due.
+CLOCK_SLACK = timedelta(seconds=1)
 SECRET_PURPOSE = "webhook-secret"
 USER_AGENT = "invitations-webhooks/1"
 
@@ -140,7 +143,7 @@ async def _deliver_batch(
 async def _claim(worker: str) -> list[dict[str, Any]]:
     now = await clock.now()
     return await db.connection().execute_query_dict(
-        db.sql(_CLAIM.format(limit=CLAIM_BATCH)), [now, worker, now + LEASE]
+        db.sql(_CLAIM.format(limit=CLAIM_BATCH)), [now + CLOCK_SLACK, worker, now + LEASE]
     )
 
 
@@ -275,7 +278,7 @@ async def _record(
 
 async def due(now: datetime | None = None) -> bool:
     """Whether some delivery is due (the cron then asks for a delivery job)."""
-    moment = now or await clock.now()
+    moment = (now or await clock.now()) + CLOCK_SLACK
     rows = await db.connection().execute_query_dict(
         db.sql(
             "SELECT 1 AS due FROM webhook_deliveries"
