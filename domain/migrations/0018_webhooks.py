@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
             name='WebhookDelivery',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('subscription', fields.ForeignKeyField('models.WebhookSubscription', source_field='subscription_id', db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE)),
+                ('subscription', fields.ForeignKeyField('models.WebhookSubscription', source_field='subscription_id', db_constraint=False, to_field='id', related_name='deliveries', on_delete=OnDelete.NO_ACTION)),
                 ('event_id', fields.CharField(max_length=40)),
                 ('event_type', fields.CharField(max_length=40)),
                 ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('last_error', fields.CharField(default='', max_length=500)),
                 ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'webhook_deliveries', 'app': 'models', 'indexes': [Index(fields=['state', 'next_attempt_at'], name='webhook_deliveries_due_idx'), Index(fields=['subscription_id', 'id'], name='webhook_deliveries_sub_idx')], 'pk_attr': 'id'},
+            options={'table': 'webhook_deliveries', 'app': 'models', 'indexes': [Index(fields=['state', 'next_attempt_at'], name='webhook_deliveries_due_idx')], 'pk_attr': 'id', 'table_description': 'An outbox row. A large import writes one per invitation in its transaction, so the'},
             bases=['Model'],
         ),
         ops.CreateModel(

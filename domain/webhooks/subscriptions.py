@@ -151,6 +151,8 @@ async def delete_subscription(subscription_id: int) -> int:
     """The subscription goes, with its deliveries and their attempts."""
     async with in_transaction():
         subscription = await _get(subscription_id)
+        # Their attempts go with them (a foreign key's cascade).
+        await WebhookDelivery.filter(subscription_id=subscription.id).delete()
         await subscription.delete()
     events.forget_subscriptions()
     return subscription_id
