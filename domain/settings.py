@@ -173,7 +173,7 @@ class Settings(BaseSettings):
     # base, 2x, 4x ... up to the cap, until give_up_hours after the event.
     webhooks_allow_private: bool = False
     webhooks_allow_http: bool = False
-    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=30)
     webhooks_retry_base_seconds: float = Field(default=10, ge=0)
     webhooks_retry_max_seconds: float = Field(default=3600, ge=0)
     webhooks_give_up_hours: float = Field(default=24, gt=0, le=24 * 7)

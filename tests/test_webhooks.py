@@ -610,3 +610,20 @@ async def test_old_deliveries_are_pruned_and_pending_ones_kept(
     assert await delivery.prune() == 1
     [left] = await WebhookDelivery.all()
     assert left.state is WebhookDeliveryState.PENDING
+
+
+async def test_a_receiver_that_never_answers_is_given_up_on_in_time(
+    admin: GraphQLClient,
+    receiver: Receiver,
+    run_worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(get_settings(), "webhooks_timeout_seconds", 0.3)
+    await subscribe(admin, receiver.url, ["INVITATION_CREATED"])
+    receiver.hang = True
+    await create(admin, "silent@example.org", sendEmail=False)
+    await run_worker()
+    assert receiver.held == 1
+    [row] = await WebhookDelivery.all()
+    assert row.state is WebhookDeliveryState.PENDING and row.attempts == 1
+    assert row.last_error.startswith("No answer in time")

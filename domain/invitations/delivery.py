@@ -579,12 +579,13 @@ class _Batch:
             due = now + timedelta(seconds=retry_delay(self.settings, attempts))
             since = deferred_since or now
             self.outcome.deferred += 1
+        params = [int(row["id"]), self.send_no, state.value, due, int(tried), reason[:2000], since]
+        if not final:
+            await db.connection().execute_query(db.sql(_NOT_SENT), params)
+            return
         async with in_transaction() as connection:
-            changed, _ = await connection.execute_query(
-                db.sql(_NOT_SENT),
-                [int(row["id"]), self.send_no, state.value, due, int(tried), reason[:2000], since],
-            )
-            if final and changed:
+            changed, _ = await connection.execute_query(db.sql(_NOT_SENT), params)
+            if changed:
                 await webhook_events.record(
                     WebhookEventType.INVITATION_FAILED, [int(row["id"])], connection=connection
                 )

@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 20
 CONCURRENCY = 10
-# Longer than a request may take (the timeout is at most a minute): a live worker finishes
-# before anyone else may take its claims.
+# Longer than a request may take (twice webhooks_timeout_seconds, at most 30 s): a live
+# worker finishes before anyone else may take its claims.
 LEASE = timedelta(seconds=90)
 JOB_BUDGET_SECONDS = 60.0
 # 'Now' is the database's clock as each process measures it, a few milliseconds apart from one
@@ -184,12 +184,12 @@ async def _deliver(
                 "the secret cannot be read (the key that encrypted it is gone): set a new one."
             )
         target = await addresses.resolve(endpoint.url, settings)
-        status = await _post(client, endpoint, target, str(row["event_id"]), body)
+        status = await _post(client, settings, endpoint, target, str(row["event_id"]), body)
         if not 200 <= status < 300:
             error = f"The receiver answered {status}."
     except addresses.Refused as refused:
         error = f"Refused: {refused}"
-    except httpx.HTTPError as failure:
+    except (httpx.HTTPError, TimeoutError) as failure:
         error = _error_text(failure)
     duration_ms = int((time.monotonic() - attempted) * 1000)
     log.info(
@@ -205,6 +205,7 @@ async def _deliver(
 
 async def _post(
     client: httpx.AsyncClient,
+    settings: Settings,
     endpoint: Endpoint,
     target: addresses.Target,
     message_id: str,
@@ -217,27 +218,34 @@ async def _post(
     default_port = 443 if target.scheme == "https" else 80
     host = f"[{target.host}]" if ":" in target.host else target.host
     host_header = host if target.port == default_port else f"{host}:{target.port}"
-    response = await client.post(
-        url.copy_with(host=target.address),
-        content=body,
-        headers={
-            "Host": host_header,
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "webhook-id": message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signing.sign(secret, message_id, timestamp, body),
-        },
-        extensions={"sni_hostname": target.host},
-    )
-    await response.aclose()
-    return response.status_code
+    # The answer's status is all that counts: its body is never read (a receiver cannot make
+    # the worker download anything), and the whole exchange is bounded, however slowly the
+    # receiver trickles its bytes.
+    async with (
+        asyncio.timeout(2 * settings.webhooks_timeout_seconds),
+        client.stream(
+            "POST",
+            url.copy_with(host=target.address),
+            content=body,
+            headers={
+                "Host": host_header,
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "webhook-id": message_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": signing.sign(secret, message_id, timestamp, body),
+            },
+            extensions={"sni_hostname": target.host},
+        ) as response,
+    ):
+        return response.status_code
 
 
 def _error_text(error: Exception) -> str:
     # The type and what the connection said; never the request (its URL may carry a query).
-    text = str(error).strip() if not isinstance(error, httpx.TimeoutException) else ""
-    kind = "No answer in time" if isinstance(error, httpx.TimeoutException) else "No answer"
+    timed_out = isinstance(error, httpx.TimeoutException | TimeoutError)
+    text = "" if timed_out else str(error).strip()
+    kind = "No answer in time" if timed_out else "No answer"
     return f"{kind} ({type(error).__name__}{': ' + text if text else ''})."[:500]
 
 
