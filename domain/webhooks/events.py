@@ -2,9 +2,9 @@
 caller's transaction, by one INSERT ... SELECT however many invitations the change touched.
 
 An event names ids only (invitation, user, import): never an address, a name or a token.
-Which event types have an active subscription is kept a second per process, so a change
-with nobody listening costs no query; a subscription created or changed in this process is
-seen at once, in others within that second.
+Which event types have an active subscription is kept a second per process, so changes with
+nobody listening cost at most one small query a second and write nothing; a subscription
+created or changed in this process is seen at once, in others within that second.
 """
 
 from __future__ import annotations
