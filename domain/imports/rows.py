@@ -17,7 +17,7 @@ from typing import Any
 from domain.errors import ErrorCode, Problem
 from domain.groups.rules import convert_field_value
 from domain.imports.xlsx import ERROR_VALUE, Cell, Sheet, column_letter
-from domain.invitations.service import Invitee
+from domain.invitations.checks import Invitee
 from domain.models import FieldType, Group, RegistrationField
 
 TEMPLATE_COLUMNS = (

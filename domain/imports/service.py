@@ -44,17 +44,15 @@ from domain.imports.xlsx import (
     unreadable_positions,
 )
 from domain.invitations import writer
-from domain.invitations.service import (
+from domain.invitations.checks import (
     BatchCheck,
     InvitationOptions,
     Planned,
     cap_problems,
     check_options,
-    creation_times,
-    enqueue_sends,
-    new_rows,
-    update_existing_users,
 )
+from domain.invitations.jobs import enqueue_sends
+from domain.invitations.service import creation_times, new_rows, update_existing_users
 from domain.invitations.writer import NewInvitation
 from domain.models import Group, ImportStatus, InvitationImport, RegistrationField, User
 from domain.security.ratelimit import Limiter

@@ -15,7 +15,7 @@ from domain.invitations.acceptance import Preview
 from domain.invitations.delivery import invite_link
 from domain.invitations.listing import Direction, OrderField
 from domain.invitations.management import SKIP_MESSAGES, BulkResult, SkipReason
-from domain.invitations.service import status_of
+from domain.invitations.status import status_of
 from domain.models import BounceKind, DeliveryState, InvitationStatus
 from domain.models import Invitation as InvitationModel
 from schema.context import Info
