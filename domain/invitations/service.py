@@ -8,7 +8,7 @@ transaction; the sends are enqueued after it commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from domain.invitations.jobs import (
     send_batch_job_id,
     send_job_id,
 )
+from domain.invitations.outcome import Outcome, outcome_of
 from domain.invitations.status import delivery_of, status_of
 from domain.models import Group, GroupKind, Invitation, RoleKind, User
 from domain.roles.service import grant
@@ -77,6 +78,7 @@ class CreationResult:
     invitations: list[Invitation]
     existing_users: list[User]
     invited_count: int = 0
+    outcome: Outcome = field(default_factory=Outcome)
 
 
 async def write_plan(
@@ -89,6 +91,7 @@ async def write_plan(
     """Write a validated batch in one transaction; sends are enqueued after it commits."""
     now, expires_at = await creation_times()
     async with in_transaction():
+        outcome = await outcome_of(plan.entries, plan.options)  # before the accounts change
         rows = new_rows(plan.entries, plan.options, plan.message)
         ids = await writer.insert_invitations(
             rows,
@@ -101,7 +104,9 @@ async def write_plan(
         updated = await update_existing_users(plan.entries, plan.project_ids)
     enqueue_sends(ids, rows)
     invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
-    return CreationResult(invitations=invitations, existing_users=updated, invited_count=len(ids))
+    return CreationResult(
+        invitations=invitations, existing_users=updated, invited_count=len(ids), outcome=outcome
+    )
 
 
 async def creation_times() -> tuple[datetime, datetime]:
@@ -165,12 +170,24 @@ async def _update_existing_user(user: User, entry: Planned, project_ids: list[in
 
 
 async def create_invitations(
-    *, inviter: User, emails: str | Iterable[str], options: InvitationOptions
+    *,
+    inviter: User,
+    emails: str | Iterable[str],
+    options: InvitationOptions,
+    dry_run: bool = False,
 ) -> CreationResult:
-    """Invite typed-in addresses with the same access and message."""
+    """Invite typed-in addresses with the same access and message. A dry run checks them
+    exactly the same way and writes nothing: its result has only the outcome."""
     invitees = [Invitee(email=email, position=i) for i, email in enumerate(split_emails(emails))]
     plan = await plan_invitations(invitees, options)
+    if dry_run:
+        return preview(await outcome_of(plan.entries, options))
     return await write_plan(plan, inviter_id=inviter.id)
+
+
+def preview(outcome: Outcome) -> CreationResult:
+    """The result of a dry run: nothing created or updated, only what would be."""
+    return CreationResult(invitations=[], existing_users=[], outcome=outcome)
 
 
 async def generate_invitation_codes(
