@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -216,7 +215,6 @@ class CopyStream:
 
     def __init__(self, connection: BaseDBAsyncClient, records: _Records) -> None:
         self.connection = connection
-        self.raw = connection._connection  # asyncpg's own connection, inside the transaction
         self.records = records
         self.ids: list[int] = []
         self.rows: list[NewInvitation] = []
@@ -283,48 +281,9 @@ class CopyStream:
                     yield (invitation_id, *self.records.record(row))
                 self.rows.extend(rows)
 
-        async with _timestamps_packed_once(self.raw):
-            await self.raw.copy_records_to_table("invitations", records=records(), columns=_COLUMNS)
+        async with self.connection.acquire_connection() as raw:  # asyncpg's, in the transaction
+            await raw.copy_records_to_table("invitations", records=records(), columns=_COLUMNS)
         await _insert_grants(self.connection, self.ids, self.rows)
-
-
-_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's binary timestamps count from it
-
-
-class _PackedTimestamps(dict[datetime, bytes]):
-    """Timestamps in PostgreSQL's binary form (microseconds since _PG_EPOCH), each packed once
-    (a naive datetime raises TypeError, as it should)."""
-
-    def __missing__(self, value: datetime) -> bytes:
-        delta = value - _PG_EPOCH
-        microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        packed = self[value] = microseconds.to_bytes(8, "big", signed=True)
-        return packed
-
-
-def _unpack_timestamp(data: bytes) -> datetime:
-    return _PG_EPOCH + timedelta(microseconds=int.from_bytes(data, "big", signed=True))
-
-
-@asynccontextmanager
-async def _timestamps_packed_once(raw: Any) -> AsyncIterator[None]:
-    """asyncpg's own timestamptz encoder takes ~0.5 us a value (comparisons, a time zone
-    conversion, a subtraction): with three a row, 0.15 s of a 100,000-row import's CPU went
-    there (`bench/README.md`). The rows of one batch share two or three timestamps, so while it is
-    COPYed the connection encodes them with a lookup of their packed form. asyncpg sets and
-    resets a codec of pg_catalog's types without a query, so the reset also runs after a failed
-    COPY, in an aborted transaction."""
-    await raw.set_type_codec(
-        "timestamptz",
-        schema="pg_catalog",
-        encoder=_PackedTimestamps().__getitem__,
-        decoder=_unpack_timestamp,
-        format="binary",
-    )
-    try:
-        yield
-    finally:
-        await raw.reset_type_codec("timestamptz", schema="pg_catalog")
 
 
 async def reserve_ids(client: BaseDBAsyncClient, count: int) -> list[int]:
@@ -348,7 +307,6 @@ async def _insert_postgres(
     records: _Records,
     progress: Progress,
 ) -> list[int]:
-    raw = connection._connection  # asyncpg's own connection, inside the transaction
     chunk = 10_000
 
     def build(start: int) -> list[tuple[Any, ...]]:
@@ -363,7 +321,7 @@ async def _insert_postgres(
             built = await next_chunk
             if start + chunk < len(rows):
                 next_chunk = asyncio.ensure_future(asyncio.to_thread(build, start + chunk))
-            async with _timestamps_packed_once(raw):
+            async with connection.acquire_connection() as raw:  # asyncpg's, in the transaction
                 await raw.copy_records_to_table(
                     "invitations",
                     records=[
@@ -415,8 +373,8 @@ async def _insert_pairs(
     if not pairs:
         return
     if connection.capabilities.dialect == "postgres":
-        raw = connection._connection
-        await raw.copy_records_to_table(table, records=pairs, columns=columns)
+        async with connection.acquire_connection() as raw:
+            await raw.copy_records_to_table(table, records=pairs, columns=columns)
         return
     for start in range(0, len(pairs), 5000):
         part = pairs[start : start + 5000]
