@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from domain.errors import DomainError, ErrorCode, Problem
@@ -19,6 +20,7 @@ from domain.groups.rules import Facts, first_failing_rule
 from domain.invitations.lookups import existing_users, known_projects, pending_invitation_emails
 from domain.invitations.message import clean_personal_message, message_problem
 from domain.letters.address import clean_postal_address, postal_address_problem
+from domain.memo import OncePerValue
 from domain.models import Group, GroupKind, RegistrationField, RoleKind, User
 from domain.registration_fields.service import check_values
 from domain.settings import get_settings
@@ -491,30 +493,26 @@ class BatchCheck:
 
 
 class _ValueChecks:
-    """check_values for one entry's values, each (field, value) converted once: the rows of an
-    import repeat the same few values (a neighbourhood, a yes/no)."""
+    """check_values for one entry's values, each (field, value) checked once."""
 
     def __init__(self, fields: Mapping[str, RegistrationField]) -> None:
         self.fields = fields
-        self.seen: dict[tuple[str, type, Any], tuple[dict[str, Any], list[Problem]]] = {}
+        self.per_field: dict[str, OncePerValue[tuple[dict[str, Any], list[Problem]]]] = {}
 
     def __call__(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
         clean: dict[str, Any] = {}
         problems: list[Problem] = []
         for key, raw in values.items():
-            memo = (key, type(raw), raw)
-            try:
-                seen = self.seen.get(memo)
-                hashable = True
-            except TypeError:  # an unhashable value: checked, not remembered
-                seen, hashable = None, False
-            if seen is None:
-                seen = check_values({key: raw}, self.fields)
-                if hashable:
-                    self.seen[memo] = seen
-            clean.update(seen[0])
-            problems.extend(seen[1])
+            check = self.per_field.get(key)
+            if check is None:
+                check = self.per_field[key] = OncePerValue(partial(self._check, key))
+            checked, issues = check(raw)
+            clean.update(checked)
+            problems.extend(issues)
         return clean, problems
+
+    def _check(self, key: str, raw: Any) -> tuple[dict[str, Any], list[Problem]]:
+        return check_values({key: raw}, self.fields)
 
 
 def _facts(entry: Planned, options: InvitationOptions, known: Mapping[int, Facts]) -> Facts:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from domain.crypto import keyring
 from domain.invitations import tokens
+from domain.memo import OncePerValue
 from domain.models import DeliveryState, InvitationStatus
 
 _COLUMNS = (
@@ -99,7 +100,8 @@ class _Records:
         self.import_id = import_id
         self.now = now
         self.expires_at = expires_at
-        self.serialized: dict[Hashable, str] = {}
+        # Rows repeat a few combinations of values: each serialized once.
+        self.serialized = OncePerValue(_json_of_typed_items)
 
     def build(self, rows: Sequence[NewInvitation]) -> list[tuple[Any, ...]]:
         return [self.record(row) for row in rows]
@@ -109,16 +111,10 @@ class _Records:
             self.mint_next = min(self.mint_next * 2, _MINTED_AT_ONCE)
             self.minted = mint_tokens(self.mint_next)
         digest, encrypted = self.minted.pop()
-        values = row.registration_field_values
-        try:  # rows repeat a few combinations of values: serialize each once (by type: 1, True)
-            key: Hashable = tuple([(k, v.__class__, v) for k, v in values.items()])
-            serialized = self.serialized.get(key)
-        except TypeError:  # an unhashable value (a list)
-            key, serialized = None, None
-        if serialized is None:
-            serialized = json.dumps(values, separators=(",", ":"))
-            if key is not None and len(self.serialized) < 10_000:
-                self.serialized[key] = serialized
+        # Each value with its type: 1 and True are equal, but not the same JSON.
+        serialized = self.serialized(
+            tuple([(k, v.__class__, v) for k, v in row.registration_field_values.items()])
+        )
         return (
             row.email,
             row.first_name,
@@ -143,6 +139,10 @@ class _Records:
             self.inviter_id,
             self.import_id,
         )
+
+
+def _json_of_typed_items(items: tuple[tuple[str, type, Any], ...]) -> str:
+    return json.dumps({key: value for key, _, value in items}, separators=(",", ":"))
 
 
 async def insert_invitations(
