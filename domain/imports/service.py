@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
 import hashlib
 import logging
 import threading
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
@@ -29,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from domain import db, outbox
 from domain.clock import clock
+from domain.collector import collector_paused
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
 from domain.imports.rows import Rows, SheetReader
@@ -195,38 +195,10 @@ async def run_import(
         return
     record.runs = runner.run or 0
     try:
-        with cycle_collector_paused():
-            await _import(record, limiter)
+        await _import(record, limiter)
     except DomainError as error:
         await _finish_failed(import_id, list(error.problems))
         log.info("import %d refused: %d problems", import_id, len(error.problems))
-
-
-_pauses = 0  # imports running in this process with the cycle collector paused
-_resume = False  # whether it was running before the first of them
-
-
-@contextmanager
-def cycle_collector_paused() -> Iterator[None]:
-    """Python's cycle collector, paused while an import runs.
-
-    An import allocates a few million objects (cells, rows, entries, records) that live until
-    it ends and form no reference cycles, so reference counting frees them. Each of the
-    collector's full passes would walk all of them again: about 1.5 s of CPU for 100,000 rows
-    (`bench/README.md`). Imports running at once in one worker share the pause: the last to
-    end resumes the collector, if it was running before.
-    """
-    global _pauses, _resume
-    if _pauses == 0:
-        _resume = gc.isenabled()
-        gc.disable()
-    _pauses += 1
-    try:
-        yield
-    finally:
-        _pauses -= 1
-        if _pauses == 0 and _resume:
-            gc.enable()
 
 
 async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
@@ -318,13 +290,19 @@ class _Write:
             pending: asyncio.Task[None] | None = None
             next_progress = 0.0  # the first part's progress is stored at once
             try:
-                while part := reader.next_part(PART):
-                    planned = check.entries(part)
+                while True:
+                    with collector_paused():  # no await inside
+                        part = reader.next_part(PART)
+                        planned = check.entries(part)
+                    if not part:
+                        break
                     # The transaction's connection is busy with COPY: the pool answers.
                     await on_pool(check.against_accounts(planned))
                     checked.extend(planned)
                     if not (check.failed or self.rows.problems):
-                        await stream.put(new_rows(planned, check.options, check.message))
+                        with collector_paused():
+                            rows = new_rows(planned, check.options, check.message)
+                        await stream.put(rows)
                     if time.monotonic() >= next_progress:
                         await on_pool(self._progress(self.rows.rows_total))
                         next_progress = time.monotonic() + PROGRESS_EVERY
@@ -348,7 +326,8 @@ class _Write:
         """SQLite: a write transaction holds its only connection, so every row is read and
         checked first, then the invitations are written at once."""
         check = self.check
-        invitees = reader.read_all()
+        with collector_paused():
+            invitees = reader.read_all()
         self._refuse_if_empty(invitees)
         scale = self.rows.rows_total / len(invitees)
 
@@ -359,7 +338,8 @@ class _Write:
         self._raise_problems()
         now, expires_at = await creation_times()
         async with in_transaction():
-            rows = new_rows(planned, check.options, check.message)
+            with collector_paused():
+                rows = new_rows(planned, check.options, check.message)
             ids = await writer.insert_invitations(
                 rows,
                 inviter_id=None,  # the import's uploader: see _Write
@@ -375,7 +355,8 @@ class _Write:
         record is written, with what the import would do. The daily allowance is checked, not
         used."""
         check = self.check
-        invitees = reader.read_all()
+        with collector_paused():
+            invitees = reader.read_all()
         self._refuse_if_empty(invitees)
         scale = self.rows.rows_total / len(invitees)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from domain.collector import collector_paused
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups import service as groups_service
 from domain.groups.rules import Facts, first_failing_rule
@@ -278,7 +279,8 @@ class BatchCheck:
         for start in range(0, len(invitees), 5000):
             if progress is not None:
                 await progress(start)
-            planned.extend(self.entries(invitees[start : start + 5000]))
+            with collector_paused():  # no await inside
+                planned.extend(self.entries(invitees[start : start + 5000]))
         await self.against_database(planned)
         return planned
 

@@ -17,6 +17,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from domain.collector import collector_paused
 from domain.crypto import keyring
 from domain.invitations import tokens
 from domain.memo import OncePerValue
@@ -275,11 +276,12 @@ class CopyStream:
 
         async def records() -> AsyncIterator[tuple[Any, ...]]:
             while (rows := await self.queue.get()) is not None:
-                for row in rows:
-                    invitation_id = next(ids)
-                    self.ids.append(invitation_id)
-                    yield (invitation_id, *self.records.record(row))
+                with collector_paused():  # no await inside
+                    built = [(next(ids), *self.records.record(row)) for row in rows]
+                self.ids.extend(record[0] for record in built)
                 self.rows.extend(rows)
+                for record in built:
+                    yield record
 
         async with self.connection.acquire_connection() as raw:  # asyncpg's, in the transaction
             await raw.copy_records_to_table("invitations", records=records(), columns=_COLUMNS)
@@ -350,7 +352,8 @@ async def _insert_sqlite(
     for start in range(0, len(rows), _SQLITE_CHUNK):
         part = rows[start : start + _SQLITE_CHUNK]
         placeholders = ", ".join(["(" + ", ".join(["?"] * (len(_COLUMNS) - 1)) + ")"] * len(part))
-        records = records_of.build(part)
+        with collector_paused():
+            records = records_of.build(part)
         _, returned = await connection.execute_query(
             f"INSERT INTO invitations ({columns}) VALUES {placeholders}"  # noqa: S608 - fixed columns
             " RETURNING id, token_digest",
