@@ -43,8 +43,8 @@ from domain.models import Group, GroupKind, Invitation, RoleKind, User
 from domain.roles.service import grant
 from domain.settings import get_settings
 
-# Names other modules have imported from here, before the checks, the job ids and the status
-# had modules of their own.
+# Creation's public names, with those of the checks, job ids and status it is built on: callers
+# that create invitations need only this module.
 __all__ = [
     "MAX_REPORTED_PROBLEMS",
     "SEND_BATCH",
