@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain.imports.service import problems_of
+from domain.invitations.outcome import Outcome
 from domain.models import ImportStatus
 from domain.models import InvitationImport as InvitationImportModel
 from schema.context import Info
 from schema.errors import UserError
+from schema.invitations.types import InvitationOutcome
 
 if TYPE_CHECKING:
     from schema.accounts.types import User
@@ -43,6 +45,13 @@ class InvitationImport:
     errors: list[UserError] = strawberry.field(
         description="Why nothing was imported: each problem with its sheet row, column (field),"
         " value and code."
+    )
+    dry_run: bool = strawberry.field(
+        description="A preview: every row checked as for real, nothing written or mailed;"
+        " `outcome` says what the import would do."
+    )
+    outcome: InvitationOutcome | None = strawberry.field(
+        description="DONE imports: what the import did, or would do (a dry run)."
     )
     created_at: datetime
     started_at: datetime | None
@@ -83,6 +92,10 @@ class InvitationImport:
             existing_users_updated_count=record.existing_users_updated_count,
             skipped_count=record.skipped_count,
             errors=[UserError.from_problem(problem) for problem in problems_of(record)],
+            dry_run=record.dry_run,
+            outcome=InvitationOutcome.from_domain(Outcome.from_stored(record.outcome))
+            if record.outcome is not None
+            else None,
             created_at=record.created_at,
             started_at=record.started_at,
             finished_at=record.finished_at,
