@@ -241,10 +241,17 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     # Row values name groups by title, among all of them.
     check = await BatchCheck.for_platform(options, groups, fields)
     write = _Write(record, reader.result, check, limiter)
-    if reserved is not None:  # PostgreSQL
-        await write.streamed(reader, minted, reserved)
-    else:
-        await write.after_checks(reader, minted)
+    try:
+        if reserved is not None:  # PostgreSQL
+            await write.streamed(reader, minted, reserved)
+        else:
+            await write.after_checks(reader, minted)
+    except DomainError:
+        # Refused: every row was checked all the same, and the import says how many.
+        await InvitationImport.filter(id=record.id, status=ImportStatus.RUNNING).update(
+            rows_processed=reader.result.rows_total
+        )
+        raise
     log.info(
         "import %d done: %d rows; file checked and parsed in %.1f s, rows read, checked and"
         " written in %.1f s",
@@ -460,7 +467,7 @@ def _parse(
     helper = threading.Thread(target=meanwhile, name="import-tokens")
     helper.start()
     try:
-        sheet = open_first_sheet(content, limits, {})
+        sheet = open_first_sheet(content, limits, {}, checked)
     finally:
         parsed.set()
         helper.join()
@@ -471,9 +478,9 @@ def _parse(
 
 
 def _merged(ours: list[Problem], theirs: list[Problem]) -> list[Problem]:
-    """One list in sheet order (the form's own problems first), at most the usual number."""
-    problems = sorted([*ours, *theirs], key=lambda p: p.row or 0)
-    return cap_problems(problems)
+    """One list in sheet order (the form's own problems first), all of them: _finish_failed
+    keeps the usual number, and says how many it left out."""
+    return sorted([*ours, *theirs], key=lambda p: p.row or 0)
 
 
 async def _finish_failed(import_id: int, problems: list[Problem]) -> None:

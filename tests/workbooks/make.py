@@ -187,14 +187,14 @@ def main() -> None:
 
     notes = note_rows()
     noted = [list(row) for row in notes]
-    noted[4] = noted[4] + [None] * (61 - len(noted[4])) + ["called back, see Mieke"]
+    noted[4] = noted[4] + [None] * (61 - len(noted[4])) + ["called back: see Mieke"]
     files["openpyxl-note-in-bj.xlsx"] = openpyxl_file(noted)
 
     def note_in_bj(book: xlsxwriter.Workbook) -> None:
         sheet = book.add_worksheet("Invitations")
         for r, row in enumerate(notes):
             sheet.write_row(r, 0, row)
-        sheet.write(4, 61, "called back, see Mieke")
+        sheet.write(4, 61, "called back: see Mieke")
 
     files["xlsxwriter-note-in-bj.xlsx"] = xlsxwriter_file(note_in_bj)
     csv = "\n".join(",".join("" if v is None else str(v) for v in row) for row in noted) + "\n"
