@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 
@@ -31,8 +33,19 @@ from domain.models import (
 )
 from domain.registration_fields.service import create_registration_field
 from domain.users.service import create_admin
-from tests.import_helpers import handmade, header_row, macro_workbook, text_cell
+from tests.fixtures import GraphQLClient
+from tests.import_helpers import (
+    handmade,
+    header_row,
+    macro_workbook,
+    text_cell,
+    upload,
+    workbook,
+)
 
+SHEET = """
+query($id: ID!) { invitationImport(id: $id) { status sheetName invitedCount } }
+"""
 WORKBOOKS = Path(__file__).resolve().parent / "workbooks"
 LIMITS = Limits()
 
@@ -291,3 +304,28 @@ def test_every_corpus_file_is_described() -> None:
         if line.startswith('    "') and '": ' in line
     }
     assert described == {path.name for path in WORKBOOKS.glob("*.xls*")}
+
+
+async def test_the_import_says_which_sheet_it_read(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    response = await upload(http, admin.token, corpus("libreoffice-hidden-first.xlsx"))
+    queued = response.json()["data"]["importInvitations"]["invitationImport"]
+    assert (await admin(SHEET, {"id": queued["id"]}))["invitationImport"]["sheetName"] == ""
+    await run_worker()
+    done = (await admin(SHEET, {"id": queued["id"]}))["invitationImport"]
+    assert done == {"status": "DONE", "sheetName": "Invitations", "invitedCount": 1}
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. A refused import's progress
+
+
+async def test_a_refused_import_says_it_checked_every_row(admin_user: User) -> None:
+    rows: list[list[object]] = [["email", "first_name"]]
+    rows += [[f"person{i}@example.org", f"Person {i}"] for i in range(1, 5)]
+    rows.insert(3, ["not an address", "Nobody"])
+    record = await imported(admin_user, workbook(*rows))
+    assert record.status is ImportStatus.FAILED
+    assert problems(record) == {("INVALID_EMAIL", 4, "email")}
+    assert (record.rows_total, record.rows_processed) == (5, 5)

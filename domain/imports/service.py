@@ -235,7 +235,9 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     del content
     opened = time.monotonic()
     reader = SheetReader(sheet, fields=fields, groups=groups)
-    await InvitationImport.filter(id=record.id).update(rows_total=reader.rows_expected)
+    await InvitationImport.filter(id=record.id).update(
+        rows_total=reader.rows_expected, sheet_name=sheet.name
+    )
     if reader.reader is None:  # the header's problems
         raise DomainError(*_merged(reader.result.problems, []))
     # Row values name groups by title, among all of them.
