@@ -426,7 +426,7 @@ class _Write:
 async def _open(
     content: bytes, limits: Limits
 ) -> tuple[Sheet, list[writer.Token], list[int] | None]:
-    """Check the file, then parse its first sheet; meanwhile, on PostgreSQL, take ids for its
+    """Check the file, then parse the sheet it reads; meanwhile, on PostgreSQL, take ids for its
     rows from the invitations' sequence (the database is otherwise idle until rows are read).
     Returns the sheet, tokens minted for its rows and the ids (None on SQLite)."""
     checked = await asyncio.to_thread(check_workbook, content, limits, defer_unreadable=True)
@@ -446,7 +446,7 @@ async def _open(
 def _parse(
     content: bytes, limits: Limits, checked: CheckedWorkbook
 ) -> tuple[Sheet, list[writer.Token]]:
-    """Parse the first sheet of a checked file. While calamine parses (without the GIL),
+    """Parse the sheet of a checked file. While calamine parses (without the GIL),
     another thread looks for the cells that cannot be read, if the check left them (a second
     pass over the sheet's XML), then mints tokens for the rows, which would otherwise cost ~5 us
     a row on the way to the database: as many as the sheet has rows, if the parse lasts long

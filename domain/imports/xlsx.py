@@ -94,10 +94,10 @@ class Limits:
     max_entries: int = 1_000
     max_uncompressed_bytes: int = 256 * MIB
     # For XML parts, which the import parses. Deflate packs at most about 1,030 to 1, as zip
-    # bombs do; real parts of 1 MiB and more pack 12 to 25 to 1 (measured by
-    # tests/workbooks/measure_ratios.py: 100,000 rows by xlsxwriter or openpyxl, 50,000 by
-    # LibreOffice, 1,000,000 formatted empty cells, 20,000 cell styles). Pictures are not held
-    # to it: a screenshot saved as a bitmap packs 800 to 1, as a bomb does; they count towards
+    # bombs do; real parts of 1 MiB and more pack 12 to 19 to 1 (tests/workbooks/
+    # measure_ratios.py: 100,000 rows by xlsxwriter or openpyxl 12, 50,000 by LibreOffice 19,
+    # 1,000,000 formatted empty cells 12 to 15). Pictures are not held to it: a screenshot
+    # saved as a bitmap packs 818 to 1, as a bomb does; they count towards
     # max_uncompressed_bytes as they are inflated, like every part.
     max_ratio: int = 300
     max_cells: int = 6_000_000  # calamine's dense grid: about 190 MiB at 32 bytes a cell
@@ -355,7 +355,7 @@ def _refuse_macros(archive: zipfile.ZipFile, names: dict[str, str]) -> None:
 
 
 def find_unreadable(content: bytes, checked: CheckedWorkbook) -> dict[str, str]:
-    """The first sheet's cells that cannot be read, by reference: those check_workbook found,
+    """The sheet's cells that cannot be read, by reference: those check_workbook found,
     or, if it deferred them, found now by a second pass over the sheet's XML (the file passed
     every check already)."""
     if not checked.unreadable_deferred:
