@@ -5,6 +5,7 @@ tests/workbooks/make.py (its MANIFEST says how each was made)."""
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +272,23 @@ def test_an_xlsm_without_macros_is_read_and_one_with_a_vba_project_is_refused() 
     sheet = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
     code, message = refusal(handmade(header_row(), extra={"xl/macrosheets/sheet1.xml": sheet}))
     assert code is ErrorCode.NOT_AN_XLSX_FILE and "xl/macrosheets/sheet1.xml" in message
+    # A VBA project under another name is found by the content type its extension has.
+    written = zipfile.ZipFile(io.BytesIO(handmade(header_row())))
+    renamed = io.BytesIO()
+    with zipfile.ZipFile(renamed, "w") as archive:
+        for name in written.namelist():
+            data = written.read(name)
+            if name == "[Content_Types].xml":
+                data = data.replace(
+                    b"<Default ",
+                    b'<Default Extension="code"'
+                    b' ContentType="application/vnd.ms-office.vbaProject"/><Default ',
+                    1,
+                )
+            archive.writestr(name, data)
+        archive.writestr("xl/project.code", b"\xd0\xcf\x11\xe0")
+    code, message = refusal(renamed.getvalue())
+    assert code is ErrorCode.NOT_AN_XLSX_FILE and "xl/project.code" in message
 
 
 def test_a_picture_that_packs_like_a_zip_bomb_is_not_one() -> None:

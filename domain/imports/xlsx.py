@@ -340,11 +340,17 @@ def _refuse_macros(archive: zipfile.ZipFile, names: dict[str, str]) -> None:
             types: Element = fromstring(_read_small(archive, names["[content_types].xml"]))
         except (ParseError, DefusedXmlException):
             raise _damaged() from None
-        for override in types.iter(f"{{{_CONTENT_TYPES}}}Override"):
-            part = _part_name(override.get("PartName", "").lstrip("/\\"))
-            kind = override.get("ContentType", "").lower()
-            if part in names and any(marker in kind for marker in _MACRO_CONTENT_TYPES):
-                found = names[part]
+        for declared in types.iter():
+            kind = declared.get("ContentType", "").lower()
+            if not any(marker in kind for marker in _MACRO_CONTENT_TYPES):
+                continue
+            if _local(declared.tag) == "Override":
+                part = _part_name(declared.get("PartName", "").lstrip("/\\"))
+                found = names.get(part)
+            else:  # a Default: every part with that extension
+                extension = "." + declared.get("Extension", "").lower()
+                found = next((names[n] for n in names if n.endswith(extension)), None)
+            if found is not None:
                 break
     if found is not None:
         raise _refuse(
