@@ -639,7 +639,9 @@ class _SheetScan:
             if b'"e"' in chunk:
                 for ref in _ERROR_CELL.findall(chunk):
                     self.unreadable.setdefault(ref.decode().upper(), ERROR_VALUE)
-            if b"</f></c>" in chunk or b"/></c>" in chunk or b"<v></v>" in chunk:
+            if b"<f" in chunk and (
+                b"</f></c>" in chunk or b"/></c>" in chunk or b"<v></v>" in chunk
+            ):
                 for ref, attributes, empty in _FORMULA_WITHOUT_RESULT.findall(chunk):
                     if not (empty and _TEXT_TYPE.search(attributes)):
                         self.unreadable.setdefault(ref.decode().upper(), FORMULA_WITHOUT_RESULT)
