@@ -222,7 +222,7 @@ async def test_every_problem_is_reported_with_its_row_column_and_value_and_nothi
         ("DUPLICATE_EMAIL", 6, "email", "twice@example.ORG"),
         ("ALREADY_INVITED", 5, "email", "pending@example.org"),
         ("UNKNOWN_GROUP", 6, "groups", "Nowhere"),
-        ("SMART_GROUP_RULES_NOT_MET", 7, "groups", "smart@example.org"),
+        ("SMART_GROUP_RULES_NOT_MET", 7, "groups", "Northerners"),  # the groups cell's
         ("MALFORMED_GROUPS_VALUE", 8, "groups", "TRUE"),
         ("MALFORMED_ADMIN_VALUE", 9, "admin", "maybe"),
         ("MALFORMED_FIELD_VALUE", 9, "neighbourhood", "west"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
@@ -124,17 +124,21 @@ class SheetReader:
             if not all(_blank(value) for value in header):
                 break
         else:
+            which = f"The sheet {sheet.name!r}" if sheet.name else "The first sheet"
             self.result.problems.append(
                 Problem(
                     ErrorCode.MISSING_COLUMN,
-                    "The first sheet is empty: fill in the template's columns, starting with"
-                    " email.",
+                    f"{which} is empty: fill in the template's columns, starting with email."
+                    + _passed_over(sheet),
                     "email",
                 )
             )
             return
         columns, self.unnamed, problems = _columns(header, header_row, sheet.first_column, fields)
         if problems:
+            if sheet.passed_over:
+                first = problems[0]
+                problems[0] = replace(first, message=first.message + _passed_over(sheet))
             self.result.problems = problems
             return
         self.rows_expected = max(sheet.row_count - header_row, 0)
@@ -189,6 +193,17 @@ class SheetReader:
                         value=text_of(values[position]),
                     )
                 )
+
+
+def _passed_over(sheet: Sheet) -> str:
+    """Which sheet was read, when it is not the workbook's first."""
+    if not sheet.passed_over:
+        return ""
+    before = ", ".join(repr(name) for name in sheet.passed_over)
+    return (
+        f" The rows are read from the sheet {sheet.name!r}, the first visible worksheet:"
+        f" {before} before it is a chart or hidden."
+    )
 
 
 def _columns(

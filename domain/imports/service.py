@@ -214,18 +214,27 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     del content
     opened = time.monotonic()
     reader = SheetReader(sheet, fields=fields, groups=groups)
-    await InvitationImport.filter(id=record.id).update(rows_total=reader.rows_expected)
+    await InvitationImport.filter(id=record.id).update(
+        rows_total=reader.rows_expected, sheet_name=sheet.name
+    )
     if reader.reader is None:  # the header's problems
         raise DomainError(*_merged(reader.result.problems, []))
     # Row values name groups by title, among all of them.
     check = await BatchCheck.for_platform(options, groups, fields)
     write = _Write(record, reader.result, check, limiter)
-    if record.dry_run:
-        await write.preview(reader)
-    elif reserved is not None:  # PostgreSQL
-        await write.streamed(reader, minted, reserved)
-    else:
-        await write.after_checks(reader, minted)
+    try:
+        if record.dry_run:
+            await write.preview(reader)
+        elif reserved is not None:  # PostgreSQL
+            await write.streamed(reader, minted, reserved)
+        else:
+            await write.after_checks(reader, minted)
+    except DomainError:
+        # Refused: every row was checked all the same, and the import says how many.
+        await InvitationImport.filter(id=record.id, status=ImportStatus.RUNNING).update(
+            rows_processed=reader.result.rows_total
+        )
+        raise
     log.info(
         "import %d done: %d rows; file checked and parsed in %.1f s, rows read, checked and"
         " written in %.1f s",
@@ -431,7 +440,7 @@ class _Write:
 async def _open(
     content: bytes, limits: Limits, *, for_writing: bool = True
 ) -> tuple[Sheet, list[writer.Token], list[int] | None]:
-    """Check the file, then parse its first sheet; meanwhile, on PostgreSQL, take ids for its
+    """Check the file, then parse the sheet it reads; meanwhile, on PostgreSQL, take ids for its
     rows from the invitations' sequence (the database is otherwise idle until rows are read).
     Returns the sheet, tokens minted for its rows and the ids (None on SQLite, and for a dry
     run, which gets no tokens either)."""
@@ -455,7 +464,7 @@ async def _open(
 def _parse(
     content: bytes, limits: Limits, checked: CheckedWorkbook, *, mint: bool = True
 ) -> tuple[Sheet, list[writer.Token]]:
-    """Parse the first sheet of a checked file. While calamine parses (without the GIL),
+    """Parse the sheet of a checked file. While calamine parses (without the GIL),
     another thread looks for the cells that cannot be read, if the check left them (a second
     pass over the sheet's XML), then mints tokens for the rows, which would otherwise cost ~5 us
     a row on the way to the database: as many as the sheet has rows, if the parse lasts long
@@ -478,7 +487,7 @@ def _parse(
     helper = threading.Thread(target=meanwhile, name="import-tokens")
     helper.start()
     try:
-        sheet = open_first_sheet(content, limits, {})
+        sheet = open_first_sheet(content, limits, {}, checked)
     finally:
         parsed.set()
         helper.join()
@@ -489,9 +498,9 @@ def _parse(
 
 
 def _merged(ours: list[Problem], theirs: list[Problem]) -> list[Problem]:
-    """One list in sheet order (the form's own problems first), at most the usual number."""
-    problems = sorted([*ours, *theirs], key=lambda p: p.row or 0)
-    return cap_problems(problems)
+    """One list in sheet order (the form's own problems first), all of them: _finish_failed
+    keeps the usual number, and says how many it left out."""
+    return sorted([*ours, *theirs], key=lambda p: p.row or 0)
 
 
 async def _finish_failed(import_id: int, problems: list[Problem]) -> None:

@@ -456,7 +456,10 @@ class BatchCheck:
                             f"'{failing.describe()}'. Give the registration field values the"
                             " rule tests, or leave the group out.",
                             "groups" if entry.invitee.row is not None else "groupIds",
-                            entry.invitee.email or group.title,
+                            # A sheet's row: the group its groups cell names.
+                            group.title
+                            if entry.invitee.row is not None
+                            else entry.invitee.email or group.title,
                         )
                     )
 

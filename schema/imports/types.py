@@ -42,6 +42,11 @@ class InvitationImport:
         " without an invitation or a mail."
     )
     skipped_count: int = strawberry.field(description="Blank rows.")
+    sheet_name: str = strawberry.field(
+        description="The worksheet the rows are read from: the workbook's first visible"
+        " worksheet (chart sheets and hidden sheets before it are passed over). Empty until the"
+        " file is read."
+    )
     errors: list[UserError] = strawberry.field(
         description="Why nothing was imported: each problem with its sheet row, column (field),"
         " value and code."
@@ -91,6 +96,7 @@ class InvitationImport:
             invited_count=record.invited_count,
             existing_users_updated_count=record.existing_users_updated_count,
             skipped_count=record.skipped_count,
+            sheet_name=record.sheet_name,
             errors=[UserError.from_problem(problem) for problem in problems_of(record)],
             dry_run=record.dry_run,
             outcome=InvitationOutcome.from_domain(Outcome.from_stored(record.outcome))
