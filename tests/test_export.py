@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import tracemalloc
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 from openpyxl import load_workbook
-from openpyxl.worksheet._writer import ALL_TEMP_FILES as openpyxl_temporary_files
 from python_calamine import CalamineWorkbook
 
 from domain import outbox
@@ -24,6 +24,7 @@ from domain.invitations.listing import InvitationFilter
 from domain.invitations.service import InvitationOptions, Invitee, plan_invitations, write_plan
 from domain.models import GroupKind, Invitation, InvitationExport, InvitationImport, User
 from domain.projects.service import create_project
+from domain.settings import get_settings
 from domain.users.service import open_session
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import (
@@ -49,6 +50,12 @@ HEADER = [
     "expires_at",
     "accepted_at",
     "address",
+    "projects",
+    "personal_message",
+    "failure_reason",
+    "link",
+    "registered_first_name",
+    "registered_last_name",
 ]
 TOKEN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
 LIST_TOKENS = "{ invitations(first: 200) { edges { node { email token } } } }"
@@ -147,6 +154,12 @@ async def test_the_export_lists_every_invitation_with_its_token_and_reads_back(
         "expires_at": utc(stored["lea@example.org"].expires_at),
         "accepted_at": None,
         "address": None,
+        "projects": None,
+        "personal_message": None,
+        "failure_reason": None,
+        "link": f"{get_settings().public_url}/invite#token={tokens['lea@example.org']}",
+        "registered_first_name": None,
+        "registered_last_name": None,
     }
     assert bert["token"] == tokens["bert@example.org"]
     assert (bert["status"], bert["delivery"], bert["admin"], bert["groups"]) == (
@@ -428,5 +441,5 @@ async def test_the_download_file_has_no_name_on_disk_and_a_failed_export_leaves_
         await write_export(
             InvitationFilter(), exported_by=None, destination=tmp_path / "gone" / "x.xlsx"
         )
-    assert [path for path in openpyxl_temporary_files if Path(path).exists()] == []
+    assert list(Path(tempfile.gettempdir()).glob("invitations-export-rows-*")) == []
     assert await InvitationExport.all().count() == 1  # the first export only
