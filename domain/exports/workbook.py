@@ -73,7 +73,8 @@ _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def neutralize(value: str) -> str:
     """Text a spreadsheet shows as written and never runs."""
-    value = _NOT_IN_XML.sub("\ufffd", value)
+    if not value.isprintable():  # rare: most text has no control character at all
+        value = _NOT_IN_XML.sub("\ufffd", value)
     return "'" + value if value.startswith(FORMULA_STARTERS) else value
 
 
