@@ -446,8 +446,11 @@ async def test_an_empty_export_is_a_sheet_with_its_header_only(admin: GraphQLCli
 
 
 async def test_the_download_file_has_no_name_on_disk_and_a_failed_export_leaves_nothing(
-    admin: GraphQLClient, tmp_path: Path
+    admin: GraphQLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))  # this test's files only
     await create(admin, ["kept@example.org"], sendEmail=False)
     exported = await export_to_temporary_file(InvitationFilter(), exported_by=None)
     try:
@@ -462,7 +465,7 @@ async def test_the_download_file_has_no_name_on_disk_and_a_failed_export_leaves_
         await write_export(
             InvitationFilter(), exported_by=None, destination=tmp_path / "gone" / "x.xlsx"
         )
-    assert list(Path(tempfile.gettempdir()).glob("invitations-export-rows-*")) == []
+    assert list(temporary.iterdir()) == []
     assert await InvitationExport.all().count() == 1  # the first export only
 
 
@@ -548,3 +551,23 @@ async def test_new_columns_read_back_the_grants_message_delivery_link_and_regist
         ("carl@example.org", None),
         ("dora@example.org", None),
     ]
+
+
+async def test_an_export_that_fails_midway_leaves_no_rows_on_disk(
+    admin: GraphQLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))  # this test's files only
+    group = await create_group(title="Everyone", kind=GroupKind.MANUAL)
+    await _bulk("row", 5, group.id)
+    # A token encrypted with a key that is gone cannot be exported: the export stops there.
+    last = await Invitation.all().order_by("-id").first()
+    assert last is not None
+    await Invitation.filter(id=last.id).update(token_encrypted="bm90LWVuY3J5cHRlZC1ieS11cw==")
+    with pytest.raises(ValueError, match="cannot decrypt"):
+        await write_export(
+            InvitationFilter(), exported_by=None, destination=tmp_path / "x.xlsx", batch_size=1
+        )
+    assert list(temporary.iterdir()) == []
+    assert await InvitationExport.all().count() == 0
