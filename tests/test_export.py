@@ -543,6 +543,9 @@ async def test_new_columns_read_back_the_grants_message_delivery_link_and_regist
     assert carl["link"] == link + tokens["carl@example.org"]  # the token still works: a letter
     assert dora["projects"] is None and dora["personal_message"] is None
     assert all(dora[name] is None for name in fields)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<hyperlink" not in sheet and "<f" not in sheet  # links are text, never run
 
     clock.advance(timedelta(days=31))
     expired = rows_of((await export(admin, status="expired")).content, fields=fields)

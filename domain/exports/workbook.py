@@ -2,8 +2,9 @@
 
 Cells, decided once for every column:
 - Text (token, status, delivery, email, names, language, groups, address, projects, message,
-  failure reason, link, text and select registration fields) is an explicit string cell
-  (`write_string`, an inline string): never a formula, and never an error value like `#N/A`.
+  failure reason, link, text and select registration fields) is a string cell (an inline
+  string; xlsxwriter's strings_to_formulas, _urls and _numbers are off, so text is never read
+  as anything else): never a formula, a link or an error value like `#N/A`.
 - Text a spreadsheet could still take for a formula when someone edits the cell, re-enters it
   or saves the sheet as CSV (it starts with = + - @, a tab, CR or LF, or a full-width = + - @)
   gets a leading apostrophe, as OWASP advises for CSV injection: `=HYPERLINK("http://x")` is
@@ -98,15 +99,15 @@ class ExportWorkbook:
             {
                 "constant_memory": True,
                 "tmpdir": str(self._directory),
-                # Only explicit write_* calls below; these keep any write() from guessing too.
+                # Cells are typed by their Python type, never guessed from their text.
                 "strings_to_formulas": False,
                 "strings_to_numbers": False,
                 "strings_to_urls": False,
+                "default_date_format": DATE_FORMAT,
             },
         )
         self._sheet: Worksheet = self._book.add_worksheet(SHEET_TITLE)
         self._fields = list(fields)
-        self._date: Format = self._book.add_format({"num_format": DATE_FORMAT})
         self._day: Format = self._book.add_format({"num_format": FIELD_DATE_FORMAT})
         bold = self._book.add_format({"bold": True})
         headers = [(name, width) for name, width in COLUMNS]
@@ -119,36 +120,48 @@ class ExportWorkbook:
         self.row_count = 0
 
     def append(self, rows: Sequence[ExportRow]) -> None:
-        sheet = self._sheet
-        text = self._text
-        moment = self._moment
-        first_field = len(COLUMNS)
+        # One write_row a row: its cells typed by their Python type (str -> string, bool ->
+        # boolean, datetime -> date in DATE_FORMAT, None or "" -> no cell), never guessed
+        # from text (the strings_to_* options are off).
+        text = neutralize
+        moment = _moment
+        fields = self._fields
         for number, row in enumerate(rows, start=self.row_count + 1):
-            text(number, 0, row.token)
-            text(number, 1, row.status.value)
-            text(number, 2, row.delivery.value)
-            text(number, 3, row.email)
-            text(number, 4, row.first_name)
-            text(number, 5, row.last_name)
-            text(number, 6, row.language)
-            text(number, 7, row.groups)
-            sheet.write_boolean(number, 8, row.admin)
-            moment(number, 9, row.created_at)
-            moment(number, 10, row.sent_at)
-            moment(number, 11, row.expires_at)
-            moment(number, 12, row.accepted_at)
-            text(number, 13, row.address)
-            text(number, 14, row.projects)
-            text(number, 15, row.personal_message)
-            text(number, 16, row.failure_reason)
-            text(number, 17, row.link)
-            text(number, 18, row.registered_first_name)
-            text(number, 19, row.registered_last_name)
+            values: list[Any] = [
+                text(row.token),
+                row.status.value,
+                row.delivery.value,
+                text(row.email),
+                text(row.first_name),
+                text(row.last_name),
+                text(row.language),
+                text(row.groups),
+                row.admin,
+                moment(row.created_at),
+                moment(row.sent_at),
+                moment(row.expires_at),
+                moment(row.accepted_at),
+                text(row.address),
+                text(row.projects),
+                text(row.personal_message),
+                text(row.failure_reason),
+                text(row.link),
+                text(row.registered_first_name),
+                text(row.registered_last_name),
+            ]
+            days: list[tuple[int, datetime]] = []
             if row.field_values:
-                for column, registration_field in enumerate(self._fields, start=first_field):
-                    value = row.field_values.get(registration_field.key)
-                    if value is not None:
-                        self._field(number, column, registration_field.type, value)
+                for registration_field in fields:
+                    value = _field_value(
+                        registration_field.type, row.field_values.get(registration_field.key)
+                    )
+                    if isinstance(value, datetime):  # a date field: its own format, below
+                        days.append((len(values), value))
+                        value = None
+                    values.append(value)
+            self._sheet.write_row(number, 0, values)
+            for column, day in days:
+                self._sheet.write_datetime(number, column, day, self._day)
         self.row_count += len(rows)
 
     def close(self) -> None:
@@ -163,36 +176,29 @@ class ExportWorkbook:
         """Remove the row data written so far (`close` does this too)."""
         shutil.rmtree(self._directory, ignore_errors=True)
 
-    def _text(self, row: int, column: int, value: str) -> None:
-        if value:  # a blank cell is no cell at all
-            self._sheet.write_string(row, column, neutralize(value))
 
-    def _moment(self, row: int, column: int, value: datetime | None) -> None:
-        if value is None:
-            return
-        # Excel dates carry no time zone: write UTC and say so in the number format. Whole
-        # seconds, as shown: a fraction would come back differently from each reader.
-        naive = value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
-        self._sheet.write_datetime(row, column, naive, self._date)
+def _moment(value: datetime | None) -> datetime | None:
+    """Excel dates carry no time zone: UTC, said so in the number format. Whole seconds, as
+    shown: a fraction would come back differently from each reader."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
-    def _field(self, row: int, column: int, kind: FieldType, value: Any) -> None:
-        """A registration field's stored value as the template takes it back: numbers,
-        booleans and dates as such, option keys and text as text."""
-        if kind is FieldType.CHECKBOX and isinstance(value, bool):
-            self._sheet.write_boolean(row, column, value)
-        elif (
-            kind is FieldType.NUMBER
-            and isinstance(value, int | float)
-            and not isinstance(value, bool)
-        ):
-            self._sheet.write_number(row, column, value)
-        elif kind is FieldType.DATE and isinstance(value, str) and _is_day(value):
-            day = date.fromisoformat(value)
-            self._sheet.write_datetime(
-                row, column, datetime(day.year, day.month, day.day), self._day
-            )
-        else:  # text, an option's key, or a value stored before the field changed type
-            self._text(row, column, value if isinstance(value, str) else str(value))
+
+def _field_value(kind: FieldType, value: Any) -> str | bool | int | float | datetime | None:
+    """A registration field's stored value as the template takes it back: numbers, booleans
+    and dates (a datetime at midnight) as such, option keys and text as text."""
+    if value is None:
+        return None
+    if kind is FieldType.CHECKBOX and isinstance(value, bool):
+        return value
+    if kind is FieldType.NUMBER and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if kind is FieldType.DATE and isinstance(value, str) and _is_day(value):
+        day = date.fromisoformat(value)
+        return datetime(day.year, day.month, day.day)
+    # Text, an option's key, or a value stored before the field changed type.
+    return neutralize(value if isinstance(value, str) else str(value))
 
 
 def _is_day(value: str) -> bool:
