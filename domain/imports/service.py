@@ -27,7 +27,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from domain import db, outbox
+from domain import db, metrics, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
@@ -187,12 +187,28 @@ async def run_import(
     if not await runner.claim():
         return
     record.runs = runner.run or 0
+    started = time.monotonic()
     try:
         with cycle_collector_paused():
             await _import(record, limiter)
     except DomainError as error:
         await _finish_failed(import_id, list(error.problems))
         log.info("import %d refused: %d problems", import_id, len(error.problems))
+        _measured(record, "refused", started)
+    except ImportSuperseded:
+        raise
+    except Exception:
+        _measured(record, "crashed", started)
+        raise
+    else:
+        _measured(record, "done", started)
+        metrics.invitations_created.labels("import").inc(record.invited_count)
+
+
+def _measured(record: InvitationImport, outcome: str, started: float) -> None:
+    metrics.imports.labels(outcome).inc()
+    metrics.import_duration.labels(outcome).observe(time.monotonic() - started)
+    metrics.import_rows.labels(outcome).observe(record.rows_total)
 
 
 _pauses = 0  # imports running in this process with the cycle collector paused
@@ -235,6 +251,7 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     del content
     opened = time.monotonic()
     reader = SheetReader(sheet, fields=fields, groups=groups)
+    record.rows_total = reader.rows_expected
     await InvitationImport.filter(id=record.id).update(rows_total=reader.rows_expected)
     if reader.reader is None:  # the header's problems
         raise DomainError(*_merged(reader.result.problems, []))
@@ -411,6 +428,7 @@ class _Write:
         )
         if not done:
             raise ImportSuperseded(f"import {self.record.id}: run {self.record.runs} superseded")
+        self.record.rows_total, self.record.invited_count = rows_total, len(ids)
         enqueue_sends(ids, rows)  # flushed by the job once the transaction has committed
 
 

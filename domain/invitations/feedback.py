@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from domain import metrics
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
 from domain.mail.events import DeliveryEvent, EventKind
@@ -33,6 +34,10 @@ from domain.models import (
 from domain.validation import normalize_email
 
 log = logging.getLogger(__name__)
+
+
+# Where reports come from (the metrics' `source` label).
+_SOURCES = frozenset({"mailgun", "ses", "postmark", "dsn"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,12 @@ async def record(event: DeliveryEvent) -> Recorded:
                     invitation_id=invitation.id,
                 )
         changed = await _mark(invitation, event)
+    if changed:
+        kind = (
+            "complaint" if event.kind is EventKind.COMPLAINT else "hard" if event.hard else "soft"
+        )
+        source = event.source if event.source in _SOURCES else "other"
+        metrics.mails_bounced.labels(kind, source).inc()
     return Recorded(invitation.id if changed else None, suppress)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from domain import db, outbox
+from domain import db, metrics, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups import service as groups_service
@@ -657,6 +657,9 @@ async def write_plan(
             progress=progress,
         )
         updated = await update_existing_users(plan.entries, plan.project_ids)
+    metrics.invitations_created.labels("import" if import_id is not None else "request").inc(
+        len(ids)
+    )
     enqueue_sends(ids, rows)
     invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
     return CreationResult(invitations=invitations, existing_users=updated, invited_count=len(ids))
