@@ -625,3 +625,32 @@ async def template() -> bytes:
     groups = await Group.all().order_by("title")
     fields = await RegistrationField.all().order_by("id")
     return template_workbook(locales=get_settings().locales, groups=groups, fields=fields)
+
+
+async def retry_import(import_id: int) -> InvitationImport:
+    """Run a failed or stuck import again from its kept upload (an operator's command: after
+    a crash, or once the groups its rows named exist). A finished one, or one whose upload
+    was dropped, is refused."""
+    record = await get_import(import_id)
+    if record is None:
+        raise DomainError.single(ErrorCode.NOT_FOUND, "There is no such import.", "id")
+    if record.status is ImportStatus.DONE:
+        raise DomainError.single(
+            ErrorCode.INVALID_INPUT, "This import is done: its invitations exist.", "id"
+        )
+    now = await clock.now()
+    alive = record.heartbeat_at is not None and record.heartbeat_at >= now - DEAD_AFTER
+    if record.status is ImportStatus.RUNNING and alive:
+        raise DomainError.single(ErrorCode.INVALID_INPUT, "This import is running now.", "id")
+    retried = await InvitationImport.filter(
+        id=import_id, status=record.status, content__not_isnull=True
+    ).update(status=ImportStatus.QUEUED, errors=[], finished_at=None, heartbeat_at=None)
+    if not retried:
+        raise DomainError.single(
+            ErrorCode.INVALID_INPUT,
+            "The upload of this import is no longer kept: upload the file again.",
+            "id",
+        )
+    # A job id not used before: the earlier runs' jobs may still be kept by the queue.
+    outbox.enqueue(IMPORT_JOB, import_id, job_id=f"{import_job_id(import_id, record.runs)}:retry")
+    return await get_import(import_id) or record
