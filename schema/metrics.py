@@ -68,8 +68,8 @@ class OperationMetrics(SchemaExtension):
         context = self.execution_context
         label = operation_label(context)
         result = context.result
-        if context.graphql_document is None:
-            outcome = "invalid"
+        if context.graphql_document is None or context.pre_execution_errors:
+            outcome = "invalid"  # not parsed, or refused by validation: nothing ran
         elif result is not None and result.errors:
             outcome = "error"
         else:
