@@ -224,3 +224,24 @@ async def test_a_worker_serves_its_metrics_on_its_port(
     samples = parse(text)
     assert ("invitations_mails_sent_total", ()) in samples
     assert ("invitations_queue_jobs", ()) in samples
+
+
+async def test_bounces_are_counted_by_kind_and_source_once_each(
+    scraped_http: httpx.AsyncClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    from domain.invitations import feedback
+    from domain.mail.events import DeliveryEvent, EventKind
+
+    admin = await signed_in_admin(scraped_http)
+    await create(admin, ["full@example.org", "gone@example.org"])
+    await run_worker()
+    before = await scrape(scraped_http)
+    soft = DeliveryEvent(EventKind.BOUNCE, "full@example.org", "mailgun", "mailbox full", False)
+    hard = DeliveryEvent(EventKind.BOUNCE, "gone@example.org", "dsn", "5.1.1 unknown", True)
+    for event in (soft, hard, hard):  # providers retry: the second report changes nothing
+        await feedback.record(event)
+    after = await scrape(scraped_http)
+    assert (
+        moved(before, after, "invitations_mails_bounced_total", kind="soft", source="mailgun") == 1
+    )
+    assert moved(before, after, "invitations_mails_bounced_total", kind="hard", source="dsn") == 1

@@ -75,8 +75,14 @@ async def record(event: DeliveryEvent) -> Recorded:
                     source=event.source,
                     invitation_id=invitation.id,
                 )
+        # A provider retrying its webhook reports the same bounce again: counted once.
+        repeated = (
+            event.kind is EventKind.BOUNCE
+            and invitation.delivery_state is DeliveryState.BOUNCED
+            and invitation.bounce_kind is (BounceKind.HARD if event.hard else BounceKind.SOFT)
+        )
         changed = await _mark(invitation, event)
-    if changed:
+    if changed and not repeated:
         kind = (
             "complaint" if event.kind is EventKind.COMPLAINT else "hard" if event.hard else "soft"
         )
