@@ -115,6 +115,14 @@ async def test_every_json_log_line_of_a_request_carries_its_request_id(
     access = logging.getLogger("uvicorn.access")
     privacy = AccessLogPrivacy()
     access.addFilter(privacy)
+    # As `invitations serve` leaves them (another test's uvicorn configured its own logging).
+    loggers = [logging.getLogger("uvicorn"), access]
+    saved = [
+        (logger.propagate, logger.level, logger.disabled, logger.handlers) for logger in loggers
+    ]
+    for logger in loggers:
+        logger.propagate, logger.disabled, logger.handlers = True, False, []
+        logger.setLevel(logging.INFO)
     server = _Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=True
@@ -139,6 +147,9 @@ async def test_every_json_log_line_of_a_request_carries_its_request_id(
         server.should_exit = True
         await task
         access.removeFilter(privacy)
+        for logger, (propagate, level, disabled, handlers) in zip(loggers, saved, strict=True):
+            logger.propagate, logger.disabled, logger.handlers = propagate, disabled, handlers
+            logger.setLevel(level)
     lines = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
     ours = [line for line in lines if line["logger"] in ("schema.errors", "uvicorn.access")]
     assert {line["logger"] for line in ours} == {"schema.errors", "uvicorn.access"}, lines
