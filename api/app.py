@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from arq import create_pool
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
@@ -40,7 +39,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await stack.enter_async_context(
                     RegisterTortoise(app, config=db.config_from_settings(settings))
                 )
-            redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+            # Connected on first use, not at startup: the API starts, answers /health/live and
+            # says "not ready" on /health/ready while Redis is down.
+            redis = ArqRedis.from_url(settings.redis_url, socket_connect_timeout=1)
             stack.push_async_callback(redis.aclose)
             app.state.redis = redis
             if settings.is_development:

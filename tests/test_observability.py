@@ -71,6 +71,21 @@ async def test_readiness_fails_while_redis_cannot_be_reached(database: None) -> 
         await unreachable.aclose()
 
 
+async def test_the_api_starts_while_redis_is_down_and_says_it_is_not_ready(
+    database: None,
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    down = f"redis://127.0.0.1:{_free_port()}/0"
+    app = create_app(get_settings().model_copy(update={"redis_url": down}), manage_database=False)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            assert (await http.get("/health/live")).status_code == 200
+            ready = await http.get("/health/ready")
+            assert ready.status_code == 503 and ready.json()["redis"] != "ok"
+
+
 # ---------------------------------------------------------------------------------------------
 # Request ids and JSON logs
 
