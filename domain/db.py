@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 import re
 import sqlite3
 from datetime import UTC, datetime
@@ -49,6 +50,31 @@ def __getattr__(name: str) -> Any:
 async def migrate(config: dict[str, Any]) -> None:
     """Apply every migration that has not run yet (creates the tables on a fresh database)."""
     await run_migrations(config=config)
+
+
+def migration_names() -> list[str]:
+    """The migrations this code ships, in order (`0001_initial`, ...)."""
+    import domain.migrations
+
+    return sorted(
+        name
+        for _, name, _ in pkgutil.iter_modules(domain.migrations.__path__)
+        if name[:1].isdigit()
+    )
+
+
+async def pending_migrations() -> list[str]:
+    """The shipped migrations the database has not applied (all of them on an empty one)."""
+    try:
+        _, rows = await connection().execute_query(
+            "SELECT name FROM tortoise_migrations WHERE app = 'models'"
+        )
+    except Exception as error:
+        if is_connection_error(error):
+            raise
+        return migration_names()  # no migrations table yet
+    applied = {str(row[0]) for row in rows}
+    return [name for name in migration_names() if name not in applied]
 
 
 def connection() -> BaseDBAsyncClient:

@@ -37,6 +37,7 @@ from strawberry.types import ExecutionContext
 from domain.errors import DomainError, PermissionDenied
 from domain.settings import GraphiqlAccess
 from domain.validation import storable
+from schema.metrics import OperationMetrics
 
 log = logging.getLogger("schema.errors")
 
@@ -203,6 +204,7 @@ class RefuseUnstorableInput(SchemaExtension):
 
 
 EXTENSIONS: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+    OperationMetrics,
     IntrospectionPolicy,
     RefuseUnstorableInput,
     lambda: AddValidationRules(VALIDATION_RULES),

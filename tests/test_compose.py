@@ -52,7 +52,33 @@ def test_every_long_running_service_has_a_healthcheck(services: dict[str, Any]) 
         assert test and test[0] in ("CMD", "CMD-SHELL"), name
     assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
     assert services["redis"]["healthcheck"]["test"][1:] == ["redis-cli", "ping"]
-    assert any("/health" in part for part in services["api"]["healthcheck"]["test"])
+    assert any("/health/ready" in part for part in services["api"]["healthcheck"]["test"])
+
+
+def test_the_api_is_checked_by_its_readiness_probe_and_the_worker_by_its_heartbeat(
+    services: dict[str, Any],
+) -> None:
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    program, subcommand, *args = services["worker"]["healthcheck"]["test"][1:]
+    assert (program, subcommand, args) == ("invitations", "worker", ["--check"])
+    group.commands[subcommand].make_context(subcommand, list(args))
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    healthcheck = re.search(r"^HEALTHCHECK .*\\\n\s+CMD (.+)$", dockerfile, re.MULTILINE)
+    assert healthcheck and "/health/ready" in healthcheck.group(1)
+    # The service runs as its own user, never root.
+    users = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
+    assert users and users[-1] not in ("root", "0")
+
+
+def test_logs_are_json_and_metrics_can_be_scraped_in_the_production_shape(
+    services: dict[str, Any],
+) -> None:
+    for name in OUR_IMAGE:
+        env = environment(services[name])
+        assert env[f"{ENV_PREFIX}LOG_FORMAT"] == "json"
+        assert env[f"{ENV_PREFIX}WORKER_METRICS_PORT"].isdigit()
+        assert env[f"{ENV_PREFIX}METRICS_TOKEN"].startswith("${")  # the operator's, never a default
 
 
 def test_the_api_and_mailpit_ui_are_published_and_smtp_is_internal(

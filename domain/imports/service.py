@@ -26,7 +26,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from domain import db, outbox
+from domain import db, metrics, outbox
 from domain.clock import clock
 from domain.collector import collector_paused
 from domain.errors import DomainError, ErrorCode, Problem
@@ -194,11 +194,27 @@ async def run_import(
     if not await runner.claim():
         return
     record.runs = runner.run or 0
+    started = time.monotonic()
     try:
         await _import(record, limiter)
     except DomainError as error:
         await _finish_failed(import_id, list(error.problems))
         log.info("import %d refused: %d problems", import_id, len(error.problems))
+        _measured(record, "refused", started)
+    except ImportSuperseded:
+        raise
+    except Exception:
+        _measured(record, "crashed", started)
+        raise
+    else:
+        _measured(record, "done", started)
+        metrics.invitations_created.labels("import").inc(record.invited_count)
+
+
+def _measured(record: InvitationImport, outcome: str, started: float) -> None:
+    metrics.imports.labels(outcome).inc()
+    metrics.import_duration.labels(outcome).observe(time.monotonic() - started)
+    metrics.import_rows.labels(outcome).observe(record.rows_total)
 
 
 async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
@@ -214,6 +230,7 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     del content
     opened = time.monotonic()
     reader = SheetReader(sheet, fields=fields, groups=groups)
+    record.rows_total = reader.rows_expected
     await InvitationImport.filter(id=record.id).update(
         rows_total=reader.rows_expected, sheet_name=sheet.name
     )
@@ -435,6 +452,7 @@ class _Write:
         )
         if not done:
             raise ImportSuperseded(f"import {self.record.id}: run {self.record.runs} superseded")
+        self.record.rows_total, self.record.invited_count = rows_total, invited
 
 
 async def _open(
@@ -634,3 +652,32 @@ async def template() -> bytes:
     groups = await Group.all().order_by("title")
     fields = await RegistrationField.all().order_by("id")
     return template_workbook(locales=get_settings().locales, groups=groups, fields=fields)
+
+
+async def retry_import(import_id: int) -> InvitationImport:
+    """Run a failed or stuck import again from its kept upload (an operator's command: after
+    a crash, or once the groups its rows named exist). A finished one, or one whose upload
+    was dropped, is refused."""
+    record = await get_import(import_id)
+    if record is None:
+        raise DomainError.single(ErrorCode.NOT_FOUND, "There is no such import.", "id")
+    if record.status is ImportStatus.DONE:
+        raise DomainError.single(
+            ErrorCode.INVALID_INPUT, "This import is done: its invitations exist.", "id"
+        )
+    now = await clock.now()
+    alive = record.heartbeat_at is not None and record.heartbeat_at >= now - DEAD_AFTER
+    if record.status is ImportStatus.RUNNING and alive:
+        raise DomainError.single(ErrorCode.INVALID_INPUT, "This import is running now.", "id")
+    retried = await InvitationImport.filter(
+        id=import_id, status=record.status, content__not_isnull=True
+    ).update(status=ImportStatus.QUEUED, errors=[], finished_at=None, heartbeat_at=None)
+    if not retried:
+        raise DomainError.single(
+            ErrorCode.INVALID_INPUT,
+            "The upload of this import is no longer kept: upload the file again.",
+            "id",
+        )
+    # A job id not used before: the earlier runs' jobs may still be kept by the queue.
+    outbox.enqueue(IMPORT_JOB, import_id, job_id=f"{import_job_id(import_id, record.runs)}:retry")
+    return await get_import(import_id) or record

@@ -14,6 +14,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from domain import metrics
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
 from domain.groups import service as groups_service
@@ -102,6 +103,9 @@ async def write_plan(
             progress=progress,
         )
         updated = await update_existing_users(plan.entries, plan.project_ids)
+    metrics.invitations_created.labels("import" if import_id is not None else "request").inc(
+        len(ids)
+    )
     enqueue_sends(ids, rows)
     invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
     return CreationResult(

@@ -19,6 +19,7 @@ from typing import Any
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from domain import metrics
 from domain.clock import clock
 from domain.crypto import keyring
 from domain.errors import DomainError, ErrorCode, RateLimited
@@ -38,7 +39,8 @@ HOUR = 3600
 DAY = 86400
 
 # KEYS: the counters; ARGV: n_checked, then per key (limit, ttl). The first n_checked keys
-# are checked against their limits; every key is counted. Returns {1, 0} or {0, retry_after}.
+# are checked against their limits; every key is counted. Returns {1, 0}, or
+# {0, retry_after, i} where i numbers (from 1) the key that was full.
 _RESERVE = """
 local checked = tonumber(ARGV[1])
 for i = 1, checked do
@@ -47,7 +49,7 @@ for i = 1, checked do
   if value >= limit then
     local ttl = redis.call('TTL', KEYS[i])
     if ttl < 1 then ttl = 1 end
-    return {0, ttl}
+    return {0, ttl, i}
   end
 end
 for i = 1, #KEYS do
@@ -132,8 +134,9 @@ class Limiter:
         args: list[int] = [len(limits)]
         for limit in everything:
             args.extend((limit.limit, limit.ttl(now)))
-        allowed, retry_after = await self.redis.eval(_RESERVE, len(keys), *keys, *args)
+        allowed, retry_after, *full = await self.redis.eval(_RESERVE, len(keys), *keys, *args)
         if not int(allowed):
+            metrics.rate_limit_refusals.labels(limits[int(full[0]) - 1].scope).inc()
             raise RateLimited(int(retry_after))
         return keys
 
@@ -301,6 +304,7 @@ class Limiter:
             log.warning("daily invitation count unavailable (%s)", type(error).__name__)
             return
         if not int(allowed):
+            metrics.rate_limit_refusals.labels(limit.scope).inc()
             raise _over_daily_invitations(limit, int(used))
 
     async def invitations_allowed(self, admin_id: int, count: int) -> None:
