@@ -60,7 +60,7 @@ def processes(*commands: list[str]) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 async def until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     async with httpx.AsyncClient(base_url=url) as client:
         while time.monotonic() < deadline:
             assert process.poll() is None, f"the API exited with code {process.returncode}"
@@ -70,7 +70,7 @@ async def until_up(url: str, process: subprocess.Popen[bytes]) -> None:
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} did not answer /health within 60 s")
+    raise AssertionError(f"{url} did not answer /health within 120 s")
 
 
 async def _leftovers() -> tuple[int, int]:
