@@ -131,7 +131,7 @@ IMPORTS_WORDS = (
     "admin.import.status.DONE",
     "admin.import.status.FAILED",
     "admin.imports.none",
-    "admin.imports.more",
+    "admin.imports.total",
     "admin.imports.problems_file",
 )
 CODES_WORDS = (
@@ -140,9 +140,7 @@ CODES_WORDS = (
     "admin.codes.count_invalid",
     "admin.codes.done",
     "admin.codes.for_group",
-    "admin.codes.export",
-    "admin.codes.letters",
-    "admin.codes.cards",
+    "admin.codes.for_all",
 )
 
 
@@ -162,8 +160,8 @@ class AdminPage:
 PAGES: list[AdminPage] = [
     AdminPage("invitations", "admin.nav.invitations"),
     AdminPage("invite", "admin.nav.invite", "invite.html", "invite.js", INVITE_WORDS),
-    AdminPage("imports", "admin.nav.imports"),
-    AdminPage("codes", "admin.nav.codes"),
+    AdminPage("imports", "admin.nav.imports", "imports.html", "imports.js", IMPORTS_WORDS),
+    AdminPage("codes", "admin.nav.codes", "codes.html", "codes.js", CODES_WORDS),
     AdminPage("groups", "admin.nav.groups"),
     AdminPage("fields", "admin.nav.fields"),
     AdminPage("mail", "admin.nav.mail"),
@@ -273,6 +271,7 @@ class AdminPages:
                 "script_words": words.for_script((*CLIENT_WORDS, *(page.words if page else ()))),
                 "sign_out_url": f"{root}/admin/sign-out{carried}",
                 "message_max": self.settings.personal_message_max_length,
+                "codes_max": self.settings.max_invitations_per_request,
                 **(context or {}),
             },
             status_code=status,

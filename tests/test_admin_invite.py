@@ -6,6 +6,7 @@ the progress bar up to the counts)."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,7 @@ async def drop_file(page: Page, content: bytes, name: str) -> None:
                 "invalid": "This is not a valid email address.",
                 "done": "North.xlsx is imported.",
                 "progress": "4 of 4 rows checked",
+                "statuses": ["Imported", "Nothing imported"],
             },
         ),
         (
@@ -162,6 +164,7 @@ async def drop_file(page: Page, content: bytes, name: str) -> None:
                 "invalid": "Ce n'est pas une adresse e-mail valide.",
                 "done": "North.xlsx est importé.",
                 "progress": "4 lignes vérifiées sur 4",
+                "statuses": ["Importé", "Rien d'importé"],
             },
         ),
     ],
@@ -240,6 +243,18 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         await expect(page.locator("#count-skipped")).to_have_text("1")
         await check_accessibility(page)
         await visit.screenshot(f"invite-imported-{locale}")
+
+        # Both uploads are in the past imports, the failed one with its problems file.
+        await page.click("#main a[href^='/admin/imports']")
+        rows = page.locator("#imports tbody tr")
+        await expect(rows).to_have_count(2)
+        await expect(rows.locator("td:nth-child(4)")).to_have_text(words["statuses"])
+        await expect(rows.nth(1).locator("td a")).to_have_attribute(
+            "href", re.compile(r"^/invitations/imports/\d+/problems\.xlsx$")
+        )
+        await expect(rows.nth(0).locator("td:nth-child(5)")).to_have_text("3")
+        await check_accessibility(page)
+        await visit.screenshot(f"imports-{locale}")
 
     invitations = await Invitation.all()
     assert sorted(i.email or "" for i in invitations) == ["", "lea@example.org", "tom@example.org"]
