@@ -107,7 +107,7 @@ async def test_an_admin_invites_typed_addresses_after_correcting_a_wrong_one(
         await expect(page.locator("#typed-problems-box")).to_be_hidden()
         await expect(page.locator("#emails")).to_have_value("")
         await check_accessibility(page)
-        await visit.screenshot(f"invite-{locale}")
+        await visit.screenshot("invite" if viewport is DESKTOP else "invite-phone")
 
     invitations = await Invitation.all()
     assert sorted(i.email or "" for i in invitations) == ["koen@example.org", "lea@example.org"]
@@ -215,7 +215,8 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
             ["3", "email", "not-an-address", words["invalid"]]
         )
         await check_accessibility(page)
-        await visit.screenshot(f"invite-problems-{locale}")
+        if viewport is DESKTOP:
+            await visit.screenshot("invite-problems")
         assert await Invitation.all().count() == 0
 
         async with page.expect_download() as started:
@@ -242,7 +243,8 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         await expect(page.locator("#count-existing")).to_have_text("0")
         await expect(page.locator("#count-skipped")).to_have_text("1")
         await check_accessibility(page)
-        await visit.screenshot(f"invite-imported-{locale}")
+        if viewport is DESKTOP:
+            await visit.screenshot("invite-imported")
 
         # Both uploads are in the past imports, the failed one with its problems file.
         await page.click("#main a[href^='/admin/imports']")
@@ -254,7 +256,8 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         )
         await expect(rows.nth(0).locator("td:nth-child(5)")).to_have_text("3")
         await check_accessibility(page)
-        await visit.screenshot(f"imports-{locale}")
+        if viewport is DESKTOP:
+            await visit.screenshot("imports")
 
     invitations = await Invitation.all()
     assert sorted(i.email or "" for i in invitations) == ["", "lea@example.org", "tom@example.org"]
