@@ -131,6 +131,7 @@ IMPORTS_WORDS = (
     "admin.imports.none",
     "admin.imports.total",
     "admin.imports.problems_file",
+    "admin.imports.export",
 )
 CODES_WORDS = (
     *OPTIONS_WORDS,

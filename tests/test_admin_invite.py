@@ -246,6 +246,19 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         if viewport is DESKTOP:
             await visit.screenshot("invite-imported")
 
+        # This file's invitations, with their codes, in an export of their own.
+        async with page.expect_download() as started:
+            await page.click("#import-export")
+        exported = load_workbook(io.BytesIO(Path(await (await started.value).path()).read_bytes()))
+        table = list(exported.worksheets[0].iter_rows(values_only=True))
+        columns = [str(cell) for cell in table[0]]
+        assert sorted(str(row[columns.index("email")] or "") for row in table[1:]) == [
+            "",
+            "lea@example.org",
+            "tom@example.org",
+        ]
+        assert all(row[columns.index("token")] for row in table[1:])
+
         # Both uploads are in the past imports, the failed one with its problems file.
         await page.click("#main a[href^='/admin/imports']")
         rows = page.locator("#imports tbody tr")
@@ -255,6 +268,9 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
             "href", re.compile(r"^/invitations/imports/\d+/problems\.xlsx$")
         )
         await expect(rows.nth(0).locator("td:nth-child(5)")).to_have_text("3")
+        await expect(rows.nth(0).locator("td a")).to_have_attribute(
+            "href", re.compile(r"^/invitations/export\.xlsx\?importId=\d+$")
+        )
         await check_accessibility(page)
         if viewport is DESKTOP:
             await visit.screenshot("imports")

@@ -196,6 +196,11 @@ const showDone = (job) => {
   $("count-invited").textContent = formatNumber(job.invitedCount);
   $("count-existing").textContent = formatNumber(job.existingUsersUpdatedCount);
   $("count-skipped").textContent = formatNumber(job.skippedCount);
+  // This file's invitations: their codes (the token column), and letters for those without
+  // an address.
+  const importId = encodeURIComponent(job.id);
+  $("import-export").href = `${ROOT}/invitations/export.xlsx?importId=${importId}`;
+  $("import-letters").href = `${ROOT}/invitations/letters.pdf?importId=${importId}&codeOnly=true`;
   done.hidden = false;
 };
 
