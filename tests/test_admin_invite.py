@@ -280,3 +280,27 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
     assert await InvitationGroup.filter(group=group).count() == 2
     await run_worker()
     assert smtp_sink.to("tom@example.org") and smtp_sink.to("lea@example.org")
+
+
+async def test_typed_invitations_work_from_the_keyboard_alone(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    await an_admin()
+    await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)
+    async with browse(browser, live_server, viewport=DESKTOP) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        group = page.get_by_label("North Avenue Residents", exact=True)
+        await expect(group).to_be_visible()
+        await group.focus()
+        await page.keyboard.press("Space")
+        await expect(group).to_be_checked()
+        await page.focus("#emails")
+        await page.keyboard.type("lea@example.org")
+        await page.keyboard.press("Tab")
+        await expect(page.locator("#typed-submit")).to_be_focused()
+        await page.keyboard.press("Enter")
+        # The result takes the focus, so a screen reader reads it out.
+        await expect(page.locator("#typed-done")).to_be_focused()
+        await expect(page.locator("#typed-done")).to_contain_text("1 invitation created.")
+    assert await Invitation.filter(email="lea@example.org").count() == 1
