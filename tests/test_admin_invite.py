@@ -225,7 +225,7 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         sheet = problems.worksheets[0]
         assert sheet["A3"].comment is not None and sheet["F3"].comment is not None
         sheet["A3"] = "tom@example.org"
-        sheet["F3"] = False
+        sheet["F3"] = True
         fixed = io.BytesIO()
         problems.save(fixed)
 
@@ -242,6 +242,7 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         await expect(page.locator("#count-invited")).to_have_text("3")
         await expect(page.locator("#count-existing")).to_have_text("0")
         await expect(page.locator("#count-skipped")).to_have_text("1")
+        await expect(page.locator("#count-admins")).to_have_text("1")
         await check_accessibility(page)
         if viewport is DESKTOP:
             await visit.screenshot("invite-imported")
