@@ -72,7 +72,8 @@ queue_oldest_job_age = Gauge(
 )
 imports = Counter(
     "invitations_imports",
-    "Excel imports finished, by outcome (done, refused: its rows had problems, crashed).",
+    "Excel imports finished, by outcome (done, previewed: a dry run, refused: its rows had"
+    " problems, crashed).",
     ["outcome"],
 )
 import_duration = Histogram(

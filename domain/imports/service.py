@@ -207,7 +207,7 @@ async def run_import(
         _measured(record, "crashed", started)
         raise
     else:
-        _measured(record, "done", started)
+        _measured(record, "previewed" if record.dry_run else "done", started)
         metrics.invitations_created.labels("import").inc(record.invited_count)
 
 
