@@ -40,4 +40,9 @@ USER invitations
 ENV INVITES_DATA_DIR=/data
 
 EXPOSE 8000
+# The API's readiness (database, Redis, migrations); the slim image has no curl, and urlopen
+# fails on a non-2xx answer. A worker's container checks itself with `invitations worker --check`
+# (docker-compose.yml overrides this for it).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=5 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=3)"]
 CMD ["invitations", "serve", "--host", "0.0.0.0"]

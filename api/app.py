@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from arq import create_pool
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import mail_events
+from api import mail_events, observability
 from api.console import Console, console_access
 from api.downloads import import_template
 from api.exports import export_invitations
@@ -27,24 +24,6 @@ from api.security_headers import SecurityHeaders
 from api.uploads import BodySizeLimit, BodyTimeLimit
 from domain import db
 from domain.settings import GraphiqlAccess, Settings, get_settings
-
-
-async def health(request: Request) -> JSONResponse:
-    checks: dict[str, str] = {}
-    try:
-        await db.database_now()
-        checks["database"] = "ok"
-    except Exception as error:
-        checks["database"] = type(error).__name__
-    try:
-        await request.app.state.redis.ping()
-        checks["redis"] = "ok"
-    except Exception as error:
-        checks["redis"] = type(error).__name__
-    healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "unhealthy", **checks}, status_code=200 if healthy else 503
-    )
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -60,7 +39,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await stack.enter_async_context(
                     RegisterTortoise(app, config=db.config_from_settings(settings))
                 )
-            redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+            # Connected on first use, not at startup: the API starts, answers /health/live and
+            # says "not ready" on /health/ready while Redis is down.
+            redis = ArqRedis.from_url(settings.redis_url, socket_connect_timeout=1)
             stack.push_async_callback(redis.aclose)
             app.state.redis = redis
             if settings.is_development:
@@ -72,7 +53,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     routes: list[BaseRoute] = [
         Route("/graphql", GraphQLView(settings, console=console.page if console else None)),
         *(console.routes() if console else []),
-        Route("/health", health),
+        *observability.probe_routes(),
+        *observability.metrics_routes(settings),
         *pages.routes(),
         Route("/invitations/export.xlsx", export_invitations, methods=["GET"]),
         Route("/invitations/letters.pdf", print_letters, methods=["GET"]),
@@ -88,7 +70,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(observability.RequestIds),
+            Middleware(SecurityHeaders, settings=settings),
             Middleware(BodyTimeLimit, settings=settings),
             Middleware(BodySizeLimit, settings=settings),
         ],

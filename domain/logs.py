@@ -7,9 +7,13 @@ SMTP conversation (recipients). Those loggers are held at INFO/WARNING whatever 
 
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
 import traceback
+from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
 # Loggers whose DEBUG output carries query parameters or mail addresses.
 _TALKATIVE = {
@@ -75,12 +79,60 @@ class PrivateFormatter(logging.Formatter):
         return private_traceback(error) if error is not None else ""
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level.upper(), format=FORMAT)
+# What a line belongs to: the HTTP request (api: X-Request-ID) or the job (workers: its id).
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("job_id", default=None)
+
+
+class WithContext(logging.Filter):
+    """Puts the request's or the job's id on each record (`request_id`, `job_id`, and
+    `context` for the text format: `request=...`, `job=...` or `-`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request, job = request_id.get(), job_id.get()
+        record.request_id = request
+        record.job_id = job
+        record.context = f"request={request}" if request else f"job={job}" if job else "-"
+        return True
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(context)s]: %(message)s"
+
+
+class JsonFormatter(PrivateFormatter):
+    """One JSON object a line: time, level, logger, message, request_id or job_id, and the
+    traceback without exception messages (PrivateFormatter)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in ("request_id", "job_id"):
+            value = getattr(record, name, None)
+            if value:
+                line[name] = value
+        if record.exc_info and record.exc_info[1] is not None:
+            line["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    return JsonFormatter() if log_format == "json" else PrivateFormatter(TEXT_FORMAT)
+
+
+def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
+    """The root logger writes to stderr, as text (development) or JSON lines."""
     root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
     root.setLevel(level.upper())
     for handler in root.handlers:
-        handler.setFormatter(PrivateFormatter(FORMAT))
+        handler.setFormatter(formatter(log_format))
+        if not any(isinstance(existing, WithContext) for existing in handler.filters):
+            handler.addFilter(WithContext())
     quiet_talkative_loggers()
 
 

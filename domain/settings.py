@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -32,6 +33,11 @@ class SmtpTls(StrEnum):
     NONE = "none"  # plaintext, only sensible for a local catcher
     STARTTLS = "starttls"  # connect in plaintext, then require STARTTLS
     TLS = "tls"  # implicit TLS from the first byte (port 465)
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 class GraphiqlAccess(StrEnum):
@@ -130,6 +136,16 @@ class Settings(BaseSettings):
     introspection: GraphiqlAccess = GraphiqlAccess.ADMINS
     trusted_proxies: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
+    # text: readable lines (development); json: one JSON object a line (production).
+    log_format: LogFormat = LogFormat.TEXT
+    # Bearer token of GET /metrics (Prometheus); empty: /metrics is off (404).
+    metrics_token: SecretStr = SecretStr("")
+    # Each worker serves its metrics on this port (0: off), at this address.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
+    # OpenTelemetry traces exported over OTLP/HTTP (e.g. http://collector:4318); empty: off.
+    # Needs the `traces` extra (pip install 'invitations[traces]').
+    otlp_endpoint: str = ""
 
     worker_max_jobs: int = Field(default=50, ge=1, le=10_000)
     worker_poll_delay_seconds: float = Field(default=0.05, gt=0, le=10)
@@ -295,9 +311,16 @@ def _development_secret_key(data_dir: Path) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings, failing with a message that names each bad variable."""
+    """Read the settings, failing with a message that names each bad variable.
+
+    With INVITES_SECRETS_DIR set, a setting may also be a file of that folder named after its
+    variable (INVITES_SECRET_KEY, INVITES_SMTP_PASSWORD: Docker and Kubernetes secrets); an
+    environment variable wins over the file."""
+    secrets_dir = os.environ.get(f"{ENV_PREFIX}SECRETS_DIR") or None
+    if secrets_dir is not None and not Path(secrets_dir).is_dir():
+        raise SettingsError(f"{ENV_PREFIX}SECRETS_DIR: {secrets_dir} is not a directory")
     try:
-        settings = Settings(**overrides)
+        settings = Settings(_secrets_dir=secrets_dir, **overrides)
     except ValidationError as error:
         problems = []
         for item in error.errors():

@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError
@@ -37,6 +38,7 @@ from strawberry.types import ExecutionContext
 from domain.errors import DomainError, PermissionDenied
 from domain.settings import GraphiqlAccess
 from domain.validation import storable
+from schema.metrics import OperationMetrics
 
 log = logging.getLogger("schema.errors")
 
@@ -154,6 +156,16 @@ def unstorable_input(variables: dict[str, Any] | None, document: DocumentNode | 
     found = walk(variables or {}, "")
     if found or document is None:
         return found
+    return unstorable_literal(document)
+
+
+@lru_cache(maxsize=256)
+def unstorable_literal(document: DocumentNode) -> str | None:
+    """The path of the document's first literal string that cannot be stored, if any.
+
+    Remembered per document (as strawberry's ParserCache remembers the parse, which hands
+    back the same document for the same text): a request repeating a query does not walk it
+    again."""
     names: list[str] = []
 
     class Literals(Visitor):
@@ -203,6 +215,7 @@ class RefuseUnstorableInput(SchemaExtension):
 
 
 EXTENSIONS: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+    OperationMetrics,
     IntrospectionPolicy,
     RefuseUnstorableInput,
     lambda: AddValidationRules(VALIDATION_RULES),

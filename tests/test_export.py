@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import tracemalloc
 import zipfile
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from openpyxl import load_workbook
-from openpyxl.worksheet._writer import ALL_TEMP_FILES as openpyxl_temporary_files
 from python_calamine import CalamineWorkbook
 
 from domain import outbox
@@ -22,8 +23,18 @@ from domain.exports.service import export_to_temporary_file, write_export
 from domain.groups.service import create_group
 from domain.invitations.listing import InvitationFilter
 from domain.invitations.service import InvitationOptions, Invitee, plan_invitations, write_plan
-from domain.models import GroupKind, Invitation, InvitationExport, InvitationImport, User
+from domain.models import (
+    DeliveryState,
+    FieldType,
+    GroupKind,
+    Invitation,
+    InvitationExport,
+    InvitationImport,
+    User,
+)
 from domain.projects.service import create_project
+from domain.registration_fields.service import create_registration_field
+from domain.settings import get_settings
 from domain.users.service import open_session
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import (
@@ -49,6 +60,12 @@ HEADER = [
     "expires_at",
     "accepted_at",
     "address",
+    "projects",
+    "personal_message",
+    "failure_reason",
+    "link",
+    "registered_first_name",
+    "registered_last_name",
 ]
 TOKEN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
 LIST_TOKENS = "{ invitations(first: 200) { edges { node { email token } } } }"
@@ -64,24 +81,35 @@ async def export(admin: GraphQLClient, **params: str) -> httpx.Response:
     return response
 
 
-def rows_of(content: bytes) -> list[dict[str, Any]]:
-    """The sheet as openpyxl reads it, one dict a row, after checking calamine agrees."""
+def rows_of(content: bytes, fields: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The sheet as openpyxl reads it, one dict a row, after checking calamine agrees.
+    `fields`: the headers of the registration field columns after the fixed ones."""
+    header = [*HEADER, *fields]
     sheet = load_workbook(io.BytesIO(content)).active
     assert sheet is not None and sheet.title == "invitations"
     cells = [list(row) for row in sheet.iter_rows()]
-    assert [cell.value for cell in cells[0]] == HEADER
-    rows = [{HEADER[index]: cell.value for index, cell in enumerate(row)} for row in cells[1:]]
+    assert [cell.value for cell in cells[0]] == header
+    rows = [{header[index]: cell.value for index, cell in enumerate(row)} for row in cells[1:]]
     for row in cells[1:]:
         for cell in row:
             if isinstance(cell.value, str):
                 assert cell.data_type == "s", (cell.coordinate, cell.value)
     calamine = CalamineWorkbook.from_filelike(io.BytesIO(content))
     read = calamine.get_sheet_by_name("invitations").to_python()
-    assert read[0] == HEADER
-    assert [[value if value != "" else None for value in row] for row in read[1:]] == [
+    assert read[0] == header
+    assert [[_same(value) for value in row] for row in read[1:]] == [
         list(row.values()) for row in rows
     ]
     return rows
+
+
+def _same(value: Any) -> Any:
+    """A value calamine reads as openpyxl does: blank is None, a day is a datetime."""
+    if value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return value
 
 
 def utc(value: datetime) -> datetime:
@@ -147,6 +175,12 @@ async def test_the_export_lists_every_invitation_with_its_token_and_reads_back(
         "expires_at": utc(stored["lea@example.org"].expires_at),
         "accepted_at": None,
         "address": None,
+        "projects": None,
+        "personal_message": None,
+        "failure_reason": None,
+        "link": f"{get_settings().public_url}/invite#token={tokens['lea@example.org']}",
+        "registered_first_name": None,
+        "registered_last_name": None,
     }
     assert bert["token"] == tokens["bert@example.org"]
     assert (bert["status"], bert["delivery"], bert["admin"], bert["groups"]) == (
@@ -412,8 +446,11 @@ async def test_an_empty_export_is_a_sheet_with_its_header_only(admin: GraphQLCli
 
 
 async def test_the_download_file_has_no_name_on_disk_and_a_failed_export_leaves_nothing(
-    admin: GraphQLClient, tmp_path: Path
+    admin: GraphQLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))  # this test's files only
     await create(admin, ["kept@example.org"], sendEmail=False)
     exported = await export_to_temporary_file(InvitationFilter(), exported_by=None)
     try:
@@ -428,5 +465,112 @@ async def test_the_download_file_has_no_name_on_disk_and_a_failed_export_leaves_
         await write_export(
             InvitationFilter(), exported_by=None, destination=tmp_path / "gone" / "x.xlsx"
         )
-    assert [path for path in openpyxl_temporary_files if Path(path).exists()] == []
+    assert list(temporary.iterdir()) == []
     assert await InvitationExport.all().count() == 1  # the first export only
+
+
+async def test_new_columns_read_back_the_grants_message_delivery_link_and_registered_names(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    """Every column past `address`, read back by openpyxl and by calamine (rows_of)."""
+    for key, kind, options in (
+        ("employer", FieldType.TEXT, []),
+        ("household_size", FieldType.NUMBER, []),
+        ("district", FieldType.SELECT, [{"key": "north", "title": "North"}]),
+        ("newsletter", FieldType.CHECKBOX, []),
+        ("birthday", FieldType.DATE, []),
+        ("status", FieldType.TEXT, []),  # a key another column already has
+    ):
+        await create_registration_field(key=key, title=key.title(), type=kind, options=options)
+    library = await create_project(title="Library")
+    park = await create_project(title="park renovation")
+    await named(
+        Invitee(
+            email="lea@example.org",
+            registration_field_values={
+                "employer": "=Acme",
+                "household_size": "3.5",
+                "district": "North",
+                "newsletter": "yes",
+                "birthday": "1990-02-28",
+                "status": "retired",
+            },
+            postal_address="Léa Peeters\nKerkstraat 12\n9000 Gent",
+            position=0,
+        ),
+        Invitee(email="bert@example.org", position=1),
+        Invitee(email="carl@example.org", position=2),
+        project_ids=[park.id, library.id],
+        personal_message="Welcome, neighbour!\nSee you on Monday.",
+    )
+    await create(admin, ["dora@example.org"], sendEmail=False)
+    await Invitation.filter(email="carl@example.org").update(
+        delivery_state=DeliveryState.FAILED, last_error="550 5.1.1 <carl@example.org>: no such user"
+    )
+    listed = (await admin(LIST_TOKENS))["invitations"]["edges"]
+    tokens = {edge["node"]["email"]: edge["node"]["token"] for edge in listed}
+    accepted = await accept(gql, tokens["bert@example.org"], firstName="Bertrand", lastName="Smet")
+    assert accepted["errors"] == []
+
+    content = (await export(admin)).content
+    header = load_workbook(io.BytesIO(content)).active[1]  # type: ignore[index]
+    fields = ["employer", "household_size", "district", "newsletter", "birthday", "field:status"]
+    assert [cell.value for cell in header][len(HEADER) :] == fields
+    lea, bert, carl, dora = rows_of(content, fields=fields)
+    link = f"{get_settings().public_url}/invite#token="
+    message = "Welcome, neighbour!\nSee you on Monday."
+    assert {name: value for name, value in lea.items() if name not in HEADER[:13]} == {
+        "address": "Léa Peeters\nKerkstraat 12\n9000 Gent",
+        "projects": "Library, park renovation",
+        "personal_message": message,
+        "failure_reason": None,
+        "link": link + tokens["lea@example.org"],
+        "registered_first_name": None,
+        "registered_last_name": None,
+        "employer": "'=Acme",
+        "household_size": 3.5,
+        "district": "north",
+        "newsletter": True,
+        "birthday": datetime(1990, 2, 28),
+        "field:status": "retired",
+    }
+    assert (bert["status"], bert["link"], bert["first_name"]) == ("accepted", None, None)
+    assert (bert["registered_first_name"], bert["registered_last_name"]) == ("Bertrand", "Smet")
+    assert bert["projects"] == "Library, park renovation"
+    assert bert["personal_message"] == message
+    assert carl["delivery"] == "failed"
+    assert carl["failure_reason"] == "550 5.1.1 <carl@example.org>: no such user"
+    assert carl["link"] == link + tokens["carl@example.org"]  # the token still works: a letter
+    assert dora["projects"] is None and dora["personal_message"] is None
+    assert all(dora[name] is None for name in fields)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<hyperlink" not in sheet and "<f" not in sheet  # links are text, never run
+
+    clock.advance(timedelta(days=31))
+    expired = rows_of((await export(admin, status="expired")).content, fields=fields)
+    assert [(row["email"], row["link"]) for row in expired] == [
+        ("lea@example.org", None),
+        ("carl@example.org", None),
+        ("dora@example.org", None),
+    ]
+
+
+async def test_an_export_that_fails_midway_leaves_no_rows_on_disk(
+    admin: GraphQLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))  # this test's files only
+    group = await create_group(title="Everyone", kind=GroupKind.MANUAL)
+    await _bulk("row", 5, group.id)
+    # A token encrypted with a key that is gone cannot be exported: the export stops there.
+    last = await Invitation.all().order_by("-id").first()
+    assert last is not None
+    await Invitation.filter(id=last.id).update(token_encrypted="bm90LWVuY3J5cHRlZC1ieS11cw==")
+    with pytest.raises(ValueError, match="cannot decrypt"):
+        await write_export(
+            InvitationFilter(), exported_by=None, destination=tmp_path / "x.xlsx", batch_size=1
+        )
+    assert list(temporary.iterdir()) == []
+    assert await InvitationExport.all().count() == 0

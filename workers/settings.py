@@ -5,22 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
+from arq.constants import default_queue_name
 from arq.cron import cron
 from arq.worker import func
+from prometheus_client import start_http_server
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from domain import db
+from domain import db, logs, metrics
 from domain.imports.service import MAX_RUNS
 from domain.invitations import delivery
 from domain.mail.mailer import Mailer
 from domain.mail.relay import RelayGate
-from domain.settings import get_settings
+from domain.settings import Settings, get_settings
 from workers import jobs
 
 log = logging.getLogger(__name__)
@@ -46,9 +50,57 @@ async def startup(ctx: dict[str, Any]) -> None:
         ctx["owns_database"] = True
     ctx["mailer"] = Mailer(settings, gate=RelayGate(settings, ctx["redis"]))
     ctx["claims_renewal"] = asyncio.get_running_loop().create_task(_keep_claims())
+    if settings.worker_metrics_port:
+        ctx["metrics_server"] = serve_metrics(settings, ctx["redis"])
+
+
+def serve_metrics(settings: Settings, redis: Any) -> MetricsServer:
+    """This worker's metrics over HTTP (INVITES_WORKER_METRICS_PORT), for Prometheus to scrape
+    each worker itself; the queue's gauges are read again every QUEUE_EVERY seconds."""
+    server, thread = start_http_server(
+        settings.worker_metrics_port, addr=settings.worker_metrics_host
+    )
+    log.info("metrics at http://%s:%d/metrics", settings.worker_metrics_host, server.server_port)
+
+    async def measure() -> None:
+        while True:
+            try:
+                await metrics.measure_queue(redis, default_queue_name)
+            except Exception as error:  # Redis is away: the worker itself waits for it
+                log.warning("queue not measured (%s)", type(error).__name__)
+            await asyncio.sleep(QUEUE_EVERY)
+
+    return MetricsServer(server, thread, asyncio.get_running_loop().create_task(measure()))
+
+
+QUEUE_EVERY = 10.0
+
+
+@dataclass
+class MetricsServer:
+    server: Any
+    thread: threading.Thread
+    measuring: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.measuring.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.measuring
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+async def job_started(ctx: dict[str, Any]) -> None:
+    """Every log line of a job carries its id (domain.logs): arq runs the job in a task
+    created after this hook, which copies this context."""
+    logs.job_id.set(ctx.get("job_id"))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    server: MetricsServer | None = ctx.get("metrics_server")
+    if server is not None:
+        await server.stop()
     renewal: asyncio.Task[None] | None = ctx.get("claims_renewal")
     if renewal is not None:
         renewal.cancel()
@@ -114,6 +166,7 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[Any]] = CRON_JOBS
     on_startup = startup
     on_shutdown = shutdown
+    on_job_start = job_started
     redis_settings = redis_settings()
     max_jobs = get_settings().worker_max_jobs
     poll_delay = get_settings().worker_poll_delay_seconds

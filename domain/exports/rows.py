@@ -2,22 +2,53 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from domain.crypto import Keyring, keyring
-from domain.db import connection
+from domain.crypto import keyring
+from domain.db import connection, dialect
 from domain.invitations import tokens
+from domain.invitations.delivery import invite_link
 from domain.invitations.listing import InvitationFilter
 
 # The list's own WHERE clause, so an export holds exactly what the list shows for a filter.
 from domain.invitations.listing import filtered as filtered_sql
-from domain.invitations.service import delivery_of, status_of
-from domain.models import DeliveryState, Group, Invitation, InvitationGroup, InvitationStatus
+from domain.models import (
+    DeliveryState,
+    Group,
+    InvitationStatus,
+    Project,
+)
 
 BATCH_SIZE = 2000
+
+# The stored columns an export row is made of, with the status derived as the list derives it
+# (accepted, else expired once expires_at has passed, else pending) and the names the person
+# registered with. `now` is the statement's first parameter.
+_COLUMNS = (
+    "i.id, i.token_encrypted,"
+    " CASE WHEN i.accepted_at IS NOT NULL OR i.status = 'accepted' THEN 'accepted'"
+    " WHEN i.status = 'expired' OR i.expires_at <= {now} THEN 'expired'"
+    " ELSE 'pending' END AS derived_status,"
+    " i.delivery_state, i.email, i.first_name, i.last_name, i.locale, i.is_admin,"
+    " i.created_at, i.sent_at, i.expires_at, i.accepted_at, i.postal_address,"
+    " i.personal_message, i.last_error, i.registration_field_values,"
+    " u.first_name AS registered_first_name, u.last_name AS registered_last_name"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    """One batch as the database holds it: the invitation rows (dicts of `_COLUMNS`) and the
+    titles of the groups and projects each one grants, alphabetical and comma-separated."""
+
+    rows: list[dict[str, Any]]
+    groups: dict[int, str]
+    projects: dict[int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,70 +67,143 @@ class ExportRow:
     expires_at: datetime
     accepted_at: datetime | None
     address: str  # postal, lines separated by line breaks; "" when there is none
+    projects: str  # titles of the projects managed, comma-separated, alphabetical
+    personal_message: str
+    failure_reason: str  # why the last try failed, it was given up, or what the bounce said
+    link: str  # {PUBLIC_URL}/invite#token=...; "" once the token no longer works
+    registered_first_name: str  # accepted invitations: the names the person registered with
+    registered_last_name: str
+    field_values: dict[str, Any]  # registration field key -> stored value
 
 
-async def export_rows(
+async def stored_batches(
     query: InvitationFilter, *, now: datetime, batch_size: int = BATCH_SIZE
-) -> AsyncGenerator[list[ExportRow], None]:
-    """Batches of rows in id order. Each batch continues after the last id seen (keyset), so
-    memory stays flat and the fiftieth batch costs what the first one costs."""
+) -> AsyncGenerator[StoredBatch, None]:
+    """Batches in id order. Each continues after the last id seen (keyset), so memory stays
+    flat and the fiftieth batch costs what the first one costs."""
     sql = await filtered_sql(query)
+    columns = _COLUMNS.format(now=sql.param(now))
     after = sql.param(0)
     after_index = len(sql.params) - 1
     limit = sql.param(batch_size)
     # Only placeholders are formatted into the SQL; values travel as parameters.
     statement = (
-        f"SELECT i.id AS id FROM invitations i WHERE {sql.where()} AND i.id > {after}"  # noqa: S608
-        f" ORDER BY i.id LIMIT {limit}"
+        f"SELECT {columns} FROM invitations i"  # noqa: S608
+        " LEFT JOIN users u ON u.id = i.accepted_user_id"
+        f" WHERE {sql.where()} AND i.id > {after} ORDER BY i.id LIMIT {limit}"
     )
-    ring = keyring("invitation-token")
-    titles: dict[int, str] = {}
+    group_titles: dict[int, str] = {}
+    project_titles: dict[int, str] = {}
     while True:
-        found = await connection().execute_query_dict(statement, sql.params)
-        ids = [int(row["id"]) for row in found]
-        if not ids:
+        rows = await connection().execute_query_dict(statement, sql.params)
+        if not rows:
             return
-        invitations = await Invitation.filter(id__in=ids).order_by("id")
-        groups = await _groups_of(ids, titles)
-        yield [_row(each, ring, groups.get(each.id, ""), now) for each in invitations]
-        if len(ids) < batch_size:
+        ids = [int(row["id"]) for row in rows]
+        yield StoredBatch(
+            rows=rows,
+            groups=await _titles_of("invitation_groups", "group_id", Group, ids, group_titles),
+            projects=await _titles_of(
+                "invitation_projects", "project_id", Project, ids, project_titles
+            ),
+        )
+        if len(rows) < batch_size:
             return
         sql.params[after_index] = ids[-1]
 
 
-async def _groups_of(invitation_ids: list[int], titles: dict[int, str]) -> dict[int, str]:
-    """Each invitation's group titles; `titles` caches them across batches (groups are few)."""
-    pairs: list[tuple[int, int]] = await InvitationGroup.filter(
-        invitation_id__in=invitation_ids
-    ).values_list("invitation_id", "group_id")
-    missing = {group_id for _, group_id in pairs if group_id not in titles}
+async def export_rows(
+    query: InvitationFilter, *, now: datetime, batch_size: int = BATCH_SIZE
+) -> AsyncGenerator[list[ExportRow], None]:
+    """The export's rows, a batch at a time, tokens decrypted."""
+    ring = keyring("invitation-token")
+    async for batch in stored_batches(query, now=now, batch_size=batch_size):
+        rows = []
+        for stored in batch.rows:
+            invitation_id = int(stored["id"])
+            token = ring.decrypt(stored["token_encrypted"])
+            status = InvitationStatus(stored["derived_status"])
+            accepted = status is InvitationStatus.ACCEPTED
+            rows.append(
+                ExportRow(
+                    token=tokens.display(token),
+                    status=status,
+                    delivery=DeliveryState(stored["delivery_state"]),
+                    email=stored["email"],
+                    first_name=stored["first_name"],
+                    last_name=stored["last_name"],
+                    language=stored["locale"],
+                    groups=batch.groups.get(invitation_id, ""),
+                    admin=bool(stored["is_admin"]),
+                    created_at=_datetime(stored["created_at"]),
+                    sent_at=_optional_datetime(stored["sent_at"]),
+                    expires_at=_datetime(stored["expires_at"]),
+                    accepted_at=_optional_datetime(stored["accepted_at"]),
+                    address=stored["postal_address"] or "",
+                    projects=batch.projects.get(invitation_id, ""),
+                    personal_message=stored["personal_message"],
+                    failure_reason=stored["last_error"],
+                    link=invite_link(token) if status is InvitationStatus.PENDING else "",
+                    registered_first_name=(stored["registered_first_name"] or "")
+                    if accepted
+                    else "",
+                    registered_last_name=(stored["registered_last_name"] or "") if accepted else "",
+                    field_values=_json(stored["registration_field_values"]),
+                )
+            )
+        yield rows
+
+
+async def _titles_of(
+    grants: str,
+    target_column: str,
+    target: type[Group] | type[Project],
+    invitation_ids: Sequence[int],
+    titles: dict[int, str],
+) -> dict[int, str]:
+    """Each invitation's group (or project) titles; `titles` caches them across batches
+    (groups and projects are few)."""
+    params: list[Any]
+    if dialect() == "postgres":
+        # One array parameter: building an IN list of 2,000 terms costs more than the query.
+        where, params = "invitation_id = ANY($1::int[])", [list(invitation_ids)]
+    else:
+        placeholders = ", ".join(f"?{n}" for n in range(1, len(invitation_ids) + 1))
+        where, params = f"invitation_id IN ({placeholders})", list(invitation_ids)
+    # Only names from this module and placeholders are formatted into the SQL.
+    pairs = await connection().execute_query_dict(
+        f"SELECT invitation_id, {target_column} AS target_id FROM {grants} WHERE {where}",  # noqa: S608
+        params,
+    )
+    missing = {row["target_id"] for row in pairs if row["target_id"] not in titles}
     if missing:
-        found: list[tuple[int, str]] = await Group.filter(id__in=missing).values_list("id", "title")
+        found: list[tuple[int, str]] = await target.filter(id__in=missing).values_list(
+            "id", "title"
+        )
         titles.update(found)
     by_invitation: dict[int, list[str]] = defaultdict(list)
-    for invitation_id, group_id in pairs:
-        if group_id in titles:  # a group deleted since the grants were read is gone from both
-            by_invitation[invitation_id].append(titles[group_id])
+    for row in pairs:
+        title = titles.get(row["target_id"])
+        if title is not None:  # one deleted since the grants were read is gone from both
+            by_invitation[row["invitation_id"]].append(title)
     return {
         invitation_id: ", ".join(sorted(names, key=str.casefold))
         for invitation_id, names in by_invitation.items()
     }
 
 
-def _row(invitation: Invitation, ring: Keyring, groups: str, now: datetime) -> ExportRow:
-    return ExportRow(
-        token=tokens.display(ring.decrypt(invitation.token_encrypted)),
-        status=status_of(invitation, now),
-        delivery=delivery_of(invitation),
-        email=invitation.email,
-        first_name=invitation.first_name,
-        last_name=invitation.last_name,
-        language=invitation.locale,
-        groups=groups,
-        admin=invitation.is_admin,
-        created_at=invitation.created_at,
-        sent_at=invitation.sent_at,
-        expires_at=invitation.expires_at,
-        accepted_at=invitation.accepted_at,
-        address=invitation.postal_address,
-    )
+def _datetime(value: datetime | str) -> datetime:
+    """A timestamp as PostgreSQL (a datetime) or SQLite (ISO text) returns it, in UTC."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _optional_datetime(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _datetime(value)
+
+
+def _json(value: dict[str, Any] | str | None) -> dict[str, Any]:
+    """A JSON column as a dict, whether the driver decoded it or not."""
+    if value is None:
+        return {}
+    decoded = json.loads(value) if isinstance(value, str) else value
+    return decoded if isinstance(decoded, dict) else {}

@@ -7,6 +7,7 @@ import os
 import tempfile
 from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -15,7 +16,7 @@ from domain.clock import clock
 from domain.exports.rows import BATCH_SIZE, export_rows
 from domain.exports.workbook import ExportWorkbook
 from domain.invitations.listing import InvitationFilter
-from domain.models import InvitationExport, User
+from domain.models import InvitationExport, RegistrationField, User
 
 
 @dataclass(slots=True)
@@ -37,9 +38,27 @@ async def write_export(
 ) -> InvitationExport:
     """Write every invitation `query` selects into `destination` and record the export."""
     now = await clock.now()
-    workbook = ExportWorkbook()
-    # openpyxl is slow synchronous work: it runs in a thread, off the event loop, writing one
-    # batch while the next is read from the database (a fifth faster than taking turns).
+    fields = await RegistrationField.all().order_by("id")  # the template's order
+    # Opened first: a destination that cannot be written fails before any work.
+    file = await asyncio.to_thread(destination.open, "wb")
+    try:
+        workbook = ExportWorkbook(file, fields)
+        row_count = await _write(workbook, query, now=now, batch_size=batch_size)
+    finally:
+        await asyncio.to_thread(file.close)
+    return await InvitationExport.create(
+        exported_by=exported_by,
+        created_at=await clock.now(),
+        row_count=row_count,
+        filters=filters_of(query),
+    )
+
+
+async def _write(
+    workbook: ExportWorkbook, query: InvitationFilter, *, now: datetime, batch_size: int
+) -> int:
+    # Writing cells is synchronous work: it runs in a thread, off the event loop, writing one
+    # batch while the next is read from the database.
     writing: asyncio.Future[None] | None = None
     try:
         async with aclosing(export_rows(query, now=now, batch_size=batch_size)) as batches:
@@ -49,7 +68,7 @@ async def write_export(
                 writing = asyncio.ensure_future(asyncio.to_thread(workbook.append, batch))
         if writing is not None:
             await asyncio.shield(writing)
-        writing = asyncio.ensure_future(asyncio.to_thread(workbook.save, destination))
+        writing = asyncio.ensure_future(asyncio.to_thread(workbook.close))
         await asyncio.shield(writing)
     except BaseException:
         # A thread cannot be stopped (the shields keep a cancelled caller from pretending
@@ -58,12 +77,7 @@ async def write_export(
             await asyncio.wait([writing])
         workbook.discard()
         raise
-    return await InvitationExport.create(
-        exported_by=exported_by,
-        created_at=await clock.now(),
-        row_count=workbook.row_count,
-        filters=filters_of(query),
-    )
+    return workbook.row_count
 
 
 async def export_to_temporary_file(

@@ -48,8 +48,8 @@ from domain.clock import clock
 from domain.crypto import keyring
 from domain.i18n import format_date
 from domain.invitations import tokens
+from domain.invitations.jobs import reminder_job_id
 from domain.invitations.message import as_html, as_text
-from domain.invitations.service import reminder_job_id
 from domain.mail import references
 from domain.mail.compose import Address, Mail
 from domain.mail.mailer import DeliveryError, Mailer

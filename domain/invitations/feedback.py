@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from domain import metrics
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
 from domain.mail.events import DeliveryEvent, EventKind
@@ -35,6 +36,10 @@ from domain.validation import normalize_email
 from domain.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
+
+
+# Where reports come from (the metrics' `source` label).
+_SOURCES = frozenset({"mailgun", "ses", "postmark", "dsn"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +77,19 @@ async def record(event: DeliveryEvent) -> Recorded:
                     source=event.source,
                     invitation_id=invitation.id,
                 )
+        # A provider retrying its webhook reports the same bounce again: counted once.
+        repeated = (
+            event.kind is EventKind.BOUNCE
+            and invitation.delivery_state is DeliveryState.BOUNCED
+            and invitation.bounce_kind is (BounceKind.HARD if event.hard else BounceKind.SOFT)
+        )
         changed = await _mark(invitation, event)
+    if changed and not repeated:
+        kind = (
+            "complaint" if event.kind is EventKind.COMPLAINT else "hard" if event.hard else "soft"
+        )
+        source = event.source if event.source in _SOURCES else "other"
+        metrics.mails_bounced.labels(kind, source).inc()
     return Recorded(invitation.id if changed else None, suppress)
 
 

@@ -25,8 +25,8 @@ from domain import db, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
 from domain.invitations import feedback
+from domain.invitations.jobs import SEND_BATCH, send_batch_job_id, send_job_id
 from domain.invitations.listing import InvitationFilter, filtered
-from domain.invitations.service import SEND_BATCH, send_batch_job_id, send_job_id
 from domain.models import DeliveryState, Invitation, InvitationStatus, WebhookEventType
 from domain.settings import get_settings
 from domain.webhooks import events as webhook_events

@@ -11,10 +11,12 @@ after its whole message was written: the relay may have taken it.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
+from domain import metrics
 from domain.mail.compose import ComposeError, Composer, Mail
 from domain.mail.relay import RelayGate
 from domain.mail.smtp import Relay, SmtpConnection, SmtpFailure, Stage
@@ -28,11 +30,28 @@ class DeliveryError(Exception):
     `relay`: the relay itself is down (sending pauses); the mail was not refused for itself.
     """
 
-    def __init__(self, reason: str, *, permanent: bool = False, relay: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        relay: bool = False,
+        unwritable: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.relay = relay
+        self.unwritable = unwritable  # the mail could not be composed (never reached the relay)
+
+
+def failure_reason(error: DeliveryError) -> str:
+    """The metrics' `reason` label of a failed delivery (a fixed word, never the relay's text)."""
+    if error.unwritable:
+        return "unwritable"
+    if error.relay:
+        return "relay_unreachable"
+    return "permanent" if error.permanent else "temporary"
 
 
 def relay_of(settings: Settings) -> Relay:
@@ -107,10 +126,28 @@ class Mailer:
         """Send one mail on a connection from `connection()`. Raises DeliveryError, or
         smtp.Withdrawn when `still_wanted` (asked once the relay accepted the envelope, just
         before the message goes) says no."""
+        started = time.perf_counter()
+        try:
+            await self._deliver(connection, mail, still_wanted=still_wanted)
+        except DeliveryError as error:
+            metrics.mails_failed.labels(failure_reason(error)).inc()
+            raise
+        else:
+            metrics.mails_sent.inc()
+        finally:
+            metrics.mail_send_duration.observe(time.perf_counter() - started)
+
+    async def _deliver(
+        self,
+        connection: SmtpConnection,
+        mail: Mail,
+        *,
+        still_wanted: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         try:
             composed = self.composer.compose(mail, smtputf8=connection.smtputf8, sign=False)
         except ComposeError as error:
-            raise DeliveryError(error.reason, permanent=True) from error
+            raise DeliveryError(error.reason, permanent=True, unwritable=True) from error
         if self.composer.signs:
             composed = await asyncio.get_running_loop().run_in_executor(
                 self._signing, self.composer.sign, composed

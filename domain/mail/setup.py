@@ -51,7 +51,7 @@ class MailSetup:
     check_steps: list[str]
 
 
-def _dkim_public_value(settings: Settings) -> str | None:
+def dkim_public_value(settings: Settings) -> str | None:
     if not settings.dkim_private_key_path:
         return None
     key = serialization.load_pem_private_key(
@@ -80,7 +80,7 @@ def mail_setup(settings: Settings) -> MailSetup:
             "SPF: the servers allowed to send for the envelope sender's domain.",
         )
     ]
-    dkim_value = _dkim_public_value(settings)
+    dkim_value = dkim_public_value(settings)
     dkim_domain = settings.dkim_domain or domain
     if settings.dkim_selector and dkim_value:
         records.append(

@@ -19,6 +19,7 @@ from typing import Any
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from domain import metrics
 from domain.clock import clock
 from domain.crypto import keyring
 from domain.errors import DomainError, ErrorCode, RateLimited
@@ -38,7 +39,8 @@ HOUR = 3600
 DAY = 86400
 
 # KEYS: the counters; ARGV: n_checked, then per key (limit, ttl). The first n_checked keys
-# are checked against their limits; every key is counted. Returns {1, 0} or {0, retry_after}.
+# are checked against their limits; every key is counted. Returns {1, 0}, or
+# {0, retry_after, i} where i numbers (from 1) the key that was full.
 _RESERVE = """
 local checked = tonumber(ARGV[1])
 for i = 1, checked do
@@ -47,7 +49,7 @@ for i = 1, checked do
   if value >= limit then
     local ttl = redis.call('TTL', KEYS[i])
     if ttl < 1 then ttl = 1 end
-    return {0, ttl}
+    return {0, ttl, i}
   end
 end
 for i = 1, #KEYS do
@@ -73,12 +75,28 @@ value = redis.call('INCRBY', KEYS[1], amount)
 if value == amount then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end
 return {1, value}
 """
-# Token attempts: is the service under a guessing attack from many addresses?
-_HOT = """
-for i = 1, #KEYS do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then return 1 end
+# A token attempt in one round trip. KEYS: the address's counters (minute, day), its attack
+# counter, the global counters (minute, day); ARGV: per key (limit, ttl). The address's limits
+# are checked, and its attack limit too while a global counter is full (a guessing attack from
+# many addresses); every key is counted. Returns {1, 0} or {0, retry_after}.
+_RESERVE_TOKEN = """
+local function full(i)
+  return tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[2 * i - 1])
 end
-return 0
+local checked = {1, 2}
+if full(4) or full(5) then checked[3] = 3 end
+for _, i in ipairs(checked) do
+  if full(i) then
+    local ttl = redis.call('TTL', KEYS[i])
+    if ttl < 1 then ttl = 1 end
+    return {0, ttl}
+  end
+end
+for i = 1, #KEYS do
+  local value = redis.call('INCR', KEYS[i])
+  if value == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i])) end
+end
+return {1, 0}
 """
 
 
@@ -132,8 +150,9 @@ class Limiter:
         args: list[int] = [len(limits)]
         for limit in everything:
             args.extend((limit.limit, limit.ttl(now)))
-        allowed, retry_after = await self.redis.eval(_RESERVE, len(keys), *keys, *args)
+        allowed, retry_after, *full = await self.redis.eval(_RESERVE, len(keys), *keys, *args)
         if not int(allowed):
+            metrics.rate_limit_refusals.labels(limits[int(full[0]) - 1].scope).inc()
             raise RateLimited(int(retry_after))
         return keys
 
@@ -154,6 +173,14 @@ class Limiter:
         counts as a failure), if it succeeds with `count_success`, or if the caller kept it.
         Anything else gives its place back."""
         keys = await self.reserve(limits, also_count=also_count)
+        async with self._counted(keys, counts=counts, count_success=count_success) as attempt:
+            yield attempt
+
+    @asynccontextmanager
+    async def _counted(
+        self, keys: list[str], *, counts: tuple[ErrorCode, ...], count_success: bool
+    ) -> AsyncIterator[Attempt]:
+        """An attempt whose places in `keys` are reserved: kept or given back (see attempt)."""
         attempt = Attempt()
         try:
             yield attempt
@@ -170,44 +197,37 @@ class Limiter:
 
     # The limits of each use -------------------------------------------------------------
 
-    async def token_limits(self, address: str) -> tuple[list[Limit], list[Limit]]:
+    async def reserve_token(self, address: str) -> list[str]:
+        """Count one token attempt from an address (refusing when its limits are full)."""
         s = get_settings()
-        global_limits = [
+        now = _now()
+        # Global counters are counted but never refuse anyone by themselves: while one is
+        # full, every address gets the stricter attack limit, so a right code from a fresh
+        # address still works.
+        limits = [
+            Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
+            Limit("token:address", address, s.limit_token_failures_per_day, DAY),
+            Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE),
             Limit("token:all", "all", s.limit_token_global_failures_per_minute, MINUTE),
             Limit("token:all", "all", s.limit_token_global_failures_per_day, DAY),
         ]
-        now = _now()
-        hot = await self.redis.eval(
-            _HOT,
-            len(global_limits),
-            *[limit.key(now) for limit in global_limits],
-            *[limit.limit for limit in global_limits],
-        )
-        per_address = [
-            Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
-            Limit("token:address", address, s.limit_token_failures_per_day, DAY),
-        ]
-        if int(hot):
-            per_address.append(
-                Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE)
-            )
-        # Global counters are counted but never refuse anyone by themselves: they only make
-        # every address stricter, so a right code from a fresh address still works.
-        return per_address, global_limits
+        keys = [limit.key(now) for limit in limits]
+        args: list[int] = []
+        for limit in limits:
+            args.extend((limit.limit, limit.ttl(now)))
+        allowed, retry_after = await self.redis.eval(_RESERVE_TOKEN, len(keys), *keys, *args)
+        if not int(allowed):
+            raise RateLimited(int(retry_after))
+        return keys
 
     def token_attempt(self, address: str) -> Any:
         limiter = self
 
         @asynccontextmanager
         async def attempt() -> AsyncIterator[Attempt]:
-            limits, global_limits = await limiter.token_limits(address)
-            attack = Limit(
-                "token:attack", address, get_settings().limit_token_attack_per_address, 15 * MINUTE
-            )
-            async with limiter.attempt(
-                limits,
-                also_count=[*global_limits, *([] if attack in limits else [attack])],
-                counts=(ErrorCode.INVALID_TOKEN,),
+            keys = await limiter.reserve_token(address)
+            async with limiter._counted(
+                keys, counts=(ErrorCode.INVALID_TOKEN,), count_success=False
             ) as counted:
                 yield counted
 
@@ -289,10 +309,7 @@ class Limiter:
     async def invitations_created(self, admin_id: int, count: int) -> None:
         """Spam guard: how many invitations one admin may create per day. Checked and counted
         in one step, so two requests at once cannot both slip under the limit."""
-        s = get_settings()
-        limit = Limit(
-            "invitations:admin", str(admin_id), s.limit_invitations_per_admin_per_day, DAY
-        )
+        limit = _invitations_per_day(admin_id)
         now = _now()
         try:
             allowed, used = await self.redis.eval(
@@ -304,12 +321,19 @@ class Limiter:
             log.warning("daily invitation count unavailable (%s)", type(error).__name__)
             return
         if not int(allowed):
-            raise DomainError.single(
-                ErrorCode.RATE_LIMITED,
-                f"You can create {limit.limit:,} invitations a day;"
-                f" {max(limit.limit - int(used), 0):,} are left today.",
-                "emails",
-            )
+            metrics.rate_limit_refusals.labels(limit.scope).inc()
+            raise _over_daily_invitations(limit, int(used))
+
+    async def invitations_allowed(self, admin_id: int, count: int) -> None:
+        """The same refusal as invitations_created, without counting them: for a preview."""
+        limit = _invitations_per_day(admin_id)
+        try:
+            used = int(await self.redis.get(limit.key(_now())) or 0)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            log.warning("daily invitation count unavailable (%s)", type(error).__name__)
+            return
+        if used + count > limit.limit:
+            raise _over_daily_invitations(limit, used)
 
     async def resend(self, invitation_id: int) -> None:
         s = get_settings()
@@ -323,3 +347,21 @@ class Limiter:
                 )
             ]
         )
+
+
+def _invitations_per_day(admin_id: int) -> Limit:
+    return Limit(
+        "invitations:admin",
+        str(admin_id),
+        get_settings().limit_invitations_per_admin_per_day,
+        DAY,
+    )
+
+
+def _over_daily_invitations(limit: Limit, used: int) -> DomainError:
+    return DomainError.single(
+        ErrorCode.RATE_LIMITED,
+        f"You can create {limit.limit:,} invitations a day;"
+        f" {max(limit.limit - used, 0):,} are left today.",
+        "emails",
+    )

@@ -1,0 +1,310 @@
+"""What an operator sees: probes, request ids, JSON logs, traces, security headers, secret files."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from arq.connections import ArqRedis
+from redis.asyncio import Redis
+
+from api.app import create_app
+from domain import db
+from domain.logs import AccessLogPrivacy, JsonFormatter, WithContext
+from domain.settings import get_settings, load_settings
+from tests.browser import _Server
+from tests.conftest import _free_port
+from tests.fixtures import GraphQLClient, SmtpSink
+from tests.invitations_helpers import create
+
+# ---------------------------------------------------------------------------------------------
+# Probes
+
+
+async def test_liveness_answers_without_asking_the_database_or_redis(
+    database: None, redis: ArqRedis
+) -> None:
+    app = create_app(get_settings(), manage_database=False)
+    app.state.redis = None  # no Redis at all: the process still answers
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        live = await http.get("/health/live")
+        assert live.status_code == 200 and live.json() == {"status": "ok"}
+        assert (await http.get("/health/ready")).status_code == 503
+
+
+async def test_readiness_checks_the_database_redis_and_the_migrations(
+    http: httpx.AsyncClient,
+) -> None:
+    assert await db.pending_migrations() == []
+    for path in ("/health/ready", "/health"):
+        ready = await http.get(path)
+        assert ready.status_code == 200, ready.text
+        body = ready.json()
+        assert body["status"] == "ok"
+        assert (body["database"], body["redis"], body["migrations"]) == ("ok", "ok", "ok")
+
+
+async def test_readiness_fails_while_redis_cannot_be_reached(database: None) -> None:
+    app = create_app(get_settings(), manage_database=False)
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{_free_port()}/0", socket_timeout=2)
+    app.state.redis = unreachable
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            ready = await http.get("/health/ready")
+            assert ready.status_code == 503
+            assert ready.json()["status"] == "unhealthy"
+            assert ready.json()["database"] == "ok"
+            assert ready.json()["redis"] != "ok"
+            assert (await http.get("/health/live")).status_code == 200
+    finally:
+        await unreachable.aclose()
+
+
+async def test_the_api_starts_while_redis_is_down_and_says_it_is_not_ready(
+    database: None,
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    down = f"redis://127.0.0.1:{_free_port()}/0"
+    app = create_app(get_settings().model_copy(update={"redis_url": down}), manage_database=False)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            assert (await http.get("/health/live")).status_code == 200
+            ready = await http.get("/health/ready")
+            assert ready.status_code == 503 and ready.json()["redis"] != "ok"
+
+
+# ---------------------------------------------------------------------------------------------
+# Request ids and JSON logs
+
+
+async def test_a_sane_request_id_is_kept_and_anything_else_replaced(
+    http: httpx.AsyncClient,
+) -> None:
+    kept = await http.get("/health/live", headers={"X-Request-ID": "edge-4f1c2a9b77d0"})
+    assert kept.headers["x-request-id"] == "edge-4f1c2a9b77d0"
+    for given in ("lea@example.org", "x" * 300, "short", "two words here"):
+        replaced = await http.get("/health/live", headers={"X-Request-ID": given})
+        assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["x-request-id"]), given
+    first = (await http.get("/health/live")).headers["x-request-id"]
+    second = (await http.get("/health/live")).headers["x-request-id"]
+    assert first != second
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The root logger's lines as the service writes them with INVITES_LOG_FORMAT=json."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(WithContext())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+async def test_every_json_log_line_of_a_request_carries_its_request_id(
+    database: None, redis: ArqRedis, json_log: io.StringIO
+) -> None:
+    app = create_app(get_settings(), manage_database=False)
+    app.state.redis = redis
+    port = _free_port()
+    access = logging.getLogger("uvicorn.access")
+    privacy = AccessLogPrivacy()
+    access.addFilter(privacy)
+    # As `invitations serve` leaves them (another test's uvicorn configured its own logging).
+    loggers = [logging.getLogger("uvicorn"), access]
+    saved = [
+        (logger.propagate, logger.level, logger.disabled, logger.handlers) for logger in loggers
+    ]
+    for logger in loggers:
+        logger.propagate, logger.disabled, logger.handlers = True, False, []
+        logger.setLevel(logging.INFO)
+    server = _Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=True
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        json_log.seek(0)
+        json_log.truncate()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            # Refused (no admin signed in): the refusal is logged, then the access line.
+            response = await http.post(
+                "/graphql?search=lea%40example.org",
+                json={"query": "query Listing { invitations(first: 5) { totalCount } }"},
+                headers={"X-Request-ID": "trace-0123456789abcdef"},
+            )
+            assert response.headers["x-request-id"] == "trace-0123456789abcdef"
+            await asyncio.sleep(0.05)
+    finally:
+        server.should_exit = True
+        await task
+        access.removeFilter(privacy)
+        for logger, (propagate, level, disabled, handlers) in zip(loggers, saved, strict=True):
+            logger.propagate, logger.disabled, logger.handlers = propagate, disabled, handlers
+            logger.setLevel(level)
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
+    ours = [line for line in lines if line["logger"] in ("schema.errors", "uvicorn.access")]
+    assert {line["logger"] for line in ours} == {"schema.errors", "uvicorn.access"}, lines
+    for line in lines:
+        if line["logger"].startswith(("uvicorn.error", "httpx", "httpcore")):
+            continue  # the server's start and stop lines, the test's own client
+        assert line.get("request_id") == "trace-0123456789abcdef", line
+        assert {"time", "level", "logger", "message"} <= set(line)
+    access_line = next(line for line in ours if line["logger"] == "uvicorn.access")
+    assert "lea" not in access_line["message"] and "127.0.0.1" not in access_line["message"]
+    assert "/graphql" in access_line["message"]
+
+
+def test_the_access_log_keeps_neither_the_client_address_nor_the_query_string() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("198.51.100.4:51234", "GET", "/invitations/export.xlsx?search=lea%40ex", "1.1", 200),
+        None,
+    )
+    assert AccessLogPrivacy().filter(record)
+    line = record.getMessage()
+    assert line == '- - "GET /invitations/export.xlsx HTTP/1.1" 200'
+
+
+async def test_a_jobs_log_lines_carry_its_job_id(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, json_log: io.StringIO
+) -> None:
+    from workers.settings import job_started
+
+    created = await create(admin, ["ann@example.org"])
+    json_log.seek(0)
+    json_log.truncate()
+    await run_worker(on_job_start=job_started)
+    assert len(smtp_sink.mails) == 1
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
+    finished = [line for line in lines if "←" in line["message"] or "→" in line["message"]]
+    assert finished, lines
+    for line in finished:
+        assert line.get("job_id") and line["job_id"] in line["message"], line
+    ours = [line for line in lines if line["logger"] != "mail.log"]  # mail.log: the tests' sink
+    assert "ann@example.org" not in json.dumps(ours)
+    assert created["invitedCount"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Security headers
+
+
+async def test_https_deployments_send_hsts_and_pages_a_permissions_policy(
+    http: httpx.AsyncClient, database: None, redis: ArqRedis
+) -> None:
+    # The tests' PUBLIC_URL is https.
+    page = await http.get("/invite")
+    assert page.status_code == 200
+    assert page.headers["strict-transport-security"] == "max-age=31536000"
+    policy = page.headers["permissions-policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy
+    health = await http.get("/health/live")
+    assert "permissions-policy" not in health.headers  # not a page
+    assert health.headers["strict-transport-security"] == "max-age=31536000"
+
+    plain = create_app(
+        get_settings().model_copy(update={"public_url": "http://localhost:8000"}),
+        manage_database=False,
+    )
+    plain.state.redis = redis
+    transport = httpx.ASGITransport(app=plain)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        answer = await client.get("/invite")
+        assert "strict-transport-security" not in answer.headers
+        assert "permissions-policy" in answer.headers
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets from files
+
+
+def test_secret_settings_are_read_from_files_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "INVITES_SMTP_PASSWORD").write_text("relay-password-from-a-file\n")
+    (tmp_path / "INVITES_METRICS_TOKEN").write_text("scrape-token-from-a-file")
+    monkeypatch.setenv("INVITES_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv("INVITES_METRICS_TOKEN", "scrape-token-from-the-environment")
+    settings = load_settings()
+    assert settings.smtp_password.get_secret_value() == "relay-password-from-a-file"
+    assert settings.metrics_token.get_secret_value() == "scrape-token-from-the-environment"
+    assert "relay-password" not in repr(settings)
+
+    monkeypatch.setenv("INVITES_SECRETS_DIR", str(tmp_path / "missing"))
+    with pytest.raises(Exception, match="INVITES_SECRETS_DIR"):
+        load_settings()
+
+
+# ---------------------------------------------------------------------------------------------
+# Traces
+
+
+@pytest.fixture
+async def traced_http(
+    database: None, redis: ArqRedis
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    pytest.importorskip("opentelemetry.sdk", reason="the `traces` extra is not installed")
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from api.tracing import traced
+    from schema.app import schema
+
+    extensions = schema.extensions
+    exporter = InMemorySpanExporter()
+    app = create_app(get_settings(), manage_database=False)
+    app.state.redis = redis
+    transport = httpx.ASGITransport(app=traced(app, get_settings(), exporter=exporter))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http, exporter
+    finally:
+        schema.extensions = extensions
+
+
+async def test_traces_have_a_span_per_request_and_operation_without_personal_data(
+    traced_http: tuple[httpx.AsyncClient, Any],
+) -> None:
+    http, exporter = traced_http
+    token = "ABCDE-FGHJK-MNPQR"
+    response = await http.post(
+        "/graphql?email=lea%40example.org",
+        json={"query": f'query Lea {{ invitationByToken(token: "{token}") {{ valid }} }}'},
+    )
+    assert response.status_code == 200
+    spans = exporter.get_finished_spans()
+    names = [span.name for span in spans]
+    assert "GraphQL invitationByToken" in names, names
+    assert any(span.name.startswith("POST") for span in spans), names
+    everything = json.dumps(
+        [{"name": span.name, **dict(span.attributes or {})} for span in spans], default=str
+    )
+    for secret in (token, "lea", "example.org", "203.0.113"):
+        assert secret not in everything, secret
