@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from domain.settings import Settings, get_settings
@@ -18,9 +19,25 @@ MODELS_MODULE = "domain.models"
 MIGRATIONS_MODULE = "domain.migrations"
 
 
+async def keep_session(connection: object) -> None:
+    """What a PostgreSQL connection needs when it goes back to the pool: nothing more than the
+    ROLLBACK asyncpg sends anyway if a transaction was left open.
+
+    asyncpg's default runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
+    at every release: one more round trip for every statement outside a transaction. The
+    service never changes a session's state: no SET (only `set_config(..., true)`, which ends
+    with the transaction), no LISTEN, no cursor or advisory lock outliving a transaction.
+    """
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    connection: str | dict[str, Any] = database_url
+    expanded = expand_db_url(database_url)
+    if expanded["engine"] == "tortoise.backends.asyncpg":
+        expanded["credentials"]["reset"] = keep_session  # passed on to asyncpg's pool
+        connection = expanded
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

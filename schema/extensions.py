@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError
@@ -155,6 +156,16 @@ def unstorable_input(variables: dict[str, Any] | None, document: DocumentNode | 
     found = walk(variables or {}, "")
     if found or document is None:
         return found
+    return unstorable_literal(document)
+
+
+@lru_cache(maxsize=256)
+def unstorable_literal(document: DocumentNode) -> str | None:
+    """The path of the document's first literal string that cannot be stored, if any.
+
+    Remembered per document (as strawberry's ParserCache remembers the parse, which hands
+    back the same document for the same text): a request repeating a query does not walk it
+    again."""
     names: list[str] = []
 
     class Literals(Visitor):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from pathlib import Path
@@ -16,7 +17,7 @@ from cli.main import app
 from domain.settings import ENV_PREFIX, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-LONG_RUNNING = ("postgres", "redis", "api", "worker", "mailpit")
+LONG_RUNNING = ("postgres", "redis", "api", "worker", "proxy", "mailpit")
 OUR_IMAGE = ("migrate", "api", "worker")
 
 
@@ -44,6 +45,7 @@ def test_every_service_of_the_production_shape_is_there(services: dict[str, Any]
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:7")
     assert services["mailpit"]["image"].startswith("axllent/mailpit")
+    assert services["proxy"]["image"].startswith("caddy:2")
 
 
 def test_every_long_running_service_has_a_healthcheck(services: dict[str, Any]) -> None:
@@ -81,12 +83,44 @@ def test_logs_are_json_and_metrics_can_be_scraped_in_the_production_shape(
         assert env[f"{ENV_PREFIX}METRICS_TOKEN"].startswith("${")  # the operator's, never a default
 
 
-def test_the_api_and_mailpit_ui_are_published_and_smtp_is_internal(
+def test_the_api_through_its_proxy_and_mailpit_ui_are_published_and_smtp_is_internal(
     services: dict[str, Any],
 ) -> None:
-    assert services["api"]["ports"] == ["8000:8000"]
+    assert services["proxy"]["ports"] == ["8000:8000"]
+    assert "ports" not in services["api"]  # its replicas are reached through the proxy
     assert services["mailpit"]["ports"] == ["8025:8025"]
     assert environment(services["api"])[f"{ENV_PREFIX}SMTP_PORT"] == "1025"
+
+
+def replicas(service: dict[str, Any]) -> int:
+    """The replica count compose starts when its variable is not set."""
+    value = str(service["deploy"]["replicas"])
+    default = re.fullmatch(r"\$\{[A-Z_]+:-(\d+)\}", value)
+    return int(default[1] if default else value)
+
+
+def test_several_apis_behind_the_proxy_and_several_workers_share_one_database_and_redis(
+    services: dict[str, Any],
+) -> None:
+    assert services["api"]["deploy"]["replicas"] == "${API_REPLICAS:-2}"
+    assert services["worker"]["deploy"]["replicas"] == "${WORKER_REPLICAS:-2}"
+    assert replicas(services["api"]) >= 2 and replicas(services["worker"]) >= 2
+    for name in ("postgres", "redis", "migrate", "proxy", "mailpit"):
+        assert "deploy" not in services[name], f"{name} runs once"
+    # The proxy asks Docker's DNS for every api replica, again and again as they come and go.
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    [config] = services["proxy"]["configs"]
+    caddyfile = compose["configs"][config["source"]]["content"]
+    assert config["target"] == "/etc/caddy/Caddyfile"
+    assert re.search(r"dynamic a \{\s*name api\s*port 8000\s*refresh \d+s", caddyfile)
+    assert "lb_policy round_robin" in caddyfile and ":8000 {" in caddyfile
+    # The API believes the client address the proxy forwards, from the proxy only.
+    address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet)
+    for name in OUR_IMAGE:
+        assert environment(services[name])[f"{ENV_PREFIX}TRUSTED_PROXIES"] == address
+    assert any("/health" in part for part in services["proxy"]["healthcheck"]["test"])
 
 
 def test_api_and_worker_wait_for_healthy_postgres_and_redis_and_the_migration(

@@ -121,6 +121,26 @@ async def test_strings_the_database_cannot_store_get_a_typed_error_naming_the_fi
     assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "i.firstName"}
 
 
+async def test_a_repeated_document_is_checked_for_unstorable_literals_once(
+    gql: GraphQLClient,
+) -> None:
+    from schema.extensions import unstorable_literal
+
+    refused = (
+        'mutation { signUp(input: {email: "n@example.org", password: "p", lastName: "A\\u0000"})'
+        " { ok } }"
+    )
+    fine = '{ invitationByToken(token: "ABCDE-FGHJK-MNPQ0") { valid } }'
+    for document, field in ((refused, "signUp.input.lastName"), (fine, None)):
+        first = await post(gql, document)
+        hits = unstorable_literal.cache_info().hits
+        again = await post(gql, document)
+        assert unstorable_literal.cache_info().hits == hits + 1
+        assert again == first  # the same answer, refusal included
+        if field:
+            assert again["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": field}
+
+
 async def test_a_body_nested_fifty_thousand_deep_is_a_400_in_json(
     http: Any, gql: GraphQLClient
 ) -> None:

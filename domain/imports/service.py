@@ -253,9 +253,10 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
         )
         raise
     log.info(
-        "import %d done: %d rows; file checked and parsed in %.1f s, rows read, checked and"
+        "import %d%s done: %d rows; file checked and parsed in %.1f s, rows read, checked and"
         " written in %.1f s",
         record.id,
+        " (dry run)" if record.dry_run else "",
         reader.result.rows_total,
         opened - started,
         time.monotonic() - opened,
@@ -435,6 +436,7 @@ class _Write:
         enqueue_sends(ids, rows)  # flushed by the job once the transaction has committed
 
     async def _done(self, outcome: Outcome, *, invited: int, updated: int) -> None:
+        """The import DONE with its counts (in the caller's transaction, if it has one)."""
         rows_total = self.rows.rows_total
         done = await InvitationImport.filter(
             id=self.record.id, status=ImportStatus.RUNNING, runs=self.record.runs

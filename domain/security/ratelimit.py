@@ -75,12 +75,28 @@ value = redis.call('INCRBY', KEYS[1], amount)
 if value == amount then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end
 return {1, value}
 """
-# Token attempts: is the service under a guessing attack from many addresses?
-_HOT = """
-for i = 1, #KEYS do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then return 1 end
+# A token attempt in one round trip. KEYS: the address's counters (minute, day), its attack
+# counter, the global counters (minute, day); ARGV: per key (limit, ttl). The address's limits
+# are checked, and its attack limit too while a global counter is full (a guessing attack from
+# many addresses); every key is counted. Returns {1, 0} or {0, retry_after}.
+_RESERVE_TOKEN = """
+local function full(i)
+  return tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[2 * i - 1])
 end
-return 0
+local checked = {1, 2}
+if full(4) or full(5) then checked[3] = 3 end
+for _, i in ipairs(checked) do
+  if full(i) then
+    local ttl = redis.call('TTL', KEYS[i])
+    if ttl < 1 then ttl = 1 end
+    return {0, ttl}
+  end
+end
+for i = 1, #KEYS do
+  local value = redis.call('INCR', KEYS[i])
+  if value == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i])) end
+end
+return {1, 0}
 """
 
 
@@ -157,6 +173,14 @@ class Limiter:
         counts as a failure), if it succeeds with `count_success`, or if the caller kept it.
         Anything else gives its place back."""
         keys = await self.reserve(limits, also_count=also_count)
+        async with self._counted(keys, counts=counts, count_success=count_success) as attempt:
+            yield attempt
+
+    @asynccontextmanager
+    async def _counted(
+        self, keys: list[str], *, counts: tuple[ErrorCode, ...], count_success: bool
+    ) -> AsyncIterator[Attempt]:
+        """An attempt whose places in `keys` are reserved: kept or given back (see attempt)."""
         attempt = Attempt()
         try:
             yield attempt
@@ -173,44 +197,37 @@ class Limiter:
 
     # The limits of each use -------------------------------------------------------------
 
-    async def token_limits(self, address: str) -> tuple[list[Limit], list[Limit]]:
+    async def reserve_token(self, address: str) -> list[str]:
+        """Count one token attempt from an address (refusing when its limits are full)."""
         s = get_settings()
-        global_limits = [
+        now = _now()
+        # Global counters are counted but never refuse anyone by themselves: while one is
+        # full, every address gets the stricter attack limit, so a right code from a fresh
+        # address still works.
+        limits = [
+            Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
+            Limit("token:address", address, s.limit_token_failures_per_day, DAY),
+            Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE),
             Limit("token:all", "all", s.limit_token_global_failures_per_minute, MINUTE),
             Limit("token:all", "all", s.limit_token_global_failures_per_day, DAY),
         ]
-        now = _now()
-        hot = await self.redis.eval(
-            _HOT,
-            len(global_limits),
-            *[limit.key(now) for limit in global_limits],
-            *[limit.limit for limit in global_limits],
-        )
-        per_address = [
-            Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
-            Limit("token:address", address, s.limit_token_failures_per_day, DAY),
-        ]
-        if int(hot):
-            per_address.append(
-                Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE)
-            )
-        # Global counters are counted but never refuse anyone by themselves: they only make
-        # every address stricter, so a right code from a fresh address still works.
-        return per_address, global_limits
+        keys = [limit.key(now) for limit in limits]
+        args: list[int] = []
+        for limit in limits:
+            args.extend((limit.limit, limit.ttl(now)))
+        allowed, retry_after = await self.redis.eval(_RESERVE_TOKEN, len(keys), *keys, *args)
+        if not int(allowed):
+            raise RateLimited(int(retry_after))
+        return keys
 
     def token_attempt(self, address: str) -> Any:
         limiter = self
 
         @asynccontextmanager
         async def attempt() -> AsyncIterator[Attempt]:
-            limits, global_limits = await limiter.token_limits(address)
-            attack = Limit(
-                "token:attack", address, get_settings().limit_token_attack_per_address, 15 * MINUTE
-            )
-            async with limiter.attempt(
-                limits,
-                also_count=[*global_limits, *([] if attack in limits else [attack])],
-                counts=(ErrorCode.INVALID_TOKEN,),
+            keys = await limiter.reserve_token(address)
+            async with limiter._counted(
+                keys, counts=(ErrorCode.INVALID_TOKEN,), count_success=False
             ) as counted:
                 yield counted
 
