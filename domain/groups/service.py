@@ -205,7 +205,7 @@ async def _user_ids_by_email(emails: Sequence[str]) -> set[int]:
         email: user_id
         for user_id, email in await User.filter(
             email__in=known,
-            email_confirmed_at__isnull=False,  # type: ignore[arg-type]
+            email_confirmed_at__isnull=False,
         ).values_list("id", "email")
     }
     problems = [
