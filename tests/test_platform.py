@@ -228,6 +228,36 @@ async def test_admin_adds_members_to_a_manual_group_by_their_address(
     ]
 
 
+async def test_admin_reads_one_group_and_its_members_a_page_at_a_time(
+    admin: GraphQLClient,
+) -> None:
+    await person("jan@example.org", last_name="Peeters")
+    await person("els@example.org", last_name="Claes")
+    group = (await create_group(admin, "Neighbourhood council"))["group"]
+    await create_group(admin, "Other group")
+    await admin(
+        ADD_MEMBERS_BY_EMAIL,
+        {"groupId": group["id"], "emails": ["jan@example.org", "els@example.org"]},
+    )
+
+    query = """
+    query($id: ID!) {
+      group(id: $id) {
+        title memberCount
+        memberPage(first: 1) { totalCount edges { node { email } } }
+      }
+    }
+    """
+    one = (await admin(query, {"id": group["id"]}))["group"]
+    assert one == {
+        "title": "Neighbourhood council",
+        "memberCount": 2,
+        "memberPage": {"totalCount": 2, "edges": [{"node": {"email": "els@example.org"}}]},
+    }
+    for unknown in ("999999", "not a number", "99999999999999"):
+        assert (await admin(query, {"id": unknown}))["group"] is None
+
+
 async def test_smart_group_members_follow_its_rules(
     gql: GraphQLClient, admin: GraphQLClient
 ) -> None:
