@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL, the /invite page, downloads, health, and dev tools."""
+"""The ASGI application: GraphQL, the /invite page, the admin pages, downloads, health, and
+dev tools."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api import mail_events
+from api.admin import AdminPages
 from api.console import Console, console_access
 from api.downloads import import_template
 from api.exports import export_invitations
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     routes: list[BaseRoute] = [
         Route("/graphql", GraphQLView(settings, console=console.page if console else None)),
         *(console.routes() if console else []),
+        *(AdminPages(settings, console).routes() if console else []),
         Route("/health", health),
         *pages.routes(),
         Route("/invitations/export.xlsx", export_invitations, methods=["GET"]),

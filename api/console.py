@@ -6,6 +6,7 @@ the admins' downloads and the console pages read it, each under its own rules
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ class Console:
     async def page(self, request: Request) -> Response:
         """GET /graphql from a browser: the console, or the sign-in form in front of it."""
         token = request.cookies.get(CONSOLE_COOKIE)
-        admin = await _admin_for(token) if token else None
+        admin = await admin_for(token) if token else None
         if admin is None and not self.open_to_all:
             response = self._sign_in_form(request)
         else:
@@ -86,7 +87,7 @@ class Console:
             )
         if token and admin is None:
             # Expired, signed out elsewhere, or no longer an admin: stop sending it.
-            self._forget_cookie(request, response)
+            self.forget_cookie(request, response)
         return response
 
     async def sign_in_page(self, request: Request) -> Response:
@@ -95,36 +96,50 @@ class Console:
     async def sign_in(self, request: Request) -> Response:
         """The form's POST: the same rate limits and checks as the signIn mutation, and then
         a session only for an admin."""
+        outcome = await self.check_sign_in(request)
+        if isinstance(outcome, SignInRefused):
+            return self._sign_in_form(
+                request,
+                error=outcome.message,
+                email=outcome.email,
+                status=outcome.status,
+                headers=outcome.headers,
+            )
+        return await self.signed_in_redirect(request, outcome, _graphql_url(request))
+
+    async def check_sign_in(self, request: Request) -> User | SignInRefused:
+        """The admin whom the posted sign-in form names, or why not (the admin pages at /admin
+        post the same form and show the refusal in the admin's language, by its status)."""
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != FORM:
-            return self._sign_in_form(request, error="Send the sign-in form.", status=415)
+            return SignInRefused(415, "Send the sign-in form.")
         form = await request.form(max_files=0, max_fields=8)
         email, password = form.get("email"), form.get("password")
         email = email if isinstance(email, str) else ""
         if not email.strip() or not isinstance(password, str) or not password:
-            return self._sign_in_form(
-                request, error="Type your email address and your password.", email=email, status=400
-            )
+            return SignInRefused(400, "Type your email address and your password.", email)
         limiter = Limiter(request.app.state.redis)
         try:
             async with limiter.sign_in_attempt(client_ip(request, self.settings), email):
                 user = await users.authenticate(email=email, password=password)
         except RateLimited as error:
-            return self._sign_in_form(
-                request,
-                error=error.problems[0].message,
-                email=email,
-                status=429,
-                headers={"Retry-After": str(error.retry_after)},
+            return SignInRefused(
+                429,
+                error.problems[0].message,
+                email,
+                {"Retry-After": str(error.retry_after)},
+                retry_after=error.retry_after,
             )
         except DomainError as error:
-            return self._sign_in_form(
-                request, error=error.problems[0].message, email=email, status=401
-            )
+            return SignInRefused(401, error.problems[0].message, email)
         if not (await access_of(user)).is_admin:
-            return self._sign_in_form(request, error=ONLY_ADMINS, email=email, status=403)
-        session = await users.open_session(user)
-        response = RedirectResponse(_graphql_url(request), status_code=303)
+            return SignInRefused(403, ONLY_ADMINS, email)
+        return user
+
+    async def signed_in_redirect(self, request: Request, admin: User, to: str) -> Response:
+        """A new session for the admin in the console's cookie, and on to `to` (a path of ours)."""
+        session = await users.open_session(admin)
+        response = RedirectResponse(to, status_code=303)
         response.headers.update(SECURITY_HEADERS)
         response.set_cookie(
             CONSOLE_COOKIE,
@@ -138,14 +153,18 @@ class Console:
         return response
 
     async def sign_out(self, request: Request) -> Response:
+        return await self.signed_out_redirect(request, _graphql_url(request))
+
+    async def signed_out_redirect(self, request: Request, to: str) -> Response:
+        """End the cookie's session, forget the cookie, and on to `to` (a path of ours)."""
         # No CSRF token needed: SameSite=Strict keeps the cookie off a cross-site form's
         # POST, so such a request has no session to end.
         token = request.cookies.get(CONSOLE_COOKIE)
         if token:
             await users.sign_out(token)
-        response = RedirectResponse(_graphql_url(request), status_code=303)
+        response = RedirectResponse(to, status_code=303)
         response.headers.update(SECURITY_HEADERS)
-        self._forget_cookie(request, response)
+        self.forget_cookie(request, response)
         return response
 
     def _sign_in_form(
@@ -192,7 +211,7 @@ class Console:
             headers={**SECURITY_HEADERS, **(headers or {})},
         )
 
-    def _forget_cookie(self, request: Request, response: Response) -> None:
+    def forget_cookie(self, request: Request, response: Response) -> None:
         # Earlier releases scoped the cookie to /graphql: a browser may hold one there too.
         for path in (cookie_path(request), _graphql_url(request)):
             response.delete_cookie(
@@ -204,7 +223,21 @@ class Console:
             )
 
 
-async def _admin_for(token: str) -> User | None:
+@dataclass(frozen=True)
+class SignInRefused:
+    """Why a sign-in form opened no session: the HTTP status says which case (400 a field
+    left empty, 401 wrong credentials, 403 not an admin, 415 not the form, 429 too many
+    attempts); the message is the console's English words for it."""
+
+    status: int
+    message: str
+    email: str = ""
+    headers: dict[str, str] | None = None
+    retry_after: int = 0
+
+
+async def admin_for(token: str) -> User | None:
+    """The admin whose session the token is, or None (no session, or no longer an admin)."""
     user = await users.user_for_session_token(token)
     if user is None or not (await access_of(user)).is_admin:
         return None

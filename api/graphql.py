@@ -19,7 +19,7 @@ from domain.settings import Settings
 from schema.app import schema
 from schema.context import Context, bearer_token
 
-# The admin console's session (api.console); its Path keeps it to /graphql and the console.
+# The admin console's session (api.console), for /graphql, the downloads and the /admin pages.
 CONSOLE_COOKIE = "invitations_console"
 JSON = "application/json"
 ConsolePage = Callable[[Request], Awaitable[Response]]
@@ -45,13 +45,17 @@ def console_session_token(request: Request) -> str | None:
     admin's browser send a request carrying the cookie (CSRF). Forms (urlencoded, multipart,
     text/plain) and GETs go cross-site without asking the server first; a POST with
     `Content-Type: application/json` needs a CORS preflight, which this service never grants.
-    So the cookie counts only there. SameSite=Strict already keeps it off cross-site requests;
-    this also covers sibling subdomains (same site) and browsers that ignore SameSite.
+    So the cookie counts only there, and on a multipart upload (the admin pages' Excel import)
+    carrying the `Apollo-Require-Preflight` header: a custom header needs the preflight too.
+    SameSite=Strict already keeps it off cross-site requests; this also covers sibling
+    subdomains (same site) and browsers that ignore SameSite.
     """
     if request.method != "POST":
         return None
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
+    if media_type != "application/json" and not (
+        media_type == "multipart/form-data" and preflighted(request.headers)
+    ):
         return None
     return request.cookies.get(CONSOLE_COOKIE) or None
 

@@ -269,7 +269,7 @@ async def test_an_admin_signs_in_with_a_strict_cookie_and_gets_the_console(
         assert served.headers["content-type"].startswith("text/javascript")
 
 
-async def test_the_cookie_authenticates_json_posts_only(
+async def test_the_cookie_authenticates_json_posts_and_preflighted_uploads_only(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
     token = set_cookie(await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)).value
@@ -283,7 +283,8 @@ async def test_the_cookie_authenticates_json_posts_only(
     )
     assert charset.json()["data"] == {"me": {"email": ADMIN_EMAIL}}
 
-    # A multipart request (even with the preflight header) is anonymous with the cookie...
+    # A multipart upload counts only with the preflight header (the admin pages' Excel
+    # import), which no other site can make a browser send without the server's consent...
     multipart = await http.post(
         "/graphql",
         data={"operations": json.dumps({"query": ME}), "map": "{}"},
@@ -291,8 +292,16 @@ async def test_the_cookie_authenticates_json_posts_only(
         headers=with_cookie(token, **{"Apollo-Require-Preflight": "true"}),
     )
     assert multipart.status_code == 200, multipart.text
-    assert multipart.json()["data"] == {"me": None}
-    # ... and so is a text/plain body, which a cross-site form can send (GraphQL refuses it).
+    assert multipart.json()["data"] == {"me": {"email": ADMIN_EMAIL}}
+    # ... and without it, a form another site can post, it is refused before anything runs...
+    form_upload = await http.post(
+        "/graphql",
+        data={"operations": json.dumps({"query": ME}), "map": "{}"},
+        files={"0": ("note.txt", b"hello", "text/plain")},
+        headers=with_cookie(token),
+    )
+    assert form_upload.status_code == 400 and "data" not in form_upload.json()
+    # ... and anonymous is a text/plain body, which a cross-site form can send (GraphQL refuses it).
     plain = await http.post(
         "/graphql",
         content=json.dumps({"query": ME}),

@@ -1,0 +1,162 @@
+/* What every admin page shares: its words, a GraphQL client of the public API, uploads, and
+ * small helpers to show results. The console's cookie (HttpOnly, SameSite=Strict)
+ * authenticates the requests: same-origin JSON POSTs, and uploads with the preflight header.
+ *
+ * Everything from the server is written with textContent or .value, never as markup.
+ */
+
+export const $ = (id) => document.getElementById(id);
+
+const main = $("main");
+const words = JSON.parse(main.dataset.words || "{}");
+export const ROOT = main.dataset.root || "";
+export const LOCALE = document.documentElement.lang;
+
+// ---------------------------------------------------------------------------------------------
+// Words
+
+export const fill = (template, values = {}) =>
+  template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+
+/** A message of the page's catalog (api/admin.py sends the ones its script shows). */
+export const t = (key, values) => {
+  const text = words[key];
+  if (typeof text !== "string") {
+    throw new Error(`no words for ${key}`);
+  }
+  return fill(text, values);
+};
+
+/** A plural message: its forms come by CLDR category ("one", "other", ...). */
+export const plural = (key, count, values = {}) => {
+  const forms = words[key];
+  if (!forms || typeof forms !== "object") {
+    throw new Error(`no plural words for ${key}`);
+  }
+  const category = new Intl.PluralRules(LOCALE).select(count);
+  return fill(forms[category] || forms.other, { ...values, count: formatNumber(count) });
+};
+
+export const formatNumber = (value) => new Intl.NumberFormat(LOCALE).format(value);
+
+export const formatDate = (iso) =>
+  iso
+    ? new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short" }).format(
+        new Date(iso),
+      )
+    : "";
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+/** Why a request gave no data: "signed_out", "offline" or "failed" (t("admin." + kind)). */
+export class Failure extends Error {
+  constructor(kind, detail = "") {
+    super(detail || kind);
+    this.kind = kind;
+  }
+  get words() {
+    return t(`admin.${this.kind}`);
+  }
+}
+
+const SIGNED_OUT_MESSAGES = ["Sign in first.", "Only admins can do this."];
+
+const send = async (body, headers) => {
+  let response;
+  try {
+    response = await fetch(`${ROOT}/graphql`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", ...headers },
+      body,
+    });
+  } catch (error) {
+    throw new Failure("offline", String(error));
+  }
+  let answer;
+  try {
+    answer = await response.json();
+  } catch (error) {
+    throw new Failure("failed", `HTTP ${response.status}`);
+  }
+  if (answer.errors && answer.errors.length) {
+    const messages = answer.errors.map((error) => error.message);
+    const signedOut = messages.some((message) => SIGNED_OUT_MESSAGES.includes(message));
+    throw new Failure(signedOut ? "signed_out" : "failed", messages.join(" "));
+  }
+  if (!response.ok || !answer.data) {
+    throw new Failure("failed", `HTTP ${response.status}`);
+  }
+  return answer.data;
+};
+
+/** Run a query or mutation; resolves to its data. Typed problems stay inside the payloads
+ * (`errors: [UserError]`): show them beside what they concern. */
+export const graphql = (query, variables = {}) =>
+  send(JSON.stringify({ query, variables }), { "Content-Type": "application/json" });
+
+/** A mutation that takes a file (GraphQL multipart request): `file` goes to the variable
+ * named `variable`. */
+export const upload = (query, variables, variable, file) => {
+  const form = new FormData();
+  form.append("operations", JSON.stringify({ query, variables: { ...variables, [variable]: null } }));
+  form.append("map", JSON.stringify({ 0: [`variables.${variable}`] }));
+  form.append("0", file, file.name);
+  // The header makes the browser ask first (CORS preflight), which the server never grants to
+  // another site: without it the server refuses a multipart request.
+  return send(form, { "Apollo-Require-Preflight": "true" });
+};
+
+// ---------------------------------------------------------------------------------------------
+// Showing things
+
+/** An element with text: el("td", "abc"), el("a", "link", { href }). */
+export const el = (tag, text = "", attributes = {}) => {
+  const element = document.createElement(tag);
+  if (text !== "") {
+    element.textContent = text;
+  }
+  for (const [name, value] of Object.entries(attributes)) {
+    element.setAttribute(name, value);
+  }
+  return element;
+};
+
+/** Put a message in a status element (role="status" or "alert"), or clear it. */
+export const say = (element, text, kind = "") => {
+  element.textContent = text || "";
+  element.classList.toggle("error", kind === "error");
+  element.classList.toggle("success", kind === "success");
+  element.hidden = !text;
+};
+
+/** A failure's words in an element; anything else is a bug: shown as "failed" and rethrown. */
+export const sayFailure = (element, error) => {
+  say(element, error instanceof Failure ? error.words : t("admin.failed"), "error");
+  if (!(error instanceof Failure)) {
+    throw error;
+  }
+};
+
+/** The language-aware link to another admin page (keeps ?lang= when the switch set it). */
+export const adminLink = (path) => `${ROOT}${path}${window.location.search}`;
+
+/** Fill a fieldset of checkboxes (name) from [{id, label}]; `empty` when there are none. */
+export const checkboxes = (container, name, items, empty) => {
+  container.replaceChildren();
+  if (!items.length) {
+    container.append(el("p", empty, { class: "hint" }));
+    return;
+  }
+  items.forEach((item, index) => {
+    const id = `${name}-${index}`;
+    const wrapper = el("div", "", { class: "check" });
+    const box = el("input", "", { type: "checkbox", id, name, value: item.id });
+    wrapper.append(box, el("label", item.label, { for: id }));
+    container.append(wrapper);
+  });
+};
+
+export const checkedValues = (form, name) =>
+  [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((box) => box.value);

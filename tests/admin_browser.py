@@ -1,0 +1,30 @@
+"""What the admin pages' browser tests share: an admin, signing in through /admin's form."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+from domain.models import User
+from domain.users.service import create_admin
+from tests.fixtures import ADMIN_PASSWORD
+
+ADMIN_EMAIL = "admin@participate.example.org"
+
+
+async def an_admin(locale: str | None = None) -> User:
+    return await create_admin(
+        email=ADMIN_EMAIL,
+        password=ADMIN_PASSWORD,
+        first_name="Ada",
+        last_name="Admin",
+        locale=locale,
+    )
+
+
+async def sign_in(page: Page, path: str = "/admin") -> None:
+    """Open an admin page and sign in through the form it shows; the page asked for follows."""
+    await page.goto(path)
+    await page.fill("#email", ADMIN_EMAIL)
+    await page.fill("#password", ADMIN_PASSWORD)
+    await page.click("main button[type=submit]")
+    await expect(page.locator("#admin-email")).to_have_text(ADMIN_EMAIL)

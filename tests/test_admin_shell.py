@@ -1,0 +1,129 @@
+"""The admin console's frame at /admin: the sign-in it shows to whoever is not signed in (in
+their language, back to the page asked for, never to another site), the navigation, the
+language switch, sign-out, the page for a signed-in non-admin, and its security headers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from api.admin import PAGES, safe_return_path
+from api.graphql import CONSOLE_COOKIE
+from tests.admin_browser import ADMIN_EMAIL, an_admin, sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
+from tests.fixtures import ADMIN_PASSWORD, SIGN_IN, GraphQLClient
+
+
+@pytest.mark.parametrize(
+    ("asked", "goes_to"),
+    [
+        ("/admin/invite?lang=nl-BE", "/admin/invite?lang=nl-BE"),
+        ("/admin", "/admin"),
+        ("//evil.example/admin", "/admin"),
+        ("https://evil.example/admin", "/admin"),
+        ("/\\evil.example/admin", "/admin"),
+        ("/admin/../graphql", "/admin"),
+        ("/graphql", "/admin"),
+        ("/administrator", "/admin"),
+        ("/admin/x\r\nSet-Cookie: a=b", "/admin"),
+        ("", "/admin"),
+    ],
+)
+def test_the_sign_in_returns_only_to_an_admin_page_of_this_service(
+    asked: str, goes_to: str
+) -> None:
+    assert safe_return_path(asked) == goes_to
+
+
+@pytest.mark.browser
+async def test_an_admin_signs_in_on_the_page_asked_for_in_their_language(
+    database: None, browser: object, live_server: str
+) -> None:
+    await an_admin(locale="nl-BE")
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await page.goto("/admin/codes")
+        await expect(page.locator("h1")).to_have_text("Aanmelden bij de beheerconsole")
+        await check_accessibility(page)
+        await page.fill("#email", ADMIN_EMAIL)
+        await page.fill("#password", "not the password")
+        await page.click("main button[type=submit]")
+        await expect(page.locator("#sign-in-error")).to_have_text(
+            "Het e-mailadres of het wachtwoord klopt niet."
+        )
+        visit.problems.clear()  # Chromium reports the 401 of the refused sign-in
+        await page.fill("#password", "a sturdy admin passphrase 42")
+        await page.click("main button[type=submit]")
+        await expect(page.locator("#admin-email")).to_have_text(ADMIN_EMAIL)
+        assert page.url.endswith("/admin/codes")
+        [cookie] = await page.context.cookies()
+        assert cookie["name"] == CONSOLE_COOKIE and cookie["httpOnly"]
+        assert cookie["sameSite"] == "Strict"
+        nav = page.locator("nav.sections a")
+        await expect(nav).to_have_count(len(PAGES))
+        await expect(page.locator("nav.sections a[aria-current=page]")).to_have_text(
+            "Codes aanmaken"
+        )
+        await check_accessibility(page)
+
+        # The switch changes the language, and the navigation keeps it.
+        await page.click("nav.languages a[hreflang=fr-BE]")
+        await expect(page.locator("nav.sections a[aria-current=page]")).to_have_text(
+            "Générer des codes"
+        )
+        await page.click("nav.sections a >> text=Inviter des utilisateurs")
+        assert page.url.endswith("/admin/invite?lang=fr-BE")
+        await expect(page.locator("html")).to_have_attribute("lang", "fr-BE")
+
+        await page.click("header button[type=submit]")
+        await expect(page.locator("h1")).to_have_text("Se connecter à la console d'administration")
+        assert await page.context.cookies() == []
+
+
+@pytest.mark.browser
+async def test_admin_leads_a_signed_in_admin_to_the_first_task(
+    database: None, browser: object, live_server: str
+) -> None:
+    await an_admin(locale="fr-BE")
+    async with browse(browser, live_server, viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        await sign_in(visit.page, "/admin")
+        # The admin's own language, without a switch.
+        await expect(visit.page.locator("html")).to_have_attribute("lang", "fr-BE")
+        assert visit.page.url.endswith("/admin/invite")
+        # The skip link leads the keyboard to the content.
+        await visit.page.keyboard.press("Tab")
+        await expect(visit.page.locator(".skip")).to_be_focused()
+
+
+async def test_a_signed_in_user_who_is_not_an_admin_is_told_so_in_their_language(
+    gql: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    from domain.models import Role
+    from domain.users.service import create_admin
+
+    former = await create_admin(email="former@participate.example.org", password=ADMIN_PASSWORD)
+    data = await gql(
+        SIGN_IN, {"email": "former@participate.example.org", "password": ADMIN_PASSWORD}
+    )
+    session = data["signIn"]["session"]
+    await Role.filter(user=former).delete()
+    http.cookies.set(CONSOLE_COOKIE, session["token"])
+    response = await http.get("/admin/invite", headers={"Accept-Language": "nl-BE,nl;q=0.9"})
+    assert response.status_code == 403
+    assert "Dit account is geen beheerder" in response.text
+    assert response.headers["content-language"] == "nl-BE"
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_without_a_session_every_admin_page_shows_the_sign_in(
+    database: None, http: httpx.AsyncClient
+) -> None:
+    for page in ["", *(f"/{page.path}" for page in PAGES)]:
+        response = await http.get(f"/admin{page}")
+        assert response.status_code == 200
+        assert 'action="/admin/sign-in"' in response.text
+        assert f'name="back" value="/admin{page}"' in response.text
