@@ -1,0 +1,608 @@
+/* All invitations: the `invitations` query as a table, a keyset page at a time (no offsets:
+ * "previous" goes back to a cursor this page already saw), with search, filters, sorting,
+ * per-row resend, delete and details, and bulk resend and delete on the ticked rows or on all
+ * that match. The downloads (export, letters) carry the same filters in their address.
+ */
+
+import {
+  $,
+  el,
+  formatDate,
+  formatNumber,
+  graphql,
+  LOCALE,
+  plural,
+  ROOT,
+  say,
+  t,
+} from "./client.js";
+import { busy, button, confirmAction, showFailure, showProblems } from "./manage.js";
+
+const make = (tag, { text = "", className = "", attrs = {} } = {}) => {
+  const element = el(tag, text ?? "", attrs);
+  if (className) {
+    element.className = className;
+  }
+  return element;
+};
+
+const PAGE_SIZE = 25;
+const MAX_IDS = 1000; // what a selection by ids may hold (InvitationSelectionInput)
+
+const LIST = `
+query Invitations($filter: InvitationFilterInput, $orderBy: InvitationOrderInput, $first: Int!,
+                  $after: String, $locale: String) {
+  invitations(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id email firstName lastName status codeOnly createdAt
+      delivery { state lastError bounceKind suppression { reason } }
+      grants { admin projects { title } groups { title(locale: $locale) } }
+    } }
+  }
+}`;
+const CHOICES = `
+query Choices($locale: String) {
+  groups { id title(locale: $locale) }
+  invitationImports(first: 50) { edges { node { id fileName createdAt } } }
+}`;
+const DETAILS = `
+query Invitation($id: ID!, $locale: String) {
+  invitation(id: $id) {
+    id email firstName lastName locale status codeOnly personalMessage token
+    createdAt sentAt remindedAt expiresAt acceptedAt
+    delivery { state attempts sendCount lastError bounceKind feedbackAt }
+    grants {
+      admin projects { title } groups { title(locale: $locale) }
+      registrationFieldValues { key value }
+    }
+    inviter { email firstName lastName }
+    acceptedUser { email }
+    invitationImport { fileName }
+  }
+}`;
+const RESEND = `
+mutation Resend($id: ID!) {
+  resendInvitation(id: $id) { invitation { id } errors { code message } }
+}`;
+const DELETE = `
+mutation Delete($id: ID!) {
+  deleteInvitation(id: $id) { deletedId errors { code message } }
+}`;
+const BULK_RESEND = `
+mutation BulkResend($input: InvitationSelectionInput!) {
+  resendInvitations(input: $input) {
+    matchedCount resentCount mailedCount skipped { reason count } errors { code message }
+  }
+}`;
+const BULK_DELETE = `
+mutation BulkDelete($input: InvitationSelectionInput!) {
+  deleteInvitations(input: $input) {
+    matchedCount deletedCount skipped { reason count } errors { code message }
+  }
+}`;
+
+const form = $("filters");
+const tbody = $("invitations").querySelector("tbody");
+const problem = $("problem");
+const bulkResult = $("bulk-result");
+
+const state = {
+  filter: {},
+  orderBy: { field: "CREATED_AT", direction: "DESC" },
+  cursors: [null], // cursors[i] is the `after` of page i
+  page: 0,
+  total: 0,
+  rows: [],
+  picked: new Set(),
+  allMatching: false, // the bulk actions act on every invitation the filter selects
+};
+
+// ---------------------------------------------------------------------------------------------
+// Filters
+
+const readFilter = () => {
+  const data = new FormData(form);
+  const filter = {};
+  for (const [name, value] of data.entries()) {
+    const text = String(value).trim();
+    if (text) {
+      filter[name] = text;
+    }
+  }
+  return filter;
+};
+
+const downloadLink = (link, base) => {
+  const url = new URL(base, window.location.href);
+  for (const [name, value] of Object.entries(state.filter)) {
+    url.searchParams.set(name, value);
+  }
+  link.href = `${url.pathname}${url.search}`;
+};
+
+const applyFilter = () => {
+  state.filter = readFilter();
+  state.cursors = [null];
+  state.page = 0;
+  state.picked.clear();
+  state.allMatching = false;
+  say(bulkResult, "");
+  downloadLink($("export"), `${ROOT}/invitations/export.xlsx`);
+  downloadLink($("letters"), `${ROOT}/invitations/letters.pdf`);
+  return load();
+};
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  applyFilter();
+});
+form.addEventListener("reset", () => {
+  // After the browser has put the fields back.
+  window.setTimeout(applyFilter, 0);
+});
+for (const select of form.querySelectorAll("select[name]")) {
+  select.addEventListener("change", applyFilter);
+}
+let searchTimer = 0;
+$("search").addEventListener("input", () => {
+  window.clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(applyFilter, 300);
+});
+
+const loadChoices = async () => {
+  const data = await graphql(CHOICES, { locale: LOCALE });
+  for (const group of data.groups) {
+    $("group").append(make("option", { text: group.title, attrs: { value: group.id } }));
+  }
+  for (const { node } of data.invitationImports.edges) {
+    const text = `${node.fileName} (${formatDate(node.createdAt)})`;
+    $("import").append(make("option", { text, attrs: { value: node.id } }));
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Sorting
+
+const sortSelect = $("sort");
+
+/** Sort by a field: the column headers and the select say the same. */
+const sortBy = (field, direction) => {
+  state.orderBy = { field, direction };
+  for (const header of document.querySelectorAll("th[data-sort]")) {
+    header.setAttribute(
+      "aria-sort",
+      header.dataset.sort === field ? (direction === "ASC" ? "ascending" : "descending") : "none",
+    );
+  }
+  const value = `${field}:${direction}`;
+  if (Array.from(sortSelect.options).some((option) => option.value === value)) {
+    sortSelect.value = value;
+  }
+  state.cursors = [null];
+  state.page = 0;
+  return load();
+};
+
+for (const header of document.querySelectorAll("th[data-sort]")) {
+  header.querySelector("button").addEventListener("click", () => {
+    const field = header.dataset.sort;
+    const direction =
+      state.orderBy.field === field
+        ? state.orderBy.direction === "ASC"
+          ? "DESC"
+          : "ASC"
+        : field === "CREATED_AT"
+          ? "DESC"
+          : "ASC";
+    sortBy(field, direction);
+  });
+}
+sortSelect.addEventListener("change", (event) => {
+  event.stopPropagation();
+  const [field, direction] = sortSelect.value.split(":");
+  sortBy(field, direction);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+const statusText = (status) => t(`admin.invitations.status_${status.toLowerCase()}`);
+const deliveryText = (state_) => t(`admin.invitations.delivery_${state_.toLowerCase()}`);
+
+const who = (invitation) =>
+  invitation.email ||
+  [invitation.firstName, invitation.lastName].filter(Boolean).join(" ") ||
+  t("admin.invitations.code_only");
+
+/** What the invitation would give: the words of the delete confirmation. */
+const grantsText = (grants) => {
+  const parts = [];
+  if (grants.admin) {
+    parts.push(t("admin.invitations.role_admin"));
+  }
+  for (const project of grants.projects) {
+    parts.push(t("admin.invitations.manages", { project: project.title }));
+  }
+  for (const group of grants.groups) {
+    parts.push(group.title);
+  }
+  return parts.join(", ");
+};
+
+const cell = (label, content) => {
+  const td = make("td", { attrs: { "data-label": label } });
+  if (content instanceof Node) {
+    td.append(content);
+  } else {
+    td.textContent = content;
+  }
+  return td;
+};
+
+const deliveryCell = (invitation) => {
+  const wrap = make("div");
+  const { delivery } = invitation;
+  wrap.append(
+    make("span", {
+      text: deliveryText(delivery.state),
+      className: `badge delivery-${delivery.state.toLowerCase()}`,
+    }),
+  );
+  if (delivery.suppression) {
+    wrap.append(make("span", { text: t("admin.invitations.suppressed"), className: "badge" }));
+  }
+  if (delivery.lastError && ["FAILED", "BOUNCED", "COMPLAINED"].includes(delivery.state)) {
+    wrap.append(make("p", { text: delivery.lastError, className: "reason" }));
+  }
+  return wrap;
+};
+
+const renderRow = (invitation) => {
+  const row = make("tr", { attrs: { "data-id": invitation.id } });
+  const pick = make("input", {
+    attrs: {
+      type: "checkbox",
+      "aria-label": t("admin.invitations.pick", { who: who(invitation) }),
+    },
+  });
+  pick.checked = state.allMatching || state.picked.has(invitation.id);
+  pick.disabled = state.allMatching;
+  pick.addEventListener("change", () => {
+    if (pick.checked) {
+      state.picked.add(invitation.id);
+    } else {
+      state.picked.delete(invitation.id);
+    }
+    showSelection();
+  });
+  const pickCell = make("td", { className: "pick" });
+  pickCell.append(pick);
+  row.append(pickCell);
+
+  const email = make("span", {
+    text: invitation.email || t("admin.invitations.code_only"),
+    className: invitation.email ? "email" : "muted",
+  });
+  row.append(cell(t("admin.invitations.col_email"), email));
+  row.append(
+    cell(
+      t("admin.invitations.col_name"),
+      [invitation.firstName, invitation.lastName].filter(Boolean).join(" "),
+    ),
+  );
+  row.append(
+    cell(
+      t("admin.invitations.col_status"),
+      make("span", {
+        text: statusText(invitation.status),
+        className: `badge status-${invitation.status.toLowerCase()}`,
+      }),
+    ),
+  );
+  row.append(cell(t("admin.invitations.col_delivery"), deliveryCell(invitation)));
+  row.append(cell(t("admin.invitations.col_created"), formatDate(invitation.createdAt)));
+
+  const actions = make("div", { className: "row-actions" });
+  const name = who(invitation);
+  actions.append(
+    button(t("admin.invitations.details_button"), () => showDetails(invitation.id), {
+      label: t("admin.invitations.details_of", { who: name }),
+    }),
+  );
+  if (invitation.status !== "ACCEPTED") {
+    const resend = button(t("admin.invitations.resend"), () => resendOne(resend, invitation), {
+      label: t("admin.invitations.resend_to", { who: name }),
+    });
+    actions.append(resend);
+    actions.append(
+      button(t("admin.invitations.delete"), () => deleteOne(invitation), {
+        className: "danger",
+        label: t("admin.invitations.delete_of", { who: name }),
+      }),
+    );
+  }
+  row.append(cell(t("admin.invitations.col_actions"), actions));
+  return row;
+};
+
+const load = async () => {
+  say(problem, "");
+  tbody.setAttribute("aria-busy", "true");
+  let data;
+  try {
+    data = await graphql(LIST, {
+      filter: state.filter,
+      orderBy: state.orderBy,
+      first: PAGE_SIZE,
+      after: state.cursors[state.page],
+      locale: LOCALE,
+    });
+  } catch (error) {
+    showFailure(problem, error);
+    return;
+  } finally {
+    tbody.removeAttribute("aria-busy");
+  }
+  const { invitations } = data;
+  state.total = invitations.totalCount;
+  state.rows = invitations.edges.map((edge) => edge.node);
+  state.cursors[state.page + 1] = invitations.pageInfo.hasNextPage
+    ? invitations.pageInfo.endCursor
+    : undefined;
+  tbody.replaceChildren(...state.rows.map(renderRow));
+  $("empty").hidden = state.rows.length > 0;
+  $("total").textContent = plural("admin.invitations.total", state.total);
+  $("previous").disabled = state.page === 0;
+  $("next").disabled = !invitations.pageInfo.hasNextPage;
+  $("page-number").textContent = t("admin.invitations.page", { page: state.page + 1 });
+  showSelection();
+};
+
+$("next").addEventListener("click", () => {
+  if (state.cursors[state.page + 1]) {
+    state.page += 1;
+    load();
+  }
+});
+$("previous").addEventListener("click", () => {
+  if (state.page > 0) {
+    state.page -= 1;
+    load();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Selection
+
+const pickPage = $("pick-page");
+pickPage.addEventListener("change", () => {
+  for (const invitation of state.rows) {
+    if (pickPage.checked) {
+      state.picked.add(invitation.id);
+    } else {
+      state.picked.delete(invitation.id);
+    }
+  }
+  if (!pickPage.checked) {
+    state.allMatching = false;
+  }
+  for (const box of tbody.querySelectorAll("td.pick input")) {
+    box.checked = pickPage.checked;
+    box.disabled = false;
+  }
+  showSelection();
+});
+
+$("select-matching").addEventListener("click", () => {
+  state.allMatching = !state.allMatching;
+  if (!state.allMatching) {
+    state.picked.clear();
+  }
+  for (const box of tbody.querySelectorAll("td.pick input")) {
+    box.checked = state.allMatching;
+    box.disabled = state.allMatching;
+  }
+  pickPage.checked = state.allMatching;
+  showSelection();
+});
+
+const selectedCount = () => (state.allMatching ? state.total : state.picked.size);
+
+const showSelection = () => {
+  const count = selectedCount();
+  $("selection").textContent = count
+    ? state.allMatching
+      ? plural("admin.invitations.all_matching_selected", count)
+      : plural("admin.invitations.selected", count)
+    : "";
+  const offerAll =
+    state.allMatching || (state.rows.length > 0 && state.rows.every((r) => state.picked.has(r.id)));
+  const selectMatching = $("select-matching");
+  selectMatching.hidden = !offerAll || state.total <= state.rows.length;
+  selectMatching.textContent = state.allMatching
+    ? t("admin.invitations.select_page_only")
+    : plural("admin.invitations.select_all_matching", state.total);
+  pickPage.checked =
+    state.rows.length > 0 && state.rows.every((r) => state.allMatching || state.picked.has(r.id));
+  $("bulk-resend").disabled = count === 0;
+  $("bulk-delete").disabled = count === 0;
+};
+
+const selection = () => {
+  if (state.allMatching) {
+    return { filter: state.filter };
+  }
+  return { ids: Array.from(state.picked).slice(0, MAX_IDS) };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+const skippedText = (skipped) =>
+  skipped
+    .filter((item) => item.count > 0)
+    .map((item) =>
+      plural(`admin.invitations.skipped_${item.reason.toLowerCase()}`, item.count),
+    )
+    .join(" ");
+
+const resendOne = (control, invitation) =>
+  busy(control, async () => {
+    say(bulkResult, "");
+    try {
+      const { resendInvitation } = await graphql(RESEND, { id: invitation.id });
+      if (showProblems(problem, resendInvitation.errors)) {
+        return;
+      }
+      say(bulkResult, t("admin.invitations.resent", { who: who(invitation) }));
+      await load();
+    } catch (error) {
+      showFailure(problem, error);
+    }
+  });
+
+const deleteOne = async (invitation) => {
+  const grants = grantsText(invitation.grants);
+  const confirmed = await confirmAction($("confirm"), {
+    title: t("admin.invitations.delete_title"),
+    text: grants
+      ? t("admin.invitations.delete_text_grants", { who: who(invitation), grants })
+      : t("admin.invitations.delete_text", { who: who(invitation) }),
+    confirm: t("admin.invitations.delete"),
+  });
+  if (!confirmed) {
+    return;
+  }
+  say(bulkResult, "");
+  try {
+    const { deleteInvitation } = await graphql(DELETE, { id: invitation.id });
+    if (showProblems(problem, deleteInvitation.errors)) {
+        return;
+      }
+    state.picked.delete(invitation.id);
+    say(bulkResult, t("admin.invitations.deleted", { who: who(invitation) }));
+    await load();
+  } catch (error) {
+    showFailure(problem, error);
+  }
+};
+
+$("bulk-resend").addEventListener("click", (event) =>
+  busy(event.currentTarget, async () => {
+    say(bulkResult, "");
+    try {
+      const { resendInvitations: done } = await graphql(BULK_RESEND, { input: selection() });
+      if (showProblems(problem, done.errors)) {
+        return;
+      }
+      say(
+        bulkResult,
+        [plural("admin.invitations.bulk_resent", done.resentCount), skippedText(done.skipped)]
+          .filter(Boolean)
+          .join(" "),
+      );
+      state.picked.clear();
+      state.allMatching = false;
+      await load();
+    } catch (error) {
+      showFailure(problem, error);
+    }
+  }),
+);
+
+$("bulk-delete").addEventListener("click", async () => {
+  const count = selectedCount();
+  const confirmed = await confirmAction($("confirm"), {
+    title: t("admin.invitations.bulk_delete_title"),
+    text: plural("admin.invitations.bulk_delete_text", count),
+    confirm: t("admin.invitations.bulk_delete"),
+  });
+  if (!confirmed) {
+    return;
+  }
+  say(bulkResult, "");
+  try {
+    const { deleteInvitations: done } = await graphql(BULK_DELETE, { input: selection() });
+    if (showProblems(problem, done.errors)) {
+        return;
+      }
+    say(
+      bulkResult,
+      [plural("admin.invitations.bulk_deleted", done.deletedCount), skippedText(done.skipped)]
+        .filter(Boolean)
+        .join(" "),
+    );
+    state.picked.clear();
+    state.allMatching = false;
+    state.cursors = [null];
+    state.page = 0;
+    await load();
+  } catch (error) {
+    showFailure(problem, error);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Details
+
+const detailsDialog = $("details");
+detailsDialog.querySelector("[data-close]").addEventListener("click", () => detailsDialog.close());
+
+const showDetails = async (id) => {
+  let invitation;
+  try {
+    ({ invitation } = await graphql(DETAILS, { id, locale: LOCALE }));
+  } catch (error) {
+    showFailure(problem, error);
+    return;
+  }
+  if (!invitation) {
+    say(problem, t("admin.invitations.gone"), "error");
+    await load();
+    return;
+  }
+  const person = (user) =>
+    user ? [[user.firstName, user.lastName].filter(Boolean).join(" "), user.email].filter(Boolean).join(" · ") : "";
+  const { grants, delivery } = invitation;
+  const entries = [
+    ["col_email", invitation.email || t("admin.invitations.code_only")],
+    ["col_name", [invitation.firstName, invitation.lastName].filter(Boolean).join(" ")],
+    ["language", invitation.locale],
+    ["code", invitation.token],
+    ["col_status", statusText(invitation.status)],
+    ["col_delivery", deliveryText(delivery.state)],
+    ["sends", formatNumber(delivery.sendCount)],
+    ["reason", delivery.lastError || ""],
+    ["grant_admin", grants.admin ? t("admin.lists.yes") : t("admin.lists.no")],
+    ["grant_projects", grants.projects.map((p) => p.title).join(", ")],
+    ["grant_groups", grants.groups.map((g) => g.title).join(", ")],
+    ["grant_fields", grants.registrationFieldValues.map((v) => `${v.key}: ${v.value}`).join(", ")],
+    ["message", invitation.personalMessage],
+    ["inviter", person(invitation.inviter)],
+    ["from_import", invitation.invitationImport ? invitation.invitationImport.fileName : ""],
+    ["col_created", formatDate(invitation.createdAt)],
+    ["sent", formatDate(invitation.sentAt)],
+    ["reminded", formatDate(invitation.remindedAt)],
+    ["expires", formatDate(invitation.expiresAt)],
+    ["accepted", formatDate(invitation.acceptedAt)],
+    ["accepted_by", invitation.acceptedUser ? invitation.acceptedUser.email : ""],
+  ];
+  const list = $("details-list");
+  list.replaceChildren();
+  for (const [key, value] of entries) {
+    if (!value) {
+      continue;
+    }
+    list.append(make("dt", { text: t(`admin.invitations.${key}`) }));
+    list.append(make("dd", { text: value, className: key === "code" ? "code" : "" }));
+  }
+  detailsDialog.showModal();
+  detailsDialog.querySelector("[data-close]").focus();
+};
+
+// ---------------------------------------------------------------------------------------------
+
+loadChoices().catch((error) => showFailure(problem, error));
+applyFilter();

@@ -1,0 +1,173 @@
+"""All invitations in the admin console, in a real Chromium against the real API, worker and
+SMTP sink: find an invitation by search, resend it (its mail arrives), delete another after a
+confirmation that names what it carried, bulk-resend the failed ones; the downloads carry the
+filters; a phone in Dutch reads the list as cards."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.async_api import Page, expect
+
+from domain.models import Invitation
+from tests.admin_browser import sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
+from tests.fixtures import GraphQLClient, SmtpSink
+from tests.invitations_helpers import create
+
+pytestmark = pytest.mark.browser
+
+GROUP = """
+mutation($title: String!) {
+  createGroup(input: {title: $title, kind: MANUAL}) { group { id } errors { code } }
+}
+"""
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """The page as docs/console shows it, when INVITES_CONSOLE_SCREENSHOTS names a folder."""
+    folder = os.environ.get("INVITES_CONSOLE_SCREENSHOTS")
+    if folder:
+        await page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+async def failed(admin: GraphQLClient, sink: SmtpSink, run_worker: Any, emails: list[str]) -> None:
+    """Invitations whose mail the relay refused for good (550): delivery FAILED."""
+    sink.refuse, sink.refuse_times = (550, "5.1.1 mailbox unavailable"), -1
+    assert (await create(admin, emails))["errors"] == []
+    await run_worker()
+    sink.refuse = None
+
+
+def row(page: Page, email: str) -> Any:
+    return page.locator("#invitations tbody tr", has_text=email)
+
+
+async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
+    admin: GraphQLClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    browser: object,
+    live_server: str,
+) -> None:
+    group = (await admin(GROUP, {"title": "North Avenue Residents"}))["createGroup"]["group"]
+    assert (await create(admin, ["ann.peeters@example.org"]))["errors"] == []
+    assert (await create(admin, ["bob@example.org"], groupIds=[group["id"]], admin=True))[
+        "errors"
+    ] == []
+    await run_worker()
+    await failed(admin, smtp_sink, run_worker, ["dead1@example.org", "dead2@example.org"])
+    smtp_sink.mails.clear()
+
+    async with browse(browser, live_server, viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/invitations")
+        await expect(page.locator("h1")).to_have_text("All invitations")
+        await expect(page.locator("#total")).to_have_text("4 invitations")
+        await expect(row(page, "dead1@example.org")).to_contain_text("Failed")
+        await expect(row(page, "dead1@example.org")).to_contain_text("mailbox unavailable")
+        await check_accessibility(page)
+        await screenshot(page, "invitations")
+
+        # Search, then resend: the mail arrives.
+        await page.fill("#search", "ann")
+        await expect(page.locator("#total")).to_have_text("1 invitation")
+        await expect(page.locator("#invitations tbody tr")).to_have_count(1)
+        export = urlsplit(await page.get_attribute("#export", "href") or "")
+        assert export.path == "/invitations/export.xlsx"
+        assert parse_qs(export.query) == {"search": ["ann"]}
+        await row(page, "ann.peeters@example.org").get_by_role("button", name="Resend").click()
+        await expect(page.locator("#bulk-result")).to_contain_text(
+            "The invitation to ann.peeters@example.org is sent again"
+        )
+        await run_worker()
+        assert [mail.to for mail in smtp_sink.mails] == ["ann.peeters@example.org"]
+
+        # The details: the grants, the inviter and the code.
+        await page.fill("#search", "bob")
+        await expect(page.locator("#invitations tbody tr")).to_have_count(1)
+        await row(page, "bob@example.org").get_by_role("button", name="Details").click()
+        details = page.locator("#details")
+        await expect(details).to_be_visible()
+        await expect(details).to_contain_text("North Avenue Residents")
+        await expect(details).to_contain_text("admin@participate.example.org")
+        found = await admin('{ invitations(filter: {search: "bob"}) { edges { node { token } } } }')
+        [edge] = found["invitations"]["edges"]
+        await expect(details.locator("dd.code")).to_have_text(edge["node"]["token"])
+        await check_accessibility(page)
+        await page.keyboard.press("Escape")
+        await expect(details).to_be_hidden()
+
+        # Delete: the confirmation says what will not be applied; Cancel keeps it.
+        await row(page, "bob@example.org").get_by_role("button", name="Delete").click()
+        dialog = page.locator("#confirm")
+        await expect(dialog).to_contain_text("North Avenue Residents")
+        await expect(dialog).to_contain_text("will not be applied")
+        await check_accessibility(page)
+        await dialog.get_by_role("button", name="Cancel").click()
+        await expect(dialog).to_be_hidden()
+        assert await Invitation.filter(email="bob@example.org").exists()
+        await row(page, "bob@example.org").get_by_role("button", name="Delete").click()
+        await dialog.get_by_role("button", name="Delete").click()
+        await expect(page.locator("#total")).to_have_text("0 invitations")
+        assert not await Invitation.filter(email="bob@example.org").exists()
+
+        # Bulk: the failed ones, all that match the filter, resent.
+        await page.fill("#search", "")
+        await page.select_option("#delivery", "FAILED")
+        await expect(page.locator("#total")).to_have_text("2 invitations")
+        await page.check("#pick-page")
+        await expect(page.locator("#selection")).to_have_text("2 invitations selected.")
+        await page.click("#bulk-resend")
+        await expect(page.locator("#bulk-result")).to_have_text("2 invitations sent again.")
+        await run_worker()
+        assert sorted(mail.to for mail in smtp_sink.mails[1:]) == [
+            "dead1@example.org",
+            "dead2@example.org",
+        ]
+        await page.select_option("#delivery", "")
+        await expect(page.locator("#total")).to_have_text("3 invitations")
+        await expect(page.locator("#invitations tbody")).not_to_contain_text("Failed")
+
+
+async def test_a_phone_in_dutch_pages_through_the_invitations(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    emails = [f"person{number:02}@example.org" for number in range(30)]
+    assert (await create(admin, emails, sendEmail=False))["errors"] == []
+
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/invitations?lang=nl-BE")
+        await expect(page.locator("h1")).to_have_text("Alle uitnodigingen")
+        await expect(page.locator("#total")).to_have_text("30 uitnodigingen")
+        rows = page.locator("#invitations tbody tr")
+        await expect(rows).to_have_count(25)
+        # Sorted by email, a keyset page at a time: next, then back.
+        await page.select_option("#sort", "EMAIL:ASC")
+        await expect(rows.first).to_contain_text("person00@example.org")
+        await page.click("#next")
+        await expect(rows).to_have_count(5)
+        await expect(rows.first).to_contain_text("person25@example.org")
+        await expect(page.locator("#page-number")).to_have_text("Pagina 2")
+        await page.click("#previous")
+        await expect(rows.first).to_contain_text("person00@example.org")
+        # A card per invitation on a phone: nothing wider than the screen.
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        await check_accessibility(page)
+        await screenshot(page, "invitations-phone")
+
+        # Every one that matches, beyond this page.
+        await page.check("#pick-page")
+        await page.click("#select-matching")
+        await expect(page.locator("#selection")).to_have_text(
+            "Alle 30 uitnodigingen die overeenkomen zijn gekozen."
+        )
+        await page.click("#bulk-delete")
+        await page.locator("#confirm").get_by_role("button", name="Verwijderen").click()
+        await expect(page.locator("#bulk-result")).to_have_text("30 uitnodigingen verwijderd.")
+        await expect(page.locator("#total")).to_have_text("0 uitnodigingen")
+        assert await Invitation.all().count() == 0
