@@ -24,8 +24,10 @@ query Fields($locale: String) {
 }`;
 const FIELD_ERRORS = "errors { code message field position value }";
 const CREATE = `
-mutation CreateField($input: CreateRegistrationFieldInput!) {
-  createRegistrationField(input: $input) { registrationField { id } ${FIELD_ERRORS} }
+mutation CreateField($input: CreateRegistrationFieldInput!, $locale: String) {
+  createRegistrationField(input: $input) {
+    registrationField { id title(locale: $locale) } ${FIELD_ERRORS}
+  }
 }`;
 const UPDATE = `
 mutation UpdateField($id: ID!, $input: UpdateRegistrationFieldInput!) {
@@ -188,11 +190,15 @@ newForm.addEventListener("submit", (event) => {
       options: type === "SELECT" ? optionsOf(newOptions) : [],
     };
     try {
-      const { createRegistrationField: created } = await graphql(CREATE, { input });
+      const { createRegistrationField: created } = await graphql(CREATE, { input, locale: LOCALE });
       if (showProblems($("new-problem"), created.errors)) {
         return;
       }
-      say(done, t("admin.fields.created", { field: input.title }), "success");
+      say(
+        done,
+        t("admin.fields.created", { field: created.registrationField.title }),
+        "success",
+      );
       newForm.reset();
       newOptions.querySelector("[data-options]").replaceChildren();
       showOptionsBox();

@@ -26,7 +26,11 @@ query Groups($locale: String) {
 }`;
 const GROUP_FIELDS = "group { id } errors { code message field position value }";
 const CREATE = `
-mutation CreateGroup($input: CreateGroupInput!) { createGroup(input: $input) { ${GROUP_FIELDS} } }`;
+mutation CreateGroup($input: CreateGroupInput!, $locale: String) {
+  createGroup(input: $input) {
+    group { id title(locale: $locale) } errors { code message field position value }
+  }
+}`;
 const UPDATE = `
 mutation UpdateGroup($id: ID!, $input: UpdateGroupInput!) {
   updateGroup(id: $id, input: $input) { ${GROUP_FIELDS} }
@@ -198,11 +202,11 @@ newForm.addEventListener("submit", (event) => {
       matchAll: $("match").value === "all",
     };
     try {
-      const { createGroup } = await graphql(CREATE, { input });
+      const { createGroup } = await graphql(CREATE, { input, locale: LOCALE });
       if (showProblems($("new-problem"), createGroup.errors)) {
         return;
       }
-      say(done, t("admin.groups.created", { group: input.title }), "success");
+      say(done, t("admin.groups.created", { group: createGroup.group.title }), "success");
       newForm.reset();
       $("rules").replaceChildren();
       rulesBox.hidden = true;

@@ -83,16 +83,14 @@ $("lift").addEventListener("submit", (event) => {
     }
     try {
       const { liftMailSuppression: lifted } = await graphql(LIFT, { email });
+      if (lifted.errors.some((error) => error.code === "NOT_FOUND")) {
+        say(result, t("admin.mail.not_suppressed", { email }));
+        return;
+      }
       if (showProblems(result, lifted.errors)) {
         return;
       }
-      say(
-        result,
-        lifted.lifted
-          ? t("admin.mail.lifted", { email: lifted.lifted.email })
-          : t("admin.mail.not_suppressed", { email }),
-        "success",
-      );
+      say(result, t("admin.mail.lifted", { email: lifted.lifted.email }), "success");
     } catch (error) {
       showFailure(result, error);
     }
