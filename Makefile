@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: docs migrations install run test check lint format typecheck contracts schema pytest pytest-postgres pytest-sqlite bench clean
+.PHONY: docs migrations install run test check lint format typecheck contracts schema pytest pytest-postgres pytest-sqlite bench clean console-screenshots
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -55,6 +55,12 @@ pytest-sqlite:
 pytest: pytest-postgres pytest-sqlite
 
 test: install check pytest
+
+# The admin console's pages as docs/console/*.png (the README shows them): its browser tests,
+# told to take their screenshots there. Needs the tests' database and Redis (TEST_*_URL).
+console-screenshots:
+	INVITES_TEST_SCREENSHOTS=docs/console TEST_DATABASE=$${TEST_DATABASE:-postgres} \
+		$(RUN) pytest -q -p no:cacheprovider tests/test_admin_*.py
 
 bench: install
 	$(RUN) python -m bench

@@ -75,14 +75,49 @@ CLIENT_WORDS = (
     "admin.signed_out",
     "admin.working",
 )
+# Typed problems (UserError codes) the pages say in the admin's words; others keep the
+# server's message.
+PROBLEM_WORDS = tuple(
+    f"admin.problem.{code}"
+    for code in (
+        "INVALID_EMAIL",
+        "EMAIL_NOT_DELIVERABLE",
+        "ADDRESS_SUPPRESSED",
+        "DUPLICATE_EMAIL",
+        "ALREADY_INVITED",
+        "NO_EMAILS",
+        "MESSAGE_TOO_LONG",
+        "TOO_MANY_INVITATIONS",
+        "UNKNOWN_GROUP",
+        "UNKNOWN_PROJECT",
+        "UNKNOWN_LOCALE",
+        "SMART_GROUP_RULES_NOT_MET",
+        "RATE_LIMITED",
+        "INVALID_NAME",
+        "UNKNOWN_FIELD",
+        "INVALID_FIELD_VALUE",
+        "REQUIRED_FIELD_MISSING",
+        "NOT_AN_XLSX_FILE",
+        "FILE_TOO_LARGE",
+        "UNPARSEABLE_FILE",
+        "TOO_MANY_ROWS",
+        "MISSING_COLUMN",
+        "UNKNOWN_COLUMN",
+        "MALFORMED_ADMIN_VALUE",
+        "MALFORMED_GROUPS_VALUE",
+        "MALFORMED_FIELD_VALUE",
+    )
+)
+OPTIONS_WORDS = ("admin.options.no_projects", "admin.options.no_groups")
 INVITE_WORDS = (
+    *OPTIONS_WORDS,
+    *PROBLEM_WORDS,
     "admin.invite.none_typed",
     "admin.invite.problems",
-    "admin.invite.entry",
     "admin.invite.done",
     "admin.invite.existing",
-    "admin.invite.no_projects",
-    "admin.invite.no_groups",
+    "admin.invite.see_list",
+    "admin.invite.file_chosen",
     "admin.invite.choose_file",
     "admin.invite.not_xlsx",
     "admin.invite.uploading",
@@ -90,21 +125,6 @@ INVITE_WORDS = (
     "admin.invite.progress_waiting",
     "admin.invite.import_done",
     "admin.invite.import_failed",
-    "admin.import.status.QUEUED",
-    "admin.import.status.RUNNING",
-    "admin.import.status.DONE",
-    "admin.import.status.FAILED",
-    "admin.imports.none",
-    "admin.imports.problems_link",
-)
-CODES_WORDS = (
-    "admin.codes.count_invalid",
-    "admin.codes.done",
-    "admin.codes.export_group",
-    "admin.codes.export_all",
-    "admin.invite.no_groups",
-    "admin.invite.no_projects",
-    "admin.invite.problems",
 )
 IMPORTS_WORDS = (
     "admin.import.status.QUEUED",
@@ -112,7 +132,16 @@ IMPORTS_WORDS = (
     "admin.import.status.DONE",
     "admin.import.status.FAILED",
     "admin.imports.none",
-    "admin.imports.problems_link",
+    "admin.imports.total",
+    "admin.imports.problems_file",
+)
+CODES_WORDS = (
+    *OPTIONS_WORDS,
+    *PROBLEM_WORDS,
+    "admin.codes.count_invalid",
+    "admin.codes.done",
+    "admin.codes.for_group",
+    "admin.codes.for_all",
 )
 
 
@@ -137,9 +166,9 @@ PAGES: list[AdminPage] = [
         "invitations.js",
         INVITATIONS_WORDS,
     ),
-    AdminPage("invite", "admin.nav.invite"),
-    AdminPage("imports", "admin.nav.imports"),
-    AdminPage("codes", "admin.nav.codes"),
+    AdminPage("invite", "admin.nav.invite", "invite.html", "invite.js", INVITE_WORDS),
+    AdminPage("imports", "admin.nav.imports", "imports.html", "imports.js", IMPORTS_WORDS),
+    AdminPage("codes", "admin.nav.codes", "codes.html", "codes.js", CODES_WORDS),
     AdminPage("groups", "admin.nav.groups", "groups.html", "groups.js", GROUPS_WORDS),
     AdminPage("fields", "admin.nav.fields", "fields.html", "fields.js", FIELDS_WORDS),
     AdminPage("mail", "admin.nav.mail", "mail.html", "mail.js", MAIL_WORDS),
@@ -248,6 +277,8 @@ class AdminPages:
                 "title": words(page.nav_key) if page else words("admin.sign_in.title"),
                 "script_words": words.for_script((*CLIENT_WORDS, *(page.words if page else ()))),
                 "sign_out_url": f"{root}/admin/sign-out{carried}",
+                "message_max": self.settings.personal_message_max_length,
+                "codes_max": self.settings.max_invitations_per_request,
                 **(context or {}),
             },
             status_code=status,

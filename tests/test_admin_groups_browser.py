@@ -7,20 +7,15 @@ phone width, axe-core on every page."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from domain.models import Group, Membership, RegistrationField, User
 from tests.admin_browser import sign_in
 from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
-from tests.test_admin_invitations_browser import screenshot
 from tests.test_platform import person
 
 pytestmark = pytest.mark.browser
-
-
-def card(page: Page, title: str) -> object:
-    return page.locator("#groups li.card", has=page.locator("h3", has_text=title))
 
 
 async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
@@ -68,6 +63,7 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await page.click("#new-group button[type=submit]")
         manual = page.locator("#groups li.card", has_text="Neighbourhood council")
         await expect(manual.locator(".member-count")).to_contain_text("0 leden")
+        await visit.screenshot("groups-phone")
         await manual.get_by_role("button", name="Leden van Neighbourhood council").click()
         members = page.locator("#members")
         await expect(members).to_be_visible()
@@ -80,7 +76,7 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await expect(page.locator("#members-count")).to_have_text("2 leden")
         await expect(members.locator("tbody tr")).to_have_count(2)
         await check_accessibility(page)
-        await screenshot(page, "groups-members-phone")
+        await visit.screenshot("groups-members-phone")
         remove_tom = "tom@elders.example.net uit de groep halen"
         await members.get_by_role("button", name=remove_tom).click()
         await expect(page.locator("#members-count")).to_have_text("1 lid")
@@ -145,7 +141,7 @@ async def test_an_admin_sets_up_registration_fields_and_reads_the_mail_set_up_in
         await expect(field).to_contain_text("Nord, Centre")
         stored = await RegistrationField.get(key="district")
         assert [option["key"] for option in stored.options] == ["north", "centre"]
-        await screenshot(page, "fields")
+        await visit.screenshot("fields")
 
         # A field a smart group tests cannot be deleted: the API's reason is shown.
         made = await admin(
@@ -166,7 +162,7 @@ async def test_an_admin_sets_up_registration_fields_and_reads_the_mail_set_up_in
         await expect(page.locator("#exchange-steps li").first).to_be_visible()
         await expect(page.locator("#google-steps li").first).to_be_visible()
         await check_accessibility(page)
-        await screenshot(page, "mail")
+        await visit.screenshot("mail")
         await page.fill("#lift-email", "nobody@example.org")
         await page.click("#lift button[type=submit]")
         await expect(page.locator("#lift-result")).to_have_text(

@@ -5,7 +5,6 @@ filters; a phone in Dutch reads the list as cards."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,13 +24,6 @@ mutation($title: String!) {
   createGroup(input: {title: $title, kind: MANUAL}) { group { id } errors { code } }
 }
 """
-
-
-async def screenshot(page: Page, name: str) -> None:
-    """The page as docs/console shows it, when INVITES_CONSOLE_SCREENSHOTS names a folder."""
-    folder = os.environ.get("INVITES_CONSOLE_SCREENSHOTS")
-    if folder:
-        await page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 
 async def failed(admin: GraphQLClient, sink: SmtpSink, run_worker: Any, emails: list[str]) -> None:
@@ -70,7 +62,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await expect(row(page, "dead1@example.org")).to_contain_text("Failed")
         await expect(row(page, "dead1@example.org")).to_contain_text("mailbox unavailable")
         await check_accessibility(page)
-        await screenshot(page, "invitations")
+        await visit.screenshot("invitations")
 
         # Search, then resend: the mail arrives.
         await page.fill("#search", "ann")
@@ -158,7 +150,7 @@ async def test_a_phone_in_dutch_pages_through_the_invitations(
         # A card per invitation on a phone: nothing wider than the screen.
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         await check_accessibility(page)
-        await screenshot(page, "invitations-phone")
+        await visit.screenshot("invitations-phone")
 
         # Every one that matches, beyond this page.
         await page.check("#pick-page")

@@ -46,6 +46,7 @@ async def test_an_admin_signs_in_on_the_page_asked_for_in_their_language(
         await page.goto("/admin/codes")
         await expect(page.locator("h1")).to_have_text("Aanmelden bij de beheerconsole")
         await check_accessibility(page)
+        await visit.screenshot("sign-in-phone")
         await page.fill("#email", ADMIN_EMAIL)
         await page.fill("#password", "not the password")
         await page.click("main button[type=submit]")

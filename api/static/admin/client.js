@@ -160,3 +160,10 @@ export const checkboxes = (container, name, items, empty) => {
 
 export const checkedValues = (form, name) =>
   [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((box) => box.value);
+
+/** A typed problem (UserError) in the page's language: the catalog's words for its code when
+ * the page has them, else the server's message. */
+export const problemWords = (problem) => {
+  const key = `admin.problem.${problem.code}`;
+  return typeof words[key] === "string" ? t(key) : problem.message;
+};

@@ -1,0 +1,77 @@
+/* Past imports (invitationImports): newest first, a page at a time. */
+
+import {
+  $,
+  ROOT,
+  el,
+  formatDate,
+  formatNumber,
+  graphql,
+  plural,
+  say,
+  sayFailure,
+  t,
+} from "./client.js";
+
+const LIST = `query AdminImports($after: String) {
+  invitationImports(first: 25, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id fileName status createdAt rowsTotal rowsProcessed invitedCount
+      existingUsersUpdatedCount skippedCount createdBy { email }
+      errors { code }
+    } }
+  }
+}`;
+
+const body = $("imports").querySelector("tbody");
+const more = $("imports-more");
+const status = $("imports-status");
+let cursor = null;
+
+const row = (job) => {
+  const tr = el("tr");
+  const problems = el("td");
+  if (job.status === "FAILED") {
+    problems.append(
+      el("a", plural("admin.imports.problems_file", job.errors.length), {
+        href: `${ROOT}/invitations/imports/${encodeURIComponent(job.id)}/problems.xlsx`,
+        download: "",
+      }),
+    );
+  }
+  tr.append(
+    el("td", job.fileName),
+    el("td", formatDate(job.createdAt)),
+    el("td", job.createdBy ? job.createdBy.email : ""),
+    el("td", t(`admin.import.status.${job.status}`)),
+    el("td", formatNumber(job.invitedCount)),
+    el("td", formatNumber(job.existingUsersUpdatedCount)),
+    el("td", formatNumber(job.skippedCount)),
+    problems,
+  );
+  return tr;
+};
+
+const load = async () => {
+  more.disabled = true;
+  try {
+    const data = await graphql(LIST, { after: cursor });
+    const page = data.invitationImports;
+    $("imports-total").textContent = page.totalCount
+      ? plural("admin.imports.total", page.totalCount)
+      : t("admin.imports.none");
+    body.append(...page.edges.map((edge) => row(edge.node)));
+    cursor = page.pageInfo.endCursor;
+    more.hidden = !page.pageInfo.hasNextPage;
+    say(status, "");
+  } catch (error) {
+    sayFailure(status, error);
+  } finally {
+    more.disabled = false;
+  }
+};
+
+more.addEventListener("click", load);
+load();

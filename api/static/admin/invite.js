@@ -1,0 +1,279 @@
+/* Invite users: typed addresses (createInvitations) and an Excel file (importInvitations, then
+ * the import polled until the worker is done). */
+
+import {
+  $,
+  Failure,
+  LOCALE,
+  ROOT,
+  el,
+  formatNumber,
+  graphql,
+  plural,
+  problemWords,
+  say,
+  sayFailure,
+  t,
+  upload,
+} from "./client.js";
+import { loadChoices, readOptions } from "./options.js";
+
+const CREATE = `mutation AdminInvite($input: CreateInvitationsInput!) {
+  createInvitations(input: $input) {
+    invitedCount
+    existingUsersUpdated { email }
+    errors { code message field position value }
+  }
+}`;
+
+const IMPORT = `mutation AdminImport($file: Upload!, $defaults: InvitationOptionsInput) {
+  importInvitations(file: $file, defaults: $defaults) {
+    invitationImport { id }
+    errors { code message field value }
+  }
+}`;
+
+const POLL = `query AdminImportProgress($id: ID!) {
+  invitationImport(id: $id) {
+    id fileName status rowsTotal rowsProcessed invitedCount existingUsersUpdatedCount
+    skippedCount problemsFileUrl
+    errors { code message field row value }
+  }
+}`;
+
+const POLL_MS = 500;
+
+loadChoices("invite", LOCALE);
+
+// ---------------------------------------------------------------------------------------------
+// Method 1: typed addresses
+
+/** The entries as the server will count them: its positions point into this list. */
+const entries = (text) =>
+  text
+    .split(/[,;\n\r\t]+/)
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+const typedForm = $("typed");
+const typedStatus = $("typed-status");
+const emailsBox = $("emails");
+const problemsBox = $("typed-problems-box");
+const problemsBody = $("typed-problems").querySelector("tbody");
+const typedDone = $("typed-done");
+
+const showTypedProblems = (list, problems) => {
+  problemsBody.replaceChildren();
+  for (const problem of problems) {
+    const entry = problem.position != null ? list[problem.position] : "";
+    const row = el("tr");
+    row.append(
+      el("td", problem.position != null ? formatNumber(problem.position + 1) : ""),
+      el("td", entry || problem.value || ""),
+      el("td", problem.code),
+      el("td", problemWords(problem)),
+    );
+    problemsBody.append(row);
+  }
+  problemsBox.hidden = problems.length === 0;
+};
+
+typedForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  typedDone.hidden = true;
+  const list = entries(emailsBox.value);
+  if (!list.length) {
+    showTypedProblems([], []);
+    emailsBox.setAttribute("aria-invalid", "true");
+    say(typedStatus, t("admin.invite.none_typed"), "error");
+    emailsBox.focus();
+    return;
+  }
+  const button = $("typed-submit");
+  button.disabled = true;
+  say(typedStatus, t("admin.working"));
+  try {
+    const data = await graphql(CREATE, { input: { ...readOptions("invite"), emails: list } });
+    const result = data.createInvitations;
+    if (result.errors.length) {
+      showTypedProblems(list, result.errors);
+      emailsBox.setAttribute("aria-invalid", "true");
+      say(typedStatus, plural("admin.invite.problems", result.errors.length), "error");
+      return;
+    }
+    showTypedProblems(list, []);
+    emailsBox.removeAttribute("aria-invalid");
+    emailsBox.value = "";
+    say(typedStatus, "");
+    typedDone.replaceChildren(
+      el("p", plural("admin.invite.done", result.invitedCount)),
+      ...(result.existingUsersUpdated.length
+        ? [el("p", plural("admin.invite.existing", result.existingUsersUpdated.length))]
+        : []),
+      listLink(),
+    );
+    typedDone.hidden = false;
+    typedDone.setAttribute("tabindex", "-1");
+    typedDone.focus();
+  } catch (error) {
+    sayFailure(typedStatus, error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+const listLink = () => {
+  const paragraph = el("p");
+  paragraph.append(
+    el("a", t("admin.invite.see_list"), { href: `${ROOT}/admin/invitations${window.location.search}` }),
+  );
+  return paragraph;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Method 2: an Excel file
+
+const uploadForm = $("upload");
+const fileInput = $("file");
+const drop = $("drop");
+const chosen = $("file-chosen");
+const uploadStatus = $("upload-status");
+const progressBox = $("import-progress-box");
+const progress = $("import-progress");
+const progressText = $("import-progress-text");
+const done = $("import-done");
+const failed = $("import-failed");
+const importProblems = $("import-problems").querySelector("tbody");
+let file = null;
+
+const choose = (picked) => {
+  file = picked || null;
+  chosen.hidden = !file;
+  chosen.textContent = file ? t("admin.invite.file_chosen", { name: file.name }) : "";
+};
+
+fileInput.addEventListener("change", () => choose(fileInput.files[0]));
+for (const name of ["dragenter", "dragover"]) {
+  drop.addEventListener(name, (event) => {
+    event.preventDefault();
+    drop.classList.add("over");
+  });
+}
+for (const name of ["dragleave", "drop"]) {
+  drop.addEventListener(name, () => drop.classList.remove("over"));
+}
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  const [dropped] = event.dataTransfer.files;
+  if (dropped) {
+    choose(dropped);
+  }
+});
+
+const showProgress = (job) => {
+  progressBox.hidden = false;
+  if (job.rowsTotal > 0) {
+    progress.max = job.rowsTotal;
+    progress.value = job.rowsProcessed;
+    progressText.textContent = t("admin.invite.progress", {
+      done: formatNumber(job.rowsProcessed),
+      total: formatNumber(job.rowsTotal),
+    });
+  } else {
+    progress.removeAttribute("value"); // indeterminate until the file is read
+    progressText.textContent = t("admin.invite.progress_waiting");
+  }
+};
+
+const showDone = (job) => {
+  progress.max = Math.max(job.rowsTotal, 1);
+  progress.value = progress.max;
+  progressText.textContent = t("admin.invite.progress", {
+    done: formatNumber(job.rowsProcessed),
+    total: formatNumber(job.rowsTotal),
+  });
+  $("import-done-text").textContent = t("admin.invite.import_done", { name: job.fileName });
+  $("count-invited").textContent = formatNumber(job.invitedCount);
+  $("count-existing").textContent = formatNumber(job.existingUsersUpdatedCount);
+  $("count-skipped").textContent = formatNumber(job.skippedCount);
+  done.hidden = false;
+};
+
+const showFailed = (job) => {
+  $("import-failed-text").textContent = plural("admin.invite.import_failed", job.errors.length, {
+    name: job.fileName,
+  });
+  importProblems.replaceChildren();
+  for (const problem of job.errors) {
+    const row = el("tr");
+    row.append(
+      el("td", problem.row != null ? formatNumber(problem.row) : ""),
+      el("td", problem.field || ""),
+      el("td", problem.value || ""),
+      el("td", problemWords(problem)),
+    );
+    importProblems.append(row);
+  }
+  // On this origin (problemsFileUrl names the public address, maybe another host name), so
+  // the console's cookie goes along.
+  const link = $("problems-file");
+  link.hidden = !job.problemsFileUrl;
+  link.href = `${ROOT}/invitations/imports/${encodeURIComponent(job.id)}/problems.xlsx`;
+  failed.hidden = false;
+};
+
+const follow = async (id) => {
+  for (;;) {
+    const data = await graphql(POLL, { id });
+    const job = data.invitationImport;
+    if (!job) {
+      throw new Failure("failed", "import gone");
+    }
+    if (job.status === "DONE") {
+      showDone(job);
+      return;
+    }
+    if (job.status === "FAILED") {
+      progressBox.hidden = true;
+      showFailed(job);
+      return;
+    }
+    showProgress(job);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+};
+
+uploadForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  done.hidden = true;
+  failed.hidden = true;
+  progressBox.hidden = true;
+  if (!file) {
+    say(uploadStatus, t("admin.invite.choose_file"), "error");
+    fileInput.focus();
+    return;
+  }
+  if (!file.name.toLowerCase().endsWith(".xlsx")) {
+    say(uploadStatus, t("admin.invite.not_xlsx"), "error");
+    fileInput.focus();
+    return;
+  }
+  const button = $("upload-submit");
+  button.disabled = true;
+  say(uploadStatus, t("admin.invite.uploading", { name: file.name }));
+  try {
+    const data = await upload(IMPORT, { defaults: readOptions("invite") }, "file", file);
+    const result = data.importInvitations;
+    if (result.errors.length) {
+      say(uploadStatus, result.errors.map(problemWords).join(" "), "error");
+      return;
+    }
+    say(uploadStatus, "");
+    showProgress({ rowsTotal: 0, rowsProcessed: 0 });
+    await follow(result.invitationImport.id);
+  } catch (error) {
+    sayFailure(uploadStatus, error);
+  } finally {
+    button.disabled = false;
+  }
+});

@@ -1,0 +1,266 @@
+"""Invite users at /admin/invite in a real Chromium against the real API, worker, database
+and SMTP sink: typed addresses (a wrong one shown beside its entry, corrected, then the mails
+in the sink) and an Excel file (problems table, the problems workbook, fixed, uploaded again,
+the progress bar up to the counts)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from playwright.async_api import Browser, Page, expect
+
+from domain.groups.service import create_group
+from domain.models import GroupKind, Invitation, InvitationGroup, InvitationProject
+from domain.projects.service import create_project
+from tests.admin_browser import an_admin, sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
+from tests.fixtures import SmtpSink
+from tests.import_helpers import workbook
+
+pytestmark = pytest.mark.browser
+
+HEADER = ["email", "first_name", "last_name", "language", "groups", "admin"]
+
+
+async def choose(page: Page, label: str) -> None:
+    await page.get_by_label(label, exact=True).check()
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport", "words"),
+    [
+        (
+            "en",
+            DESKTOP,
+            {
+                "project": "Riverside",
+                "group": "North Avenue Residents",
+                "invite": "Invite",
+                "problems": "Nothing was sent: correct {count} problem below, then invite again.",
+                "invalid": "This is not a valid email address.",
+                "done": "2 invitations created.",
+            },
+        ),
+        (
+            "nl-BE",
+            PHONE,
+            {
+                "project": "Riverside",
+                "group": "North Avenue Residents",
+                "invite": "Uitnodigen",
+                "problems": (
+                    "Er is niets verstuurd: verbeter het probleem hieronder en nodig dan opnieuw"
+                    " uit."
+                ),
+                "invalid": "Dit is geen geldig e-mailadres.",
+                "done": "2 uitnodigingen aangemaakt.",
+            },
+        ),
+    ],
+)
+async def test_an_admin_invites_typed_addresses_after_correcting_a_wrong_one(
+    database: None,
+    browser: Browser,
+    live_server: str,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    locale: str,
+    viewport: dict[str, int],
+    words: dict[str, str],
+) -> None:
+    await an_admin(locale=locale)
+    project = await create_project(title="Riverside")
+    group = await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)
+    async with browse(browser, live_server, locale=locale, viewport=viewport) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        await expect(page.get_by_label(words["group"], exact=True)).to_be_visible()
+        await check_accessibility(page)
+
+        await choose(page, words["project"])
+        await choose(page, words["group"])
+        await page.select_option("#invite-locale", "nl-BE")
+        await page.fill("#invite-message", "Welkom in de buurt!")
+        await page.fill(
+            "#emails", "Lea Peeters <lea@example.org>, not-an-address\nkoen@example.org"
+        )
+        await page.click("#typed-submit")
+        status = page.locator("#typed-status")
+        await expect(status).to_have_text(words["problems"].replace("{count}", "1"))
+        rows = page.locator("#typed-problems tbody tr")
+        await expect(rows).to_have_count(1)
+        await expect(rows.nth(0).locator("td")).to_have_text(
+            ["2", "not-an-address", "INVALID_EMAIL", words["invalid"]]
+        )
+        await expect(page.locator("#emails")).to_have_attribute("aria-invalid", "true")
+        await check_accessibility(page)
+        assert await Invitation.all().count() == 0  # nothing until every entry is right
+
+        await page.fill("#emails", "Lea Peeters <lea@example.org>,\nkoen@example.org")
+        await page.click("#typed-submit")
+        await expect(page.locator("#typed-done")).to_contain_text(words["done"])
+        await expect(page.locator("#typed-problems-box")).to_be_hidden()
+        await expect(page.locator("#emails")).to_have_value("")
+        await check_accessibility(page)
+        await visit.screenshot("invite" if viewport is DESKTOP else "invite-phone")
+
+    invitations = await Invitation.all()
+    assert sorted(i.email or "" for i in invitations) == ["koen@example.org", "lea@example.org"]
+    for invitation in invitations:
+        assert invitation.locale == "nl-BE"
+        grants = await InvitationGroup.filter(invitation=invitation).values_list(
+            "group_id", flat=True
+        )
+        assert grants == [group.id]
+        managed = await InvitationProject.filter(invitation=invitation).values_list(
+            "project_id", flat=True
+        )
+        assert managed == [project.id]
+    await run_worker()
+    for address in ("lea@example.org", "koen@example.org"):
+        [mail] = smtp_sink.to(address)
+        assert "Welkom in de buurt!" in mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def drop_file(page: Page, content: bytes, name: str) -> None:
+    """Drag a file from the desktop onto the drop zone (a real `drop` with a DataTransfer)."""
+    transfer = await page.evaluate_handle(
+        """([bytes, name]) => {
+            const transfer = new DataTransfer();
+            const type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+            transfer.items.add(new File([new Uint8Array(bytes)], name, { type }));
+            return transfer;
+        }""",
+        [list(content), name],
+    )
+    await page.dispatch_event("#drop", "dragenter", {"dataTransfer": transfer})
+    await page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport", "words"),
+    [
+        (
+            "en",
+            PHONE,
+            {
+                "failed": "Nothing was imported from North.xlsx: 2 problems.",
+                "invalid": "This is not a valid email address.",
+                "done": "North.xlsx is imported.",
+                "progress": "4 of 4 rows checked",
+                "statuses": ["Imported", "Nothing imported"],
+            },
+        ),
+        (
+            "fr-BE",
+            DESKTOP,
+            {
+                "failed": "Rien n'a été importé de North.xlsx : 2 problèmes.",
+                "invalid": "Ce n'est pas une adresse e-mail valide.",
+                "done": "North.xlsx est importé.",
+                "progress": "4 lignes vérifiées sur 4",
+                "statuses": ["Importé", "Rien d'importé"],
+            },
+        ),
+    ],
+)
+async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
+    database: None,
+    browser: Browser,
+    live_server: str,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    locale: str,
+    viewport: dict[str, int],
+    words: dict[str, str],
+) -> None:
+    await an_admin(locale=locale)
+    group = await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)
+    content = workbook(
+        HEADER,
+        ["lea@example.org", "Lea", "Peeters", "nl-BE", "North Avenue Residents", None],
+        ["not-an-address", "Tom", "Maes", None, None, "maybe"],
+        [],
+        [None, "Letter", "Only", None, "North Avenue Residents", None],
+    )
+    async with browse(browser, live_server, locale=locale, viewport=viewport) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+
+        # The template downloads with the console's cookie.
+        async with page.expect_download() as started:
+            await page.click("#template-link")
+        template = load_workbook(io.BytesIO(Path(await (await started.value).path()).read_bytes()))
+        assert [c.value for c in next(template.active.iter_rows(max_row=1))][:6] == HEADER  # type: ignore[union-attr]
+
+        await page.set_input_files(
+            "#file",
+            files=[
+                {"name": "North.xlsx", "mimeType": "application/octet-stream", "buffer": content}
+            ],
+        )
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await run_worker()
+        await expect(page.locator("#import-failed-text")).to_contain_text(words["failed"])
+        rows = page.locator("#import-problems tbody tr")
+        await expect(rows).to_have_count(2)
+        await expect(rows.locator("td:nth-child(2)")).to_have_text(["admin", "email"])
+        await expect(rows.nth(1).locator("td")).to_have_text(
+            ["3", "email", "not-an-address", words["invalid"]]
+        )
+        await check_accessibility(page)
+        if viewport is DESKTOP:
+            await visit.screenshot("invite-problems")
+        assert await Invitation.all().count() == 0
+
+        async with page.expect_download() as started:
+            await page.click("#problems-file")
+        problems = load_workbook(io.BytesIO(Path(await (await started.value).path()).read_bytes()))
+        sheet = problems.worksheets[0]
+        assert sheet["A3"].comment is not None and sheet["F3"].comment is not None
+        sheet["A3"] = "tom@example.org"
+        sheet["F3"] = False
+        fixed = io.BytesIO()
+        problems.save(fixed)
+
+        await drop_file(page, fixed.getvalue(), "North.xlsx")
+        await expect(page.locator("#file-chosen")).to_contain_text("North.xlsx")
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await expect(page.locator("#import-failed")).to_be_hidden()
+        await run_worker()
+        await expect(page.locator("#import-done-text")).to_have_text(words["done"])
+        await expect(page.locator("#import-progress-text")).to_have_text(words["progress"])
+        progress = page.locator("#import-progress")
+        assert await progress.evaluate("p => [p.value, p.max]") == [4, 4]
+        await expect(page.locator("#count-invited")).to_have_text("3")
+        await expect(page.locator("#count-existing")).to_have_text("0")
+        await expect(page.locator("#count-skipped")).to_have_text("1")
+        await check_accessibility(page)
+        if viewport is DESKTOP:
+            await visit.screenshot("invite-imported")
+
+        # Both uploads are in the past imports, the failed one with its problems file.
+        await page.click("#main a[href^='/admin/imports']")
+        rows = page.locator("#imports tbody tr")
+        await expect(rows).to_have_count(2)
+        await expect(rows.locator("td:nth-child(4)")).to_have_text(words["statuses"])
+        await expect(rows.nth(1).locator("td a")).to_have_attribute(
+            "href", re.compile(r"^/invitations/imports/\d+/problems\.xlsx$")
+        )
+        await expect(rows.nth(0).locator("td:nth-child(5)")).to_have_text("3")
+        await check_accessibility(page)
+        if viewport is DESKTOP:
+            await visit.screenshot("imports")
+
+    invitations = await Invitation.all()
+    assert sorted(i.email or "" for i in invitations) == ["", "lea@example.org", "tom@example.org"]
+    assert await InvitationGroup.filter(group=group).count() == 2
+    await run_worker()
+    assert smtp_sink.to("tom@example.org") and smtp_sink.to("lea@example.org")
