@@ -128,6 +128,7 @@ FIELDS_WORDS = (
     "admin.fields.is_required",
     "admin.fields.key_needed",
     "admin.fields.options",
+    "admin.fields.options_list",
     "admin.fields.people",
 )
 

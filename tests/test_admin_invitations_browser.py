@@ -5,6 +5,7 @@ filters; a phone in Dutch reads the list as cards."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,7 +14,7 @@ from playwright.async_api import Page, expect
 
 from domain.models import Invitation
 from tests.admin_browser import sign_in
-from tests.browser import DESKTOP, PHONE, browse, check_accessibility
+from tests.browser import DESKTOP, PHONE, Visit, browse, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import create
 
@@ -32,6 +33,13 @@ async def failed(admin: GraphQLClient, sink: SmtpSink, run_worker: Any, emails: 
     assert (await create(admin, emails))["errors"] == []
     await run_worker()
     sink.refuse = None
+
+
+async def screen(visit: Visit, name: str) -> None:
+    """What the screen shows (not the whole long page), as docs/console has it."""
+    folder = os.environ.get("INVITES_TEST_SCREENSHOTS")
+    if folder:
+        await visit.page.screenshot(path=f"{folder}/{name}.png")
 
 
 def row(page: Page, email: str) -> Any:
@@ -150,7 +158,7 @@ async def test_a_phone_in_dutch_pages_through_the_invitations(
         # A card per invitation on a phone: nothing wider than the screen.
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         await check_accessibility(page)
-        await visit.screenshot("invitations-phone")
+        await screen(visit, "invitations-phone")
 
         # Every one that matches, beyond this page.
         await page.check("#pick-page")

@@ -106,7 +106,7 @@ const fieldCard = (field) => {
   card.append(el("p", facts.join(" · ")));
   if (field.options.length) {
     card.append(
-      el("p", `${t("admin.fields.options")}: ${field.options.map((o) => o.title).join(", ")}`, {
+      el("p", t("admin.fields.options_list", { options: field.options.map((o) => o.title).join(", ") }), {
         class: "options",
       }),
     );

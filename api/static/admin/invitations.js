@@ -122,8 +122,17 @@ const downloadLink = (link, base) => {
   link.href = `${url.pathname}${url.search}`;
 };
 
-const applyFilter = () => {
-  state.filter = readFilter();
+let searchTimer = 0;
+
+/** Show the first page of what the filters select; the same filters again change nothing
+ * (the selection stays), unless `force`. */
+const applyFilter = ({ force = false } = {}) => {
+  window.clearTimeout(searchTimer);
+  const filter = readFilter();
+  if (!force && JSON.stringify(filter) === JSON.stringify(state.filter)) {
+    return Promise.resolve();
+  }
+  state.filter = filter;
   state.cursors = [null];
   state.page = 0;
   state.picked.clear();
@@ -136,19 +145,18 @@ const applyFilter = () => {
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  applyFilter();
+  applyFilter({ force: true });
 });
 form.addEventListener("reset", () => {
   // After the browser has put the fields back.
-  window.setTimeout(applyFilter, 0);
+  window.setTimeout(() => applyFilter(), 0);
 });
 for (const select of form.querySelectorAll("select[name]")) {
-  select.addEventListener("change", applyFilter);
+  select.addEventListener("change", () => applyFilter());
 }
-let searchTimer = 0;
 $("search").addEventListener("input", () => {
   window.clearTimeout(searchTimer);
-  searchTimer = window.setTimeout(applyFilter, 300);
+  searchTimer = window.setTimeout(() => applyFilter(), 300);
 });
 
 const loadChoices = async () => {
@@ -327,9 +335,13 @@ const renderRow = (invitation) => {
   return row;
 };
 
+let asked = 0; // the latest request: an earlier answer arriving late is dropped
+
 const load = async () => {
   say(problem, "");
   tbody.setAttribute("aria-busy", "true");
+  asked += 1;
+  const mine = asked;
   let data;
   try {
     data = await graphql(LIST, {
@@ -343,7 +355,12 @@ const load = async () => {
     showFailure(problem, error);
     return;
   } finally {
-    tbody.removeAttribute("aria-busy");
+    if (mine === asked) {
+      tbody.removeAttribute("aria-busy");
+    }
+  }
+  if (mine !== asked) {
+    return;
   }
   const { invitations } = data;
   state.total = invitations.totalCount;
@@ -605,4 +622,4 @@ const showDetails = async (id) => {
 // ---------------------------------------------------------------------------------------------
 
 loadChoices().catch((error) => showFailure(problem, error));
-applyFilter();
+applyFilter({ force: true });
