@@ -84,6 +84,10 @@ mutation BulkDelete($input: InvitationSelectionInput!) {
 }`;
 
 const form = $("filters");
+// On a phone the list comes first: the filters beyond the search fold away until asked for.
+if (window.matchMedia("(max-width: 40rem)").matches) {
+  $("more-filters").open = false;
+}
 const tbody = $("invitations").querySelector("tbody");
 const problem = $("problem");
 const bulkResult = $("bulk-result");
