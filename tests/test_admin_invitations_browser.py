@@ -136,6 +136,17 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await expect(page.locator("#total")).to_have_text("3 invitations")
         await expect(page.locator("#invitations tbody")).not_to_contain_text("Failed")
 
+        # The column headers sort, from the keyboard too.
+        email_header = page.locator("th[data-sort=EMAIL]")
+        await email_header.locator("button").focus()
+        await page.keyboard.press("Enter")
+        await expect(email_header).to_have_attribute("aria-sort", "ascending")
+        await expect(page.locator("#sort")).to_have_value("EMAIL:ASC")
+        await expect(page.locator("#invitations tbody tr").first).to_contain_text("ann.peeters")
+        await page.keyboard.press("Enter")
+        await expect(email_header).to_have_attribute("aria-sort", "descending")
+        await expect(page.locator("#invitations tbody tr").first).to_contain_text("dead2")
+
 
 async def test_a_phone_in_dutch_pages_through_the_invitations(
     admin: GraphQLClient, browser: object, live_server: str
@@ -160,6 +171,14 @@ async def test_a_phone_in_dutch_pages_through_the_invitations(
         await expect(rows).to_have_count(5)
         await expect(rows.first).to_contain_text("person25@example.org")
         await expect(page.locator("#page-number")).to_have_text("Pagina 2")
+        # Another page or order of the same invitations: no new count of them all.
+        lists = [
+            request.post_data_json
+            for request in visit.graphql_requests()
+            if "query Invitations" in (request.post_data or "")
+        ]
+        assert [asked["variables"]["withTotal"] for asked in lists] == [True, False, False]
+        await expect(page.locator("#total")).to_have_text("30 uitnodigingen")
         await page.click("#previous")
         await expect(rows.first).to_contain_text("person00@example.org")
         await page.click("#more-filters summary")
