@@ -77,36 +77,33 @@ CLIENT_WORDS = (
 )
 # Typed problems (UserError codes) the pages say in the admin's words; others keep the
 # server's message.
-PROBLEM_WORDS = tuple(
-    f"admin.problem.{code}"
-    for code in (
-        "INVALID_EMAIL",
-        "EMAIL_NOT_DELIVERABLE",
-        "ADDRESS_SUPPRESSED",
-        "DUPLICATE_EMAIL",
-        "ALREADY_INVITED",
-        "NO_EMAILS",
-        "MESSAGE_TOO_LONG",
-        "TOO_MANY_INVITATIONS",
-        "UNKNOWN_GROUP",
-        "UNKNOWN_PROJECT",
-        "UNKNOWN_LOCALE",
-        "SMART_GROUP_RULES_NOT_MET",
-        "RATE_LIMITED",
-        "INVALID_NAME",
-        "UNKNOWN_FIELD",
-        "INVALID_FIELD_VALUE",
-        "REQUIRED_FIELD_MISSING",
-        "NOT_AN_XLSX_FILE",
-        "FILE_TOO_LARGE",
-        "UNPARSEABLE_FILE",
-        "TOO_MANY_ROWS",
-        "MISSING_COLUMN",
-        "UNKNOWN_COLUMN",
-        "MALFORMED_ADMIN_VALUE",
-        "MALFORMED_GROUPS_VALUE",
-        "MALFORMED_FIELD_VALUE",
-    )
+PROBLEM_WORDS = (
+    "admin.problem.INVALID_EMAIL",
+    "admin.problem.EMAIL_NOT_DELIVERABLE",
+    "admin.problem.ADDRESS_SUPPRESSED",
+    "admin.problem.DUPLICATE_EMAIL",
+    "admin.problem.ALREADY_INVITED",
+    "admin.problem.NO_EMAILS",
+    "admin.problem.MESSAGE_TOO_LONG",
+    "admin.problem.TOO_MANY_INVITATIONS",
+    "admin.problem.UNKNOWN_GROUP",
+    "admin.problem.UNKNOWN_PROJECT",
+    "admin.problem.UNKNOWN_LOCALE",
+    "admin.problem.SMART_GROUP_RULES_NOT_MET",
+    "admin.problem.RATE_LIMITED",
+    "admin.problem.INVALID_NAME",
+    "admin.problem.UNKNOWN_FIELD",
+    "admin.problem.INVALID_FIELD_VALUE",
+    "admin.problem.REQUIRED_FIELD_MISSING",
+    "admin.problem.NOT_AN_XLSX_FILE",
+    "admin.problem.FILE_TOO_LARGE",
+    "admin.problem.UNPARSEABLE_FILE",
+    "admin.problem.TOO_MANY_ROWS",
+    "admin.problem.MISSING_COLUMN",
+    "admin.problem.UNKNOWN_COLUMN",
+    "admin.problem.MALFORMED_ADMIN_VALUE",
+    "admin.problem.MALFORMED_GROUPS_VALUE",
+    "admin.problem.MALFORMED_FIELD_VALUE",
 )
 OPTIONS_WORDS = ("admin.options.no_projects", "admin.options.no_groups")
 INVITE_WORDS = (

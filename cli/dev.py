@@ -307,6 +307,7 @@ def _print_ready(
     )
     smtp = f"{settings.smtp_host}:{settings.smtp_port}"
     typer.secho("\nThe invitations service is running (development).", bold=True)
+    typer.echo(f"  Admin console {base_url}/admin")
     typer.echo(f"  GraphiQL      {base_url}/graphql")
     typer.echo(f"  Invite page   {base_url}/invite")
     typer.echo(f"  Caught mail   {base_url}/dev/mail   (SMTP {smtp})")

@@ -128,3 +128,52 @@ async def test_without_a_session_every_admin_page_shows_the_sign_in(
         assert response.status_code == 200
         assert 'action="/admin/sign-in"' in response.text
         assert f'name="back" value="/admin{page}"' in response.text
+
+
+async def test_the_sign_in_form_refuses_in_the_language_and_never_leads_elsewhere(
+    database: None, http: httpx.AsyncClient
+) -> None:
+    from domain.models import Role
+    from domain.users.service import create_admin
+
+    await an_admin()
+    resident = await create_admin(email="resident@participate.example.org", password=ADMIN_PASSWORD)
+    await Role.filter(user=resident).delete()
+    french = {"Accept-Language": "fr-BE"}
+
+    refused = await http.post(
+        "/admin/sign-in",
+        data={"email": "resident@participate.example.org", "password": ADMIN_PASSWORD},
+        headers=french,
+    )
+    assert refused.status_code == 403
+    assert "Seuls les administrateurs peuvent utiliser" in refused.text
+    assert CONSOLE_COOKIE not in refused.cookies
+
+    empty = await http.post("/admin/sign-in", data={"email": ADMIN_EMAIL}, headers=french)
+    assert empty.status_code == 400
+    assert "Saisissez votre adresse e-mail et votre mot de passe." in empty.text
+    assert f'value="{ADMIN_EMAIL}"' in empty.text
+
+    signed_in = await http.post(
+        "/admin/sign-in",
+        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "back": "//evil.example/admin"},
+    )
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/admin"
+    cookie = signed_in.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+
+    # Signed in, /admin leads on to the first task; signing out ends the session. (The cookie
+    # is Secure, the service's address being https: httpx keeps it off http, so it is set.)
+    http.cookies.set(CONSOLE_COOKIE, signed_in.cookies[CONSOLE_COOKIE])
+    home = await http.get("/admin")
+    assert home.status_code == 303 and home.headers["location"] == "/admin/invite"
+    out = await http.post("/admin/sign-out")
+    assert out.status_code == 303 and out.headers["location"] == "/admin"
+    http.cookies.clear()
+    again = await http.get(  # the old cookie, kept: its session is over
+        "/admin/invite",
+        headers={"Cookie": f"{CONSOLE_COOKIE}={signed_in.cookies[CONSOLE_COOKIE]}"},
+    )
+    assert again.status_code == 200 and 'action="/admin/sign-in"' in again.text
