@@ -5,11 +5,14 @@ filters; a phone in Dutch reads the list as cards."""
 
 from __future__ import annotations
 
+import io
 import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
 from domain.models import Invitation
@@ -83,6 +86,14 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         export = urlsplit(await page.get_attribute("#export", "href") or "")
         assert export.path == "/invitations/export.xlsx"
         assert parse_qs(export.query) == {"search": ["ann"]}
+        # The export opens with the console's cookie and holds what the filters select.
+        async with page.expect_download() as started:
+            await page.click("#export")
+        download = await started.value
+        book = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        header = [str(cell) for cell in rows[0]]
+        assert [row[header.index("email")] for row in rows[1:]] == ["ann.peeters@example.org"]
         await row(page, "ann.peeters@example.org").get_by_role("button", name="Resend").click()
         await expect(page.locator("#bulk-result")).to_contain_text(
             "The invitation to ann.peeters@example.org is sent again"
