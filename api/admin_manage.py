@@ -104,6 +104,8 @@ GROUPS_WORDS = (
     "admin.groups.remove_member",
     "admin.groups.remove_member_of",
     "admin.groups.rename",
+    "admin.groups.edit",
+    "admin.groups.edit_of",
     "admin.groups.rename_of",
     "admin.groups.type_emails",
 )

@@ -47,6 +47,17 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         smart = page.locator("#groups li.card", has_text="Stadspersoneel")
         await expect(smart.locator(".member-count")).to_contain_text("2 leden")
 
+        # Its rules edited: the members follow at once.
+        await smart.get_by_role("button", name="Stadspersoneel wijzigen").click()
+        edited = page.locator("#edit-rules .rule-row")
+        await expect(edited).to_have_count(1)
+        await expect(edited.locator("[data-name=value]")).to_have_value("stad.example.org")
+        await edited.locator("[data-name=operator]").select_option("IS_ONE_OF")
+        await edited.locator("[data-name=value]").fill("stad.example.org, elders.example.net")
+        await check_accessibility(page)
+        await page.click("#edit-form button[type=submit]")
+        await expect(smart.locator(".member-count")).to_contain_text("3 leden")
+
         # A rule the API refuses is shown, and nothing is made.
         await page.fill("#new-title-en", "Broken")
         await page.check("#kind-smart")

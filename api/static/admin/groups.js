@@ -20,7 +20,7 @@ const GROUPS = `
 query Groups($locale: String) {
   groups {
     id kind matchAll memberCount title(locale: $locale) titles { locale text }
-    rules { description }
+    rules { attribute operator fieldKey value description }
   }
   registrationFields { key title(locale: $locale) }
 }`;
@@ -96,10 +96,11 @@ const groupCard = (group) => {
       }),
     );
   }
+  const smart = group.kind === "SMART";
   actions.append(
-    button(t("admin.groups.rename"), () => openEdit(group), {
+    button(t(smart ? "admin.groups.edit" : "admin.groups.rename"), () => openEdit(group), {
       className: "secondary",
-      label: t("admin.groups.rename_of", { group: group.title }),
+      label: t(smart ? "admin.groups.edit_of" : "admin.groups.rename_of", { group: group.title }),
     }),
     button(t("admin.groups.delete"), () => deleteGroup(group), {
       className: "danger",
@@ -136,7 +137,18 @@ const showRuleValue = (row) => {
   row.querySelector("[data-field-key]").hidden = attribute !== "FIELD";
 };
 
-const addRule = () => {
+/** A rule's value as typed: JSON text, a list comma-separated. */
+const valueText = (json) => {
+  let value;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  return Array.isArray(value) ? value.join(", ") : String(value);
+};
+
+const addRule = (container = $("rules"), rule = null) => {
   ruleCount += 1;
   const row = $("rule-template").content.firstElementChild.cloneNode(true);
   for (const label of row.querySelectorAll("label[data-for]")) {
@@ -148,17 +160,28 @@ const addRule = () => {
   for (const field of fields) {
     fieldKey.append(el("option", field.title, { value: field.key }));
   }
+  if (rule) {
+    row.querySelector("[data-name=attribute]").value = rule.attribute;
+    row.querySelector("[data-name=operator]").value = rule.operator;
+    if (rule.fieldKey) {
+      fieldKey.value = rule.fieldKey;
+    }
+    row.querySelector("[data-name=value]").value = valueText(rule.value);
+  }
   row.querySelector("[data-name=attribute]").addEventListener("change", () => showRuleValue(row));
   row.querySelector("[data-remove]").addEventListener("click", () => {
     row.remove();
-    $("add-rule").focus();
+    container.parentElement.querySelector("button[id$=add-rule]").focus();
   });
   showRuleValue(row);
-  $("rules").append(row);
+  container.append(row);
   return row;
 };
 
 $("add-rule").addEventListener("click", () => addRule().querySelector("select").focus());
+$("edit-add-rule").addEventListener("click", () =>
+  addRule($("edit-rules")).querySelector("select").focus(),
+);
 
 for (const radio of newForm.querySelectorAll("input[name=kind]")) {
   radio.addEventListener("change", () => {
@@ -169,8 +192,8 @@ for (const radio of newForm.querySelectorAll("input[name=kind]")) {
   });
 }
 
-const rulesOf = () =>
-  Array.from($("rules").querySelectorAll(".rule-row"), (row) => {
+const rulesOf = (container = $("rules")) =>
+  Array.from(container.querySelectorAll(".rule-row"), (row) => {
     const value = (name) => row.querySelector(`[data-name=${name}]`).value;
     const rule = { attribute: value("attribute"), operator: value("operator"), value: value("value") };
     if (rule.attribute === "FIELD") {
@@ -229,6 +252,18 @@ const openEdit = (group) => {
   say($("edit-problem"), "");
   editForm.querySelector("[data-default-title]").value = group.titles[0]?.text || group.title;
   showTitles(editForm, group.titles.slice(1));
+  const smart = group.kind === "SMART";
+  $("edit-title").textContent = t(smart ? "admin.groups.edit_of" : "admin.groups.rename_of", {
+    group: group.title,
+  });
+  $("edit-rules-box").hidden = !smart;
+  $("edit-rules").replaceChildren();
+  if (smart) {
+    $("edit-match").value = group.matchAll ? "all" : "any";
+    for (const rule of group.rules) {
+      addRule($("edit-rules"), rule);
+    }
+  }
   editDialog.showModal();
   editForm.querySelector("[data-default-title]").focus();
 };
@@ -242,10 +277,12 @@ editForm.addEventListener("submit", (event) => {
       return;
     }
     try {
-      const { updateGroup } = await graphql(UPDATE, {
-        id: editing.id,
-        input: { title, titles: titleInputs(editForm) },
-      });
+      const input = { title, titles: titleInputs(editForm) };
+      if (editing.kind === "SMART") {
+        input.rules = rulesOf($("edit-rules"));
+        input.matchAll = $("edit-match").value === "all";
+      }
+      const { updateGroup } = await graphql(UPDATE, { id: editing.id, input });
       if (showProblems($("edit-problem"), updateGroup.errors)) {
         return;
       }
