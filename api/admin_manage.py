@@ -75,6 +75,7 @@ INVITATIONS_WORDS = (
     "admin.invitations.role_admin",
     "admin.invitations.select_all_matching",
     "admin.invitations.select_page_only",
+    "admin.invitations.too_many_picked",
     "admin.invitations.selected",
     "admin.invitations.suppressed",
     "admin.invitations.total",
@@ -108,6 +109,16 @@ GROUPS_WORDS = (
     "admin.groups.edit_of",
     "admin.groups.rename_of",
     "admin.groups.type_emails",
+    "admin.groups.attr_email_domain",
+    "admin.groups.attr_locale",
+    "admin.groups.attr_role",
+    "admin.groups.attr_field",
+    "admin.groups.op_is",
+    "admin.groups.op_is_not",
+    "admin.groups.op_is_one_of",
+    "admin.groups.op_ends_with",
+    "admin.groups.op_greater_than",
+    "admin.groups.op_less_than",
 )
 
 FIELDS_WORDS = (

@@ -46,6 +46,9 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await expect(page.locator("#done")).to_have_text("De groep Stadspersoneel is gemaakt.")
         smart = page.locator("#groups li.card", has_text="Stadspersoneel")
         await expect(smart.locator(".member-count")).to_contain_text("2 leden")
+        await expect(smart.locator("ul.rules")).to_have_text(
+            "E-maildomein is gelijk aan stad.example.org"
+        )
 
         # Its rules edited: the members follow at once.
         await smart.get_by_role("button", name="Stadspersoneel wijzigen").click()
@@ -57,6 +60,9 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await check_accessibility(page)
         await page.click("#edit-form button[type=submit]")
         await expect(smart.locator(".member-count")).to_contain_text("3 leden")
+        await expect(smart.locator("ul.rules")).to_have_text(
+            "E-maildomein is een van stad.example.org, elders.example.net"
+        )
 
         # A rule the API refuses is shown, and nothing is made.
         await page.fill("#new-title-en", "Broken")

@@ -69,6 +69,15 @@ let fields = [];
 const kindText = (group) =>
   group.kind === "MANUAL" ? t("admin.groups.kind_manual") : t("admin.groups.kind_smart");
 
+/** A rule in the page's language: "Email domain is one of a.org, b.org". */
+const ruleText = (rule) => {
+  const what =
+    rule.attribute === "FIELD"
+      ? fields.find((field) => field.key === rule.fieldKey)?.title || rule.fieldKey
+      : t(`admin.groups.attr_${rule.attribute.toLowerCase()}`);
+  return `${what} ${t(`admin.groups.op_${rule.operator.toLowerCase()}`)} ${valueText(rule.value)}`;
+};
+
 const groupCard = (group) => {
   const card = el("li", "", { class: "card", "data-id": group.id });
   const headingId = `group-${group.id}`;
@@ -81,7 +90,7 @@ const groupCard = (group) => {
   if (group.kind === "SMART" && group.rules.length) {
     const rules = el("ul", "", { class: "rules" });
     for (const rule of group.rules) {
-      rules.append(el("li", rule.description));
+      rules.append(el("li", ruleText(rule)));
     }
     card.append(
       el("p", group.matchAll ? t("admin.groups.match_all") : t("admin.groups.match_any")),

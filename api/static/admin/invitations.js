@@ -463,7 +463,11 @@ const selection = () => {
   if (state.allMatching) {
     return { filter: state.filter };
   }
-  return { ids: Array.from(state.picked).slice(0, MAX_IDS) };
+  if (state.picked.size > MAX_IDS) {
+    say(problem, t("admin.invitations.too_many_picked"), "error");
+    return null;
+  }
+  return { ids: Array.from(state.picked) };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -523,8 +527,13 @@ const deleteOne = async (invitation) => {
 $("bulk-resend").addEventListener("click", (event) =>
   busy(event.currentTarget, async () => {
     say(bulkResult, "");
+    say(problem, "");
+    const input = selection();
+    if (!input) {
+      return;
+    }
     try {
-      const { resendInvitations: done } = await graphql(BULK_RESEND, { input: selection() });
+      const { resendInvitations: done } = await graphql(BULK_RESEND, { input });
       if (showProblems(problem, done.errors)) {
         return;
       }
@@ -545,6 +554,11 @@ $("bulk-resend").addEventListener("click", (event) =>
 );
 
 $("bulk-delete").addEventListener("click", async () => {
+  say(problem, "");
+  const input = selection();
+  if (!input) {
+    return;
+  }
   const count = selectedCount();
   const confirmed = await confirmAction($("confirm"), {
     title: t("admin.invitations.bulk_delete_title"),
@@ -556,7 +570,7 @@ $("bulk-delete").addEventListener("click", async () => {
   }
   say(bulkResult, "");
   try {
-    const { deleteInvitations: done } = await graphql(BULK_DELETE, { input: selection() });
+    const { deleteInvitations: done } = await graphql(BULK_DELETE, { input });
     if (showProblems(problem, done.errors)) {
         return;
       }
