@@ -92,6 +92,10 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await page.click("#add-members button[type=submit]")
         await expect(page.locator("#members-count")).to_have_text("2 leden")
         await expect(members.locator("tbody tr")).to_have_count(2)
+        await page.fill("#member-search", "to")
+        await expect(page.locator("#members-count")).to_have_text("1 lid")
+        await page.fill("#member-search", "")
+        await expect(members.locator("tbody tr")).to_have_count(2)
         await check_accessibility(page)
         await visit.screenshot("groups-members-phone")
         remove_tom = "tom@elders.example.net uit de groep halen"

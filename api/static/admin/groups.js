@@ -44,8 +44,8 @@ query Pending($groupId: ID!) {
   invitations(filter: { groupId: $groupId, status: PENDING }, first: 1) { totalCount }
 }`;
 const MEMBERS = `
-query Members($id: ID!, $first: Int!, $after: String) {
-  group(id: $id) { id memberPage(first: $first, after: $after) {
+query Members($id: ID!, $first: Int!, $after: String, $search: String) {
+  group(id: $id) { id memberPage(first: $first, after: $after, search: $search) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id email firstName lastName } }
   } }
@@ -358,6 +358,7 @@ const loadMembers = async () => {
       id: members.group.id,
       first: MEMBERS_PAGE,
       after: members.cursors[members.page],
+      search: $("member-search").value.trim() || null,
     });
     page = data.group?.memberPage;
   } catch (error) {
@@ -399,6 +400,7 @@ const openMembers = async (group) => {
   members.page = 0;
   $("members-title").textContent = t("admin.groups.members_of", { group: group.title });
   $("member-emails").value = "";
+  $("member-search").value = "";
   $("member-list").querySelector("tbody").replaceChildren();
   membersDialog.showModal();
   $("member-emails").focus();
@@ -406,6 +408,15 @@ const openMembers = async (group) => {
 };
 
 membersDialog.addEventListener("close", () => load());
+let memberSearchTimer = 0;
+$("member-search").addEventListener("input", () => {
+  window.clearTimeout(memberSearchTimer);
+  memberSearchTimer = window.setTimeout(() => {
+    members.cursors = [null];
+    members.page = 0;
+    loadMembers();
+  }, 300);
+});
 membersDialog.querySelector("[data-close]").addEventListener("click", () => membersDialog.close());
 $("members-next").addEventListener("click", () => {
   members.page += 1;
