@@ -5,8 +5,8 @@ rest, and the cookie authenticates those requests (api.graphql.console_session_t
 
 Adding a page
 -------------
-1. One line in `PAGES` (the navigation follows its order; the first page is where `/admin`
-   leads once signed in):
+1. One line in `PAGES` (the navigation follows its order; `HOME` names the page `/admin` leads
+   to once signed in):
 
        AdminPage("groups", "admin.nav.groups", "groups.html", "groups.js", GROUPS_WORDS),
 
@@ -29,6 +29,7 @@ Signed in but no longer an admin: a page that says so, with a way to sign out.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,6 @@ class AdminPages:
         self.settings = settings
         self.console = console
         self.locale_names = i18n.locale_names(settings.locales)
-        self.pages = {page.path: page for page in PAGES}
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -201,7 +201,7 @@ class AdminPages:
             return self._redirect(f"{_root(request)}/admin/{HOME}{_carried_lang(request)}")
         return self._refused(request, admin)
 
-    def page_view(self, page: AdminPage) -> Any:
+    def page_view(self, page: AdminPage) -> Callable[[Request], Awaitable[Response]]:
         async def view(request: Request) -> Response:
             admin = await self._signed_in(request)
             if not isinstance(admin, User):
@@ -218,7 +218,8 @@ class AdminPages:
 
     async def sign_in(self, request: Request) -> Response:
         outcome = await self.console.check_sign_in(request)
-        back = await _back_to(request)
+        not_the_form = isinstance(outcome, SignInRefused) and outcome.status == 415
+        back = f"{_root(request)}/admin" if not_the_form else await _back_to(request)
         if isinstance(outcome, SignInRefused):
             return self._sign_in_form(request, refusal=outcome, back=back)
         return await self.console.signed_in_redirect(request, outcome, back)
