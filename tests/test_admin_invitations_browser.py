@@ -158,6 +158,17 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await expect(email_header).to_have_attribute("aria-sort", "descending")
         await expect(page.locator("#invitations tbody tr").first).to_contain_text("dead2")
 
+        # Clearing the filters puts the order back too.
+        await page.fill("#search", "dead")
+        await expect(page.locator("#total")).to_have_text("2 invitations")
+        await page.click("#filters button[type=reset]")
+        await expect(page.locator("#total")).to_have_text("3 invitations")
+        await expect(page.locator("#sort")).to_have_value("CREATED_AT:DESC")
+        await expect(email_header).to_have_attribute("aria-sort", "none")
+        await expect(page.locator("th[data-sort=CREATED_AT]")).to_have_attribute(
+            "aria-sort", "descending"
+        )
+
 
 async def test_a_phone_in_dutch_pages_through_the_invitations(
     admin: GraphQLClient, browser: object, live_server: str

@@ -156,8 +156,11 @@ form.addEventListener("submit", (event) => {
   applyFilter({ force: true });
 });
 form.addEventListener("reset", () => {
-  // After the browser has put the fields back.
-  window.setTimeout(() => applyFilter(), 0);
+  // After the browser has put the fields back (the order too: newest first).
+  window.setTimeout(() => {
+    showOrder("CREATED_AT", "DESC");
+    applyFilter({ force: true });
+  }, 0);
 });
 for (const select of form.querySelectorAll("select[name]")) {
   select.addEventListener("change", () => applyFilter());
@@ -183,8 +186,8 @@ const loadChoices = async () => {
 
 const sortSelect = $("sort");
 
-/** Sort by a field: the column headers and the select say the same. */
-const sortBy = (field, direction) => {
+/** The order the list is in: the column headers and the select say the same. */
+function showOrder(field, direction) {
   state.orderBy = { field, direction };
   for (const header of document.querySelectorAll("th[data-sort]")) {
     header.setAttribute(
@@ -196,6 +199,11 @@ const sortBy = (field, direction) => {
   if (Array.from(sortSelect.options).some((option) => option.value === value)) {
     sortSelect.value = value;
   }
+}
+
+/** Sort by a field, from the first page. */
+const sortBy = (field, direction) => {
+  showOrder(field, direction);
   state.cursors = [null];
   state.page = 0;
   return load();
