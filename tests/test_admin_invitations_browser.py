@@ -109,6 +109,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await expect(details).to_be_visible()
         await expect(details).to_contain_text("North Avenue Residents")
         await expect(details).to_contain_text("admin@participate.example.org")
+        await expect(details).to_contain_text("English")
         found = await admin('{ invitations(filter: {search: "bob"}) { edges { node { token } } } }')
         [edge] = found["invitations"]["edges"]
         await expect(details.locator("dd.code")).to_have_text(edge["node"]["token"])

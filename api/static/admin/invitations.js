@@ -605,6 +605,15 @@ $("bulk-delete").addEventListener("click", async () => {
 const detailsDialog = $("details");
 detailsDialog.querySelector("[data-close]").addEventListener("click", () => detailsDialog.close());
 
+/** "nl-BE" as the page's language calls it ("Dutch (Belgium)"), or the code itself. */
+const languageName = (locale) => {
+  try {
+    return new Intl.DisplayNames([LOCALE], { type: "language" }).of(locale) || locale;
+  } catch {
+    return locale;
+  }
+};
+
 const showDetails = async (id) => {
   let invitation;
   try {
@@ -624,7 +633,7 @@ const showDetails = async (id) => {
   const entries = [
     ["col_email", invitation.email || t("admin.invitations.code_only")],
     ["col_name", [invitation.firstName, invitation.lastName].filter(Boolean).join(" ")],
-    ["language", invitation.locale],
+    ["language", languageName(invitation.locale)],
     ["code", invitation.token],
     ["col_status", statusText(invitation.status)],
     ["col_delivery", deliveryText(delivery.state)],
