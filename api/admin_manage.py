@@ -95,6 +95,7 @@ GROUPS_WORDS = (
     "admin.groups.deleted",
     "admin.groups.kind_manual",
     "admin.groups.kind_smart",
+    "admin.groups.match",
     "admin.groups.match_all",
     "admin.groups.match_any",
     "admin.groups.member_count",

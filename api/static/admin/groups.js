@@ -93,7 +93,10 @@ const groupCard = (group) => {
       rules.append(el("li", ruleText(rule)));
     }
     card.append(
-      el("p", group.matchAll ? t("admin.groups.match_all") : t("admin.groups.match_any")),
+      el(
+        "p",
+        `${t("admin.groups.match")} ${t(group.matchAll ? "admin.groups.match_all" : "admin.groups.match_any")}`,
+      ),
       rules,
     );
   }
