@@ -132,6 +132,7 @@ IMPORTS_WORDS = (
     "admin.imports.none",
     "admin.imports.total",
     "admin.imports.problems_file",
+    "admin.imports.export",
 )
 CODES_WORDS = (
     *OPTIONS_WORDS,

@@ -203,7 +203,8 @@ def rotate_keys() -> None:
             await db.close()
         typer.echo(
             f"Rotated {report.invitations} invitation tokens, {report.confirmations}"
-            f" confirmation codes and {report.reset_links} password reset links."
+            f" confirmation codes, {report.reset_links} password reset links and"
+            f" {report.webhook_secrets} webhook secrets."
         )
 
     asyncio.run(run())

@@ -39,11 +39,8 @@ class Keyring:
 
     def __init__(self, secret_keys: list[str], purpose: str) -> None:
         self._digest_keys = [_derive(key, f"{purpose}:digest") for key in secret_keys]
-        padded = self._digest_keys[0].ljust(64, b"\0")  # 32 bytes: within SHA-256's block
-        self._hmac_states = (
-            hashlib.sha256(bytes(b ^ 0x36 for b in padded)),
-            hashlib.sha256(bytes(b ^ 0x5C for b in padded)),
-        )
+        # HMAC keyed once; copies of it digest many values (short_digests).
+        self._keyed = hmac.new(self._digest_keys[0], digestmod=hashlib.sha256)
         # AES-256-GCM with a random 96-bit nonce: authenticated, and cheap enough to run for
         # every row of a 100,000-row import.
         self._ciphers = [AESGCM(_derive(key, f"{purpose}:encrypt")) for key in secret_keys]
@@ -65,17 +62,14 @@ class Keyring:
         return _uuid_text(hmac.digest(self._digest_keys[0], value.encode(), "sha256"))
 
     def short_digests(self, values: list[str]) -> list[str]:
-        """short_digest() of each value, twice as fast for many: HMAC's keyed inner and outer
-        hash states are computed once and copied for each value (RFC 2104, key under 64
-        bytes)."""
-        inner, outer = self._hmac_states
+        """short_digest() of each value, faster for many: the HMAC is keyed once and copied
+        for each value, instead of hashing the key again each time."""
+        keyed = self._keyed
         digests = []
         for value in values:
-            state = inner.copy()
-            state.update(value.encode())
-            result = outer.copy()
-            result.update(state.digest())
-            digests.append(_uuid_text(result.digest()))
+            mac = keyed.copy()
+            mac.update(value.encode())
+            digests.append(_uuid_text(mac.digest()))
         return digests
 
     def lookup_short_digests(self, value: str) -> list[str]:

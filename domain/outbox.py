@@ -55,7 +55,13 @@ _FLUSH_CHUNK = 5000
 # Jobs whose work the database remembers (a queued send, a due reminder, a queued import):
 # the workers' crons enqueue them again when they were lost.
 RECOVERED_FROM_DATABASE = frozenset(
-    {"send_invitations", "send_invitation", "send_reminder", "import_invitations"}
+    {
+        "send_invitations",
+        "send_invitation",
+        "send_reminder",
+        "import_invitations",
+        "deliver_webhooks",
+    }
 )
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
@@ -92,6 +98,15 @@ def enqueue(
     if outbox is None:
         raise RuntimeError(f"enqueue({function!r}) outside outbox.collect(): it would be lost")
     outbox.add(Job(function, args, job_id, defer_until))
+
+
+def enqueue_once(function: str, *args: int | str, job_id: str) -> None:
+    """enqueue() unless this unit of work asked for `function` already. Outside a unit of
+    work, nothing: for jobs a cron enqueues anyway from what the database says is due."""
+    outbox = _current.get()
+    if outbox is None or any(job.function == function for job in outbox.jobs):
+        return
+    outbox.add(Job(function, args, job_id))
 
 
 @asynccontextmanager

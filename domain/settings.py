@@ -167,6 +167,19 @@ class Settings(BaseSettings):
     limit_invitations_per_admin_per_day: int = Field(default=200_000, ge=1)
     limit_resends_per_invitation_per_day: int = Field(default=5, ge=1)
 
+    # Events for the host platform (docs/webhooks.md). Deliveries to loopback, private,
+    # link-local, multicast or reserved addresses are refused unless allowed; production
+    # requires https URLs unless http is allowed. A receiver that fails is tried again after
+    # base, 2x, 4x ... up to the cap, until give_up_hours after the event.
+    webhooks_allow_private: bool = False
+    webhooks_allow_http: bool = False
+    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=30)
+    webhooks_retry_base_seconds: float = Field(default=10, ge=0)
+    webhooks_retry_max_seconds: float = Field(default=3600, ge=0)
+    webhooks_give_up_hours: float = Field(default=24, gt=0, le=24 * 7)
+    # Delivered and failed deliveries (with their attempts) are kept this long for admins.
+    webhooks_keep_days: int = Field(default=30, ge=1)
+
     @field_validator("locales", "trusted_proxies", "ses_sns_topic_arns", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:

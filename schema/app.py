@@ -21,6 +21,8 @@ from schema.mail.mutations import MailMutations
 from schema.mail.queries import MailQueries
 from schema.platform.mutations import PlatformMutations
 from schema.platform.queries import PlatformQueries
+from schema.webhooks.mutations import WebhookMutations
+from schema.webhooks.queries import WebhookQueries
 
 log = logging.getLogger("schema.errors")
 
@@ -33,6 +35,7 @@ class Query(
     ImportQueries,
     ImportHistoryQueries,
     MailQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -45,6 +48,7 @@ class Mutation(
     InvitationMutations,
     ImportMutations,
     MailMutations,
+    WebhookMutations,
 ):
     pass
 

@@ -225,7 +225,7 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         sheet = problems.worksheets[0]
         assert sheet["A3"].comment is not None and sheet["F3"].comment is not None
         sheet["A3"] = "tom@example.org"
-        sheet["F3"] = False
+        sheet["F3"] = True
         fixed = io.BytesIO()
         problems.save(fixed)
 
@@ -242,9 +242,23 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         await expect(page.locator("#count-invited")).to_have_text("3")
         await expect(page.locator("#count-existing")).to_have_text("0")
         await expect(page.locator("#count-skipped")).to_have_text("1")
+        await expect(page.locator("#count-admins")).to_have_text("1")
         await check_accessibility(page)
         if viewport is DESKTOP:
             await visit.screenshot("invite-imported")
+
+        # This file's invitations, with their codes, in an export of their own.
+        async with page.expect_download() as started:
+            await page.click("#import-export")
+        exported = load_workbook(io.BytesIO(Path(await (await started.value).path()).read_bytes()))
+        table = list(exported.worksheets[0].iter_rows(values_only=True))
+        columns = [str(cell) for cell in table[0]]
+        assert sorted(str(row[columns.index("email")] or "") for row in table[1:]) == [
+            "",
+            "lea@example.org",
+            "tom@example.org",
+        ]
+        assert all(row[columns.index("token")] for row in table[1:])
 
         # Both uploads are in the past imports, the failed one with its problems file.
         await page.click("#main a[href^='/admin/imports']")
@@ -255,6 +269,9 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
             "href", re.compile(r"^/invitations/imports/\d+/problems\.xlsx$")
         )
         await expect(rows.nth(0).locator("td:nth-child(5)")).to_have_text("3")
+        await expect(rows.nth(0).locator("td a")).to_have_attribute(
+            "href", re.compile(r"^/invitations/export\.xlsx\?importId=\d+$")
+        )
         await check_accessibility(page)
         if viewport is DESKTOP:
             await visit.screenshot("imports")
@@ -264,3 +281,27 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
     assert await InvitationGroup.filter(group=group).count() == 2
     await run_worker()
     assert smtp_sink.to("tom@example.org") and smtp_sink.to("lea@example.org")
+
+
+async def test_typed_invitations_work_from_the_keyboard_alone(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    await an_admin()
+    await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)
+    async with browse(browser, live_server, viewport=DESKTOP) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        group = page.get_by_label("North Avenue Residents", exact=True)
+        await expect(group).to_be_visible()
+        await group.focus()
+        await page.keyboard.press("Space")
+        await expect(group).to_be_checked()
+        await page.focus("#emails")
+        await page.keyboard.type("lea@example.org")
+        await page.keyboard.press("Tab")
+        await expect(page.locator("#typed-submit")).to_be_focused()
+        await page.keyboard.press("Enter")
+        # The result takes the focus, so a screen reader reads it out.
+        await expect(page.locator("#typed-done")).to_be_focused()
+        await expect(page.locator("#typed-done")).to_contain_text("1 invitation created.")
+    assert await Invitation.filter(email="lea@example.org").count() == 1

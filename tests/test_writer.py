@@ -1,24 +1,17 @@
-"""The writer stores the timestamps it is given, to the microsecond, on both databases; on
-PostgreSQL its COPYs encode them through a codec of their own, which the connection loses again
-once the COPY is over, whether it succeeded or not."""
+"""The writer stores the timestamps it is given, to the microsecond, on both databases (COPY on
+PostgreSQL, INSERTs on SQLite), and a stream of parts takes the ids reserved for it first."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 from tortoise.transactions import in_transaction
 
 from domain.db import connection
-from domain.invitations.writer import (
-    CopyStream,
-    _timestamps_packed_once,
-    insert_invitations,
-    reserve_ids,
-)
+from domain.invitations.writer import CopyStream, insert_invitations, reserve_ids
 from domain.models import Invitation
-from tests.conftest import DATABASE_KIND, DATABASE_URL
+from tests.conftest import DATABASE_KIND
 from tests.invitations_helpers import new_invitation
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -77,25 +70,3 @@ async def test_a_stream_uses_the_ids_reserved_for_it_first_and_takes_more_if_nee
         ids = await stream.close()
     assert ids[:2] == reserved and ids[2] > reserved[1] and len(set(ids)) == 4
     assert sorted(await Invitation.all().values_list("id", flat=True)) == sorted(ids)
-
-
-@pytest.mark.skipif(
-    DATABASE_KIND != "postgres",
-    reason="the codec is asyncpg's, PostgreSQL's driver; SQLite's writer uses no codec of ours",
-)
-async def test_the_connection_gets_its_own_timestamp_codec_back_even_after_a_failed_copy() -> None:
-    raw = await asyncpg.connect(DATABASE_URL.replace("postgres://", "postgresql://", 1))
-    try:
-        await raw.execute("CREATE TEMPORARY TABLE stamps (at timestamptz NOT NULL)")
-        for values in ([(NOW,), (EXPIRES,)], [(NOW,), (None,)]):  # the second one fails
-            try:
-                async with raw.transaction(), _timestamps_packed_once(raw):
-                    await raw.copy_records_to_table("stamps", records=values)
-            except asyncpg.NotNullViolationError:
-                assert values[-1] == (None,)
-        assert await raw.fetch("SELECT at FROM stamps") == [(NOW,), (EXPIRES,)]
-        # asyncpg's own codec again: it takes a date, and reads PostgreSQL's infinity.
-        assert await raw.fetchval("SELECT $1::timestamptz", date(2026, 11, 24)) is not None
-        assert await raw.fetchval("SELECT 'infinity'::timestamptz") == datetime.max
-    finally:
-        await raw.close()

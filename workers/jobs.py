@@ -19,6 +19,8 @@ from domain.security.ratelimit import Limiter
 from domain.settings import Settings, get_settings
 from domain.users import mails as user_mails
 from domain.users import registrations, resets
+from domain.webhooks import delivery as webhook_delivery
+from domain.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -192,3 +194,36 @@ async def recover_imports(ctx: Ctx) -> None:
         touched = await imports.recover_imports()
     if touched:
         log.info("recovered %d imports", touched)
+
+
+async def deliver_webhooks(ctx: Ctx) -> None:
+    """Deliver the events due to the host platform (a minute's worth at most)."""
+    try:
+        report = await webhook_delivery.deliver_due(delivery.worker_id())
+    except Exception as error:
+        if db.is_connection_error(error):
+            raise Retry(defer=_database_retry(ctx)) from error
+        raise
+    if report.delivered or report.retrying or report.failed:
+        log.info(
+            "webhooks: %d delivered, %d to retry, %d failed",
+            report.delivered,
+            report.retrying,
+            report.failed,
+        )
+
+
+async def prune_webhooks(ctx: Ctx) -> None:
+    """Every hour: deliveries past the time admins see them go."""
+    pruned = await webhook_delivery.prune()
+    if pruned:
+        log.info("webhooks: %d old deliveries pruned", pruned)
+
+
+async def sweep_webhooks(ctx: Ctx) -> None:
+    """Every 5 seconds: a delivery job when events are due (retries, lost jobs, dead
+    workers' claims)."""
+    if await webhook_delivery.due():
+        await outbox.flush(
+            ctx["redis"], [outbox.Job("deliver_webhooks", (), webhook_events.delivery_job_id())]
+        )

@@ -77,6 +77,7 @@ FUNCTIONS = [
     # Runs again after a dropped database connection, a bounded number of times; a dead
     # worker's import is started again by the cron (its heartbeat stopped).
     func(jobs.import_invitations, name="import_invitations", max_tries=MAX_RUNS + 1, timeout=900),
+    func(jobs.deliver_webhooks, name="deliver_webhooks", max_tries=1000, keep_result=0),
 ]
 # arq's cron jobs are unique per run time, and the sweep takes a Redis lock besides.
 CRON_JOBS = [
@@ -89,6 +90,8 @@ CRON_JOBS = [
         second=15,
         timeout=60,
     ),
+    cron(jobs.sweep_webhooks, name="cron:webhooks", second=set(range(0, 60, 5)), timeout=30),
+    cron(jobs.prune_webhooks, name="cron:webhooks-prune", minute=35, second=25, timeout=300),
 ]
 
 

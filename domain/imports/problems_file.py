@@ -3,13 +3,13 @@
 Why this form: the admin's own rows come back, every row at its sheet row, every value where
 it was, and each cell with a problem is marked (a red fill and a comment saying what is
 wrong), so the admin fixes the cells where they are and uploads the same file again: the
-import reads only the first sheet, so the marks and a second sheet listing every problem
+import reads only the first visible worksheet, so the marks and a second sheet listing every problem
 (row, column, cell, value, code, message) are no obstacle. A table of problems alone would
 send the admin back to their own file to find each row; the uploaded file with a problems
 column would need that column deleted before the next upload (the import refuses a column
 it does not know).
 
-What comes back is the first sheet's values as the import read them (a formula's saved
+What comes back is the values of the sheet the import read, as it read them (a formula's saved
 result, not the formula; no formatting, no other sheet). Text comes back as text cells,
 unchanged: these are the admin's own values, and the next upload must read them the same
 (a value that looks like a formula stays a text cell, which no spreadsheet runs).

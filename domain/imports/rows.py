@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from domain.errors import ErrorCode, Problem
 from domain.groups.rules import convert_field_value
 from domain.imports.xlsx import ERROR_VALUE, Cell, Sheet, column_letter
-from domain.invitations.service import Invitee
+from domain.invitations.checks import Invitee
+from domain.memo import OncePerValue
 from domain.models import FieldType, Group, RegistrationField
 
 TEMPLATE_COLUMNS = (
@@ -122,17 +124,21 @@ class SheetReader:
             if not all(_blank(value) for value in header):
                 break
         else:
+            which = f"The sheet {sheet.name!r}" if sheet.name else "The first sheet"
             self.result.problems.append(
                 Problem(
                     ErrorCode.MISSING_COLUMN,
-                    "The first sheet is empty: fill in the template's columns, starting with"
-                    " email.",
+                    f"{which} is empty: fill in the template's columns, starting with email."
+                    + _passed_over(sheet),
                     "email",
                 )
             )
             return
         columns, self.unnamed, problems = _columns(header, header_row, sheet.first_column, fields)
         if problems:
+            if sheet.passed_over:
+                first = problems[0]
+                problems[0] = replace(first, message=first.message + _passed_over(sheet))
             self.result.problems = problems
             return
         self.rows_expected = max(sheet.row_count - header_row, 0)
@@ -187,6 +193,17 @@ class SheetReader:
                         value=text_of(values[position]),
                     )
                 )
+
+
+def _passed_over(sheet: Sheet) -> str:
+    """Which sheet was read, when it is not the workbook's first."""
+    if not sheet.passed_over:
+        return ""
+    before = ", ".join(repr(name) for name in sheet.passed_over)
+    return (
+        f" The rows are read from the sheet {sheet.name!r}, the first visible worksheet:"
+        f" {before} before it is a chart or hidden."
+    )
 
 
 def _columns(
@@ -252,8 +269,12 @@ class _RowReader:
         self.columns = columns
         self.group_ids = group_ids
         self.sheet = sheet
-        self.groups_seen: dict[Cell, tuple[list[int], list[tuple[ErrorCode, str, str]]]] = {}
-        self.fields_seen: dict[tuple[str, type, Cell], tuple[Any, str | None]] = {}
+        self.groups = OncePerValue(self._parse_groups)
+        self.field_values = {
+            column.name: OncePerValue(partial(_converted, column.registration_field))
+            for column in columns
+            if column.registration_field is not None
+        }
 
     def read(
         self, number: int, values: list[Cell], problems: list[Problem], has_unreadable: bool
@@ -327,12 +348,7 @@ class _RowReader:
         invitee.is_admin = flag
 
     def _groups(self, invitee: Invitee, value: Cell, problems: list[Problem]) -> None:
-        seen = self.groups_seen.get(value)
-        if seen is None or type(value) is not str:  # True == 1.0: only text is cached
-            seen = self._parse_groups(value)
-            if type(value) is str:
-                self.groups_seen[value] = seen
-        ids, issues = seen
+        ids, issues = self.groups(value)
         for code, message, text in issues:
             problems.append(Problem(code, message, "groups", row=invitee.row, value=text))
         invitee.group_ids = ids  # shared between rows: BatchCheck copies it
@@ -387,22 +403,7 @@ class _RowReader:
         problems: list[Problem],
         field_values: dict[str, Any],
     ) -> None:
-        registration_field = column.registration_field
-        assert registration_field is not None
-        key = (column.name, type(value), value)
-        seen = self.fields_seen.get(key)
-        if seen is None:
-            try:
-                seen = (
-                    convert_field_value(
-                        registration_field, _field_input(registration_field, value)
-                    ),
-                    None,
-                )
-            except ValueError as error:
-                seen = (None, f"{registration_field.title}: {error}")
-            self.fields_seen[key] = seen
-        converted, issue = seen
+        converted, issue = self.field_values[column.name](value)
         if issue is not None:
             problems.append(
                 Problem(
@@ -415,6 +416,15 @@ class _RowReader:
             )
             return
         field_values[column.name] = converted
+
+
+def _converted(registration_field: RegistrationField, value: Cell) -> tuple[Any, str | None]:
+    """A field cell's value as stored, or what is wrong with it."""
+    try:
+        converted = convert_field_value(registration_field, _field_input(registration_field, value))
+    except ValueError as error:
+        return None, f"{registration_field.title}: {error}"
+    return converted, None
 
 
 def admin_value(value: Cell) -> bool | None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
 import hashlib
 import logging
 import threading
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
@@ -29,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from domain import db, outbox
 from domain.clock import clock
+from domain.collector import collector_paused
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
 from domain.imports.rows import Rows, SheetReader
@@ -44,17 +44,16 @@ from domain.imports.xlsx import (
     unreadable_positions,
 )
 from domain.invitations import writer
-from domain.invitations.service import (
+from domain.invitations.checks import (
     BatchCheck,
     InvitationOptions,
     Planned,
     cap_problems,
     check_options,
-    creation_times,
-    enqueue_sends,
-    new_rows,
-    update_existing_users,
 )
+from domain.invitations.jobs import enqueue_sends
+from domain.invitations.outcome import Outcome, outcome_of
+from domain.invitations.service import creation_times, new_rows, update_existing_users
 from domain.invitations.writer import NewInvitation
 from domain.models import Group, ImportStatus, InvitationImport, RegistrationField, User
 from domain.security.ratelimit import Limiter
@@ -143,10 +142,17 @@ class Runner:
 
 
 async def start_import(
-    *, admin: User, file_name: str, content: bytes, options: InvitationOptions
+    *,
+    admin: User,
+    file_name: str,
+    content: bytes,
+    options: InvitationOptions,
+    dry_run: bool = False,
 ) -> InvitationImport:
     """Keep the file and the form's defaults, and ask a worker to import it. Refuses at once a
-    file too large or plainly not a workbook, and defaults that are wrong in themselves."""
+    file too large or plainly not a workbook, and defaults that are wrong in themselves. A dry
+    run is checked by the worker exactly as an import, and writes nothing: its outcome says
+    what the import would do."""
     check_upload(content, Limits.from_settings(get_settings()))
     await check_options(options)
     record = await InvitationImport.create(
@@ -156,6 +162,7 @@ async def start_import(
         file_sha256=hashlib.sha256(content).hexdigest(),
         content=content,
         defaults=stored_options(options),
+        dry_run=dry_run,
     )
     outbox.enqueue(IMPORT_JOB, record.id, job_id=import_job_id(record.id))
     return record
@@ -188,38 +195,10 @@ async def run_import(
         return
     record.runs = runner.run or 0
     try:
-        with cycle_collector_paused():
-            await _import(record, limiter)
+        await _import(record, limiter)
     except DomainError as error:
         await _finish_failed(import_id, list(error.problems))
         log.info("import %d refused: %d problems", import_id, len(error.problems))
-
-
-_pauses = 0  # imports running in this process with the cycle collector paused
-_resume = False  # whether it was running before the first of them
-
-
-@contextmanager
-def cycle_collector_paused() -> Iterator[None]:
-    """Python's cycle collector, paused while an import runs.
-
-    An import allocates a few million objects (cells, rows, entries, records) that live until
-    it ends and form no reference cycles, so reference counting frees them. Each of the
-    collector's full passes would walk all of them again: about 1.5 s of CPU for 100,000 rows
-    (`bench/README.md`). Imports running at once in one worker share the pause: the last to
-    end resumes the collector, if it was running before.
-    """
-    global _pauses, _resume
-    if _pauses == 0:
-        _resume = gc.isenabled()
-        gc.disable()
-    _pauses += 1
-    try:
-        yield
-    finally:
-        _pauses -= 1
-        if _pauses == 0 and _resume:
-            gc.enable()
 
 
 async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
@@ -231,20 +210,31 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     started = time.monotonic()
     # The upload is held only while it is read: the model keeps no reference to it.
     content, record.content = record.content or b"", None
-    sheet, minted, reserved = await _open(content, limits)
+    sheet, minted, reserved = await _open(content, limits, for_writing=not record.dry_run)
     del content
     opened = time.monotonic()
     reader = SheetReader(sheet, fields=fields, groups=groups)
-    await InvitationImport.filter(id=record.id).update(rows_total=reader.rows_expected)
+    await InvitationImport.filter(id=record.id).update(
+        rows_total=reader.rows_expected, sheet_name=sheet.name
+    )
     if reader.reader is None:  # the header's problems
         raise DomainError(*_merged(reader.result.problems, []))
     # Row values name groups by title, among all of them.
     check = await BatchCheck.for_platform(options, groups, fields)
     write = _Write(record, reader.result, check, limiter)
-    if reserved is not None:  # PostgreSQL
-        await write.streamed(reader, minted, reserved)
-    else:
-        await write.after_checks(reader, minted)
+    try:
+        if record.dry_run:
+            await write.preview(reader)
+        elif reserved is not None:  # PostgreSQL
+            await write.streamed(reader, minted, reserved)
+        else:
+            await write.after_checks(reader, minted)
+    except DomainError:
+        # Refused: every row was checked all the same, and the import says how many.
+        await InvitationImport.filter(id=record.id, status=ImportStatus.RUNNING).update(
+            rows_processed=reader.result.rows_total
+        )
+        raise
     log.info(
         "import %d done: %d rows; file checked and parsed in %.1f s, rows read, checked and"
         " written in %.1f s",
@@ -280,7 +270,6 @@ class _Write:
         self.check = check
         self.limiter = limiter
         self.admin_id: int | None = record.created_by_id  # type: ignore[attr-defined]
-        self.existing: list[Planned] = []  # entries of addresses that have an account
 
     async def streamed(
         self, reader: SheetReader, minted: list[writer.Token], reserved: list[int]
@@ -310,13 +299,19 @@ class _Write:
             pending: asyncio.Task[None] | None = None
             next_progress = 0.0  # the first part's progress is stored at once
             try:
-                while part := reader.next_part(PART):
-                    planned = check.entries(part)
+                while True:
+                    with collector_paused():  # no await inside
+                        part = reader.next_part(PART)
+                        planned = check.entries(part)
+                    if not part:
+                        break
                     # The transaction's connection is busy with COPY: the pool answers.
                     await on_pool(check.against_accounts(planned))
                     checked.extend(planned)
                     if not (check.failed or self.rows.problems):
-                        await stream.put(new_rows(planned, check.options, check.message))
+                        with collector_paused():
+                            rows = new_rows(planned, check.options, check.message)
+                        await stream.put(rows)
                     if time.monotonic() >= next_progress:
                         await on_pool(self._progress(self.rows.rows_total))
                         next_progress = time.monotonic() + PROGRESS_EVERY
@@ -333,15 +328,15 @@ class _Write:
             assert pending is not None
             await pending
             self._refuse_if_empty(checked)
-            self.existing = [e for e in checked if e.existing_user is not None]
             self._raise_problems()
-            await self._finish(ids, stream.rows)
+            await self._finish(checked, ids, stream.rows)
 
     async def after_checks(self, reader: SheetReader, minted: list[writer.Token]) -> None:
         """SQLite: a write transaction holds its only connection, so every row is read and
         checked first, then the invitations are written at once."""
         check = self.check
-        invitees = reader.read_all()
+        with collector_paused():
+            invitees = reader.read_all()
         self._refuse_if_empty(invitees)
         scale = self.rows.rows_total / len(invitees)
 
@@ -349,11 +344,11 @@ class _Write:
             await self._progress(int(checked * scale))
 
         planned = await check.all_of(invitees, progress)
-        self.existing = [e for e in planned if e.existing_user is not None]
         self._raise_problems()
         now, expires_at = await creation_times()
         async with in_transaction():
-            rows = new_rows(planned, check.options, check.message)
+            with collector_paused():
+                rows = new_rows(planned, check.options, check.message)
             ids = await writer.insert_invitations(
                 rows,
                 inviter_id=None,  # the import's uploader: see _Write
@@ -362,7 +357,27 @@ class _Write:
                 expires_at=expires_at,
                 minted=minted,
             )
-            await self._finish(ids, rows)
+            await self._finish(planned, ids, rows)
+
+    async def preview(self, reader: SheetReader) -> None:
+        """A dry run: every row read and checked as after_checks does, then only the import's
+        record is written, with what the import would do. The daily allowance is checked, not
+        used."""
+        check = self.check
+        with collector_paused():
+            invitees = reader.read_all()
+        self._refuse_if_empty(invitees)
+        scale = self.rows.rows_total / len(invitees)
+
+        async def progress(checked: int) -> None:
+            await self._progress(int(checked * scale))
+
+        planned = await check.all_of(invitees, progress)
+        self._raise_problems()
+        outcome = await outcome_of(planned, check.options)
+        if self.limiter is not None and self.admin_id is not None:
+            await self.limiter.invitations_allowed(self.admin_id, outcome.invitations)
+        await self._done(outcome, invited=0, updated=0)
 
     def _refuse_if_empty(self, read: Sequence[object]) -> None:
         if not read:
@@ -390,11 +405,19 @@ class _Write:
     async def _progress(self, rows_processed: int) -> None:
         await InvitationImport.filter(id=self.record.id).update(rows_processed=rows_processed)
 
-    async def _finish(self, ids: list[int], rows: Sequence[NewInvitation]) -> None:
+    async def _finish(
+        self, planned: list[Planned], ids: list[int], rows: Sequence[NewInvitation]
+    ) -> None:
         """Inside the transaction, once every row passed and the new ones are written."""
         if self.limiter is not None and self.admin_id is not None:
             await self.limiter.invitations_created(self.admin_id, len(ids))
-        updated = await update_existing_users(self.existing, list(self.check.options.project_ids))
+        outcome = await outcome_of(planned, self.check.options)  # before the accounts change
+        existing = [e for e in planned if e.existing_user is not None]
+        updated = await update_existing_users(existing, list(self.check.options.project_ids))
+        await self._done(outcome, invited=len(ids), updated=len(updated))
+        enqueue_sends(ids, rows)  # flushed by the job once the transaction has committed
+
+    async def _done(self, outcome: Outcome, *, invited: int, updated: int) -> None:
         rows_total = self.rows.rows_total
         done = await InvitationImport.filter(
             id=self.record.id, status=ImportStatus.RUNNING, runs=self.record.runs
@@ -402,26 +425,30 @@ class _Write:
             status=ImportStatus.DONE,
             rows_total=rows_total,
             rows_processed=rows_total,
-            invited_count=len(ids),
-            existing_users_updated_count=len(updated),
+            invited_count=invited,
+            existing_users_updated_count=updated,
             skipped_count=self.rows.skipped,
             errors=[],
             content=None,
+            outcome=outcome.stored(),
             finished_at=await clock.now(),
         )
         if not done:
             raise ImportSuperseded(f"import {self.record.id}: run {self.record.runs} superseded")
-        enqueue_sends(ids, rows)  # flushed by the job once the transaction has committed
 
 
 async def _open(
-    content: bytes, limits: Limits
+    content: bytes, limits: Limits, *, for_writing: bool = True
 ) -> tuple[Sheet, list[writer.Token], list[int] | None]:
-    """Check the file, then parse its first sheet; meanwhile, on PostgreSQL, take ids for its
+    """Check the file, then parse the sheet it reads; meanwhile, on PostgreSQL, take ids for its
     rows from the invitations' sequence (the database is otherwise idle until rows are read).
-    Returns the sheet, tokens minted for its rows and the ids (None on SQLite)."""
+    Returns the sheet, tokens minted for its rows and the ids (None on SQLite, and for a dry
+    run, which gets no tokens either)."""
     checked = await asyncio.to_thread(check_workbook, content, limits, defer_unreadable=True)
     client = db.connection()
+    if not for_writing:
+        sheet, _ = await asyncio.to_thread(_parse, content, limits, checked, mint=False)
+        return sheet, [], None
     if client.capabilities.dialect != "postgres":
         return (*await asyncio.to_thread(_parse, content, limits, checked), None)
     wanted = max(min(checked.rows_seen, limits.max_rows + 1) - 1, 0)  # the header is a row
@@ -435,14 +462,14 @@ async def _open(
 
 
 def _parse(
-    content: bytes, limits: Limits, checked: CheckedWorkbook
+    content: bytes, limits: Limits, checked: CheckedWorkbook, *, mint: bool = True
 ) -> tuple[Sheet, list[writer.Token]]:
-    """Parse the first sheet of a checked file. While calamine parses (without the GIL),
+    """Parse the sheet of a checked file. While calamine parses (without the GIL),
     another thread looks for the cells that cannot be read, if the check left them (a second
     pass over the sheet's XML), then mints tokens for the rows, which would otherwise cost ~5 us
     a row on the way to the database: as many as the sheet has rows, if the parse lasts long
     enough."""
-    wanted = min(checked.rows_seen or limits.max_rows, limits.max_rows)
+    wanted = min(checked.rows_seen or limits.max_rows, limits.max_rows) if mint else 0
     minted: list[writer.Token] = []
     unreadable: dict[str, str] = {}
     failed: list[BaseException] = []
@@ -460,7 +487,7 @@ def _parse(
     helper = threading.Thread(target=meanwhile, name="import-tokens")
     helper.start()
     try:
-        sheet = open_first_sheet(content, limits, {})
+        sheet = open_first_sheet(content, limits, {}, checked)
     finally:
         parsed.set()
         helper.join()
@@ -471,9 +498,9 @@ def _parse(
 
 
 def _merged(ours: list[Problem], theirs: list[Problem]) -> list[Problem]:
-    """One list in sheet order (the form's own problems first), at most the usual number."""
-    problems = sorted([*ours, *theirs], key=lambda p: p.row or 0)
-    return cap_problems(problems)
+    """One list in sheet order (the form's own problems first), all of them: _finish_failed
+    keeps the usual number, and says how many it left out."""
+    return sorted([*ours, *theirs], key=lambda p: p.row or 0)
 
 
 async def _finish_failed(import_id: int, problems: list[Problem]) -> None:

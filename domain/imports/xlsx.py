@@ -1,24 +1,28 @@
 """Uploaded .xlsx files: refuse what is not a plain workbook before a parser sees it, then read
-the first sheet with calamine.
+its first visible worksheet with calamine (chart sheets and hidden sheets are passed over).
 
 calamine is fast but trusts its input: it inflates whatever the zip holds, and it keeps the used
 rectangle of a sheet as a dense grid (32 bytes a cell), so a 5 KB file with values in A1 and
 XFD1048576 asks for 550 GB and aborts the whole process. So, before calamine runs:
 
 - the upload is a zip (not an .xls, a PDF or an empty file) of at most `max_file_bytes`, with
-  the parts of a workbook and no macros;
+  the parts of a workbook and no VBA project or macro sheet (an .xlsm without them is read);
+  part names are matched as calamine matches them: case aside, '\\' as '/';
 - it has few entries, each inflating to at most `max_ratio` times its packed size and all of them
   to at most `max_uncompressed_bytes`, counted while inflating (and CRC-checked), not as declared;
-- no XML part declares a DOCTYPE or entities (billion laughs);
-- the first sheet's used area, read from its cell references, fits `max_rows` and `max_cells`.
+- no XML part declares a DOCTYPE or entities (billion laughs), whether it is UTF-8 or, as
+  Excel writes a Power Query's customXml item, UTF-16 with a byte-order mark;
+- the sheet's used area, read from its cell references, fits `max_rows` and `max_cells`.
 
 The sheet is scanned in chunks cut before a '<', so no tag spans two chunks and memory stays at
 a few MiB whatever the size. Cells the import cannot trust (error values such as #N/A, formulas
-whose result was never saved) are noted, so they are reported instead of read as blank.
+whose result was never saved, such as openpyxl writes with an empty `<v />`) are noted, so they
+are reported instead of read as blank.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
@@ -52,8 +56,13 @@ _MAX_CARRY = 16 * MIB  # no real XML goes this long without a '<'
 _SMALL_PART = MIB  # workbook.xml and its relationships are read whole
 _RATIO_CHECKED_FROM = MIB  # small parts (styles, themes) may compress very well
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
-_MACRO_MARKERS = (b"macroenabled", b"vbaproject", b"macrosheet", b"ms-excel.addin")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+# Macros are code in a part: a VBA project, or an Excel 4.0 macro sheet. The macro-enabled
+# content type alone (an .xlsm saved without any macro) holds none.
+_MACRO_CONTENT_TYPES = ("vbaproject", "macrosheet")
 
 _DOCTYPE = re.compile(rb"<!\s*(?:doctype|entity)", re.IGNORECASE)
 # The fast scan relies on every cell being written `<c r="A1"...`, as Excel, LibreOffice and
@@ -64,9 +73,14 @@ _CELL_PREFIXED = re.compile(rb"<[\w.-]+:c[\s/>]")
 # Columns of two or more letters, in cells that hold something (not self-closing).
 _WIDE_CELL = re.compile(rb'<c r="([A-Za-z]{2,})[0-9]+"[^>]*(?<!/)>')
 _ERROR_CELL = re.compile(rb'<c r="([A-Za-z]{1,3}[0-9]{1,7})"[^>]*?\st="e"')
+# A formula with no <v>, or an empty one (openpyxl writes `<v />`); an empty text result
+# (t="str", `<v></v>`) is a saved result, the empty string.
 _FORMULA_WITHOUT_RESULT = re.compile(
-    rb'<c r="([A-Za-z]{1,3}[0-9]{1,7})"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*</c>'
+    rb'<c r="([A-Za-z]{1,3}[0-9]{1,7})"([^>]*)>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*'
+    rb"(<v\s*/>|<v>\s*</v>)?\s*</c>"
 )
+_TEXT_TYPE = re.compile(rb'\st="str"')
+_CELL_ROW = re.compile(rb'<c r="[A-Za-z]{1,3}([0-9]{1,7})"')
 _REFERENCE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 
 ERROR_VALUE = "an error value (such as #N/A)"
@@ -79,7 +93,13 @@ class Limits:
     max_rows: int = 200_000  # data rows, below the header
     max_entries: int = 1_000
     max_uncompressed_bytes: int = 256 * MIB
-    max_ratio: int = 100  # zip bombs reach about 1,000
+    # For XML parts, which the import parses. Deflate packs at most about 1,030 to 1, as zip
+    # bombs do; real parts of 1 MiB and more pack 12 to 19 to 1 (tests/workbooks/
+    # measure_ratios.py: 100,000 rows by xlsxwriter or openpyxl 12, 50,000 by LibreOffice 19,
+    # 1,000,000 formatted empty cells 12 to 15). Pictures are not held to it: a screenshot
+    # saved as a bitmap packs 818 to 1, as a bomb does; they count towards
+    # max_uncompressed_bytes as they are inflated, like every part.
+    max_ratio: int = 300
     max_cells: int = 6_000_000  # calamine's dense grid: about 190 MiB at 32 bytes a cell
 
     @classmethod
@@ -89,14 +109,17 @@ class Limits:
 
 @dataclass(slots=True)
 class Sheet:
-    """The first sheet as calamine reads it. `rows` yields every row from the sheet's row 1
-    (so a row's number is its index + 1); each row's values start at column `first_column`."""
+    """The sheet read (the first visible worksheet) as calamine reads it. `rows` yields every
+    row from the sheet's row 1 (so a row's number is its index + 1); each row's values start
+    at column `first_column`."""
 
     rows: Iterator[list[Cell]]
     first_column: int
     # (row number, 0-based column) -> why the cell cannot be read as data
     unreadable: dict[tuple[int, int], str] = field(default_factory=dict)
     row_count: int = 0  # how many rows `rows` yields
+    name: str = ""  # its name, as the workbook's tabs show it
+    passed_over: tuple[str, ...] = ()  # the sheets before it, not read (chart or hidden sheets)
 
 
 def column_letter(index: int) -> str:
@@ -156,24 +179,39 @@ def check_upload(content: bytes, limits: Limits) -> None:
 
 
 def read_first_sheet(content: bytes, limits: Limits) -> Sheet:
-    """Check the whole file, then open its first sheet with calamine. CPU-bound: run it in a
-    thread. Raises DomainError for anything refused."""
-    return open_first_sheet(content, limits, check_workbook(content, limits).unreadable)
+    """Check the whole file, then open its first visible worksheet with calamine. CPU-bound:
+    run it in a thread. Raises DomainError for anything refused."""
+    checked = check_workbook(content, limits)
+    return open_first_sheet(content, limits, checked.unreadable, checked)
 
 
-def open_first_sheet(content: bytes, limits: Limits, unreadable: dict[str, str]) -> Sheet:
-    """Parse the first sheet of a file check_workbook passed (it returned `unreadable`).
-    calamine parses without holding the GIL: other threads run meanwhile."""
+def open_first_sheet(
+    content: bytes,
+    limits: Limits,
+    unreadable: dict[str, str],
+    checked: CheckedWorkbook | None = None,
+) -> Sheet:
+    """Parse the sheet check_workbook chose and checked (it returned `unreadable` and
+    `checked`; without `checked`, the workbook's first sheet). calamine parses without holding
+    the GIL: other threads run meanwhile."""
+    index = checked.sheet_index if checked else 0
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
-        sheet = workbook.get_sheet_by_index(0)
+        if checked is not None:
+            # The sheet calamine opens must be the one whose part was checked.
+            metadata = workbook.sheets_metadata
+            if index >= len(metadata) or metadata[index].name != checked.sheet_name:
+                raise _damaged()
+        sheet = workbook.get_sheet_by_index(index)
         start, height = sheet.start, sheet.height
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # calamine's errors, and a Rust panic surfacing as PanicException
         raise _damaged() from None
+    name = checked.sheet_name if checked else ""
+    passed_over = checked.passed_over if checked else ()
     if start is None:
-        return Sheet(rows=iter(()), first_column=0)
+        return Sheet(rows=iter(()), first_column=0, name=name, passed_over=passed_over)
     if height - 1 > limits.max_rows:
         raise _too_many_rows(start[0] + height, limits)
     return Sheet(
@@ -181,6 +219,8 @@ def open_first_sheet(content: bytes, limits: Limits, unreadable: dict[str, str])
         row_count=start[0] + height,
         first_column=start[1],
         unreadable=unreadable_positions(unreadable),
+        name=name,
+        passed_over=passed_over,
     )
 
 
@@ -222,10 +262,13 @@ def _too_many_rows(last_row: int, limits: Limits) -> DomainError:
 
 @dataclass(frozen=True, slots=True)
 class CheckedWorkbook:
-    unreadable: dict[str, str]  # the first sheet's cells that cannot be read: reference -> why
+    unreadable: dict[str, str]  # the sheet's cells that cannot be read: reference -> why
     rows_seen: int  # its <row> elements (or a few more: the fast scan counts '<row' prefixes)
-    sheet_part: str = ""  # the first sheet's part in the zip
+    sheet_part: str = ""  # the sheet's part in the zip, as the zip names it
     unreadable_deferred: bool = False  # not looked for yet: find_unreadable() does
+    sheet_index: int = 0  # the sheet read: the first visible worksheet, calamine's index
+    sheet_name: str = ""
+    passed_over: tuple[str, ...] = ()  # names of the sheets before it (charts, hidden ones)
 
 
 def check_workbook(
@@ -242,23 +285,18 @@ def check_workbook(
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
         raise _damaged() from None
     _check_entries(entries, limits)
-    names = {entry.filename for entry in entries}
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+    names = {_part_name(entry.filename): entry.filename for entry in entries}
+    if len(names) != len(entries):  # two entries calamine could take for one another
+        raise _damaged()
+    if "xl/workbook.xml" not in names:
         raise _refuse(
             ErrorCode.NOT_AN_XLSX_FILE,
             "This is not an Excel workbook (.xlsx), perhaps another kind of document or an"
             " OpenDocument spreadsheet. Fill in the template and save it as .xlsx.",
         )
-    content_types = _read_small(archive, "[Content_Types].xml").lower()
-    if any(marker in content_types for marker in _MACRO_MARKERS) or any(
-        name.lower().endswith("vbaproject.bin") for name in names
-    ):
-        raise _refuse(
-            ErrorCode.NOT_AN_XLSX_FILE,
-            "This workbook contains macros (.xlsm). Save it as an Excel Workbook (.xlsx), without"
-            " macros, and upload that.",
-        )
-    sheet_part = _first_sheet_part(archive, names)
+    _refuse_macros(archive, names)
+    chosen = _first_visible_worksheet(archive, names)
+    sheet_part = names[chosen.part]
     total = 0
     scan = _SheetScan(limits, looks_for_unreadable=not defer_unreadable)
     for entry in entries:
@@ -267,14 +305,63 @@ def check_workbook(
         )
     if not scan.standard_only:
         scan = _exact_scan(archive, sheet_part)  # finds the unreadable cells too
+    elif scan.row_bound_assumed and scan.area > limits.max_cells:
+        scan.max_row = _last_row(archive, sheet_part)  # a wide sheet: its real height
     _check_area(scan, limits)
     return CheckedWorkbook(
-        scan.unreadable, scan.rows, sheet_part, unreadable_deferred=not scan.looks_for_unreadable
+        scan.unreadable,
+        scan.rows,
+        sheet_part,
+        unreadable_deferred=not scan.looks_for_unreadable,
+        sheet_index=chosen.index,
+        sheet_name=chosen.name,
+        passed_over=chosen.passed_over,
     )
 
 
+def _part_name(name: str) -> str:
+    """A zip entry's name as calamine looks parts up: case aside, with '\\' as '/'."""
+    return name.replace("\\", "/").lower()
+
+
+def _refuse_macros(archive: zipfile.ZipFile, names: dict[str, str]) -> None:
+    """A VBA project or a macro sheet, found by its part (Excel names the VBA project
+    xl/vbaProject.bin) or by the content type the package gives an existing part."""
+    found = next(
+        (
+            names[name]
+            for name in names
+            if name.endswith("vbaproject.bin") or name.startswith("xl/macrosheets/")
+        ),
+        None,
+    )
+    if found is None and "[content_types].xml" in names:
+        try:
+            types: Element = fromstring(_read_small(archive, names["[content_types].xml"]))
+        except (ParseError, DefusedXmlException):
+            raise _damaged() from None
+        for declared in types.iter():
+            kind = declared.get("ContentType", "").lower()
+            if not any(marker in kind for marker in _MACRO_CONTENT_TYPES):
+                continue
+            if _local(declared.tag) == "Override":
+                part = _part_name(declared.get("PartName", "").lstrip("/\\"))
+                found = names.get(part)
+            else:  # a Default: every part with that extension
+                extension = "." + declared.get("Extension", "").lower()
+                found = next((names[n] for n in names if n.endswith(extension)), None)
+            if found is not None:
+                break
+    if found is not None:
+        raise _refuse(
+            ErrorCode.NOT_AN_XLSX_FILE,
+            f"This workbook contains macros ({found}). Save it as an Excel Workbook (.xlsx),"
+            " which leaves the macros out, and upload that.",
+        )
+
+
 def find_unreadable(content: bytes, checked: CheckedWorkbook) -> dict[str, str]:
-    """The first sheet's cells that cannot be read, by reference: those check_workbook found,
+    """The sheet's cells that cannot be read, by reference: those check_workbook found,
     or, if it deferred them, found now by a second pass over the sheet's XML (the file passed
     every check already)."""
     if not checked.unreadable_deferred:
@@ -306,8 +393,10 @@ def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
         ):
             raise _damaged()
         declared += entry.file_size
-        if entry.file_size > _RATIO_CHECKED_FROM and entry.file_size > limits.max_ratio * max(
-            entry.compress_size, 1
+        if (
+            entry.file_size > _RATIO_CHECKED_FROM
+            and entry.file_size > limits.max_ratio * max(entry.compress_size, 1)
+            and entry.filename.lower().endswith(_XML_SUFFIXES)
         ):
             raise _refuse(
                 ErrorCode.UNPARSEABLE_FILE,
@@ -326,7 +415,9 @@ def _unpacks_too_large(limits: Limits) -> DomainError:
     )
 
 
-def _read_small(archive: zipfile.ZipFile, name: str) -> bytes:
+def _read_small(archive: zipfile.ZipFile, name: str | None) -> bytes:
+    if name is None:
+        raise _damaged()
     try:
         entry = archive.getinfo(name)
         if entry.file_size > _SMALL_PART:
@@ -339,29 +430,50 @@ def _read_small(archive: zipfile.ZipFile, name: str) -> bytes:
     return data
 
 
-def _first_sheet_part(archive: zipfile.ZipFile, names: set[str]) -> str:
-    """The part calamine opens as sheet 0: the workbook's first <sheet>, through its
-    relationship, resolved as calamine resolves it."""
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    part: str  # as _part_name gives it
+    index: int  # among the workbook's sheets, as calamine counts them
+    name: str
+    passed_over: tuple[str, ...]
+
+
+def _first_visible_worksheet(archive: zipfile.ZipFile, names: dict[str, str]) -> _Chosen:
+    """The sheet an import reads: the workbook's first worksheet that is not hidden (a chart
+    sheet or a hidden sheet of notes may come first), its part resolved as calamine resolves
+    it."""
     try:
-        workbook: Element = fromstring(_read_small(archive, "xl/workbook.xml"))
-        relations: Element = fromstring(_read_small(archive, "xl/_rels/workbook.xml.rels"))
+        workbook: Element = fromstring(_read_small(archive, names["xl/workbook.xml"]))
+        relations: Element = fromstring(
+            _read_small(archive, names.get("xl/_rels/workbook.xml.rels"))
+        )
     except (ParseError, DefusedXmlException):
         raise _damaged() from None
-    sheet = next((e for e in workbook.iter() if _local(e.tag) == "sheet"), None)
-    if sheet is None:
+    targets = {
+        e.get("Id"): (e.get("Target", ""), e.get("Type", ""))
+        for e in relations.iter(f"{{{_RELATIONSHIPS}}}Relationship")
+    }
+    sheets = [e for e in workbook.iter() if _local(e.tag) == "sheet"]
+    sheet_names = [sheet.get("name", "") for sheet in sheets]
+    if not sheets or len({name.casefold() for name in sheet_names}) != len(sheets):
         raise _damaged()
-    relation_id = next(
-        (value for name, value in sheet.attrib.items() if _local(name) == "id" and "}" in name),
-        None,
+    for index, sheet in enumerate(sheets):
+        relation_id = next(
+            (v for k, v in sheet.attrib.items() if _local(k) == "id" and "}" in k), None
+        )
+        target, kind = targets.get(relation_id, ("", ""))
+        if sheet.get("state", "visible") != "visible" or not kind.endswith("/worksheet"):
+            continue
+        return _Chosen(
+            _sheet_part(target, names), index, sheet_names[index], tuple(sheet_names[:index])
+        )
+    raise _refuse(
+        ErrorCode.MISSING_COLUMN,
+        "The workbook has no visible worksheet: fill in the template's first sheet.",
     )
-    target = next(
-        (
-            e.get("Target", "")
-            for e in relations.iter(f"{{{_RELATIONSHIPS}}}Relationship")
-            if e.get("Id") == relation_id
-        ),
-        "",
-    )
+
+
+def _sheet_part(target: str, names: dict[str, str]) -> str:
     if not target or ".." in target or "\\" in target or "./" in target:
         raise _damaged()
     if target.startswith("/"):
@@ -370,6 +482,7 @@ def _first_sheet_part(archive: zipfile.ZipFile, names: set[str]) -> str:
         part = target
     else:
         part = "xl/" + target
+    part = _part_name(part)
     if part not in names:
         raise _damaged()
     return part
@@ -380,8 +493,10 @@ def _local(tag: str) -> str:
 
 
 def _check_xml_chunk(chunk: bytes, *, first: bool) -> None:
-    # UTF-16 or UTF-32 would hide the markup from every byte-level check below.
-    if first and (chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:256]):
+    # UTF-16 or UTF-32 would hide the markup from every byte-level check below: _inflate
+    # decodes UTF-16 parts with a byte-order mark first; the sheet and the parts read whole
+    # must be UTF-8, as every spreadsheet program writes them.
+    if first and (chunk.startswith(_UTF16_BOMS) or b"\x00" in chunk[:256]):
         raise _damaged()
     if _DOCTYPE.search(chunk):
         raise _refuse(
@@ -399,16 +514,32 @@ def _inflate(
 ) -> int:
     """Inflate one entry, counting what it really holds; check its XML on the way."""
     is_xml = entry.filename.lower().endswith(_XML_SUFFIXES)
+    utf16: codecs.IncrementalDecoder | None = None
     try:
         with archive.open(entry) as stream:
             for chunk, first in _chunks(stream, is_xml=is_xml):
                 total += len(chunk)
                 if total > limits.max_uncompressed_bytes:
                     raise _unpacks_too_large(limits)
-                if is_xml:
-                    _check_xml_chunk(chunk, first=first)
-                    if scan is not None:
-                        scan.feed(chunk)
+                if not is_xml:
+                    continue
+                if (
+                    first
+                    and scan is None
+                    and chunk.startswith(_UTF16_BOMS)
+                    and not chunk.startswith(_UTF32_BOMS)
+                ):
+                    utf16 = codecs.getincrementaldecoder("utf-16")()
+                if utf16 is not None:
+                    # Chunks are cut before a '<' byte, which in UTF-16 starts a '<' or is
+                    # part of no markup: a declaration is never cut in two.
+                    _check_xml_chunk(utf16.decode(chunk).encode(), first=False)
+                    continue
+                _check_xml_chunk(chunk, first=first)
+                if scan is not None:
+                    scan.feed(chunk)
+            if utf16 is not None:
+                utf16.decode(b"", final=True)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -466,10 +597,18 @@ class _SheetScan:
         self.rows = 0
         self.standard = 0
         self.digits = len(str(limits.max_rows + 1)) if limits else 1
+        # Until a longer reference is seen, the rows are assumed to go down to the largest
+        # number of fewer digits (99,999): enough for the row limit, too much for the cell
+        # limit of a wide sheet, whose real height _last_row then reads.
         self.max_row = 10 ** (self.digits - 1) - 1
+        self.row_bound_assumed = True
         self.max_column = 25  # at most Z while no wider reference is seen
         self.unreadable: dict[str, str] = {}
         self.exact = False
+
+    @property
+    def area(self) -> int:
+        return self.max_row * (self.max_column + 1)
 
     @property
     def standard_only(self) -> bool:
@@ -487,6 +626,7 @@ class _SheetScan:
         rows = _long_row_pattern(self.digits).findall(chunk)
         if rows:
             self.max_row = max(self.max_row, max(int(row) for row in set(rows)))
+            self.row_bound_assumed = False
         wide = _WIDE_CELL.findall(chunk)
         if wide:
             self.max_column = max(self.max_column, *(column_index(c.decode()) for c in set(wide)))
@@ -499,12 +639,29 @@ class _SheetScan:
             if b'"e"' in chunk:
                 for ref in _ERROR_CELL.findall(chunk):
                     self.unreadable.setdefault(ref.decode().upper(), ERROR_VALUE)
-            if b"</f></c>" in chunk or b"/></c>" in chunk:
-                for ref in _FORMULA_WITHOUT_RESULT.findall(chunk):
-                    self.unreadable.setdefault(ref.decode().upper(), FORMULA_WITHOUT_RESULT)
+            if b"<f" in chunk and (
+                b"</f></c>" in chunk or b"/></c>" in chunk or b"<v></v>" in chunk
+            ):
+                for ref, attributes, empty in _FORMULA_WITHOUT_RESULT.findall(chunk):
+                    if not (empty and _TEXT_TYPE.search(attributes)):
+                        self.unreadable.setdefault(ref.decode().upper(), FORMULA_WITHOUT_RESULT)
 
 
 _MAX_UNREADABLE = 1000
+
+
+def _last_row(archive: zipfile.ZipFile, part: str) -> int:
+    """The largest row number of the sheet's cells, all written `<c r="..."`."""
+    last = 0
+    try:
+        with archive.open(part) as stream:
+            for chunk, _ in _chunks(stream, is_xml=True):
+                rows = _CELL_ROW.findall(chunk)
+                if rows:
+                    last = max(last, max(int(row) for row in set(rows)))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError):
+        raise _damaged() from None
+    return last
 
 
 def _exact_scan(archive: zipfile.ZipFile, part: str) -> _SheetScan:
@@ -538,11 +695,21 @@ def _exact_scan(archive: zipfile.ZipFile, part: str) -> _SheetScan:
             scan.max_column = max(scan.max_column, column)
         elif local == "f":
             cell.formula = True
-        elif local in ("v", "is"):
+        elif local == "v":
+            cell.in_value = True
+            cell.value = cell.value or cell.type == "str"  # an empty text result is one
+        elif local == "is":
+            cell.value = True
+
+    def text(data: str) -> None:
+        if cell.in_value and not data.isspace():
             cell.value = True
 
     def end(name: str) -> None:
-        if name.rpartition(":")[2] != "c" or len(scan.unreadable) >= _MAX_UNREADABLE:
+        local = name.rpartition(":")[2]
+        if local == "v":
+            cell.in_value = False
+        if local != "c" or len(scan.unreadable) >= _MAX_UNREADABLE:
             return
         if cell.type == "e":
             scan.unreadable.setdefault(cell.ref, ERROR_VALUE)
@@ -553,6 +720,7 @@ def _exact_scan(archive: zipfile.ZipFile, part: str) -> _SheetScan:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
     try:
         with archive.open(part) as stream:
             while data := stream.read(_CHUNK):
@@ -574,6 +742,7 @@ class _CellState:
     type: str = ""
     formula: bool = False
     value: bool = False
+    in_value: bool = False
 
 
 def _check_area(scan: _SheetScan, limits: Limits) -> None:

@@ -19,12 +19,19 @@ from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups import service as groups_service
 from domain.invitations import tokens
 from domain.invitations.grants import apply_grants
-from domain.models import Invitation, InvitationStatus, RegistrationField, User
+from domain.models import (
+    Invitation,
+    InvitationStatus,
+    RegistrationField,
+    User,
+    WebhookEventType,
+)
 from domain.registration_fields.service import check_values
 from domain.users import passwords, registrations
 from domain.users import service as users
 from domain.users.registrations import PendingRegistration
 from domain.validation import clean_locale, clean_name, require_email
+from domain.webhooks import events as webhook_events
 
 UNUSABLE_MESSAGE = (
     "This invitation cannot be used: it may have expired, been used already or been withdrawn."
@@ -197,6 +204,12 @@ async def accept(
             )
             await Invitation.filter(id=invitation.id).update(accepted_user_id=user.id)
             await apply_grants(invitation, user)
+            await webhook_events.record(
+                WebhookEventType.INVITATION_ACCEPTED, [invitation.id], user_id=user.id
+            )
+            await webhook_events.record(
+                WebhookEventType.USER_REGISTERED, [invitation.id], user_id=user.id
+            )
             # Unconfirmed claims on the address (someone's sign-up, a letter's code used with
             # it) are dropped: never merged into the account the mailbox's owner made.
             await registrations.drop_address(address)
@@ -239,6 +252,8 @@ async def _accept_letter(
     about who is registered."""
     async with in_transaction():
         await _use_up(invitation)
+        # Accepted now; the account follows once its address is confirmed (user.registered).
+        await webhook_events.record(WebhookEventType.INVITATION_ACCEPTED, [invitation.id])
         return await registrations.start(
             email=address,
             password_hash=password_hash,

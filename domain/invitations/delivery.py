@@ -41,22 +41,30 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from domain import db, outbox
 from domain.clock import clock
 from domain.crypto import keyring
 from domain.i18n import format_date
 from domain.invitations import tokens
+from domain.invitations.jobs import reminder_job_id
 from domain.invitations.message import as_html, as_text
-from domain.invitations.service import reminder_job_id
 from domain.mail import references
 from domain.mail.compose import Address, Mail
 from domain.mail.mailer import DeliveryError, Mailer
 from domain.mail.references import Reference
 from domain.mail.render import Rendered, render
 from domain.mail.smtp import SmtpConnection, Withdrawn
-from domain.models import DeliveryState, Invitation, InvitationImport, InvitationStatus
+from domain.models import (
+    DeliveryState,
+    Invitation,
+    InvitationImport,
+    InvitationStatus,
+    WebhookEventType,
+)
 from domain.settings import Settings, get_settings
+from domain.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -358,9 +366,19 @@ async def _mark_sent(sends: list[Send]) -> set[Send]:
     for invitation_id, send_no in sends:
         by_send_no.setdefault(send_no, []).append(invitation_id)
     for send_no, ids in by_send_no.items():
-        await db.connection().execute_query(
-            db.sql(_SENT.format(ids=_ids_clause())), [_ids_param(ids), send_no, now]
-        )
+        statement = db.sql(_SENT.format(ids=_ids_clause()))
+        if not await webhook_events.wanted(WebhookEventType.INVITATION_SENT):
+            await db.connection().execute_query(statement, [_ids_param(ids), send_no, now])
+            continue
+        async with in_transaction() as connection:
+            rows = await connection.execute_query_dict(
+                statement + " RETURNING id", [_ids_param(ids), send_no, now]
+            )
+            await webhook_events.record(
+                WebhookEventType.INVITATION_SENT,
+                [int(row["id"]) for row in rows],
+                connection=connection,
+            )
     return set(sends)
 
 
@@ -561,10 +579,16 @@ class _Batch:
             due = now + timedelta(seconds=retry_delay(self.settings, attempts))
             since = deferred_since or now
             self.outcome.deferred += 1
-        await db.connection().execute_query(
-            db.sql(_NOT_SENT),
-            [int(row["id"]), self.send_no, state.value, due, int(tried), reason[:2000], since],
-        )
+        params = [int(row["id"]), self.send_no, state.value, due, int(tried), reason[:2000], since]
+        if not final:
+            await db.connection().execute_query(db.sql(_NOT_SENT), params)
+            return
+        async with in_transaction() as connection:
+            changed, _ = await connection.execute_query(db.sql(_NOT_SENT), params)
+            if changed:
+                await webhook_events.record(
+                    WebhookEventType.INVITATION_FAILED, [int(row["id"])], connection=connection
+                )
 
     async def _release(self, ids: list[int]) -> None:
         """Claims not tried (the relay went down, the job stopped): queued again, for when
@@ -668,9 +692,7 @@ async def sweep(*, relay_paused: bool = False) -> SweepReport:
     are taken back."""
     settings = get_settings()
     now = await clock.now()
-    expired = await Invitation.filter(status=InvitationStatus.PENDING, expires_at__lte=now).update(
-        status=InvitationStatus.EXPIRED
-    )
+    expired = await _expire(now)
     given_up = await _give_up_deferrals(settings, now)
     lost = await _lost_sends(now, relay_paused=relay_paused)
     blocks: dict[tuple[int, int], list[int]] = {}
@@ -702,6 +724,25 @@ async def sweep(*, relay_paused: bool = False) -> SweepReport:
     )
 
 
+async def _expire(now: datetime) -> int:
+    """Pending invitations past their expiry are marked expired (with their events)."""
+    if not await webhook_events.wanted(WebhookEventType.INVITATION_EXPIRED):
+        return await Invitation.filter(status=InvitationStatus.PENDING, expires_at__lte=now).update(
+            status=InvitationStatus.EXPIRED
+        )
+    async with in_transaction() as connection:
+        rows = await connection.execute_query_dict(
+            db.sql(
+                "UPDATE invitations SET status = 'expired'"
+                " WHERE status = 'pending' AND expires_at <= $1 RETURNING id"
+            ),
+            [now],
+        )
+        ids = [int(row["id"]) for row in rows]
+        await webhook_events.record(WebhookEventType.INVITATION_EXPIRED, ids, connection=connection)
+    return len(ids)
+
+
 async def _lost_sends(now: datetime, *, relay_paused: bool) -> list[tuple[int, int]]:
     """Sends claimed by a worker whose lease ran out, and (unless the relay is paused) queued
     sends a minute past due."""
@@ -726,18 +767,23 @@ async def _give_up_deferrals(settings: Settings, now: datetime) -> int:
     tried because the relay was down, a day after they were due) are failed."""
     cutoff = now - timedelta(hours=settings.send_give_up_hours)
     hours = f"{settings.send_give_up_hours:g}"
-    count, _ = await db.connection().execute_query(
-        db.sql(
-            "UPDATE invitations SET delivery_state = 'failed', send_due_at = NULL,"
-            " claimed_by = NULL, last_error = CASE WHEN last_error = ''"
-            " THEN $2 ELSE $3 || last_error END"
-            " WHERE delivery_state = 'queued' AND status = 'pending'"
-            " AND (deferred_since <= $1 OR (deferred_since IS NULL AND send_due_at <= $1))"
-        ),
-        [
-            cutoff,
-            f"Not accepted by the mail relay within {hours} hours (it could not be reached).",
-            f"Not accepted within {hours} hours: ",
-        ],
+    statement = db.sql(
+        "UPDATE invitations SET delivery_state = 'failed', send_due_at = NULL,"
+        " claimed_by = NULL, last_error = CASE WHEN last_error = ''"
+        " THEN $2 ELSE $3 || last_error END"
+        " WHERE delivery_state = 'queued' AND status = 'pending'"
+        " AND (deferred_since <= $1 OR (deferred_since IS NULL AND send_due_at <= $1))"
     )
-    return count
+    params: list[Any] = [
+        cutoff,
+        f"Not accepted by the mail relay within {hours} hours (it could not be reached).",
+        f"Not accepted within {hours} hours: ",
+    ]
+    if not await webhook_events.wanted(WebhookEventType.INVITATION_FAILED):
+        count, _ = await db.connection().execute_query(statement, params)
+        return int(count)
+    async with in_transaction() as connection:
+        rows = await connection.execute_query_dict(statement + " RETURNING id", params)
+        ids = [int(row["id"]) for row in rows]
+        await webhook_events.record(WebhookEventType.INVITATION_FAILED, ids, connection=connection)
+    return len(ids)

@@ -29,8 +29,10 @@ from domain.models import (
     Invitation,
     MailSuppression,
     SuppressionReason,
+    WebhookEventType,
 )
 from domain.validation import normalize_email
+from domain.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +121,15 @@ async def _mark(invitation: Invitation, event: DeliveryEvent) -> bool:
             DeliveryState.BOUNCED,
         ]
     )
-    return bool(
-        await Invitation.filter(id=invitation.id, delivery_state__in=states).update(
-            delivery_state=DeliveryState.BOUNCED,
-            bounce_kind=kind,
-            last_error=(event.reason or f"{kind.value} bounce")[:2000],
-            feedback_at=now,
-        )
+    bounced = await Invitation.filter(id=invitation.id, delivery_state__in=states).update(
+        delivery_state=DeliveryState.BOUNCED,
+        bounce_kind=kind,
+        last_error=(event.reason or f"{kind.value} bounce")[:2000],
+        feedback_at=now,
     )
+    if bounced:
+        await webhook_events.record(WebhookEventType.INVITATION_BOUNCED, [invitation.id])
+    return bool(bounced)
 
 
 async def lift_suppression(raw_email: str) -> MailSuppression:

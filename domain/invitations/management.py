@@ -25,10 +25,11 @@ from domain import db, outbox
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
 from domain.invitations import feedback
+from domain.invitations.jobs import SEND_BATCH, send_batch_job_id, send_job_id
 from domain.invitations.listing import InvitationFilter, filtered
-from domain.invitations.service import SEND_BATCH, send_batch_job_id, send_job_id
-from domain.models import DeliveryState, Invitation, InvitationStatus
+from domain.models import DeliveryState, Invitation, InvitationStatus, WebhookEventType
 from domain.settings import get_settings
+from domain.webhooks import events as webhook_events
 
 # Ids an admin may tick at once; "all that match" takes the filter instead.
 MAX_IDS = 1000
@@ -110,6 +111,7 @@ async def delete_invitation(invitation_id: int) -> None:
                 " groups instead.",
                 "id",
             )
+        await webhook_events.record(WebhookEventType.INVITATION_DELETED, [invitation_id])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,11 +377,17 @@ async def delete_invitations(selection: Selection) -> BulkResult:
         # The grants go with them: a statement trigger (PostgreSQL, migration 0008) or the
         # foreign keys' cascade (SQLite) for groups, the foreign key for projects. A row
         # being accepted is left alone: the acceptance holds its lock, then this checks it.
-        return await connection.execute_query_dict(
+        deleted = await connection.execute_query_dict(
             f"DELETE FROM invitations AS i WHERE {sql.ids(ids)} AND NOT {_ACCEPTED}"  # noqa: S608
             " RETURNING id",
             sql.params,
         )
+        await webhook_events.record(
+            WebhookEventType.INVITATION_DELETED,
+            [int(row["id"]) for row in deleted],
+            connection=connection,
+        )
+        return deleted
 
     result, _ = await _in_batches(selection, skip, delete)
     return result

@@ -1,110 +1,76 @@
-"""Creating invitations: validate a whole batch first, then write it at once.
+"""Creating invitations: a checked batch (domain.invitations.checks) written at once, or
+previewed.
 
-Used by `createInvitations` (typed emails), `generateInvitationCodes` (letters) and the Excel
-import. All-or-nothing: every entry is checked before anything is written; any problem means
-nothing is written and every problem comes back with the entry's position (or sheet row).
+The invitations, the accounts' new access and the send jobs' outbox entries are written in one
+transaction; the sends are enqueued after it commits.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from domain import db, outbox
 from domain.clock import clock
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode
 from domain.groups import service as groups_service
-from domain.groups.rules import Facts, first_failing_rule
 from domain.invitations import writer
-from domain.invitations.message import clean_personal_message, message_problem
-from domain.letters.address import clean_postal_address, postal_address_problem
-from domain.models import (
-    DeliveryState,
-    Group,
-    GroupKind,
-    Invitation,
-    InvitationStatus,
-    Project,
-    RegistrationField,
-    RoleKind,
-    User,
+from domain.invitations.addresses import split_emails
+from domain.invitations.checks import (
+    MAX_REPORTED_PROBLEMS,
+    BatchCheck,
+    InvitationOptions,
+    Invitee,
+    Plan,
+    Planned,
+    cap_problems,
+    check_options,
+    plan_invitations,
 )
-from domain.registration_fields.service import check_values
+from domain.invitations.jobs import (
+    SEND_BATCH,
+    enqueue_sends,
+    reminder_job_id,
+    send_batch_job_id,
+    send_job_id,
+)
+from domain.invitations.outcome import Outcome, outcome_of
+from domain.invitations.status import delivery_of, status_of
+from domain.models import Group, GroupKind, Invitation, RoleKind, User
 from domain.roles.service import grant
 from domain.settings import get_settings
-from domain.validation import (
-    clean_locale,
-    email_problem,
-    name_problem,
-    normalize_email,
-    undeliverable_email_problem,
-)
 
-MAX_REPORTED_PROBLEMS = 1000
-_SEPARATORS = re.compile(r"[,;\n\r\t]+")
-
-
-@dataclass(frozen=True, slots=True)
-class InvitationOptions:
-    """What the admin chose for the whole batch (the form's defaults)."""
-
-    is_admin: bool = False
-    project_ids: Sequence[int] = ()
-    group_ids: Sequence[int] = ()
-    registration_field_values: Mapping[str, Any] = field(default_factory=dict)
-    locale: str | None = None
-    personal_message: str = ""
-    send_email: bool = True
-
-
-@dataclass(slots=True)
-class Invitee:
-    """One entry. Fields left None take the batch's value; set ones override it (a row of
-    an Excel file overrides the form the same way for every column)."""
-
-    email: str = ""  # "" = a code-only invitation (letters)
-    first_name: str = ""
-    last_name: str = ""
-    locale: str | None = None
-    is_admin: bool | None = None
-    group_ids: Sequence[int] | None = None
-    registration_field_values: Mapping[str, Any] = field(default_factory=dict)
-    postal_address: str = ""  # as typed: lines separated by line breaks (letters)
-    position: int | None = None  # 0-based, typed lists
-    row: int | None = None  # 1-based sheet row, imports
-
-    def problem(self, code: ErrorCode, message: str, field: str, value: str | None) -> Problem:
-        return Problem(code, message, field, position=self.position, row=self.row, value=value)
-
-
-@dataclass(slots=True)
-class Planned:
-    invitee: Invitee
-    email: str
-    locale: str
-    is_admin: bool
-    group_ids: list[int]
-    field_values: dict[str, Any]
-    existing_user: User | None = None
-    email_invalid: bool = False
-    postal_address: str = ""  # cleaned
-
-
-@dataclass(slots=True)
-class Plan:
-    """A validated batch, ready to write."""
-
-    options: InvitationOptions
-    message: str
-    project_ids: list[int]
-    entries: list[Planned]
+# Creation's public names, with those of the checks, job ids and status it is built on: callers
+# that create invitations need only this module.
+__all__ = [
+    "MAX_REPORTED_PROBLEMS",
+    "SEND_BATCH",
+    "BatchCheck",
+    "CreationResult",
+    "InvitationOptions",
+    "Invitee",
+    "Plan",
+    "Planned",
+    "cap_problems",
+    "check_options",
+    "create_invitations",
+    "creation_times",
+    "delivery_of",
+    "enqueue_sends",
+    "generate_invitation_codes",
+    "new_rows",
+    "plan_invitations",
+    "reminder_job_id",
+    "send_batch_job_id",
+    "send_job_id",
+    "split_emails",
+    "status_of",
+    "update_existing_users",
+    "write_plan",
+]
 
 
 @dataclass(slots=True)
@@ -112,529 +78,7 @@ class CreationResult:
     invitations: list[Invitation]
     existing_users: list[User]
     invited_count: int = 0
-
-
-def split_emails(emails: str | Iterable[str]) -> list[str]:
-    """Entries of a typed list or of one comma-separated string; blanks dropped, and
-    'Jan Peeters <jan@example.org>' read as its address."""
-    items = [emails] if isinstance(emails, str) else list(emails)
-    result: list[str] = []
-    for item in items:
-        for part in _SEPARATORS.split(item):
-            part = part.strip()
-            if not part:
-                continue
-            if "<" in part and part.endswith(">"):
-                part = parseaddr(part)[1] or part
-            result.append(part)
-    return result
-
-
-async def _batch_problems(
-    options: InvitationOptions,
-    groups: Mapping[int, Group],
-    projects: set[int],
-    fields: Mapping[str, RegistrationField],
-) -> tuple[list[Problem], str, dict[str, Any]]:
-    settings = get_settings()
-    problems: list[Problem] = []
-    message_issue = message_problem(
-        options.personal_message or "", settings.personal_message_max_length
-    )
-    if message_issue:
-        problems.append(message_issue)
-    if options.locale:
-        try:
-            clean_locale(options.locale)
-        except DomainError as error:
-            problems.extend(error.problems)
-    for group_id in options.group_ids:
-        if group_id not in groups:
-            problems.append(
-                Problem(
-                    ErrorCode.UNKNOWN_GROUP,
-                    f"There is no group with id {group_id}.",
-                    "groupIds",
-                    value=str(group_id),
-                )
-            )
-    for project_id in options.project_ids:
-        if project_id not in projects:
-            problems.append(
-                Problem(
-                    ErrorCode.UNKNOWN_PROJECT,
-                    f"There is no project with id {project_id}.",
-                    "projectIds",
-                    value=str(project_id),
-                )
-            )
-    values, value_problems = check_values(options.registration_field_values, fields)
-    problems.extend(value_problems)
-    message = (
-        ""
-        if message_issue
-        else clean_personal_message(options.personal_message, settings.personal_message_max_length)
-    )
-    return problems, message, values
-
-
-async def check_options(options: InvitationOptions) -> None:
-    """Refuse the batch's own choices (the form's defaults) before any entry is looked at: an
-    import checks them when the file is uploaded."""
-    groups = (
-        {g.id: g for g in await Group.filter(id__in=list(options.group_ids))}
-        if options.group_ids
-        else {}
-    )
-    projects = await _known_projects(options.project_ids)
-    fields = await groups_service.registration_fields_by_key()
-    problems, _, _ = await _batch_problems(options, groups, projects, fields)
-    if problems:
-        raise DomainError(*problems)
-
-
-async def _known_projects(project_ids: Sequence[int]) -> set[int]:
-    if not project_ids:
-        return set()
-    found = await Project.filter(id__in=list(project_ids)).values_list("id", flat=True)
-    return {int(project_id) for project_id in found}  # type: ignore[call-overload]
-
-
-def cap_problems(problems: list[Problem], limit: int = MAX_REPORTED_PROBLEMS) -> list[Problem]:
-    """The first `limit` problems, and one more saying how many were left out."""
-    if len(problems) <= limit:
-        return problems
-    extra = len(problems) - limit
-    return [
-        *problems[:limit],
-        Problem(ErrorCode.INVALID_INPUT, f"... and {extra} more problems.", None),
-    ]
-
-
-async def plan_invitations(
-    invitees: Sequence[Invitee],
-    options: InvitationOptions,
-    *,
-    limit: int | None = None,
-    report_limit: int | None = MAX_REPORTED_PROBLEMS,
-) -> Plan:
-    """Check every entry against every rule; raise a DomainError listing all problems (the
-    first `report_limit` of them; None: all, for a caller that merges them with its own)."""
-    check = await BatchCheck.start(invitees, options, limit=limit)
-    planned = await check.all_of(invitees)
-    check.raise_problems(report_limit)
-    return Plan(
-        options=options,
-        message=check.message,
-        project_ids=list(options.project_ids),
-        entries=planned,
-    )
-
-
-class BatchCheck:
-    """The rules of plan_invitations, for a batch checked part by part: an import checks one
-    part while the database stores the one before. `entries` checks entries on their own and
-    against each other; `against_database` checks them against the accounts and invitations
-    already there; `raise_problems` reports everything found, in row order."""
-
-    def __init__(
-        self,
-        options: InvitationOptions,
-        groups: Mapping[int, Group],
-        fields: Mapping[str, RegistrationField],
-        problems: list[Problem],
-        message: str,
-        batch_values: dict[str, Any],
-    ) -> None:
-        settings = get_settings()
-        self.options = options
-        self.groups = groups
-        self.message = message
-        self.batch_values = batch_values
-        self.problems = problems  # the entries' own and the batch's
-        self.pending_problems: list[Problem] = []
-        self.smart_problems: list[Problem] = []
-        self.default_locale = settings.default_locale
-        if options.locale and not any(p.code is ErrorCode.UNKNOWN_LOCALE for p in problems):
-            self.default_locale = clean_locale(options.locale)
-        self.platform_locale = settings.default_locale
-        self.locale_list = ", ".join(settings.locales)
-        # Hoisted out of the loop: an import checks 100,000 entries and more.
-        self.locales = {locale.lower(): locale for locale in settings.locales}
-        self.default_group_ids = list(options.group_ids)  # shared by entries: never mutated
-        self.checked_values = _ValueChecks(fields)
-        self.positions_by_email: dict[str, list[Invitee]] = defaultdict(list)
-        smart = {g.id: g for g in groups.values() if g.kind is GroupKind.SMART}
-        self.smart_groups = smart
-        self.rules = {group_id: groups_service.rules_of(g) for group_id, g in smart.items()}
-
-    @classmethod
-    async def start(
-        cls, invitees: Sequence[Invitee], options: InvitationOptions, *, limit: int | None = None
-    ) -> BatchCheck:
-        """The batch's own checks (its size, the form's choices); the groups the entries name
-        are loaded once."""
-        settings = get_settings()
-        limit = limit or settings.max_invitations_per_request
-        if not invitees:
-            raise DomainError.single(
-                ErrorCode.NO_EMAILS, "Give at least one email address.", "emails"
-            )
-        if len(invitees) > limit:
-            raise DomainError.single(
-                ErrorCode.TOO_MANY_INVITATIONS,
-                f"{len(invitees)} invitations at once is more than the limit of {limit}: split"
-                " them, or import them from an Excel file.",
-                "emails",
-            )
-        wanted = set(options.group_ids) | {g for i in invitees for g in (i.group_ids or ())}
-        return await cls.for_groups(options, wanted)
-
-    @classmethod
-    async def for_groups(cls, options: InvitationOptions, group_ids: Iterable[int]) -> BatchCheck:
-        """The form's own checks, for a batch whose entries name only these groups."""
-        wanted = set(group_ids)
-        groups = await Group.filter(id__in=wanted) if wanted else []
-        fields = await groups_service.registration_fields_by_key()
-        return await cls.for_platform(options, groups, fields)
-
-    @classmethod
-    async def for_platform(
-        cls,
-        options: InvitationOptions,
-        groups: Iterable[Group],
-        fields: Mapping[str, RegistrationField],
-    ) -> BatchCheck:
-        """The form's own checks, against groups and registration fields loaded already: an
-        import loads all of them once, since its rows name groups by title."""
-        by_id = {g.id: g for g in groups}
-        projects = await _known_projects(options.project_ids)
-        problems, message, batch_values = await _batch_problems(options, by_id, projects, fields)
-        return cls(options, by_id, fields, problems, message, batch_values)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.problems or self.pending_problems or self.smart_problems)
-
-    async def all_of(
-        self, invitees: Sequence[Invitee], progress: Callable[[int], Awaitable[None]] | None = None
-    ) -> list[Planned]:
-        """Every check on the whole batch at once (`progress` hears of every 5,000 entries)."""
-        planned = []
-        for start in range(0, len(invitees), 5000):
-            if progress is not None:
-                await progress(start)
-            planned.extend(self.entries(invitees[start : start + 5000]))
-        await self.against_database(planned)
-        return planned
-
-    def entries(self, invitees: Iterable[Invitee]) -> list[Planned]:
-        """Check entries on their own; their duplicates are reported by raise_problems."""
-        return [self._entry(invitee) for invitee in invitees]
-
-    def _entry(self, invitee: Invitee) -> Planned:
-        problems = self.problems
-        email = ""
-        raw_email = invitee.email.strip()
-        if raw_email:
-            normalized = normalize_email(invitee.email)
-            if normalized is None:
-                problems.append(
-                    email_problem(invitee.email, field="emails", position=invitee.position)
-                    if invitee.row is None
-                    else Problem(
-                        ErrorCode.INVALID_EMAIL,
-                        f"{raw_email!r} is not a valid email address.",
-                        "email",
-                        row=invitee.row,
-                        value=invitee.email,
-                    )
-                )
-            else:
-                email = normalized
-                self.positions_by_email[email].append(invitee)
-                if not email.isascii():
-                    undeliverable = undeliverable_email_problem(
-                        email,
-                        field="emails" if invitee.row is None else "email",
-                        position=invitee.position,
-                        row=invitee.row,
-                    )
-                    if undeliverable is not None:
-                        problems.append(undeliverable)
-        if invitee.first_name:
-            issue = name_problem(invitee.first_name, "first_name")
-            if issue:
-                problems.append(
-                    invitee.problem(issue.code, issue.message, "first_name", invitee.first_name)
-                )
-        if invitee.last_name:
-            issue = name_problem(invitee.last_name, "last_name")
-            if issue:
-                problems.append(
-                    invitee.problem(issue.code, issue.message, "last_name", invitee.last_name)
-                )
-        locale = self.default_locale
-        if invitee.locale:
-            wanted = invitee.locale.strip()
-            # As clean_locale: blank is the platform's default, '_' reads as '-', any case.
-            found = self.locales.get(wanted.replace("_", "-").lower()) if wanted else None
-            if found is not None:
-                locale = found
-            elif not wanted:
-                locale = self.platform_locale
-            else:
-                problems.append(
-                    invitee.problem(
-                        ErrorCode.UNKNOWN_LOCALE,
-                        f"{invitee.locale!r} is not one of the platform's languages:"
-                        f" {self.locale_list}.",
-                        "language",
-                        invitee.locale,
-                    )
-                )
-        if invitee.group_ids is None:
-            group_ids = self.default_group_ids
-        else:
-            group_ids = list(invitee.group_ids)
-            for group_id in group_ids:
-                if group_id not in self.groups:
-                    problems.append(
-                        invitee.problem(
-                            ErrorCode.UNKNOWN_GROUP,
-                            f"There is no group with id {group_id}.",
-                            "groups",
-                            str(group_id),
-                        )
-                    )
-        field_values = self.batch_values  # shared by entries without values of their own
-        if invitee.registration_field_values:
-            row_values, value_problems = self.checked_values(invitee.registration_field_values)
-            if value_problems:
-                problems.extend(
-                    Problem(
-                        p.code,
-                        p.message,
-                        p.field,
-                        position=invitee.position,
-                        row=invitee.row,
-                        value=p.value,
-                    )
-                    for p in value_problems
-                )
-            if row_values:
-                # checked_values returns a new dict: the batch's values only need merging in.
-                field_values = (
-                    {**self.batch_values, **row_values} if self.batch_values else row_values
-                )
-        address = ""
-        if invitee.postal_address:
-            address = clean_postal_address(invitee.postal_address)
-            address_issue = postal_address_problem(address)
-            if address_issue:
-                problems.append(
-                    invitee.problem(
-                        ErrorCode.INVALID_ADDRESS, address_issue, "address", invitee.postal_address
-                    )
-                )
-        return Planned(
-            invitee=invitee,
-            email=email,
-            locale=locale,
-            is_admin=self.options.is_admin if invitee.is_admin is None else invitee.is_admin,
-            group_ids=group_ids,
-            field_values=field_values,
-            email_invalid=bool(raw_email) and not email,
-            postal_address=address,
-        )
-
-    async def against_database(self, planned: Sequence[Planned]) -> None:
-        """Both checks below, for entries written after them."""
-        await self.against_accounts(planned)
-        await self.against_pending(planned)
-
-    async def against_pending(
-        self, planned: Sequence[Planned], *, except_import: int | None = None
-    ) -> None:
-        """Pending invitations to these addresses (not counting those of `except_import`: an
-        import checks its rows after storing them, in its transaction)."""
-        emails = [p.email for p in planned if p.email and p.existing_user is None]
-        pending = await _pending_invitation_emails(emails, except_import=except_import)
-        for entry in planned if pending else ():
-            if entry.email in pending and entry.existing_user is None:
-                self.pending_problems.append(
-                    entry.invitee.problem(
-                        ErrorCode.ALREADY_INVITED,
-                        f"{entry.email} already has a pending invitation: resend that one instead.",
-                        "email" if entry.invitee.row is not None else "emails",
-                        entry.invitee.email,
-                    )
-                )
-
-    async def against_accounts(self, planned: Sequence[Planned]) -> None:
-        """Accounts of these addresses (their entries get `existing_user`), and the smart
-        groups' rules, which an account's own facts feed."""
-        options, problems = self.options, self.smart_problems
-        emails = [p.email for p in planned if p.email]
-        existing = await _existing_users(emails)
-        roles_of_existing = await groups_service.facts_of_users(list(existing.values()))
-        for entry in planned if existing else ():
-            entry.existing_user = existing.get(entry.email)
-        smart_groups, rules = self.smart_groups, self.rules
-        for entry in planned if smart_groups else ():
-            if entry.email_invalid:
-                # Its address is reported already; rules on its domain would only add noise.
-                continue
-            smart = [smart_groups[g] for g in entry.group_ids if g in smart_groups]
-            if not smart:
-                continue
-            facts = _facts(entry, options, roles_of_existing)
-            for group in smart:
-                failing = first_failing_rule(rules[group.id], group.match_all, facts)
-                if failing is not None:
-                    who = entry.email or "a code-only invitation"
-                    problems.append(
-                        entry.invitee.problem(
-                            ErrorCode.SMART_GROUP_RULES_NOT_MET,
-                            f"{group.title!r} is a smart group: {who} does not meet its rule "
-                            f"'{failing.describe()}'. Give the registration field values the"
-                            " rule tests, or leave the group out.",
-                            "groups" if entry.invitee.row is not None else "groupIds",
-                            entry.invitee.email or group.title,
-                        )
-                    )
-
-    def raise_problems(self, report_limit: int | None = MAX_REPORTED_PROBLEMS) -> None:
-        """Raise a DomainError with every problem found, duplicates included, in row order."""
-        problems = [
-            *self.problems,
-            *self._duplicates(),
-            *self.pending_problems,
-            *self.smart_problems,
-        ]
-        if not problems:
-            return
-        problems.sort(key=lambda p: (p.row or 0, p.position if p.position is not None else -1))
-        if report_limit is not None:
-            problems = cap_problems(problems, report_limit)
-        raise DomainError(*problems)
-
-    def _duplicates(self) -> list[Problem]:
-        problems = []
-        for email, same in self.positions_by_email.items():
-            if len(same) > 1:
-                where = ", ".join(
-                    f"row {i.row}" if i.row is not None else f"position {i.position}" for i in same
-                )
-                for invitee in same:
-                    problems.append(
-                        invitee.problem(
-                            ErrorCode.DUPLICATE_EMAIL,
-                            f"{email} appears more than once ({where}).",
-                            "email" if invitee.row is not None else "emails",
-                            invitee.email,
-                        )
-                    )
-        return problems
-
-
-class _ValueChecks:
-    """check_values for one entry's values, each (field, value) converted once: the rows of an
-    import repeat the same few values (a neighbourhood, a yes/no)."""
-
-    def __init__(self, fields: Mapping[str, RegistrationField]) -> None:
-        self.fields = fields
-        self.seen: dict[tuple[str, type, Any], tuple[dict[str, Any], list[Problem]]] = {}
-
-    def __call__(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-        clean: dict[str, Any] = {}
-        problems: list[Problem] = []
-        for key, raw in values.items():
-            memo = (key, type(raw), raw)
-            try:
-                seen = self.seen.get(memo)
-                hashable = True
-            except TypeError:  # an unhashable value: checked, not remembered
-                seen, hashable = None, False
-            if seen is None:
-                seen = check_values({key: raw}, self.fields)
-                if hashable:
-                    self.seen[memo] = seen
-            clean.update(seen[0])
-            problems.extend(seen[1])
-        return clean, problems
-
-
-def _facts(entry: Planned, options: InvitationOptions, known: Mapping[int, Facts]) -> Facts:
-    roles = set()
-    if entry.is_admin:
-        roles.add(RoleKind.ADMIN.value)
-    if options.project_ids:
-        roles.add(RoleKind.PROJECT_MANAGER.value)
-    user = entry.existing_user
-    if user is not None:
-        mine = known[user.id]
-        return Facts(
-            email=user.email,
-            locale=user.locale,
-            roles=frozenset(roles | set(mine.roles)),
-            fields={**entry.field_values, **mine.fields},
-        )
-    return Facts(
-        email=entry.email, locale=entry.locale, roles=frozenset(roles), fields=entry.field_values
-    )
-
-
-async def _existing_users(emails: list[str]) -> dict[str, User]:
-    """Accounts of these addresses. Most addresses of a big batch have none: they are matched
-    in SQL first, and only the accounts found are loaded as models."""
-    # Only accounts exist here whose address is proven (domain.users.registrations); the
-    # condition keeps it so whatever else changes: an unproven address gets a mailed invitation.
-    found = await _matching_emails(
-        "SELECT email FROM users WHERE email {matches} AND email_confirmed_at IS NOT NULL", emails
-    )
-    users: dict[str, User] = {}
-    for chunk in _chunks(sorted(found), 5000):
-        for user in await User.filter(email__in=chunk, email_confirmed_at__isnull=False):
-            users[user.email] = user
-    return users
-
-
-async def _pending_invitation_emails(
-    emails: list[str], *, except_import: int | None = None
-) -> set[str]:
-    query = (
-        "SELECT email FROM invitations WHERE email {matches}"
-        " AND status = 'pending' AND expires_at > {now}"
-    )
-    if except_import is not None:  # an int: formatted, not a parameter
-        query += f" AND (invitation_import_id IS NULL OR invitation_import_id <> {except_import:d})"
-    return await _matching_emails(query, emails, now=await clock.now())
-
-
-async def _matching_emails(query: str, emails: list[str], now: datetime | None = None) -> set[str]:
-    """The emails among `emails` that `query` finds. One array parameter on PostgreSQL; chunks
-    of placeholders on SQLite. (An ORM `__in` over 100,000 values spends seconds building SQL.)"""
-    if not emails:
-        return set()
-    client = db.connection()
-    found: set[str] = set()
-    if client.capabilities.dialect == "postgres":
-        sql = query.format(matches="= ANY($1::text[])", now="$2")
-        params: list[Any] = [emails] if now is None else [emails, now]
-        _, rows = await client.execute_query(sql, params)
-        return {str(row[0]) for row in rows}
-    for chunk in _chunks(emails, 500):
-        placeholders = ", ".join("?" * len(chunk))
-        sql = query.format(matches=f"IN ({placeholders})", now="?")
-        _, rows = await client.execute_query(sql, [*chunk] if now is None else [*chunk, now])
-        found.update(str(row[0]) for row in rows)
-    return found
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    outcome: Outcome = field(default_factory=Outcome)
 
 
 async def write_plan(
@@ -647,6 +91,7 @@ async def write_plan(
     """Write a validated batch in one transaction; sends are enqueued after it commits."""
     now, expires_at = await creation_times()
     async with in_transaction():
+        outcome = await outcome_of(plan.entries, plan.options)  # before the accounts change
         rows = new_rows(plan.entries, plan.options, plan.message)
         ids = await writer.insert_invitations(
             rows,
@@ -659,7 +104,9 @@ async def write_plan(
         updated = await update_existing_users(plan.entries, plan.project_ids)
     enqueue_sends(ids, rows)
     invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
-    return CreationResult(invitations=invitations, existing_users=updated, invited_count=len(ids))
+    return CreationResult(
+        invitations=invitations, existing_users=updated, invited_count=len(ids), outcome=outcome
+    )
 
 
 async def creation_times() -> tuple[datetime, datetime]:
@@ -703,33 +150,6 @@ async def update_existing_users(entries: Iterable[Planned], project_ids: list[in
     return updated
 
 
-def enqueue_sends(ids: Sequence[int], rows: Sequence[writer.NewInvitation]) -> None:
-    """The send jobs of new invitations, run once the caller's transaction has committed."""
-    to_send = [i for i, row in zip(ids, rows, strict=True) if row.send_email]
-    for start in range(0, len(to_send), SEND_BATCH):
-        batch = to_send[start : start + SEND_BATCH]
-        outbox.enqueue("send_invitations", 1, *batch, job_id=send_batch_job_id(batch, 1))
-
-
-# New invitations are sent by jobs of up to this many: one mail after another over the same
-# connection, their database work done together, instead of one job (and its Redis round
-# trips) per mail. Resends and the sweep's recoveries are single sends.
-SEND_BATCH = 100
-
-
-def send_job_id(invitation_id: int, send_no: int) -> str:
-    return f"send:{invitation_id}:{send_no}"
-
-
-def send_batch_job_id(invitation_ids: Sequence[int], send_no: int) -> str:
-    # An invitation is in exactly one creation batch, so its first id and size name it.
-    return f"send:{invitation_ids[0]}+{len(invitation_ids)}:{send_no}"
-
-
-def reminder_job_id(invitation_id: int, send_no: int) -> str:
-    return f"remind:{invitation_id}:{send_no}"
-
-
 async def _update_existing_user(user: User, entry: Planned, project_ids: list[int]) -> None:
     """An address that already has an account gets the batch's access now, and no mail."""
     manual = await Group.filter(id__in=entry.group_ids, kind=GroupKind.MANUAL).values_list(
@@ -750,12 +170,24 @@ async def _update_existing_user(user: User, entry: Planned, project_ids: list[in
 
 
 async def create_invitations(
-    *, inviter: User, emails: str | Iterable[str], options: InvitationOptions
+    *,
+    inviter: User,
+    emails: str | Iterable[str],
+    options: InvitationOptions,
+    dry_run: bool = False,
 ) -> CreationResult:
-    """Invite typed-in addresses with the same access and message."""
+    """Invite typed-in addresses with the same access and message. A dry run checks them
+    exactly the same way and writes nothing: its result has only the outcome."""
     invitees = [Invitee(email=email, position=i) for i, email in enumerate(split_emails(emails))]
     plan = await plan_invitations(invitees, options)
+    if dry_run:
+        return preview(await outcome_of(plan.entries, options))
     return await write_plan(plan, inviter_id=inviter.id)
+
+
+def preview(outcome: Outcome) -> CreationResult:
+    """The result of a dry run: nothing created or updated, only what would be."""
+    return CreationResult(invitations=[], existing_users=[], outcome=outcome)
 
 
 async def generate_invitation_codes(
@@ -773,16 +205,3 @@ async def generate_invitation_codes(
 
 def _as_dict(options: InvitationOptions) -> dict[str, Any]:
     return {name: getattr(options, name) for name in InvitationOptions.__dataclass_fields__}
-
-
-def status_of(invitation: Invitation, now: datetime) -> InvitationStatus:
-    """Derived status: accepted, or expired once now >= expires_at, else pending."""
-    if invitation.accepted_at is not None or invitation.status is InvitationStatus.ACCEPTED:
-        return InvitationStatus.ACCEPTED
-    if invitation.status is InvitationStatus.EXPIRED or now >= invitation.expires_at:
-        return InvitationStatus.EXPIRED
-    return InvitationStatus.PENDING
-
-
-def delivery_of(invitation: Invitation) -> DeliveryState:
-    return DeliveryState(invitation.delivery_state)

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from domain.collector import collector_paused
 from domain.crypto import keyring
 from domain.invitations import tokens
-from domain.models import DeliveryState, InvitationStatus
+from domain.memo import OncePerValue
+from domain.models import DeliveryState, InvitationStatus, WebhookEventType
+from domain.webhooks import events as webhook_events
 
 _COLUMNS = (
     "id",
@@ -100,7 +102,8 @@ class _Records:
         self.import_id = import_id
         self.now = now
         self.expires_at = expires_at
-        self.serialized: dict[Hashable, str] = {}
+        # Rows repeat a few combinations of values: each serialized once.
+        self.serialized = OncePerValue(_json_of_typed_items)
 
     def build(self, rows: Sequence[NewInvitation]) -> list[tuple[Any, ...]]:
         return [self.record(row) for row in rows]
@@ -110,16 +113,10 @@ class _Records:
             self.mint_next = min(self.mint_next * 2, _MINTED_AT_ONCE)
             self.minted = mint_tokens(self.mint_next)
         digest, encrypted = self.minted.pop()
-        values = row.registration_field_values
-        try:  # rows repeat a few combinations of values: serialize each once (by type: 1, True)
-            key: Hashable = tuple([(k, v.__class__, v) for k, v in values.items()])
-            serialized = self.serialized.get(key)
-        except TypeError:  # an unhashable value (a list)
-            key, serialized = None, None
-        if serialized is None:
-            serialized = json.dumps(values, separators=(",", ":"))
-            if key is not None and len(self.serialized) < 10_000:
-                self.serialized[key] = serialized
+        # Each value with its type: 1 and True are equal, but not the same JSON.
+        serialized = self.serialized(
+            tuple([(k, v.__class__, v) for k, v in row.registration_field_values.items()])
+        )
         return (
             row.email,
             row.first_name,
@@ -144,6 +141,10 @@ class _Records:
             self.inviter_id,
             self.import_id,
         )
+
+
+def _json_of_typed_items(items: tuple[tuple[str, type, Any], ...]) -> str:
+    return json.dumps({key: value for key, _, value in items}, separators=(",", ":"))
 
 
 async def insert_invitations(
@@ -172,6 +173,9 @@ async def insert_invitations(
         else:
             ids = await _insert_sqlite(connection, rows, records, progress)
         await _insert_grants(connection, ids, rows)
+        await webhook_events.record(
+            WebhookEventType.INVITATION_CREATED, ids, import_id=import_id, connection=connection
+        )
     return ids
 
 
@@ -216,7 +220,6 @@ class CopyStream:
 
     def __init__(self, connection: BaseDBAsyncClient, records: _Records) -> None:
         self.connection = connection
-        self.raw = connection._connection  # asyncpg's own connection, inside the transaction
         self.records = records
         self.ids: list[int] = []
         self.rows: list[NewInvitation] = []
@@ -277,54 +280,22 @@ class CopyStream:
 
         async def records() -> AsyncIterator[tuple[Any, ...]]:
             while (rows := await self.queue.get()) is not None:
-                for row in rows:
-                    invitation_id = next(ids)
-                    self.ids.append(invitation_id)
-                    yield (invitation_id, *self.records.record(row))
+                with collector_paused():  # no await inside
+                    built = [(next(ids), *self.records.record(row)) for row in rows]
+                self.ids.extend(record[0] for record in built)
                 self.rows.extend(rows)
+                for record in built:
+                    yield record
 
-        async with _timestamps_packed_once(self.raw):
-            await self.raw.copy_records_to_table("invitations", records=records(), columns=_COLUMNS)
+        async with self.connection.acquire_connection() as raw:  # asyncpg's, in the transaction
+            await raw.copy_records_to_table("invitations", records=records(), columns=_COLUMNS)
         await _insert_grants(self.connection, self.ids, self.rows)
-
-
-_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's binary timestamps count from it
-
-
-class _PackedTimestamps(dict[datetime, bytes]):
-    """Timestamps in PostgreSQL's binary form (microseconds since _PG_EPOCH), each packed once
-    (a naive datetime raises TypeError, as it should)."""
-
-    def __missing__(self, value: datetime) -> bytes:
-        delta = value - _PG_EPOCH
-        microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        packed = self[value] = microseconds.to_bytes(8, "big", signed=True)
-        return packed
-
-
-def _unpack_timestamp(data: bytes) -> datetime:
-    return _PG_EPOCH + timedelta(microseconds=int.from_bytes(data, "big", signed=True))
-
-
-@asynccontextmanager
-async def _timestamps_packed_once(raw: Any) -> AsyncIterator[None]:
-    """asyncpg's own timestamptz encoder takes ~0.5 us a value (comparisons, a time zone
-    conversion, a subtraction): with three a row, 0.15 s of a 100,000-row import's CPU went
-    there (`bench/README.md`). The rows of one batch share two or three timestamps, so while it is
-    COPYed the connection encodes them with a lookup of their packed form. asyncpg sets and
-    resets a codec of pg_catalog's types without a query, so the reset also runs after a failed
-    COPY, in an aborted transaction."""
-    await raw.set_type_codec(
-        "timestamptz",
-        schema="pg_catalog",
-        encoder=_PackedTimestamps().__getitem__,
-        decoder=_unpack_timestamp,
-        format="binary",
-    )
-    try:
-        yield
-    finally:
-        await raw.reset_type_codec("timestamptz", schema="pg_catalog")
+        await webhook_events.record(
+            WebhookEventType.INVITATION_CREATED,
+            self.ids,
+            import_id=self.records.import_id,
+            connection=self.connection,
+        )
 
 
 async def reserve_ids(client: BaseDBAsyncClient, count: int) -> list[int]:
@@ -348,7 +319,6 @@ async def _insert_postgres(
     records: _Records,
     progress: Progress,
 ) -> list[int]:
-    raw = connection._connection  # asyncpg's own connection, inside the transaction
     chunk = 10_000
 
     def build(start: int) -> list[tuple[Any, ...]]:
@@ -363,7 +333,7 @@ async def _insert_postgres(
             built = await next_chunk
             if start + chunk < len(rows):
                 next_chunk = asyncio.ensure_future(asyncio.to_thread(build, start + chunk))
-            async with _timestamps_packed_once(raw):
+            async with connection.acquire_connection() as raw:  # asyncpg's, in the transaction
                 await raw.copy_records_to_table(
                     "invitations",
                     records=[
@@ -392,7 +362,8 @@ async def _insert_sqlite(
     for start in range(0, len(rows), _SQLITE_CHUNK):
         part = rows[start : start + _SQLITE_CHUNK]
         placeholders = ", ".join(["(" + ", ".join(["?"] * (len(_COLUMNS) - 1)) + ")"] * len(part))
-        records = records_of.build(part)
+        with collector_paused():
+            records = records_of.build(part)
         _, returned = await connection.execute_query(
             f"INSERT INTO invitations ({columns}) VALUES {placeholders}"  # noqa: S608 - fixed columns
             " RETURNING id, token_digest",
@@ -415,8 +386,8 @@ async def _insert_pairs(
     if not pairs:
         return
     if connection.capabilities.dialect == "postgres":
-        raw = connection._connection
-        await raw.copy_records_to_table(table, records=pairs, columns=columns)
+        async with connection.acquire_connection() as raw:
+            await raw.copy_records_to_table(table, records=pairs, columns=columns)
         return
     for start in range(0, len(pairs), 5000):
         part = pairs[start : start + 5000]

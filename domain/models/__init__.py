@@ -22,6 +22,13 @@ from domain.models.registration_field import FieldType, RegistrationField
 from domain.models.role import Role, RoleKind
 from domain.models.session import Session
 from domain.models.user import User
+from domain.models.webhook import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDeliveryState,
+    WebhookEventType,
+    WebhookSubscription,
+)
 
 __all__ = [
     "BounceKind",
@@ -49,4 +56,9 @@ __all__ = [
     "Session",
     "SuppressionReason",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDeliveryState",
+    "WebhookEventType",
+    "WebhookSubscription",
 ]

@@ -37,7 +37,13 @@ class InvitationImport(Model):
     invited_count = fields.IntField(default=0)
     existing_users_updated_count = fields.IntField(default=0)
     skipped_count = fields.IntField(default=0)
+    # The worksheet the rows are read from (the workbook's first visible one), once read.
+    sheet_name = fields.CharField(max_length=255, default="", db_default="")
     errors: list[dict[str, Any]] = fields.JSONField(default=list)
+    # A dry run checks every row as a real import does and writes nothing but this record.
+    dry_run = fields.BooleanField(default=False)
+    # Once DONE: what the import did, or would do for a dry run (domain.invitations.outcome).
+    outcome: dict[str, int] | None = fields.JSONField(null=True)
     started_at = fields.DatetimeField(null=True)
     # While running: the worker's last sign of life (every few seconds), and how many times a
     # worker started it (a dead worker's import is started again, a bounded number of times).

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from domain.crypto import keyring
-from domain.models import Invitation, PasswordReset, Registration
+from domain.models import Invitation, PasswordReset, Registration, WebhookSubscription
 
 BATCH = 1000
 
@@ -23,6 +23,7 @@ class RotationReport:
     invitations: int
     confirmations: int  # codes of registrations waiting for their address
     reset_links: int
+    webhook_secrets: int = 0  # every subscription's, re-encrypted under the current key
 
 
 async def rotate_keys() -> RotationReport:
@@ -71,6 +72,16 @@ async def rotate_keys() -> RotationReport:
                 token_digest=digest, token_encrypted=links.encrypt(token)
             )
             reset_links += 1
+    webhook_secrets = 0
+    secrets = keyring("webhook-secret")
+    for subscription in await WebhookSubscription.all().only("id", "secret_encrypted"):
+        await WebhookSubscription.filter(id=subscription.id).update(
+            secret_encrypted=secrets.rotate(subscription.secret_encrypted)
+        )
+        webhook_secrets += 1
     return RotationReport(
-        invitations=invitations, confirmations=confirmations, reset_links=reset_links
+        invitations=invitations,
+        confirmations=confirmations,
+        reset_links=reset_links,
+        webhook_secrets=webhook_secrets,
     )

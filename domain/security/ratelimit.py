@@ -289,10 +289,7 @@ class Limiter:
     async def invitations_created(self, admin_id: int, count: int) -> None:
         """Spam guard: how many invitations one admin may create per day. Checked and counted
         in one step, so two requests at once cannot both slip under the limit."""
-        s = get_settings()
-        limit = Limit(
-            "invitations:admin", str(admin_id), s.limit_invitations_per_admin_per_day, DAY
-        )
+        limit = _invitations_per_day(admin_id)
         now = _now()
         try:
             allowed, used = await self.redis.eval(
@@ -304,12 +301,18 @@ class Limiter:
             log.warning("daily invitation count unavailable (%s)", type(error).__name__)
             return
         if not int(allowed):
-            raise DomainError.single(
-                ErrorCode.RATE_LIMITED,
-                f"You can create {limit.limit:,} invitations a day;"
-                f" {max(limit.limit - int(used), 0):,} are left today.",
-                "emails",
-            )
+            raise _over_daily_invitations(limit, int(used))
+
+    async def invitations_allowed(self, admin_id: int, count: int) -> None:
+        """The same refusal as invitations_created, without counting them: for a preview."""
+        limit = _invitations_per_day(admin_id)
+        try:
+            used = int(await self.redis.get(limit.key(_now())) or 0)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            log.warning("daily invitation count unavailable (%s)", type(error).__name__)
+            return
+        if used + count > limit.limit:
+            raise _over_daily_invitations(limit, used)
 
     async def resend(self, invitation_id: int) -> None:
         s = get_settings()
@@ -323,3 +326,21 @@ class Limiter:
                 )
             ]
         )
+
+
+def _invitations_per_day(admin_id: int) -> Limit:
+    return Limit(
+        "invitations:admin",
+        str(admin_id),
+        get_settings().limit_invitations_per_admin_per_day,
+        DAY,
+    )
+
+
+def _over_daily_invitations(limit: Limit, used: int) -> DomainError:
+    return DomainError.single(
+        ErrorCode.RATE_LIMITED,
+        f"You can create {limit.limit:,} invitations a day;"
+        f" {max(limit.limit - used, 0):,} are left today.",
+        "emails",
+    )

@@ -22,12 +22,13 @@ from domain.clock import clock
 from domain.crypto import Keyring, keyring
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups import service as groups_service
-from domain.models import EmailConfirmation, FieldType, Session, User
+from domain.models import EmailConfirmation, FieldType, Session, User, WebhookEventType
 from domain.registration_fields.service import check_values
 from domain.settings import get_settings
 from domain.users import passwords, registrations
 from domain.users.sessions import NewSession, open_session
 from domain.validation import clean_locale, clean_name, require_email
+from domain.webhooks import events as webhook_events
 
 CODE_MAX_ATTEMPTS = 5
 
@@ -191,6 +192,9 @@ async def confirm_email_change(user: User, *, code: str) -> NewSession:
             await Session.filter(user_id=user.id).delete()
             # The new address is proven: registrations waiting on it are dropped.
             await registrations.drop_address(change.new_email)
+            await webhook_events.record(
+                WebhookEventType.USER_EMAIL_CONFIRMED, None, user_id=user.id
+            )
     except IntegrityError:
         # Taken by another account a moment ago (the unique index): nothing was changed.
         raise DomainError.single(

@@ -29,11 +29,12 @@ from domain.clock import clock
 from domain.crypto import Keyring, keyring
 from domain.errors import DomainError, ErrorCode
 from domain.invitations.grants import apply_grants
-from domain.models import Invitation, InvitationStatus, Registration, User
+from domain.models import Invitation, InvitationStatus, Registration, User, WebhookEventType
 from domain.settings import get_settings
 from domain.users import passwords
 from domain.users.sessions import NewSession, open_session
 from domain.validation import require_email
+from domain.webhooks import events as webhook_events
 
 CODE_MAX_ATTEMPTS = 5
 # Claims kept per address: more (someone signing up again and again) push the oldest out.
@@ -228,6 +229,12 @@ async def _complete(claim: Registration, account: User | None, now: datetime) ->
         if await Registration.filter(id=claim.id).delete() != 1:
             raise _invalid_code().not_counted()
         user = account or await _create_account(claim, now)
+        if account is None:
+            letter = [claim.invitation_id] if claim.invitation_id is not None else None  # type: ignore[attr-defined]
+            await webhook_events.record(WebhookEventType.USER_REGISTERED, letter, user_id=user.id)
+            await webhook_events.record(
+                WebhookEventType.USER_EMAIL_CONFIRMED, None, user_id=user.id
+            )
         if account is not None and claim.registration_field_values:
             missing = {
                 key: value

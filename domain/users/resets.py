@@ -18,11 +18,12 @@ from domain import outbox
 from domain.clock import clock
 from domain.crypto import Keyring, keyring
 from domain.errors import DomainError, ErrorCode
-from domain.models import PasswordReset, Registration, User
+from domain.models import PasswordReset, Registration, User, WebhookEventType
 from domain.settings import get_settings
 from domain.users import passwords, registrations
 from domain.users.sessions import NewSession, end_sessions, open_session
 from domain.validation import require_email
+from domain.webhooks import events as webhook_events
 
 TOKEN_BYTES = 32
 
@@ -109,9 +110,12 @@ async def _take_over(email: str, password_hash: str, now: datetime) -> User:
         return existing
     claims = await registrations.live_claims(email)
     locale = claims[0].locale if claims else get_settings().default_locale
-    return await User.create(
+    user = await User.create(
         email=email, locale=locale, password_hash=password_hash, email_confirmed_at=now
     )
+    await webhook_events.record(WebhookEventType.USER_REGISTERED, None, user_id=user.id)
+    await webhook_events.record(WebhookEventType.USER_EMAIL_CONFIRMED, None, user_id=user.id)
+    return user
 
 
 async def drop_expired() -> int:

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
-from domain.models import Role, RoleKind, User
+from domain.models import Role, RoleKind, User, WebhookEventType
 from domain.users import passwords, registrations
 from domain.users.registrations import PendingRegistration
 from domain.users.sessions import (
@@ -21,6 +21,7 @@ from domain.users.sessions import (
     user_for_session_token,
 )
 from domain.validation import clean_locale, clean_name, require_email
+from domain.webhooks import events as webhook_events
 
 __all__ = [
     "NewSession",
@@ -126,4 +127,5 @@ async def create_admin(
         )
         await Role.create(user=user, kind=RoleKind.ADMIN)
         await registrations.drop_address(email)
+        await webhook_events.record(WebhookEventType.USER_REGISTERED, None, user_id=user.id)
     return user

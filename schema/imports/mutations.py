@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.file_uploads import Upload
 
@@ -25,7 +27,17 @@ class ImportMutations:
         " `defaults` for its row; a blank one keeps it.",
     )
     async def import_invitations(
-        self, info: Info, file: Upload, defaults: InvitationOptionsInput | None = None
+        self,
+        info: Info,
+        file: Upload,
+        defaults: InvitationOptionsInput | None = None,
+        dry_run: Annotated[
+            bool,
+            strawberry.argument(
+                description="A preview: the worker checks every row as for real and writes"
+                " nothing, mails nobody; the import's `outcome` says what it would do."
+            ),
+        ] = False,
     ) -> ImportInvitationsPayload:
         admin = await info.context.viewer()
         assert admin is not None
@@ -53,6 +65,7 @@ class ImportMutations:
                 file_name=str(getattr(file, "filename", "") or ""),
                 content=content,
                 options=options_of(defaults or InvitationOptionsInput()),
+                dry_run=dry_run,
             ),
         )
         return ImportInvitationsPayload(

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain.imports.service import problems_of
+from domain.invitations.outcome import Outcome
 from domain.models import ImportStatus
 from domain.models import InvitationImport as InvitationImportModel
 from schema.context import Info
 from schema.errors import UserError
+from schema.invitations.types import InvitationOutcome
 
 if TYPE_CHECKING:
     from schema.accounts.types import User
@@ -40,9 +42,21 @@ class InvitationImport:
         " without an invitation or a mail."
     )
     skipped_count: int = strawberry.field(description="Blank rows.")
+    sheet_name: str = strawberry.field(
+        description="The worksheet the rows are read from: the workbook's first visible"
+        " worksheet (chart sheets and hidden sheets before it are passed over). Empty until the"
+        " file is read."
+    )
     errors: list[UserError] = strawberry.field(
         description="Why nothing was imported: each problem with its sheet row, column (field),"
         " value and code."
+    )
+    dry_run: bool = strawberry.field(
+        description="A preview: every row checked as for real, nothing written or mailed;"
+        " `outcome` says what the import would do."
+    )
+    outcome: InvitationOutcome | None = strawberry.field(
+        description="DONE imports: what the import did, or would do (a dry run)."
     )
     created_at: datetime
     started_at: datetime | None
@@ -82,7 +96,12 @@ class InvitationImport:
             invited_count=record.invited_count,
             existing_users_updated_count=record.existing_users_updated_count,
             skipped_count=record.skipped_count,
+            sheet_name=record.sheet_name,
             errors=[UserError.from_problem(problem) for problem in problems_of(record)],
+            dry_run=record.dry_run,
+            outcome=InvitationOutcome.from_domain(Outcome.from_stored(record.outcome))
+            if record.outcome is not None
+            else None,
             created_at=record.created_at,
             started_at=record.started_at,
             finished_at=record.finished_at,

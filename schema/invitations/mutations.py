@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.errors import DomainError, ErrorCode, Problem
@@ -26,6 +28,7 @@ from schema.invitations.types import (
     DeleteInvitationPayload,
     DeleteInvitationsPayload,
     Invitation,
+    InvitationOutcome,
     InvitationPayload,
     ResendInvitationsPayload,
     bulk_parts,
@@ -103,16 +106,28 @@ class InvitationMutations:
         description="Invite addresses. All-or-nothing: any problem means nothing is created.",
     )
     async def create_invitations(
-        self, info: Info, input: CreateInvitationsInput
+        self,
+        info: Info,
+        input: CreateInvitationsInput,
+        dry_run: Annotated[
+            bool,
+            strawberry.argument(
+                description="Check everything as for real and write nothing, mail nobody:"
+                " `outcome` says what would happen."
+            ),
+        ] = False,
     ) -> CreateInvitationsPayload:
         inviter = await info.context.viewer()
         assert inviter is not None
 
         async def invite() -> CreationResult:
             count = len(split_emails(input.emails))
-            await info.context.limiter.invitations_created(inviter.id, count)
+            if dry_run:
+                await info.context.limiter.invitations_allowed(inviter.id, count)
+            else:
+                await info.context.limiter.invitations_created(inviter.id, count)
             return await invitations.create_invitations(
-                inviter=inviter, emails=input.emails, options=options_of(input)
+                inviter=inviter, emails=input.emails, options=options_of(input), dry_run=dry_run
             )
 
         result, errors = await perform(info, invite())
@@ -125,6 +140,7 @@ class InvitationMutations:
             invited_count=result.invited_count,
             existing_users_updated=[User.from_model(u) for u in result.existing_users],
             errors=[],
+            outcome=InvitationOutcome.from_domain(result.outcome),
         )
 
     @strawberry.mutation(
@@ -155,6 +171,7 @@ class InvitationMutations:
             invited_count=result.invited_count,
             existing_users_updated=[],
             errors=[],
+            outcome=InvitationOutcome.from_domain(result.outcome),
         )
 
     @strawberry.mutation(

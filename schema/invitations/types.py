@@ -15,7 +15,8 @@ from domain.invitations.acceptance import Preview
 from domain.invitations.delivery import invite_link
 from domain.invitations.listing import Direction, OrderField
 from domain.invitations.management import SKIP_MESSAGES, BulkResult, SkipReason
-from domain.invitations.service import status_of
+from domain.invitations.outcome import Outcome
+from domain.invitations.status import status_of
 from domain.models import BounceKind, DeliveryState, InvitationStatus
 from domain.models import Invitation as InvitationModel
 from schema.context import Info
@@ -220,10 +221,45 @@ class InvitationConnection:
         return int(await self._count())  # type: ignore[operator]
 
 
+@strawberry.type(
+    description="What a batch of invitations does, or would do (a dry run): the same counts"
+    " for a preview and for the real run."
+)
+class InvitationOutcome:
+    invitations: int = strawberry.field(description="New invitations.")
+    mails: int = strawberry.field(description="Of them, those mailed at once.")
+    code_only: int = strawberry.field(
+        description="Of them, code-only invitations (no address: for letters)."
+    )
+    existing_users: int = strawberry.field(
+        description="Addresses that already have an account: given the groups and roles at"
+        " once, without an invitation or a mail."
+    )
+    new_admins: int = strawberry.field(
+        description="People who would become admins and are not today (seats): invitations"
+        " that grant it, and accounts that get it now."
+    )
+    new_project_managers: int = strawberry.field(
+        description="People who would become project managers and manage no project today."
+    )
+
+    @classmethod
+    def from_domain(cls, outcome: Outcome) -> InvitationOutcome:
+        return cls(
+            invitations=outcome.invitations,
+            mails=outcome.mails,
+            code_only=outcome.code_only,
+            existing_users=outcome.existing_users,
+            new_admins=outcome.new_admins,
+            new_project_managers=outcome.new_project_managers,
+        )
+
+
 @strawberry.type
 class CreateInvitationsPayload:
     invitations: list[Invitation] = strawberry.field(
-        description="The invitations created (at most the first 1,000 are listed)."
+        description="The invitations created (at most the first 1,000 are listed; none for a"
+        " dry run)."
     )
     invited_count: int
     existing_users_updated: list[Annotated[User, strawberry.lazy("schema.accounts.types")]] = (
@@ -233,6 +269,10 @@ class CreateInvitationsPayload:
         )
     )
     errors: list[UserError]
+    outcome: InvitationOutcome | None = strawberry.field(
+        default=None,
+        description="What was done, or for a dry run what would be done (null when refused).",
+    )
 
 
 @strawberry.type

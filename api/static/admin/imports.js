@@ -33,6 +33,15 @@ let cursor = null;
 const row = (job) => {
   const tr = el("tr");
   const problems = el("td");
+  if (job.status === "DONE") {
+    const id = encodeURIComponent(job.id);
+    problems.append(
+      el("a", t("admin.imports.export"), {
+        href: `${ROOT}/invitations/export.xlsx?importId=${id}`,
+        download: "",
+      }),
+    );
+  }
   if (job.status === "FAILED") {
     problems.append(
       el("a", plural("admin.imports.problems_file", job.errors.length), {

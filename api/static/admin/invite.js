@@ -36,7 +36,7 @@ const IMPORT = `mutation AdminImport($file: Upload!, $defaults: InvitationOption
 const POLL = `query AdminImportProgress($id: ID!) {
   invitationImport(id: $id) {
     id fileName status rowsTotal rowsProcessed invitedCount existingUsersUpdatedCount
-    skippedCount problemsFileUrl
+    skippedCount problemsFileUrl outcome { newAdmins }
     errors { code message field row value }
   }
 }`;
@@ -196,6 +196,12 @@ const showDone = (job) => {
   $("count-invited").textContent = formatNumber(job.invitedCount);
   $("count-existing").textContent = formatNumber(job.existingUsersUpdatedCount);
   $("count-skipped").textContent = formatNumber(job.skippedCount);
+  $("count-admins").textContent = formatNumber(job.outcome ? job.outcome.newAdmins : 0);
+  // This file's invitations: their codes (the token column), and letters for those without
+  // an address.
+  const importId = encodeURIComponent(job.id);
+  $("import-export").href = `${ROOT}/invitations/export.xlsx?importId=${importId}`;
+  $("import-letters").href = `${ROOT}/invitations/letters.pdf?importId=${importId}&codeOnly=true`;
   done.hidden = false;
 };
 
