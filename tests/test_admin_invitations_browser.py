@@ -83,6 +83,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await page.fill("#search", "ann")
         await expect(page.locator("#total")).to_have_text("1 invitation")
         await expect(page.locator("#invitations tbody tr")).to_have_count(1)
+        assert page.url.endswith("/admin/invitations?search=ann")
         export = urlsplit(await page.get_attribute("#export", "href") or "")
         assert export.path == "/invitations/export.xlsx"
         assert parse_qs(export.query) == {"search": ["ann"]}
@@ -158,6 +159,16 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await page.keyboard.press("Enter")
         await expect(email_header).to_have_attribute("aria-sort", "descending")
         await expect(page.locator("#invitations tbody tr").first).to_contain_text("dead2")
+
+        # An address names the filters: a link or a bookmark opens the same list.
+        await page.goto(f"/admin/invitations?delivery=SENT&groupId={group['id']}&lang=en")
+        await expect(page.locator("#delivery")).to_have_value("SENT")
+        await expect(page.locator("#group")).to_have_value(group["id"])
+        await expect(page.locator("#group option:checked")).to_have_text("North Avenue Residents")
+        await expect(page.locator("#total")).to_have_text("0 invitations")
+        await page.select_option("#group", "")
+        await expect(page.locator("#total")).to_have_text("3 invitations")
+        assert page.url.endswith("/admin/invitations?lang=en&delivery=SENT")
 
         # Clearing the filters puts the order back too.
         await page.fill("#search", "dead")

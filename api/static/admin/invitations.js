@@ -148,7 +148,40 @@ const applyFilter = ({ force = false } = {}) => {
   say(bulkResult, "");
   downloadLink($("export"), `${ROOT}/invitations/export.xlsx`);
   downloadLink($("letters"), `${ROOT}/invitations/letters.pdf`);
+  keepInAddress(filter);
   return load();
+};
+
+const FILTER_NAMES = ["search", "status", "delivery", "groupId", "role", "importId"];
+
+/** The filters in the page's address (the language too), so it can be bookmarked or linked. */
+const keepInAddress = (filter) => {
+  const params = new URLSearchParams(window.location.search);
+  for (const name of FILTER_NAMES) {
+    params.delete(name);
+    if (filter[name]) {
+      params.set(name, filter[name]);
+    }
+  }
+  const query = params.toString();
+  window.history.replaceState(null, "", `${window.location.pathname}${query ? `?${query}` : ""}`);
+};
+
+/** The filters an address names (`/admin/invitations?delivery=FAILED`), put in the form. */
+const filtersFromAddress = () => {
+  const params = new URLSearchParams(window.location.search);
+  for (const name of FILTER_NAMES) {
+    const value = params.get(name);
+    const control = form.elements[name];
+    if (!value || !control) {
+      continue;
+    }
+    if (control.tagName === "SELECT" && !Array.from(control.options).some((o) => o.value === value)) {
+      // A group or import whose name comes with the choices: its id meanwhile.
+      control.append(make("option", { text: value, attrs: { value } }));
+    }
+    control.value = value;
+  }
 };
 
 form.addEventListener("submit", (event) => {
@@ -172,12 +205,19 @@ $("search").addEventListener("input", () => {
 
 const loadChoices = async () => {
   const data = await graphql(CHOICES, { locale: LOCALE });
+  const choose = (select, value, text) => {
+    const named = Array.from(select.options).find((option) => option.value === value);
+    if (named) {
+      named.textContent = text;
+    } else {
+      select.append(make("option", { text, attrs: { value } }));
+    }
+  };
   for (const group of data.groups) {
-    $("group").append(make("option", { text: group.title, attrs: { value: group.id } }));
+    choose($("group"), group.id, group.title);
   }
   for (const { node } of data.invitationImports.edges) {
-    const text = `${node.fileName} (${formatDate(node.createdAt)})`;
-    $("import").append(make("option", { text, attrs: { value: node.id } }));
+    choose($("import"), node.id, `${node.fileName} (${formatDate(node.createdAt)})`);
   }
 };
 
@@ -668,5 +708,6 @@ const showDetails = async (id) => {
 
 // ---------------------------------------------------------------------------------------------
 
+filtersFromAddress();
 loadChoices().catch((error) => showFailure(problem, error));
 applyFilter({ force: true });
