@@ -96,6 +96,8 @@ GROUPS_WORDS = (
     "admin.groups.kind_manual",
     "admin.groups.kind_smart",
     "admin.groups.match",
+    "admin.groups.invitations_link",
+    "admin.groups.invitations_of",
     "admin.groups.match_all",
     "admin.groups.match_any",
     "admin.groups.member_count",

@@ -107,6 +107,12 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await expect(manual.locator(".member-count")).to_contain_text("1 lid")
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
+        # Its invitations are a link away, in the same language.
+        link = manual.get_by_role("link", name="Uitnodigingen die Neighbourhood council noemen")
+        href = await link.get_attribute("href") or ""
+        group_id = (await Group.get(title="Neighbourhood council")).id
+        assert href == f"/admin/invitations?groupId={group_id}&lang=nl-BE"
+
         # Rename, with its Dutch title; then delete after confirming.
         await manual.get_by_role("button", name="Naam van Neighbourhood council wijzigen").click()
         await page.fill("#edit-title-nl-BE", "Wijkraad")

@@ -3,7 +3,7 @@
  * members of a manual group a page at a time, added by address and removed.
  */
 
-import { $, el, graphql, LOCALE, plural, say, t } from "./client.js";
+import { $, el, graphql, LOCALE, plural, ROOT, say, t } from "./client.js";
 import {
   busy,
   button,
@@ -100,6 +100,20 @@ const groupCard = (group) => {
       rules,
     );
   }
+  // Its invitations, on the All invitations page (in the page's language).
+  const list = new URLSearchParams({ groupId: group.id });
+  const lang = new URLSearchParams(window.location.search).get("lang");
+  if (lang) {
+    list.set("lang", lang);
+  }
+  const invitations = el("p", "", { class: "group-invitations" });
+  invitations.append(
+    el("a", t("admin.groups.invitations_link"), {
+      href: `${ROOT}/admin/invitations?${list}`,
+      "aria-label": t("admin.groups.invitations_of", { group: group.title }),
+    }),
+  );
+  card.append(invitations);
   const actions = el("div", "", { class: "row-actions" });
   if (group.kind === "MANUAL") {
     actions.append(
