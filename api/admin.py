@@ -41,6 +41,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
+from api.admin_manage import FIELDS_WORDS, GROUPS_WORDS, INVITATIONS_WORDS, MAIL_WORDS
 from api.console import Console, SignInRefused, admin_for
 from api.graphql import CONSOLE_COOKIE
 from domain import i18n
@@ -157,13 +158,19 @@ class AdminPage:
 
 
 PAGES: list[AdminPage] = [
-    AdminPage("invitations", "admin.nav.invitations"),
+    AdminPage(
+        "invitations",
+        "admin.nav.invitations",
+        "invitations.html",
+        "invitations.js",
+        INVITATIONS_WORDS,
+    ),
     AdminPage("invite", "admin.nav.invite", "invite.html", "invite.js", INVITE_WORDS),
     AdminPage("imports", "admin.nav.imports", "imports.html", "imports.js", IMPORTS_WORDS),
     AdminPage("codes", "admin.nav.codes", "codes.html", "codes.js", CODES_WORDS),
-    AdminPage("groups", "admin.nav.groups"),
-    AdminPage("fields", "admin.nav.fields"),
-    AdminPage("mail", "admin.nav.mail"),
+    AdminPage("groups", "admin.nav.groups", "groups.html", "groups.js", GROUPS_WORDS),
+    AdminPage("fields", "admin.nav.fields", "fields.html", "fields.js", FIELDS_WORDS),
+    AdminPage("mail", "admin.nav.mail", "mail.html", "mail.js", MAIL_WORDS),
 ]
 # Where /admin leads an admin who is signed in.
 HOME = "invite"

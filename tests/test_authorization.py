@@ -61,6 +61,7 @@ PROBES: dict[str, str] = {
     "Query.registrationFields": "{ registrationFields { key } }",
     "Query.invitationByToken": '{ invitationByToken(token: "ABCDE-FGHJK-MNPQR") { valid } }',
     "Query.groups": "{ groups { id } }",
+    "Query.group": '{ group(id: "{group}") { id title } }',
     "Query.projects": "{ projects { id } }",
     "Query.invitations": "{ invitations(first: 5) { totalCount edges { node { email token } } } }",
     "Query.invitation": '{ invitation(id: "{invitation}") { email token } }',

@@ -181,6 +181,83 @@ async def test_admin_creates_a_manual_group_and_adds_and_removes_members(
     ]
 
 
+ADD_MEMBERS_BY_EMAIL = """
+mutation($groupId: ID!, $emails: [String!]!) {
+  addGroupMembers(groupId: $groupId, emails: $emails) {
+    group { members { email } }
+    errors { code message field position value }
+  }
+}
+"""
+
+
+async def test_admin_adds_members_to_a_manual_group_by_their_address(
+    admin: GraphQLClient,
+) -> None:
+    await person("jan@example.org")
+    await person("els@example.org")
+    unconfirmed = await person("tom@example.org")
+    unconfirmed.email_confirmed_at = None
+    await unconfirmed.save()
+    group = (await create_group(admin, "Neighbourhood council"))["group"]
+
+    # One address without a (confirmed) account: nobody is added, and it is named.
+    refused = await admin(
+        ADD_MEMBERS_BY_EMAIL,
+        {"groupId": group["id"], "emails": ["Jan@Example.org", "tom@example.org", "nobody"]},
+    )
+    assert refused["addGroupMembers"]["group"] is None
+    assert [
+        (e["code"], e["field"], e["position"], e["value"])
+        for e in refused["addGroupMembers"]["errors"]
+    ] == [
+        ("UNKNOWN_USER", "emails", 1, "tom@example.org"),
+        ("UNKNOWN_USER", "emails", 2, "nobody"),
+    ]
+    assert "tom@example.org" in refused["addGroupMembers"]["errors"][0]["message"]
+    assert await Membership.filter(group_id=int(group["id"])).count() == 0
+
+    added = await admin(
+        ADD_MEMBERS_BY_EMAIL,
+        {"groupId": group["id"], "emails": [" Jan@Example.org", "els@example.org"]},
+    )
+    assert added["addGroupMembers"]["errors"] == []
+    assert emails(added["addGroupMembers"]["group"]["members"]) == [
+        "els@example.org",
+        "jan@example.org",
+    ]
+
+
+async def test_admin_reads_one_group_and_its_members_a_page_at_a_time(
+    admin: GraphQLClient,
+) -> None:
+    await person("jan@example.org", last_name="Peeters")
+    await person("els@example.org", last_name="Claes")
+    group = (await create_group(admin, "Neighbourhood council"))["group"]
+    await create_group(admin, "Other group")
+    await admin(
+        ADD_MEMBERS_BY_EMAIL,
+        {"groupId": group["id"], "emails": ["jan@example.org", "els@example.org"]},
+    )
+
+    query = """
+    query($id: ID!) {
+      group(id: $id) {
+        title memberCount
+        memberPage(first: 1) { totalCount edges { node { email } } }
+      }
+    }
+    """
+    one = (await admin(query, {"id": group["id"]}))["group"]
+    assert one == {
+        "title": "Neighbourhood council",
+        "memberCount": 2,
+        "memberPage": {"totalCount": 2, "edges": [{"node": {"email": "els@example.org"}}]},
+    }
+    for unknown in ("999999", "not a number", "99999999999999"):
+        assert (await admin(query, {"id": unknown}))["group"] is None
+
+
 async def test_smart_group_members_follow_its_rules(
     gql: GraphQLClient, admin: GraphQLClient
 ) -> None:

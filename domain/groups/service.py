@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.rules import Facts, Rule, first_failing_rule, parse_rules
 from domain.models import (
     Group,
@@ -24,7 +24,7 @@ from domain.models import (
     User,
 )
 from domain.titles import merge_titles
-from domain.validation import clean_name
+from domain.validation import clean_name, normalize_email
 
 
 def rules_of(group: Group) -> list[Rule]:
@@ -196,9 +196,38 @@ async def _existing_user_ids(user_ids: Iterable[int]) -> set[int]:
     return found
 
 
-async def add_members(group_id: int, user_ids: Iterable[int]) -> Group:
+async def _user_ids_by_email(emails: Sequence[str]) -> set[int]:
+    """The confirmed accounts of these addresses (any case); every address that has none is
+    a problem at its position."""
+    wanted = [(position, normalize_email(raw), raw) for position, raw in enumerate(emails)]
+    known = [email for _, email, _ in wanted if email]
+    found: dict[str, int] = {
+        email: user_id
+        for user_id, email in await User.filter(
+            email__in=known,
+            email_confirmed_at__isnull=False,
+        ).values_list("id", "email")
+    }
+    problems = [
+        Problem(
+            ErrorCode.UNKNOWN_USER,
+            f"No one has an account with the address {raw.strip()!r}: invite them instead.",
+            "emails",
+            position=position,
+            value=raw,
+        )
+        for position, email, raw in wanted
+        if email is None or email not in found
+    ]
+    if problems:
+        raise DomainError(*problems)
+    return {found[email] for _, email, _ in wanted if email}
+
+
+async def add_members(group_id: int, user_ids: Iterable[int], emails: Sequence[str] = ()) -> Group:
+    """Put accounts in a manual group, named by id or by address (all or none of them)."""
     group = await _manual_group(group_id)
-    ids = await _existing_user_ids(user_ids)
+    ids = await _existing_user_ids(user_ids) | await _user_ids_by_email(emails)
     async with in_transaction():
         await add_memberships(group.id, ids)
     return group

@@ -208,12 +208,23 @@ class PlatformMutations:
             errors=errors,
         )
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Put people in a manual group, by account id or by address (`emails`, any"
+        " case): all of them, or none when one has no account (UNKNOWN_USER at its position).",
+    )
     async def add_group_members(
-        self, info: Info, group_id: strawberry.ID, user_ids: list[strawberry.ID]
+        self,
+        info: Info,
+        group_id: strawberry.ID,
+        user_ids: list[strawberry.ID] | None = None,
+        emails: list[str] | None = None,
     ) -> GroupPayload:
         group, errors = await perform(
-            info, groups.add_members(_int(group_id), [_int(i) for i in user_ids])
+            info,
+            groups.add_members(
+                _int(group_id), [_int(i) for i in user_ids or []], list(emails or [])
+            ),
         )
         return GroupPayload(group=Group.from_model(group) if group else None, errors=errors)
 

@@ -18,6 +18,15 @@ class PlatformQueries:
     async def groups(self, info: Info) -> list[Group]:
         return [Group.from_model(g) for g in await GroupModel.all().order_by("title")]
 
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="One group (its members a page at a time), or null.",
+    )
+    async def group(self, info: Info, id: strawberry.ID) -> Group | None:
+        group_id = int(id) if str(id).isascii() and str(id).isdigit() else None
+        found = await GroupModel.get_or_none(id=group_id) if group_id and group_id < 2**31 else None
+        return Group.from_model(found) if found else None
+
     @strawberry.field(permission_classes=[IsAdmin], description="Every project, by title.")
     async def projects(self, info: Info) -> list[Project]:
         return [Project.from_model(p) for p in await ProjectModel.all().order_by("title", "id")]

@@ -1,0 +1,301 @@
+/* Registration fields: the list; a new field (key, type, titles per language, required,
+ * the options of a select field); editing a field's titles, options and whether it is
+ * required (its key and type never change); deletion, refused while a smart group's rule
+ * tests the field (FIELD_IN_USE, shown as the API words it).
+ */
+
+import { $, el, graphql, LOCALE, plural, say, t } from "./client.js";
+import {
+  busy,
+  button,
+  confirmAction,
+  showFailure,
+  showProblems,
+  showTitles,
+  titleInputs,
+} from "./manage.js";
+
+const FIELDS = `
+query Fields($locale: String) {
+  registrationFields {
+    id key type required title(locale: $locale) titles { locale text }
+    options { key title(locale: $locale) titles { locale text } }
+  }
+}`;
+const FIELD_ERRORS = "errors { code message field position value }";
+const CREATE = `
+mutation CreateField($input: CreateRegistrationFieldInput!, $locale: String) {
+  createRegistrationField(input: $input) {
+    registrationField { id title(locale: $locale) } ${FIELD_ERRORS}
+  }
+}`;
+const UPDATE = `
+mutation UpdateField($id: ID!, $input: UpdateRegistrationFieldInput!) {
+  updateRegistrationField(id: $id, input: $input) {
+    registrationField { id } clearedValues { usersCount invitationsCount } ${FIELD_ERRORS}
+  }
+}`;
+const DELETE = `
+mutation DeleteField($id: ID!) {
+  deleteRegistrationField(id: $id) {
+    deletedId clearedValues { usersCount invitationsCount } ${FIELD_ERRORS}
+  }
+}`;
+
+const problem = $("problem");
+const done = $("done");
+let optionCount = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Options of a select field
+
+const addOption = (box, option = null) => {
+  optionCount += 1;
+  const row = $("option-template").content.firstElementChild.cloneNode(true);
+  for (const label of row.querySelectorAll("label[data-for]")) {
+    const control = row.querySelector(`[data-name="${label.dataset.for}"]`);
+    control.id = `option-${optionCount}-${label.dataset.for}`;
+    label.htmlFor = control.id;
+  }
+  if (option) {
+    const key = row.querySelector("[data-name=key]");
+    key.value = option.key;
+    key.readOnly = true; // what values store: it never changes
+    const titles = Object.fromEntries(option.titles.map((title) => [title.locale, title.text]));
+    for (const input of row.querySelectorAll("[data-option-locale]")) {
+      input.value = titles[input.dataset.optionLocale] || "";
+    }
+  }
+  row.querySelector("[data-remove]").addEventListener("click", () => {
+    row.remove();
+    box.querySelector("[data-add-option]").focus();
+  });
+  box.querySelector("[data-options]").append(row);
+  return row;
+};
+
+const optionsOf = (box) =>
+  Array.from(box.querySelectorAll(".option-row"), (row) => {
+    const key = row.querySelector("[data-name=key]").value.trim();
+    const title = row.querySelector("[data-option-default]").value.trim();
+    const titles = Array.from(row.querySelectorAll("[data-option-locale]:not([data-option-default])"), (input) => ({
+      locale: input.dataset.optionLocale,
+      text: input.value.trim(),
+    }));
+    return { key, title: title || null, titles };
+  }).filter((option) => option.key || option.title);
+
+for (const box of document.querySelectorAll("[data-options-box]")) {
+  box.querySelector("[data-add-option]").addEventListener("click", () =>
+    addOption(box).querySelector("input").focus(),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+const typeText = (type) => t(`admin.fields.type_${type.toLowerCase()}`);
+
+const fieldCard = (field) => {
+  const card = el("li", "", { class: "card", "data-key": field.key });
+  card.append(el("h3", field.title));
+  const facts = [field.key, typeText(field.type)];
+  if (field.required) {
+    facts.push(t("admin.fields.is_required"));
+  }
+  card.append(el("p", facts.join(" · ")));
+  if (field.options.length) {
+    card.append(
+      el("p", t("admin.fields.options_list", { options: field.options.map((o) => o.title).join(", ") }), {
+        class: "options",
+      }),
+    );
+  }
+  const actions = el("div", "", { class: "row-actions" });
+  actions.append(
+    button(t("admin.fields.edit"), () => openEdit(field), {
+      className: "secondary",
+      label: t("admin.fields.edit_of", { field: field.title }),
+    }),
+    button(t("admin.fields.delete"), () => deleteField(field), {
+      className: "danger",
+      label: t("admin.fields.delete_of", { field: field.title }),
+    }),
+  );
+  card.append(actions);
+  return card;
+};
+
+const load = async () => {
+  const list = $("fields");
+  try {
+    const { registrationFields } = await graphql(FIELDS, { locale: LOCALE });
+    list.replaceChildren(...registrationFields.map(fieldCard));
+    $("empty").hidden = registrationFields.length > 0;
+  } catch (error) {
+    showFailure(problem, error);
+  } finally {
+    list.removeAttribute("aria-busy");
+  }
+};
+
+const clearedText = (cleared) =>
+  cleared && (cleared.usersCount || cleared.invitationsCount)
+    ? t("admin.fields.cleared", {
+        people: plural("admin.fields.people", cleared.usersCount),
+        invitations: plural("admin.fields.invitations", cleared.invitationsCount),
+      })
+    : "";
+
+// ---------------------------------------------------------------------------------------------
+// A new field
+
+const newForm = $("new-field");
+const newOptions = $("new-options-box");
+const showOptionsBox = () => {
+  newOptions.hidden = $("new-type").value !== "SELECT";
+  if (!newOptions.hidden && !newOptions.querySelector(".option-row")) {
+    addOption(newOptions);
+  }
+};
+$("new-type").addEventListener("change", showOptionsBox);
+showOptionsBox();
+
+newForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  busy(newForm.querySelector("button[type=submit]"), async () => {
+    say($("new-problem"), "");
+    say(done, "");
+    const key = $("new-key");
+    const title = newForm.querySelector("[data-default-title]");
+    for (const [input, words] of [
+      [key, "admin.fields.key_needed"],
+      [title, "admin.lists.title_needed"],
+    ]) {
+      if (!input.value.trim()) {
+        input.setAttribute("aria-invalid", "true");
+        say($("new-problem"), t(words), "error");
+        input.focus();
+        return;
+      }
+      input.removeAttribute("aria-invalid");
+    }
+    const type = $("new-type").value;
+    const input = {
+      key: key.value.trim(),
+      title: title.value.trim(),
+      titles: titleInputs(newForm).filter((item) => item.text),
+      type,
+      required: $("new-required").checked,
+      options: type === "SELECT" ? optionsOf(newOptions) : [],
+    };
+    try {
+      const { createRegistrationField: created } = await graphql(CREATE, { input, locale: LOCALE });
+      if (showProblems($("new-problem"), created.errors)) {
+        return;
+      }
+      say(
+        done,
+        t("admin.fields.created", { field: created.registrationField.title }),
+        "success",
+      );
+      newForm.reset();
+      newOptions.querySelector("[data-options]").replaceChildren();
+      showOptionsBox();
+      await load();
+    } catch (error) {
+      showFailure($("new-problem"), error);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Editing
+
+const editDialog = $("edit");
+const editForm = $("edit-form");
+const editOptions = $("edit-options-box");
+let editing = null;
+
+const openEdit = (field) => {
+  editing = field;
+  say($("edit-problem"), "");
+  $("edit-title").textContent = t("admin.fields.edit_of", { field: field.title });
+  editForm.querySelector("[data-default-title]").value = field.titles[0]?.text || field.title;
+  showTitles(editForm, field.titles.slice(1));
+  $("edit-required").checked = field.required;
+  editOptions.hidden = field.type !== "SELECT";
+  editOptions.querySelector("[data-options]").replaceChildren();
+  for (const option of field.options) {
+    addOption(editOptions, option);
+  }
+  editDialog.showModal();
+  editForm.querySelector("[data-default-title]").focus();
+};
+editForm.querySelector("[data-cancel]").addEventListener("click", () => editDialog.close());
+
+editForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  busy(editForm.querySelector("button[type=submit]"), async () => {
+    const title = editForm.querySelector("[data-default-title]").value.trim();
+    if (!title) {
+      say($("edit-problem"), t("admin.lists.title_needed"), "error");
+      return;
+    }
+    const input = {
+      title,
+      titles: titleInputs(editForm),
+      required: $("edit-required").checked,
+    };
+    if (editing.type === "SELECT") {
+      input.options = optionsOf(editOptions);
+    }
+    try {
+      const { updateRegistrationField: updated } = await graphql(UPDATE, { id: editing.id, input });
+      if (showProblems($("edit-problem"), updated.errors)) {
+        return;
+      }
+      editDialog.close();
+      say(done, [t("admin.lists.saved"), clearedText(updated.clearedValues)].filter(Boolean).join(" "), "success");
+      await load();
+    } catch (error) {
+      showFailure($("edit-problem"), error);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Deleting
+
+const deleteField = async (field) => {
+  say(done, "");
+  say(problem, "");
+  const confirmed = await confirmAction($("confirm"), {
+    title: t("admin.fields.delete_title", { field: field.title }),
+    text: t("admin.fields.delete_text"),
+    confirm: t("admin.fields.delete"),
+  });
+  if (!confirmed) {
+    return;
+  }
+  try {
+    const { deleteRegistrationField: deleted } = await graphql(DELETE, { id: field.id });
+    if (showProblems(problem, deleted.errors)) {
+      problem.focus?.();
+      return;
+    }
+    say(
+      done,
+      [t("admin.fields.deleted", { field: field.title }), clearedText(deleted.clearedValues)]
+        .filter(Boolean)
+        .join(" "),
+      "success",
+    );
+    await load();
+    $("list-title").focus();
+  } catch (error) {
+    showFailure(problem, error);
+  }
+};
+
+load();

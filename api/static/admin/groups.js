@@ -1,0 +1,496 @@
+/* Groups: every group with its member count; new manual and smart groups (rules over the email
+ * domain, locale, role and registration field values); titles per language; deletion; the
+ * members of a manual group a page at a time, added by address and removed.
+ */
+
+import { $, el, graphql, LOCALE, plural, ROOT, say, t } from "./client.js";
+import {
+  busy,
+  button,
+  confirmAction,
+  showFailure,
+  showProblems,
+  showTitles,
+  titleInputs,
+} from "./manage.js";
+
+const MEMBERS_PAGE = 20;
+
+const GROUPS = `
+query Groups($locale: String) {
+  groups {
+    id kind matchAll memberCount title(locale: $locale) titles { locale text }
+    rules { attribute operator fieldKey value description }
+  }
+  registrationFields { key title(locale: $locale) }
+}`;
+const GROUP_FIELDS = "group { id } errors { code message field position value }";
+const CREATE = `
+mutation CreateGroup($input: CreateGroupInput!, $locale: String) {
+  createGroup(input: $input) {
+    group { id title(locale: $locale) } errors { code message field position value }
+  }
+}`;
+const UPDATE = `
+mutation UpdateGroup($id: ID!, $input: UpdateGroupInput!) {
+  updateGroup(id: $id, input: $input) { ${GROUP_FIELDS} }
+}`;
+const DELETE = `
+mutation DeleteGroup($id: ID!) {
+  deleteGroup(id: $id) { deletedId membershipsRemovedCount errors { code message } }
+}`;
+const PENDING = `
+query Pending($groupId: ID!) {
+  invitations(filter: { groupId: $groupId, status: PENDING }, first: 1) { totalCount }
+}`;
+const MEMBERS = `
+query Members($id: ID!, $first: Int!, $after: String, $search: String) {
+  group(id: $id) { id memberPage(first: $first, after: $after, search: $search) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id email firstName lastName } }
+  } }
+}`;
+const ADD = `
+mutation AddMembers($groupId: ID!, $emails: [String!]!) {
+  addGroupMembers(groupId: $groupId, emails: $emails) { ${GROUP_FIELDS} }
+}`;
+const REMOVE = `
+mutation RemoveMembers($groupId: ID!, $userIds: [ID!]!) {
+  removeGroupMembers(groupId: $groupId, userIds: $userIds) { ${GROUP_FIELDS} }
+}`;
+
+const problem = $("problem");
+const done = $("done");
+let fields = [];
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+const kindText = (group) =>
+  group.kind === "MANUAL" ? t("admin.groups.kind_manual") : t("admin.groups.kind_smart");
+
+/** A rule in the page's language: "Email domain is one of a.org, b.org". */
+const ruleText = (rule) => {
+  const what =
+    rule.attribute === "FIELD"
+      ? fields.find((field) => field.key === rule.fieldKey)?.title || rule.fieldKey
+      : t(`admin.groups.attr_${rule.attribute.toLowerCase()}`);
+  return `${what} ${t(`admin.groups.op_${rule.operator.toLowerCase()}`)} ${valueText(rule.value)}`;
+};
+
+const groupCard = (group) => {
+  const card = el("li", "", { class: "card", "data-id": group.id });
+  const headingId = `group-${group.id}`;
+  card.append(el("h3", group.title, { id: headingId }));
+  card.append(
+    el("p", `${kindText(group)} · ${plural("admin.groups.member_count", group.memberCount)}`, {
+      class: "member-count",
+    }),
+  );
+  if (group.kind === "SMART" && group.rules.length) {
+    const rules = el("ul", "", { class: "rules" });
+    for (const rule of group.rules) {
+      rules.append(el("li", ruleText(rule)));
+    }
+    card.append(
+      el(
+        "p",
+        `${t("admin.groups.match")} ${t(group.matchAll ? "admin.groups.match_all" : "admin.groups.match_any")}`,
+      ),
+      rules,
+    );
+  }
+  // Its invitations, on the All invitations page (in the page's language).
+  const list = new URLSearchParams({ groupId: group.id });
+  const lang = new URLSearchParams(window.location.search).get("lang");
+  if (lang) {
+    list.set("lang", lang);
+  }
+  const invitations = el("p", "", { class: "group-invitations" });
+  invitations.append(
+    el("a", t("admin.groups.invitations_link"), {
+      href: `${ROOT}/admin/invitations?${list}`,
+      "aria-label": t("admin.groups.invitations_of", { group: group.title }),
+    }),
+  );
+  card.append(invitations);
+  const actions = el("div", "", { class: "row-actions" });
+  if (group.kind === "MANUAL") {
+    actions.append(
+      button(t("admin.groups.members"), () => openMembers(group), {
+        label: t("admin.groups.members_of", { group: group.title }),
+      }),
+    );
+  }
+  const smart = group.kind === "SMART";
+  actions.append(
+    button(t(smart ? "admin.groups.edit" : "admin.groups.rename"), () => openEdit(group), {
+      className: "secondary",
+      label: t(smart ? "admin.groups.edit_of" : "admin.groups.rename_of", { group: group.title }),
+    }),
+    button(t("admin.groups.delete"), () => deleteGroup(group), {
+      className: "danger",
+      label: t("admin.groups.delete_of", { group: group.title }),
+    }),
+  );
+  card.append(actions);
+  return card;
+};
+
+const load = async () => {
+  const list = $("groups");
+  try {
+    const data = await graphql(GROUPS, { locale: LOCALE });
+    fields = data.registrationFields;
+    list.replaceChildren(...data.groups.map(groupCard));
+    $("empty").hidden = data.groups.length > 0;
+  } catch (error) {
+    showFailure(problem, error);
+  } finally {
+    list.removeAttribute("aria-busy");
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// A new group
+
+const newForm = $("new-group");
+const rulesBox = $("rules-box");
+let ruleCount = 0;
+
+const showRuleValue = (row) => {
+  const attribute = row.querySelector("[data-name=attribute]").value;
+  row.querySelector("[data-field-key]").hidden = attribute !== "FIELD";
+};
+
+/** A rule's value as typed: JSON text, a list comma-separated. */
+const valueText = (json) => {
+  let value;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  return Array.isArray(value) ? value.join(", ") : String(value);
+};
+
+const addRule = (container = $("rules"), rule = null) => {
+  ruleCount += 1;
+  const row = $("rule-template").content.firstElementChild.cloneNode(true);
+  for (const label of row.querySelectorAll("label[data-for]")) {
+    const control = row.querySelector(`[data-name=${label.dataset.for}]`);
+    control.id = `rule-${ruleCount}-${label.dataset.for}`;
+    label.htmlFor = control.id;
+  }
+  const fieldKey = row.querySelector("[data-name=fieldKey]");
+  for (const field of fields) {
+    fieldKey.append(el("option", field.title, { value: field.key }));
+  }
+  if (rule) {
+    row.querySelector("[data-name=attribute]").value = rule.attribute;
+    row.querySelector("[data-name=operator]").value = rule.operator;
+    if (rule.fieldKey) {
+      fieldKey.value = rule.fieldKey;
+    }
+    row.querySelector("[data-name=value]").value = valueText(rule.value);
+  }
+  row.querySelector("[data-name=attribute]").addEventListener("change", () => showRuleValue(row));
+  row.querySelector("[data-remove]").addEventListener("click", () => {
+    row.remove();
+    container.parentElement.querySelector("button[id$=add-rule]").focus();
+  });
+  showRuleValue(row);
+  container.append(row);
+  return row;
+};
+
+$("add-rule").addEventListener("click", () => addRule().querySelector("select").focus());
+$("edit-add-rule").addEventListener("click", () =>
+  addRule($("edit-rules")).querySelector("select").focus(),
+);
+
+for (const radio of newForm.querySelectorAll("input[name=kind]")) {
+  radio.addEventListener("change", () => {
+    rulesBox.hidden = newForm.elements.kind.value !== "SMART";
+    if (!rulesBox.hidden && !$("rules").children.length) {
+      addRule();
+    }
+  });
+}
+
+const rulesOf = (container = $("rules")) =>
+  Array.from(container.querySelectorAll(".rule-row"), (row) => {
+    const value = (name) => row.querySelector(`[data-name=${name}]`).value;
+    const rule = { attribute: value("attribute"), operator: value("operator"), value: value("value") };
+    if (rule.attribute === "FIELD") {
+      rule.fieldKey = value("fieldKey");
+    }
+    return rule;
+  });
+
+newForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = newForm.querySelector("button[type=submit]");
+  busy(submit, async () => {
+    say($("new-problem"), "");
+    say(done, "");
+    const title = newForm.querySelector("[data-default-title]");
+    if (!title.value.trim()) {
+      title.setAttribute("aria-invalid", "true");
+      say($("new-problem"), t("admin.lists.title_needed"), "error");
+      title.focus();
+      return;
+    }
+    title.removeAttribute("aria-invalid");
+    const kind = newForm.elements.kind.value;
+    const input = {
+      title: title.value.trim(),
+      titles: titleInputs(newForm).filter((item) => item.text),
+      kind,
+      rules: kind === "SMART" ? rulesOf() : [],
+      matchAll: $("match").value === "all",
+    };
+    try {
+      const { createGroup } = await graphql(CREATE, { input, locale: LOCALE });
+      if (showProblems($("new-problem"), createGroup.errors)) {
+        return;
+      }
+      say(done, t("admin.groups.created", { group: createGroup.group.title }), "success");
+      newForm.reset();
+      $("rules").replaceChildren();
+      rulesBox.hidden = true;
+      await load();
+    } catch (error) {
+      showFailure($("new-problem"), error);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Titles
+
+const editDialog = $("edit");
+const editForm = $("edit-form");
+let editing = null;
+
+const openEdit = (group) => {
+  editing = group;
+  say($("edit-problem"), "");
+  editForm.querySelector("[data-default-title]").value = group.titles[0]?.text || group.title;
+  showTitles(editForm, group.titles.slice(1));
+  const smart = group.kind === "SMART";
+  $("edit-title").textContent = t(smart ? "admin.groups.edit_of" : "admin.groups.rename_of", {
+    group: group.title,
+  });
+  $("edit-rules-box").hidden = !smart;
+  $("edit-rules").replaceChildren();
+  if (smart) {
+    $("edit-match").value = group.matchAll ? "all" : "any";
+    for (const rule of group.rules) {
+      addRule($("edit-rules"), rule);
+    }
+  }
+  editDialog.showModal();
+  editForm.querySelector("[data-default-title]").focus();
+};
+editForm.querySelector("[data-cancel]").addEventListener("click", () => editDialog.close());
+editForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  busy(editForm.querySelector("button[type=submit]"), async () => {
+    const title = editForm.querySelector("[data-default-title]").value.trim();
+    if (!title) {
+      say($("edit-problem"), t("admin.lists.title_needed"), "error");
+      return;
+    }
+    try {
+      const input = { title, titles: titleInputs(editForm) };
+      if (editing.kind === "SMART") {
+        input.rules = rulesOf($("edit-rules"));
+        input.matchAll = $("edit-match").value === "all";
+      }
+      const { updateGroup } = await graphql(UPDATE, { id: editing.id, input });
+      if (showProblems($("edit-problem"), updateGroup.errors)) {
+        return;
+      }
+      editDialog.close();
+      say(done, t("admin.lists.saved"), "success");
+      await load();
+    } catch (error) {
+      showFailure($("edit-problem"), error);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Deleting
+
+const deleteGroup = async (group) => {
+  say(done, "");
+  let pending = 0;
+  try {
+    pending = (await graphql(PENDING, { groupId: group.id })).invitations.totalCount;
+  } catch (error) {
+    showFailure(problem, error);
+    return;
+  }
+  const text = [
+    t("admin.groups.delete_text", { group: group.title }),
+    plural("admin.groups.delete_members", group.memberCount),
+    pending ? plural("admin.groups.delete_pending", pending) : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  const confirmed = await confirmAction($("confirm"), {
+    title: t("admin.groups.delete_title", { group: group.title }),
+    text,
+    confirm: t("admin.groups.delete"),
+  });
+  if (!confirmed) {
+    return;
+  }
+  try {
+    const { deleteGroup: deleted } = await graphql(DELETE, { id: group.id });
+    if (showProblems(problem, deleted.errors)) {
+      return;
+    }
+    say(done, t("admin.groups.deleted", { group: group.title }), "success");
+    await load();
+    $("list-title").focus();
+  } catch (error) {
+    showFailure(problem, error);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Members of a manual group
+
+const membersDialog = $("members");
+const members = { group: null, cursors: [null], page: 0 };
+
+const loadMembers = async () => {
+  say($("members-problem"), "");
+  let page;
+  try {
+    const data = await graphql(MEMBERS, {
+      id: members.group.id,
+      first: MEMBERS_PAGE,
+      after: members.cursors[members.page],
+      search: $("member-search").value.trim() || null,
+    });
+    page = data.group?.memberPage;
+  } catch (error) {
+    showFailure($("members-problem"), error);
+    return;
+  }
+  if (!page) {
+    membersDialog.close();
+    await load();
+    return;
+  }
+  members.cursors[members.page + 1] = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  $("members-count").textContent = plural("admin.groups.member_count", page.totalCount);
+  const rows = page.edges.map(({ node }) => {
+    const name = [node.firstName, node.lastName].filter(Boolean).join(" ");
+    const row = el("tr");
+    row.append(
+      el("td", name, { "data-label": t("admin.groups.member_name") }),
+      el("td", node.email, { "data-label": t("admin.groups.member_email"), class: "email" }),
+    );
+    const actions = el("td", "", { "data-label": t("admin.invitations.col_actions") });
+    actions.append(
+      button(t("admin.groups.remove_member"), (event) => removeMember(event.currentTarget, node), {
+        className: "secondary",
+        label: t("admin.groups.remove_member_of", { who: node.email }),
+      }),
+    );
+    row.append(actions);
+    return row;
+  });
+  $("member-list").querySelector("tbody").replaceChildren(...rows);
+  $("members-previous").disabled = members.page === 0;
+  $("members-next").disabled = !page.pageInfo.hasNextPage;
+};
+
+const openMembers = async (group) => {
+  members.group = group;
+  members.cursors = [null];
+  members.page = 0;
+  $("members-title").textContent = t("admin.groups.members_of", { group: group.title });
+  $("member-emails").value = "";
+  $("member-search").value = "";
+  $("member-list").querySelector("tbody").replaceChildren();
+  membersDialog.showModal();
+  $("member-emails").focus();
+  await loadMembers();
+};
+
+membersDialog.addEventListener("close", () => load());
+let memberSearchTimer = 0;
+$("member-search").addEventListener("input", () => {
+  window.clearTimeout(memberSearchTimer);
+  memberSearchTimer = window.setTimeout(() => {
+    members.cursors = [null];
+    members.page = 0;
+    loadMembers();
+  }, 300);
+});
+membersDialog.querySelector("[data-close]").addEventListener("click", () => membersDialog.close());
+$("members-next").addEventListener("click", () => {
+  members.page += 1;
+  loadMembers();
+});
+$("members-previous").addEventListener("click", () => {
+  members.page = Math.max(0, members.page - 1);
+  loadMembers();
+});
+
+$("add-members").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = $("member-emails");
+  busy(event.submitter || input, async () => {
+    const emails = input.value
+      .split(/[,;\s]+/)
+      .map((item) => item.trim())
+      .filter(Boolean);
+    if (!emails.length) {
+      say($("members-problem"), t("admin.groups.type_emails"), "error");
+      input.focus();
+      return;
+    }
+    try {
+      const { addGroupMembers } = await graphql(ADD, { groupId: members.group.id, emails });
+      if (showProblems($("members-problem"), addGroupMembers.errors)) {
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+        return;
+      }
+      input.removeAttribute("aria-invalid");
+      input.value = "";
+      $("members-count").textContent = "";
+      await loadMembers();
+      say(done, plural("admin.groups.added", emails.length), "success");
+    } catch (error) {
+      showFailure($("members-problem"), error);
+    }
+  });
+});
+
+const removeMember = (control, user) =>
+  busy(control, async () => {
+    try {
+      const { removeGroupMembers } = await graphql(REMOVE, {
+        groupId: members.group.id,
+        userIds: [user.id],
+      });
+      if (showProblems($("members-problem"), removeGroupMembers.errors)) {
+        return;
+      }
+      await loadMembers();
+      $("member-emails").focus();
+    } catch (error) {
+      showFailure($("members-problem"), error);
+    }
+  });
+
+
+load();

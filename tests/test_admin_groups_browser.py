@@ -1,0 +1,197 @@
+"""Groups, Registration fields and Mail delivery in the admin console, in a real Chromium
+against the real API: a smart group and its member count, a manual group's members added by
+address and removed, a registration field created and its options edited, a field a smart
+group tests refused deletion, the mail set-up readable; in Dutch and French, at desktop and
+phone width, axe-core on every page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from domain.models import Group, Membership, RegistrationField, User
+from tests.admin_browser import sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
+from tests.fixtures import GraphQLClient
+from tests.test_platform import person
+
+pytestmark = pytest.mark.browser
+
+
+async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    await person("jan@stad.example.org", last_name="Peeters")
+    await person("els@stad.example.org", last_name="Claes")
+    await person("tom@elders.example.net", last_name="Maes")
+
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=nl-BE")
+        await expect(page.locator("h1")).to_have_text("Groepen")
+        await expect(page.locator("#empty")).to_be_visible()
+        await check_accessibility(page)
+
+        # A smart group: everyone whose address is at stad.example.org.
+        await page.fill("#new-title-en", "City staff")
+        await page.fill("#new-title-nl-BE", "Stadspersoneel")
+        await page.check("#kind-smart")
+        rule = page.locator("#rules .rule-row").first
+        await expect(rule).to_be_visible()
+        await rule.locator("[data-name=attribute]").select_option("EMAIL_DOMAIN")
+        await rule.locator("[data-name=operator]").select_option("IS")
+        await rule.locator("[data-name=value]").fill("stad.example.org")
+        await check_accessibility(page)
+        await page.click("#new-group button[type=submit]")
+        await expect(page.locator("#done")).to_have_text("De groep Stadspersoneel is gemaakt.")
+        smart = page.locator("#groups li.card", has_text="Stadspersoneel")
+        await expect(smart.locator(".member-count")).to_contain_text("2 leden")
+        await expect(smart.locator("ul.rules")).to_have_text(
+            "E-maildomein is gelijk aan stad.example.org"
+        )
+
+        # Its rules edited: the members follow at once.
+        await smart.get_by_role("button", name="Stadspersoneel wijzigen").click()
+        edited = page.locator("#edit-rules .rule-row")
+        await expect(edited).to_have_count(1)
+        await expect(edited.locator("[data-name=value]")).to_have_value("stad.example.org")
+        await edited.locator("[data-name=operator]").select_option("IS_ONE_OF")
+        await edited.locator("[data-name=value]").fill("stad.example.org, elders.example.net")
+        await check_accessibility(page)
+        await page.click("#edit-form button[type=submit]")
+        await expect(smart.locator(".member-count")).to_contain_text("3 leden")
+        await expect(smart.locator("ul.rules")).to_have_text(
+            "E-maildomein is een van stad.example.org, elders.example.net"
+        )
+
+        # A rule the API refuses is shown, and nothing is made.
+        await page.fill("#new-title-en", "Broken")
+        await page.check("#kind-smart")
+        await page.locator("#rules .rule-row [data-name=attribute]").first.select_option("LOCALE")
+        await page.locator("#rules .rule-row [data-name=value]").first.fill("xx-NOPE")
+        await page.click("#new-group button[type=submit]")
+        await expect(page.locator("#new-problem")).to_be_visible()
+        assert not await Group.filter(title="Broken").exists()
+        await page.locator("#rules .rule-row [data-remove]").first.click()
+        await page.check("#kind-manual")
+
+        # A manual group: members added by address (an unknown one named), then one removed.
+        await page.fill("#new-title-en", "Neighbourhood council")
+        await page.click("#new-group button[type=submit]")
+        manual = page.locator("#groups li.card", has_text="Neighbourhood council")
+        await expect(manual.locator(".member-count")).to_contain_text("0 leden")
+        await visit.screenshot("groups-phone")
+        await manual.get_by_role("button", name="Leden van Neighbourhood council").click()
+        members = page.locator("#members")
+        await expect(members).to_be_visible()
+        await page.fill("#member-emails", "jan@stad.example.org, nobody@example.org")
+        await page.click("#add-members button[type=submit]")
+        await expect(page.locator("#members-problem")).to_contain_text("nobody@example.org")
+        assert await Membership.all().count() == 0
+        await page.fill("#member-emails", "jan@stad.example.org, TOM@elders.example.net")
+        await page.click("#add-members button[type=submit]")
+        await expect(page.locator("#members-count")).to_have_text("2 leden")
+        await expect(members.locator("tbody tr")).to_have_count(2)
+        await page.fill("#member-search", "to")
+        await expect(page.locator("#members-count")).to_have_text("1 lid")
+        await page.fill("#member-search", "")
+        await expect(members.locator("tbody tr")).to_have_count(2)
+        await check_accessibility(page)
+        await visit.screenshot("groups-members-phone")
+        remove_tom = "tom@elders.example.net uit de groep halen"
+        await members.get_by_role("button", name=remove_tom).click()
+        await expect(page.locator("#members-count")).to_have_text("1 lid")
+        tom = await User.get(email="tom@elders.example.net")
+        assert not await Membership.filter(user=tom).exists()
+        await members.get_by_role("button", name="Sluiten").click()
+        await expect(manual.locator(".member-count")).to_contain_text("1 lid")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        # Its invitations are a link away, in the same language.
+        link = manual.get_by_role("link", name="Uitnodigingen die Neighbourhood council noemen")
+        href = await link.get_attribute("href") or ""
+        group_id = (await Group.get(title="Neighbourhood council")).id
+        assert href == f"/admin/invitations?groupId={group_id}&lang=nl-BE"
+
+        # Rename, with its Dutch title; then delete after confirming.
+        await manual.get_by_role("button", name="Naam van Neighbourhood council wijzigen").click()
+        await page.fill("#edit-title-nl-BE", "Wijkraad")
+        await page.click("#edit-form button[type=submit]")
+        council = page.locator("#groups li.card", has_text="Wijkraad")
+        await expect(council).to_be_visible()
+        await council.get_by_role("button", name="Wijkraad verwijderen").click()
+        await expect(page.locator("#confirm")).to_contain_text("1 lid")
+        await page.locator("#confirm").get_by_role("button", name="Verwijderen").click()
+        await expect(page.locator("#done")).to_have_text("De groep Wijkraad is verwijderd.")
+        assert await Group.all().count() == 1
+
+
+async def test_an_admin_sets_up_registration_fields_and_reads_the_mail_set_up_in_french(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    async with browse(browser, live_server, locale="fr-BE", viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/fields?lang=fr-BE")
+        await expect(page.locator("h1")).to_have_text("Champs d'inscription")
+        await check_accessibility(page)
+
+        await page.fill("#new-key", "district")
+        await page.select_option("#new-type", "SELECT")
+        await page.fill("#new-title-en", "District")
+        await page.fill("#new-title-fr-BE", "Quartier")
+        options = page.locator("#new-options-box .option-row")
+        await options.first.locator("[data-name=key]").fill("north")
+        await options.first.locator("[data-name=title-en]").fill("North")
+        await page.locator("#new-options-box [data-add-option]").click()
+        await options.nth(1).locator("[data-name=key]").fill("south")
+        await options.nth(1).locator("[data-name=title-en]").fill("South")
+        await options.nth(1).locator("[data-name=title-fr-BE]").fill("Sud")
+        await check_accessibility(page)
+        await page.click("#new-field button[type=submit]")
+        await expect(page.locator("#done")).to_have_text("Le champ Quartier est créé.")
+        field = page.locator("#fields li.card", has_text="district")
+        await expect(field).to_contain_text("Quartier")
+        await expect(field).to_contain_text("North, Sud")
+
+        # Edit its options: a French title, one more option, one removed.
+        await field.get_by_role("button", name="Modifier Quartier").click()
+        edit = page.locator("#edit-options-box .option-row")
+        await expect(edit).to_have_count(2)
+        assert await edit.first.locator("[data-name=key]").get_attribute("readonly") is not None
+        await edit.first.locator("[data-name=title-fr-BE]").fill("Nord")
+        await edit.nth(1).locator("[data-remove]").click()
+        await page.locator("#edit-options-box [data-add-option]").click()
+        await edit.nth(1).locator("[data-name=key]").fill("centre")
+        await edit.nth(1).locator("[data-name=title-en]").fill("Centre")
+        await check_accessibility(page)
+        await page.click("#edit-form button[type=submit]")
+        await expect(field).to_contain_text("Nord, Centre")
+        stored = await RegistrationField.get(key="district")
+        assert [option["key"] for option in stored.options] == ["north", "centre"]
+        await visit.screenshot("fields")
+
+        # A field a smart group tests cannot be deleted: the API's reason is shown.
+        made = await admin(
+            """mutation { createGroup(input: {title: "Northerners", kind: SMART, rules: [
+                {attribute: FIELD, fieldKey: "district", operator: IS, value: "north"}]}) {
+                errors { code } } }"""
+        )
+        assert made["createGroup"]["errors"] == []
+        await field.get_by_role("button", name="Supprimer Quartier").click()
+        await page.locator("#confirm").get_by_role("button", name="Supprimer").click()
+        await expect(page.locator("#problem")).to_contain_text("Northerners")
+        assert await RegistrationField.filter(key="district").exists()
+
+        # Mail delivery: the records and the allowlisting steps, readable.
+        await page.click("nav.sections a[href*='/admin/mail']")
+        await expect(page.locator("h1")).to_have_text("Distribution des e-mails")
+        await expect(page.locator("#dns tbody tr").first).to_be_visible()
+        await expect(page.locator("#exchange-steps li").first).to_be_visible()
+        await expect(page.locator("#google-steps li").first).to_be_visible()
+        await check_accessibility(page)
+        await visit.screenshot("mail")
+        await page.fill("#lift-email", "nobody@example.org")
+        await page.click("#lift button[type=submit]")
+        await expect(page.locator("#lift-result")).to_have_text(
+            "nobody@example.org n'était pas bloquée."
+        )
