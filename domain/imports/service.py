@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 
 from domain import db, outbox
 from domain.clock import clock
-from domain.collector import collector_paused
+from domain.collector import collector_paused, freeze_parsed, thaw
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
 from domain.imports.rows import Rows, SheetReader
@@ -199,6 +199,8 @@ async def run_import(
     except DomainError as error:
         await _finish_failed(import_id, list(error.problems))
         log.info("import %d refused: %d problems", import_id, len(error.problems))
+    finally:
+        thaw()
 
 
 async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
@@ -212,6 +214,7 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     content, record.content = record.content or b"", None
     sheet, minted, reserved = await _open(content, limits, for_writing=not record.dry_run)
     del content
+    freeze_parsed()
     opened = time.monotonic()
     reader = SheetReader(sheet, fields=fields, groups=groups)
     await InvitationImport.filter(id=record.id).update(rows_total=reader.rows_expected)
