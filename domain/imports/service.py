@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 
 from domain import db, metrics, outbox
 from domain.clock import clock
-from domain.collector import collector_paused
+from domain.collector import collector_paused, freeze_parsed, thaw
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
 from domain.imports.rows import Rows, SheetReader
@@ -209,6 +209,8 @@ async def run_import(
     else:
         _measured(record, "previewed" if record.dry_run else "done", started)
         metrics.invitations_created.labels("import").inc(record.invited_count)
+    finally:
+        thaw()
 
 
 def _measured(record: InvitationImport, outcome: str, started: float) -> None:
@@ -228,6 +230,7 @@ async def _import(record: InvitationImport, limiter: Limiter | None) -> None:
     content, record.content = record.content or b"", None
     sheet, minted, reserved = await _open(content, limits, for_writing=not record.dry_run)
     del content
+    freeze_parsed()
     opened = time.monotonic()
     reader = SheetReader(sheet, fields=fields, groups=groups)
     record.rows_total = reader.rows_expected
