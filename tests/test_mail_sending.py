@@ -7,12 +7,16 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
+import pytest
+
 from domain.clock import clock
 from domain.invitations import delivery
 from domain.mail import references
 from domain.mail.mailer import Mailer
 from domain.models import DeliveryState, Invitation
 from domain.settings import get_settings
+from tests.conftest import DATABASE_KIND, DATABASE_URL
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import (
     CREATE,
@@ -286,6 +290,33 @@ async def test_a_dead_workers_claims_are_taken_over_within_a_minute_a_live_ones_
         "dead2@example.org",
     ]
     assert (await Invitation.get(id=live[0])).delivery_state is DeliveryState.SENDING
+
+
+@pytest.mark.skipif(
+    DATABASE_KIND != "postgres",
+    reason="row locks between sessions: SQLite has one writer at a time, nothing to wait for",
+)
+async def test_renewing_claims_never_waits_for_a_send_being_marked(database: None) -> None:
+    """A send being marked sent holds its row; the renewal skips it rather than wait (waiting
+    deadlocked with that statement, which locks the same rows in another order)."""
+    ids = await queued("busy@example.org", "free@example.org")
+    now = await clock.now()
+    await Invitation.filter(id__in=ids).update(
+        delivery_state=DeliveryState.SENDING,
+        claimed_by=delivery.worker_id(),
+        send_due_at=now + delivery.SEND_LEASE,
+    )
+    delivery.claims.held.update(ids)
+    marking = await asyncpg.connect(DATABASE_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        async with marking.transaction():
+            await marking.execute("SELECT id FROM invitations WHERE id = $1 FOR UPDATE", ids[0])
+            renewed = await asyncio.wait_for(delivery.claims.renew(), timeout=30)
+        assert renewed == 1  # the free one; the busy one's lease is its marker's business
+        assert await delivery.claims.renew() == 2
+    finally:
+        await marking.close()
+        delivery.claims.held.difference_update(ids)
 
 
 async def test_the_sweep_recovers_every_lost_send_at_once_in_jobs_of_a_hundred(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -303,3 +306,30 @@ async def test_the_relays_outages_are_logged_without_the_addresses_it_quotes(
     assert await gate.remaining() == 0
     assert "mail relay down" in caplog.text and "sending resumed" in caplog.text
     assert "@" not in caplog.text
+
+
+async def test_closing_while_a_mail_is_being_sent_closes_that_connection_without_a_quit(
+    server: tuple[Recorder, Controller, int],
+) -> None:
+    """A worker shutting down mid-send: its QUIT would read over the sender's reply."""
+    recorder, _, port = server
+    entered, answer = threading.Event(), threading.Event()
+    record = recorder.handle_DATA
+
+    async def slow_data(server: Any, session: Any, envelope: Any) -> str:
+        if "second@example.org" in envelope.rcpt_tos:
+            entered.set()
+            await asyncio.get_running_loop().run_in_executor(None, answer.wait, 10)
+        return await record(server, session, envelope)
+
+    recorder.handle_DATA = slow_data  # type: ignore[method-assign]
+    mailer = Mailer(settings_for(port))
+    await mailer.send(mail("first@example.org"))  # the connection is open
+    sending = asyncio.create_task(mailer.send(mail("second@example.org")))
+    try:
+        assert await asyncio.to_thread(entered.wait, 10)
+        await mailer.close()  # the sender is waiting for the relay's answer to its message
+    finally:
+        answer.set()
+    with contextlib.suppress(DeliveryError):
+        await sending

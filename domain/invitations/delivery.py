@@ -275,6 +275,13 @@ _RELEASE = """UPDATE invitations SET delivery_state = 'queued', send_due_at = $3
 WHERE {ids} AND send_no = $2 AND delivery_state = 'sending' AND claimed_by = $4"""
 _RENEW = """UPDATE invitations SET send_due_at = $2
 WHERE {ids} AND delivery_state = 'sending' AND claimed_by = $3"""
+# On PostgreSQL the renewal never waits for a row: one that another statement holds (its mail
+# being marked sent or deferred right now) needs no longer lease, and waiting for it could
+# deadlock with that statement, which locks the same rows in another order.
+_RENEW_UNLOCKED = """UPDATE invitations SET send_due_at = $2
+WHERE id IN (SELECT id FROM invitations
+  WHERE {ids} AND delivery_state = 'sending' AND claimed_by = $3
+  ORDER BY id FOR UPDATE SKIP LOCKED)"""
 _NEXT_TRY = """SELECT MIN(send_due_at) AS due FROM invitations
 WHERE {ids} AND send_no = $2 AND status = 'pending' AND delivery_state = 'queued'
   AND expires_at > $3 AND email <> ''"""
@@ -301,8 +308,9 @@ class Claims:
     async def renew(self) -> int:
         if not self.held:
             return 0
+        renew = _RENEW_UNLOCKED if db.dialect() == "postgres" else _RENEW
         count, _ = await db.connection().execute_query(
-            db.sql(_RENEW.format(ids=_ids_clause())),
+            db.sql(renew.format(ids=_ids_clause())),
             [_ids_param(sorted(self.held)), await clock.now() + SEND_LEASE, worker_id()],
         )
         return count

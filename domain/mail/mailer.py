@@ -187,6 +187,15 @@ class Mailer:
         return DeliveryError(reason, relay=relay_down)
 
     async def close(self) -> None:
+        # Idle connections say goodbye; one still in use (a send the shutdown interrupts) is
+        # only closed: its lane is reading its replies, and QUIT would read over it.
+        idle = []
+        while not self._idle.empty():
+            idle.append(self._idle.get_nowait())
         for connection in self._all:
+            if connection not in idle:
+                connection.close()
+        for connection in reversed(idle):  # back in the same order once each has quit
             await connection.quit()
+            self._idle.put_nowait(connection)
         self._signing.shutdown(wait=False)
