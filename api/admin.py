@@ -41,7 +41,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from api.admin_manage import FIELDS_WORDS, GROUPS_WORDS, INVITATIONS_WORDS, MAIL_WORDS
+from api.admin_manage import (
+    FIELDS_WORDS,
+    GROUPS_WORDS,
+    INVITATIONS_WORDS,
+    MAIL_WORDS,
+    WEBHOOKS_WORDS,
+)
 from api.console import Console, SignInRefused, admin_for
 from api.graphql import CONSOLE_COOKIE
 from domain import i18n
@@ -171,6 +177,7 @@ PAGES: list[AdminPage] = [
     AdminPage("groups", "admin.nav.groups", "groups.html", "groups.js", GROUPS_WORDS),
     AdminPage("fields", "admin.nav.fields", "fields.html", "fields.js", FIELDS_WORDS),
     AdminPage("mail", "admin.nav.mail", "mail.html", "mail.js", MAIL_WORDS),
+    AdminPage("webhooks", "admin.nav.webhooks", "webhooks.html", "webhooks.js", WEBHOOKS_WORDS),
 ]
 # Where /admin leads an admin who is signed in.
 HOME = "invite"

@@ -1,5 +1,5 @@
 """The words the console's management pages show from their scripts: All invitations, Groups,
-Registration fields and Mail delivery (api.admin lists the pages; their templates are in
+Registration fields, Mail delivery and Webhooks (api.admin lists the pages; their templates are in
 api/templates/admin/, their scripts in api/static/admin/). Every key is written out, so that
 tests/test_i18n.py finds it used."""
 
@@ -165,4 +165,33 @@ MAIL_WORDS = (
     "admin.mail.lift_needed",
     "admin.mail.lifted",
     "admin.mail.not_suppressed",
+)
+
+WEBHOOKS_WORDS = (
+    *LIST_WORDS,
+    "admin.webhooks.active",
+    "admin.webhooks.attempt",
+    "admin.webhooks.created",
+    "admin.webhooks.deleted",
+    "admin.webhooks.delete",
+    "admin.webhooks.delete_of",
+    "admin.webhooks.delete_text",
+    "admin.webhooks.delete_title",
+    "admin.webhooks.deliveries",
+    "admin.webhooks.deliveries_of",
+    "admin.webhooks.edit",
+    "admin.webhooks.edit_of",
+    "admin.webhooks.events_needed",
+    "admin.webhooks.last_delivery",
+    "admin.webhooks.no_attempts",
+    "admin.webhooks.no_deliveries",
+    "admin.webhooks.paused",
+    "admin.webhooks.state_delivered",
+    "admin.webhooks.state_failed",
+    "admin.webhooks.state_pending",
+    "admin.webhooks.status_code",
+    "admin.webhooks.test",
+    "admin.webhooks.test_of",
+    "admin.webhooks.test_sent",
+    "admin.webhooks.url_needed",
 )

@@ -1,0 +1,163 @@
+"""Webhooks in the admin console, in a real Chromium against the real API: a subscription to a
+real receiver on 127.0.0.1, its generated secret shown once, a test event delivered by a real
+worker and its 2xx attempt shown, then edited and deleted; in French at desktop width and in
+Dutch at phone width, axe-core on every state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from arq.connections import ArqRedis
+from playwright.async_api import expect
+
+from domain.models import WebhookSubscription
+from domain.settings import get_settings
+from tests.admin_browser import sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
+from tests.fixtures import GraphQLClient
+from tests.test_webhooks import Receiver, deliver
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    server = Receiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(autouse=True)
+def private_addresses_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receiver listens on 127.0.0.1 (INVITES_WEBHOOKS_ALLOW_PRIVATE=true)."""
+    monkeypatch.setattr(get_settings(), "webhooks_allow_private", True)
+
+
+async def test_an_admin_subscribes_the_platform_tests_it_and_removes_it_in_french(
+    admin: GraphQLClient,
+    browser: object,
+    live_server: str,
+    receiver: Receiver,
+    redis: ArqRedis,
+    run_worker: Any,
+) -> None:
+    async with browse(browser, live_server, locale="fr-BE", viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/webhooks?lang=fr-BE")
+        await expect(page.locator("h1")).to_have_text("Webhooks vers la plateforme")
+        await expect(page.locator("#empty")).to_be_visible()
+        await expect(page.locator("nav.sections a[href*='/admin/webhooks']")).to_be_visible()
+        await check_accessibility(page)
+
+        # No event chosen: said, and nothing is made.
+        await page.fill("#new-url", receiver.url)
+        await page.click("#new-subscription button[type=submit]")
+        await expect(page.locator("#new-problem")).to_have_text("Choisissez au moins un événement.")
+        assert not await WebhookSubscription.exists()
+        await check_accessibility(page)
+
+        # Subscribed with the keyboard; the generated secret shown once.
+        await page.check("#new-INVITATION_CREATED")
+        await page.focus("#new-INVITATION_ACCEPTED")
+        await page.keyboard.press("Space")
+        await page.focus("#new-subscription button[type=submit]")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#done")).to_have_text(f"{receiver.url} est abonné.")
+        secret = page.locator("#secret-value")
+        await expect(secret).to_be_focused()
+        assert (await secret.input_value()).startswith("whsec_")
+        card = page.locator("#subscriptions li.card", has_text=receiver.url)
+        await expect(card.locator(".event-types")).to_have_text(
+            "invitation.created, invitation.accepted"
+        )
+        await expect(card.locator(".active-state")).to_have_text("Actif")
+        await expect(card.locator(".last-delivery")).to_have_text("Pas encore de livraison.")
+        await check_accessibility(page)
+        await page.click("#secret-done")
+        await expect(page.locator("#secret-box")).to_be_hidden()
+        assert await secret.input_value() == ""
+
+        # A test event, delivered by a worker: the delivery and its 2xx attempt.
+        test = f"Envoyer un événement de test à {receiver.url}"
+        await card.get_by_role("button", name=test).click()
+        await expect(page.locator("#done")).to_have_text(
+            f"Un événement de test est en route vers {receiver.url}."
+        )
+        await deliver(redis, run_worker)
+        assert [r.event["type"] for r in receiver.answered()] == ["webhook.test"]
+        await page.reload()
+        await expect(card.locator(".last-delivery")).to_contain_text("Dernière livraison : livrée")
+        await card.get_by_role("button", name=f"Livraisons à {receiver.url}").click()
+        deliveries = page.locator("#deliveries")
+        await expect(deliveries).to_be_visible()
+        row = deliveries.locator("tbody tr")
+        await expect(row).to_have_count(1)
+        await expect(row.locator("code")).to_have_text("webhook.test")
+        await expect(row.locator(".state")).to_have_text("livrée")
+        await expect(row.locator("ul.attempts li")).to_contain_text("statut HTTP 200 en ")
+        await check_accessibility(page)
+        await visit.screenshot("webhooks-deliveries")
+        await page.keyboard.press("Escape")
+        await expect(deliveries).to_be_hidden()
+        await visit.screenshot("webhooks")
+
+        # Edited: another event, paused.
+        await card.get_by_role("button", name=f"Modifier {receiver.url}").click()
+        await expect(page.locator("#edit-url")).to_have_value(receiver.url)
+        await expect(page.locator("#edit-INVITATION_CREATED")).to_be_checked()
+        await page.check("#edit-USER_REGISTERED")
+        await page.uncheck("#edit-active")
+        await check_accessibility(page)
+        await page.click("#edit-form button[type=submit]")
+        await expect(card.locator(".active-state")).to_have_text("En pause")
+        await expect(card.locator(".event-types")).to_contain_text("user.registered")
+        stored = await WebhookSubscription.get()
+        assert not stored.active
+
+        # Deleted after confirming; cancelling first keeps it.
+        await card.get_by_role("button", name=f"Supprimer {receiver.url}").click()
+        await expect(page.locator("#confirm")).to_contain_text(receiver.url)
+        await check_accessibility(page)
+        await page.locator("#confirm").get_by_role("button", name="Annuler").click()
+        assert await WebhookSubscription.exists()
+        await card.get_by_role("button", name=f"Supprimer {receiver.url}").click()
+        await page.locator("#confirm").get_by_role("button", name="Supprimer").click()
+        await expect(page.locator("#done")).to_have_text(f"{receiver.url} n'est plus abonné.")
+        await expect(page.locator("#empty")).to_be_visible()
+        assert not await WebhookSubscription.exists()
+        await check_accessibility(page)
+
+
+async def test_an_admin_subscribes_with_their_own_secret_in_dutch_on_a_phone(
+    admin: GraphQLClient, browser: object, live_server: str, receiver: Receiver
+) -> None:
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/webhooks?lang=nl-BE")
+        await expect(page.locator("h1")).to_have_text("Webhooks naar het platform")
+        await check_accessibility(page)
+
+        # A secret the API refuses: its reason shown, nothing made.
+        await page.fill("#new-url", receiver.url)
+        await page.check("#new-USER_REGISTERED")
+        await page.fill("#new-secret", "not-a-secret")
+        await page.click("#new-subscription button[type=submit]")
+        await expect(page.locator("#new-problem")).to_be_visible()
+        assert not await WebhookSubscription.exists()
+        await check_accessibility(page)
+
+        await page.fill("#new-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        await page.click("#new-subscription button[type=submit]")
+        await expect(page.locator("#done")).to_have_text(f"{receiver.url} is geabonneerd.")
+        await expect(page.locator("#secret-box")).to_be_hidden()
+        card = page.locator("#subscriptions li.card", has_text=receiver.url)
+        await expect(card.locator(".last-delivery")).to_have_text("Nog geen leveringen.")
+        await card.get_by_role("button", name=f"Leveringen aan {receiver.url}").click()
+        await expect(page.locator("#deliveries-status")).to_have_text("Nog geen leveringen.")
+        await check_accessibility(page)
+        await page.locator("#deliveries").get_by_role("button", name="Sluiten").click()
+        await visit.screenshot("webhooks-phone")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
