@@ -56,21 +56,21 @@ async def _manual_group_ids_by_user(user_ids: Sequence[int]) -> list[list[int]]:
     return [by_user[i] for i in user_ids]
 
 
-async def _pairs(model: Any, key: str, value: str, ids: Sequence[int]) -> list[list[int]]:
-    grouped: dict[int, list[int]] = defaultdict(list)
-    for left, right in (
-        await model.filter(**{f"{key}__in": ids}).order_by("id").values_list(key, value)
-    ):
-        grouped[left].append(right)
+async def _granted(model: Any, related: str, ids: Sequence[int]) -> list[list[Any]]:
+    """The groups (or projects) each invitation grants, in the order they were granted: one
+    joined query for every invitation a response shows."""
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for grant in await model.filter(invitation_id__in=ids).order_by("id").select_related(related):
+        grouped[grant.invitation_id].append(getattr(grant, related))
     return [grouped[i] for i in ids]
 
 
-async def _group_ids_by_invitation(ids: Sequence[int]) -> list[list[int]]:
-    return await _pairs(InvitationGroup, "invitation_id", "group_id", ids)
+async def _groups_by_invitation(ids: Sequence[int]) -> list[list[Group]]:
+    return await _granted(InvitationGroup, "group", ids)
 
 
-async def _project_ids_by_invitation(ids: Sequence[int]) -> list[list[int]]:
-    return await _pairs(InvitationProject, "invitation_id", "project_id", ids)
+async def _projects_by_invitation(ids: Sequence[int]) -> list[list[Project]]:
+    return await _granted(InvitationProject, "project", ids)
 
 
 async def _import_uploaders(ids: Sequence[int]) -> list[int | None]:
@@ -112,11 +112,11 @@ class Loaders:
         self.invitation_import: DataLoader[int, InvitationImport | None] = DataLoader(
             load_fn=_imports
         )
-        self.group_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
-            load_fn=_group_ids_by_invitation
+        self.groups_by_invitation: DataLoader[int, list[Group]] = DataLoader(
+            load_fn=_groups_by_invitation
         )
-        self.project_ids_by_invitation: DataLoader[int, list[int]] = DataLoader(
-            load_fn=_project_ids_by_invitation
+        self.projects_by_invitation: DataLoader[int, list[Project]] = DataLoader(
+            load_fn=_projects_by_invitation
         )
         self.suppression: DataLoader[str, MailSuppression | None] = DataLoader(
             load_fn=_suppressions

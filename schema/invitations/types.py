@@ -84,15 +84,13 @@ class Grants:
 
     @strawberry.field(description="Projects the invitee will manage.")
     async def projects(self, info: Info) -> list[Project]:
-        ids = await info.context.loaders.project_ids_by_invitation.load(self._invitation_id)
-        found = await info.context.loaders.project.load_many(ids)
-        return [Project.from_model(p) for p in found if p is not None]
+        found = await info.context.loaders.projects_by_invitation.load(self._invitation_id)
+        return [Project.from_model(p) for p in found]
 
     @strawberry.field
     async def groups(self, info: Info) -> list[Group]:
-        ids = await info.context.loaders.group_ids_by_invitation.load(self._invitation_id)
-        found = await info.context.loaders.group.load_many(ids)
-        return [Group.from_model(g) for g in found if g is not None]
+        found = await info.context.loaders.groups_by_invitation.load(self._invitation_id)
+        return [Group.from_model(g) for g in found]
 
     @strawberry.field
     def registration_field_values(self) -> list[FieldValue]:
