@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from strawberry.http import GraphQLRequestData
 from api import resident_session
 from api.uploads import PREFLIGHT_HEADER, is_multipart, preflighted
 from domain.settings import Settings
+from schema import prepared
 from schema.app import schema
 from schema.context import Context, bearer_token
 
@@ -38,6 +40,10 @@ def client_ip(request: Request | WebSocket, settings: Settings) -> str:
     return peer
 
 
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
 def console_session_token(request: Request) -> str | None:
     """The console cookie's session token, for the only requests it may authenticate.
 
@@ -52,10 +58,8 @@ def console_session_token(request: Request) -> str | None:
     """
     if request.method != "POST":
         return None
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json" and not (
-        media_type == "multipart/form-data" and preflighted(request.headers)
-    ):
+    kind = media_type(request)
+    if kind != JSON and not (kind == "multipart/form-data" and preflighted(request.headers)):
         return None
     return request.cookies.get(CONSOLE_COOKIE) or None
 
@@ -108,7 +112,7 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self.console(request)
         else:
             try:
-                response = await self.run(request)
+                response = await self.answer_prepared(request) or await self.run(request)
             except HTTPException as error:
                 # A refused request is answered in GraphQL's shape, as JSON (strawberry answers
                 # plain text): clients parse one kind of answer.
@@ -117,6 +121,34 @@ class GraphQLView(GraphQL[Context, None]):
                     status_code=error.status_code,
                 )
         await response(scope, receive, send)
+
+    async def answer_prepared(self, request: Request) -> Response | None:
+        """The answer to one of schema.prepared's documents, or None for the schema to give."""
+        if request.method != "POST" or media_type(request) != JSON:
+            return None
+        body = await request.body()  # kept by the request: the schema's path reads it again
+        if not prepared.mentioned(body):
+            return None
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+            return None
+        found = prepared.find(data["query"])
+        variables = data.get("variables") or {}
+        operation_name = data.get("operationName")
+        if (
+            found is None
+            or not isinstance(variables, dict)
+            or not (operation_name is None or isinstance(operation_name, str))
+        ):
+            return None
+        context = await self.get_context(request, Response())
+        answer = await prepared.answer(found, context, variables, operation_name)
+        if answer is None:
+            return None
+        return Response(self.encode_json(answer), media_type=JSON)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -133,8 +165,8 @@ class GraphQLView(GraphQL[Context, None]):
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
-        if request.method == "POST" and media_type not in (JSON, "multipart/form-data"):
+        content_type = (request.content_type or "").split(";", 1)[0].strip().lower()
+        if request.method == "POST" and content_type not in (JSON, "multipart/form-data"):
             # Only JSON, exactly: `application/jsonp` or `application/json-patch+json` are other
             # formats, and a form's content types are what another site can post unasked.
             raise HTTPException(415, "Send GraphQL requests as application/json.")

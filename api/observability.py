@@ -12,7 +12,6 @@ import uuid
 from arq.constants import default_queue_name
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,6 +23,7 @@ from domain.settings import Settings
 REQUEST_ID_HEADER = "X-Request-ID"
 # A proxy's or a client's id is kept when it looks like one (a UUID, a hex or base64 string);
 # anything else (too long, spaces, quotes, an address) is replaced by a new one.
+_ID = REQUEST_ID_HEADER.lower().encode()
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+/=-]{7,127}")
 
 
@@ -48,7 +48,10 @@ class RequestIds:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [
+                    *(item for item in message.get("headers", ()) if item[0].lower() != _ID),
+                    (_ID, request_id.encode()),
+                ]
             await send(message)
 
         try:

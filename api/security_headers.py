@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from collections.abc import Iterable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.settings import Settings
@@ -15,11 +16,6 @@ DEFAULTS = {
     "X-Frame-Options": "DENY",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def is_download(headers: MutableHeaders) -> bool:
-    disposition = headers.get("content-disposition", "").strip().lower()
-    return disposition.startswith("attachment") or headers.get("content-type", "").startswith(XLSX)
 
 
 # HTML pages use none of these powerful features: a script injected despite the CSP could not
@@ -48,27 +44,35 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                add_defaults(headers)
-                if self.hsts and "strict-transport-security" not in headers:
-                    headers["Strict-Transport-Security"] = HSTS
+                message["headers"] = with_defaults(message.get("headers", ()), hsts=self.hsts)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def add_defaults(headers: MutableHeaders) -> None:
-    framing_decided = "frame-ancestors" in headers.get("content-security-policy", "")
-    for name, value in DEFAULTS.items():
-        # A CSP with frame-ancestors already says who may frame the page (/dev/mail: 'self'),
-        # and browsers follow it over X-Frame-Options: a DENY beside it would contradict it.
-        if name in headers or (name == "X-Frame-Options" and framing_decided):
-            continue
-        headers[name] = value
-    if headers.get("content-type", "").startswith("text/html") and (
-        "permissions-policy" not in headers
-    ):
-        headers["Permissions-Policy"] = PERMISSIONS_POLICY
+_DEFAULTS = [(name.lower().encode(), value.encode()) for name, value in DEFAULTS.items()]
+_FRAME_OPTIONS = b"x-frame-options"
+
+
+def with_defaults(raw: Iterable[tuple[bytes, bytes]], *, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """A response's headers (as ASGI sends them) with every default it does not set itself.
+    Read in one pass: this runs for every response."""
+    headers = list(raw)
+    present: dict[bytes, bytes] = {name.lower(): value for name, value in headers}
+    # A CSP with frame-ancestors already says who may frame the page (/dev/mail: 'self'),
+    # and browsers follow it over X-Frame-Options: a DENY beside it would contradict it.
+    framing_decided = b"frame-ancestors" in present.get(b"content-security-policy", b"")
+    for name, value in _DEFAULTS:
+        if name not in present and not (name == _FRAME_OPTIONS and framing_decided):
+            headers.append((name, value))
+    content_type = present.get(b"content-type", b"")
+    if content_type.startswith(b"text/html") and b"permissions-policy" not in present:
+        headers.append((b"permissions-policy", PERMISSIONS_POLICY.encode()))
     # Downloads hold tokens and personal data: no cache may keep a copy.
-    if is_download(headers) and "cache-control" not in headers:
-        headers["Cache-Control"] = "no-store"
+    disposition = present.get(b"content-disposition", b"").strip().lower()
+    download = disposition.startswith(b"attachment") or content_type.startswith(XLSX.encode())
+    if download and b"cache-control" not in present:
+        headers.append((b"cache-control", b"no-store"))
+    if hsts and b"strict-transport-security" not in present:
+        headers.append((b"strict-transport-security", HSTS.encode()))
+    return headers

@@ -36,6 +36,12 @@ graphql_duration = Histogram(
     ["operation"],
     buckets=_REQUEST_BUCKETS,
 )
+graphql_prepared_requests = Counter(
+    "invitations_graphql_prepared_requests",
+    "GraphQL operations answered from a prepared document (the service's own pages' busiest"
+    " questions, without the general executor), by root field.",
+    ["operation"],
+)
 invitations_created = Counter(
     "invitations_created",
     "Invitations written, by where they came from (request: typed in or generated codes; import).",

@@ -26,9 +26,16 @@ class Context:
     redis: ArqRedis
     client_ip: str
     session_token: str | None = None
-    loaders: Loaders = field(default_factory=Loaders)
     _viewer: User | None = field(default=_UNSET, init=False)
     _access: Access | None = field(default=_UNSET, init=False)
+    _loaders: Loaders | None = field(default=None, init=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's dataloaders, made when a resolver first needs one."""
+        if self._loaders is None:
+            self._loaders = Loaders()
+        return self._loaders
 
     @property
     def limiter(self) -> Limiter:

@@ -81,6 +81,13 @@ def is_expected(error: GraphQLError) -> bool:
     return isinstance(original, DomainError | PermissionDenied)
 
 
+def report_unexpected(error: BaseException | None, path: Iterable[str | int]) -> str:
+    """Log a bug with a new correlation id (what the client is told instead) and return it."""
+    correlation_id = secrets.token_hex(8)
+    log.error("unexpected error %s at %s", correlation_id, ".".join(map(str, path)), exc_info=error)
+    return correlation_id
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Replaces a bug's message with a correlation id that is also in the log."""
 
@@ -88,13 +95,7 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=lambda error: not is_expected(error))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        correlation_id = secrets.token_hex(8)
-        log.error(
-            "unexpected error %s at %s",
-            correlation_id,
-            ".".join(map(str, error.path or [])),
-            exc_info=error.original_error,
-        )
+        correlation_id = report_unexpected(error.original_error, error.path or [])
         return GraphQLError(
             message=f"Unexpected error. Reference: {correlation_id}",
             nodes=error.nodes,

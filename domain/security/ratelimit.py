@@ -8,20 +8,23 @@ keyed digests: Redis keys carry no personal data.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain import metrics
 from domain.clock import clock
-from domain.crypto import keyring
+from domain.crypto import Keyring, keyring
 from domain.errors import DomainError, ErrorCode, RateLimited
 from domain.settings import get_settings
 from domain.validation import normalize_email
@@ -78,7 +81,8 @@ return {1, value}
 # A token attempt in one round trip. KEYS: the address's counters (minute, day), its attack
 # counter, the global counters (minute, day); ARGV: per key (limit, ttl). The address's limits
 # are checked, and its attack limit too while a global counter is full (a guessing attack from
-# many addresses); every key is counted. Returns {1, 0} or {0, retry_after}.
+# many addresses); every key is counted unless the last ARGV is '0' (only checked). Returns
+# {1, 0} or {0, retry_after}.
 _RESERVE_TOKEN = """
 local function full(i)
   return tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[2 * i - 1])
@@ -92,12 +96,19 @@ for _, i in ipairs(checked) do
     return {0, ttl}
   end
 end
-for i = 1, #KEYS do
-  local value = redis.call('INCR', KEYS[i])
-  if value == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i])) end
+if ARGV[2 * #KEYS + 1] ~= '0' then
+  for i = 1, #KEYS do
+    local value = redis.call('INCR', KEYS[i])
+    if value == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i])) end
+  end
 end
 return {1, 0}
 """
+
+_SHA1 = {
+    script: hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+    for script in (_RESERVE, _RELEASE, _ADD_WITHIN, _RESERVE_TOKEN)
+}
 
 
 def account_key(email: str) -> str:
@@ -127,11 +138,18 @@ class Limit:
     window: int  # seconds
 
     def key(self, now: float) -> str:
-        digest = keyring("rate-limit").digest(f"{self.scope}:{self.subject}")[:32]
+        digest = _subject_digest(keyring("rate-limit"), f"{self.scope}:{self.subject}")
         return f"rl:{self.scope}:{digest}:{self.window}:{int(now // self.window)}"
 
     def ttl(self, now: float) -> int:
         return max(1, math.ceil((int(now // self.window) + 1) * self.window - now))
+
+
+@lru_cache(maxsize=4096)
+def _subject_digest(keys: Keyring, subject: str) -> str:
+    """What a counter's key holds instead of the address or email it counts (remembered: one
+    request computes several from the same address)."""
+    return keys.digest(subject)[:32]
 
 
 class Limiter:
@@ -139,6 +157,14 @@ class Limiter:
 
     def __init__(self, redis: Any) -> None:
         self.redis = redis
+
+    async def _run(self, script: str, keys: Sequence[str], args: Sequence[int]) -> Any:
+        """A script by its SHA-1 (Redis keeps it once sent): the request carries a digest
+        rather than the script's text; sent whole only when Redis does not know it yet."""
+        try:
+            return await self.redis.evalsha(_SHA1[script], len(keys), *keys, *args)
+        except NoScriptError:
+            return await self.redis.eval(script, len(keys), *keys, *args)
 
     async def reserve(
         self, limits: Sequence[Limit], *, also_count: Sequence[Limit] = ()
@@ -150,7 +176,7 @@ class Limiter:
         args: list[int] = [len(limits)]
         for limit in everything:
             args.extend((limit.limit, limit.ttl(now)))
-        allowed, retry_after, *full = await self.redis.eval(_RESERVE, len(keys), *keys, *args)
+        allowed, retry_after, *full = await self._run(_RESERVE, keys, args)
         if not int(allowed):
             metrics.rate_limit_refusals.labels(limits[int(full[0]) - 1].scope).inc()
             raise RateLimited(int(retry_after))
@@ -158,7 +184,7 @@ class Limiter:
 
     async def release(self, keys: Sequence[str]) -> None:
         if keys:
-            await self.redis.eval(_RELEASE, len(keys), *keys)
+            await self._run(_RELEASE, keys, [])
 
     @asynccontextmanager
     async def attempt(
@@ -197,8 +223,9 @@ class Limiter:
 
     # The limits of each use -------------------------------------------------------------
 
-    async def reserve_token(self, address: str) -> list[str]:
-        """Count one token attempt from an address (refusing when its limits are full)."""
+    async def reserve_token(self, address: str, *, count: bool = True) -> list[str]:
+        """Count one token attempt from an address (refusing when its limits are full); only
+        check the limits without `count`."""
         s = get_settings()
         now = _now()
         # Global counters are counted but never refuse anyone by themselves: while one is
@@ -215,10 +242,22 @@ class Limiter:
         args: list[int] = []
         for limit in limits:
             args.extend((limit.limit, limit.ttl(now)))
-        allowed, retry_after = await self.redis.eval(_RESERVE_TOKEN, len(keys), *keys, *args)
+        args.append(1 if count else 0)
+        allowed, retry_after = await self._run(_RESERVE_TOKEN, keys, args)
         if not int(allowed):
             raise RateLimited(int(retry_after))
         return keys
+
+    async def token_looked_up(self, address: str, *, failed: bool) -> None:
+        """After a token was looked up without changing anything (invitationByToken): refuse
+        when the address's limits are full, and count the attempt if it failed, in one step.
+
+        Looking up first and answering only then costs one round trip where reserving
+        before and giving back after costs two, and keeps what reserving guarantees: every
+        answer waits for this check, one at a time in Redis, so a burst of parallel guesses
+        learns no more answers than the limits allow (the rest get RATE_LIMITED, whatever
+        their lookup found). Uses that change something (acceptInvitation) reserve first."""
+        await self.reserve_token(address, count=failed)
 
     def token_attempt(self, address: str) -> Any:
         limiter = self
@@ -312,8 +351,8 @@ class Limiter:
         limit = _invitations_per_day(admin_id)
         now = _now()
         try:
-            allowed, used = await self.redis.eval(
-                _ADD_WITHIN, 1, limit.key(now), count, limit.limit, limit.ttl(now)
+            allowed, used = await self._run(
+                _ADD_WITHIN, [limit.key(now)], [count, limit.limit, limit.ttl(now)]
             )
         except (RedisConnectionError, RedisTimeoutError) as error:
             # An admin's spam guard, not a security boundary: while Redis is down the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.invitations import acceptance
 from domain.invitations.listing import (
     Direction,
@@ -15,7 +15,7 @@ from domain.invitations.listing import (
 )
 from domain.models import DeliveryState, InvitationStatus, RoleKind
 from domain.models import Invitation as InvitationModel
-from schema.context import Info
+from schema.context import Context, Info
 from schema.errors import user_errors
 from schema.ids import parse_id
 from schema.invitations.types import (
@@ -103,12 +103,22 @@ class InvitationQueries:
         "Unknown, expired, used and withdrawn tokens all get the same answer."
     )
     async def invitation_by_token(self, info: Info, token: str) -> InvitationByTokenPayload:
+        return await invitation_by_token(info.context, token)
+
+
+async def invitation_by_token(context: Context, token: str) -> InvitationByTokenPayload:
+    """The answer to invitationByToken (also given by schema.prepared, for /invite's document)."""
+    try:
+        acceptance.parse_token(token)  # a mistyped code is answered before any counting
         try:
-            acceptance.parse_token(token)  # a mistyped code is answered before any counting
-            async with info.context.limiter.token_attempt(info.context.client_ip):
-                preview = await acceptance.preview(token)
+            preview = await acceptance.preview(token)
         except DomainError as error:
-            return InvitationByTokenPayload(valid=False, invitation=None, errors=user_errors(error))
-        return InvitationByTokenPayload(
-            valid=True, invitation=InvitationPreview.from_preview(preview), errors=[]
-        )
+            failed = error.code is ErrorCode.INVALID_TOKEN and error.counts_as_failure
+            await context.limiter.token_looked_up(context.client_ip, failed=failed)
+            raise
+        await context.limiter.token_looked_up(context.client_ip, failed=False)
+    except DomainError as error:
+        return InvitationByTokenPayload(valid=False, invitation=None, errors=user_errors(error))
+    return InvitationByTokenPayload(
+        valid=True, invitation=InvitationPreview.from_preview(preview), errors=[]
+    )
