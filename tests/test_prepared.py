@@ -1,0 +1,207 @@
+"""Prepared documents (schema.prepared) answer as the schema does, state by state; /invite sends
+the very text prepared for it; anything unusual goes through the schema."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client import REGISTRY
+
+from domain.clock import clock
+from domain.invitations import tokens
+from domain.models import Invitation
+from schema.prepared import INVITATION_BY_TOKEN, normalized
+from tests.fixtures import GraphQLClient
+from tests.invitations_helpers import DELETE, GENERATE, accept, create
+from tests.test_platform import create_field
+
+ROOT = Path(__file__).resolve().parent.parent
+# A comment changes the text, not the document: the schema answers it.
+THROUGH_SCHEMA = INVITATION_BY_TOKEN + "\n# through the schema\n"
+
+
+def prepared_answers() -> float:
+    value = REGISTRY.get_sample_value(
+        "invitations_graphql_prepared_requests_total", {"operation": "invitationByToken"}
+    )
+    return value or 0.0
+
+
+def client_from(app: Any, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def ask(client: httpx.AsyncClient, query: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": query, **body})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def both(client: httpx.AsyncClient, **body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The prepared answer (checked to be one) and the schema's, to the same request."""
+    before = prepared_answers()
+    prepared = await ask(client, INVITATION_BY_TOKEN, body)
+    assert prepared_answers() == before + 1
+    general = await ask(client, THROUGH_SCHEMA, body)
+    assert prepared_answers() == before + 1
+    return prepared, general
+
+
+def test_the_invite_page_sends_the_prepared_text() -> None:
+    script = (ROOT / "api" / "static" / "invite.js").read_text()
+    match = re.search(r"const BY_TOKEN = `([^`]*)`", script)
+    assert match is not None
+    assert normalized(match.group(1)) == normalized(INVITATION_BY_TOKEN)
+
+
+async def test_valid_tokens_with_required_fields_in_every_language(
+    admin: GraphQLClient, app: Any
+) -> None:
+    await create_field(
+        admin,
+        "neighbourhood",
+        "SELECT",
+        title="Neighbourhood",
+        required=True,
+        titles=[{"locale": "nl-BE", "text": "Wijk"}, {"locale": "fr-BE", "text": "Quartier"}],
+        options=[
+            {"key": "north", "title": "North", "titles": [{"locale": "nl-BE", "text": "Noord"}]},
+            {"key": "south", "title": "South"},
+        ],
+    )
+    await create_field(admin, "birth_year", "NUMBER", required=True)
+    await create_field(admin, "newsletter", "CHECKBOX")  # not required: never asked here
+    await create_field(admin, "member_no", "TEXT", required=True)
+    mailed = (
+        await create(
+            admin,
+            ["lea@example.org"],
+            sendEmail=False,
+            locale="nl-BE",
+            registrationFieldValues=[{"key": "member_no", "value": "A-17"}],
+        )
+    )["invitations"][0]
+    letter = (await admin(GENERATE, {"count": 1}))["generateInvitationCodes"]["invitations"][0]
+    visitor = client_from(app, "192.0.2.41")
+    for token in (mailed["token"], letter["token"], letter["token"].lower()):
+        for locale in (None, "nl-BE", "nl", "FR_be", "de", ""):
+            prepared, general = await both(visitor, variables={"token": token, "locale": locale})
+            assert prepared == general
+    prepared, general = await both(visitor, variables={"token": mailed["token"]})
+    assert prepared == general
+    answer = prepared["data"]["invitationByToken"]
+    assert answer["valid"] is True
+    assert answer["invitation"]["email"] == "lea@example.org"
+    assert answer["invitation"]["locale"] == "nl-BE"
+    # The preset member number is not asked again; the others in their order.
+    assert [f["key"] for f in answer["invitation"]["requiredFields"]] == [
+        "neighbourhood",
+        "birth_year",
+    ]
+    dutch, general = await both(
+        visitor, variables={"token": mailed["token"], "locale": "nl-BE"}, operationName=None
+    )
+    assert dutch == general
+    neighbourhood = dutch["data"]["invitationByToken"]["invitation"]["requiredFields"][0]
+    assert neighbourhood["title"] == "Wijk"
+    assert neighbourhood["type"] == "SELECT"
+    assert neighbourhood["options"] == [
+        {"key": "north", "title": "Noord"},
+        {"key": "south", "title": "South"},
+    ]
+    code_only, _ = await both(visitor, variables={"token": letter["token"]})
+    assert code_only["data"]["invitationByToken"]["invitation"]["email"] is None
+    assert code_only["data"]["invitationByToken"]["invitation"]["codeOnly"] is True
+
+
+async def test_tokens_that_cannot_be_used_and_the_rate_limit(
+    admin: GraphQLClient, gql: GraphQLClient, app: Any
+) -> None:
+    used, gone, old = (
+        await create(
+            admin, ["used@example.org", "gone@example.org", "old@example.org"], sendEmail=False
+        )
+    )["invitations"]
+    assert (await accept(gql, used["token"]))["errors"] == []
+    await admin(DELETE, {"id": gone["id"]})
+    await Invitation.filter(id=int(old["id"])).update(
+        expires_at=await clock.now() - timedelta(minutes=1)
+    )
+    mistyped = used["token"][:-1] + ("0" if used["token"][-1] != "0" else "1")
+    unknown = tokens.display(tokens.generate())
+    visitor = client_from(app, "192.0.2.42")
+    answers = []
+    for token in (used["token"], gone["token"], old["token"], unknown, mistyped):
+        prepared, general = await both(visitor, variables={"token": token, "locale": "en"})
+        assert prepared == general
+        answers.append(prepared["data"]["invitationByToken"])
+    codes = [answer["errors"][0]["code"] for answer in answers]
+    assert codes == ["INVALID_TOKEN"] * 4 + ["TOKEN_CHECK_FAILED"]
+    assert all(answer["valid"] is False and answer["invitation"] is None for answer in answers)
+
+    # Wrong codes until the address's limit is full: then every token gets RATE_LIMITED.
+    for _ in range(100):
+        answer = await ask(visitor, INVITATION_BY_TOKEN, {"variables": {"token": unknown}})
+        if answer["data"]["invitationByToken"]["errors"][0]["code"] == "RATE_LIMITED":
+            break
+    else:
+        raise AssertionError("never limited")
+    [fresh] = (await create(admin, ["fresh@example.org"], sendEmail=False))["invitations"]
+    for token in (unknown, old["token"], fresh["token"]):
+        prepared, general = await both(visitor, variables={"token": token})
+        prepared_error = prepared["data"]["invitationByToken"]["errors"][0]
+        general_error = general["data"]["invitationByToken"]["errors"][0]
+        assert prepared_error["code"] == general_error["code"] == "RATE_LIMITED"
+        assert abs(prepared_error["retryAfter"] - general_error["retryAfter"]) <= 1
+        assert prepared_error["message"].startswith("Too many attempts")
+
+
+async def test_anything_unusual_is_answered_by_the_schema(admin: GraphQLClient, app: Any) -> None:
+    [invitation] = (await create(admin, ["odd@example.org"], sendEmail=False))["invitations"]
+    visitor = client_from(app, "192.0.2.43")
+    token = invitation["token"]
+    for body in (
+        {"variables": {"token": token + "\u0000"}},  # cannot be stored: INVALID_INPUT
+        {"variables": {"token": "\ud800"}},
+        {"variables": {}},  # the token is required
+        {"variables": {"token": None}},
+        {"variables": {"token": 17}},
+        {"variables": {"token": token, "locale": ["en"]}},
+        {"variables": {"token": token, "extra": "x"}},
+        {"variables": {"token": token}, "operationName": "Other"},
+        {"variables": ["not", "an", "object"]},
+    ):
+        before = prepared_answers()
+        answer, schema_answer = [
+            # As JSON escapes (a lone surrogate is no UTF-8).
+            await visitor.post(
+                "/graphql",
+                content=json.dumps({"query": query, **body}),
+                headers={"Content-Type": "application/json"},
+            )
+            for query in (INVITATION_BY_TOKEN, THROUGH_SCHEMA)
+        ]
+        assert prepared_answers() == before, body
+        assert answer.status_code == schema_answer.status_code, body
+        assert answer.json() == schema_answer.json(), body
+    stored = await ask(visitor, THROUGH_SCHEMA, {"variables": {"token": token + "\u0000"}})
+    assert stored["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    # Batches, GET and other content types never take the prepared path either.
+    batch = await visitor.post(
+        "/graphql", json=[{"query": INVITATION_BY_TOKEN, "variables": {"token": token}}]
+    )
+    assert batch.status_code == 400
+    form = await visitor.post(
+        "/graphql",
+        content=json.dumps({"query": INVITATION_BY_TOKEN, "variables": {"token": token}}),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert form.status_code == 415
