@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from starlette.datastructures import Headers
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,21 +34,43 @@ def preflighted(headers: Mapping[str, str]) -> bool:
     )
 
 
+def declared_body(scope: Scope) -> tuple[str, int | None, bool]:
+    """The request's content type, its Content-Length (None when absent or not a number) and
+    whether its body comes in chunks, read in one pass over the headers."""
+    content_type, length, chunked = "", None, False
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name == b"content-length":
+            length = int(value) if value.isdigit() else None
+        elif name == b"transfer-encoding":
+            chunked = True
+    return content_type, length, chunked
+
+
 class BodySizeLimit:
     """413 for a request body over its limit, told by Content-Length or counted as it streams
     in: a multipart upload may carry an import's file, any other body
     `max_request_body_bytes`."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
         self.plain = RequestBodyLimitMiddleware(app, settings.max_request_body_bytes)
         self.upload = RequestBodyLimitMiddleware(
             app, settings.import_max_file_bytes + UPLOAD_OVERHEAD
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limited = self.plain
-        if scope["type"] == "http" and is_multipart(Headers(scope=scope).get("content-type")):
-            limited = self.upload
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        content_type, length, chunked = declared_body(scope)
+        limited = self.upload if is_multipart(content_type) else self.plain
+        if not chunked and (length is None or length <= limited.max_body_size):
+            # No body, or one whose declared length is within the limit: the server reads no
+            # more than that, so there is nothing to count.
+            await self.app(scope, receive, send)
+            return
         await limited(scope, receive, send)
 
 
@@ -72,7 +93,11 @@ class BodyTimeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        multipart = is_multipart(Headers(scope=scope).get("content-type"))
+        content_type, length, chunked = declared_body(scope)
+        if not chunked and not length:
+            await self.app(scope, receive, send)  # no body to wait for
+            return
+        multipart = is_multipart(content_type)
         deadline = asyncio.get_running_loop().time() + (self.upload if multipart else self.plain)
         body_done = False
         started = False

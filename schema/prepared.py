@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from domain import metrics
@@ -167,7 +168,18 @@ async def answer(
             return None
         outcome = "ok"
         response = {"data": data}
-    metrics.graphql_prepared_requests.labels(prepared.root_field).inc()
-    metrics.graphql_requests.labels(prepared.root_field, outcome).inc()
-    metrics.graphql_duration.labels(prepared.root_field).observe(time.perf_counter() - started)
+    answered, requests, duration = _counters(prepared.root_field, outcome)
+    answered.inc()
+    requests.inc()
+    duration.observe(time.perf_counter() - started)
     return response
+
+
+@cache
+def _counters(root_field: str, outcome: str) -> tuple[Any, Any, Any]:
+    """The metrics' children for one operation and outcome (looked up once, not per answer)."""
+    return (
+        metrics.graphql_prepared_requests.labels(root_field),
+        metrics.graphql_requests.labels(root_field, outcome),
+        metrics.graphql_duration.labels(root_field),
+    )
