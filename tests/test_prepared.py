@@ -3,6 +3,7 @@ the very text prepared for it; anything unusual goes through the schema."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import timedelta
@@ -205,3 +206,23 @@ async def test_anything_unusual_is_answered_by_the_schema(admin: GraphQLClient, 
         headers={"Content-Type": "text/plain"},
     )
     assert form.status_code == 415
+
+
+async def test_a_burst_of_parallel_guesses_learns_no_more_answers_than_the_limit(
+    admin: GraphQLClient, app: Any
+) -> None:
+    from domain.settings import get_settings
+
+    [invitation] = (await create(admin, ["burst@example.org"], sendEmail=False))["invitations"]
+    attacker = client_from(app, "192.0.2.44")
+    guesses = [tokens.display(tokens.generate()) for _ in range(29)] + [invitation["token"]]
+    answers = await asyncio.gather(
+        *(ask(attacker, INVITATION_BY_TOKEN, {"variables": {"token": g}}) for g in guesses)
+    )
+    codes = [
+        (answer["data"]["invitationByToken"]["errors"] or [{"code": "VALID"}])[0]["code"]
+        for answer in answers
+    ]
+    limit = get_settings().limit_token_failures_per_minute
+    assert codes.count("INVALID_TOKEN") == limit
+    assert codes.count("RATE_LIMITED") + codes.count("VALID") == len(guesses) - limit

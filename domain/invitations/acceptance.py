@@ -15,6 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain import db
+from domain.batching import Batch
 from domain.clock import clock
 from domain.crypto import keyring
 from domain.errors import DomainError, ErrorCode, Problem
@@ -91,21 +92,19 @@ class Preview:
     missing_fields: list[RegistrationField]  # required fields the invitation does not preset
 
 
-# The invitation behind a usable token and every required registration field, in one round
-# trip (what /invite asks first, the service's busiest public question): one row per required
-# field, or one row with the field's columns empty; no row when the token cannot be used.
-_PREVIEW = """
-SELECT i.email, i.first_name, i.last_name, i.locale, i.registration_field_values,
-       f.id AS field_id, f.key AS field_key, f.title AS field_title,
-       f.title_multiloc AS field_title_multiloc, f.type AS field_type,
-       f.options AS field_options
+# The invitations behind usable tokens and every required registration field, in one round
+# trip for every token asked at about the same time (what /invite asks first, the service's
+# busiest public question): per invitation, one row per required field, or one row with the
+# field's columns empty; no row for a token that cannot be used.
+_PREVIEWS = """
+SELECT i.token_digest, i.email, i.first_name, i.last_name, i.locale,
+       i.registration_field_values, f.id AS field_id, f.key AS field_key,
+       f.title AS field_title, f.title_multiloc AS field_title_multiloc,
+       f.type AS field_type, f.options AS field_options
 FROM invitations i LEFT JOIN registration_fields f ON f.required
-WHERE i.id = (
-    SELECT id FROM invitations
-    WHERE token_digest IN ({digests}) AND status = 'pending' AND accepted_at IS NULL
-      AND expires_at > ${now}
-    LIMIT 1)
-ORDER BY f.id
+WHERE i.token_digest {digests} AND i.status = 'pending' AND i.accepted_at IS NULL
+  AND i.expires_at > {now}
+ORDER BY i.id, f.id
 """
 
 
@@ -126,39 +125,67 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-async def preview(raw_token: str) -> Preview:
-    token = parse_token(raw_token)
-    digests = keyring("invitation-token").lookup_short_digests(token)
-    placeholders = ", ".join(f"${n}" for n in range(1, len(digests) + 1))
-    rows = await db.connection().execute_query_dict(
-        db.sql(_PREVIEW.format(digests=placeholders, now=len(digests) + 1)),
-        [*digests, await clock.now()],
-    )
-    if not rows:
-        # The one answer for every unusable token (or, written in between, the invitation).
-        return await _preview_of(await _usable(token))
+def _preview_from(rows: list[dict[str, Any]]) -> Preview:
     first = rows[0]
     preset = set(_json(first["registration_field_values"]))
-    required = [
-        RegistrationField(
-            id=row["field_id"],
-            key=row["field_key"],
-            title=row["field_title"],
-            title_multiloc=_json(row["field_title_multiloc"]),
-            type=FieldType(row["field_type"]),
-            options=_json(row["field_options"]),
-            required=True,
-        )
-        for row in rows
-        if row["field_id"] is not None
-    ]
     return Preview(
         email=first["email"] or None,
         first_name=first["first_name"],
         last_name=first["last_name"],
         locale=first["locale"],
-        missing_fields=[f for f in required if f.key not in preset],
+        missing_fields=[
+            RegistrationField(
+                id=row["field_id"],
+                key=row["field_key"],
+                title=row["field_title"],
+                title_multiloc=_json(row["field_title_multiloc"]),
+                type=FieldType(row["field_type"]),
+                options=_json(row["field_options"]),
+                required=True,
+            )
+            for row in rows
+            if row["field_id"] is not None and row["field_key"] not in preset
+        ],
     )
+
+
+async def _find_previews(tokens: list[str]) -> list[Preview | None]:
+    """The preview of each token's invitation, None where the token cannot be used."""
+    keys = keyring("invitation-token")
+    wanted = [keys.lookup_short_digests(token) for token in tokens]
+    digests = sorted({digest for each in wanted for digest in each})
+    now = await clock.now()
+    if db.dialect() == "postgres":
+        statement = _PREVIEWS.format(digests="= ANY($1::uuid[])", now="$2")
+        values: list[Any] = [digests, now]
+    else:
+        marks = ", ".join(f"${n}" for n in range(1, len(digests) + 1))
+        statement = _PREVIEWS.format(digests=f"IN ({marks})", now=f"${len(digests) + 1}")
+        values = [*digests, now]
+    rows_by_digest: dict[str, list[dict[str, Any]]] = {}
+    for row in await db.connection().execute_query_dict(db.sql(statement), values):
+        rows_by_digest.setdefault(str(row["token_digest"]), []).append(row)
+    previews: list[Preview | None] = []
+    for each in wanted:
+        rows = next((rows_by_digest[d] for d in each if d in rows_by_digest), None)
+        previews.append(_preview_from(rows) if rows else None)
+    return previews
+
+
+_previews: Batch[str, Preview | None] = Batch(_find_previews)
+
+
+async def preview(raw_token: str) -> Preview:
+    return await preview_of_token(parse_token(raw_token))
+
+
+async def preview_of_token(token: str) -> Preview:
+    """preview() of a token parse_token() gave."""
+    found = await _previews(token)
+    if found is None:
+        # The one answer for every unusable token (or, written in between, the invitation).
+        return await _preview_of(await _usable(token))
+    return found
 
 
 def _sign_in_instead(email: str) -> DomainError:

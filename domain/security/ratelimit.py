@@ -23,6 +23,7 @@ from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain import metrics
+from domain.batching import Batch
 from domain.clock import clock
 from domain.crypto import Keyring, keyring
 from domain.errors import DomainError, ErrorCode, RateLimited
@@ -152,6 +153,56 @@ def _subject_digest(keys: Keyring, subject: str) -> str:
     return keys.digest(subject)[:32]
 
 
+def _token_limits(address: str, *, count: bool) -> tuple[list[str], list[int]]:
+    """_RESERVE_TOKEN's keys and arguments for an attempt from `address` (only checked
+    without `count`)."""
+    s = get_settings()
+    now = _now()
+    # Global counters are counted but never refuse anyone by themselves: while one is
+    # full, every address gets the stricter attack limit, so a right code from a fresh
+    # address still works.
+    limits = [
+        Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
+        Limit("token:address", address, s.limit_token_failures_per_day, DAY),
+        Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE),
+        Limit("token:all", "all", s.limit_token_global_failures_per_minute, MINUTE),
+        Limit("token:all", "all", s.limit_token_global_failures_per_day, DAY),
+    ]
+    keys = [limit.key(now) for limit in limits]
+    args: list[int] = []
+    for limit in limits:
+        args.extend((limit.limit, limit.ttl(now)))
+    args.append(1 if count else 0)
+    return keys, args
+
+
+async def _check_tokens(checks: list[tuple[Any, str, bool]]) -> list[RateLimited | None]:
+    """token_looked_up for each (redis, address, failed), one pipeline per Redis client."""
+    results: list[RateLimited | None] = [None] * len(checks)
+    by_client: dict[int, list[int]] = {}
+    for index, (redis, _, _) in enumerate(checks):
+        by_client.setdefault(id(redis), []).append(index)
+    for indices in by_client.values():
+        redis = checks[indices[0]][0]
+        pipeline = redis.pipeline(transaction=False)
+        arguments = [_token_limits(checks[i][1], count=checks[i][2]) for i in indices]
+        for keys, args in arguments:
+            pipeline.evalsha(_SHA1[_RESERVE_TOKEN], len(keys), *keys, *args)
+        answers = await pipeline.execute(raise_on_error=False)
+        for index, (keys, args), answer in zip(indices, arguments, answers, strict=True):
+            if isinstance(answer, NoScriptError):  # Redis restarted: it learns the script
+                answer = await redis.eval(_RESERVE_TOKEN, len(keys), *keys, *args)
+            elif isinstance(answer, Exception):
+                raise answer
+            allowed, retry_after = answer
+            if not int(allowed):
+                results[index] = RateLimited(int(retry_after))
+    return results
+
+
+_token_checks: Batch[tuple[Any, str, bool], None] = Batch(_check_tokens)
+
+
 class Limiter:
     """Rate limits for one Redis (the arq pool or any redis.asyncio client)."""
 
@@ -223,26 +274,9 @@ class Limiter:
 
     # The limits of each use -------------------------------------------------------------
 
-    async def reserve_token(self, address: str, *, count: bool = True) -> list[str]:
-        """Count one token attempt from an address (refusing when its limits are full); only
-        check the limits without `count`."""
-        s = get_settings()
-        now = _now()
-        # Global counters are counted but never refuse anyone by themselves: while one is
-        # full, every address gets the stricter attack limit, so a right code from a fresh
-        # address still works.
-        limits = [
-            Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
-            Limit("token:address", address, s.limit_token_failures_per_day, DAY),
-            Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE),
-            Limit("token:all", "all", s.limit_token_global_failures_per_minute, MINUTE),
-            Limit("token:all", "all", s.limit_token_global_failures_per_day, DAY),
-        ]
-        keys = [limit.key(now) for limit in limits]
-        args: list[int] = []
-        for limit in limits:
-            args.extend((limit.limit, limit.ttl(now)))
-        args.append(1 if count else 0)
+    async def reserve_token(self, address: str) -> list[str]:
+        """Count one token attempt from an address (refusing when its limits are full)."""
+        keys, args = _token_limits(address, count=True)
         allowed, retry_after = await self._run(_RESERVE_TOKEN, keys, args)
         if not int(allowed):
             raise RateLimited(int(retry_after))
@@ -256,8 +290,9 @@ class Limiter:
         before and giving back after costs two, and keeps what reserving guarantees: every
         answer waits for this check, one at a time in Redis, so a burst of parallel guesses
         learns no more answers than the limits allow (the rest get RATE_LIMITED, whatever
-        their lookup found). Uses that change something (acceptInvitation) reserve first."""
-        await self.reserve_token(address, count=failed)
+        their lookup found). Uses that change something (acceptInvitation) reserve first.
+        Checks made at about the same time go to Redis in one pipeline (domain.batching)."""
+        await _token_checks((self.redis, address, failed))
 
     def token_attempt(self, address: str) -> Any:
         limiter = self

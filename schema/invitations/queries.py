@@ -109,9 +109,9 @@ class InvitationQueries:
 async def invitation_by_token(context: Context, token: str) -> InvitationByTokenPayload:
     """The answer to invitationByToken (also given by schema.prepared, for /invite's document)."""
     try:
-        acceptance.parse_token(token)  # a mistyped code is answered before any counting
+        parsed = acceptance.parse_token(token)  # a mistyped code is answered before counting
         try:
-            preview = await acceptance.preview(token)
+            preview = await acceptance.preview_of_token(parsed)
         except DomainError as error:
             failed = error.code is ErrorCode.INVALID_TOKEN and error.counts_as_failure
             await context.limiter.token_looked_up(context.client_ip, failed=failed)
