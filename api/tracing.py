@@ -14,6 +14,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from domain.settings import Settings, SettingsError
+from schema import prepared
 from schema.app import schema
 from schema.metrics import operation_label
 
@@ -50,6 +51,7 @@ def traced(app: ASGIApp, settings: Settings, *, exporter: Any = None) -> ASGIApp
     extension = _operation_tracing(provider)
     if extension not in schema.extensions:
         schema.extensions = (*schema.extensions, extension)
+    prepared.tracer = provider.get_tracer("invitations")  # the same span for prepared answers
 
     def request_hook(span: Any, scope: dict[str, Any]) -> None:
         if not span.is_recording():

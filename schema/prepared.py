@@ -1,28 +1,53 @@
 """Documents the service's own pages send most, answered without the GraphQL executor.
 
 /invite asks `InvitationByToken` first, once per visitor: in a letter campaign, thousands a
-minute. Through strawberry and graphql-core the answer costs several times what the lookup
-itself costs (the extensions' hooks, validation, a resolver call and a completion per field).
-A document listed here, sent with exactly its text (whitespace aside), is answered by its
-handler instead: the schema's own resolver function, then the selection written out by hand.
-A handler answers None for anything unusual (variables of another shape, characters that
-cannot be stored, another operation name), and the request goes through the schema as any
-other: errors keep one shape and one place. `tests/test_prepared.py` compares each
-document's answers with the schema's, state by state.
+minute; the admin console's list asks `Invitations` for each page, filter and sort. Through
+strawberry and graphql-core an answer costs several times what its queries cost (the
+extensions' hooks, validation, a resolver call and a completion per field: some 300 fields
+for a page of the list). A document listed here, sent with exactly its text (whitespace
+aside), is answered by its handler instead: the schema's own functions (the token's resolver,
+the list's query), then the selection written out by hand. A handler answers None for
+anything unusual (variables of another shape, characters that cannot be stored, another
+operation name, someone who may not ask, a page the schema refuses), and the request goes
+through the schema as any other: errors keep one shape and one place. `tests/test_prepared.py`
+compares each document's answers with the schema's, state by state.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from domain import metrics
+from domain.clock import clock
+from domain.errors import DomainError
+from domain.invitations.listing import (
+    Direction,
+    Granted,
+    InvitationFilter,
+    OrderField,
+    count_invitations,
+    granted,
+    invitation_rows,
+)
+from domain.invitations.status import derived_status
+from domain.models import (
+    BounceKind,
+    DeliveryState,
+    InvitationStatus,
+    RoleKind,
+    SuppressionReason,
+)
+from domain.titles import title_in
 from schema.context import Context
 from schema.errors import UserError
 from schema.extensions import report_unexpected, unstorable_input
+from schema.ids import parse_id
 from schema.invitations.queries import invitation_by_token
 from schema.invitations.types import InvitationByTokenPayload
 
@@ -110,6 +135,147 @@ async def _invitation_by_token(context: Context, variables: Mapping[str, Any]) -
     return {"invitationByToken": by_token_data(payload, variables.get("locale"))}
 
 
+# The admin console's list of invitations (api/static/admin/invitations.js sends this text).
+INVITATIONS = """
+query Invitations($filter: InvitationFilterInput, $orderBy: InvitationOrderInput, $first: Int!,
+                  $after: String, $locale: String, $withTotal: Boolean!) {
+  invitations(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+    totalCount @include(if: $withTotal)
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id email firstName lastName status codeOnly createdAt
+      delivery { state lastError bounceKind suppression { reason } }
+      grants { admin projects { title } groups { title(locale: $locale) } }
+    } }
+  }
+}"""
+
+_FILTER_FIELDS = {"status", "delivery", "search", "groupId", "role", "importId"}
+_INT32 = 2**31
+
+
+def _enum(kind: Any, name: Any) -> Any:
+    """The member a GraphQL enum value names; KeyError for anything else."""
+    if not isinstance(name, str):
+        raise KeyError(name)
+    return kind[name]
+
+
+def _id(value: Any) -> int | None:
+    """An ID input (a string or an integer, as GraphQL coerces them); KeyError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise KeyError(value)
+    return parse_id(str(value))
+
+
+def _filter(value: Any) -> InvitationFilter:
+    if value is None:
+        return InvitationFilter()
+    if not isinstance(value, dict) or not value.keys() <= _FILTER_FIELDS:
+        raise KeyError(value)
+    search = value.get("search")
+    if search is not None and not isinstance(search, str):
+        raise KeyError(search)
+    status, delivery, role = value.get("status"), value.get("delivery"), value.get("role")
+    return InvitationFilter(
+        status=None if status is None else _enum(InvitationStatus, status),
+        delivery=None if delivery is None else _enum(DeliveryState, delivery),
+        search=search,
+        group_id=_id(value.get("groupId")),
+        role=None if role is None else _enum(RoleKind, role),
+        import_id=_id(value.get("importId")),
+    )
+
+
+def _order(value: Any) -> tuple[OrderField, Direction]:
+    if value is None:
+        return OrderField.CREATED_AT, Direction.DESC
+    if not isinstance(value, dict) or not value.keys() <= {"field", "direction"}:
+        raise KeyError(value)
+    # Absent: the default; null for these non-null fields is the schema's error to give.
+    field = _enum(OrderField, value["field"]) if "field" in value else OrderField.CREATED_AT
+    direction = _enum(Direction, value["direction"]) if "direction" in value else Direction.DESC
+    return field, direction
+
+
+def _node(row: dict[str, Any], grant: Granted, locale: str | None, now: datetime) -> Data:
+    email = row["email"]
+    bounce = row["bounce_kind"]
+    suppression = row["suppression_reason"]
+    status = derived_status(
+        InvitationStatus(row["status"]), row["accepted_at"], row["expires_at"], now
+    )
+    return {
+        "id": str(row["id"]),
+        "email": email or None,
+        "firstName": row["first_name"],
+        "lastName": row["last_name"],
+        "status": status.name,
+        "codeOnly": not email,
+        "createdAt": row["created_at"].isoformat(),
+        "delivery": {
+            "state": DeliveryState(row["delivery_state"]).name,
+            "lastError": row["last_error"] or None,
+            "bounceKind": BounceKind(bounce).name if bounce else None,
+            "suppression": {"reason": SuppressionReason(suppression).name}
+            if email and suppression
+            else None,
+        },
+        "grants": {
+            "admin": row["is_admin"],
+            "projects": [{"title": title} for title in grant.projects],
+            "groups": [
+                {"title": title_in(title, titles, locale)} for title, titles in grant.groups
+            ],
+        },
+    }
+
+
+async def _invitations(context: Context, variables: Mapping[str, Any]) -> Data | None:
+    names = {"filter", "orderBy", "first", "after", "locale", "withTotal"}
+    if not {"first", "withTotal"} <= variables.keys() <= names:
+        return None
+    first, with_total = variables["first"], variables["withTotal"]
+    after, locale = variables.get("after"), variables.get("locale")
+    if (
+        type(first) is not int
+        or not -_INT32 <= first < _INT32
+        or type(with_total) is not bool
+        or not (after is None or isinstance(after, str))
+        or not (locale is None or isinstance(locale, str))
+        or unstorable_input(dict(variables), None) is not None
+    ):
+        return None
+    try:
+        query = _filter(variables.get("filter"))
+        order, direction = _order(variables.get("orderBy"))
+    except KeyError:
+        return None
+    if not await context.is_admin():
+        return None  # the schema's permission error
+    try:
+        page = await invitation_rows(
+            query, order=order, direction=direction, first=first, after=after
+        )
+    except DomainError:
+        return None  # a page size or cursor the schema refuses (nothing was changed)
+    grants = await granted([row["id"] for row in page.rows])
+    now = clock.local_now()
+    connection: Data = {}
+    if with_total:
+        connection["totalCount"] = await count_invitations(query)
+    connection["pageInfo"] = {
+        "hasNextPage": page.has_next_page,
+        "endCursor": page.cursors[-1] if page.cursors else None,
+    }
+    connection["edges"] = [
+        {"node": _node(row, grants[row["id"]], locale, now)} for row in page.rows
+    ]
+    return {"invitations": connection}
+
+
 def normalized(document: str) -> str:
     """A document's text with every run of whitespace (commas aside) made one space."""
     return " ".join(document.split())
@@ -119,16 +285,23 @@ _PREPARED: dict[str, Prepared] = {
     normalized(INVITATION_BY_TOKEN): Prepared(
         "InvitationByToken", "invitationByToken", _invitation_by_token, nullable=False
     ),
+    normalized(INVITATIONS): Prepared("Invitations", "invitations", _invitations, nullable=False),
 }
 
 
-_NAMES = tuple(entry.operation_name.encode() for entry in _PREPARED.values())
+# An OpenTelemetry tracer when traces are on (api.tracing sets it): a prepared answer gets the
+# span strawberry's extension gives the others, named after the root field, without arguments.
+tracer: Any = None
+_GRAPHQL = {"component": "graphql"}
+
+# What each prepared text holds verbatim, even as a JSON string.
+_MARKS = tuple(f"query {entry.operation_name}(".encode() for entry in _PREPARED.values())
 
 
 def mentioned(body: bytes) -> bool:
     """Whether a request body may hold a prepared document (before parsing it: the others,
     an import's thousand addresses among them, are parsed once, by the schema's path)."""
-    return any(name in body for name in _NAMES)
+    return any(mark in body for mark in _MARKS)
 
 
 def find(document: str) -> Prepared | None:
@@ -148,8 +321,14 @@ async def answer(
     if operation_name is not None and operation_name != prepared.operation_name:
         return None
     started = time.perf_counter()
+    span = (
+        nullcontext()
+        if tracer is None
+        else tracer.start_as_current_span(f"GraphQL {prepared.root_field}", attributes=_GRAPHQL)
+    )
     try:
-        data = await prepared.handler(context, variables)
+        with span:
+            data = await prepared.handler(context, variables)
     except Exception as error:
         reference = report_unexpected(error, [prepared.root_field])
         outcome = "error"

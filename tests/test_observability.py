@@ -21,6 +21,7 @@ from api.app import create_app
 from domain import db
 from domain.logs import AccessLogPrivacy, JsonFormatter, WithContext
 from domain.settings import get_settings, load_settings
+from schema.prepared import INVITATION_BY_TOKEN
 from tests.browser import _Server
 from tests.conftest import _free_port
 from tests.fixtures import GraphQLClient, SmtpSink
@@ -275,6 +276,7 @@ async def traced_http(
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from api.tracing import traced
+    from schema import prepared
     from schema.app import schema
 
     extensions = schema.extensions
@@ -287,6 +289,7 @@ async def traced_http(
             yield http, exporter
     finally:
         schema.extensions = extensions
+        prepared.tracer = None
 
 
 async def test_traces_have_a_span_per_request_and_operation_without_personal_data(
@@ -308,3 +311,14 @@ async def test_traces_have_a_span_per_request_and_operation_without_personal_dat
     )
     for secret in (token, "lea", "example.org", "203.0.113"):
         assert secret not in everything, secret
+
+    # /invite's own document (answered without the executor) gets the same span.
+    exporter.clear()
+    response = await http.post(
+        "/graphql",
+        json={"query": INVITATION_BY_TOKEN, "variables": {"token": token, "locale": "en"}},
+    )
+    assert response.json()["data"]["invitationByToken"]["valid"] is False
+    spans = exporter.get_finished_spans()
+    assert "GraphQL invitationByToken" in [span.name for span in spans]
+    assert token not in json.dumps([dict(span.attributes or {}) for span in spans], default=str)

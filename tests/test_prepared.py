@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from domain.clock import clock
 from domain.invitations import tokens
 from domain.models import Invitation
-from schema.prepared import INVITATION_BY_TOKEN, normalized
+from schema.prepared import INVITATION_BY_TOKEN, INVITATIONS, normalized
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import DELETE, GENERATE, accept, create
 from tests.test_platform import create_field
@@ -226,3 +226,170 @@ async def test_a_burst_of_parallel_guesses_learns_no_more_answers_than_the_limit
     limit = get_settings().limit_token_failures_per_minute
     assert codes.count("INVALID_TOKEN") == limit
     assert codes.count("RATE_LIMITED") + codes.count("VALID") == len(guesses) - limit
+
+
+# ---------------------------------------------------------------------------------------------
+# The admin console's list
+
+LIST_THROUGH_SCHEMA = INVITATIONS + "\n# through the schema\n"
+
+
+def prepared_lists() -> float:
+    value = REGISTRY.get_sample_value(
+        "invitations_graphql_prepared_requests_total", {"operation": "invitations"}
+    )
+    return value or 0.0
+
+
+async def both_lists(
+    client: GraphQLClient, variables: dict[str, Any], *, prepared: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    before = prepared_lists()
+    fast = await client.post(INVITATIONS, variables)
+    assert prepared_lists() == before + (1 if prepared else 0), variables
+    general = await client.post(LIST_THROUGH_SCHEMA, variables)
+    assert prepared_lists() == before + (1 if prepared else 0), variables
+    return fast, general
+
+
+def test_the_console_sends_the_prepared_list_text() -> None:
+    script = (ROOT / "api" / "static" / "admin" / "invitations.js").read_text()
+    match = re.search(r"const LIST = `([^`]*)`", script)
+    assert match is not None
+    assert normalized(match.group(1)) == normalized(INVITATIONS)
+
+
+async def a_varied_list(admin: GraphQLClient) -> dict[str, str]:
+    """Invitations in every state the list shows, and what they grant."""
+    from domain.models import BounceKind, DeliveryState, MailSuppression, SuppressionReason
+    from tests.test_platform import CREATE_PROJECT, create_group
+
+    north = (
+        await create_group(admin, "North Avenue", titles=[{"locale": "nl-BE", "text": "Noordlaan"}])
+    )["group"]["id"]
+    youth = (await create_group(admin, "Youth council"))["group"]["id"]
+    park = (await admin(CREATE_PROJECT, {"title": "Riverside park"}))["createProject"]["project"]
+    await create(
+        admin,
+        [f"resident{i}@example.org" for i in range(6)],
+        sendEmail=False,
+        groupIds=[north, youth],
+    )
+    await create(admin, ["chair@example.org"], sendEmail=False, admin=True, groupIds=[youth])
+    await create(admin, ["planner@example.org"], sendEmail=False, projectIds=[park["id"]])
+    await admin(GENERATE, {"count": 3, "options": {"groupIds": [north]}})
+    bounced, accepted, expired = (
+        await create(
+            admin,
+            ["bounced@example.org", "Accepted@example.org", "expired@example.org"],
+            sendEmail=False,
+        )
+    )["invitations"]
+    await Invitation.filter(id=int(bounced["id"])).update(
+        delivery_state=DeliveryState.BOUNCED,
+        bounce_kind=BounceKind.HARD,
+        last_error="550 5.1.1 no such user",
+    )
+    await MailSuppression.create(
+        email="bounced@example.org", reason=SuppressionReason.HARD_BOUNCE, source="dsn"
+    )
+    await Invitation.filter(id=int(expired["id"])).update(
+        expires_at=await clock.now() - timedelta(minutes=1)
+    )
+    await Invitation.filter(last_name="").update(last_name="de Smet")
+    await Invitation.filter(email__startswith="resident1").update(last_name="De Vries")
+    return {"north": north, "youth": youth, "accepted": accepted["token"]}
+
+
+async def test_the_console_list_answers_as_the_schema_does(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    made = await a_varied_list(admin)
+    assert (await accept(gql, made["accepted"]))["errors"] == []
+    base = {"first": 4, "withTotal": True, "locale": "en"}
+    variations: list[dict[str, Any]] = [
+        base,
+        {**base, "withTotal": False, "locale": None},
+        {**base, "locale": "nl-BE", "first": 30},
+        {"first": 0, "withTotal": True},
+        {**base, "filter": {"status": "PENDING"}},
+        {**base, "filter": {"status": "ACCEPTED"}},
+        {**base, "filter": {"status": "EXPIRED", "search": None}},
+        {**base, "filter": {"delivery": "BOUNCED"}},
+        {**base, "filter": {"search": "RESIDENT"}},
+        {**base, "filter": {"search": "de "}},
+        {**base, "filter": {"groupId": made["north"]}},
+        {**base, "filter": {"groupId": int(made["youth"]), "role": "ADMIN"}},
+        {**base, "filter": {"role": "PROJECT_MANAGER"}},
+        {**base, "filter": {"importId": "999"}},
+        {**base, "filter": {"groupId": "not a number"}},
+        {**base, "orderBy": {"field": "EMAIL"}},
+        {**base, "orderBy": {"direction": "ASC"}},
+    ]
+    for field in ("CREATED_AT", "EMAIL", "LAST_NAME", "STATUS"):
+        for direction in ("ASC", "DESC"):
+            variations.append({**base, "orderBy": {"field": field, "direction": direction}})
+    for variables in variations:
+        # Every page of each, by its cursors.
+        after = None
+        for _ in range(10):
+            fast, general = await both_lists(admin, {**variables, "after": after})
+            assert fast == general, variables
+            assert "errors" not in fast, fast
+            connection = fast["data"]["invitations"]
+            if not connection["pageInfo"]["hasNextPage"]:
+                break
+            after = connection["pageInfo"]["endCursor"]
+    everything, _ = await both_lists(admin, {"first": 50, "withTotal": True, "locale": "nl-BE"})
+    nodes = [edge["node"] for edge in everything["data"]["invitations"]["edges"]]
+    assert everything["data"]["invitations"]["totalCount"] == len(nodes) == 14
+    by_email = {node["email"]: node for node in nodes}
+    assert by_email["bounced@example.org"]["delivery"] == {
+        "state": "BOUNCED",
+        "lastError": "550 5.1.1 no such user",
+        "bounceKind": "HARD",
+        "suppression": {"reason": "HARD_BOUNCE"},
+    }
+    assert by_email["accepted@example.org"]["status"] == "ACCEPTED"
+    assert by_email["expired@example.org"]["status"] == "EXPIRED"
+    assert by_email["chair@example.org"]["grants"]["admin"] is True
+    assert by_email["planner@example.org"]["grants"]["projects"] == [{"title": "Riverside park"}]
+    assert by_email["resident0@example.org"]["grants"]["groups"] == [
+        {"title": "Noordlaan"},
+        {"title": "Youth council"},
+    ]
+    letters = [node for node in nodes if node["codeOnly"]]
+    assert len(letters) == 3 and all(node["email"] is None for node in letters)
+
+
+async def test_the_console_list_leaves_the_unusual_to_the_schema(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    [resident] = (await create(admin, ["someone@example.org"], sendEmail=False))["invitations"]
+    session = (await accept(gql, resident["token"]))["session"]["token"]
+    base = {"first": 5, "withTotal": True}
+    for client, variables in (
+        (gql, base),  # not signed in: the schema's permission error
+        (gql.as_user(session), base),  # signed in, not an admin
+        (gql.as_user(session + "x"), base),  # no such session
+        (admin, {**base, "first": 500}),
+        (admin, {**base, "first": -1}),
+        (admin, {**base, "first": 2**31}),
+        (admin, {**base, "first": True}),
+        (admin, {"first": 5}),
+        (admin, {**base, "withTotal": "yes"}),
+        (admin, {**base, "after": "not-a-cursor"}),
+        (admin, {**base, "after": "\u0000"}),
+        (admin, {**base, "filter": {"status": "BOGUS"}}),
+        (admin, {**base, "filter": {"search": 7}}),
+        (admin, {**base, "filter": {"other": 1}}),
+        (admin, {**base, "filter": "PENDING"}),
+        (admin, {**base, "orderBy": {"field": None}}),
+        (admin, {**base, "orderBy": {"field": "NAME"}}),
+    ):
+        fast, general = await both_lists(client, variables, prepared=False)
+        assert fast == general, variables
+        assert fast.get("errors"), variables
+    # A variable the document does not declare is ignored by the schema: the same answer.
+    fast, general = await both_lists(admin, {**base, "surplus": 1}, prepared=False)
+    assert fast == general and "errors" not in fast

@@ -9,9 +9,18 @@ from domain.models import DeliveryState, Invitation, InvitationStatus
 
 def status_of(invitation: Invitation, now: datetime) -> InvitationStatus:
     """Derived status: accepted, or expired once now >= expires_at, else pending."""
-    if invitation.accepted_at is not None or invitation.status is InvitationStatus.ACCEPTED:
+    return derived_status(
+        InvitationStatus(invitation.status), invitation.accepted_at, invitation.expires_at, now
+    )
+
+
+def derived_status(
+    stored: InvitationStatus, accepted_at: datetime | None, expires_at: datetime, now: datetime
+) -> InvitationStatus:
+    """status_of() from the columns themselves (a row read without the ORM)."""
+    if accepted_at is not None or stored is InvitationStatus.ACCEPTED:
         return InvitationStatus.ACCEPTED
-    if invitation.status is InvitationStatus.EXPIRED or now >= invitation.expires_at:
+    if stored is InvitationStatus.EXPIRED or now >= expires_at:
         return InvitationStatus.EXPIRED
     return InvitationStatus.PENDING
 
