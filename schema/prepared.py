@@ -277,7 +277,7 @@ async def _invitations(context: Context, variables: Mapping[str, Any]) -> Data |
 
 
 def normalized(document: str) -> str:
-    """A document's text with every run of whitespace (commas aside) made one space."""
+    """A document's text with every run of whitespace made one space."""
     return " ".join(document.split())
 
 
