@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import re
+import warnings
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -144,11 +145,33 @@ async def redis() -> AsyncIterator[ArqRedis]:
     await pool.aclose()
 
 
+async def _end_leftover_statements() -> None:
+    """Between tests no statement of this database runs, except one left mid-way by a test (a
+    connection its code abandoned): it would hold its locks and make TRUNCATE wait forever, so
+    the whole suite. Such a backend is ended, and named in a warning, not silently."""
+    if DATABASE_KIND != "postgres":
+        return
+    rows = await db.connection().execute_query_dict(
+        "SELECT pid, state, wait_event, left(query, 200) AS query FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND state NOT IN ('idle') AND backend_type = 'client backend'"
+        " AND now() - state_change > interval '2 seconds'"
+    )
+    for row in rows:
+        warnings.warn(
+            f"a statement left running by an earlier test was ended: {row['state']},"
+            f" waiting for {row['wait_event']}: {row['query']}",
+            stacklevel=1,
+        )
+        await db.connection().execute_query("SELECT pg_terminate_backend($1)", [int(row["pid"])])
+
+
 @pytest.fixture(autouse=True)
 async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Every test starts with empty tables, an empty Redis db, an empty sink, real time."""
     clock.reset()
     if "database" in request.fixturenames:
+        await _end_leftover_statements()
         await truncate_all_models()
     if "redis" in request.fixturenames:
         pool: ArqRedis = request.getfixturevalue("redis")

@@ -150,3 +150,54 @@ async def test_two_apis_and_two_workers_send_each_invitation_once_and_import_onc
     assert record.status is ImportStatus.DONE and record.runs == 1
     assert record.invited_count == len(imported)
     assert await Invitation.filter(delivery_state=DeliveryState.SENT).count() == len(everyone)
+
+
+async def test_metrics_of_several_api_processes_behind_one_port_are_answered_together(
+    tmp_path: Path,
+) -> None:
+    """docs/operations.md: with PROMETHEUS_MULTIPROC_DIR, /metrics of any process answers for
+    every one of them (the counts are summed)."""
+    environment = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "INVITES_METRICS_TOKEN": "scrape-token",
+    }
+    ports = [free_port(), free_port()]
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        for url, process in zip(urls, started, strict=True):
+            await until_up(url, process)
+        for url, times in zip(urls, (2, 3), strict=True):
+            async with httpx.AsyncClient(base_url=url) as client:
+                for _ in range(times):
+                    answer = await client.post("/graphql", json={"query": "{ me { id } }"})
+                    assert answer.json() == {"data": {"me": None}}
+        for url in urls:
+            async with httpx.AsyncClient(base_url=url) as client:
+                scraped = await client.get(
+                    "/metrics", headers={"Authorization": "Bearer scrape-token"}
+                )
+            assert scraped.status_code == 200
+            line = next(
+                line
+                for line in scraped.text.splitlines()
+                if line.startswith("invitations_graphql_requests_total{")
+                and 'operation="me"' in line
+                and 'outcome="ok"' in line
+            )
+            assert float(line.rsplit(" ", 1)[1]) == 5.0, line
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            process.wait(timeout=30)
