@@ -111,6 +111,11 @@ def sql(text: str) -> str:
     return text if dialect() == "postgres" else _NUMBERED.sub(r"?\1", text)
 
 
+def placeholders(count: int) -> str:
+    """`$1, $2, ...` for `count` values (sql() writes them in the connection's style)."""
+    return ", ".join(f"${n}" for n in range(1, count + 1))
+
+
 def as_datetime(value: datetime | str | None) -> datetime | None:
     """A timestamp read by raw SQL: asyncpg gives datetimes, SQLite gives the text Tortoise
     stored (always UTC with an offset)."""

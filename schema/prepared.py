@@ -99,7 +99,7 @@ def _errors(errors: list[UserError]) -> list[Data]:
     ]
 
 
-def by_token_data(payload: InvitationByTokenPayload, locale: str | None) -> Data:
+def _by_token_data(payload: InvitationByTokenPayload, locale: str | None) -> Data:
     invitation = payload.invitation
     return {
         "valid": payload.valid,
@@ -132,7 +132,7 @@ async def _invitation_by_token(context: Context, variables: Mapping[str, Any]) -
     if not _strings(variables, {"token"}, {"locale"}):
         return None
     payload = await invitation_by_token(context, variables["token"])
-    return {"invitationByToken": by_token_data(payload, variables.get("locale"))}
+    return {"invitationByToken": _by_token_data(payload, variables.get("locale"))}
 
 
 # The admin console's list of invitations (api/static/admin/invitations.js sends this text).

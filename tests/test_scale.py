@@ -33,14 +33,16 @@ pytestmark = pytest.mark.usefixtures("database")
 
 
 @contextmanager
-def processes(*commands: list[str]) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`invitations ...` commands in processes of their own (the test's settings), stopped as
-    an orchestrator stops them (SIGTERM) at the end."""
+def processes(
+    *commands: list[str], env: dict[str, str] | None = None
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`invitations ...` commands in processes of their own (the test's settings, and `env`),
+    stopped as an orchestrator stops them (SIGTERM) at the end."""
     started = [
         subprocess.Popen(
             [sys.executable, "-m", "cli", *command],
             cwd=ROOT,
-            env=dict(os.environ),
+            env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -158,22 +160,12 @@ async def test_metrics_of_several_api_processes_behind_one_port_are_answered_tog
     """docs/operations.md: with PROMETHEUS_MULTIPROC_DIR, /metrics of any process answers for
     every one of them (the counts are summed)."""
     environment = {
-        **os.environ,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         "INVITES_METRICS_TOKEN": "scrape-token",
     }
     ports = [free_port(), free_port()]
-    started = [
-        subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    try:
+    serving = [["serve", "--port", str(port)] for port in ports]
+    with processes(*serving, env=environment) as started:
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for url, process in zip(urls, started, strict=True):
             await until_up(url, process)
@@ -196,8 +188,3 @@ async def test_metrics_of_several_api_processes_behind_one_port_are_answered_tog
                 and 'outcome="ok"' in line
             )
             assert float(line.rsplit(" ", 1)[1]) == 5.0, line
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            process.wait(timeout=30)

@@ -159,7 +159,7 @@ async def _find_previews(tokens: list[str]) -> list[Preview | None]:
         statement = _PREVIEWS.format(digests="= ANY($1::uuid[])", now="$2")
         values: list[Any] = [digests, now]
     else:
-        marks = ", ".join(f"${n}" for n in range(1, len(digests) + 1))
+        marks = db.placeholders(len(digests))
         statement = _PREVIEWS.format(digests=f"IN ({marks})", now=f"${len(digests) + 1}")
         values = [*digests, now]
     rows_by_digest: dict[str, list[dict[str, Any]]] = {}

@@ -242,7 +242,7 @@ async def invitation_rows(
     )
     by_id: dict[int, dict[str, Any]] = {}
     if ids:
-        marks = ", ".join(f"${n}" for n in range(1, len(ids) + 1))
+        marks = db.placeholders(len(ids))
         for row in await connection().execute_query_dict(db.sql(_ROWS.format(ids=marks)), ids):
             for name in ("created_at", "expires_at", "accepted_at"):
                 row[name] = as_datetime(row[name])
@@ -279,7 +279,7 @@ async def granted(ids: list[int]) -> dict[int, Granted]:
     found = {i: Granted(groups=[], projects=[]) for i in ids}
     if not ids:
         return found
-    marks = ", ".join(f"${n}" for n in range(1, len(ids) + 1))
+    marks = db.placeholders(len(ids))
     for row in await connection().execute_query_dict(db.sql(_GRANTED.format(ids=marks)), ids):
         grant = found[int(row["invitation_id"])]
         if row["kind"] == "group":

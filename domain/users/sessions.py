@@ -71,7 +71,7 @@ async def is_admin_session(token: str) -> bool:
     if not token or len(token) > 256:
         return False
     digests = keyring("session").lookup_digests(token)
-    marks = ", ".join(f"${n}" for n in range(1, len(digests) + 1))
+    marks = db.placeholders(len(digests))
     statement = _ADMIN_SESSION.format(digests=marks, now=len(digests) + 1)
     rows = await db.connection().execute_query_dict(
         db.sql(statement), [*digests, await clock.now()]
