@@ -125,6 +125,26 @@ async def _reset_postgres(url: str) -> None:
         await conn.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def no_task_outlives_the_session() -> AsyncIterator[None]:
+    """The tests share one event loop. At its end, what a test left running (a worker's loop
+    it did not stop) is cancelled until it is done, for a few seconds at most, and named in a
+    warning: a task that needs more than one cancellation would otherwise keep the loop's own
+    shutdown, which cancels once and waits for ever, from ending the run."""
+    yield
+    current = asyncio.current_task()
+    for _ in range(50):
+        left = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+        if not left:
+            return
+        for task in left:
+            task.cancel()
+        await asyncio.wait(left, timeout=0.1)
+    for task in left:
+        if not task.done():
+            warnings.warn(f"a task outlived the tests and its cancellation: {task!r}", stacklevel=1)
+
+
 @pytest.fixture(scope="session")
 async def database() -> AsyncIterator[None]:
     """A fresh database built by the committed migrations, once per test session."""
