@@ -14,7 +14,6 @@ from domain.roles.service import Access, access_of
 from domain.security.ratelimit import Limiter
 from domain.settings import Settings
 from domain.users.service import user_for_session_token
-from domain.users.sessions import is_admin_session
 from schema.loaders import Loaders
 
 _UNSET: Any = object()
@@ -49,12 +48,6 @@ class Context:
                 await user_for_session_token(self.session_token) if self.session_token else None
             )
         return self._viewer
-
-    async def is_admin(self) -> bool:
-        """access().is_admin, in one query when access() was not asked yet."""
-        if self._access is not _UNSET:
-            return self._access is not None and self._access.is_admin
-        return bool(self.session_token) and await is_admin_session(self.session_token or "")
 
     async def access(self) -> Access | None:
         if self._access is _UNSET:

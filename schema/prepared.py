@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -28,14 +28,10 @@ from domain.clock import clock
 from domain.errors import DomainError
 from domain.invitations.listing import (
     Direction,
-    Granted,
     InvitationFilter,
     OrderField,
-    count_invitations,
-    granted,
-    invitation_rows,
+    console_page,
 )
-from domain.invitations.status import derived_status
 from domain.models import (
     BounceKind,
     DeliveryState,
@@ -43,7 +39,7 @@ from domain.models import (
     RoleKind,
     SuppressionReason,
 )
-from domain.titles import title_in
+from domain.titles import resolve_locale
 from schema.context import Context
 from schema.errors import UserError
 from schema.extensions import report_unexpected, unstorable_input
@@ -200,35 +196,42 @@ def _order(value: Any) -> tuple[OrderField, Direction]:
     return field, direction
 
 
-def _node(row: dict[str, Any], grant: Granted, locale: str | None, now: datetime) -> Data:
+def _by_value(kind: type[Enum]) -> dict[Any, Any]:
+    """An enum's members by their stored value (a KeyError for any other, as the enum's own
+    ValueError would be: an unexpected error)."""
+    return {member.value: member for member in kind}
+
+
+_STATUS = _by_value(InvitationStatus)
+_DELIVERY = _by_value(DeliveryState)
+_BOUNCE = _by_value(BounceKind)
+_SUPPRESSION = _by_value(SuppressionReason)
+
+
+def _node(row: Mapping[str, Any]) -> Data:
     email = row["email"]
     bounce = row["bounce_kind"]
     suppression = row["suppression_reason"]
-    status = derived_status(
-        InvitationStatus(row["status"]), row["accepted_at"], row["expires_at"], now
-    )
     return {
         "id": str(row["id"]),
         "email": email or None,
         "firstName": row["first_name"],
         "lastName": row["last_name"],
-        "status": status.name,
+        "status": _STATUS[row["shown_status"]].name,
         "codeOnly": not email,
         "createdAt": row["created_at"].isoformat(),
         "delivery": {
-            "state": DeliveryState(row["delivery_state"]).name,
+            "state": _DELIVERY[row["delivery_state"]].name,
             "lastError": row["last_error"] or None,
-            "bounceKind": BounceKind(bounce).name if bounce else None,
-            "suppression": {"reason": SuppressionReason(suppression).name}
+            "bounceKind": _BOUNCE[bounce].name if bounce else None,
+            "suppression": {"reason": _SUPPRESSION[suppression].name}
             if email and suppression
             else None,
         },
         "grants": {
             "admin": row["is_admin"],
-            "projects": [{"title": title} for title in grant.projects],
-            "groups": [
-                {"title": title_in(title, titles, locale)} for title, titles in grant.groups
-            ],
+            "projects": [{"title": title} for title in row["projects"]],
+            "groups": [{"title": title} for title in row["groups"]],
         },
     }
 
@@ -253,26 +256,29 @@ async def _invitations(context: Context, variables: Mapping[str, Any]) -> Data |
         order, direction = _order(variables.get("orderBy"))
     except KeyError:
         return None
-    if not await context.is_admin():
+    if not context.session_token:
         return None  # the schema's permission error
     try:
-        page = await invitation_rows(
-            query, order=order, direction=direction, first=first, after=after
+        page = await console_page(
+            query,
+            order=order,
+            direction=direction,
+            first=first,
+            after=after,
+            locale=resolve_locale(locale),
+            with_total=with_total,
+            session_token=context.session_token,
+            now=clock.local_now(),
         )
     except DomainError:
         return None  # a page size or cursor the schema refuses (nothing was changed)
-    grants = await granted([row["id"] for row in page.rows])
-    now = clock.local_now()
+    if page is None:
+        return None  # not an admin's session: the schema's permission error
     connection: Data = {}
     if with_total:
-        connection["totalCount"] = await count_invitations(query)
-    connection["pageInfo"] = {
-        "hasNextPage": page.has_next_page,
-        "endCursor": page.cursors[-1] if page.cursors else None,
-    }
-    connection["edges"] = [
-        {"node": _node(row, grants[row["id"]], locale, now)} for row in page.rows
-    ]
+        connection["totalCount"] = page.total
+    connection["pageInfo"] = {"hasNextPage": page.has_next_page, "endCursor": page.end_cursor}
+    connection["edges"] = [{"node": _node(row)} for row in page.rows]
     return {"invitations": connection}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,7 +21,9 @@ from domain import db
 from domain.clock import clock
 from domain.db import as_datetime, connection, dialect
 from domain.errors import DomainError, ErrorCode
+from domain.invitations.status import status_sql
 from domain.models import DeliveryState, Invitation, InvitationStatus, RoleKind
+from domain.users.sessions import admin_session_condition
 from domain.validation import storable
 
 MAX_PAGE = 200
@@ -58,10 +61,10 @@ class Page:
 class _Sql:
     """Collects a WHERE clause and its parameters in the connection's placeholder style."""
 
-    def __init__(self) -> None:
+    def __init__(self, params: list[Any] | None = None) -> None:
         self.postgres = dialect() == "postgres"
         self.clauses: list[str] = []
-        self.params: list[Any] = []
+        self.params: list[Any] = [] if params is None else params  # shared: one statement
         self.search: str | None = None  # kept apart: the list plans it differently
 
     def param(self, value: Any) -> str:
@@ -77,8 +80,10 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def filtered(query: InvitationFilter) -> _Sql:
-    sql = _Sql()
+async def filtered(query: InvitationFilter, params: list[Any] | None = None) -> _Sql:
+    """The filter's conditions; with `params`, numbered after (and added to) those already
+    there, for a statement that holds several parts."""
+    sql = _Sql(params)
     if query.status is not None:
         now = await clock.now()
         if query.status is InvitationStatus.ACCEPTED:
@@ -154,6 +159,42 @@ def _decode_cursor(cursor: str, field: OrderField) -> tuple[Any, int]:
     return value, invitation_id
 
 
+def _check_page_size(first: int) -> None:
+    if first < 0 or first > MAX_PAGE:
+        raise DomainError.single(
+            ErrorCode.INVALID_INPUT,
+            f"Ask for between 0 and {MAX_PAGE} invitations at a time.",
+            "first",
+        )
+
+
+async def _page_sql(
+    query: InvitationFilter,
+    *,
+    order: OrderField,
+    direction: Direction,
+    after: str | None,
+    params: list[Any] | None = None,
+) -> tuple[_Sql, str]:
+    """The filter with the cursor's condition, and the ordering's ORDER BY."""
+    sql = await filtered(query, params)
+    if after:
+        column = _sort_expression(order, sql.postgres)
+        comparison = ">" if direction is Direction.ASC else "<"
+        value, last_id = _decode_cursor(after, order)
+        sql.clauses.append(
+            f"({column}, i.id) {comparison} ({sql.param(value)}, {sql.param(last_id)})"
+        )
+    return sql, _order_by(order, direction, sql.postgres)
+
+
+def _order_by(order: OrderField, direction: Direction, postgres: bool, table: str = "i") -> str:
+    """The ordering's ORDER BY, on the invitations' table or on a subquery's columns."""
+    keyword = "ASC" if direction is Direction.ASC else "DESC"
+    column = _sort_expression(order, postgres) if table == "i" else f"{table}.sort_value"
+    return f"ORDER BY {column} {keyword}, {table}.id {keyword}"
+
+
 async def _page_ids(
     query: InvitationFilter,
     *,
@@ -163,23 +204,9 @@ async def _page_ids(
     after: str | None,
 ) -> tuple[list[int], bool]:
     """The ids of a page, in order, and whether another page follows."""
-    if first < 0 or first > MAX_PAGE:
-        raise DomainError.single(
-            ErrorCode.INVALID_INPUT,
-            f"Ask for between 0 and {MAX_PAGE} invitations at a time.",
-            "first",
-        )
-    sql = await filtered(query)
-    column = _sort_expression(order, sql.postgres)
-    comparison = ">" if direction is Direction.ASC else "<"
-    if after:
-        value, last_id = _decode_cursor(after, order)
-        sql.clauses.append(
-            f"({column}, i.id) {comparison} ({sql.param(value)}, {sql.param(last_id)})"
-        )
-    keyword = "ASC" if direction is Direction.ASC else "DESC"
+    _check_page_size(first)
+    sql, order_by = await _page_sql(query, order=order, direction=direction, after=after)
     limit = sql.param(first + 1)
-    order_by = f"ORDER BY {column} {keyword}, i.id {keyword}"
     # Only placeholders and names from enums are formatted into the SQL; values are parameters.
     if sql.search is None:
         rows = await connection().execute_query_dict(
@@ -210,89 +237,119 @@ async def list_invitations(
 
 
 @dataclass(frozen=True, slots=True)
-class RowPage:
-    """A page as rows (the columns of _ROWS), for answers built without the ORM's models."""
+class ConsolePage:
+    """A page of the admin console's list as rows: the columns of _CONSOLE_ROWS, with
+    `shown_status` the status as of `now` (status_of()), `created_at` a datetime, `is_admin` a
+    bool, `projects` and `groups` lists of titles in the order granted."""
 
-    rows: list[dict[str, Any]]
-    cursors: list[str]
+    rows: Sequence[Mapping[str, Any]]
+    end_cursor: str | None
     has_next_page: bool
+    total: int | None  # when asked for
 
 
-# A page's invitations with what their list shows beside them: the address's suppression.
-_ROWS = """
-SELECT i.id, i.email, i.first_name, i.last_name, i.status, i.created_at, i.expires_at,
-       i.accepted_at, i.delivery_state, i.last_error, i.bounce_kind, i.is_admin,
-       m.reason AS suppression_reason
-FROM invitations i LEFT JOIN mail_suppressions m ON m.email = i.email AND i.email <> ''
-WHERE i.id IN ({ids})
+# The console's list in one statement: whether the session is an admin's (nothing else is
+# read otherwise), the total when asked, and the page's rows with what the list shows beside
+# each: the address's suppression, the projects and groups granted (titles in `locale`).
+# A page with no rows still gives one row, for the first two.
+_CONSOLE_ROWS = """
+WITH asking AS (SELECT {admin} AS admin)
+SELECT a.admin, {total} AS total, p.*
+FROM asking a LEFT JOIN (
+  SELECT i.id, i.email, i.first_name, i.last_name, i.status, {shown_status} AS shown_status,
+         i.created_at, i.delivery_state, i.last_error, i.bounce_kind, i.is_admin,
+         {sort} AS sort_value,
+         (SELECT m.reason FROM mail_suppressions m
+          WHERE m.email = i.email AND i.email <> '') AS suppression_reason,
+         {projects} AS projects, {groups} AS groups
+  FROM invitations i WHERE (SELECT admin FROM asking) AND {where} {order_by} LIMIT {limit:d}
+) p ON a.admin
+{outer_order_by}
 """
+_PROJECTS = """SELECT p.id AS position, x.title FROM invitation_projects p
+JOIN projects x ON x.id = p.project_id WHERE p.invitation_id = i.id"""
+_GROUPS = """SELECT g.id AS position, COALESCE(NULLIF(x.title_multiloc ->> {locale}, ''), x.title)
+AS title FROM invitation_groups g JOIN groups x ON x.id = g.group_id WHERE g.invitation_id = i.id"""
 
 
-async def invitation_rows(
-    query: InvitationFilter,
-    *,
-    order: OrderField = OrderField.CREATED_AT,
-    direction: Direction = Direction.DESC,
-    first: int = 20,
-    after: str | None = None,
-) -> RowPage:
-    """list_invitations() as rows: the same page, in two queries and no models."""
-    ids, has_next = await _page_ids(
-        query, order=order, direction=direction, first=first, after=after
-    )
-    by_id: dict[int, dict[str, Any]] = {}
-    if ids:
-        marks = db.placeholders(len(ids))
-        for row in await connection().execute_query_dict(db.sql(_ROWS.format(ids=marks)), ids):
-            for name in ("created_at", "expires_at", "accepted_at"):
-                row[name] = as_datetime(row[name])
-            row["is_admin"] = bool(row["is_admin"])
-            by_id[int(row["id"])] = row
-    rows = [by_id[i] for i in ids if i in by_id]
-    cursors = [_encode_cursor(order, _row_sort_value(row, order), row["id"]) for row in rows]
-    return RowPage(rows=rows, cursors=cursors, has_next_page=has_next)
+# A subquery's titles as one value: an array in the order of their positions in PostgreSQL;
+# in SQLite (no arrays, no ordered aggregates in this version) JSON pairs [position, title].
+_TITLES = {
+    True: "ARRAY(SELECT t.title FROM ({select}) t ORDER BY t.position)",
+    False: "(SELECT json_group_array(json_array(t.position, t.title)) FROM ({select}) t)",
+}
+_TOTAL = "(SELECT COUNT(*) FROM invitations i WHERE (SELECT admin FROM asking) AND {where})"
 
 
-@dataclass(frozen=True, slots=True)
-class Granted:
-    """What an invitation grants, as its list shows it: titles in the order granted."""
-
-    groups: list[tuple[str, dict[str, str]]]  # (title, titles per locale)
-    projects: list[str]
-
-
-# Groups and projects of a page's invitations, in the order each was granted.
-_GRANTED = """
-SELECT 'group' AS kind, g.invitation_id, x.title, x.title_multiloc, g.id AS position
-FROM invitation_groups g JOIN groups x ON x.id = g.group_id
-WHERE g.invitation_id IN ({ids})
-UNION ALL
-SELECT 'project' AS kind, p.invitation_id, x.title, NULL AS title_multiloc, p.id AS position
-FROM invitation_projects p JOIN projects x ON x.id = p.project_id
-WHERE p.invitation_id IN ({ids})
-ORDER BY kind, position
-"""
-
-
-async def granted(ids: list[int]) -> dict[int, Granted]:
-    """The groups and projects each invitation grants, in one query (none: empty lists)."""
-    found = {i: Granted(groups=[], projects=[]) for i in ids}
-    if not ids:
-        return found
-    marks = db.placeholders(len(ids))
-    for row in await connection().execute_query_dict(db.sql(_GRANTED.format(ids=marks)), ids):
-        grant = found[int(row["invitation_id"])]
-        if row["kind"] == "group":
-            multiloc = row["title_multiloc"]
-            if isinstance(multiloc, str | bytes):
-                multiloc = json.loads(multiloc)
-            grant.groups.append((row["title"], multiloc or {}))
-        else:
-            grant.projects.append(row["title"])
+def _from_sqlite(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as PostgreSQL gives it: a datetime, a bool, lists of titles."""
+    found = dict(row)
+    found["created_at"] = as_datetime(found["created_at"])
+    found["is_admin"] = bool(found["is_admin"])
+    for name in ("projects", "groups"):
+        found[name] = [title for _, title in sorted(json.loads(found[name] or "[]"))]
     return found
 
 
-def _row_sort_value(row: dict[str, Any], order: OrderField) -> Any:
+async def console_page(
+    query: InvitationFilter,
+    *,
+    order: OrderField,
+    direction: Direction,
+    first: int,
+    after: str | None,
+    locale: str,
+    with_total: bool,
+    session_token: str,
+    now: datetime,
+) -> ConsolePage | None:
+    """A page of the console's list with what it shows, in one statement (a search: after
+    finding its page, see _search_page), or None when the session is not an admin's."""
+    _check_page_size(first)
+    if query.search and query.search.strip():
+        ids, has_next = await _page_ids(
+            query, order=order, direction=direction, first=first, after=after
+        )
+        sql = _Sql(list(ids))
+        where = f"i.id IN ({db.placeholders(len(ids))})" if ids else "1 = 0"
+        order_by, limit = _order_by(order, direction, sql.postgres), first
+    else:
+        sql, order_by = await _page_sql(query, order=order, direction=direction, after=after)
+        where, limit, has_next = sql.where(), first + 1, False
+    admin = await admin_session_condition(session_token, sql.param)
+    total = "NULL"
+    if with_total:
+        total = _TOTAL.format(where=(await filtered(query, sql.params)).where())
+    statement = _CONSOLE_ROWS.format(
+        shown_status=status_sql("i", sql.param(now)),
+        admin=admin,
+        total=total,
+        sort=_sort_expression(order, sql.postgres),
+        projects=_TITLES[sql.postgres].format(select=_PROJECTS),
+        groups=_TITLES[sql.postgres].format(select=_GROUPS.format(locale=sql.param(locale))),
+        where=where,
+        order_by=order_by,
+        limit=limit,
+        outer_order_by=_order_by(order, direction, sql.postgres, table="p"),
+    )
+    # The rows as the driver gives them (asyncpg's records: no copy into dicts for PostgreSQL).
+    _, rows = await connection().execute_query(db.sql(statement), sql.params)
+    if not rows or not rows[0]["admin"]:
+        return None
+    total_count = None if rows[0]["total"] is None else int(rows[0]["total"])
+    found: Sequence[Mapping[str, Any]] = [row for row in rows if row["id"] is not None]
+    if len(found) > first:
+        found, has_next = found[:first], True
+    if not sql.postgres:
+        found = [_from_sqlite(row) for row in found]
+    end_cursor = None
+    if found:
+        last = found[-1]
+        end_cursor = _encode_cursor(order, _row_sort_value(last, order), last["id"])
+    return ConsolePage(rows=found, end_cursor=end_cursor, has_next_page=has_next, total=total_count)
+
+
+def _row_sort_value(row: Mapping[str, Any], order: OrderField) -> Any:
     if order is OrderField.LAST_NAME:
         return str(row["last_name"]).lower()
     return row[order.value]

@@ -25,5 +25,15 @@ def derived_status(
     return InvitationStatus.PENDING
 
 
+# derived_status() in SQL, for a table's alias and the placeholder of `now`.
+_STATUS_SQL = """CASE WHEN {t}.accepted_at IS NOT NULL OR {t}.status = 'accepted' THEN 'accepted'
+WHEN {t}.status = 'expired' OR {t}.expires_at <= {now} THEN 'expired' ELSE 'pending' END"""
+
+
+def status_sql(table: str, now: str) -> str:
+    """derived_status() as an SQL expression over `table`'s columns (`now` a placeholder)."""
+    return _STATUS_SQL.format(t=table, now=now)
+
+
 def delivery_of(invitation: Invitation) -> DeliveryState:
     return DeliveryState(invitation.delivery_state)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from domain import db
 from domain.clock import clock
 from domain.crypto import keyring
 from domain.models import Session, User
@@ -54,29 +55,24 @@ async def user_for_session_token(token: str) -> User | None:
     return session.user if session else None
 
 
-# Whether a live session's user is an admin, in one query (the admin console's busiest
-# question asks it for every page of the list): the same conditions as
+# Whether a live session's user is an admin, as a condition of a statement (the admin
+# console's busiest question asks it with every page of the list): the same conditions as
 # user_for_session_token() and access_of().
-_ADMIN_SESSION = """
-SELECT 1 AS admin FROM sessions s JOIN users u ON u.id = s.user_id
-WHERE s.token_digest IN ({digests}) AND s.expires_at > ${now}
-  AND u.email_confirmed_at IS NOT NULL
-  AND EXISTS (SELECT 1 FROM roles r WHERE r.user_id = u.id AND r.kind = 'admin')
-LIMIT 1
-"""
+_ADMIN_SESSION = """EXISTS (
+  SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.token_digest IN ({digests}) AND s.expires_at > {now}
+    AND u.email_confirmed_at IS NOT NULL
+    AND EXISTS (SELECT 1 FROM roles r WHERE r.user_id = u.id AND r.kind = 'admin'))"""
 
 
-async def is_admin_session(token: str) -> bool:
-    """Whether a bearer token belongs to a live session of a confirmed admin."""
+async def admin_session_condition(token: str, param: Callable[[Any], str]) -> str:
+    """SQL true when a bearer token belongs to a live session of a confirmed admin, for a
+    statement that asks it along with its own question; `param` places a value and gives
+    its placeholder."""
     if not token or len(token) > 256:
-        return False
-    digests = keyring("session").lookup_digests(token)
-    marks = db.placeholders(len(digests))
-    statement = _ADMIN_SESSION.format(digests=marks, now=len(digests) + 1)
-    rows = await db.connection().execute_query_dict(
-        db.sql(statement), [*digests, await clock.now()]
-    )
-    return bool(rows)
+        return "1 = 0"
+    digests = ", ".join(param(digest) for digest in keyring("session").lookup_digests(token))
+    return _ADMIN_SESSION.format(digests=digests, now=param(await clock.now()))
 
 
 async def sign_out(token: str) -> None:
