@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from prometheus_client import REGISTRY
 
+from domain import db
 from domain.clock import clock
 from domain.invitations import tokens
 from domain.models import Invitation
@@ -360,6 +361,46 @@ async def test_the_console_list_answers_as_the_schema_does(
     ]
     letters = [node for node in nodes if node["codeOnly"]]
     assert len(letters) == 3 and all(node["email"] is None for node in letters)
+
+
+def counting_statements(monkeypatch: Any) -> list[str]:
+    """The statements sent to the database from now on (each still runs)."""
+    statements: list[str] = []
+    client = type(db.connection())
+    for name in ("execute_query", "execute_query_dict", "execute_script"):
+        original = getattr(client, name)
+
+        async def counted(self: Any, query: str, *args: Any, _original: Any = original) -> Any:
+            statements.append(query)
+            return await _original(self, query, *args)
+
+        monkeypatch.setattr(client, name, counted)
+    return statements
+
+
+async def test_a_page_of_the_console_list_is_one_statement(
+    admin: GraphQLClient, monkeypatch: Any
+) -> None:
+    made = await a_varied_list(admin)
+    await clock.now()  # the database's clock, measured now rather than during the request
+    statements = counting_statements(monkeypatch)
+    for variables in (
+        {"first": 5, "withTotal": True, "locale": "nl-BE"},
+        {"first": 5, "withTotal": False, "filter": {"groupId": made["north"]}},
+        {"first": 5, "withTotal": True, "orderBy": {"field": "LAST_NAME", "direction": "ASC"}},
+    ):
+        before, statements[:] = prepared_lists(), []
+        answer = await admin.post(INVITATIONS, variables)
+        assert prepared_lists() == before + 1 and "errors" not in answer, answer
+        # The admin check, the total, the rows and what each grants: one round trip.
+        assert len(statements) == 1, (variables, statements)
+    # A search first finds its page's ids (see listing._search_page), then reads it.
+    statements[:] = []
+    answer = await admin.post(
+        INVITATIONS, {"first": 5, "withTotal": True, "filter": {"search": "res"}}
+    )
+    assert len(answer["data"]["invitations"]["edges"]) == 5
+    assert len(statements) == 2, statements
 
 
 async def test_the_console_list_leaves_the_unusual_to_the_schema(
