@@ -3,8 +3,10 @@
 Writes 1,000,000 invitations into a scratch PostgreSQL database the way imports write them,
 then times `list_invitations` (what the `invitations` query runs) for the first page and for a
 page deep in each ordering (keyset: after the 500,000th row), the search, the filters and
-`totalCount`. The floor, measured in the same run: the cheapest page there is, 20 rows of
-the primary key after a given id.
+`totalCount`; and `console_page` (what the admin console's own document runs, in one
+statement) for the first page, a deep one and each filter, asked often enough for PostgreSQL
+to settle on the plan it keeps for a prepared statement. The floor, measured in the same run:
+the cheapest page there is, 20 rows of the primary key after a given id.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ async def _fill() -> dict[str, int]:
         "UPDATE invitations SET delivery_state = 'failed', last_error = 'bench'"
         " WHERE id % 997 = 0; ANALYZE;"
     )
-    return {"group_id": group.id}
+    return {"group_id": group.id, "admin_id": admin.id}
 
 
 async def _middle_cursor(order: Any, direction: Any) -> str:
@@ -95,8 +97,9 @@ async def _middle_cursor(order: Any, direction: Any) -> str:
     return _encode_cursor(order, _sort_value(invitation, order), invitation.id)
 
 
-async def _time(run: Callable[[], Awaitable[Any]], repeat: int = 7) -> float:
-    await run()  # warm the cache and the prepared statements
+async def _time(run: Callable[[], Awaitable[Any]], repeat: int = 7, warm: int = 1) -> float:
+    for _ in range(warm):  # the cache, the prepared statements (and their kept plans)
+        await run()
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -188,8 +191,42 @@ async def _main() -> list[tuple[str, float]]:
             await count_invitations(q)
 
         figures.append((f"totalCount, {name}", await _time(counted, repeat=3)))
+    figures += await _console_pages(ids, filters)
     await Tortoise.close_connections()
     figures.insert(0, ("writing the invitations (s, not ms)", fill_seconds))
+    return figures
+
+
+async def _console_pages(ids: dict[str, int], filters: dict[str, Any]) -> list[tuple[str, float]]:
+    """console_page's figures: PostgreSQL plans a prepared statement for its values five
+    times, then may keep a generic plan; each runs ten times before it is timed."""
+    from domain.clock import clock
+    from domain.invitations.listing import Direction, InvitationFilter, OrderField, console_page
+    from domain.models import User
+    from domain.users.sessions import open_session
+
+    deep = await _middle_cursor(OrderField.CREATED_AT, Direction.DESC)
+    token = (await open_session(await User.get(id=ids["admin_id"]))).token
+    pages = {"all": InvitationFilter(), **filters}
+    figures = []
+    for name, query in [*pages.items(), (f"all, after row {ROWS // 2:,}", pages["all"])]:
+        after = deep if name.startswith("all, after") else None
+
+        async def page(q: Any = query, a: str | None = after) -> None:
+            found = await console_page(
+                q,
+                order=OrderField.CREATED_AT,
+                direction=Direction.DESC,
+                first=20,
+                after=a,
+                locale="en",
+                with_total=False,
+                session_token=token,
+                now=clock.local_now(),
+            )
+            assert found is not None  # an admin's session
+
+        figures.append((f"console page, {name}", await _time(page, warm=10)))
     return figures
 
 

@@ -262,7 +262,7 @@ FROM asking a LEFT JOIN (
          (SELECT m.reason FROM mail_suppressions m
           WHERE m.email = i.email AND i.email <> '') AS suppression_reason,
          {projects} AS projects, {groups} AS groups
-  FROM invitations i WHERE (SELECT admin FROM asking) AND {where} {order_by} LIMIT {limit:d}
+  FROM invitations i WHERE (SELECT admin FROM asking) AND {where} {order_by} LIMIT {limit}
 ) p ON a.admin
 {outer_order_by}
 """
@@ -312,10 +312,16 @@ async def console_page(
         )
         sql = _Sql(list(ids))
         where = f"i.id IN ({db.placeholders(len(ids))})" if ids else "1 = 0"
-        order_by, limit = _order_by(order, direction, sql.postgres), first
+        order_by, limit = _order_by(order, direction, sql.postgres), str(first)
     else:
         sql, order_by = await _page_sql(query, order=order, direction=direction, after=after)
-        where, limit, has_next = sql.where(), first + 1, False
+        where, has_next = sql.where(), False
+        # Unfiltered, the page has one good plan, which a LIMIT written out lets PostgreSQL
+        # keep from one request to the next. A filter's best plan depends on its values (a
+        # rare delivery state is read through its partial index, a common one along the
+        # ordering): a LIMIT as a parameter has it planned for each request's values.
+        unfiltered = query == InvitationFilter()
+        limit = str(first + 1) if unfiltered else sql.param(first + 1)
     admin = await admin_session_condition(session_token, sql.param)
     total = "NULL"
     if with_total:
