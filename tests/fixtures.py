@@ -226,7 +226,13 @@ def run_worker(database: None, redis: ArqRedis, smtp_sink: SmtpSink) -> Callable
             ctx={"database_ready": True, **overrides.pop("ctx", {})},
             **overrides,
         )
-        await worker.main()
+        try:
+            await worker.main()
+        finally:
+            # arq's main() leaves its shutdown hook to close(), which would also close the
+            # tests' shared Redis pool: the hook itself ends what startup began (the claims'
+            # renewal loop, the mailer), or each run would leave them running in the session.
+            await shutdown(worker.ctx)
         return worker
 
     return run

@@ -228,3 +228,12 @@ def test_faults_that_pass_are_told_from_those_that_do_not() -> None:
     assert not db.is_connection_error(wrapped(UniqueViolationError(), IntegrityError))
     assert not db.is_connection_error(sqlite3.OperationalError("no such table: x"))
     assert not db.is_connection_error(ValueError("a bug"))
+
+
+async def test_a_burst_worker_leaves_nothing_running(run_worker: Any) -> None:
+    """What a worker's startup begins (the claims' renewal loop, the mailer) ends with it: the
+    tests share one event loop, where a leftover loop would renew other tests' claims."""
+    before = asyncio.all_tasks()
+    await run_worker()
+    left = [task for task in asyncio.all_tasks() - before if not task.done()]
+    assert not left, left
