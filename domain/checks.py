@@ -31,7 +31,7 @@ async def run_checks(settings: Settings) -> list[Check]:
     results.extend(await _database(settings))
     results.append(await _redis(settings))
     results.append(await _smtp(settings))
-    results.append(await _dkim(settings))
+    results.append(await check_dkim(settings))
     return results
 
 
@@ -93,7 +93,8 @@ async def _smtp(settings: Settings) -> Check:
     return Check("smtp", True, f"{where}{login}")
 
 
-async def _dkim(settings: Settings) -> Check:
+async def check_dkim(settings: Settings) -> Check:
+    """Whether the DKIM record in DNS publishes the key mails are signed with."""
     if not settings.dkim_selector:
         return Check("dkim", True, "not signing (INVITES_DKIM_SELECTOR is empty)", skipped=True)
     domain = settings.dkim_domain or settings.mail_domain

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 from pathlib import Path
+from typing import cast
 
 import dkim
+import dns.asyncresolver
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from domain import checks
 from domain.mail.compose import Address, Composer, Mail
 from domain.mail.setup import EXAMPLE_DEPLOYMENT, mail_setup, render_setup_document
 from domain.settings import load_settings
@@ -129,3 +138,69 @@ async def test_mails_sent_by_the_mailer_carry_a_signature_that_verifies(
     for caught in relay.mails:
         assert caught.raw.startswith(b"DKIM-Signature:")
         assert dkim.verify(caught.raw, dnsfunc=dns)
+
+
+class TxtServer(asyncio.DatagramProtocol):
+    """A DNS server on loopback answering TXT questions from `records` (NXDOMAIN for any
+    other name), as the DKIM check's resolver meets one."""
+
+    def __init__(self, records: dict[str, list[str]]) -> None:
+        self.records = records
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        query = dns.message.from_wire(data)
+        response = dns.message.make_response(query)
+        [question] = query.question
+        found = self.records.get(question.name.to_text().rstrip("."))
+        if found is None or question.rdtype != dns.rdatatype.TXT:
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        else:
+            # A DKIM record is longer than one TXT string (255 bytes): several, as zones hold it.
+            rdatas = [
+                " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
+                for value in found
+            ]
+            response.answer.append(dns.rrset.from_text(question.name, 60, "IN", "TXT", *rdatas))
+        assert self.transport is not None
+        self.transport.sendto(response.to_wire(), addr)
+
+
+async def test_the_check_finds_the_published_dkim_record_and_names_a_wrong_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values, _ = dkim_settings(tmp_path)
+    settings = load_settings(**values)
+    [record] = [r for r in mail_setup(settings).dns_records if "._domainkey." in r.name]
+    records: dict[str, list[str]] = {"mail.participate.example.org": ["v=spf1 -all"]}
+    server = TxtServer(records)
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(lambda: server, local_addr=("127.0.0.1", 0))
+    resolver = dns.asyncresolver.Resolver(configure=False)
+    resolver.nameservers = ["127.0.0.1"]
+    resolver.port = transport.get_extra_info("sockname")[1]
+    monkeypatch.setattr(dns.asyncresolver, "default_resolver", resolver)
+    try:
+        missing = await checks.check_dkim(settings)
+        assert not missing.ok and record.name in missing.detail and "NXDOMAIN" in missing.detail
+
+        records[record.name] = ["v=spf1 -all", record.value]
+        published = await checks.check_dkim(settings)
+        assert published.ok, published.detail
+
+        (tmp_path / "other").mkdir()
+        other, _ = dkim_settings(tmp_path / "other")
+        records[record.name] = [
+            next(
+                r.value
+                for r in mail_setup(load_settings(**other)).dns_records
+                if "._domainkey." in r.name
+            )
+        ]
+        wrong = await checks.check_dkim(settings)
+        assert not wrong.ok and "does not publish this key" in wrong.detail
+    finally:
+        transport.close()
