@@ -4,7 +4,7 @@ Under load, the busiest public question (/invite's token check) arrives from doz
 visitors at once, each needing one database row and one Redis check. Asked one by one, each
 answer pays a round trip's fixed cost (a pool checkout, a write, a wake-up). A `Batch` holds
 the calls made in the same turn of the event loop and runs them as one: one query for every
-token, one Redis pipeline for every check. Alone, a call waits only for the loop's next turn.
+token, one Redis script for every check. Alone, a call waits only for the loop's next turn.
 """
 
 from __future__ import annotations

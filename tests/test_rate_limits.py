@@ -268,3 +268,17 @@ async def test_letter_codes_count_against_the_limits_even_when_they_are_accepted
     ]
     assert [a["errors"] for a in answers[:10]] == [[]] * 10
     assert answers[10]["errors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_a_redis_that_forgot_the_scripts_learns_them_again(
+    admin: GraphQLClient, app: Any, redis: Any
+) -> None:
+    """Scripts go by their SHA-1; a restarted Redis knows none: each is sent whole once."""
+    [invitation] = (await create(admin, "target@example.org", sendEmail=False))["invitations"]
+    visitor = client_from(app, "192.0.2.20")
+    await redis.script_flush()
+    assert (await code_result(visitor, invitation["token"]))["valid"] is True
+    await redis.script_flush()
+    assert (await code_result(visitor, wrong_code()))["errors"][0]["code"] == "INVALID_TOKEN"
+    await redis.script_flush()
+    assert (await accept(visitor, invitation["token"]))["errors"] == []

@@ -79,31 +79,40 @@ value = redis.call('INCRBY', KEYS[1], amount)
 if value == amount then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end
 return {1, value}
 """
-# A token attempt in one round trip. KEYS: the address's counters (minute, day), its attack
-# counter, the global counters (minute, day); ARGV: per key (limit, ttl). The address's limits
-# are checked, and its attack limit too while a global counter is full (a guessing attack from
-# many addresses); every key is counted unless the last ARGV is '0' (only checked). Returns
-# {1, 0} or {0, retry_after}.
+# Token attempts in one round trip, in order, each seeing the counts of those before it.
+# KEYS: the global counters (minute, day), then per attempt its address's counters (minute,
+# day) and attack counter; ARGV: per limit (limit, ttl) in the order address minute, address
+# day, attack, global minute, global day; then per attempt '1' to count it or '0' to check it
+# only. An attempt's address limits are checked, its attack limit too while a global counter
+# is full (a guessing attack from many addresses). Returns per attempt: allowed (1 or 0) and
+# retry_after.
 _RESERVE_TOKEN = """
-local function full(i)
-  return tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[2 * i - 1])
+local function full(key, i)
+  return tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[2 * i - 1])
 end
-local checked = {1, 2}
-if full(4) or full(5) then checked[3] = 3 end
-for _, i in ipairs(checked) do
-  if full(i) then
-    local ttl = redis.call('TTL', KEYS[i])
-    if ttl < 1 then ttl = 1 end
-    return {0, ttl}
+local answers = {}
+for a = 0, (#KEYS - 2) / 3 - 1 do
+  local keys = {KEYS[3 + 3 * a], KEYS[4 + 3 * a], KEYS[5 + 3 * a], KEYS[1], KEYS[2]}
+  local checked = {1, 2}
+  if full(keys[4], 4) or full(keys[5], 5) then checked[3] = 3 end
+  local retry_after = 0
+  for _, i in ipairs(checked) do
+    if full(keys[i], i) then
+      retry_after = redis.call('TTL', keys[i])
+      if retry_after < 1 then retry_after = 1 end
+      break
+    end
   end
-end
-if ARGV[2 * #KEYS + 1] ~= '0' then
-  for i = 1, #KEYS do
-    local value = redis.call('INCR', KEYS[i])
-    if value == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i])) end
+  if retry_after == 0 and ARGV[11 + a] ~= '0' then
+    for i = 1, 5 do
+      local value = redis.call('INCR', keys[i])
+      if value == 1 then redis.call('EXPIRE', keys[i], tonumber(ARGV[2 * i])) end
+    end
   end
+  answers[#answers + 1] = retry_after == 0 and 1 or 0
+  answers[#answers + 1] = retry_after
 end
-return {1, 0}
+return answers
 """
 
 _SHA1 = {
@@ -153,50 +162,47 @@ def _subject_digest(keys: Keyring, subject: str) -> str:
     return keys.digest(subject)[:32]
 
 
-def _token_limits(address: str, *, count: bool) -> tuple[list[str], list[int]]:
-    """_RESERVE_TOKEN's keys and arguments for an attempt from `address` (only checked
-    without `count`)."""
+def _token_attempts(attempts: Sequence[tuple[str, bool]]) -> tuple[list[str], list[int]]:
+    """_RESERVE_TOKEN's keys and arguments for attempts (address, whether to count it)."""
     s = get_settings()
     now = _now()
+
+    def own(address: str) -> list[Limit]:
+        return [
+            Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
+            Limit("token:address", address, s.limit_token_failures_per_day, DAY),
+            Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE),
+        ]
+
     # Global counters are counted but never refuse anyone by themselves: while one is
     # full, every address gets the stricter attack limit, so a right code from a fresh
     # address still works.
-    limits = [
-        Limit("token:address", address, s.limit_token_failures_per_minute, MINUTE),
-        Limit("token:address", address, s.limit_token_failures_per_day, DAY),
-        Limit("token:attack", address, s.limit_token_attack_per_address, 15 * MINUTE),
+    shared = [
         Limit("token:all", "all", s.limit_token_global_failures_per_minute, MINUTE),
         Limit("token:all", "all", s.limit_token_global_failures_per_day, DAY),
     ]
-    keys = [limit.key(now) for limit in limits]
+    keys = [limit.key(now) for limit in shared]
+    for address, _ in attempts:
+        keys.extend(limit.key(now) for limit in own(address))
     args: list[int] = []
-    for limit in limits:
+    for limit in (*own(""), *shared):  # limits and windows: the same for every address
         args.extend((limit.limit, limit.ttl(now)))
-    args.append(1 if count else 0)
+    args.extend(1 if count else 0 for _, count in attempts)
     return keys, args
 
 
 async def _check_tokens(checks: list[tuple[Any, str, bool]]) -> list[RateLimited | None]:
-    """token_looked_up for each (redis, address, failed), one pipeline per Redis client."""
+    """token_looked_up for each (redis, address, failed): one script per Redis client."""
     results: list[RateLimited | None] = [None] * len(checks)
     by_client: dict[int, list[int]] = {}
     for index, (redis, _, _) in enumerate(checks):
         by_client.setdefault(id(redis), []).append(index)
     for indices in by_client.values():
-        redis = checks[indices[0]][0]
-        pipeline = redis.pipeline(transaction=False)
-        arguments = [_token_limits(checks[i][1], count=checks[i][2]) for i in indices]
-        for keys, args in arguments:
-            pipeline.evalsha(_SHA1[_RESERVE_TOKEN], len(keys), *keys, *args)
-        answers = await pipeline.execute(raise_on_error=False)
-        for index, (keys, args), answer in zip(indices, arguments, answers, strict=True):
-            if isinstance(answer, NoScriptError):  # Redis restarted: it learns the script
-                answer = await redis.eval(_RESERVE_TOKEN, len(keys), *keys, *args)
-            elif isinstance(answer, Exception):
-                raise answer
-            allowed, retry_after = answer
-            if not int(allowed):
-                results[index] = RateLimited(int(retry_after))
+        keys, args = _token_attempts([(checks[i][1], checks[i][2]) for i in indices])
+        answers = await Limiter(checks[indices[0]][0])._run(_RESERVE_TOKEN, keys, args)
+        for position, index in enumerate(indices):
+            if not int(answers[2 * position]):
+                results[index] = RateLimited(int(answers[2 * position + 1]))
     return results
 
 
@@ -276,7 +282,7 @@ class Limiter:
 
     async def reserve_token(self, address: str) -> list[str]:
         """Count one token attempt from an address (refusing when its limits are full)."""
-        keys, args = _token_limits(address, count=True)
+        keys, args = _token_attempts([(address, True)])
         allowed, retry_after = await self._run(_RESERVE_TOKEN, keys, args)
         if not int(allowed):
             raise RateLimited(int(retry_after))
@@ -291,7 +297,7 @@ class Limiter:
         answer waits for this check, one at a time in Redis, so a burst of parallel guesses
         learns no more answers than the limits allow (the rest get RATE_LIMITED, whatever
         their lookup found). Uses that change something (acceptInvitation) reserve first.
-        Checks made at about the same time go to Redis in one pipeline (domain.batching)."""
+        Checks made at about the same time go to Redis in one script (domain.batching)."""
         await _token_checks((self.redis, address, failed))
 
     def token_attempt(self, address: str) -> Any:
