@@ -70,3 +70,28 @@ async def test_a_full_batch_goes_at_once() -> None:
     batch: Batch[int, int] = Batch(many, max_size=4)
     assert await asyncio.gather(*(batch(key) for key in range(10))) == list(range(10))
     assert sizes == [4, 4, 2]
+
+
+async def test_calls_arriving_while_batches_are_in_flight_wait_and_go_together() -> None:
+    """Under load, a call waits for a batch in flight to be answered, then goes with every
+    call that arrived meanwhile: fewer, fuller round trips. Alone, it goes at once."""
+    batches: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def many(keys: list[int]) -> list[int | BaseException]:
+        batches.append(list(keys))
+        await release.wait()
+        return list(keys)
+
+    batch: Batch[int, int] = Batch(many, in_flight=1)
+    first = asyncio.ensure_future(batch(0))
+    await asyncio.sleep(0.01)
+    later = [asyncio.ensure_future(batch(key)) for key in (1, 2)]
+    await asyncio.sleep(0.01)
+    later.append(asyncio.ensure_future(batch(3)))
+    await asyncio.sleep(0.01)
+    assert batches == [[0]]  # the others wait for its place
+    release.set()
+    assert await asyncio.gather(first, *later) == [0, 1, 2, 3]
+    assert batches == [[0], [1, 2, 3]]
+    assert await batch(4) == 4 and batches[-1] == [4]
