@@ -196,10 +196,10 @@ def _order(value: Any) -> tuple[OrderField, Direction]:
     return field, direction
 
 
-def _by_value(kind: type[Enum]) -> dict[Any, Any]:
-    """An enum's members by their stored value (a KeyError for any other, as the enum's own
-    ValueError would be: an unexpected error)."""
-    return {member.value: member for member in kind}
+def _by_value(kind: type[Enum]) -> dict[Any, str]:
+    """An enum's GraphQL names by their stored value (a KeyError for any other, as the enum's
+    own ValueError would be: an unexpected error)."""
+    return {member.value: member.name for member in kind}
 
 
 _STATUS = _by_value(InvitationStatus)
@@ -217,14 +217,14 @@ def _node(row: Mapping[str, Any]) -> Data:
         "email": email or None,
         "firstName": row["first_name"],
         "lastName": row["last_name"],
-        "status": _STATUS[row["shown_status"]].name,
+        "status": _STATUS[row["shown_status"]],
         "codeOnly": not email,
         "createdAt": row["created_at"].isoformat(),
         "delivery": {
-            "state": _DELIVERY[row["delivery_state"]].name,
+            "state": _DELIVERY[row["delivery_state"]],
             "lastError": row["last_error"] or None,
-            "bounceKind": _BOUNCE[bounce].name if bounce else None,
-            "suppression": {"reason": _SUPPRESSION[suppression].name}
+            "bounceKind": _BOUNCE[bounce] if bounce else None,
+            "suppression": {"reason": _SUPPRESSION[suppression]}
             if email and suppression
             else None,
         },
