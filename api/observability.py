@@ -6,8 +6,8 @@ import contextlib
 import hmac
 import os
 import re
+import secrets
 import time
-import uuid
 
 from arq.constants import default_queue_name
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -43,7 +43,7 @@ class RequestIds:
             if name == b"x-request-id":
                 given = value.decode("latin-1")
                 break
-        request_id = given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = given if _SANE_REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
         token = logs.request_id.set(request_id)
 
         async def send_with_id(message: Message) -> None:
