@@ -224,9 +224,7 @@ def _node(row: Mapping[str, Any]) -> Data:
             "state": _DELIVERY[row["delivery_state"]],
             "lastError": row["last_error"] or None,
             "bounceKind": _BOUNCE[bounce] if bounce else None,
-            "suppression": {"reason": _SUPPRESSION[suppression]}
-            if email and suppression
-            else None,
+            "suppression": {"reason": _SUPPRESSION[suppression]} if email and suppression else None,
         },
         "grants": {
             "admin": row["is_admin"],
