@@ -401,6 +401,21 @@ async def test_a_page_of_the_console_list_is_one_statement(
     )
     assert len(answer["data"]["invitations"]["edges"]) == 5
     assert len(statements) == 2, statements
+    # Whoever asks is asked first: a session that is no admin's reads no invitation, search
+    # or not (each statement reading them asks about the session too).
+    for variables in (
+        {"first": 5, "withTotal": True, "filter": {"search": "res"}},
+        {"first": 5, "withTotal": True},
+    ):
+        statements[:] = []
+        refused = await admin.http.post(
+            "/graphql",
+            json={"query": INVITATIONS, "variables": variables},
+            headers={"Authorization": "Bearer not-a-session"},
+        )
+        assert refused.json()["errors"], refused.text
+        reading = [text for text in statements if "invitations" in text]
+        assert reading and all("sessions" in text for text in reading), statements
 
 
 async def test_the_console_list_leaves_the_unusual_to_the_schema(

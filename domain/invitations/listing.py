@@ -202,10 +202,14 @@ async def _page_ids(
     direction: Direction,
     first: int,
     after: str | None,
+    session_token: str | None = None,
 ) -> tuple[list[int], bool]:
-    """The ids of a page, in order, and whether another page follows."""
+    """The ids of a page, in order, and whether another page follows. With a session token,
+    none unless it is an admin's (asked in the same statements, before any row is read)."""
     _check_page_size(first)
     sql, order_by = await _page_sql(query, order=order, direction=direction, after=after)
+    if session_token is not None:
+        sql.clauses.append(await admin_session_condition(session_token, sql.param))
     limit = sql.param(first + 1)
     # Only placeholders and names from enums are formatted into the SQL; values are parameters.
     if sql.search is None:
@@ -308,7 +312,12 @@ async def console_page(
     _check_page_size(first)
     if query.search and query.search.strip():
         ids, has_next = await _page_ids(
-            query, order=order, direction=direction, first=first, after=after
+            query,
+            order=order,
+            direction=direction,
+            first=first,
+            after=after,
+            session_token=session_token,
         )
         sql = _Sql(list(ids))
         where = f"i.id IN ({db.placeholders(len(ids))})" if ids else "1 = 0"
