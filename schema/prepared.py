@@ -196,16 +196,16 @@ def _order(value: Any) -> tuple[OrderField, Direction]:
     return field, direction
 
 
-def _by_value(kind: type[Enum]) -> dict[Any, str]:
+def _names_by_value(kind: type[Enum]) -> dict[Any, str]:
     """An enum's GraphQL names by their stored value (a KeyError for any other, as the enum's
     own ValueError would be: an unexpected error)."""
     return {member.value: member.name for member in kind}
 
 
-_STATUS = _by_value(InvitationStatus)
-_DELIVERY = _by_value(DeliveryState)
-_BOUNCE = _by_value(BounceKind)
-_SUPPRESSION = _by_value(SuppressionReason)
+_STATUS = _names_by_value(InvitationStatus)
+_DELIVERY = _names_by_value(DeliveryState)
+_BOUNCE = _names_by_value(BounceKind)
+_SUPPRESSION = _names_by_value(SuppressionReason)
 
 
 def _node(row: Mapping[str, Any]) -> Data:

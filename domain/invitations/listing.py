@@ -272,6 +272,7 @@ FROM asking a LEFT JOIN (
 """
 _PROJECTS = """SELECT p.id AS position, x.title FROM invitation_projects p
 JOIN projects x ON x.id = p.project_id WHERE p.invitation_id = i.id"""
+# A group's title in the asked locale, as titles.title_in() gives it (the locale resolved first).
 _GROUPS = """SELECT g.id AS position, COALESCE(NULLIF(x.title_multiloc ->> {locale}, ''), x.title)
 AS title FROM invitation_groups g JOIN groups x ON x.id = g.group_id WHERE g.invitation_id = i.id"""
 

@@ -191,6 +191,15 @@ def _token_attempts(attempts: Sequence[tuple[str, bool]]) -> tuple[list[str], li
     return keys, args
 
 
+async def _run_script(redis: Any, script: str, keys: Sequence[str], args: Sequence[int]) -> Any:
+    """A script by its SHA-1 (Redis keeps it once sent): the request carries a digest rather
+    than the script's text; sent whole only when Redis does not know it yet."""
+    try:
+        return await redis.evalsha(_SHA1[script], len(keys), *keys, *args)
+    except NoScriptError:
+        return await redis.eval(script, len(keys), *keys, *args)
+
+
 async def _check_tokens(checks: list[tuple[Any, str, bool]]) -> list[RateLimited | None]:
     """token_looked_up for each (redis, address, failed): one script per Redis client."""
     results: list[RateLimited | None] = [None] * len(checks)
@@ -199,7 +208,7 @@ async def _check_tokens(checks: list[tuple[Any, str, bool]]) -> list[RateLimited
         by_client.setdefault(id(redis), []).append(index)
     for indices in by_client.values():
         keys, args = _token_attempts([(checks[i][1], checks[i][2]) for i in indices])
-        answers = await Limiter(checks[indices[0]][0])._run(_RESERVE_TOKEN, keys, args)
+        answers = await _run_script(checks[indices[0]][0], _RESERVE_TOKEN, keys, args)
         for position, index in enumerate(indices):
             if not int(answers[2 * position]):
                 results[index] = RateLimited(int(answers[2 * position + 1]))
@@ -216,12 +225,7 @@ class Limiter:
         self.redis = redis
 
     async def _run(self, script: str, keys: Sequence[str], args: Sequence[int]) -> Any:
-        """A script by its SHA-1 (Redis keeps it once sent): the request carries a digest
-        rather than the script's text; sent whole only when Redis does not know it yet."""
-        try:
-            return await self.redis.evalsha(_SHA1[script], len(keys), *keys, *args)
-        except NoScriptError:
-            return await self.redis.eval(script, len(keys), *keys, *args)
+        return await _run_script(self.redis, script, keys, args)
 
     async def reserve(
         self, limits: Sequence[Limit], *, also_count: Sequence[Limit] = ()
