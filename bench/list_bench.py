@@ -84,17 +84,15 @@ async def _fill() -> dict[str, int]:
 
 async def _middle_cursor(order: Any, direction: Any) -> str:
     from domain import db
-    from domain.invitations.listing import _encode_cursor, _sort_expression, _sort_value
-    from domain.models import Invitation
+    from domain.invitations.listing import _sort_expression, cursor
 
     column = _sort_expression(order, postgres=True)
     keyword = direction.value.upper()
     rows = await db.connection().execute_query_dict(
-        f"SELECT i.id AS id FROM invitations i ORDER BY {column} {keyword}, i.id {keyword}"
-        f" OFFSET {ROWS // 2} LIMIT 1"
+        f"SELECT i.id AS id, {column} AS sort_value FROM invitations i"
+        f" ORDER BY {column} {keyword}, i.id {keyword} OFFSET {ROWS // 2} LIMIT 1"
     )
-    invitation = await Invitation.get(id=rows[0]["id"])
-    return _encode_cursor(order, _sort_value(invitation, order), invitation.id)
+    return cursor(order, rows[0]["sort_value"], rows[0]["id"])
 
 
 async def _time(run: Callable[[], Awaitable[Any]], repeat: int = 7, warm: int = 1) -> float:

@@ -47,6 +47,7 @@ from schema.ids import parse_id
 from schema.invitations.queries import invitation_by_token
 from schema.invitations.types import InvitationByTokenPayload
 
+# An answer's data, for orjson (api.graphql writes it): datetimes stay datetimes.
 Data = dict[str, Any]
 Handler = Callable[[Context, Mapping[str, Any]], Awaitable[Data | None]]
 
@@ -219,7 +220,8 @@ def _node(row: Mapping[str, Any]) -> Data:
         "lastName": row["last_name"],
         "status": _STATUS[row["shown_status"]],
         "codeOnly": not email,
-        "createdAt": row["created_at"].isoformat(),
+        # A datetime: orjson writes it as isoformat() would, in a fraction of the time.
+        "createdAt": row["created_at"],
         "delivery": {
             "state": _DELIVERY[row["delivery_state"]],
             "lastError": row["last_error"] or None,

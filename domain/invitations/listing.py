@@ -17,6 +17,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from domain import db
 from domain.clock import clock
 from domain.db import as_datetime, connection, dialect
@@ -61,8 +63,8 @@ class Page:
 class _Sql:
     """Collects a WHERE clause and its parameters in the connection's placeholder style."""
 
-    def __init__(self, params: list[Any] | None = None) -> None:
-        self.postgres = dialect() == "postgres"
+    def __init__(self, params: list[Any] | None = None, *, postgres: bool | None = None) -> None:
+        self.postgres = dialect() == "postgres" if postgres is None else postgres
         self.clauses: list[str] = []
         self.params: list[Any] = [] if params is None else params  # shared: one statement
         self.search: str | None = None  # kept apart: the list plans it differently
@@ -80,10 +82,12 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def filtered(query: InvitationFilter, params: list[Any] | None = None) -> _Sql:
+async def filtered(
+    query: InvitationFilter, params: list[Any] | None = None, *, postgres: bool | None = None
+) -> _Sql:
     """The filter's conditions; with `params`, numbered after (and added to) those already
     there, for a statement that holds several parts."""
-    sql = _Sql(params)
+    sql = _Sql(params, postgres=postgres)
     if query.status is not None:
         now = await clock.now()
         if query.status is InvitationStatus.ACCEPTED:
@@ -122,11 +126,20 @@ async def filtered(query: InvitationFilter, params: list[Any] | None = None) -> 
     return sql
 
 
+def cursor(order: OrderField, sort_value: Any, invitation_id: int) -> str:
+    """The cursor after a row, from the value the database sorted it by (its own lower case of
+    a last name: SQLite's lower() leaves letters beyond ASCII as they are, Python's would not,
+    and a cursor in another case would skip rows)."""
+    if order is OrderField.CREATED_AT:
+        sort_value = as_datetime(sort_value)  # SQLite gives the stored text
+    return _encode_cursor(order, sort_value, invitation_id)
+
+
 def _encode_cursor(field: OrderField, value: Any, invitation_id: int) -> str:
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    raw = json.dumps([field.value, value, invitation_id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    # JSON as json.dumps(separators=(",", ":")) writes it, but for non-ASCII text (UTF-8, not
+    # escaped: _decode_cursor reads both) and datetimes (isoformat()), in a fraction of its time.
+    raw = orjson.dumps([field.value, value, invitation_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str, field: OrderField) -> tuple[Any, int]:
@@ -178,6 +191,14 @@ async def _page_sql(
 ) -> tuple[_Sql, str]:
     """The filter with the cursor's condition, and the ordering's ORDER BY."""
     sql = await filtered(query, params)
+    _continue_after(sql, order=order, direction=direction, after=after)
+    return sql, _order_by(order, direction, sql.postgres)
+
+
+def _continue_after(
+    sql: _Sql, *, order: OrderField, direction: Direction, after: str | None
+) -> None:
+    """The cursor's condition, added to the filter's: the rows after the cursor's."""
     if after:
         column = _sort_expression(order, sql.postgres)
         comparison = ">" if direction is Direction.ASC else "<"
@@ -185,7 +206,6 @@ async def _page_sql(
         sql.clauses.append(
             f"({column}, i.id) {comparison} ({sql.param(value)}, {sql.param(last_id)})"
         )
-    return sql, _order_by(order, direction, sql.postgres)
 
 
 def _order_by(order: OrderField, direction: Direction, postgres: bool, table: str = "i") -> str:
@@ -195,7 +215,7 @@ def _order_by(order: OrderField, direction: Direction, postgres: bool, table: st
     return f"ORDER BY {column} {keyword}, {table}.id {keyword}"
 
 
-async def _page_ids(
+async def _page_keys(
     query: InvitationFilter,
     *,
     order: OrderField,
@@ -203,24 +223,27 @@ async def _page_ids(
     first: int,
     after: str | None,
     session_token: str | None = None,
-) -> tuple[list[int], bool]:
-    """The ids of a page, in order, and whether another page follows. With a session token,
-    none unless it is an admin's (asked in the same statements, before any row is read)."""
+) -> tuple[list[tuple[int, Any]], bool]:
+    """A page's rows as (id, the value the ordering sorts it by), in order, and whether another
+    page follows. With a session token, none unless it is an admin's (asked in the same
+    statements, before any row is read)."""
     _check_page_size(first)
     sql, order_by = await _page_sql(query, order=order, direction=direction, after=after)
     if session_token is not None:
         sql.clauses.append(await admin_session_condition(session_token, sql.param))
     limit = sql.param(first + 1)
+    sort = _sort_expression(order, sql.postgres)
     # Only placeholders and names from enums are formatted into the SQL; values are parameters.
     if sql.search is None:
         rows = await connection().execute_query_dict(
-            f"SELECT i.id AS id FROM invitations i WHERE {sql.where()} {order_by}"  # noqa: S608
-            f" LIMIT {limit}",
+            f"SELECT i.id AS id, {sort} AS sort_value FROM invitations i"  # noqa: S608
+            f" WHERE {sql.where()} {order_by} LIMIT {limit}",
             sql.params,
         )
     else:
-        rows = await _search_page(sql, order_by, limit, first)
-    return [int(row["id"]) for row in rows[:first]], len(rows) > first
+        rows = await _search_page(sql, sort, order_by, limit, first)
+    keys = [(int(row["id"]), row["sort_value"]) for row in rows[:first]]
+    return keys, len(rows) > first
 
 
 async def list_invitations(
@@ -231,12 +254,13 @@ async def list_invitations(
     first: int = 20,
     after: str | None = None,
 ) -> Page:
-    ids, has_next = await _page_ids(
+    keys, has_next = await _page_keys(
         query, order=order, direction=direction, first=first, after=after
     )
+    ids = [invitation_id for invitation_id, _ in keys]
     by_id = {invitation.id: invitation for invitation in await Invitation.filter(id__in=ids)}
     invitations = [by_id[i] for i in ids if i in by_id]
-    cursors = [_encode_cursor(order, _sort_value(by_id[i], order), i) for i in ids if i in by_id]
+    cursors = [cursor(order, value, i) for i, value in keys if i in by_id]
     return Page(invitations=invitations, cursors=cursors, has_next_page=has_next)
 
 
@@ -311,8 +335,9 @@ async def console_page(
     """A page of the console's list with what it shows, in one statement (a search: after
     finding its page, see _search_page), or None when the session is not an admin's."""
     _check_page_size(first)
+    postgres = dialect() == "postgres"
     if query.search and query.search.strip():
-        ids, has_next = await _page_ids(
+        keys, has_next = await _page_keys(
             query,
             order=order,
             direction=direction,
@@ -320,12 +345,17 @@ async def console_page(
             after=after,
             session_token=session_token,
         )
-        sql = _Sql(list(ids))
-        where = f"i.id IN ({db.placeholders(len(ids))})" if ids else "1 = 0"
-        order_by, limit = _order_by(order, direction, sql.postgres), str(first)
+        sql = _Sql([invitation_id for invitation_id, _ in keys], postgres=postgres)
+        where = f"i.id IN ({db.placeholders(len(keys))})" if keys else "1 = 0"
+        order_by, limit = _order_by(order, direction, postgres), str(first)
+        # The total counts the search's matches: its conditions, numbered after the ids.
+        total_where = (await filtered(query, sql.params, postgres=postgres)).where()
     else:
-        sql, order_by = await _page_sql(query, order=order, direction=direction, after=after)
+        sql = await filtered(query, postgres=postgres)
+        total_where = sql.where()  # the filter's, before the cursor's: the same parameters
+        _continue_after(sql, order=order, direction=direction, after=after)
         where, has_next = sql.where(), False
+        order_by = _order_by(order, direction, postgres)
         # Unfiltered, the page has one good plan, which a LIMIT written out lets PostgreSQL
         # keep from one request to the next. A filter's best plan depends on its values (a
         # rare delivery state is read through its partial index, a common one along the
@@ -333,9 +363,7 @@ async def console_page(
         unfiltered = query == InvitationFilter()
         limit = str(first + 1) if unfiltered else sql.param(first + 1)
     admin = await admin_session_condition(session_token, sql.param)
-    total = "NULL"
-    if with_total:
-        total = _TOTAL.format(where=(await filtered(query, sql.params)).where())
+    total = _TOTAL.format(where=total_where) if with_total else "NULL"
     statement = _CONSOLE_ROWS.format(
         shown_status=status_sql("i", sql.param(now)),
         admin=admin,
@@ -349,7 +377,9 @@ async def console_page(
         outer_order_by=_order_by(order, direction, sql.postgres, table="p"),
     )
     # The rows as the driver gives them (asyncpg's records: no copy into dicts for PostgreSQL).
-    _, rows = await connection().execute_query(db.sql(statement), sql.params)
+    _, rows = await connection().execute_query(
+        statement if postgres else db.sql(statement), sql.params
+    )
     if not rows or not rows[0]["admin"]:
         return None
     total_count = None if rows[0]["total"] is None else int(rows[0]["total"])
@@ -361,21 +391,17 @@ async def console_page(
     end_cursor = None
     if found:
         last = found[-1]
-        end_cursor = _encode_cursor(order, _row_sort_value(last, order), last["id"])
+        end_cursor = cursor(order, last["sort_value"], last["id"])
     return ConsolePage(rows=found, end_cursor=end_cursor, has_next_page=has_next, total=total_count)
-
-
-def _row_sort_value(row: Mapping[str, Any], order: OrderField) -> Any:
-    if order is OrderField.LAST_NAME:
-        return str(row["last_name"]).lower()
-    return row[order.value]
 
 
 # How many rows of the ordering the search looks through first (see _search_page).
 SEARCH_PROBE = 10_000
 
 
-async def _search_page(sql: _Sql, order_by: str, limit: str, first: int) -> list[dict[str, Any]]:
+async def _search_page(
+    sql: _Sql, sort: str, order_by: str, limit: str, first: int
+) -> list[dict[str, Any]]:
     """A page of a search, planned so that neither kind of search is slow at a million.
 
     A broad prefix ('sof') matches all through the ordering: walking the ordering's index
@@ -386,7 +412,7 @@ async def _search_page(sql: _Sql, order_by: str, limit: str, first: int) -> list
     first (a materialized CTE, so the planner cannot turn it back into the walk) and sort them.
     """
     rows = await connection().execute_query_dict(
-        f"SELECT i.id AS id FROM (SELECT i.* FROM invitations i"  # noqa: S608
+        f"SELECT i.id AS id, {sort} AS sort_value FROM (SELECT i.* FROM invitations i"  # noqa: S608
         f" WHERE {sql.where(with_search=False)} {order_by} LIMIT {SEARCH_PROBE:d}) i"
         f" WHERE {sql.search} {order_by} LIMIT {limit}",
         sql.params,
@@ -395,7 +421,7 @@ async def _search_page(sql: _Sql, order_by: str, limit: str, first: int) -> list
         return rows
     return await connection().execute_query_dict(
         f"WITH found AS MATERIALIZED (SELECT i.id FROM invitations i WHERE {sql.search})"  # noqa: S608
-        f" SELECT i.id AS id FROM found f JOIN invitations i ON i.id = f.id"
+        f" SELECT i.id AS id, {sort} AS sort_value FROM found f JOIN invitations i ON i.id = f.id"
         f" WHERE {sql.where(with_search=False)} {order_by} LIMIT {limit}",
         sql.params,
     )
@@ -408,13 +434,6 @@ def _sort_expression(order: OrderField, postgres: bool) -> str:
     if order is OrderField.LAST_NAME:
         return 'lower(i.last_name) COLLATE "C"' if postgres else "lower(i.last_name)"
     return f"i.{order.value}"
-
-
-def _sort_value(invitation: Invitation, order: OrderField) -> Any:
-    if order is OrderField.LAST_NAME:
-        return invitation.last_name.lower()
-    value = getattr(invitation, order.value)
-    return value.value if isinstance(value, StrEnum) else value
 
 
 async def count_invitations(query: InvitationFilter) -> int:
