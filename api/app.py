@@ -23,7 +23,7 @@ from api.invite import ResidentPages
 from api.invite_errors import error_handlers
 from api.letters import print_letters
 from api.security_headers import SecurityHeaders
-from api.uploads import BodySizeLimit, BodyTimeLimit
+from api.uploads import BodyLimits
 from domain import db
 from domain.settings import GraphiqlAccess, Settings, get_settings
 
@@ -76,8 +76,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         middleware=[
             Middleware(observability.RequestIds),
             Middleware(SecurityHeaders, settings=settings),
-            Middleware(BodyTimeLimit, settings=settings),
-            Middleware(BodySizeLimit, settings=settings),
+            Middleware(BodyLimits, settings=settings),
         ],
         exception_handlers=error_handlers(pages),
     )

@@ -48,10 +48,19 @@ def declared_body(scope: Scope) -> tuple[str, int | None, bool]:
     return content_type, length, chunked
 
 
-class BodySizeLimit:
-    """413 for a request body over its limit, told by Content-Length or counted as it streams
-    in: a multipart upload may carry an import's file, any other body
-    `max_request_body_bytes`."""
+class BodyLimits:
+    """A request body's limits, in size and in time (one layer: every request passes here).
+
+    Size: 413 for a body over its limit, told by Content-Length or counted as it streams in: a
+    multipart upload may carry an import's file, any other body `max_request_body_bytes`.
+
+    Time: 408 for a body that does not arrive in time: a client trickling a declared 20 MiB
+    upload would otherwise hold a connection (and a worker's memory) for as long as it likes.
+    Multipart uploads get `upload_body_timeout_seconds`, any other body
+    `request_body_timeout_seconds`, counted from the request's start. (Headers arrive before
+    the app is called: a proxy in front bounds them, see docs/security.md.) When the time is up
+    the 408 goes out at once and the app hears that the client left, so whatever it was
+    parsing stops; anything it sends after that is dropped."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -59,35 +68,8 @@ class BodySizeLimit:
         self.upload = RequestBodyLimitMiddleware(
             app, settings.import_max_file_bytes + UPLOAD_OVERHEAD
         )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        content_type, length, chunked = declared_body(scope)
-        limited = self.upload if is_multipart(content_type) else self.plain
-        if not chunked and (length is None or length <= limited.max_body_size):
-            # No body, or one whose declared length is within the limit: the server reads no
-            # more than that, so there is nothing to count.
-            await self.app(scope, receive, send)
-            return
-        await limited(scope, receive, send)
-
-
-class BodyTimeLimit:
-    """408 for a request whose body does not arrive in time: a client trickling a declared
-    20 MiB upload would otherwise hold a connection (and a worker's memory) for as long as it
-    likes. Multipart uploads get `upload_body_timeout_seconds`, any other body
-    `request_body_timeout_seconds`, counted from the request's start. (Headers arrive before
-    the app is called: a proxy in front bounds them, see docs/security.md.)
-
-    When the time is up the 408 goes out at once and the app hears that the client left, so
-    whatever it was parsing stops; anything it sends after that is dropped."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.plain = settings.request_body_timeout_seconds
-        self.upload = settings.upload_body_timeout_seconds
+        self.plain_seconds = settings.request_body_timeout_seconds
+        self.upload_seconds = settings.upload_body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,10 +77,16 @@ class BodyTimeLimit:
             return
         content_type, length, chunked = declared_body(scope)
         if not chunked and not length:
-            await self.app(scope, receive, send)  # no body to wait for
+            await self.app(scope, receive, send)  # no body to wait for or to count
             return
         multipart = is_multipart(content_type)
-        deadline = asyncio.get_running_loop().time() + (self.upload if multipart else self.plain)
+        limited = self.upload if multipart else self.plain
+        # A declared length within the limit: the server reads no more than that, so there is
+        # nothing to count.
+        counted = chunked or length is None or length > limited.max_body_size
+        app: ASGIApp = limited if counted else self.app
+        seconds = self.upload_seconds if multipart else self.plain_seconds
+        deadline = asyncio.get_running_loop().time() + seconds
         body_done = False
         started = False
         answered = False
@@ -127,7 +115,7 @@ class BodyTimeLimit:
                 started = True
             await send(message)
 
-        await self.app(scope, timed_receive, tracked_send)
+        await app(scope, timed_receive, tracked_send)
 
 
 TOO_SLOW = JSONResponse(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -349,6 +350,29 @@ async def test_request_bodies_are_bounded(admin: GraphQLClient, http: httpx.Asyn
     assert payload["invitationImport"] is None
     assert [e["code"] for e in payload["errors"]] == ["FILE_TOO_LARGE"]
     assert await InvitationImport.all().count() == 0
+
+
+async def test_a_body_sent_in_chunks_is_counted_as_it_arrives(
+    admin: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    """No Content-Length to judge by: the body is counted as it streams in."""
+    from domain.settings import get_settings
+
+    limit = get_settings().max_request_body_bytes
+
+    async def chunks(document: bytes, padding: int) -> AsyncIterator[bytes]:
+        yield document[:-1] + b', "pad": "'
+        for _ in range(padding // 65536):
+            yield b"x" * 65536
+        yield b'"}'
+
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {admin.token}"}
+    document = b'{"query": "{ me { email } }"}'
+    too_big = await http.post("/graphql", content=chunks(document, limit + 65536), headers=headers)
+    assert too_big.status_code == 413
+    within = await http.post("/graphql", content=chunks(document, 65536), headers=headers)
+    assert within.status_code == 200, within.text
+    assert within.json()["data"]["me"]["email"]
 
 
 async def test_files_that_are_not_workbooks_are_refused_at_upload(
