@@ -336,6 +336,7 @@ async def console_page(
     finding its page, see _search_page), or None when the session is not an admin's."""
     _check_page_size(first)
     postgres = dialect() == "postgres"
+    total_where = ""
     if query.search and query.search.strip():
         keys, has_next = await _page_keys(
             query,
@@ -348,8 +349,10 @@ async def console_page(
         sql = _Sql([invitation_id for invitation_id, _ in keys], postgres=postgres)
         where = f"i.id IN ({db.placeholders(len(keys))})" if keys else "1 = 0"
         order_by, limit = _order_by(order, direction, postgres), str(first)
-        # The total counts the search's matches: its conditions, numbered after the ids.
-        total_where = (await filtered(query, sql.params, postgres=postgres)).where()
+        # The total counts the search's matches: its conditions, numbered after the ids (and
+        # only when asked: a parameter the statement does not use has no type to be sent as).
+        if with_total:
+            total_where = (await filtered(query, sql.params, postgres=postgres)).where()
     else:
         sql = await filtered(query, postgres=postgres)
         total_where = sql.where()  # the filter's, before the cursor's: the same parameters
