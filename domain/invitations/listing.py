@@ -63,8 +63,8 @@ class Page:
 class _Sql:
     """Collects a WHERE clause and its parameters in the connection's placeholder style."""
 
-    def __init__(self, params: list[Any] | None = None, *, postgres: bool | None = None) -> None:
-        self.postgres = dialect() == "postgres" if postgres is None else postgres
+    def __init__(self, params: list[Any] | None = None) -> None:
+        self.postgres = dialect() == "postgres"
         self.clauses: list[str] = []
         self.params: list[Any] = [] if params is None else params  # shared: one statement
         self.search: str | None = None  # kept apart: the list plans it differently
@@ -82,12 +82,10 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def filtered(
-    query: InvitationFilter, params: list[Any] | None = None, *, postgres: bool | None = None
-) -> _Sql:
+async def filtered(query: InvitationFilter, params: list[Any] | None = None) -> _Sql:
     """The filter's conditions; with `params`, numbered after (and added to) those already
     there, for a statement that holds several parts."""
-    sql = _Sql(params, postgres=postgres)
+    sql = _Sql(params)
     if query.status is not None:
         now = await clock.now()
         if query.status is InvitationStatus.ACCEPTED:
@@ -132,13 +130,9 @@ def cursor(order: OrderField, sort_value: Any, invitation_id: int) -> str:
     and a cursor in another case would skip rows)."""
     if order is OrderField.CREATED_AT:
         sort_value = as_datetime(sort_value)  # SQLite gives the stored text
-    return _encode_cursor(order, sort_value, invitation_id)
-
-
-def _encode_cursor(field: OrderField, value: Any, invitation_id: int) -> str:
     # JSON as json.dumps(separators=(",", ":")) writes it, but for non-ASCII text (UTF-8, not
     # escaped: _decode_cursor reads both) and datetimes (isoformat()), in a fraction of its time.
-    raw = orjson.dumps([field.value, value, invitation_id])
+    raw = orjson.dumps([order.value, sort_value, invitation_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -335,7 +329,6 @@ async def console_page(
     """A page of the console's list with what it shows, in one statement (a search: after
     finding its page, see _search_page), or None when the session is not an admin's."""
     _check_page_size(first)
-    postgres = dialect() == "postgres"
     total_where = ""
     if query.search and query.search.strip():
         keys, has_next = await _page_keys(
@@ -346,19 +339,19 @@ async def console_page(
             after=after,
             session_token=session_token,
         )
-        sql = _Sql([invitation_id for invitation_id, _ in keys], postgres=postgres)
+        sql = _Sql([invitation_id for invitation_id, _ in keys])
         where = f"i.id IN ({db.placeholders(len(keys))})" if keys else "1 = 0"
-        order_by, limit = _order_by(order, direction, postgres), str(first)
+        order_by, limit = _order_by(order, direction, sql.postgres), str(first)
         # The total counts the search's matches: its conditions, numbered after the ids (and
         # only when asked: a parameter the statement does not use has no type to be sent as).
         if with_total:
-            total_where = (await filtered(query, sql.params, postgres=postgres)).where()
+            total_where = (await filtered(query, sql.params)).where()
     else:
-        sql = await filtered(query, postgres=postgres)
+        sql = await filtered(query)
         total_where = sql.where()  # the filter's, before the cursor's: the same parameters
         _continue_after(sql, order=order, direction=direction, after=after)
         where, has_next = sql.where(), False
-        order_by = _order_by(order, direction, postgres)
+        order_by = _order_by(order, direction, sql.postgres)
         # Unfiltered, the page has one good plan, which a LIMIT written out lets PostgreSQL
         # keep from one request to the next. A filter's best plan depends on its values (a
         # rare delivery state is read through its partial index, a common one along the
@@ -381,7 +374,7 @@ async def console_page(
     )
     # The rows as the driver gives them (asyncpg's records: no copy into dicts for PostgreSQL).
     _, rows = await connection().execute_query(
-        statement if postgres else db.sql(statement), sql.params
+        statement if sql.postgres else db.sql(statement), sql.params
     )
     if not rows or not rows[0]["admin"]:
         return None
