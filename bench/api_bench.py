@@ -14,6 +14,11 @@ The floor, measured in the same run: a plain starlette app (bench/floor_app.py) 
 same uvicorn returning the very bytes the service answered, so the ratio is what the service
 costs beyond HTTP itself. Service and floor take turns for each request. Needs `wrk` on PATH
 (Debian: `apt-get install wrk`). `BENCH_API_SECONDS` sets each run's length (default 10).
+
+Beside the rates, the CPU time each request cost, read from /proc around each run: the server
+process's (service or floor) and, when PostgreSQL runs on this machine, that of the backends
+serving the bench's database. On a machine with few cores the three (server, PostgreSQL and
+wrk itself) share them, and the rate follows their sum.
 """
 
 from __future__ import annotations
@@ -69,6 +74,35 @@ class Run:
     requests_per_second: float
     p99_ms: float
     problems: str  # non-2xx answers, socket errors: empty when there were none
+    cpu_us: float  # the server process's CPU time per request
+    database_cpu_us: float | None  # PostgreSQL's for the bench's database (None: not local)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc; 0 when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _database_backends() -> list[int]:
+    """The local PostgreSQL processes serving the bench's database (their titles name it)."""
+    name = DATABASE.rsplit("/", 1)[-1].split("?", 1)[0].encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and b" " + name + b" " in title:
+                found.append(int(entry.name))
+    return found
 
 
 async def _seed() -> str:
@@ -220,7 +254,10 @@ def _script(target: Target, directory: Path) -> Path:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def _wrk(base_url: str, target: Target, script: Path, seconds: int) -> Run:
+def _wrk(base_url: str, target: Target, script: Path, seconds: int, server: int) -> Run:
+    backends = _database_backends()
+    server_before = _cpu_seconds(server)
+    database_before = sum(_cpu_seconds(pid) for pid in backends)
     output = subprocess.run(
         [
             "wrk",
@@ -236,16 +273,26 @@ def _wrk(base_url: str, target: Target, script: Path, seconds: int) -> Run:
         text=True,
         check=True,
     ).stdout
+    server_cpu = _cpu_seconds(server) - server_before
+    database_cpu = sum(_cpu_seconds(pid) for pid in backends) - database_before
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
-    if rate is None or p99 is None:
+    count = re.search(r"(\d+) requests in", output)
+    if rate is None or p99 is None or count is None:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
+    requests = max(int(count[1]), 1)
     problems = [
         line.strip()
         for line in output.splitlines()
         if line.strip().startswith(("Non-2xx", "Socket errors"))
     ]
-    return Run(float(rate[1]), float(p99[1]) * _UNITS[p99[2]], "; ".join(problems))
+    return Run(
+        float(rate[1]),
+        float(p99[1]) * _UNITS[p99[2]],
+        "; ".join(problems),
+        cpu_us=server_cpu / requests * 1e6,
+        database_cpu_us=database_cpu / requests * 1e6 if backends else None,
+    )
 
 
 async def _main() -> list[tuple[Target, Run, Run]]:
@@ -278,10 +325,11 @@ async def _main() -> list[tuple[Target, Run, Run]]:
             await _wait_for(floor_url, targets[-1].path, floor)
             for target in targets:
                 script = _script(target, directory)
-                for url in (service_url, floor_url):  # warm caches, pools, prepared statements
-                    _wrk(url, target, script, 2)
-                service_run = _wrk(service_url, target, script, SECONDS)
-                floor_run = _wrk(floor_url, target, script, SECONDS)
+                servers = ((service_url, service.pid), (floor_url, floor.pid))
+                for url, pid in servers:  # warm caches, pools, prepared statements
+                    _wrk(url, target, script, 2, pid)
+                service_run = _wrk(service_url, target, script, SECONDS, service.pid)
+                floor_run = _wrk(floor_url, target, script, SECONDS, floor.pid)
                 results.append((target, service_run, floor_run))
             # Still the same answers after the load (no refusals, no rate limit in the way).
             assert json.loads(answers.read_text()) == await _record(service_url, targets)
@@ -305,14 +353,16 @@ def main() -> list[tuple[Target, Run, Run]]:
     )
     print(
         f"  {'request':<32} {'service req/s':>13} {'p99':>9} {'floor req/s':>12} {'p99':>9}"
-        f" {'ratio':>7}"
+        f" {'ratio':>7} {'CPU/req: service':>17} {'PostgreSQL':>10} {'floor':>7}"
     )
     for target, service, floor in results:
+        database = "-" if service.database_cpu_us is None else f"{service.database_cpu_us:,.0f} us"
         print(
             f"  {target.name:<32} {service.requests_per_second:>13,.0f}"
             f" {service.p99_ms:>7.1f}ms {floor.requests_per_second:>12,.0f}"
             f" {floor.p99_ms:>7.1f}ms"
             f" {service.requests_per_second / floor.requests_per_second:>7.1%}"
+            f" {service.cpu_us:>14,.0f} us {database:>10} {floor.cpu_us:>4,.0f} us"
         )
         for side, run in (("service", service), ("floor", floor)):
             if run.problems:
