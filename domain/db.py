@@ -5,6 +5,7 @@ from __future__ import annotations
 import pkgutil
 import re
 import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,6 +110,35 @@ def sql(text: str) -> str:
     """A statement written with PostgreSQL's $1 placeholders, in this connection's style
     (SQLite's ?1). For the few hot statements that skip the ORM's query building."""
     return text if dialect() == "postgres" else _NUMBERED.sub(r"?\1", text)
+
+
+def prefix_search(expressions: Sequence[str], text: str, param: Callable[[Any], str]) -> str:
+    """SQL true when one of `expressions` begins with `text`, in any case: each a lower-case
+    value (an address as stored, a name through `lower()`). `param` places the pattern and
+    gives its placeholder; the text is cut at 100 characters.
+
+    PostgreSQL's `lower()` folds every letter, so a lower-case LIKE pattern matches. SQLite's
+    folds ASCII only ('Élise' stays 'Élise'), and its LIKE ignores case for ASCII only: there
+    the pattern is a GLOB in which each letter beyond ASCII matches either case ('[Éé]lise*').
+    """
+    prefix = text.strip().lower()[:100]
+    if dialect() == "postgres":
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = param(escaped + "%")
+        return "(" + " OR ".join(f"{e} LIKE {pattern} ESCAPE '\\'" for e in expressions) + ")"
+    pattern = param("".join(_glob_letter(letter) for letter in prefix) + "*")
+    return "(" + " OR ".join(f"{e} GLOB {pattern}" for e in expressions) + ")"
+
+
+def _glob_letter(letter: str) -> str:
+    """One character of a GLOB pattern: either case of a letter beyond ASCII, the pattern's
+    own signs taken literally."""
+    if letter in "*?[]":
+        return f"[{letter}]"
+    cases = {form for form in (letter, letter.upper()) if len(form) == 1}
+    if letter.isascii() or len(cases) == 1:
+        return letter
+    return "[" + "".join(sorted(cases)) + "]"
 
 
 def placeholders(count: int) -> str:

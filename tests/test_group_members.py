@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.groups.members import member_counts, member_ids, member_page
+from domain.groups.members import count_members, member_counts, member_ids, member_page
 from domain.groups.rules import first_failing_rule, parse_rules
 from domain.groups.service import facts_of_users, rules_of
 from domain.models import Group, GroupKind, Membership, Role, RoleKind, User
@@ -148,3 +148,33 @@ async def test_members_come_in_keyset_pages_by_last_name_with_a_search(database:
     assert [u.email for u in (await member_page(everyone, search="fay@")).users] == [
         "fay@deep.city.example.org"
     ]
+
+
+async def test_a_member_search_finds_names_beyond_ascii_typed_in_either_case(
+    database: None,
+) -> None:
+    group = await Group.create(title="Neighbours", kind=GroupKind.MANUAL)
+    for email, first_name, last_name in (
+        ("a@example.org", "", "Çelik"),
+        ("b@example.org", "Élise", "Dupont"),
+        ("c@example.org", "", "Cela"),
+    ):
+        user = await User.create(
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            locale="fr-BE",
+            password_hash="x",
+            email_confirmed_at=datetime.now(UTC),
+        )
+        await Membership.create(group=group, user=user)
+
+    async def found(search: str) -> tuple[list[str], int]:
+        page = await member_page(group, search=search)
+        return [user.email for user in page.users], await count_members(group, search)
+
+    for typed in ("çelik", "ÇEL"):
+        assert await found(typed) == (["a@example.org"], 1), typed
+    assert await found("élise") == (["b@example.org"], 1)
+    assert await found("ce") == (["c@example.org"], 1)
+    assert await found("[ç]") == ([], 0)

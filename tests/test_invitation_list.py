@@ -156,6 +156,37 @@ async def test_last_names_beyond_ascii_page_through_and_older_cursors_still_cont
     assert [edge["node"]["lastName"] for edge in rest["edges"]] == seen[2:]
 
 
+async def test_a_search_finds_names_beyond_ascii_typed_in_either_case(
+    admin: GraphQLClient,
+) -> None:
+    await store_invitations(
+        [
+            new_invitation("a@example.org", last_name="Çelik"),
+            new_invitation("b@example.org", first_name="Élise", last_name="Dupont"),
+            new_invitation("c@example.org", last_name="ØDEGAARD"),
+            new_invitation("d@example.org", last_name="Ünal"),
+            new_invitation("e@example.org", last_name="Cela"),
+        ]
+    )
+
+    async def found(search: str) -> tuple[list[str | None], int]:
+        data = await admin(LIST, {"first": 10, "filter": {"search": search}})
+        page = data["invitations"]
+        return sorted(edge["node"]["email"] for edge in page["edges"]), page["totalCount"]
+
+    # SQLite's lower() and LIKE fold ASCII only: "çelik" did not find "Çelik" there.
+    for typed in ("çelik", "Çelik", "ÇEL", "çe"):
+        assert await found(typed) == (["a@example.org"], 1), typed
+    assert await found("ce") == (["e@example.org"], 1)  # C and Ç are different letters
+    for typed in ("élise", "ÉLISE", "Él"):
+        assert await found(typed) == (["b@example.org"], 1), typed
+    assert await found("ødegaard") == (["c@example.org"], 1)
+    assert await found("üNAL") == (["d@example.org"], 1)
+    # The patterns' own signs are only characters, in either database's pattern language.
+    for typed in ("*", "?", "[", "[ç]", "%", "_", "ç*"):
+        assert await found(typed) == ([], 0), typed
+
+
 async def test_an_unknown_ordering_or_a_foreign_cursor_is_a_clear_error_not_a_500(
     admin: GraphQLClient,
 ) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.db import connection, dialect
+from domain.db import connection, dialect, prefix_search
 from domain.errors import DomainError, ErrorCode
 from domain.groups.rules import Attribute, Operator, Rule
 from domain.groups.service import rules_of
@@ -25,6 +25,8 @@ from domain.models import Group, GroupKind, User
 MAX_PAGE = 200
 # The accounts a smart group's rules may select (PostgreSQL and SQLite alike).
 SMART_MEMBER_ACCOUNTS = "u.email_confirmed_at IS NOT NULL"
+# What a search looks at: the address as stored (lower case), the names in lower case.
+_SEARCHED = ("u.email", "lower(u.first_name)", "lower(u.last_name)")
 
 
 class Sql:
@@ -37,10 +39,6 @@ class Sql:
     def param(self, value: Any) -> str:
         self.params.append(value)
         return f"${len(self.params)}" if self.postgres else f"?{len(self.params)}"
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def member_condition(group: Group, sql: Sql) -> str:
@@ -222,11 +220,7 @@ async def member_page(
     sort = "lower(u.last_name)"
     clauses = [member_condition(group, sql)]
     if search and search.strip():
-        pattern = sql.param(_escape_like(search.strip().lower()[:100]) + "%")
-        clauses.append(
-            f"(u.email LIKE {pattern} ESCAPE '\\' OR lower(u.first_name) LIKE {pattern}"
-            f" ESCAPE '\\' OR lower(u.last_name) LIKE {pattern} ESCAPE '\\')"
-        )
+        clauses.append(prefix_search(_SEARCHED, search, sql.param))
     if after:
         sort_key, user_id = _after(after)
         clauses.append(f"({sort}, u.id) > ({sql.param(sort_key)}, {sql.param(user_id)})")
@@ -251,11 +245,10 @@ async def count_members(group: Group, search: str | None = None) -> int:
     if not search or not search.strip():
         return (await member_counts([group]))[group.id]
     sql = Sql()
-    pattern = sql.param(_escape_like(search.strip().lower()[:100]) + "%")
+    members = member_condition(group, sql)
     rows = await connection().execute_query_dict(
-        f"SELECT COUNT(*) AS n FROM users u WHERE ({member_condition(group, sql)})"  # noqa: S608
-        f" AND (u.email LIKE {pattern} ESCAPE '\\' OR lower(u.first_name) LIKE {pattern}"
-        f" ESCAPE '\\' OR lower(u.last_name) LIKE {pattern} ESCAPE '\\')",
+        f"SELECT COUNT(*) AS n FROM users u WHERE ({members})"  # noqa: S608
+        f" AND {prefix_search(_SEARCHED, search, sql.param)}",
         sql.params,
     )
     return int(rows[0]["n"])

@@ -78,10 +78,6 @@ class _Sql:
         return " AND ".join(clauses) if clauses else "1 = 1"
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def filtered(query: InvitationFilter, params: list[Any] | None = None) -> _Sql:
     """The filter's conditions; with `params`, numbered after (and added to) those already
     there, for a statement that holds several parts."""
@@ -100,13 +96,9 @@ async def filtered(query: InvitationFilter, params: list[Any] | None = None) -> 
     if query.delivery is not None:
         sql.clauses.append(f"i.delivery_state = {sql.param(query.delivery.value)}")
     if query.search and query.search.strip():
-        pattern = _escape_like(query.search.strip().lower()[:100]) + "%"
-        p = sql.param(pattern)
         last_name = _sort_expression(OrderField.LAST_NAME, sql.postgres)
-        sql.search = (
-            f"(i.email LIKE {p} ESCAPE '\\' OR lower(i.first_name) LIKE {p} ESCAPE '\\'"
-            f" OR {last_name} LIKE {p} ESCAPE '\\')"
-        )
+        names = ("i.email", "lower(i.first_name)", last_name)
+        sql.search = db.prefix_search(names, query.search, sql.param)
     if query.group_id is not None:
         group = sql.param(query.group_id)
         # Only placeholders are formatted into the SQL; values travel as parameters.
