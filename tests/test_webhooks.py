@@ -335,8 +335,12 @@ async def test_a_worker_killed_mid_delivery_loses_no_event(
     try:
         await wait_for(lambda: receiver.held == 1, timeout=10)
     finally:
-        running.cancel()  # killed while the receiver has the request
-        await asyncio.gather(running, return_exceptions=True)
+        # Killed while the receiver has the request: the worker and the job it runs (its
+        # own task: left running, it would write its attempt during a later test).
+        jobs = list(worker.tasks.values())
+        for task in (running, *jobs):
+            task.cancel()
+        await asyncio.gather(running, *jobs, return_exceptions=True)
         await shutdown(worker.ctx)
         await pool.aclose()
     receiver.hang = False
