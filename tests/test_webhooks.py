@@ -86,7 +86,8 @@ class Received:
 @dataclass
 class Receiver:
     """A small HTTP server on a free port: answers each POST with the next queued status
-    (200 when none is queued), or holds it without answering while `hang` is set."""
+    (200 when none is queued), or holds it without answering while `hang` is set (until the
+    server stops)."""
 
     statuses: deque[int] = field(default_factory=deque)
     received: list[Received] = field(default_factory=list)
@@ -94,6 +95,7 @@ class Receiver:
     hang: bool = False
     port: int = 0
     server: asyncio.Server | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -117,7 +119,8 @@ class Receiver:
                 self.held += 1
                 headers["held"] = "yes"
                 self.received.append(Received(headers, body, 0))
-                await asyncio.Event().wait()
+                await self.stopping.wait()
+                return
             status = self.statuses.popleft() if self.statuses else 200
             self.received.append(Received(headers, body, status))
             writer.write(
@@ -133,8 +136,10 @@ class Receiver:
         return [r for r in self.received if r.status and 200 <= r.status < 300]
 
     async def stop(self) -> None:
+        self.stopping.set()  # the held requests end, unanswered
         if self.server is not None:
             self.server.close()
+        await asyncio.sleep(0)
 
 
 @pytest.fixture
