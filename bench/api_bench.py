@@ -38,7 +38,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, bench_environment, free_port, reset_database
+from bench.common import (
+    ROOT,
+    bench_environment,
+    free_port,
+    process_cpu_seconds,
+    reset_database,
+)
 from schema.prepared import INVITATION_BY_TOKEN
 from schema.prepared import INVITATIONS as CONSOLE_LIST
 
@@ -76,18 +82,6 @@ class Run:
     problems: str  # non-2xx answers, socket errors: empty when there were none
     cpu_us: float  # the server process's CPU time per request
     database_cpu_us: float | None  # PostgreSQL's for the bench's database (None: not local)
-
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far (user and system), from /proc; 0 when it cannot be read."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def _database_backends() -> list[int]:
@@ -256,8 +250,8 @@ _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 def _wrk(base_url: str, target: Target, script: Path, seconds: int, server: int) -> Run:
     backends = _database_backends()
-    server_before = _cpu_seconds(server)
-    database_before = sum(_cpu_seconds(pid) for pid in backends)
+    server_before = process_cpu_seconds(server)
+    database_before = sum(process_cpu_seconds(pid) for pid in backends)
     output = subprocess.run(
         [
             "wrk",
@@ -273,8 +267,8 @@ def _wrk(base_url: str, target: Target, script: Path, seconds: int, server: int)
         text=True,
         check=True,
     ).stdout
-    server_cpu = _cpu_seconds(server) - server_before
-    database_cpu = sum(_cpu_seconds(pid) for pid in backends) - database_before
+    server_cpu = process_cpu_seconds(server) - server_before
+    database_cpu = sum(process_cpu_seconds(pid) for pid in backends) - database_before
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
     count = re.search(r"(\d+) requests in", output)

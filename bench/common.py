@@ -121,6 +121,15 @@ def process_memory_mib(pid: int, field: str = "VmRSS") -> float:
     raise RuntimeError(f"no {field}: this bench needs Linux")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far, user and system (Linux); 0 once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def sample_memory(pid: int, samples: list[float]) -> None:
     """A process's resident memory every 20 ms, until cancelled."""
     while True:
