@@ -99,6 +99,32 @@ class WithContext(logging.Filter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(context)s]: %(message)s"
 
 
+class RoutinePeriodicJobs(logging.Filter):
+    """Leaves out arq's start and finish lines of the periodic jobs ("cron:..." ids: the sweeps
+    run every 5 to 20 seconds, some 50,000 lines a day from each worker that say nothing, and
+    in `invitations dev` they scroll the first run's admin password away within a minute).
+    What a periodic job did it logs itself; its failures and retries, every other job's lines
+    and, at DEBUG, everything stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job = job_id.get()
+        return (
+            record.levelno != logging.INFO
+            or job is None
+            or not job.startswith("cron:")
+            or not isinstance(record.msg, str)
+            or not (" → " in record.msg or " ← " in record.msg)
+            or logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        )
+
+
+def quiet_routine_jobs() -> None:
+    """RoutinePeriodicJobs on arq's worker logger (once)."""
+    worker = logging.getLogger("arq.worker")
+    if not any(isinstance(existing, RoutinePeriodicJobs) for existing in worker.filters):
+        worker.addFilter(RoutinePeriodicJobs())
+
+
 class JsonFormatter(PrivateFormatter):
     """One JSON object a line: time, level, logger, message, request_id or job_id, and the
     traceback without exception messages (PrivateFormatter)."""
@@ -134,6 +160,7 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
         if not any(isinstance(existing, WithContext) for existing in handler.filters):
             handler.addFilter(WithContext())
     quiet_talkative_loggers()
+    quiet_routine_jobs()
 
 
 class AccessLogPrivacy(logging.Filter):

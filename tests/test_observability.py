@@ -8,6 +8,8 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,14 @@ from redis.asyncio import Redis
 
 from api.app import create_app
 from domain import db
-from domain.logs import AccessLogPrivacy, JsonFormatter, WithContext
+from domain.clock import clock
+from domain.logs import (
+    AccessLogPrivacy,
+    JsonFormatter,
+    RoutinePeriodicJobs,
+    WithContext,
+    quiet_routine_jobs,
+)
 from domain.settings import get_settings, load_settings
 from schema.prepared import INVITATION_BY_TOKEN
 from tests.browser import _Server
@@ -212,6 +221,57 @@ async def test_a_jobs_log_lines_carry_its_job_id(
     ours = [line for line in lines if line["logger"] != "mail.log"]  # mail.log: the tests' sink
     assert "ann@example.org" not in json.dumps(ours)
     assert created["invitedCount"] == 1
+
+
+async def test_periodic_jobs_log_what_they_did_not_that_they_ran(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, json_log: io.StringIO
+) -> None:
+    """The sweeps run every 5 to 20 seconds: arq's start and finish lines of each would flood
+    a worker's log (and scroll `invitations dev`'s first-run password away)."""
+    from workers.settings import CRON_JOBS, job_started
+
+    def lines() -> list[dict[str, Any]]:
+        found = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
+        json_log.seek(0)
+        json_log.truncate()
+        return found
+
+    def periodic_run(line: dict[str, Any]) -> bool:
+        """arq's line for a periodic job starting (→) or finishing (←)."""
+        message = line["message"]
+        return "cron:" in message and ("→" in message or "←" in message)
+
+    # A fresh copy each run (arq keeps a cron job's next run on it), run as the worker starts.
+    sweep = next(job for job in CRON_JOBS if job.name == "cron:sweep")
+    quiet_routine_jobs()  # as configure_logging leaves every process's logging
+    try:
+        lines()
+        worker = await run_worker(cron_jobs=[replace(sweep)], on_job_start=job_started)
+        assert worker.jobs_complete >= 1  # it ran, and found nothing to do
+        quiet = lines()
+        assert not [line for line in quiet if periodic_run(line)], quiet
+        assert not [line for line in quiet if line["message"].startswith("sweep")], quiet
+
+        await create(admin, ["ann@example.org"])
+        await run_worker(on_job_start=job_started)
+        sending = lines()
+        started = [line for line in sending if "→" in line["message"]]
+        assert any("send_invitations(" in line["message"] for line in started), sending
+        assert len(smtp_sink.mails) == 1
+
+        clock.advance(timedelta(days=31))
+        await run_worker(cron_jobs=[replace(sweep)], on_job_start=job_started)
+        swept = lines()
+        assert any(
+            line["message"].startswith("sweep: 1 expired") and line["job_id"].startswith("cron:")
+            for line in swept
+        ), swept
+        assert not [line for line in swept if periodic_run(line)], swept
+    finally:
+        worker_logger = logging.getLogger("arq.worker")
+        for existing in list(worker_logger.filters):
+            if isinstance(existing, RoutinePeriodicJobs):
+                worker_logger.removeFilter(existing)
 
 
 # ---------------------------------------------------------------------------------------------

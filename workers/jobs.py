@@ -151,12 +151,15 @@ async def sweep(ctx: Ctx) -> None:
     the day, due reminders. One runner at a time."""
     lock = ctx["redis"].lock(SWEEP_LOCK, timeout=300, blocking=False)
     if not await lock.acquire():
-        log.info("sweep skipped: another worker is sweeping")
+        log.debug("sweep skipped: another worker is sweeping")
         return
     try:
         paused = await RelayGate(ctx["settings"], ctx["redis"]).remaining() > 0
         async with outbox.unit_of_work(ctx["redis"]):
             report = await delivery.sweep(relay_paused=paused)
+    finally:
+        await lock.release()
+    if report.expired or report.sends_enqueued or report.reminders_enqueued or report.given_up:
         log.info(
             "sweep: %d expired, %d sends and %d reminders enqueued, %d deferrals given up",
             report.expired,
@@ -164,8 +167,6 @@ async def sweep(ctx: Ctx) -> None:
             report.reminders_enqueued,
             report.given_up,
         )
-    finally:
-        await lock.release()
 
 
 async def import_invitations(ctx: Ctx, import_id: int) -> None:
