@@ -111,6 +111,8 @@ async def test_an_admin_invites_typed_addresses_after_correcting_a_wrong_one(
 
     invitations = await Invitation.all()
     assert sorted(i.email or "" for i in invitations) == ["koen@example.org", "lea@example.org"]
+    names = {(i.email, i.first_name, i.last_name) for i in invitations}
+    assert names == {("lea@example.org", "Lea", "Peeters"), ("koen@example.org", "", "")}
     for invitation in invitations:
         assert invitation.locale == "nl-BE"
         grants = await InvitationGroup.filter(invitation=invitation).values_list(

@@ -143,6 +143,44 @@ async def test_every_entry_is_checked_and_nothing_is_written_on_any_error(
     assert too_many["errors"][0]["code"] == "TOO_MANY_INVITATIONS"
 
 
+async def test_names_pasted_with_the_addresses_are_kept_on_the_invitations(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """A list copied from a mail client ('Lea Peeters <lea@example.org>; ...') invites the
+    people by name: the list shows it, the mail greets them with it, /invite's form starts
+    with it."""
+    result = await create(
+        admin,
+        'Lea Peeters <lea@example.org>; "Jan Van den Bossche" <jan@example.org>\n'
+        "koen@example.org, Koen <koen2@example.org>, sam@example.org <sam@example.org>",
+    )
+    assert result["errors"] == [] and result["invitedCount"] == 5
+    names = {i.email: (i.first_name, i.last_name) for i in await Invitation.all()}
+    assert names == {
+        "lea@example.org": ("Lea", "Peeters"),
+        "jan@example.org": ("Jan", "Van den Bossche"),
+        "koen@example.org": ("", ""),
+        "koen2@example.org": ("Koen", ""),
+        "sam@example.org": ("", ""),  # a mail client's repeat of the address is no name
+    }
+    await run_worker()
+    [mail] = smtp_sink.to("lea@example.org")
+    assert "Lea" in mail.text
+    preview = (await gql(BY_TOKEN, {"token": token_from(mail)}))["invitationByToken"]
+    assert (preview["invitation"]["firstName"], preview["invitation"]["lastName"]) == (
+        "Lea",
+        "Peeters",
+    )
+
+    # A name is checked as a file's would be: nothing is written when one is wrong.
+    refused = await create(
+        admin, ["Ann Bell\u0007 <ann@example.org>", f"Bo {'x' * 101} <bo@example.org>"]
+    )
+    problems = {(e["code"], e["position"], e["field"]) for e in refused["errors"]}
+    assert problems == {("INVALID_NAME", 0, "last_name"), ("INVALID_NAME", 1, "last_name")}
+    assert await Invitation.all().count() == 5
+
+
 async def test_smart_group_accepted_when_the_invitation_carries_the_values_its_rules_test(
     admin: GraphQLClient,
 ) -> None:

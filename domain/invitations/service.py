@@ -19,7 +19,7 @@ from domain.clock import clock
 from domain.errors import DomainError, ErrorCode
 from domain.groups import service as groups_service
 from domain.invitations import writer
-from domain.invitations.addresses import split_emails
+from domain.invitations.addresses import split_entries
 from domain.invitations.checks import (
     MAX_REPORTED_PROBLEMS,
     BatchCheck,
@@ -67,7 +67,7 @@ __all__ = [
     "reminder_job_id",
     "send_batch_job_id",
     "send_job_id",
-    "split_emails",
+    "split_entries",
     "status_of",
     "update_existing_users",
     "write_plan",
@@ -180,9 +180,15 @@ async def create_invitations(
     options: InvitationOptions,
     dry_run: bool = False,
 ) -> CreationResult:
-    """Invite typed-in addresses with the same access and message. A dry run checks them
-    exactly the same way and writes nothing: its result has only the outcome."""
-    invitees = [Invitee(email=email, position=i) for i, email in enumerate(split_emails(emails))]
+    """Invite typed-in addresses (with the names pasted with them: 'Jan Peeters
+    <jan@example.org>') with the same access and message. A dry run checks them exactly the
+    same way and writes nothing: its result has only the outcome."""
+    invitees = [
+        Invitee(
+            email=entry.email, first_name=entry.first_name, last_name=entry.last_name, position=i
+        )
+        for i, entry in enumerate(split_entries(emails))
+    ]
     plan = await plan_invitations(invitees, options)
     if dry_run:
         return preview(await outcome_of(plan.entries, options))

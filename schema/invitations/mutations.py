@@ -10,7 +10,7 @@ from domain.errors import DomainError, ErrorCode, Problem
 from domain.invitations import acceptance, management
 from domain.invitations import service as invitations
 from domain.invitations.management import BulkResult, Selection
-from domain.invitations.service import CreationResult, InvitationOptions, split_emails
+from domain.invitations.service import CreationResult, InvitationOptions, split_entries
 from domain.models import Invitation as InvitationModel
 from domain.users.registrations import PendingRegistration
 from domain.users.service import NewSession
@@ -55,7 +55,8 @@ class InvitationOptionsInput:
 class CreateInvitationsInput(InvitationOptionsInput):
     emails: list[str] = strawberry.field(
         description="Addresses, as a list or as comma-separated strings"
-        " (spaces and blank entries are fine)."
+        " (spaces and blank entries are fine). 'Jan Peeters <jan@example.org>' invites"
+        " the address with its name (first name Jan, last name Peeters)."
     )
 
 
@@ -121,7 +122,7 @@ class InvitationMutations:
         assert inviter is not None
 
         async def invite() -> CreationResult:
-            count = len(split_emails(input.emails))
+            count = len(split_entries(input.emails))
             if dry_run:
                 await info.context.limiter.invitations_allowed(inviter.id, count)
             else:
