@@ -152,9 +152,11 @@ async def test_names_pasted_with_the_addresses_are_kept_on_the_invitations(
     result = await create(
         admin,
         'Lea Peeters <lea@example.org>; "Jan Van den Bossche" <jan@example.org>\n'
-        "koen@example.org, Koen <koen2@example.org>, sam@example.org <sam@example.org>",
+        "koen@example.org, Koen <koen2@example.org>, sam@example.org <sam@example.org>\n"
+        # Last name first, as Outlook copies them (its comma is not a separator).
+        'Janssens, An <an@example.org>, "Dubois, Camille" <camille@example.org>',
     )
-    assert result["errors"] == [] and result["invitedCount"] == 5
+    assert result["errors"] == [] and result["invitedCount"] == 7
     names = {i.email: (i.first_name, i.last_name) for i in await Invitation.all()}
     assert names == {
         "lea@example.org": ("Lea", "Peeters"),
@@ -162,6 +164,8 @@ async def test_names_pasted_with_the_addresses_are_kept_on_the_invitations(
         "koen@example.org": ("", ""),
         "koen2@example.org": ("Koen", ""),
         "sam@example.org": ("", ""),  # a mail client's repeat of the address is no name
+        "an@example.org": ("An", "Janssens"),
+        "camille@example.org": ("Camille", "Dubois"),
     }
     await run_worker()
     [mail] = smtp_sink.to("lea@example.org")
@@ -178,7 +182,7 @@ async def test_names_pasted_with_the_addresses_are_kept_on_the_invitations(
     )
     problems = {(e["code"], e["position"], e["field"]) for e in refused["errors"]}
     assert problems == {("INVALID_NAME", 0, "last_name"), ("INVALID_NAME", 1, "last_name")}
-    assert await Invitation.all().count() == 5
+    assert await Invitation.all().count() == 7
 
 
 async def test_smart_group_accepted_when_the_invitation_carries_the_values_its_rules_test(

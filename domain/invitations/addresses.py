@@ -5,38 +5,63 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email.utils import parseaddr
 
-_SEPARATORS = re.compile(r"[,;\n\r\t]+")
+# The separators, kept by the split: a comma may belong to a name (see _pieces).
+_SEPARATORS = re.compile(r"([,;\n\r\t]+)")
+# What may come before the comma of a name written last name first, and after it.
+_LAST_NAME = re.compile(r"[^@<>]+")
+_FIRST_NAME_AND_ADDRESS = re.compile(r"[^@<>,]+<[^<>]*>")
 
 
 @dataclass(frozen=True, slots=True)
 class TypedEntry:
     """One typed entry: its address and, pasted as 'Jan Peeters <jan@example.org>', the name
-    with it (the first word the first name, the rest the last name: 'Jan Van den Bossche')."""
+    with it (the first word the first name, the rest the last name: 'Jan Van den Bossche';
+    written last name first, 'Peeters, Jan <jan@example.org>' as mail clients copy some)."""
 
     email: str
     first_name: str = ""
     last_name: str = ""
 
 
+def _pieces(item: str) -> list[str]:
+    """The entries of one string, split at the separators but for the comma of a name
+    written last name first. api/static/admin/invite.js counts them the same way: the
+    problems' positions point into this list."""
+    parts = _SEPARATORS.split(item)
+    pieces: list[str] = []
+    index = 0
+    while index < len(parts):
+        piece = parts[index].strip()
+        if (
+            index + 2 < len(parts)
+            and parts[index + 1] == ","
+            and _LAST_NAME.fullmatch(piece)
+            and _FIRST_NAME_AND_ADDRESS.fullmatch(parts[index + 2].strip())
+        ):
+            piece = f"{piece}, {parts[index + 2].strip()}"
+            index += 2
+        if piece:
+            pieces.append(piece)
+        index += 2
+    return pieces
+
+
+def _entry(piece: str) -> TypedEntry:
+    if "<" not in piece or not piece.endswith(">"):
+        return TypedEntry(piece)
+    name, _, address = piece[:-1].rpartition("<")
+    name = name.strip().strip('"').strip()
+    if "@" in name:  # a mail client may repeat the address as the name: that is no name
+        name = ""
+    if "," in name:
+        last, _, first = name.partition(",")
+    else:
+        first, _, last = name.partition(" ")
+    return TypedEntry(address.strip(), first.strip(), last.strip())
+
+
 def split_entries(emails: str | Iterable[str]) -> list[TypedEntry]:
     """Entries of a typed list or of one comma-separated string, blanks dropped."""
     items = [emails] if isinstance(emails, str) else list(emails)
-    result: list[TypedEntry] = []
-    for item in items:
-        for part in _SEPARATORS.split(item):
-            part = part.strip()
-            if not part:
-                continue
-            if "<" not in part or not part.endswith(">"):
-                result.append(TypedEntry(part))
-                continue
-            name, address = parseaddr(part)
-            if not address:
-                result.append(TypedEntry(part))  # the checks say what is wrong with it
-                continue
-            # A mail client may repeat the address as the name: that is no name.
-            first, _, last = ("" if "@" in name else name).strip().partition(" ")
-            result.append(TypedEntry(address, first, last.strip()))
-    return result
+    return [_entry(piece) for item in items for piece in _pieces(item)]

@@ -56,7 +56,8 @@ class CreateInvitationsInput(InvitationOptionsInput):
     emails: list[str] = strawberry.field(
         description="Addresses, as a list or as comma-separated strings"
         " (spaces and blank entries are fine). 'Jan Peeters <jan@example.org>' invites"
-        " the address with its name (first name Jan, last name Peeters)."
+        " the address with its name (first name Jan, last name Peeters), as does"
+        " 'Peeters, Jan <jan@example.org>'."
     )
 
 

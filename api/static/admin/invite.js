@@ -48,12 +48,29 @@ loadChoices("invite", LOCALE);
 // ---------------------------------------------------------------------------------------------
 // Method 1: typed addresses
 
-/** The entries as the server will count them: its positions point into this list. */
-const entries = (text) =>
-  text
-    .split(/[,;\n\r\t]+/)
-    .map((entry) => entry.trim())
-    .filter(Boolean);
+/**
+ * The entries as the server counts them (domain/invitations/addresses.py): its positions
+ * point into this list. Split at the separators, but for the comma of a name written last
+ * name first, as mail clients copy some: "Peeters, Lea <lea@example.org>" is one entry.
+ */
+const entries = (text) => {
+  const parts = text.split(/([,;\n\r\t]+)/);
+  const found = [];
+  for (let index = 0; index < parts.length; index += 2) {
+    let entry = parts[index].trim();
+    if (
+      index + 2 < parts.length &&
+      parts[index + 1] === "," &&
+      /^[^@<>]+$/.test(entry) &&
+      /^[^@<>,]+<[^<>]*>$/.test(parts[index + 2].trim())
+    ) {
+      entry = `${entry}, ${parts[index + 2].trim()}`;
+      index += 2;
+    }
+    if (entry) found.push(entry);
+  }
+  return found;
+};
 
 const typedForm = $("typed");
 const typedStatus = $("typed-status");
