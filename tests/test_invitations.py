@@ -178,10 +178,15 @@ async def test_names_pasted_with_the_addresses_are_kept_on_the_invitations(
 
     # A name is checked as a file's would be: nothing is written when one is wrong.
     refused = await create(
-        admin, ["Ann Bell\u0007 <ann@example.org>", f"Bo {'x' * 101} <bo@example.org>"]
+        admin,
+        ["Ann Bell\u0007 <ann@example.org>", f"Bo {'x' * 101} <bo@example.org>", "Cy < >"],
     )
     problems = {(e["code"], e["position"], e["field"]) for e in refused["errors"]}
-    assert problems == {("INVALID_NAME", 0, "last_name"), ("INVALID_NAME", 1, "last_name")}
+    assert problems == {
+        ("INVALID_NAME", 0, "last_name"),
+        ("INVALID_NAME", 1, "last_name"),
+        ("INVALID_EMAIL", 2, "emails"),  # not a code-only invitation, as an empty address is
+    }
     assert await Invitation.all().count() == 7
 
 

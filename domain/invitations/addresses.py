@@ -51,6 +51,8 @@ def _entry(piece: str) -> TypedEntry:
     if "<" not in piece or not piece.endswith(">"):
         return TypedEntry(piece)
     name, _, address = piece[:-1].rpartition("<")
+    if not address.strip():
+        return TypedEntry(piece)  # 'Lea <>' is no address (an empty one is a code's)
     name = name.strip().strip('"').strip()
     if "@" in name:  # a mail client may repeat the address as the name: that is no name
         name = ""
