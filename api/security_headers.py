@@ -19,11 +19,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # HTML pages use none of these powerful features: a script injected despite the CSP could not
-# ask for them either.
+# ask for them either. Only features browsers know: an unknown one (Chromium has no `bluetooth`)
+# is a warning in the console of every page.
 PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(),"
-    " midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(),"
-    " browsing-topics=()"
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), midi=(),"
+    " magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), browsing-topics=()"
 )
 # A year, as browsers' preload lists ask; subdomains are the host platform's to decide.
 HSTS = "max-age=31536000"

@@ -129,7 +129,9 @@ class Visit:
         page.on("request", lambda request: self.requests.append(request))
 
         def console(message: ConsoleMessage) -> None:
-            if message.type == "error":
+            # Warnings too: a header the browser does not understand is one (a policy it
+            # ignores protects nothing).
+            if message.type in ("error", "warning"):
                 self.problems.append(message.text)
 
         page.on("console", console)
