@@ -83,6 +83,39 @@ async def test_an_admin_signs_in_on_the_page_asked_for_in_their_language(
 
 
 @pytest.mark.browser
+async def test_the_language_an_admin_picks_is_the_one_the_console_opens_in_next_time(
+    database: None, browser: object, live_server: str
+) -> None:
+    from domain.models import User
+
+    admin = await an_admin(locale="en")
+    # A browser in Dutch: the sign-in page speaks it, the console the account's English.
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/invitations")
+        await expect(page.locator("html")).to_have_attribute("lang", "en")
+        await page.locator("nav.languages a[hreflang=nl-BE]").focus()
+        await page.keyboard.press("Enter")
+        await expect(page.locator("html")).to_have_attribute("lang", "nl-BE")
+        assert page.url.endswith("/admin/invitations?lang=nl-BE")
+        # The next visit (a bookmark, no ?lang=) opens in Dutch: the account's language now.
+        await page.goto("/admin/invitations")
+        await expect(page.locator("html")).to_have_attribute("lang", "nl-BE")
+        await expect(page.locator("nav.sections a[aria-current=page]")).to_have_text(
+            "Alle uitnodigingen"
+        )
+        await check_accessibility(page)
+    assert (await User.get(id=admin.id)).locale == "nl-BE"
+
+    # Signed out, the switch only switches: there is no account to write to.
+    async with browse(browser, live_server, locale="nl-BE") as visit:  # type: ignore[arg-type]
+        await visit.page.goto("/admin")
+        await visit.page.click("nav.languages a[hreflang=fr-BE]")
+        await expect(visit.page.locator("html")).to_have_attribute("lang", "fr-BE")
+    assert (await User.get(id=admin.id)).locale == "nl-BE"
+
+
+@pytest.mark.browser
 async def test_admin_leads_a_signed_in_admin_to_the_first_task(
     database: None, browser: object, live_server: str
 ) -> None:

@@ -167,3 +167,30 @@ export const problemWords = (problem) => {
   const key = `admin.problem.${problem.code}`;
   return typeof words[key] === "string" ? t(key) : problem.message;
 };
+
+// ---------------------------------------------------------------------------------------------
+// The language switch
+
+const SAVE_LANGUAGE = `mutation SaveLanguage($locale: String!) {
+  updateProfile(input: { locale: $locale }) { errors { code } }
+}`;
+
+/* Signed in, a language picked with the switch becomes the account's (as /account sets it):
+ * the console opens in it next time too, not only on the pages its ?lang= link leads to. The
+ * link is followed either way; without this script it still switches, for those pages. */
+if ($("admin-email")) {
+  for (const link of document.querySelectorAll("nav.languages a[hreflang]")) {
+    link.addEventListener("click", async (event) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+        return; // opened in another tab or window: a look, not a choice
+      }
+      event.preventDefault();
+      try {
+        await graphql(SAVE_LANGUAGE, { locale: link.hreflang });
+      } catch {
+        // Offline or signed out: the page still comes in the language picked.
+      }
+      window.location.assign(link.href);
+    });
+  }
+}
