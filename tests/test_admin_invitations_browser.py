@@ -232,3 +232,31 @@ async def test_a_phone_in_dutch_pages_through_the_invitations(
         await expect(page.locator("#bulk-result")).to_have_text("30 uitnodigingen verwijderd.")
         await expect(page.locator("#total")).to_have_text("0 uitnodigingen")
         assert await Invitation.all().count() == 0
+
+
+async def test_before_anyone_is_invited_the_list_says_where_to_start(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/invitations?lang=fr-BE")
+        start = page.locator("#nothing-yet")
+        await expect(start).to_contain_text("Personne n'a encore été invité.")
+        # No empty table, bulk tools or downloads of nothing.
+        for tool in ("#invitations", "#pick-page", "#export", "#next"):
+            await expect(page.locator(tool)).to_be_hidden()
+        await expect(page.locator("#empty")).to_be_hidden()
+        await check_accessibility(page)
+        await visit.screenshot("invitations-before-any-phone-fr")
+        await start.get_by_role("link", name="Inviter des utilisateurs").click()
+        assert page.url.endswith("/admin/invite?lang=fr-BE")
+
+        # Once there are invitations, a search finding none says so, and the list's tools stay.
+        assert (await create(admin, ["ann@example.org"], sendEmail=False))["errors"] == []
+        await page.goto("/admin/invitations?lang=fr-BE")
+        await expect(page.locator("#invitations tbody tr")).to_have_count(1)
+        await page.fill("#search", "nobody")
+        await page.click("main form button[type=submit]")
+        await expect(page.locator("#empty")).to_have_text("Aucune invitation ne correspond.")
+        await expect(page.locator("#nothing-yet")).to_be_hidden()
+        await expect(page.locator("#pick-page")).to_be_visible()

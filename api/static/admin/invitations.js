@@ -429,7 +429,11 @@ const load = async () => {
     ? invitations.pageInfo.endCursor
     : undefined;
   tbody.replaceChildren(...state.rows.map(renderRow));
-  $("empty").hidden = state.rows.length > 0;
+  // No invitation at all yet (no filter, the first page): where to start, not an empty list.
+  const nothingYet = !state.rows.length && !state.page && !Object.keys(state.filter).length;
+  $("main").classList.toggle("before-any", nothingYet);
+  $("empty").hidden = state.rows.length > 0 || nothingYet;
+  $("nothing-yet").hidden = !nothingYet;
   $("total").textContent = plural("admin.invitations.total", state.total);
   $("previous").disabled = state.page === 0;
   $("next").disabled = !invitations.pageInfo.hasNextPage;
