@@ -310,3 +310,19 @@ async def test_typed_invitations_work_from_the_keyboard_alone(
         await expect(page.locator("#typed-done")).to_be_focused()
         await expect(page.locator("#typed-done")).to_contain_text("1 invitation created.")
     assert await Invitation.filter(email="lea@example.org").count() == 1
+
+
+async def test_past_imports_before_the_first_upload_say_so_and_lead_to_it(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    await an_admin(locale="fr-BE")
+    async with browse(browser, live_server, viewport=PHONE) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/imports")
+        await expect(page.locator("#imports-total")).to_have_text(
+            "Aucun fichier n'a encore été téléversé."
+        )
+        await expect(page.locator("#imports")).to_be_hidden()  # no table of nothing
+        await check_accessibility(page)
+        await page.click("#main a[href^='/admin/invite']")
+        await expect(page.locator("#upload-submit")).to_be_visible()

@@ -71,6 +71,8 @@ const load = async () => {
     $("imports-total").textContent = page.totalCount
       ? plural("admin.imports.total", page.totalCount)
       : t("admin.imports.none");
+    // No table of nothing (nor a stop for the keyboard on it) before the first upload.
+    $("imports-box").hidden = !page.totalCount;
     body.append(...page.edges.map((edge) => row(edge.node)));
     cursor = page.pageInfo.endCursor;
     more.hidden = !page.pageInfo.hasNextPage;
