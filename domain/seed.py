@@ -23,6 +23,21 @@ FALLBACK_DOMAIN = "example.org"
 PROJECTS = ("Riverside park redesign", "Participatory budget 2027")
 MANUAL_GROUP = "North Avenue Residents"
 SMART_GROUP = "Residents of Example City"
+# The sample's titles in each language the catalogs have: a page in Dutch or French shows
+# its own words around them (a platform's other locales get the default locale's title).
+SAMPLE_TITLES = {
+    "neighbourhood": {"en": "Neighbourhood", "nl-BE": "Wijk", "fr-BE": "Quartier"},
+    MANUAL_GROUP: {
+        "en": MANUAL_GROUP,
+        "nl-BE": "Bewoners van North Avenue",
+        "fr-BE": "Habitants de North Avenue",
+    },
+    SMART_GROUP: {
+        "en": SMART_GROUP,
+        "nl-BE": "Inwoners van Example City",
+        "fr-BE": "Habitants d'Example City",
+    },
+}
 NEIGHBOURHOODS = (
     {"key": "north_avenue", "title": "North Avenue"},
     {"key": "riverside", "title": "Riverside"},
@@ -74,6 +89,15 @@ def generate_password() -> str:
             continue
 
 
+def sample_titles(settings: Settings, name: str) -> tuple[str, dict[str, str]]:
+    """A sample's title in the platform's default locale, and its titles in the others."""
+    known = SAMPLE_TITLES[name]
+    default = settings.default_locale
+    others = {locale: known[locale] for locale in settings.locales if locale in known}
+    others.pop(default, None)
+    return known.get(default, known["en"]), others
+
+
 async def seed_first_run(settings: Settings) -> SeedResult | None:
     """On a database without users, create the first admin and some sample data.
 
@@ -92,20 +116,26 @@ async def seed_first_run(settings: Settings) -> SeedResult | None:
                 projects.append((await create_project(title=title)).title)
         fields = []
         if not await RegistrationField.filter(key="neighbourhood").exists():
+            title, titles = sample_titles(settings, "neighbourhood")
             created_field = await create_registration_field(
                 key="neighbourhood",
-                title="Neighbourhood",
+                title=title,
+                titles=titles,
                 type=FieldType.SELECT,
                 options=NEIGHBOURHOODS,
                 required=True,
             )
             fields.append(created_field.key)
         groups = []
-        if not await Group.filter(title__iexact=MANUAL_GROUP).exists():
-            groups.append((await create_group(title=MANUAL_GROUP, kind=GroupKind.MANUAL)).title)
-        if not await Group.filter(title__iexact=SMART_GROUP).exists():
+        title, titles = sample_titles(settings, MANUAL_GROUP)
+        if not await Group.filter(title__iexact=title).exists():
+            manual = await create_group(title=title, titles=titles, kind=GroupKind.MANUAL)
+            groups.append(manual.title)
+        title, titles = sample_titles(settings, SMART_GROUP)
+        if not await Group.filter(title__iexact=title).exists():
             smart = await create_group(
-                title=SMART_GROUP,
+                title=title,
+                titles=titles,
                 kind=GroupKind.SMART,
                 rules=[
                     {"attribute": "email_domain", "operator": "ends_with", "value": FALLBACK_DOMAIN}

@@ -71,6 +71,11 @@ async def test_the_first_run_creates_an_admin_and_sample_data_and_later_runs_cha
     assert [rule["attribute"] for rule in smart.rules] == ["email_domain"]
     field = await RegistrationField.get(key="neighbourhood")
     assert field.required and len(field.options) == 3
+    # In the platform's other languages too, so a page in Dutch or French shows no English.
+    assert field.title == "Neighbourhood"
+    assert field.title_multiloc == {"nl-BE": "Wijk", "fr-BE": "Quartier"}
+    assert groups["North Avenue Residents"].title_multiloc["nl-BE"] == "Bewoners van North Avenue"
+    assert smart.title_multiloc["fr-BE"] == "Habitants d'Example City"
 
     assert await seed_first_run(settings) is None
     assert await User.all().count() == 1
