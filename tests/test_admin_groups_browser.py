@@ -188,8 +188,22 @@ async def test_an_admin_sets_up_registration_fields_and_reads_the_mail_set_up_in
         await expect(page.locator("#dns tbody tr").first).to_be_visible()
         await expect(page.locator("#exchange-steps li").first).to_be_visible()
         await expect(page.locator("#google-steps li").first).to_be_visible()
+        # In the page's language, the deployment's values in place.
+        await expect(page.locator("#dns tbody tr").first).to_contain_text(
+            "SPF : les serveurs autorisés à envoyer"
+        )
+        await expect(page.locator("#exchange-steps li").nth(3)).to_have_text(
+            "Sous Allowed domains, ajoutez participate.example.org."
+        )
+        await expect(page.locator("#check-commands")).to_contain_text("# la stratégie DMARC")
         await check_accessibility(page)
         await visit.screenshot("mail")
+        # On a phone, each record is a card whose long words wrap: nothing scrolls sideways.
+        await page.set_viewport_size(PHONE)
+        box = page.locator("#dns").locator("xpath=..")
+        assert await box.evaluate("b => b.scrollWidth <= b.clientWidth")
+        await check_accessibility(page)
+        await page.set_viewport_size(DESKTOP)
         await page.fill("#lift-email", "nobody@example.org")
         await page.click("#lift button[type=submit]")
         await expect(page.locator("#lift-result")).to_have_text(

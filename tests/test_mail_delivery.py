@@ -104,6 +104,20 @@ async def test_admins_read_the_same_values_over_graphql(
     assert denied["data"] is None
     assert denied["errors"][0]["message"] == "Only admins can do this."
 
+    # The purposes and steps in the asked language ('nl' is nl-BE), the values the same.
+    localized = """query($locale: String) { mailDeliverySettings(locale: $locale) {
+        dnsRecords { value purpose } exchangeSteps googleSteps checkCommands checkSteps } }"""
+    english = (await admin(localized))["mailDeliverySettings"]
+    dutch = (await admin(localized, {"locale": "nl"}))["mailDeliverySettings"]
+    assert english["dnsRecords"][0]["purpose"].startswith("SPF: the servers allowed")
+    assert dutch["dnsRecords"][0]["purpose"].startswith("SPF: de servers die mogen verzenden")
+    assert [r["value"] for r in dutch["dnsRecords"]] == [r["value"] for r in english["dnsRecords"]]
+    assert "Voeg onder Allowed domains participate.example.org toe." in dutch["exchangeSteps"]
+    assert dutch["checkCommands"][-1].endswith("# het DMARC-beleid")
+    assert "@participate.example.org" in dutch["checkSteps"][1]
+    for name in ("exchangeSteps", "googleSteps", "checkSteps"):
+        assert len(dutch[name]) == len(english[name]) and dutch[name] != english[name]
+
 
 async def test_mails_sent_by_the_mailer_carry_a_signature_that_verifies(
     tmp_path: Path, database: None

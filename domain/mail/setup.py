@@ -12,6 +12,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import serialization
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from domain import i18n
 from domain.settings import Settings
 
 # The deployment docs/email-delivery.md is written for (`make docs`).
@@ -63,7 +64,11 @@ def dkim_public_value(settings: Settings) -> str | None:
     return f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
 
 
-def mail_setup(settings: Settings) -> MailSetup:
+def mail_setup(settings: Settings, locale: str = "en") -> MailSetup:
+    """This deployment's set-up, its records' purposes and the steps in `locale` (a platform
+    locale: the admin console's language; the steps name the menus as the English
+    interfaces do, which the other languages say)."""
+    t = i18n.words(locale)
     domain = settings.mail_domain
     return_path = settings.envelope_sender
     return_domain = return_path.rsplit("@", 1)[1]
@@ -73,12 +78,7 @@ def mail_setup(settings: Settings) -> MailSetup:
         or f"a:{settings.smtp_host}"
     )
     records = [
-        DnsRecord(
-            "TXT",
-            return_domain,
-            f"v=spf1 {spf_sources} -all",
-            "SPF: the servers allowed to send for the envelope sender's domain.",
-        )
+        DnsRecord("TXT", return_domain, f"v=spf1 {spf_sources} -all", t("mail_setup.purpose_spf"))
     ]
     dkim_value = dkim_public_value(settings)
     dkim_domain = settings.dkim_domain or domain
@@ -88,7 +88,7 @@ def mail_setup(settings: Settings) -> MailSetup:
                 "TXT",
                 f"{settings.dkim_selector}._domainkey.{dkim_domain}",
                 dkim_value,
-                "DKIM: the public key receivers check the mails' signatures with.",
+                t("mail_setup.purpose_dkim"),
             )
         )
     else:
@@ -97,8 +97,7 @@ def mail_setup(settings: Settings) -> MailSetup:
                 "TXT",
                 f"<selector>._domainkey.{dkim_domain}",
                 "v=DKIM1; k=rsa; p=<public key>",
-                "DKIM (not configured yet): once INVITES_DKIM_SELECTOR and"
-                " INVITES_DKIM_PRIVATE_KEY_PATH are set, this shows the exact record.",
+                t("mail_setup.purpose_dkim_missing"),
             )
         )
     records.append(
@@ -106,52 +105,46 @@ def mail_setup(settings: Settings) -> MailSetup:
             "TXT",
             f"_dmarc.{domain}",
             f"v=DMARC1; p=quarantine; adkim=r; aspf=r; rua=mailto:dmarc-reports@{domain}",
-            "DMARC: tells receivers to trust only mails that pass SPF or DKIM for this domain.",
+            t("mail_setup.purpose_dmarc"),
         )
     )
+    listed_ips = ", ".join(ips)
     exchange = [
-        "Sign in to the Exchange admin center (admin.exchange.microsoft.com) or, for Microsoft 365,"
-        " the Microsoft Defender portal (security.microsoft.com).",
-        "Go to Email & collaboration > Policies & rules > Threat policies > Anti-spam policies"
-        " (on-premises Exchange: Protection > Spam filter).",
-        "Open the inbound policy in use (usually 'Anti-spam inbound policy (Default)') and choose"
-        " Edit allowed and blocked senders and domains (Exchange: Edit > Allow lists).",
-        f"Under Allowed domains, add {domain}.",
-        *(
-            [
-                "Under Connection filter policy > Always allow messages from these IP"
-                f" addresses, add {', '.join(ips)}."
-            ]
-            if ips
-            else []
-        ),
-        "Save. Changes can take up to an hour to apply.",
+        t("mail_setup.exchange_sign_in"),
+        t("mail_setup.exchange_go_to"),
+        t("mail_setup.exchange_open_policy"),
+        t("mail_setup.exchange_allow_domain", domain=domain),
+        *([t("mail_setup.exchange_allow_ips", ips=listed_ips)] if ips else []),
+        t("mail_setup.exchange_save"),
     ]
     google = [
-        "Sign in to the Google Admin console (admin.google.com) as an administrator.",
-        "Go to Apps > Google Workspace > Gmail > Spam, Phishing and Malware.",
-        "Select the top-level organizational unit.",
-        "Under Email allowlist, add "
-        + (f"the IP address(es) {', '.join(ips)}" if ips else f"the sending servers of {domain}")
-        + ", then Save.",
-        f"Optionally, under Spam > Approved senders, add the domain {domain} and tick"
-        " 'Bypass spam filters for messages received from addresses or domains within these"
-        " approved senders lists' (only works when the mails pass SPF or DKIM).",
+        t("mail_setup.google_sign_in"),
+        t("mail_setup.google_go_to"),
+        t("mail_setup.google_unit"),
+        t("mail_setup.google_allow_ips", ips=listed_ips)
+        if ips
+        else t("mail_setup.google_allow_domain", domain=domain),
+        t("mail_setup.google_approved", domain=domain),
     ]
     commands = [
-        f"dig +short TXT {return_domain}   # the SPF record",
+        f"dig +short TXT {return_domain}   # {t('mail_setup.command_spf')}",
         *(
-            [f"dig +short TXT {settings.dkim_selector}._domainkey.{dkim_domain}   # the DKIM key"]
+            [
+                f"dig +short TXT {settings.dkim_selector}._domainkey.{dkim_domain}"
+                f"   # {t('mail_setup.command_dkim')}"
+            ]
             if settings.dkim_selector
             else []
         ),
-        f"dig +short TXT _dmarc.{domain}   # the DMARC policy",
+        f"dig +short TXT _dmarc.{domain}   # {t('mail_setup.command_dmarc')}",
     ]
     checks = [
-        "Invite a test address at Gmail or Outlook.com, open the mail's original source and"
-        " check: spf=pass, dkim=pass, dmarc=pass in the Authentication-Results header.",
-        f"Check that Message-ID ends in @{settings.mail_message_id_domain or domain} and that"
-        f" Return-Path is {return_path}.",
+        t("mail_setup.check_test"),
+        t(
+            "mail_setup.check_headers",
+            message_id_domain=settings.mail_message_id_domain or domain,
+            return_path=return_path,
+        ),
     ]
     return MailSetup(
         sending_domain=domain,
@@ -186,5 +179,5 @@ def render_setup_document(settings: Settings) -> str:
     return (
         _environment()
         .get_template("email-delivery.md")
-        .render(setup=mail_setup(settings), settings=settings)
+        .render(setup=mail_setup(settings, "en"), settings=settings)
     )

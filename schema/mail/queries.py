@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.mail.setup import mail_setup
+from domain.titles import resolve_locale
 from schema.context import Info
 from schema.mail.types import MailDeliverySettings
 from schema.permissions import IsAdmin
@@ -14,7 +15,13 @@ from schema.permissions import IsAdmin
 class MailQueries:
     @strawberry.field(
         permission_classes=[IsAdmin],
-        description="DNS records and allowlisting steps for getting invitation mails delivered.",
+        description=(
+            "DNS records and allowlisting steps for getting invitation mails delivered. In"
+            " `locale`: a platform locale, or the closest one ('nl' is nl-BE); the platform's"
+            " default locale without it."
+        ),
     )
-    def mail_delivery_settings(self, info: Info) -> MailDeliverySettings:
-        return MailDeliverySettings.from_setup(mail_setup(info.context.settings))
+    def mail_delivery_settings(self, info: Info, locale: str | None = None) -> MailDeliverySettings:
+        return MailDeliverySettings.from_setup(
+            mail_setup(info.context.settings, resolve_locale(locale))
+        )

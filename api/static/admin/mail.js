@@ -3,12 +3,12 @@
  * suppression of an address that bounced for good or complained.
  */
 
-import { $, el, graphql, say, t } from "./client.js";
+import { $, LOCALE, el, graphql, say, t } from "./client.js";
 import { busy, showFailure, showProblems } from "./manage.js";
 
 const SETTINGS = `
-query MailDelivery {
-  mailDeliverySettings {
+query MailDelivery($locale: String) {
+  mailDeliverySettings(locale: $locale) {
     sendingDomain fromAddress returnPath messageIdDomain smtpHost sendingIps dkimEnabled
     dnsRecords { type name value purpose }
     exchangeSteps googleSteps checkCommands checkSteps
@@ -26,7 +26,7 @@ const steps = (list, items) => list.replaceChildren(...items.map((item) => el("l
 const load = async () => {
   let settings;
   try {
-    ({ mailDeliverySettings: settings } = await graphql(SETTINGS));
+    ({ mailDeliverySettings: settings } = await graphql(SETTINGS, { locale: LOCALE }));
   } catch (error) {
     showFailure(problem, error);
     return;
