@@ -65,9 +65,9 @@ def dkim_public_value(settings: Settings) -> str | None:
 
 
 def mail_setup(settings: Settings, locale: str = "en") -> MailSetup:
-    """This deployment's set-up, its records' purposes and the steps in `locale` (a platform
-    locale: the admin console's language; the steps name the menus as the English
-    interfaces do, which the other languages say)."""
+    """This deployment's set-up, with the records' purposes and the steps in `locale` (the
+    admin console's language). The steps name the admin consoles' menus in English, as their
+    first step says in the other languages."""
     t = i18n.words(locale)
     domain = settings.mail_domain
     return_path = settings.envelope_sender
