@@ -29,20 +29,20 @@ SAMPLE_TITLES = {
     "neighbourhood": {"en": "Neighbourhood", "nl-BE": "Wijk", "fr-BE": "Quartier"},
     MANUAL_GROUP: {
         "en": MANUAL_GROUP,
-        "nl-BE": "Bewoners van North Avenue",
-        "fr-BE": "Habitants de North Avenue",
+        "nl-BE": "Bewoners Noordlaan",
+        "fr-BE": "Habitants de l'avenue du Nord",
     },
     SMART_GROUP: {
         "en": SMART_GROUP,
         "nl-BE": "Inwoners van Example City",
         "fr-BE": "Habitants d'Example City",
     },
+    # The neighbourhood field's options.
+    "north_avenue": {"en": "North Avenue", "nl-BE": "Noordlaan", "fr-BE": "Avenue du Nord"},
+    "riverside": {"en": "Riverside", "nl-BE": "Rivierkant", "fr-BE": "Bord de rivière"},
+    "old_town": {"en": "Old Town", "nl-BE": "Oude Stad", "fr-BE": "Vieille Ville"},
 }
-NEIGHBOURHOODS = (
-    {"key": "north_avenue", "title": "North Avenue"},
-    {"key": "riverside", "title": "Riverside"},
-    {"key": "old_town", "title": "Old Town"},
-)
+NEIGHBOURHOODS = ("north_avenue", "riverside", "old_town")
 # Crockford's base32 alphabet in lower case: no i, l, o, u to misread when typing it over.
 _PASSWORD_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _PASSWORD_GROUPS = 4
@@ -117,12 +117,16 @@ async def seed_first_run(settings: Settings) -> SeedResult | None:
         fields = []
         if not await RegistrationField.filter(key="neighbourhood").exists():
             title, titles = sample_titles(settings, "neighbourhood")
+            options = []
+            for key in NEIGHBOURHOODS:
+                option_title, option_titles = sample_titles(settings, key)
+                options.append({"key": key, "title": option_title, "titles": option_titles})
             created_field = await create_registration_field(
                 key="neighbourhood",
                 title=title,
                 titles=titles,
                 type=FieldType.SELECT,
-                options=NEIGHBOURHOODS,
+                options=options,
                 required=True,
             )
             fields.append(created_field.key)

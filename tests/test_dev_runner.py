@@ -74,7 +74,10 @@ async def test_the_first_run_creates_an_admin_and_sample_data_and_later_runs_cha
     # In the platform's other languages too, so a page in Dutch or French shows no English.
     assert field.title == "Neighbourhood"
     assert field.title_multiloc == {"nl-BE": "Wijk", "fr-BE": "Quartier"}
-    assert groups["North Avenue Residents"].title_multiloc["nl-BE"] == "Bewoners van North Avenue"
+    assert groups["North Avenue Residents"].title_multiloc["nl-BE"] == "Bewoners Noordlaan"
+    titles = [option["title"] for option in field.options]
+    assert titles == ["North Avenue", "Riverside", "Old Town"]
+    assert field.options[0]["title_multiloc"] == {"nl-BE": "Noordlaan", "fr-BE": "Avenue du Nord"}
     assert smart.title_multiloc["fr-BE"] == "Habitants d'Example City"
 
     assert await seed_first_run(settings) is None
