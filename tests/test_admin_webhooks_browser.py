@@ -59,6 +59,10 @@ async def test_an_admin_subscribes_the_platform_tests_it_and_removes_it_in_frenc
         assert not await WebhookSubscription.exists()
         await check_accessibility(page)
 
+        # Each event says when it happens, in the page's language.
+        await expect(page.locator("#new-INVITATION_ACCEPTED")).to_have_accessible_name(
+            "invitation.accepted quelqu'un l'a acceptée"
+        )
         # Subscribed with the keyboard; the generated secret shown once.
         await page.check("#new-INVITATION_CREATED")
         await page.focus("#new-INVITATION_ACCEPTED")
