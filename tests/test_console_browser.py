@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import expect
 
-from tests.browser import Visit
+from tests.browser import Visit, check_accessibility
 from tests.fixtures import ADMIN_PASSWORD, GraphQLClient
 
 pytestmark = pytest.mark.browser
@@ -26,6 +26,7 @@ async def test_an_admin_signs_in_and_runs_a_query_in_graphiql(
     page = visit.page
     await page.goto("/graphql")
     await expect(page.locator("h1")).to_have_text("GraphQL console")
+    await check_accessibility(page)
     await page.fill("#email", ADMIN_EMAIL)
     await page.fill("#password", "not the password at all")
     await page.click("button[type=submit]")
@@ -67,6 +68,13 @@ async def test_an_admin_signs_in_and_runs_a_query_in_graphiql(
         )
     )
     assert shown == {"data": {"me": {"email": ADMIN_EMAIL}}}
+    # GraphiQL's panes are named for screen readers, its scrolling boxes reachable by the
+    # keyboard, its faint text readable (console.js and console.css mend GraphiQL's own).
+    await check_accessibility(page)
+    names = await page.eval_on_selector_all(
+        ".CodeMirror textarea", "boxes => boxes.map(box => box.getAttribute('aria-label'))"
+    )
+    assert sorted(names) == ["Headers", "Query", "Response", "Variables"]
 
     posts = [r for r in visit.graphql_requests() if r.method == "POST"]
     assert posts, "GraphiQL sent nothing"

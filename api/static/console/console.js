@@ -29,6 +29,38 @@
     });
   }
 
+  // GraphiQL's editors (CodeMirror) type into textareas that have no name, and scroll in boxes
+  // the keyboard cannot reach: name each textarea after its pane, and let Tab reach the boxes.
+  // Panes appear as GraphiQL renders them, hence the observer.
+  var TOOLS = ["Variables", "Headers"];
+
+  function paneName(textarea) {
+    if (textarea.closest(".graphiql-query-editor")) {
+      return "Query";
+    }
+    if (textarea.closest(".graphiql-response")) {
+      return "Response";
+    }
+    var tool = textarea.closest(".graphiql-editor-tool");
+    if (tool) {
+      var editors = Array.prototype.slice.call(tool.querySelectorAll(".graphiql-editor"));
+      var index = editors.indexOf(textarea.closest(".graphiql-editor"));
+      return TOOLS[index] || "Editor";
+    }
+    return "Editor";
+  }
+
+  function makeAccessible() {
+    container.querySelectorAll(".CodeMirror textarea:not([aria-label])").forEach(function (box) {
+      box.setAttribute("aria-label", paneName(box));
+    });
+    container.querySelectorAll(".CodeMirror-scroll[tabindex='-1']").forEach(function (box) {
+      box.setAttribute("tabindex", "0");
+    });
+  }
+
+  new MutationObserver(makeAccessible).observe(container, { childList: true, subtree: true });
+
   ReactDOM.createRoot(container).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
