@@ -241,7 +241,7 @@ async def test_before_anyone_is_invited_the_list_says_where_to_start(
         page = visit.page
         await sign_in(page, "/admin/invitations?lang=fr-BE")
         start = page.locator("#nothing-yet")
-        await expect(start).to_contain_text("Personne n'a encore été invité.")
+        await expect(start).to_contain_text("Il n'y a aucune invitation.")
         # No empty table, bulk tools or downloads of nothing.
         for tool in ("#invitations", "#pick-page", "#export", "#next"):
             await expect(page.locator(tool)).to_be_hidden()
@@ -260,3 +260,15 @@ async def test_before_anyone_is_invited_the_list_says_where_to_start(
         await expect(page.locator("#empty")).to_have_text("Aucune invitation ne correspond.")
         await expect(page.locator("#nothing-yet")).to_be_hidden()
         await expect(page.locator("#pick-page")).to_be_visible()
+
+        # Deleting the last one: what was done is still said, and where to start again.
+        await page.click("main form button[type=reset]")
+        await row(page, "ann@example.org").get_by_role("button", name="Supprimer").click()
+        await page.locator("#confirm").get_by_role("button", name="Supprimer").click()
+        await expect(start).to_be_visible()
+        said = page.locator("#bulk-result")
+        await expect(said).to_have_text("L'invitation à ann@example.org est supprimée.")
+        await expect(said).to_be_visible()
+        await expect(page.locator("#pick-page")).to_be_hidden()
+        await check_accessibility(page)
+        await visit.screenshot("invitations-last-deleted-phone-fr")
