@@ -48,7 +48,7 @@ from api.admin_manage import (
     MAIL_WORDS,
     WEBHOOKS_WORDS,
 )
-from api.console import Console, SignInRefused, admin_for
+from api.console import REFUSAL_KEYS, Console, SignInRefused, admin_for
 from api.graphql import CONSOLE_COOKIE
 from domain import i18n
 from domain.models import User
@@ -307,7 +307,7 @@ class AdminPages:
     def _sign_in_form(
         self, request: Request, *, refusal: SignInRefused | None, back: str
     ) -> Response:
-        error_key = _REFUSAL_KEYS.get(refusal.status, "admin.failed") if refusal else None
+        error_key = REFUSAL_KEYS.get(refusal.status, "admin.failed") if refusal else None
         response = self.render(
             request,
             "sign_in.html",
@@ -315,7 +315,7 @@ class AdminPages:
             status=refusal.status if refusal else 200,
             context={
                 "error_key": error_key,
-                "retry_minutes": max(1, -(-refusal.retry_after // 60)) if refusal else 0,
+                "retry_minutes": refusal.retry_minutes if refusal else 0,
                 "email": refusal.email.strip() if refusal else "",
                 "back": back,
                 "sign_in_url": f"{_root(request)}/admin/sign-in{_carried_lang(request)}",
@@ -343,15 +343,6 @@ class AdminPages:
             return admin
         user = await users.user_for_session_token(token)
         return "not_admin" if user is not None else None
-
-
-_REFUSAL_KEYS = {
-    400: "admin.sign_in.fill_in",
-    401: "admin.sign_in.wrong",
-    403: "admin.sign_in.not_admin",
-    415: "admin.sign_in.fill_in",
-    429: "admin.sign_in.rate_limited",
-}
 
 
 def _root(request: Request) -> str:

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from api.graphql import CONSOLE_COOKIE, client_ip
+from domain import i18n
 from domain.errors import DomainError, RateLimited
 from domain.models import User
 from domain.roles.service import access_of
@@ -46,10 +47,16 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 FORM = "application/x-www-form-urlencoded"
-ONLY_ADMINS = (
-    "Only admins can use the GraphQL console. Apps use /graphql with their own session token "
-    "(the signIn mutation)."
-)
+# Why a sign-in form opened no session, by its status, in the catalog's words (the admin pages
+# at /admin say the same; the console says more to someone who is not an admin).
+REFUSAL_KEYS = {
+    400: "admin.sign_in.fill_in",
+    401: "admin.sign_in.wrong",
+    403: "admin.sign_in.not_admin",
+    415: "admin.sign_in.fill_in",
+    429: "admin.sign_in.rate_limited",
+}
+_CONSOLE_REFUSAL_KEYS = {**REFUSAL_KEYS, 403: "console.not_admin"}
 
 
 def console_access(settings: Settings) -> GraphiqlAccess:
@@ -83,7 +90,7 @@ class Console:
             response = self._sign_in_form(request)
         else:
             response = self._render(
-                request, "console.html", {"admin": admin.email if admin else None}
+                request, "console.html", {"admin": admin.email if admin else None}, admin=admin
             )
         if token and admin is None:
             # Expired, signed out elsewhere, or no longer an admin: stop sending it.
@@ -98,13 +105,7 @@ class Console:
         a session only for an admin."""
         outcome = await self.check_sign_in(request)
         if isinstance(outcome, SignInRefused):
-            return self._sign_in_form(
-                request,
-                error=outcome.message,
-                email=outcome.email,
-                status=outcome.status,
-                headers=outcome.headers,
-            )
+            return self._sign_in_form(request, refusal=outcome)
         return await self.signed_in_redirect(request, outcome, _graphql_url(request))
 
     async def check_sign_in(self, request: Request) -> User | SignInRefused:
@@ -112,28 +113,24 @@ class Console:
         post the same form and show the refusal in the admin's language, by its status)."""
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != FORM:
-            return SignInRefused(415, "Send the sign-in form.")
+            return SignInRefused(415)
         form = await request.form(max_files=0, max_fields=8)
         email, password = form.get("email"), form.get("password")
         email = email if isinstance(email, str) else ""
         if not email.strip() or not isinstance(password, str) or not password:
-            return SignInRefused(400, "Type your email address and your password.", email)
+            return SignInRefused(400, email)
         limiter = Limiter(request.app.state.redis)
         try:
             async with limiter.sign_in_attempt(client_ip(request, self.settings), email):
                 user = await users.authenticate(email=email, password=password)
         except RateLimited as error:
             return SignInRefused(
-                429,
-                error.problems[0].message,
-                email,
-                {"Retry-After": str(error.retry_after)},
-                retry_after=error.retry_after,
+                429, email, {"Retry-After": str(error.retry_after)}, retry_after=error.retry_after
             )
-        except DomainError as error:
-            return SignInRefused(401, error.problems[0].message, email)
+        except DomainError:
+            return SignInRefused(401, email)
         if not (await access_of(user)).is_admin:
-            return SignInRefused(403, ONLY_ADMINS, email)
+            return SignInRefused(403, email)
         return user
 
     async def signed_in_redirect(self, request: Request, admin: User, to: str) -> Response:
@@ -167,21 +164,17 @@ class Console:
         self.forget_cookie(request, response)
         return response
 
-    def _sign_in_form(
-        self,
-        request: Request,
-        *,
-        error: str | None = None,
-        email: str = "",
-        status: int = 200,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
+    def _sign_in_form(self, request: Request, *, refusal: SignInRefused | None = None) -> Response:
         return self._render(
             request,
             "sign_in.html",
-            {"error": error, "email": email.strip()},
-            status=status,
-            headers=headers,
+            {
+                "error_key": _CONSOLE_REFUSAL_KEYS.get(refusal.status) if refusal else None,
+                "retry_minutes": refusal.retry_minutes if refusal else 0,
+                "email": refusal.email.strip() if refusal else "",
+            },
+            status=refusal.status if refusal else 200,
+            headers=refusal.headers if refusal else None,
         )
 
     def _render(
@@ -190,14 +183,25 @@ class Console:
         template: str,
         context: dict[str, Any],
         *,
+        admin: User | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
     ) -> Response:
+        """A console page in the language asked for (?lang=), else the admin's, else the
+        browser's; GraphiQL itself speaks English only."""
         root = request.scope.get("root_path", "")
-        return TEMPLATES.TemplateResponse(
+        locale = i18n.choose_locale(
+            self.settings.locales,
+            request.query_params.get("lang"),
+            admin.locale if admin else None,
+            accept_language=request.headers.get("accept-language", ""),
+        )
+        response = TEMPLATES.TemplateResponse(
             request,
             template,
             {
+                "locale": locale,
+                "t": i18n.words(locale, platform=self.settings.platform_name),
                 "platform": self.settings.platform_name,
                 "graphql_url": _graphql_url(request),
                 "static_url": f"{root}/static/console",
@@ -210,6 +214,9 @@ class Console:
             status_code=status,
             headers={**SECURITY_HEADERS, **(headers or {})},
         )
+        response.headers["Content-Language"] = locale
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        return response
 
     def forget_cookie(self, request: Request, response: Response) -> None:
         # Earlier releases scoped the cookie to /graphql: a browser may hold one there too.
@@ -227,13 +234,17 @@ class Console:
 class SignInRefused:
     """Why a sign-in form opened no session: the HTTP status says which case (400 a field
     left empty, 401 wrong credentials, 403 not an admin, 415 not the form, 429 too many
-    attempts); the message is the console's English words for it."""
+    attempts); REFUSAL_KEYS has the words for each."""
 
     status: int
-    message: str
     email: str = ""
     headers: dict[str, str] | None = None
-    retry_after: int = 0
+    retry_after: int = 0  # seconds
+
+    @property
+    def retry_minutes(self) -> int:
+        """The wait in whole minutes, rounded up (the words count minutes)."""
+        return max(1, -(-self.retry_after // 60))
 
 
 async def admin_for(token: str) -> User | None:

@@ -191,12 +191,45 @@ async def test_a_wrong_password_answers_as_an_unknown_email_until_rate_limited(
     assert "set-cookie" not in limited.headers
     retry_after = int(limited.headers["retry-after"])
     assert 0 < retry_after <= 15 * 60
-    assert error_text(limited.text) == f"Too many attempts. Try again in {retry_after} seconds."
+    minutes = -(-retry_after // 60)  # rounded up, as the admin pages say it
+    assert error_text(limited.text) == (
+        f"Too many attempts. Wait {minutes} minute{'s' if minutes > 1 else ''}, then try again."
+    )
     # The same counters as the signIn mutation.
     body = await GraphQLClient(http).post(
         SIGN_IN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
     )
     assert body["data"]["signIn"]["errors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_the_console_speaks_the_browsers_language_then_the_admins(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
+    dutch = {**BROWSER, "Accept-Language": "nl-BE,nl;q=0.9"}
+    form = await http.get("/graphql", headers=dutch)
+    assert form.headers["content-language"] == "nl-BE"
+    assert '<html lang="nl-BE">' in form.text and "<h1>GraphQL-console</h1>" in form.text
+    assert "Wachtwoord vergeten?" in form.text
+    refused = await http.post(
+        "/graphql/console/sign-in",
+        data={"email": ADMIN_EMAIL, "password": "not the password at all"},
+        headers=dutch,
+    )
+    assert refused.status_code == 401
+    assert error_text(refused.text) == "Het e-mailadres of het wachtwoord klopt niet."
+    french = await http.get("/graphql?lang=fr", headers=dutch)  # the switch's ?lang= wins
+    assert "<h1>Console GraphQL</h1>" in french.text
+
+    # Signed in, the admin's own language (French here), whatever the browser says; GraphiQL
+    # itself is marked as the English it speaks.
+    user = await User.get(email=ADMIN_EMAIL)
+    user.locale = "fr-BE"
+    await user.save(update_fields=["locale"])
+    signed_in = await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page = await http.get("/graphql", headers=with_cookie(set_cookie(signed_in).value, **dutch))
+    assert page.headers["content-language"] == "fr-BE"
+    assert "Connecté en tant que" in page.text and ">Se déconnecter</button>" in page.text
+    assert 'id="graphiql" class="console-graphiql" lang="en"' in page.text
 
 
 async def test_missing_fields_and_other_bodies_are_refused(
