@@ -247,7 +247,6 @@ async def test_before_anyone_is_invited_the_list_says_where_to_start(
             await expect(page.locator(tool)).to_be_hidden()
         await expect(page.locator("#empty")).to_be_hidden()
         await check_accessibility(page)
-        await visit.screenshot("invitations-before-any-phone-fr")
         await start.get_by_role("link", name="Inviter des utilisateurs").click()
         assert page.url.endswith("/admin/invite?lang=fr-BE")
 
@@ -271,4 +270,3 @@ async def test_before_anyone_is_invited_the_list_says_where_to_start(
         await expect(said).to_be_visible()
         await expect(page.locator("#pick-page")).to_be_hidden()
         await check_accessibility(page)
-        await visit.screenshot("invitations-last-deleted-phone-fr")
