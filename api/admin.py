@@ -53,6 +53,7 @@ from api.graphql import CONSOLE_COOKIE
 from domain import i18n
 from domain.models import User
 from domain.settings import Settings
+from domain.users import profile
 from domain.users import service as users
 
 TEMPLATES = Jinja2Templates(
@@ -230,6 +231,11 @@ class AdminPages:
         back = f"{_root(request)}/admin" if not_the_form else await _back_to(request)
         if isinstance(outcome, SignInRefused):
             return self._sign_in_form(request, refusal=outcome, back=back)
+        # A language picked with the sign-in page's switch becomes the account's, as the
+        # switch does once signed in (client.js): the console opens in it next time too.
+        picked = i18n.negotiate([request.query_params.get("lang") or ""], self.settings.locales)
+        if picked is not None and picked != outcome.locale:
+            await profile.update_profile(outcome, locale=picked)
         return await self.console.signed_in_redirect(request, outcome, back)
 
     async def sign_out(self, request: Request) -> Response:

@@ -107,12 +107,21 @@ async def test_the_language_an_admin_picks_is_the_one_the_console_opens_in_next_
         await check_accessibility(page)
     assert (await User.get(id=admin.id)).locale == "nl-BE"
 
-    # Signed out, the switch only switches: there is no account to write to.
+    # Signed out, the switch only switches: there is no account to write to, until the
+    # sign-in it leads to; then the account takes it too.
     async with browse(browser, live_server, locale="nl-BE") as visit:  # type: ignore[arg-type]
-        await visit.page.goto("/admin")
-        await visit.page.click("nav.languages a[hreflang=fr-BE]")
-        await expect(visit.page.locator("html")).to_have_attribute("lang", "fr-BE")
-    assert (await User.get(id=admin.id)).locale == "nl-BE"
+        page = visit.page
+        await page.goto("/admin/codes")
+        await page.click("nav.languages a[hreflang=fr-BE]")
+        await expect(page.locator("html")).to_have_attribute("lang", "fr-BE")
+        assert (await User.get(id=admin.id)).locale == "nl-BE"
+        await page.fill("#email", ADMIN_EMAIL)
+        await page.fill("#password", ADMIN_PASSWORD)
+        await page.click("main button[type=submit]")
+        await expect(page.locator("h1")).to_have_text("Générer des codes")
+        assert (await User.get(id=admin.id)).locale == "fr-BE"
+        await page.goto("/admin/invitations")
+        await expect(page.locator("html")).to_have_attribute("lang", "fr-BE")
 
 
 @pytest.mark.browser
