@@ -50,6 +50,7 @@ from api.admin_manage import (
 )
 from api.console import REFUSAL_KEYS, Console, SignInRefused, admin_for
 from api.graphql import CONSOLE_COOKIE
+from api.languages import page_locale
 from domain import i18n
 from domain.models import User
 from domain.settings import Settings
@@ -255,12 +256,7 @@ class AdminPages:
         status: int = 200,
         context: dict[str, Any] | None = None,
     ) -> Response:
-        locale = i18n.choose_locale(
-            self.settings.locales,
-            request.query_params.get("lang"),
-            admin.locale if admin else None,
-            accept_language=request.headers.get("accept-language", ""),
-        )
+        locale = page_locale(request, self.settings.locales, admin.locale if admin else None)
         root = _root(request)
         words = i18n.words(locale, platform=self.settings.platform_name)
         carried = _carried_lang(request)

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from api.graphql import CONSOLE_COOKIE, client_ip
+from api.languages import page_locale
 from domain import i18n
 from domain.errors import DomainError, RateLimited
 from domain.models import User
@@ -190,12 +191,7 @@ class Console:
         """A console page in the language asked for (?lang=), else the admin's, else the
         browser's; GraphiQL itself speaks English only."""
         root = request.scope.get("root_path", "")
-        locale = i18n.choose_locale(
-            self.settings.locales,
-            request.query_params.get("lang"),
-            admin.locale if admin else None,
-            accept_language=request.headers.get("accept-language", ""),
-        )
+        locale = page_locale(request, self.settings.locales, admin.locale if admin else None)
         response = TEMPLATES.TemplateResponse(
             request,
             template,

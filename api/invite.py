@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
 from api import resident_session
+from api.languages import page_locale
 from api.resident_session import ResidentSession
 from domain import i18n
 from domain.models import User
@@ -120,15 +121,9 @@ class ResidentPages:
         self.session = ResidentSession(settings)
 
     def locale(self, request: Request, signed_in: User | None = None) -> str:
-        """The switch's choice (?lang=, which links in mails carry too), else the signed-in
-        account's language, else the browser's best match. (An invitation's locale is known
-        only to invite.js, which reloads the page in it: see there.)"""
-        return i18n.choose_locale(
-            self.settings.locales,
-            request.query_params.get("lang"),
-            signed_in.locale if signed_in else None,
-            accept_language=request.headers.get("accept-language", ""),
-        )
+        """As every page chooses (api.languages). (An invitation's locale is known only to
+        invite.js, which reloads the page in it: see there.)"""
+        return page_locale(request, self.settings.locales, signed_in.locale if signed_in else None)
 
     @staticmethod
     def root(request: Request) -> str:
