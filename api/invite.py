@@ -73,7 +73,7 @@ SCRIPT_KEYS = {
         "invite.code_empty",
         "invite.check_code",
         "invite.checking",
-        "invite.already_registered",
+        "invite.wrong_password",
         "invite.choose",
         "invite.submitting",
         *CONFIRM_STEP_KEYS,

@@ -76,7 +76,7 @@ INVITATION_BY_TOKEN = """query InvitationByToken($token: String!, $locale: Strin
   invitationByToken(token: $token) {
     valid
     invitation {
-      email firstName lastName locale codeOnly
+      email firstName lastName locale codeOnly hasAccount
       requiredFields { key title(locale: $locale) type options { key title(locale: $locale) } }
     }
     errors { code message field retryAfter }
@@ -108,6 +108,7 @@ def _by_token_data(payload: InvitationByTokenPayload, locale: str | None) -> Dat
             "lastName": invitation.last_name,
             "locale": invitation.locale,
             "codeOnly": invitation.code_only,
+            "hasAccount": invitation.has_account,
             "requiredFields": [
                 {
                     "key": field.key,

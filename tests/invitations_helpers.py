@@ -47,7 +47,9 @@ BY_TOKEN = """
 query($token: String!) {
   invitationByToken(token: $token) {
     valid
-    invitation { email firstName lastName locale codeOnly requiredFields { key title type } }
+    invitation {
+      email firstName lastName locale codeOnly hasAccount requiredFields { key title type }
+    }
     errors { code message field }
   }
 }
@@ -95,10 +97,14 @@ async def create(client: GraphQLClient, emails: Any, **options: Any) -> dict[str
     return result
 
 
-async def accept(gql: GraphQLClient, token: str, **extra: Any) -> dict[str, Any]:
+async def accept(
+    gql: GraphQLClient, token: str, *, session: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """acceptInvitation with a new account's details (unless changed), signed in with
+    `session` if given."""
     values = {"token": token, "firstName": "Lea", "lastName": "Janssens", "password": PASSWORD}
     values.update(extra)
-    data = await gql(ACCEPT, {"input": values})
+    data = await gql(ACCEPT, {"input": values}, token=session)
     result: dict[str, Any] = data["acceptInvitation"]
     return result
 

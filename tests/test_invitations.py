@@ -10,8 +10,9 @@ import httpx
 
 from domain.clock import clock
 from domain.models import Invitation, User
+from domain.users.passwords import hash_password
 from domain.users.service import create_admin
-from tests.fixtures import GraphQLClient, SmtpSink
+from tests.fixtures import ADMIN_PASSWORD, SIGN_IN, GraphQLClient, SmtpSink
 from tests.invitations_helpers import (
     BY_TOKEN,
     DELETE,
@@ -76,6 +77,7 @@ async def test_invite_mail_token_accept_and_me_shows_the_roles_and_groups(
             "lastName": "",
             "locale": "nl-BE",
             "codeOnly": False,
+            "hasAccount": False,
             "requiredFields": [],  # the invitation presets the required neighbourhood
         },
         "errors": [],
@@ -357,15 +359,63 @@ async def test_twenty_concurrent_accepts_give_one_user_and_nineteen_failures(
     assert await User.filter(email="race@example.org").count() == 1
 
 
-async def test_an_address_that_registered_meanwhile_is_told_to_sign_in(
+async def test_an_address_that_registered_meanwhile_accepts_signed_in_to_its_account(
     admin: GraphQLClient, gql: GraphQLClient
 ) -> None:
-    [invitation] = (await create(admin, "meanwhile@example.org", sendEmail=False))["invitations"]
-    await create_admin(email="meanwhile@example.org", password=PASSWORD)
+    """Invited, then registered the usual way before opening the mail: the link says so, and
+    the account's owner, signed in, accepts it into that account (names and password stay)."""
+    data = await platform()
+    [invitation] = (
+        await create(
+            admin,
+            "meanwhile@example.org",
+            sendEmail=False,
+            projectIds=[str(data["project"].id)],
+            groupIds=[str(data["manual"].id), str(data["smart"].id)],
+            registrationFieldValues=[{"key": "neighbourhood", "value": "north"}],
+        )
+    )["invitations"]
+    shown = (await gql(BY_TOKEN, {"token": invitation["token"]}))["invitationByToken"]
+    assert shown["invitation"]["hasAccount"] is False
+    await User.create(
+        email="meanwhile@example.org",
+        first_name="Mia",
+        last_name="Peeters",
+        locale="en",
+        password_hash=await hash_password(PASSWORD),
+        email_confirmed_at=await clock.now(),
+    )
+    shown = (await gql(BY_TOKEN, {"token": invitation["token"]}))["invitationByToken"]
+    assert shown["valid"] and shown["invitation"]["hasAccount"] is True
+
+    # Not signed in (or signed in as someone else): told to sign in to it; nothing changes.
     refused = await accept(gql, invitation["token"])
     assert refused["errors"][0]["code"] == "ALREADY_REGISTERED"
     assert "sign in" in refused["errors"][0]["message"]
+    other = await gql(
+        SIGN_IN, {"email": "admin@participate.example.org", "password": ADMIN_PASSWORD}
+    )
+    refused = await accept(gql, invitation["token"], session=other["signIn"]["session"]["token"])
+    assert refused["errors"][0]["code"] == "ALREADY_REGISTERED"
     assert (await Invitation.get(id=int(invitation["id"]))).accepted_at is None
+
+    signed_in = await gql(SIGN_IN, {"email": "meanwhile@example.org", "password": PASSWORD})
+    session = signed_in["signIn"]["session"]["token"]
+    accepted = await accept(
+        gql, invitation["token"], session=session, firstName="", lastName="", password=""
+    )
+    assert accepted["errors"] == []
+    assert accepted["session"]["user"]["email"] == "meanwhile@example.org"
+    me = (await gql(ME, token=accepted["session"]["token"]))["me"]
+    assert (me["firstName"], me["lastName"]) == ("Mia", "Peeters")
+    assert {r["kind"] for r in me["roles"]} == {"PROJECT_MANAGER"}
+    assert {g["title"] for g in me["groups"]} == {"North Avenue Residents", "Northerners"}
+    stored = await Invitation.get(id=int(invitation["id"]))
+    user = await User.get(email="meanwhile@example.org")
+    assert stored.accepted_at is not None and stored.accepted_user_id == user.id  # type: ignore[attr-defined]
+    # Once: the token is used up like any accepted one.
+    again = await accept(gql, invitation["token"], session=session)
+    assert again["errors"][0]["code"] == "INVALID_TOKEN"
 
 
 async def test_code_only_invitation_asks_an_email_that_must_then_be_confirmed(

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from domain.clock import clock
 from domain.invitations import tokens
 from domain.models import FieldType, User
+from domain.users.passwords import hash_password
 from tests.browser import DESKTOP, PHONE, Visit, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create
@@ -114,6 +116,64 @@ async def test_the_mail_link_leads_to_the_profile_and_then_to_the_grants(
     canonical = token.replace("-", "")
     assert not [r.url for r in visit.requests if canonical in r.url.replace("-", "").upper()]
     assert any(canonical in (r.post_data or "") for r in asked)
+
+
+async def test_someone_who_registered_before_opening_the_mail_signs_in_to_accept(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    visit: Visit,
+) -> None:
+    """Invited, then registered the usual way: the link asks for the account's password
+    (no profile to fill in again), and the invitation's access is added to that account."""
+    data = await platform()
+    await create(admin, "kim@example.org", groupIds=[str(data["manual"].id)], locale="nl-BE")
+    await run_worker()
+    await User.create(
+        email="kim@example.org",
+        first_name="Kim",
+        last_name="Claes",
+        locale="nl-BE",
+        password_hash=await hash_password(PASSWORD),
+        email_confirmed_at=await clock.now(),
+    )
+
+    page = visit.page
+    await page.goto(link_from(smtp_sink, "kim@example.org"))
+    await page.wait_for_selector("#step-sign-in:not([hidden])")
+    await check_accessibility(page)
+    assert await page.get_attribute("html", "lang") == "nl-BE"
+    assert await page.is_hidden("#step-profile")
+    assert await page.text_content("#sign-in-title") == "Log in om te aanvaarden"
+    assert await page.evaluate("document.activeElement.id") == "sign-in-title"
+    assert await page.input_value("#account-email") == "kim@example.org"
+
+    # With the keyboard: a wrong password says so and leads to a new one.
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "account-password"
+    await page.keyboard.type("not the password at all")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#account-password-error:not(:empty)")
+    assert "niet het wachtwoord van dit account" in (
+        await page.text_content("#account-password-error") or ""
+    )
+    assert await page.evaluate("document.activeElement.id") == "account-password"
+    assert "/reset-password" in (await page.get_attribute("#sign-in-reset", "href") or "")
+    await check_accessibility(page)
+
+    await page.fill("#account-password", PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#step-done:not([hidden])")
+    await check_accessibility(page)
+    assert await page.is_visible("#done-existing")
+    assert await page.is_hidden("#done-text")
+    assert "#token" not in page.url
+
+    me = (await gql(ME, token=await visit.session_token()))["me"]
+    assert (me["email"], me["firstName"], me["lastName"]) == ("kim@example.org", "Kim", "Claes")
+    assert [g["title"] for g in me["groups"]] == ["North Avenue Residents"]
 
 
 async def test_a_typed_lower_case_code_without_dashes_is_accepted_and_enter_submits(

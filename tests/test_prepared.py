@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from domain import db
 from domain.clock import clock
 from domain.invitations import tokens
-from domain.models import Invitation
+from domain.models import Invitation, User
 from schema.prepared import INVITATION_BY_TOKEN, INVITATIONS, normalized
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import DELETE, GENERATE, accept, create
@@ -122,6 +122,18 @@ async def test_valid_tokens_with_required_fields_in_every_language(
     code_only, _ = await both(visitor, variables={"token": letter["token"]})
     assert code_only["data"]["invitationByToken"]["invitation"]["email"] is None
     assert code_only["data"]["invitationByToken"]["invitation"]["codeOnly"] is True
+    assert code_only["data"]["invitationByToken"]["invitation"]["hasAccount"] is False
+    assert answer["invitation"]["hasAccount"] is False
+    # The address registered since: the page asks its owner to sign in instead.
+    await User.create(
+        email="lea@example.org",
+        locale="en",
+        password_hash="-",
+        email_confirmed_at=await clock.now(),
+    )
+    prepared, general = await both(visitor, variables={"token": mailed["token"]})
+    assert prepared == general
+    assert prepared["data"]["invitationByToken"]["invitation"]["hasAccount"] is True
 
 
 async def test_tokens_that_cannot_be_used_and_the_rate_limit(

@@ -118,9 +118,16 @@ const BY_TOKEN = `query InvitationByToken($token: String!, $locale: String) {
   invitationByToken(token: $token) {
     valid
     invitation {
-      email firstName lastName locale codeOnly
+      email firstName lastName locale codeOnly hasAccount
       requiredFields { key title(locale: $locale) type options { key title(locale: $locale) } }
     }
+    errors { code message field retryAfter }
+  }
+}`;
+
+const SIGN_IN = `mutation SignIn($email: String!, $password: String!) {
+  signIn(email: $email, password: $password) {
+    session { token user { locale } }
     errors { code message field retryAfter }
   }
 }`;
@@ -136,7 +143,14 @@ const ACCEPT = `mutation AcceptInvitation($input: AcceptInvitationInput!) {
 // ---------------------------------------------------------------------------------------------
 // The page
 
-const steps = ["step-code", "step-unusable", "step-profile", "step-confirm", "step-done"];
+const steps = [
+  "step-code",
+  "step-unusable",
+  "step-profile",
+  "step-sign-in",
+  "step-confirm",
+  "step-done",
+];
 const show = (step, focus) => showStep(steps, step, focus);
 const codeForm = $("code-form");
 const codeInput = $("code");
@@ -153,7 +167,12 @@ const profile = new Form($("profile-form"), {
     password: "password",
     locale: "locale",
   },
-  messages: { ALREADY_REGISTERED: () => t("invite.already_registered") },
+});
+const signIn = new Form($("sign-in-form"), {
+  status: $("sign-in-status"),
+  progress: $("sign-in-progress"),
+  fields: { email: "account-email", password: "account-password" },
+  messages: { INVALID_CREDENTIALS: () => t("invite.wrong_password") },
 });
 
 let currentToken = null;
@@ -260,6 +279,10 @@ const forgetFragment = () => {
 
 const startProfile = (preview) => {
   invitation = preview;
+  if (preview.hasAccount) {
+    startSignIn();
+    return;
+  }
   profile.clear();
   const email = $("email");
   email.value = preview.email || "";
@@ -330,6 +353,12 @@ const accept = async () => {
     showUnusable();
     return;
   }
+  if (answer.errors.some((error) => error.code === "ALREADY_REGISTERED")) {
+    // The address got an account since the page asked: its owner signs in to accept.
+    $("password").value = "";
+    startSignIn();
+    return;
+  }
   if (answer.errors.length || !(answer.session || answer.registration)) {
     profile.showErrors(answer.errors);
     return;
@@ -338,24 +367,76 @@ const accept = async () => {
   forgetFragment(); // the token is used up: nothing to come back to
   currentToken = null;
   if (answer.session) {
-    finish(input.locale, false);
+    finish(input.locale, "new");
     return;
   }
   // A letter's code proves nothing about the address: it is confirmed first, with the code
   // mailed there; the account, the session and the letter's grants come then.
   startConfirmStep(answer.registration, {
     show,
-    onConfirmed: (user) => finish(user.locale, true),
+    onConfirmed: (user) => finish(user.locale, "confirmed"),
   });
 };
 
-const finish = (locale, confirmedHere) => {
+// -- An address with an account already: its owner signs in, and the invitation is accepted
+// into that account (the session the sign-in gives asks for it).
+
+const startSignIn = () => {
+  signIn.clear();
+  $("account-email").value = invitation.email;
+  $("account-password").value = "";
+  show("step-sign-in", $("sign-in-title"));
+};
+
+const acceptSignedIn = async () => {
+  const password = $("account-password").value;
+  if (!password) {
+    signIn.fieldProblem("password", t("invite.fill_in"));
+    return;
+  }
+  const answer = await signIn.submit(t("invite.submitting"), async () => {
+    const variables = { email: invitation.email, password };
+    const signedIn = (await graphql(SIGN_IN, variables)).signIn;
+    if (!signedIn.session) {
+      return { errors: signedIn.errors.map((error) => ({ ...error, field: "password" })) };
+    }
+    const input = { token: currentToken, firstName: "", lastName: "", password: "" };
+    const bearer = signedIn.session.token;
+    const accepted = (await graphql(ACCEPT, { input }, { bearer })).acceptInvitation;
+    try {
+      // Signed in either way: the password was right.
+      await keepSession((accepted.session || signedIn.session).token);
+    } catch {
+      // The invitation is accepted: the landing page says how to sign in, if the cookie failed.
+    }
+    return { ...accepted, locale: signedIn.session.user.locale };
+  });
+  if (!answer) {
+    return;
+  }
+  if (answer.errors.some((error) => error.code === "INVALID_TOKEN")) {
+    showUnusable();
+    return;
+  }
+  if (answer.errors.length || !answer.session) {
+    signIn.showErrors(answer.errors);
+    return;
+  }
+  $("account-password").value = "";
+  forgetFragment();
+  currentToken = null;
+  finish(answer.locale, "existing");
+};
+
+/** The last step: `how` the account came ("new", "confirmed" here, or "existing"). */
+const finish = (locale, how) => {
   const next = $("done-next");
   if ("landing" in next.dataset) {
     next.href = landingUrl(locale);
   }
-  $("done-confirmed").hidden = !confirmedHere;
-  $("done-text").hidden = confirmedHere;
+  $("done-text").hidden = how !== "new";
+  $("done-confirmed").hidden = how !== "confirmed";
+  $("done-existing").hidden = how !== "existing";
   show("step-done", $("done-title"));
 };
 
@@ -396,6 +477,11 @@ codeInput.addEventListener("input", (event) => {
 profile.form.addEventListener("submit", (event) => {
   event.preventDefault();
   accept();
+});
+
+signIn.form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  acceptSignedIn();
 });
 
 wirePasswordSwitches();

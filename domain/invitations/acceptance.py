@@ -90,6 +90,8 @@ class Preview:
     last_name: str
     locale: str
     missing_fields: list[RegistrationField]  # required fields the invitation does not preset
+    # The invited address has an account already: it accepts by signing in to it (accept()).
+    has_account: bool = False
 
 
 # The invitations behind usable tokens and every required registration field, in one round
@@ -100,7 +102,9 @@ _PREVIEWS = """
 SELECT i.token_digest, i.email, i.first_name, i.last_name, i.locale,
        i.registration_field_values, f.id AS field_id, f.key AS field_key,
        f.title AS field_title, f.title_multiloc AS field_title_multiloc,
-       f.type AS field_type, f.options AS field_options
+       f.type AS field_type, f.options AS field_options,
+       EXISTS (SELECT 1 FROM users u WHERE u.email = i.email AND i.email <> ''
+               AND u.email_confirmed_at IS NOT NULL) AS has_account
 FROM invitations i LEFT JOIN registration_fields f ON f.required
 WHERE i.token_digest {digests} AND i.status = 'pending' AND i.accepted_at IS NULL
   AND i.expires_at > {now}
@@ -117,6 +121,8 @@ async def _preview_of(invitation: Invitation) -> Preview:
         last_name=invitation.last_name,
         locale=invitation.locale,
         missing_fields=[f for f in required if f.key not in preset],
+        has_account=bool(invitation.email)
+        and await users.find_user_by_email(invitation.email) is not None,
     )
 
 
@@ -146,6 +152,7 @@ def _preview_from(rows: list[dict[str, Any]]) -> Preview:
             for row in rows
             if row["field_id"] is not None and row["field_key"] not in preset
         ],
+        has_account=bool(first["has_account"]),
     )
 
 
@@ -191,8 +198,8 @@ async def preview_of_token(token: str) -> Preview:
 def _sign_in_instead(email: str) -> DomainError:
     return DomainError.single(
         ErrorCode.ALREADY_REGISTERED,
-        f"{email} already has an account: sign in with it instead. Ask an administrator for "
-        "the access this invitation would have given.",
+        f"{email} already has an account: sign in to it, then accept the invitation again to "
+        "add its access to that account.",
         "email",
     )
 
@@ -209,16 +216,27 @@ async def accept(
     locale: str | None = None,
     registration_field_values: dict[str, Any] | None = None,
     email: str | None = None,
+    signed_in: User | None = None,
 ) -> Accepted:
     """Use an invitation, once.
 
     A mailed invitation proves the mailbox: the account is created with the grants and the
-    person signed in (`NewSession`). A letter's code proves nothing about the address typed
-    with it: the code is used up and the answer is a registration waiting for that address
-    (`PendingRegistration`), whatever the address is; the grants apply when it is confirmed.
+    person signed in (`NewSession`). If the address has an account already (made after the
+    invitation was sent), the invitation is accepted by that account's owner, signed in to it
+    (`signed_in`): its grants are added to the account, whose names and password stay; anyone
+    else is told to sign in to it (ALREADY_REGISTERED). A letter's code proves nothing about
+    the address typed with it: the code is used up and the answer is a registration waiting
+    for that address (`PendingRegistration`), whatever the address is; the grants apply when
+    it is confirmed.
     """
     token = parse_token(raw_token)
     invitation = await _usable(token)
+    if invitation.email:
+        account = await users.find_user_by_email(invitation.email)
+        if account is not None:
+            if signed_in is None or signed_in.id != account.id:
+                raise _sign_in_instead(invitation.email)
+            return await _accept_into(invitation, account)
 
     problems: list[Problem] = []
     clean: dict[str, Any] = {}
@@ -262,8 +280,6 @@ async def accept(
         problems.extend(error.problems)
     if problems:
         raise DomainError(*problems)
-    if invitation.email and await users.find_user_by_email(address) is not None:
-        raise _sign_in_instead(address)
 
     password_hash = await passwords.hash_password(password)
     if not invitation.email:
@@ -304,6 +320,28 @@ async def accept(
         # Someone registered this address a moment ago: nothing of ours was written.
         raise _sign_in_instead(address) from None
     return await users.open_session(user)
+
+
+async def _accept_into(invitation: Invitation, account: User) -> users.NewSession:
+    """A mailed invitation accepted by the owner of the account its address has: the grants
+    are added to the account, and the registration values it preset where the account has
+    none (smart groups test them)."""
+    async with in_transaction():
+        await _use_up(invitation)
+        await Invitation.filter(id=invitation.id).update(accepted_user_id=account.id)
+        await apply_grants(invitation, account)
+        missing = {
+            key: value
+            for key, value in invitation.registration_field_values.items()
+            if key not in account.registration_field_values
+        }
+        if missing:
+            account.registration_field_values = {**account.registration_field_values, **missing}
+            await account.save(update_fields=["registration_field_values"])
+        await webhook_events.record(
+            WebhookEventType.INVITATION_ACCEPTED, [invitation.id], user_id=account.id
+        )
+    return await users.open_session(account)
 
 
 async def _use_up(invitation: Invitation) -> datetime:

@@ -265,8 +265,11 @@ class InvitationMutations:
 
     @strawberry.mutation(
         description="Public: accept an invitation. A mailed invitation signs in at once "
-        "(`session`); a letter's code gives a registration waiting for the address typed with "
-        "it (`registration`): the grants apply once that address is confirmed."
+        "(`session`); if its address has an account already (`hasAccount`), only that "
+        "account's owner, signed in, accepts it: the grants are added to the account (names "
+        "and password are ignored; anyone else gets ALREADY_REGISTERED). A letter's code gives "
+        "a registration waiting for the address typed with it (`registration`): the grants "
+        "apply once that address is confirmed."
     )
     async def accept_invitation(
         self, info: Info, input: AcceptInvitationInput
@@ -282,6 +285,7 @@ class InvitationMutations:
                     locale=input.locale,
                     registration_field_values=field_values(input.registration_field_values),
                     email=input.email,
+                    signed_in=await info.context.viewer(),
                 )
                 if isinstance(accepted, PendingRegistration):
                     # A letter's code that does not (yet) make an account counts against the

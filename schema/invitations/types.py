@@ -370,6 +370,12 @@ class InvitationPreview:
     required_fields: list[RegistrationField] = strawberry.field(
         description="Required registration fields the invitation does not fill in already."
     )
+    has_account: bool = strawberry.field(
+        description="The invited address has an account already (made after the invitation "
+        "was sent): its owner accepts signed in to it (`signIn`, then `acceptInvitation` with "
+        "that session), and the grants are added to the account; names, password and fields "
+        "are not asked."
+    )
 
     @classmethod
     def from_preview(cls, preview: Preview) -> InvitationPreview:
@@ -380,6 +386,7 @@ class InvitationPreview:
             locale=preview.locale,
             code_only=preview.email is None,
             required_fields=[RegistrationField.from_model(f) for f in preview.missing_fields],
+            has_account=preview.has_account,
         )
 
 
