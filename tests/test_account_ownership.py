@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.models import GroupKind, Invitation, InvitationStatus, Registration
+from domain.clock import clock
+from domain.models import GroupKind, Invitation, InvitationStatus, Registration, User
+from domain.users.passwords import hash_password
 from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
 from tests.invitations_helpers import BY_TOKEN, GENERATE, ME, PASSWORD, accept, create, token_from
 from tests.test_accounts import CONFIRM, code_in, sign_up
@@ -149,6 +151,60 @@ async def test_a_letter_codes_answer_does_not_say_whether_the_address_has_an_acc
     assert session["user"]["email"] == "admin@participate.example.org"
     stored = await Invitation.get(id=int(letters[0]["id"]))
     assert stored.accepted_user_id == int(session["user"]["id"])  # type: ignore[attr-defined]
+
+
+async def test_a_letter_typed_with_an_existing_accounts_address_says_what_it_would_give(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """Whoever holds a letter may type someone else's address with its code. Confirming from
+    that mail adds the letter's access to the account: the mail says so, and what it gives,
+    in the account's language, before its owner decides."""
+    data = await platform()
+    data["manual"].title_multiloc = {"nl-BE": "Bewoners Noordlaan"}
+    await data["manual"].save()
+    await User.create(
+        email="anna@example.org",
+        first_name="Anna",
+        locale="nl-BE",
+        password_hash=await hash_password(VICTIM_PASSWORD),
+        email_confirmed_at=await clock.now(),
+    )
+    options = {
+        "admin": True,
+        "projectIds": [str(data["project"].id)],
+        "groupIds": [str(data["manual"].id)],
+    }
+    [letter] = (await admin(GENERATE, {"count": 1, "options": options}))["generateInvitationCodes"][
+        "invitations"
+    ]
+    fields = [{"key": "neighbourhood", "value": "north"}]
+    used = await accept(
+        gql, letter["token"], email="anna@example.org", registrationFieldValues=fields
+    )
+    assert used["errors"] == [] and used["session"] is None
+    await run_worker()
+    [notice] = smtp_sink.to("anna@example.org")
+    assert notice.subject == "Je hebt al een account op Participate Example"
+    for body in (notice.text, notice.html):
+        assert "typte een uitnodigingscode" in body
+        assert "de rol van beheerder van Participate Example" in body
+        assert "de rol van beheerder van het project Riverside park" in body
+        assert "lidmaatschap van de groep Bewoners Noordlaan" in body
+        assert "je account krijgt niets van deze uitnodiging" in body
+    # A sign-up with the address (no letter) says nothing of an invitation.
+    await sign_up(gql, email="anna@example.org")
+    await run_worker()
+    [_, plain] = smtp_sink.to("anna@example.org")
+    assert "uitnodiging" not in plain.text and "probeerde zich te registreren" in plain.text
+
+    # Its owner, knowing, confirms from the mail with her own password: the access is hers.
+    confirmed = await gql.post(
+        CONFIRM,
+        {"email": "anna@example.org", "code": code_in(notice), "password": VICTIM_PASSWORD},
+    )
+    session = confirmed["data"]["confirmEmail"]["session"]["token"]
+    me = (await gql(ME, token=session))["me"]
+    assert {role["kind"] for role in me["roles"]} == {"ADMIN", "PROJECT_MANAGER"}
 
 
 async def test_a_letters_grants_apply_once_when_its_address_is_confirmed(

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from domain.clock import clock
 from domain.crypto import keyring
+from domain.invitations.grants import granted
 from domain.mail.compose import Address, Mail
 from domain.mail.mailer import Mailer
 from domain.mail.render import render
@@ -57,12 +58,16 @@ async def send_registration_code(registration_id: int, send_no: int, mailer: Mai
         rendered = render("confirm_email", claim.locale, "mail.confirm_subject", **values)
         to = Address(claim.email)
     else:
+        # A letter's code typed with this address: confirming accepts its invitation into the
+        # account, so the mail says what it gives (its owner decides, knowing).
+        letter = claim.invitation_id  # type: ignore[attr-defined]
         rendered = render(
             "account_exists",
             account.locale,
             "mail.exists_subject",
             name=account.first_name,
             reset_url=reset_request_url(locale),
+            letter=await granted(letter, account.locale) if letter is not None else None,
             **values,
         )
         to = Address(account.email, account.full_name)
