@@ -91,6 +91,7 @@ SCRIPT_KEYS = {
         "account.password_changed",
         "account.email_now",
         "account.email_code_intro",
+        "account.email_other_note",
         "account.email_changed",
         "account.email_taken",
         "account.same_email",
