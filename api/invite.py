@@ -91,6 +91,7 @@ SCRIPT_KEYS = {
         "account.password_changed",
         "account.email_now",
         "account.email_code_intro",
+        "account.email_other_note",
         "account.email_changed",
         "account.email_taken",
         "account.same_email",
@@ -176,7 +177,12 @@ class ResidentPages:
         return response
 
     async def invite(self, request: Request) -> Response:
-        return self.render(request, "page.html")
+        """In the signed-in account's language (unless ?lang= or the invitation's says
+        otherwise), and, for a link that no longer works, the way on to that account."""
+        user = await self._signed_in(request)
+        response = self.render(request, "page.html", {"user": user}, signed_in=user)
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        return response
 
     async def confirm(self, request: Request) -> Response:
         """The link in a code's mail (`/confirm#email=…&code=…`, read by confirm.js), or the
@@ -197,10 +203,14 @@ class ResidentPages:
         return response
 
     async def welcome(self, request: Request) -> Response:
-        """Where the pages lead when no host platform is set: the account is ready, what next,
-        and who is signed in."""
+        """Where the pages lead when no host platform is set: signed in, the account is ready,
+        what next and who is signed in; otherwise where to sign in or accept an invitation."""
         user = await self._signed_in(request)
-        response = self.render(request, "welcome.html", {"user": user}, signed_in=user)
+        if user is None:
+            # Nobody's account to speak of: where to sign in, or to accept an invitation.
+            response = self.render(request, "home.html")
+        else:
+            response = self.render(request, "welcome.html", {"user": user}, signed_in=user)
         if user is None and resident_session.COOKIE in request.cookies:
             self.session.forget(request, response)  # a session that ended: stop sending it
         response.headers["Vary"] = "Accept-Language, Cookie"

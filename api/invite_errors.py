@@ -54,8 +54,9 @@ def error_response(
         "error.html",
         {"status": status, "title": title, "text": text, "detail": detail},
         status_code=status,
-        # The switch reloads the address with ?lang=: no use where that address is the error.
-        language_switch=False,
+        # The switch reloads the address with ?lang=: the same error in another language for
+        # a page that was asked for (GET), no use after a form's POST.
+        language_switch=request.method in ("GET", "HEAD"),
     )
     response.headers.update(headers or {})
     response.headers["Cache-Control"] = "no-store"

@@ -441,7 +441,15 @@ RESIDENT_PAGES = {
             "Bienvenue sur Participate Example",
         ),
     ),
-    "/welcome": (200, ("Your account is ready", "Je account is klaar", "Votre compte est prêt")),
+    # Signed out: nobody's account is ready, the page leads on as the home page does.
+    "/welcome": (
+        200,
+        (
+            "Welcome to Participate Example",
+            "Welkom bij Participate Example",
+            "Bienvenue sur Participate Example",
+        ),
+    ),
     "/no/such/page": (404, ("Page not found", "Pagina niet gevonden", "Page introuvable")),
 }
 

@@ -154,7 +154,8 @@ async def test_the_language_follows_the_browser(
     response = await site.get("/invite", headers={"Accept-Language": accept_language})
     assert html_lang(response.text) == locale
     assert response.headers["content-language"] == locale
-    assert response.headers["vary"] == "Accept-Language"
+    # Signed in, the account's language comes first: the answer varies with the cookie too.
+    assert response.headers["vary"] == "Accept-Language, Cookie"
     assert f"<h1>{title}</h1>" in response.text
 
 
@@ -284,8 +285,12 @@ async def test_the_home_page_leads_to_the_invitation_or_to_the_host_platform() -
             attrs for tag, attrs in parse(invite.text).tags if attrs.get("id") == "done-next"
         )
         assert done["href"] == "/welcome?lang=nl-BE" and "data-landing" in done
+        # Signed out, the landing page claims no account: it leads on, as the home page does.
         welcome = await site.get("/welcome", headers={"Accept-Language": "nl-BE"})
-        assert "<h1>Je account is klaar</h1>" in welcome.text
+        assert "<h1>Welkom bij Participate Example</h1>" in welcome.text
+        assert "Je account is klaar" not in welcome.text
+        links = [attrs["href"] for tag, attrs in parse(welcome.text).tags if tag == "a"]
+        assert {"/invite", "/account"} <= set(links)
 
     settings = load_settings(platform_url="https://platform.example.org/home")
     async with await client_for(settings) as site:
@@ -348,3 +353,18 @@ async def test_each_journey_ends_on_the_host_platform_or_the_landing_page(path: 
         done = next(attrs for tag, attrs in page.tags if attrs.get("id") == "done-next")
         # The script puts the account's language on it once the journey is done.
         assert done["href"].startswith("/welcome") and "data-landing" in done
+
+
+async def test_a_language_picked_with_the_switch_goes_along_on_every_link(
+    site: httpx.AsyncClient,
+) -> None:
+    for path in ("/account", "/", "/no/such/page"):
+        page = await site.get(path, params={"lang": "fr-BE"}, headers=BROWSER)
+        assert html_lang(page.text) == "fr-BE", path
+        links = [attrs["href"] for tag, attrs in parse(page.text).tags if tag == "a"]
+        own = [href for href in links if href.startswith("/")]
+        assert own and all(href.endswith("?lang=fr-BE") for href in own), (path, own)
+    # An error page asked for has the switch too: the same error, in another language.
+    missing = await site.get("/no/such/page", params={"lang": "fr-BE"}, headers=BROWSER)
+    switch = [attrs["href"] for tag, attrs in parse(missing.text).tags if "hreflang" in attrs]
+    assert switch == ["?lang=en", "?lang=nl-BE", "?lang=fr-BE"]

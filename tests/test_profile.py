@@ -197,3 +197,21 @@ async def test_an_address_that_has_an_account_cannot_be_taken(
     taken = (await person(CONFIRM_CHANGE, {"code": code.group(1)}))["confirmEmailChange"]  # type: ignore[union-attr]
     assert taken["errors"] == [{"code": "EMAIL_TAKEN", "field": "email"}]
     assert (await person(ME))["me"]["email"] == "resident@example.org"
+
+
+async def test_the_code_for_a_new_address_greets_nobody_by_name(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """The mailbox is not proven to be the resident's: its owner does not learn who typed it."""
+    await platform()
+    person = await resident(admin, gql, smtp_sink, run_worker)
+    dutch = await person(UPDATE, {"input": {"firstName": "Dorothea", "locale": "nl-BE"}})
+    assert dutch["updateProfile"]["errors"] == []
+    asked = await person(CHANGE_EMAIL, {"email": "anna@example.org", "password": PASSWORD})
+    assert asked["changeEmail"] == {"ok": True, "errors": []}
+    await run_worker()
+    [mail] = smtp_sink.to("anna@example.org")
+    assert mail.text.startswith("Hallo,\n")
+    assert "Dorothea" not in mail.text and "Dorothea" not in mail.html
+    assert "Janssens" not in mail.text and "Janssens" not in mail.html
+    assert mail.to == "anna@example.org"

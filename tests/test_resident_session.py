@@ -140,5 +140,25 @@ async def test_the_landing_page_says_who_is_signed_in_in_their_language(
 
     await gql.post("mutation { signOut { ok } }", token=token)
     ended = await http.get("/welcome", headers=html)
+    assert "Bienvenue sur" in ended.text and "Votre compte est prêt" not in ended.text
     assert 'id="signed-in"' not in ended.text
     assert ended.headers["set-cookie"].startswith(f'{COOKIE}="";')  # stop sending it
+
+
+async def test_the_invitation_page_speaks_the_signed_in_accounts_language_and_leads_to_it(
+    gql: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    """A resident who opens their used link again is signed in: no new invitation to ask for."""
+    html = {"Accept": "text/html", "Accept-Language": "en-US"}
+    anonymous = await http.get("/invite", headers=html)
+    assert '<html lang="en">' in anonymous.text and 'id="unusable-account"' not in anonymous.text
+
+    await keep(http, await signed_in(gql, locale="nl-BE"))
+    page = await http.get("/invite", headers=html)
+    assert '<html lang="nl-BE">' in page.text  # the account's language, over the browser's
+    assert "Je bent ingelogd als sam@example.org" in page.text
+    assert (
+        '<a class="button" id="unusable-account" href="/account">Naar je account</a>' in page.text
+    )
+    assert "Vraag de beheerder" not in page.text
+    assert page.headers["vary"] == "Accept-Language, Cookie"

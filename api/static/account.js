@@ -222,7 +222,10 @@ const load = async (justSignedIn) => {
   showUser(data.me);
   show("step-account", justSignedIn ? $("profile-title") : null);
   if (window.location.hash === "#saved") {
+    // Saved in a new language, the page came again in it: say so where the focus is.
     accountNote.textContent = t("account.saved");
+    accountNote.setAttribute("tabindex", "-1");
+    accountNote.focus();
     window.history.replaceState(null, "", window.location.pathname + window.location.search);
   }
 };
@@ -304,13 +307,17 @@ password.form.addEventListener("submit", async (event) => {
   password.progress.textContent = t("account.password_changed");
 });
 
-let newEmail = "";
+// The change asked for: its address, and the password typed for it, kept while the code is
+// awaited so that a new code can be asked (asking again is how a new code is sent) and so
+// that "use another address" brings back what was typed.
+let asked = null;
+const emailCodeStep = $("email-code-step");
+const emailCodeNote = $("email-code-note");
 
 emailChange.form.addEventListener("submit", async (event) => {
   event.preventDefault();
   accountNote.textContent = "";
-  newEmail = $("newEmail").value.trim();
-  const variables = { email: newEmail, password: $("emailPassword").value };
+  const variables = { email: $("newEmail").value.trim(), password: $("emailPassword").value };
   const data = await emailChange.submit(
     t("account.saving"),
     signedInRequest(CHANGE_EMAIL, variables),
@@ -323,14 +330,48 @@ emailChange.form.addEventListener("submit", async (event) => {
     emailChange.showErrors(answer.errors);
     return;
   }
+  asked = variables;
   $("emailPassword").value = "";
   emailCode.clear();
+  emailCodeNote.textContent = "";
   $("emailCode").value = "";
-  emailCode.form.hidden = false;
+  emailCodeStep.hidden = false;
   emailChange.form.hidden = true;
   const intro = $("email-code-intro");
-  intro.textContent = t("account.email_code_intro", { email: newEmail });
+  intro.textContent = t("account.email_code_intro", { email: asked.email });
   intro.focus();
+});
+
+$("email-resend").addEventListener("click", async (event) => {
+  emailCodeNote.textContent = "";
+  event.currentTarget.disabled = true; // one request at a time, as the forms' own buttons
+  const data = await emailCode
+    .submit(t("confirm.sending"), signedInRequest(CHANGE_EMAIL, asked))
+    .finally(() => {
+      $("email-resend").disabled = false;
+    });
+  if (!data) {
+    return;
+  }
+  const answer = data.changeEmail;
+  if (answer.errors.length) {
+    emailCode.showErrors(answer.errors.map((error) => ({ ...error, field: null })));
+    return;
+  }
+  $("emailCode").value = "";
+  emailCodeNote.textContent = t("confirm.resent", { email: asked.email });
+});
+
+$("email-other").addEventListener("click", () => {
+  // Back to the address form, with what was typed: the code asked for stays unused.
+  emailCodeStep.hidden = true;
+  emailChange.form.hidden = false;
+  emailChange.clear();
+  $("newEmail").value = asked ? asked.email : "";
+  $("emailPassword").value = asked ? asked.password : "";
+  asked = null;
+  emailChange.progress.textContent = t("account.email_other_note");
+  $("newEmail").focus();
 });
 
 emailCode.form.addEventListener("submit", async (event) => {
@@ -359,7 +400,8 @@ emailCode.form.addEventListener("submit", async (event) => {
     return;
   }
   const { email } = answer.session.user;
-  emailCode.form.hidden = true;
+  asked = null;
+  emailCodeStep.hidden = true;
   emailChange.form.hidden = false;
   $("newEmail").value = "";
   $("signed-in-as").textContent = t("account.signed_in_as", { email });

@@ -65,7 +65,7 @@ request.form.addEventListener("submit", async (event) => {
 });
 
 $("again").addEventListener("click", () => {
-  $("email").value = "";
+  // The address stays: the one who suspects a typo corrects it rather than typing it again.
   $("expired").hidden = true;
   show("step-request", $("email"));
 });

@@ -223,6 +223,9 @@ export const messageFor = (error, target) => {
     case "INVALID_NAME":
       return target && !target.input.value.trim() ? t("invite.fill_in") : error.message;
     case "WEAK_PASSWORD":
+      if (target && !target.input.value) {
+        return t("invite.fill_in"); // nothing typed: nothing to call weak
+      }
       // The server says exactly why, in English only (its password checker knows no other
       // language): the page's own words in the others.
       return pageLanguage().toLowerCase().startsWith("en")
@@ -270,10 +273,13 @@ export class Form {
     this.showErrors([{ code: "PAGE", message, field: name }]);
   }
 
-  /** The server's errors beside their fields (the rest on top), focus on the first. */
+  /** The server's errors beside their fields (the rest on top), focus on the first field in
+   * the page's order (not the server's), so that no problem is skipped. */
   showErrors(errors) {
     const general = [];
     let firstInvalid = null;
+    const comesBefore = (node, other) =>
+      Boolean(other.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_PRECEDING);
     for (const error of errors) {
       const target = error.field ? this.fields.get(error.field) : undefined;
       const own = this.messages[error.code];
@@ -282,7 +288,9 @@ export class Form {
         const existing = target.error.textContent;
         target.error.textContent = existing ? `${existing} ${message}` : message;
         target.input.setAttribute("aria-invalid", "true");
-        firstInvalid = firstInvalid || target.input;
+        if (!firstInvalid || comesBefore(target.input, firstInvalid)) {
+          firstInvalid = target.input;
+        }
       } else {
         general.push(message);
       }

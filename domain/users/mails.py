@@ -132,17 +132,18 @@ async def send_email_change_code(change_id: int, mailer: Mailer) -> None:
         return
     user: User = change.user
     code = keyring("email-change").decrypt(change.code_encrypted)
+    # No name, in the greeting or the To header: the mailbox is not proven to be this
+    # person's, and its owner should not learn who typed the address.
     rendered = render(
         "email_change",
         user.locale,
         "mail.change_subject",
-        name=user.first_name,
         code=code,
         minutes=get_settings().confirmation_code_ttl_minutes,
     )
     await mailer.send(
         Mail(
-            to=Address(change.new_email, user.full_name),
+            to=Address(change.new_email),
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
