@@ -321,7 +321,7 @@ class AdminPages:
                 "email": refusal.email.strip() if refusal else "",
                 "back": back,
                 "sign_in_url": f"{_root(request)}/admin/sign-in{_carried_lang(request)}",
-                "reset_password_url": f"{_root(request)}/reset-password",
+                "reset_password_url": f"{_root(request)}/reset-password{_carried_lang(request)}",
             },
         )
         if refusal and refusal.headers:

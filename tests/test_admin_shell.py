@@ -172,6 +172,18 @@ async def test_without_a_session_every_admin_page_shows_the_sign_in(
         assert f'name="back" value="/admin{page}"' in response.text
 
 
+async def test_forgot_password_on_the_sign_in_keeps_the_language_picked(
+    database: None, http: httpx.AsyncClient
+) -> None:
+    shown = await http.get("/admin/invitations?lang=nl-BE")
+    assert 'href="/reset-password?lang=nl-BE">Wachtwoord vergeten?</a>' in shown.text
+    refused = await http.post(
+        "/admin/sign-in?lang=fr-BE", data={"email": ADMIN_EMAIL, "password": "not it at all"}
+    )
+    assert 'href="/reset-password?lang=fr-BE"' in refused.text
+    assert 'href="/reset-password"' in (await http.get("/admin")).text
+
+
 async def test_the_sign_in_form_refuses_in_the_language_and_never_leads_elsewhere(
     database: None, http: httpx.AsyncClient
 ) -> None:
