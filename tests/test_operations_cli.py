@@ -291,6 +291,10 @@ async def test_without_redis_listing_works_and_changes_stop_in_one_line(
         + "."
     )
 
+    await redis.set("arq:queue:health-check", "j_complete=1 j_failed=0", ex=61)  # as a worker does
+    code, output = await invitations("worker", "--check")
+    assert code == 0 and "j_complete=1" in output, output
+
 
 async def test_without_the_database_commands_stop_in_one_line(database: None) -> None:
     port = _free_port()
