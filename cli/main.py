@@ -162,15 +162,13 @@ def worker(
 ) -> None:
     """Run an arq worker: sends, reminders, imports, and the sweep."""
     _settings_or_exit()
-    from arq.connections import RedisSettings
-    from arq.worker import async_check_health, run_worker
+    if check:
+        # Not the worker's Redis settings (which wait for Redis forever): a check answers.
+        raise typer.Exit(operations.worker_health())
+    from arq.worker import run_worker
 
     from workers.settings import WorkerSettings
 
-    if check:
-        # Plain settings, not the worker's (which wait for Redis forever): a check answers.
-        redis = RedisSettings.from_dsn(get_settings().redis_url)
-        raise typer.Exit(asyncio.run(async_check_health(redis)))
     _logging()
     run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
 

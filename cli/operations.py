@@ -5,16 +5,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from domain.settings import SettingsError, get_settings
 
+if TYPE_CHECKING:
+    from arq.connections import ArqRedis
+
 T = TypeVar("T")
 
 invitations_app = typer.Typer(no_args_is_help=True, help="List, resend and delete invitations.")
 imports_app = typer.Typer(no_args_is_help=True, help="List Excel imports and run one again.")
+
+# Ids are positive 32-bit integers on every database: anything else names nothing.
+MAX_ID = 2**31 - 1
+# How long a command waits for the database or Redis to answer.
+CONNECT_SECONDS = 10.0
+
+
+class Unreachable(Exception):
+    """The database or Redis does not answer; the message says which, and where."""
 
 
 def _settings_or_exit() -> None:
@@ -25,31 +37,81 @@ def _settings_or_exit() -> None:
         raise typer.Exit(2) from None
 
 
-def _with_database(work: Callable[[], Awaitable[T]]) -> T:
-    """Run `work` with the database open and its jobs enqueued once it has committed; a
-    refusal (a DomainError) is printed and exits with 1."""
-    _settings_or_exit()
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def _known(identifier: int) -> bool:
+    return 0 < identifier <= MAX_ID
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+async def open_redis() -> ArqRedis:
+    """A connection to the jobs' Redis, or Unreachable at once (no retries: a command answers)."""
     from arq import create_pool
     from arq.connections import RedisSettings
 
+    from domain.checks import failure_reason, redis_location
+
+    settings = RedisSettings.from_dsn(get_settings().redis_url)
+    settings.conn_retries = 0
+    settings.conn_timeout = int(CONNECT_SECONDS)
+    try:
+        async with asyncio.timeout(CONNECT_SECONDS):
+            return await create_pool(settings)
+    except Exception as error:
+        where = redis_location(get_settings())
+        raise Unreachable(f"Redis at {where} does not answer ({failure_reason(error)}).") from None
+
+
+async def _open_database() -> None:
+    from domain import db
+    from domain.checks import database_location, failure_reason, is_unanswered
+
+    try:
+        async with asyncio.timeout(CONNECT_SECONDS):
+            await db.init()
+            await db.database_now()
+    except Exception as error:
+        await db.close()
+        where = database_location(get_settings())
+        reason = failure_reason(error)
+        said = "does not answer" if is_unanswered(reason) else "cannot be used"
+        raise Unreachable(f"The database at {where} {said} ({reason}).") from None
+
+
+def _with_database(work: Callable[[], Awaitable[T]], *, jobs: bool = False) -> T:
+    """Run `work` with the database open; with `jobs`, also Redis (checked first, so that
+    nothing changes while it is down), the jobs enqueued once the work has committed. A
+    refusal (a DomainError) or a database or Redis that does not answer is printed in one
+    line and exits with 1."""
+    _settings_or_exit()
     from domain import db, outbox
     from domain.errors import DomainError
 
     async def run() -> T:
-        await db.init()
-        redis = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
+        redis = await open_redis() if jobs else None
         try:
-            async with outbox.unit_of_work(redis):
-                return await work()
+            await _open_database()
+            try:
+                if redis is None:
+                    return await work()
+                async with outbox.unit_of_work(redis):
+                    return await work()
+            finally:
+                await db.close()
         finally:
-            await redis.aclose()
-            await db.close()
+            if redis is not None:
+                await redis.aclose()
 
     try:
         return asyncio.run(run())
-    except DomainError as error:
-        typer.secho(str(error), fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+    except (DomainError, Unreachable) as error:
+        raise _fail(str(error)) from None
 
 
 def _when(value: datetime | None) -> str:
@@ -57,8 +119,10 @@ def _when(value: datetime | None) -> str:
 
 
 def check() -> None:
-    """Check the settings, database, migrations, Redis, SMTP relay and DKIM record; exit 1
-    when something is wrong (2 when the settings themselves are)."""
+    """Check the settings, database, migrations, Redis, SMTP relay and DKIM record.
+
+    Exit 1 when something is wrong, 2 when the settings themselves are.
+    """
     _settings_or_exit()
     from domain.checks import run_checks
 
@@ -72,49 +136,146 @@ def check() -> None:
         raise typer.Exit(1)
 
 
+def worker_health() -> int:
+    """`invitations worker --check`: 0 if a worker recorded its heartbeat in Redis within its
+    interval, else 1 with one line saying why."""
+    from arq.constants import default_queue_name, health_check_key_suffix
+
+    from domain.checks import redis_location
+    from workers.settings import WorkerSettings
+
+    async def beat() -> bytes | None:
+        redis = await open_redis()
+        try:
+            value: bytes | None = await redis.get(default_queue_name + health_check_key_suffix)
+            return value
+        finally:
+            await redis.aclose()
+
+    try:
+        heartbeat = asyncio.run(beat())
+    except Unreachable as error:
+        raise _fail(str(error)) from None
+    if not heartbeat:
+        seconds = WorkerSettings.health_check_interval + 1
+        raise _fail(
+            f"No worker has reported in the last {seconds} s on Redis at"
+            f" {redis_location(get_settings())}."
+        )
+    typer.echo(f"A worker reported: {heartbeat.decode(errors='replace')}")
+    return 0
+
+
 @invitations_app.command("list")
 def list_invitations(
     status: Annotated[
         str | None, typer.Option(help="pending, accepted or expired; default: all.")
     ] = None,
-    search: Annotated[str | None, typer.Option(help="Part of an email or a name.")] = None,
+    delivery: Annotated[
+        str | None,
+        typer.Option(help="The mail's state: failed, bounced, sent, queued, ...; default: all."),
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(help="The start of an email address, a first name or a last name."),
+    ] = None,
     import_id: Annotated[int | None, typer.Option("--import", help="From this import.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
 ) -> None:
     """The newest invitations: id, status, delivery, address, created, expires."""
     from domain.invitations.listing import InvitationFilter
     from domain.invitations.listing import list_invitations as listed
-    from domain.models import InvitationStatus
+    from domain.models import DeliveryState, InvitationImport, InvitationStatus
 
     try:
         wanted = InvitationStatus(status) if status else None
     except ValueError:
         typer.secho(f"--status: one of {', '.join(InvitationStatus)}", fg="red", err=True)
         raise typer.Exit(2) from None
-    query = InvitationFilter(status=wanted, search=search, import_id=import_id)
-    page: Any = _with_database(lambda: listed(query, first=limit))
+    try:
+        state = DeliveryState(delivery) if delivery else None
+    except ValueError:
+        typer.secho(f"--delivery: one of {', '.join(DeliveryState)}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    if import_id is not None and not _known(import_id):
+        raise _fail("There is no such import.")
+    query = InvitationFilter(status=wanted, delivery=state, search=search, import_id=import_id)
+
+    async def work() -> Any:
+        if import_id is not None and not await InvitationImport.exists(id=import_id):
+            return None
+        return await listed(query, first=limit)
+
+    page: Any = _with_database(work)
+    if page is None:
+        raise _fail("There is no such import.")
+    if page.invitations:
+        typer.echo(
+            f"{'id':>8}  {'status':<8}  {'delivery':<10}  {'address':<40}  {'created':<16}  expires"
+        )
     for invitation in page.invitations:
         typer.echo(
             f"{invitation.id:>8}  {invitation.status.value:<8}  "
             f"{invitation.delivery_state.value:<10}  {invitation.email or '(code only)':<40}  "
-            f"{_when(invitation.created_at)}  {_when(invitation.expires_at)}"
+            f"{_when(invitation.created_at):<16}  {_when(invitation.expires_at)}"
         )
-    shown = len(page.invitations)
     more = " (more: narrow the filter or raise --limit)" if page.has_next_page else ""
-    typer.echo(f"{shown} invitations{more}.")
+    typer.echo(f"{_plural(len(page.invitations), 'invitation')}{more}.")
+
+
+NO_SUCH_INVITATION = "there is no such invitation."
+
+
+def _unique(ids: list[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
+
+
+def _lower_first(message: str) -> str:
+    return message[:1].lower() + message[1:]
 
 
 @invitations_app.command("resend")
 def resend(invitation_ids: list[int]) -> None:
-    """Send these invitations again (same token; expiry 30 days from now)."""
+    """Send these invitations again (same token; expiry 30 days from now).
+
+    Each id is reported on its own line; the others go on when one cannot be resent (exit 1).
+    """
+    from domain.errors import DomainError
     from domain.invitations.management import resend_invitation
 
-    async def work() -> None:
-        for invitation_id in invitation_ids:
-            await resend_invitation(invitation_id)
+    ids = _unique(invitation_ids)
 
-    _with_database(work)
-    typer.echo(f"{len(invitation_ids)} invitations will be sent again.")
+    async def work() -> list[tuple[int, str, bool]]:
+        outcomes = []
+        for invitation_id in ids:
+            if not _known(invitation_id):
+                outcomes.append((invitation_id, NO_SUCH_INVITATION, False))
+                continue
+            try:
+                invitation = await resend_invitation(invitation_id)
+            except DomainError as error:
+                outcomes.append((invitation_id, _lower_first(str(error)), False))
+                continue
+            expires = _when(invitation.expires_at)
+            said = (
+                f"will be sent again (expires {expires})."
+                if invitation.email
+                else f"code only, so no mail: its code now works until {expires}."
+            )
+            outcomes.append((invitation_id, said, True))
+        return outcomes
+
+    outcomes = _with_database(work, jobs=True)
+    for invitation_id, said, ok in outcomes:
+        typer.secho(f"{invitation_id}: {said}", fg=None if ok else typer.colors.RED, err=not ok)
+    done = sum(1 for _, _, ok in outcomes if ok)
+    failed = len(outcomes) - done
+    typer.echo(
+        f"{_plural(done, 'invitation')} resent"
+        + (f", {_plural(failed, 'invitation')} not." if failed else ".")
+    )
+    if failed:
+        raise typer.Exit(1)
 
 
 @invitations_app.command("delete")
@@ -122,18 +283,47 @@ def delete(
     invitation_ids: list[int],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete pending or expired invitations: their tokens stop working."""
-    from domain.invitations.management import delete_invitation
+    """Delete pending or expired invitations: their tokens stop working.
 
+    Each id is reported on its own line; the others go on when one cannot be deleted (exit 1).
+    """
+    from domain.invitations.management import (
+        MAX_IDS,
+        SKIP_MESSAGES,
+        Selection,
+        SkipReason,
+        delete_invitations,
+    )
+
+    ids = _unique(invitation_ids)
     if not yes:
-        typer.confirm(f"Delete {len(invitation_ids)} invitations?", abort=True)
+        typer.confirm(f"Delete {_plural(len(ids), 'invitation')}?", abort=True)
+    known = [i for i in ids if _known(i)]
 
-    async def work() -> None:
-        for invitation_id in invitation_ids:
-            await delete_invitation(invitation_id)
+    async def work() -> dict[int, SkipReason]:
+        skipped: dict[int, SkipReason] = {}
+        for start in range(0, len(known), MAX_IDS):
+            result = await delete_invitations(Selection.of(known[start : start + MAX_IDS], None))
+            skipped.update(result.skipped_ids)
+        return skipped
 
-    _with_database(work)
-    typer.echo(f"{len(invitation_ids)} invitations deleted.")
+    skipped = _with_database(work, jobs=True) if known else {}
+    failed = 0
+    for invitation_id in ids:
+        reason = skipped.get(invitation_id) if _known(invitation_id) else SkipReason.NOT_FOUND
+        if reason is None:
+            typer.echo(f"{invitation_id}: deleted.")
+            continue
+        failed += 1
+        message = _lower_first(SKIP_MESSAGES["delete"][reason])
+        typer.secho(f"{invitation_id}: {message}", fg=typer.colors.RED, err=True)
+    done = len(ids) - failed
+    typer.echo(
+        f"{_plural(done, 'invitation')} deleted"
+        + (f", {_plural(failed, 'invitation')} not." if failed else ".")
+    )
+    if failed:
+        raise typer.Exit(1)
 
 
 @imports_app.command("list")
@@ -143,7 +333,7 @@ def list_imports(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
 ) -> None:
-    """The newest imports: id, status, rows, invited, problems, file, created."""
+    """The newest imports: id, status, rows, invited, problems, created, file."""
     from domain.imports.history import list_imports as listed
     from domain.models import ImportStatus
 
@@ -153,13 +343,18 @@ def list_imports(
         typer.secho(f"--status: one of {', '.join(ImportStatus)}", fg="red", err=True)
         raise typer.Exit(2) from None
     page: Any = _with_database(lambda: listed(first=limit, status=wanted))
+    if page.imports:
+        typer.echo(
+            f"{'id':>6}  {'status':<7}  {'rows':>7}  {'invited':>7}  {'problems':>8}  "
+            f"{'created':<16}  file"
+        )
     for record in page.imports:
         typer.echo(
-            f"{record.id:>6}  {record.status.value:<7}  {record.rows_total:>7} rows  "
-            f"{record.invited_count:>7} invited  {len(record.errors):>4} problems  "
-            f"{record.file_name}  {_when(record.created_at)}"
+            f"{record.id:>6}  {record.status.value:<7}  {record.rows_total:>7}  "
+            f"{record.invited_count:>7}  {len(record.errors):>8}  "
+            f"{_when(record.created_at):<16}  {record.file_name}"
         )
-    typer.echo(f"{len(page.imports)} imports.")
+    typer.echo(f"{_plural(len(page.imports), 'import')}.")
 
 
 @imports_app.command("retry")
@@ -167,5 +362,7 @@ def retry(import_id: int) -> None:
     """Run a failed or stuck import again from its kept upload."""
     from domain.imports.service import retry_import
 
-    _with_database(lambda: retry_import(import_id))
+    if not _known(import_id):
+        raise _fail("There is no such import.")
+    _with_database(lambda: retry_import(import_id), jobs=True)
     typer.echo(f"Import {import_id} queued again.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -35,8 +36,37 @@ async def run_checks(settings: Settings) -> list[Check]:
     return results
 
 
+def database_location(settings: Settings) -> str:
+    """Where the database is (host:port/name, or the SQLite file), without the password."""
+    return settings.resolved_database_url.split("@")[-1].split("://")[-1]
+
+
+def redis_location(settings: Settings) -> str:
+    """Where Redis is (host:port/db), without the password."""
+    return settings.redis_url.split("@")[-1].split("://")[-1]
+
+
+def failure_reason(error: BaseException) -> str:
+    """Why a connection failed, in a few words (never the URL: it may hold a password)."""
+    text = str(error).lower()
+    if isinstance(error, ConnectionRefusedError) or any(
+        sign in text for sign in ("refused", "connect call failed", "error 111 ")
+    ):
+        return "connection refused"
+    if isinstance(error, TimeoutError) or "timeout" in type(error).__name__.lower():
+        return f"no answer within {TIMEOUT:g} s"
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
+    return f"{type(error).__name__}: {error}"
+
+
+def is_unanswered(reason: str) -> bool:
+    """Whether a failure_reason() says nothing answered (rather than an answer refusing)."""
+    return reason in ("connection refused", "unknown host") or reason.startswith("no answer")
+
+
 async def _database(settings: Settings) -> list[Check]:
-    where = settings.resolved_database_url.split("@")[-1].split("://")[-1]
+    where = database_location(settings)
     try:
         async with asyncio.timeout(TIMEOUT):
             await db.init(settings)
@@ -63,7 +93,7 @@ async def _database(settings: Settings) -> list[Check]:
 
 
 async def _redis(settings: Settings) -> Check:
-    where = settings.redis_url.split("@")[-1].split("://")[-1]
+    where = redis_location(settings)
     client = Redis.from_url(settings.redis_url, socket_timeout=TIMEOUT)
     try:
         async with asyncio.timeout(TIMEOUT):

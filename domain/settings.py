@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from domain import i18n
 
 ENV_PREFIX = "INVITES_"
+# The databases the service runs on (asyncpg is PostgreSQL's driver).
+DATABASE_SCHEMES = ("postgres", "postgresql", "asyncpg", "sqlite")
 # Where Debian's fonts-dejavu-core and fonts-droid-fallback put their fonts (the Dockerfile
 # installs them).
 _FONTS = Path("/usr/share/fonts/truetype")
@@ -244,6 +246,45 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must be empty or an absolute http(s) URL, like https://participate.example.org"
             )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        scheme = urlsplit(value).scheme
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(
+                "must be empty (SQLite in the data folder) or a postgres:// or sqlite:// URL,"
+                " like postgres://user:password@host:5432/invitations"
+            )
+        from tortoise.backends.base.config_generator import expand_db_url
+        from tortoise.exceptions import ConfigurationError
+
+        try:
+            expand_db_url(value)
+        except (ConfigurationError, ValueError):
+            raise ValueError(
+                "is not a database URL like postgres://user:password@host:5432/invitations"
+            ) from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        from redis.connection import parse_url
+
+        try:
+            parse_url(value)
+            database = urlsplit(value).path.strip("/")
+            if urlsplit(value).scheme != "unix" and database and not database.isdigit():
+                raise ValueError("the database is a number")  # as the workers read it
+        except ValueError:
+            # Not the value: it may hold a password.
+            raise ValueError(
+                "must be a redis://, rediss:// or unix:// URL, like redis://127.0.0.1:6379/0"
+            ) from None
         return value
 
     @field_validator("mail_from")

@@ -73,6 +73,25 @@ HEARTBEAT_SECONDS = 5.0
 DEAD_AFTER = timedelta(seconds=30)
 MAX_RUNS = 3
 _FINISHED = (ImportStatus.DONE, ImportStatus.FAILED)
+# Problems only a new upload fixes (its cells, its columns, the file itself); the others
+# (an unknown group, the daily allowance, ...) may pass, and the import can run again.
+FIXED_IN_THE_FILE = frozenset(
+    {
+        ErrorCode.INVALID_EMAIL,
+        ErrorCode.INVALID_NAME,
+        ErrorCode.UNKNOWN_LOCALE,
+        ErrorCode.INVALID_ADDRESS,
+        ErrorCode.DUPLICATE_EMAIL,
+        ErrorCode.NO_EMAILS,
+        ErrorCode.UNPARSEABLE_FILE,
+        ErrorCode.NOT_AN_XLSX_FILE,
+        ErrorCode.MISSING_COLUMN,
+        ErrorCode.UNKNOWN_COLUMN,
+        ErrorCode.MALFORMED_ADMIN_VALUE,
+        ErrorCode.MALFORMED_GROUPS_VALUE,
+        ErrorCode.MALFORMED_FIELD_VALUE,
+    }
+)
 
 
 def import_job_id(import_id: int, run: int = 0) -> str:
@@ -674,6 +693,18 @@ async def retry_import(import_id: int) -> InvitationImport:
     alive = record.heartbeat_at is not None and record.heartbeat_at >= now - DEAD_AFTER
     if record.status is ImportStatus.RUNNING and alive:
         raise DomainError.single(ErrorCode.INVALID_INPUT, "This import is running now.", "id")
+    if record.status is ImportStatus.FAILED:
+        fixed_in_file = [p for p in problems_of(record) if p.code in FIXED_IN_THE_FILE]
+        if fixed_in_file:
+            first = fixed_in_file[0]
+            where = f"row {first.row}: " if first.row else ""
+            raise DomainError.single(
+                ErrorCode.INVALID_INPUT,
+                f"This import failed on problems in its file (first: {where}{first.message})"
+                " which running it again would meet the same way: fix them and upload the"
+                " file again.",
+                "id",
+            )
     retried = await InvitationImport.filter(
         id=import_id, status=record.status, content__not_isnull=True
     ).update(status=ImportStatus.QUEUED, errors=[], finished_at=None, heartbeat_at=None)
