@@ -383,13 +383,19 @@ async def test_the_page_speaks_the_invitations_language_and_the_switch_overrides
     assert await page.text_content("h1") == "Acceptez votre invitation"
     assert await page.input_value("#locale") == "fr-BE"
 
-    # The reader's own choice wins over the invitation's, and the token goes along.
+    # The reader's own choice wins over the invitation's, and the token goes along, with the
+    # names typed so far (never the password).
+    await fill_profile(page, first="Élise", last="Dubois")
     await page.focus("a[hreflang=nl-BE]")
     await page.keyboard.press("Enter")
     await page.wait_for_url(re.compile(r"\?lang=nl-BE#token="))
     await page.wait_for_selector("#step-profile:not([hidden])")
     assert await page.text_content("h1") == "Aanvaard je uitnodiging"
     assert await page.input_value("#email") == "switch@example.org"
+    assert await page.input_value("#firstName") == "Élise"
+    assert await page.input_value("#lastName") == "Dubois"
+    assert await page.input_value("#password") == ""
+    assert await page.evaluate("JSON.stringify(sessionStorage)") == "{}"
     assert await page.get_attribute("a[hreflang=nl-BE]", "aria-current") == "true"
     assert await page.input_value("#locale") == "fr-BE"  # the account's language is still asked
 

@@ -299,6 +299,7 @@ const startProfile = (preview) => {
   if (Array.from(locale.options).some((option) => option.value === preview.locale)) {
     locale.value = preview.locale;
   }
+  restoreTyped();
   for (const key of Array.from(profile.fields.keys())) {
     if (key.startsWith("registrationFields.")) {
       profile.fields.delete(key);
@@ -494,11 +495,42 @@ $("try-other").addEventListener("click", () => {
   show("step-code", codeInput);
 });
 
-// The switch reloads the page in another language: carry the fragment (the token) along.
+// The switch reloads the page in another language: carry the fragment (the token) along, and
+// the names typed so far (for this tab only, never the password), which startProfile puts back.
+const TYPED_KEY = "invite-typed";
+
+const keepTyped = () => {
+  if (!currentToken || $("step-profile").hidden) {
+    return;
+  }
+  const typed = { token: currentToken, firstName: $("firstName").value };
+  typed.lastName = $("lastName").value;
+  try {
+    window.sessionStorage.setItem(TYPED_KEY, JSON.stringify(typed));
+  } catch {
+    // Storage refused (a private window's quota): the names are typed again.
+  }
+};
+
+const restoreTyped = () => {
+  let typed = null;
+  try {
+    typed = JSON.parse(window.sessionStorage.getItem(TYPED_KEY) || "null");
+    window.sessionStorage.removeItem(TYPED_KEY);
+  } catch {
+    return;
+  }
+  if (typed && typed.token === currentToken) {
+    $("firstName").value = typed.firstName || $("firstName").value;
+    $("lastName").value = typed.lastName || $("lastName").value;
+  }
+};
+
 for (const link of document.querySelectorAll("a[data-locale-link]")) {
   link.addEventListener("click", (event) => {
     if (window.location.hash) {
       event.preventDefault();
+      keepTyped();
       window.location.assign(link.getAttribute("href") + window.location.hash);
     }
   });
