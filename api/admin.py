@@ -113,6 +113,8 @@ PROBLEM_WORDS = (
     "admin.problem.MALFORMED_ADMIN_VALUE",
     "admin.problem.MALFORMED_GROUPS_VALUE",
     "admin.problem.MALFORMED_FIELD_VALUE",
+    "admin.problem.AMBIGUOUS_GROUP",
+    "admin.problem.EXAMPLE_ROW",
 )
 OPTIONS_WORDS = ("admin.options.no_projects", "admin.options.no_groups")
 INVITE_WORDS = (

@@ -25,6 +25,7 @@ from tests.import_helpers import workbook
 pytestmark = pytest.mark.browser
 
 HEADER = ["email", "first_name", "last_name", "language", "groups", "admin"]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def choose(page: Page, label: str) -> None:
@@ -326,3 +327,79 @@ async def test_past_imports_before_the_first_upload_say_so_and_lead_to_it(
         await check_accessibility(page)
         await page.click("#main a[href^='/admin/invite']")
         await expect(page.locator("#upload-submit")).to_be_visible()
+
+
+async def in_view(page: Page, selector: str) -> None:
+    """Every cell `selector` finds is within the window, and its table needs no scrolling."""
+    width = await page.evaluate("window.innerWidth")
+    for box in await page.locator(selector).evaluate_all(
+        "cells => cells.map(c => c.getBoundingClientRect()).map(r => [r.left, r.right])"
+    ):
+        assert box[0] >= 0 and box[1] <= width, (box, width)
+    box = page.locator(selector).first.locator("xpath=ancestor::div[@class='table-box']")
+    assert await box.evaluate("b => b.scrollWidth <= b.clientWidth")
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport", "words"),
+    [
+        (
+            "en",
+            DESKTOP,
+            {
+                "example": "This is the template's example row: replace it",
+                "name": "at most 100 characters",
+                "language": "languages: en, nl-BE, fr-BE.",
+            },
+        ),
+        (
+            "nl-BE",
+            PHONE,
+            {
+                "example": "Dit is de voorbeeldrij van het sjabloon",
+                "name": "hoogstens 100 tekens",
+                "language": "taal van het platform: en, nl-BE, fr-BE.",
+            },
+        ),
+    ],
+)
+async def test_import_problems_keep_their_explanation_in_view_and_say_what_is_wrong(
+    database: None,
+    browser: Browser,
+    live_server: str,
+    run_worker: Any,
+    locale: str,
+    viewport: dict[str, int],
+    words: dict[str, str],
+) -> None:
+    await an_admin(locale=locale)
+    content = workbook(
+        HEADER,
+        ["jan.peeters@example.org", "Jan", "Peeters"],  # the template's example row, left in
+        ["long@example.org", "Loooong" * 43],
+        ["dutch@example.org", None, None, "Dutch"],
+    )
+    async with browse(browser, live_server, locale=locale, viewport=viewport) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        await page.set_input_files(
+            "#file", files=[{"name": "Long.xlsx", "mimeType": XLSX_TYPE, "buffer": content}]
+        )
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await run_worker()
+        messages = page.locator("#import-problems tbody td:last-child")
+        await expect(messages).to_have_count(3)
+        for position, expected in enumerate((words["example"], words["name"], words["language"])):
+            await expect(messages.nth(position)).to_contain_text(expected)
+        await in_view(page, "#import-problems tbody td:last-child")
+        await check_accessibility(page)
+
+        # Typed: the explanation in view on a phone too, the raw code giving way to it.
+        await page.fill("#emails", "not-an-address, " + "x" * 300 + "@example.org")
+        await page.click("#typed-submit")
+        await expect(page.locator("#typed-problems tbody tr")).to_have_count(2)
+        await in_view(page, "#typed-problems tbody td:last-child")
+        code_shown = await page.locator("#typed-problems tbody td:nth-child(3)").first.is_visible()
+        assert code_shown is (viewport is DESKTOP)
+        await check_accessibility(page)

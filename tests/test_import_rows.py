@@ -3,12 +3,14 @@ defaults, and every problem it reports (row, column, value, code) before writing
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
+from openpyxl import load_workbook
 
 from domain import outbox
 from domain.clock import clock
@@ -236,6 +238,113 @@ async def test_every_problem_is_reported_with_its_row_column_and_value_and_nothi
     assert await Invitation.all().count() == before
     # The upload is kept a while for the problems file, which marks these rows in it.
     assert record.content is not None and record.invited_count == 0
+
+
+async def test_groups_and_options_are_named_by_their_title_in_any_of_the_platforms_languages(
+    admin_user: User, platform: dict[str, Any]
+) -> None:
+    # What a Dutch or French admin sees in the console is what they write in the sheet.
+    manual = await create_group(
+        title="Riverside Residents",
+        kind=GroupKind.MANUAL,
+        titles={"nl-BE": "Bewoners Rivierkant", "fr-BE": "Habitants du Bord de rivière"},
+    )
+    await create_registration_field(
+        key="street",
+        title="Street",
+        type=FieldType.SELECT,
+        options=[
+            {
+                "key": "north_avenue",
+                "title": "North Avenue",
+                "titles": {"nl-BE": "Noordlaan"},
+            },
+            {
+                "key": "riverside",
+                "title": "Riverside",
+                "titles": {"fr-BE": "Bord de rivière"},
+            },
+        ],
+    )
+    record = await imported(
+        admin_user,
+        workbook(
+            [*HEADER, "street"],
+            ["nl@example.org", None, None, None, "bewoners  RIVIERKANT", None, "noordlaan"],
+            [
+                "fr@example.org",
+                None,
+                None,
+                None,
+                "Habitants du Bord de rivière",
+                None,
+                "Bord de rivière",
+            ],
+            ["en@example.org", None, None, None, "Riverside Residents", None, "riverside"],
+        ),
+    )
+    assert record.status is ImportStatus.DONE, record.errors
+    for email, street in (
+        ("nl@example.org", "north_avenue"),
+        ("fr@example.org", "riverside"),
+        ("en@example.org", "riverside"),
+    ):
+        found = await invitation(email)
+        assert group_ids(found) == [manual.id]
+        assert found.registration_field_values == {"street": street}
+
+
+async def test_the_templates_help_says_titles_may_be_in_any_of_the_platforms_languages(
+    platform: dict[str, Any],
+) -> None:
+    await create_group(
+        title="Riverside Residents", kind=GroupKind.MANUAL, titles={"nl-BE": "Bewoners Rivierkant"}
+    )
+    help_sheet = load_workbook(io.BytesIO(await imports.template())).worksheets[1]
+    lines = [" ".join(str(c.value) for c in row if c.value) for row in help_sheet.iter_rows()]
+    assert any(line.startswith("groups") and "any of the platform's" in line for line in lines)
+    riverside = next(line for line in lines if line.startswith("Riverside Residents"))
+    assert "Also written: Bewoners Rivierkant (nl-BE)." in riverside
+
+
+async def test_a_title_two_groups_or_options_share_in_other_languages_is_reported_as_ambiguous(
+    admin_user: User, platform: dict[str, Any]
+) -> None:
+    await create_group(title="Park Lane", kind=GroupKind.MANUAL, titles={"nl-BE": "Parklaan"})
+    await create_group(title="Park Avenue", kind=GroupKind.MANUAL, titles={"fr-BE": "Parklaan"})
+    # A title in the default language names its group, whatever another's translation says.
+    await create_group(title="Centre", kind=GroupKind.MANUAL)
+    centrum = await create_group(title="Centrum", kind=GroupKind.MANUAL, titles={"fr-BE": "Centre"})
+    await create_registration_field(
+        key="street",
+        title="Street",
+        type=FieldType.SELECT,
+        options=[
+            {"key": "a", "title": "A", "titles": {"nl-BE": "Laan"}},
+            {"key": "b", "title": "B", "titles": {"fr-BE": "Laan"}},
+        ],
+    )
+    record = await imported(
+        admin_user,
+        workbook(
+            [*HEADER, "street"],
+            ["one@example.org", None, None, None, "parklaan", None, "laan"],
+            ["two@example.org", None, None, None, "Centrum", None, "b"],
+        ),
+    )
+    assert record.status is ImportStatus.FAILED
+    assert problems(record) == {
+        ("AMBIGUOUS_GROUP", 2, "groups", "parklaan"),
+        ("MALFORMED_FIELD_VALUE", 2, "street", "laan"),
+    }
+    ambiguous = {e["code"]: e["message"] for e in record.errors}
+    assert "'Park Lane', 'Park Avenue'" in ambiguous["AMBIGUOUS_GROUP"]
+    assert "more than one option ('A', 'B')" in ambiguous["MALFORMED_FIELD_VALUE"]
+    record = await imported(
+        admin_user, workbook(HEADER, ["centre@example.org", None, None, None, "centre"])
+    )
+    assert record.status is ImportStatus.DONE, record.errors
+    assert group_ids(await invitation("centre@example.org")) != [centrum.id]
 
 
 async def test_field_columns_read_numbers_dates_and_checkboxes_as_their_type(

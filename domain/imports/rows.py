@@ -98,6 +98,70 @@ def _title_key(title: str) -> str:
     return " ".join(title.split()).casefold()
 
 
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Who each name in a cell stands for, case and spacing aside: `found` a name that names
+    one thing, `shared` one that several share (with their default titles, to say so)."""
+
+    found: dict[str, Any]
+    shared: dict[str, list[str]]
+
+    def __contains__(self, name: str) -> bool:
+        key = _title_key(name)
+        return key in self.found or key in self.shared
+
+
+def names_of(entries: Iterable[tuple[object, str, list[list[str]]]]) -> Names:
+    """The names of things (a value, its default title, its names by precedence: keys, then
+    default titles, then titles in the platform's other locales). A name an earlier kind
+    gives is that thing's, whatever a later kind says; two things of the same kind sharing a
+    name make it ambiguous. Built once per import: reading a cell is a dict lookup."""
+    found: dict[str, Any] = {}
+    shared: dict[str, list[str]] = {}
+    entries = list(entries)
+    for depth in range(max((len(layers) for _, _, layers in entries), default=0)):
+        layer: dict[str, list[tuple[object, str]]] = {}
+        for value, title, layers in entries:
+            for name in layers[depth] if depth < len(layers) else ():
+                key = _title_key(name)
+                if not key or key in found or key in shared:
+                    continue
+                claims = layer.setdefault(key, [])
+                if all(claimed != value for claimed, _ in claims):
+                    claims.append((value, title))
+        for key, claims in layer.items():
+            if len(claims) == 1:
+                found[key] = claims[0][0]
+            else:
+                shared[key] = [title for _, title in claims]
+    return Names(found, shared)
+
+
+def group_names(groups: Iterable[Group]) -> Names:
+    """A group by its title in the default locale (unique), else in any of the others."""
+    return names_of(
+        (group.id, group.title, [[group.title], list(group.title_multiloc.values())])
+        for group in groups
+    )
+
+
+def option_names(registration_field: RegistrationField) -> Names:
+    """A select field's option by its key, else its title in the default locale, else in any
+    of the others."""
+    return names_of(
+        (
+            str(option["key"]),
+            str(option.get("title") or option["key"]),
+            [
+                [str(option["key"])],
+                [str(option.get("title") or "")],
+                [str(title) for title in (option.get("title_multiloc") or {}).values()],
+            ],
+        )
+        for option in registration_field.options
+    )
+
+
 class SheetReader:
     """Reads a sheet's rows into invitees part by part, so an import can check and store a
     part while it reads the next. `result` collects the problems and the counts (not the
@@ -142,7 +206,7 @@ class SheetReader:
             self.result.problems = problems
             return
         self.rows_expected = max(sheet.row_count - header_row, 0)
-        self.reader = _RowReader(columns, {_title_key(g.title): g.id for g in groups}, sheet)
+        self.reader = _RowReader(columns, group_names(groups), sheet)
 
     def next_part(self, size: int) -> list[Invitee]:
         """The invitees of the next `size` rows that are not blank; empty at the end."""
@@ -265,13 +329,21 @@ class _RowReader:
     Written for 100,000 rows and more: text cells take a direct path, and groups and field
     cells, which repeat (a campaign's group, a neighbourhood), are parsed once per value."""
 
-    def __init__(self, columns: list[Column], group_ids: dict[str, int], sheet: Sheet) -> None:
+    def __init__(self, columns: list[Column], groups: Names, sheet: Sheet) -> None:
         self.columns = columns
-        self.group_ids = group_ids
+        self.group_names = groups
         self.sheet = sheet
         self.groups = OncePerValue(self._parse_groups)
         self.field_values = {
-            column.name: OncePerValue(partial(_converted, column.registration_field))
+            column.name: OncePerValue(
+                partial(
+                    _converted,
+                    column.registration_field,
+                    option_names(column.registration_field)
+                    if column.registration_field.type is FieldType.SELECT
+                    else None,
+                )
+            )
             for column in columns
             if column.registration_field is not None
         }
@@ -323,7 +395,7 @@ class _RowReader:
         if invitee.email.lower() == EXAMPLE_EMAIL:
             problems.append(
                 Problem(
-                    ErrorCode.INVALID_EMAIL,
+                    ErrorCode.EXAMPLE_ROW,
                     "This is the template's example row: replace it with a real invitee, or"
                     " delete it.",
                     "email",
@@ -366,8 +438,8 @@ class _RowReader:
                 )
             ]
         text = text_of(value)
-        whole = self.group_ids.get(_title_key(text))  # a title may itself hold a comma
-        titles = [text] if whole is not None else _GROUP_SEPARATORS.split(text)
+        names = self.group_names
+        titles = [text] if text in names else _GROUP_SEPARATORS.split(text)  # "A, B" may be one
         titles = [title.strip() for title in titles if title.strip()]
         issues: list[tuple[ErrorCode, str, str]] = []
         if not titles:
@@ -381,13 +453,25 @@ class _RowReader:
             )
         ids: list[int] = []
         for title in titles:
-            group_id = self.group_ids.get(_title_key(title))
-            if group_id is None:
+            key = _title_key(title)
+            group_id = names.found.get(key)
+            if key in names.shared:
+                issues.append(
+                    (
+                        ErrorCode.AMBIGUOUS_GROUP,
+                        f"{title!r} is the title of more than one group ("
+                        + ", ".join(repr(other) for other in names.shared[key])
+                        + "): write the one you mean by its title in the platform's default"
+                        " language, as the template's second sheet lists it.",
+                        title,
+                    )
+                )
+            elif group_id is None:
                 issues.append(
                     (
                         ErrorCode.UNKNOWN_GROUP,
-                        f"There is no group called {title!r}. The template's second sheet lists"
-                        " the groups.",
+                        f"There is no group called {title!r} in any of the platform's"
+                        " languages. The template's second sheet lists the groups.",
                         title,
                     )
                 )
@@ -418,8 +502,20 @@ class _RowReader:
         field_values[column.name] = converted
 
 
-def _converted(registration_field: RegistrationField, value: Cell) -> tuple[Any, str | None]:
-    """A field cell's value as stored, or what is wrong with it."""
+def _converted(
+    registration_field: RegistrationField, options: Names | None, value: Cell
+) -> tuple[Any, str | None]:
+    """A field cell's value as stored, or what is wrong with it. A select field's option is
+    named by its key or its title in any of the platform's locales."""
+    if options is not None:
+        key = _title_key(text_of(value))
+        if key in options.shared:
+            return None, (
+                f"{registration_field.title}: {text_of(value)!r} is the title of more than one"
+                " option (" + ", ".join(repr(title) for title in options.shared[key]) + "):"
+                " write the option's key."
+            )
+        value = options.found.get(key, value)
     try:
         converted = convert_field_value(registration_field, _field_input(registration_field, value))
     except ValueError as error:

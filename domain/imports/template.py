@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from openpyxl import Workbook
@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from domain.groups.service import rules_of
 from domain.imports.rows import EXAMPLE_EMAIL, TEMPLATE_COLUMNS
 from domain.models import FieldType, Group, GroupKind, RegistrationField
+from domain.titles import titles_of
 
 SHEET_TITLE = "Invitations"
 HELP_TITLE = "How to fill it in"
@@ -33,8 +34,9 @@ _COLUMN_HELP = {
     "last_name": "Optional. Prefills the registration form.",
     "language": "The language of the mails and the registration page (see the list below)."
     " Blank: the form's language.",
-    "groups": "Group titles separated by commas (any case). Blank: the form's groups. A value"
-    " replaces the form's groups for that row.",
+    "groups": "Group titles separated by commas (any case), each in any of the platform's"
+    " languages (see the list below). Blank: the form's groups. A value replaces the form's"
+    " groups for that row.",
     "admin": "TRUE or FALSE (true/false, 1/0 and checkboxes work too). Blank: the form's choice.",
     "address": "Optional. The postal address a letter is sent to, printed where the window of"
     " a DL or C5/6 envelope shows it: one line per cell line (Alt+Enter in Excel, Ctrl+Enter in"
@@ -189,8 +191,9 @@ def _help_sheet(
     if not groups:
         line("(no groups yet)")
     for group in groups:
+        also = _other_titles(group.title, group.title_multiloc)
         if group.kind is GroupKind.MANUAL:
-            line(group.title, "manual", "The person joins this group on accepting.")
+            line(group.title, "manual", "The person joins this group on accepting." + also)
             continue
         rules = [rule.describe() for rule in rules_of(group)]
         combined = (" and " if group.match_all else " or ").join(rules)
@@ -198,8 +201,17 @@ def _help_sheet(
             group.title,
             "smart",
             f"Members are whoever meets: {combined}. Naming it is accepted only when the row's"
-            " values (registration fields, language, admin) meet these rules.",
+            " values (registration fields, language, admin) meet these rules." + also,
         )
+
+
+def _other_titles(title: str, multiloc: Mapping[str, str]) -> str:
+    """What a group or an option is called in the platform's other languages, as a sentence
+    (empty when it has no title of its own there)."""
+    others = [(locale, text) for locale, text in titles_of(title, multiloc)[1:] if text != title]
+    if not others:
+        return ""
+    return " Also written: " + ", ".join(f"{text} ({locale})" for locale, text in others) + "."
 
 
 def _field_help(registration_field: RegistrationField) -> str:
@@ -209,7 +221,9 @@ def _field_help(registration_field: RegistrationField) -> str:
             f"{option['key']} ({option.get('title') or option['key']})"
             for option in registration_field.options
         )
-        return f"One of: {options}."
+        return (
+            f"One of: {options}. An option's title may also be in any of the platform's languages."
+        )
     if kind is FieldType.CHECKBOX:
         return "TRUE or FALSE."
     if kind is FieldType.NUMBER:

@@ -161,11 +161,17 @@ export const checkboxes = (container, name, items, empty) => {
 export const checkedValues = (form, name) =>
   [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((box) => box.value);
 
+/* The platform's languages, as the language switch lists them. */
+const languages = () =>
+  [...document.querySelectorAll("nav.languages a[hreflang]")].map((link) => link.hreflang);
+
 /** A typed problem (UserError) in the page's language: the catalog's words for its code when
- * the page has them, else the server's message. */
+ * the page has them (with {value} and the platform's {languages}), else the server's message. */
 export const problemWords = (problem) => {
   const key = `admin.problem.${problem.code}`;
-  return typeof words[key] === "string" ? t(key) : problem.message;
+  return typeof words[key] === "string"
+    ? t(key, { value: problem.value ?? "", languages: languages().join(", ") })
+    : problem.message;
 };
 
 // ---------------------------------------------------------------------------------------------
