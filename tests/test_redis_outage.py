@@ -9,16 +9,22 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from arq.connections import ArqRedis
+from playwright.async_api import expect
 
+from api.app import create_app
 from domain.invitations import tokens
 from domain.models import Invitation, PasswordReset, Registration, Session, User
 from domain.security.ratelimit import OUTAGE_RETRY_AFTER
+from domain.settings import get_settings
 from domain.users.service import create_admin
+from tests.browser import browse, check_accessibility, serve
 from tests.conftest import _free_port
 from tests.fixtures import ADMIN_PASSWORD, SIGN_IN, GraphQLClient, SmtpSink
 from tests.invitations_helpers import ACCEPT, BY_TOKEN, PASSWORD, RESEND, create
+from tests.test_console import ADMIN_EMAIL, error_text, sign_in
 
 UNAVAILABLE = {"code": "TEMPORARILY_UNAVAILABLE", "retryAfter": OUTAGE_RETRY_AFTER}
 ERRORS = "errors { code message field retryAfter }"
@@ -168,3 +174,52 @@ async def test_resending_while_redis_is_down_is_refused_and_sends_nothing(
     assert resent["errors"] == []
     await run_worker()
     assert len(smtp_sink.to("lea@example.org")) == 2
+
+
+@pytest.mark.browser
+async def test_the_residents_pages_say_so_in_their_language(
+    admin: GraphQLClient, browser: Any
+) -> None:
+    """/invite's code check and /account's sign-in show the page's own words, not a bug."""
+    invitation = (await create(admin, ["lea@example.org"], sendEmail=False))["invitations"][0]
+    app = create_app(get_settings(), manage_database=False)
+    down = ArqRedis.from_url(f"redis://127.0.0.1:{_free_port()}/13", socket_timeout=2)
+    app.state.redis = down
+    try:
+        async with serve(app) as url, browse(browser, url) as visit:
+            page = visit.page
+            await page.goto("/invite?lang=fr-BE")
+            await page.fill("#code", invitation["token"])
+            await page.press("#code", "Enter")
+            await expect(page.locator("#code-error")).to_have_text(
+                "Le service est momentanément indisponible et rien n'a été modifié."
+                " Réessayez dans une minute."
+            )
+            await expect(page.locator("#step-unusable")).to_be_hidden()
+
+            await page.goto("/account?lang=nl-BE")
+            await page.fill("#email", "ada@example.org")
+            await page.fill("#password", ADMIN_PASSWORD)
+            await page.press("#password", "Enter")
+            await expect(page.locator("#sign-in-status")).to_have_text(
+                "De dienst is even niet beschikbaar en er is niets gewijzigd."
+                " Probeer het over een minuutje opnieuw."
+            )
+            await check_accessibility(page)
+    finally:
+        await down.aclose()
+
+
+async def test_the_consoles_sign_in_answers_503_not_a_wrong_password(
+    admin: GraphQLClient, http: httpx.AsyncClient, outage: Outage
+) -> None:
+    outage.begin()
+    refused = await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == str(OUTAGE_RETRY_AFTER)
+    assert "set-cookie" not in refused.headers
+    assert (
+        error_text(refused.text) == "Something went wrong on our side. Wait a moment and try again."
+    )
+    outage.end()
+    assert (await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)).status_code == 303
