@@ -1,6 +1,7 @@
 """Every refusal a client may meet carries a code to branch on (never only English words):
 permission refusals say whether to sign in (again) or that the person may not; a page size or
-cursor a list refuses is INVALID_INPUT with its field."""
+cursor a list refuses is INVALID_INPUT with its field; asking too many letter codes at once is
+TOO_MANY_INVITATIONS on `count`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from domain.settings import get_settings
 from tests.fixtures import SIGN_IN, GraphQLClient
+from tests.invitations_helpers import GENERATE
 from tests.test_platform import PASSWORD, person
 
 LIST = "{ invitations { totalCount } }"
@@ -80,3 +83,35 @@ async def test_a_page_size_or_cursor_the_list_refuses_is_invalid_input_with_its_
 async def test_an_aliased_nested_list_names_its_field_by_the_path(admin: GraphQLClient) -> None:
     body = await admin.post('{ page: invitations(after: "x") { totalCount } }')
     assert refusal(body)[1] == {"code": "INVALID_INPUT", "field": "page.after"}
+
+
+GENERATE_TYPED = GENERATE.replace(
+    "errors { code message field position value }", "errors { code message field retryAfter }"
+)
+
+
+async def test_too_many_letter_codes_at_once_is_too_many_invitations_on_count(
+    admin: GraphQLClient,
+) -> None:
+    limit = get_settings().max_invitations_per_request
+    for count in (limit + 1, 1_000_000):
+        payload = (await admin(GENERATE_TYPED, {"count": count}))["generateInvitationCodes"]
+        [error] = payload["errors"]
+        assert (error["code"], error["field"], error["retryAfter"]) == (
+            "TOO_MANY_INVITATIONS",
+            "count",
+            None,
+        )
+        assert f"{count:,} codes at once is more than the limit of {limit:,}" in error["message"]
+    [error] = (await admin(GENERATE_TYPED, {"count": 0}))["generateInvitationCodes"]["errors"]
+    assert (error["code"], error["field"]) == ("INVALID_INPUT", "count")
+
+
+async def test_the_daily_allowance_names_count_for_letter_codes(
+    admin: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "limit_invitations_per_admin_per_day", 5)
+    payload = (await admin(GENERATE_TYPED, {"count": 6}))["generateInvitationCodes"]
+    [error] = payload["errors"]
+    assert (error["code"], error["field"]) == ("RATE_LIMITED", "count")
+    assert payload["invitedCount"] == 0
