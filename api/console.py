@@ -19,7 +19,7 @@ from starlette.templating import Jinja2Templates
 from api.graphql import CONSOLE_COOKIE, client_ip
 from api.languages import page_locale
 from domain import i18n
-from domain.errors import DomainError, RateLimited
+from domain.errors import DomainError, RateLimited, TemporarilyUnavailable
 from domain.models import User
 from domain.roles.service import access_of
 from domain.security.ratelimit import Limiter
@@ -56,6 +56,7 @@ REFUSAL_KEYS = {
     403: "admin.sign_in.not_admin",
     415: "admin.sign_in.fill_in",
     429: "admin.sign_in.rate_limited",
+    503: "admin.failed",
 }
 _CONSOLE_REFUSAL_KEYS = {**REFUSAL_KEYS, 403: "console.not_admin"}
 
@@ -124,6 +125,11 @@ class Console:
         try:
             async with limiter.sign_in_attempt(client_ip(request, self.settings), email):
                 user = await users.authenticate(email=email, password=password)
+        except TemporarilyUnavailable as error:
+            # Redis does not answer: the limits cannot be checked, so nobody signs in for now.
+            return SignInRefused(
+                503, email, {"Retry-After": str(error.retry_after)}, retry_after=error.retry_after
+            )
         except RateLimited as error:
             return SignInRefused(
                 429, email, {"Retry-After": str(error.retry_after)}, retry_after=error.retry_after
@@ -230,7 +236,7 @@ class Console:
 class SignInRefused:
     """Why a sign-in form opened no session: the HTTP status says which case (400 a field
     left empty, 401 wrong credentials, 403 not an admin, 415 not the form, 429 too many
-    attempts); REFUSAL_KEYS has the words for each."""
+    attempts, 503 the limits cannot be checked for now); REFUSAL_KEYS has the words for each."""
 
     status: int
     email: str = ""

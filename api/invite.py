@@ -51,6 +51,7 @@ COMMON_SCRIPT_KEYS = (
     "page.rate_limited_hours",
     "invite.failed",
     "invite.offline",
+    "invite.unavailable",
     "invite.errors_summary",
     "invite.required",
     "invite.fill_in",

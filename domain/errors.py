@@ -11,6 +11,8 @@ class ErrorCode(StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
     NOT_FOUND = "NOT_FOUND"
     RATE_LIMITED = "RATE_LIMITED"
+    # A part of the service (Redis) does not answer for now: try again after retryAfter.
+    TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
     # Accounts
     INVALID_EMAIL = "INVALID_EMAIL"
     # An address whose part before the @ is beyond ASCII, and the relay takes no SMTPUTF8.
@@ -124,6 +126,23 @@ class RateLimited(DomainError):
                 message=message or f"Too many attempts. Try again in {retry_after} seconds.",
             )
         )
+
+
+class TemporarilyUnavailable(DomainError):
+    """The service cannot check this attempt just now (its rate limits live in Redis, which does
+    not answer): nothing was done, and `retry_after` seconds is a fair wait before trying again."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            Problem(
+                code=ErrorCode.TEMPORARILY_UNAVAILABLE,
+                message="The service is briefly unavailable, and nothing was changed."
+                f" Try again in {retry_after} seconds.",
+            )
+        )
+        # Nobody guessed anything: no rate limit counts it as a failed attempt.
+        self.counts_as_failure = False
 
 
 class PermissionDenied(Exception):

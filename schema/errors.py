@@ -26,7 +26,8 @@ class UserError:
     )
     value: str | None = strawberry.field(default=None, description="The offending value.")
     retry_after: int | None = strawberry.field(
-        default=None, description="For RATE_LIMITED: seconds to wait."
+        default=None,
+        description="For RATE_LIMITED and TEMPORARILY_UNAVAILABLE: seconds to wait.",
     )
 
     @classmethod

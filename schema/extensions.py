@@ -107,6 +107,36 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+def refusal_extensions(error: GraphQLError) -> dict[str, Any] | None:
+    """The typed extensions of a refusal raised as a top-level error (a page size or cursor a
+    list query refuses, say): its code, the argument concerned (named with the fields above it,
+    as `invitations.after`) and, for RATE_LIMITED and TEMPORARILY_UNAVAILABLE, the wait."""
+    original = error.original_error
+    if not isinstance(original, DomainError):
+        return None
+    problem = original.problems[0]
+    extensions: dict[str, Any] = {"code": problem.code.value}
+    if problem.field:
+        fields = [part for part in error.path or () if isinstance(part, str)]
+        extensions["field"] = ".".join([*fields, problem.field])
+    retry_after = getattr(original, "retry_after", None)
+    if retry_after is not None:
+        extensions["retryAfter"] = retry_after
+    return extensions
+
+
+class TypeRefusals(SchemaExtension):
+    """Refusals that reach the client as top-level errors carry `extensions.code` (and the
+    field), as payload errors do: clients branch on codes, never on the English message."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        for error in getattr(self.execution_context.result, "errors", None) or ():
+            extensions = refusal_extensions(error)
+            if extensions is not None and "code" not in (error.extensions or {}):
+                error.extensions = {**(error.extensions or {}), **extensions}
+
+
 class IntrospectionPolicy(SchemaExtension):
     """Introspection on in development; elsewhere INVITES_INTROSPECTION decides (default:
     signed-in admins only). One of two rule sets built once, so validation stays cached."""
@@ -217,6 +247,7 @@ class RefuseUnstorableInput(SchemaExtension):
 
 EXTENSIONS: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
     OperationMetrics,
+    TypeRefusals,
     IntrospectionPolicy,
     RefuseUnstorableInput,
     lambda: AddValidationRules(VALIDATION_RULES),

@@ -1,4 +1,9 @@
-"""Who may call what. Every non-public field names one of these."""
+"""Who may call what. Every non-public field names one of these.
+
+A refusal says why in `extensions.code`, for clients to branch on: UNAUTHENTICATED when the
+request carries no valid session (none, or a token that is unknown, expired or ended: sign
+in again), FORBIDDEN when the person signed in may not do this. The messages stay as they
+were (the admin pages' client knows them)."""
 
 from __future__ import annotations
 
@@ -6,27 +11,56 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
+from domain.errors import NotAuthenticated, PermissionDenied
 from schema.context import Info
 
 
-class IsAuthenticated(BasePermission):
+class Refused(PermissionDenied):
+    """A permission refusal; graphql-core copies `extensions` into the error it reports."""
+
+    def __init__(self, message: str, *, signed_in: bool) -> None:
+        super().__init__(message)
+        self.extensions = {"code": "FORBIDDEN" if signed_in else "UNAUTHENTICATED"}
+
+
+class NotSignedIn(Refused, NotAuthenticated):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, signed_in=False)
+
+
+class _Permission(BasePermission):
     message = "Sign in first."
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return await info.context.viewer() is not None
+        if await info.context.viewer() is None:
+            raise NotSignedIn(self.message)
+        if not await self.allows(info):
+            raise Refused(self.message, signed_in=True)
+        return True
+
+    async def allows(self, info: Info) -> bool:
+        """Whether the person signed in may (someone is)."""
+        raise NotImplementedError
 
 
-class IsAdmin(BasePermission):
+class IsAuthenticated(_Permission):
+    message = "Sign in first."
+
+    async def allows(self, info: Info) -> bool:
+        return True
+
+
+class IsAdmin(_Permission):
     message = "Only admins can do this."
 
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    async def allows(self, info: Info) -> bool:
         access = await info.context.access()
         return access is not None and access.is_admin
 
 
-class IsAdminOrProjectManager(BasePermission):
+class IsAdminOrProjectManager(_Permission):
     message = "Only admins and project managers can see this."
 
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    async def allows(self, info: Info) -> bool:
         access = await info.context.access()
         return access is not None and (access.is_admin or access.is_project_manager)

@@ -232,6 +232,11 @@ async def test_every_cell_of_the_matrix(world: World) -> None:
                 failures.append(f"{row} as {persona}: expected deny, got {body}")
             if expected in ("allow", "own") and denied:
                 failures.append(f"{row} as {persona}: expected {expected}, got {body}")
+            # A refusal says why, for apps to branch on: sign in (again), or not for you.
+            code = "UNAUTHENTICATED" if persona == "anonymous" else "FORBIDDEN"
+            for error in body.get("errors") or []:
+                if error["message"] in DENIED and error.get("extensions") != {"code": code}:
+                    failures.append(f"{row} as {persona}: expected {code}, got {error}")
             if expected == "own" and row == "Query.me":
                 me = body["data"]["me"]
                 if persona == "anonymous":

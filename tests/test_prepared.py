@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from arq.connections import ArqRedis
 from prometheus_client import REGISTRY
 
 from domain import db
@@ -18,6 +19,7 @@ from domain.clock import clock
 from domain.invitations import tokens
 from domain.models import Invitation, User
 from schema.prepared import INVITATION_BY_TOKEN, INVITATIONS, normalized
+from tests.conftest import _free_port
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import DELETE, GENERATE, accept, create
 from tests.test_platform import create_field
@@ -176,6 +178,31 @@ async def test_tokens_that_cannot_be_used_and_the_rate_limit(
         assert prepared_error["code"] == general_error["code"] == "RATE_LIMITED"
         assert abs(prepared_error["retryAfter"] - general_error["retryAfter"]) <= 1
         assert prepared_error["message"].startswith("Too many attempts")
+
+
+async def test_while_redis_is_down_both_paths_answer_temporarily_unavailable(
+    admin: GraphQLClient, app: Any
+) -> None:
+    """The token check's rate limit cannot be checked: the prepared answer is the schema's,
+    typed and retryable (never a masked internal error), for a valid and an unknown token."""
+    [invitation] = (await create(admin, ["lea@example.org"], sendEmail=False))["invitations"]
+    working = app.state.redis
+    down = ArqRedis.from_url(f"redis://127.0.0.1:{_free_port()}/13", socket_timeout=2)
+    app.state.redis = down
+    try:
+        visitor = client_from(app, "192.0.2.43")
+        for token in (invitation["token"], tokens.display(tokens.generate())):
+            prepared, general = await both(visitor, variables={"token": token, "locale": "en"})
+            assert prepared == general
+            answer = prepared["data"]["invitationByToken"]
+            assert answer["valid"] is False and answer["invitation"] is None
+            [error] = answer["errors"]
+            assert (error["code"], error["retryAfter"]) == ("TEMPORARILY_UNAVAILABLE", 30)
+    finally:
+        app.state.redis = working
+        await down.aclose()
+    prepared, general = await both(visitor, variables={"token": invitation["token"]})
+    assert prepared == general and prepared["data"]["invitationByToken"]["valid"] is True
 
 
 async def test_anything_unusual_is_answered_by_the_schema(admin: GraphQLClient, app: Any) -> None:

@@ -14,11 +14,11 @@ import {
   graphql,
   keepSession,
   landingUrl,
+  messageFor,
   pageLanguage,
   registrationField,
   showStep,
   t,
-  waitWords,
   wirePasswordSwitches,
 } from "./resident.js";
 
@@ -232,8 +232,8 @@ const checkCode = async (raw) => {
     return;
   }
   const [first] = answer.errors;
-  if (first && first.code === "RATE_LIMITED") {
-    codeProblem(waitWords(first.retryAfter));
+  if (first && (first.code === "RATE_LIMITED" || first.code === "TEMPORARILY_UNAVAILABLE")) {
+    codeProblem(messageFor(first));
   } else if (first && first.code === "TOKEN_CHECK_FAILED") {
     codeProblem(t("invite.check_code"));
   } else {

@@ -220,6 +220,9 @@ export const messageFor = (error, target) => {
       return t("invite.required");
     case "RATE_LIMITED":
       return waitWords(error.retryAfter);
+    case "TEMPORARILY_UNAVAILABLE":
+      // A part of the server is down for a moment: nothing was done, the same try works later.
+      return t("invite.unavailable");
     case "INVALID_NAME":
       return target && !target.input.value.trim() ? t("invite.fill_in") : error.message;
     case "WEAK_PASSWORD":

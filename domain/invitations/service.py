@@ -200,12 +200,26 @@ def preview(outcome: Outcome) -> CreationResult:
     return CreationResult(invitations=[], existing_users=[], outcome=outcome)
 
 
+def check_code_count(count: int) -> None:
+    """How many codes one request may ask for: at least one, at most the per-request limit
+    (checked before the daily allowance, so that asking a million is this error, not that)."""
+    if count < 1:
+        raise DomainError.single(ErrorCode.INVALID_INPUT, "Ask for at least one code.", "count")
+    limit = get_settings().max_invitations_per_request
+    if count > limit:
+        raise DomainError.single(
+            ErrorCode.TOO_MANY_INVITATIONS,
+            f"{count:,} codes at once is more than the limit of {limit:,}: ask for them in"
+            " several rounds.",
+            "count",
+        )
+
+
 async def generate_invitation_codes(
     *, inviter: User, count: int, options: InvitationOptions
 ) -> CreationResult:
     """`count` code-only invitations (for letters), with the same access."""
-    if count < 1:
-        raise DomainError.single(ErrorCode.INVALID_INPUT, "Ask for at least one code.", "count")
+    check_code_count(count)
     invitees = [Invitee(email="", position=i) for i in range(count)]
     plan = await plan_invitations(
         invitees, InvitationOptions(**{**_as_dict(options), "send_email": False})

@@ -4,6 +4,10 @@ An attempt first reserves its place in every counter that applies (so a hundred 
 aliases cannot all slip under the limit); when it turns out not to count (a right code, a
 right password) the reservation is released. Subjects (addresses, emails) are stored only as
 keyed digests: Redis keys carry no personal data.
+
+The limits fail closed: while Redis does not answer, an attempt they guard is refused with
+TEMPORARILY_UNAVAILABLE (nothing done, try again shortly) rather than let through uncounted,
+which would open the door to guessing passwords and codes during an outage.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from domain import metrics
 from domain.batching import Batch
 from domain.clock import clock
 from domain.crypto import Keyring, keyring
-from domain.errors import DomainError, ErrorCode, RateLimited
+from domain.errors import DomainError, ErrorCode, RateLimited, TemporarilyUnavailable
 from domain.settings import get_settings
 from domain.validation import normalize_email
 
@@ -41,6 +45,22 @@ def _now() -> float:
 MINUTE = 60
 HOUR = 3600
 DAY = 86400
+
+# What a refused attempt is told to wait while Redis does not answer: long enough for a
+# restart or a failover, short enough that a person waiting at the form tries again.
+OUTAGE_RETRY_AFTER = 30
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+
+def _unavailable(scope: str, error: BaseException) -> TemporarilyUnavailable:
+    """The refusal of an attempt whose limits cannot be checked (logged without its subject)."""
+    log.warning(
+        "rate limits unavailable (%s): %s attempt refused, nothing done",
+        type(error).__name__,
+        scope,
+    )
+    return TemporarilyUnavailable(OUTAGE_RETRY_AFTER)
+
 
 # KEYS: the counters; ARGV: n_checked, then per key (limit, ttl). The first n_checked keys
 # are checked against their limits; every key is counted. Returns {1, 0}, or
@@ -237,15 +257,26 @@ class Limiter:
         args: list[int] = [len(limits)]
         for limit in everything:
             args.extend((limit.limit, limit.ttl(now)))
-        allowed, retry_after, *full = await self._run(_RESERVE, keys, args)
+        try:
+            allowed, retry_after, *full = await self._run(_RESERVE, keys, args)
+        except _REDIS_DOWN as error:
+            raise _unavailable(limits[0].scope, error) from None
         if not int(allowed):
             metrics.rate_limit_refusals.labels(limits[int(full[0]) - 1].scope).inc()
             raise RateLimited(int(retry_after))
         return keys
 
     async def release(self, keys: Sequence[str]) -> None:
-        if keys:
+        """Give reserved places back. While Redis does not answer they stay counted (failing
+        closed), and the attempt's own answer stands: it may have changed something."""
+        if not keys:
+            return
+        try:
             await self._run(_RELEASE, keys, [])
+        except _REDIS_DOWN as error:
+            log.warning(
+                "rate limits unavailable (%s): an attempt stays counted", type(error).__name__
+            )
 
     @asynccontextmanager
     async def attempt(
@@ -287,7 +318,10 @@ class Limiter:
     async def reserve_token(self, address: str) -> list[str]:
         """Count one token attempt from an address (refusing when its limits are full)."""
         keys, args = _token_attempts([(address, True)])
-        allowed, retry_after = await self._run(_RESERVE_TOKEN, keys, args)
+        try:
+            allowed, retry_after = await self._run(_RESERVE_TOKEN, keys, args)
+        except _REDIS_DOWN as error:
+            raise _unavailable("token:address", error) from None
         if not int(allowed):
             raise RateLimited(int(retry_after))
         return keys
@@ -302,7 +336,11 @@ class Limiter:
         learns no more answers than the limits allow (the rest get RATE_LIMITED, whatever
         their lookup found). Uses that change something (acceptInvitation) reserve first.
         Checks made at about the same time go to Redis in one script (domain.batching)."""
-        await _token_checks((self.redis, address, failed))
+        try:
+            await _token_checks((self.redis, address, failed))
+        except _REDIS_DOWN as error:
+            # Whatever the lookup found: a valid and an unknown token get the same answer.
+            raise _unavailable("token:address", error) from None
 
     def token_attempt(self, address: str) -> Any:
         limiter = self
@@ -390,7 +428,9 @@ class Limiter:
             counts=(ErrorCode.INVALID_RESET_TOKEN,),
         )
 
-    async def invitations_created(self, admin_id: int, count: int) -> None:
+    async def invitations_created(
+        self, admin_id: int, count: int, *, field: str = "emails"
+    ) -> None:
         """Spam guard: how many invitations one admin may create per day. Checked and counted
         in one step, so two requests at once cannot both slip under the limit."""
         limit = _invitations_per_day(admin_id)
@@ -399,21 +439,21 @@ class Limiter:
             allowed, used = await self._run(
                 _ADD_WITHIN, [limit.key(now)], [count, limit.limit, limit.ttl(now)]
             )
-        except (RedisConnectionError, RedisTimeoutError) as error:
+        except _REDIS_DOWN as error:
             # An admin's spam guard, not a security boundary: while Redis is down the
             # invitations are still stored (and sent once it is back), uncounted.
             log.warning("daily invitation count unavailable (%s)", type(error).__name__)
             return
         if not int(allowed):
             metrics.rate_limit_refusals.labels(limit.scope).inc()
-            raise _over_daily_invitations(limit, int(used))
+            raise _over_daily_invitations(limit, int(used), field)
 
     async def invitations_allowed(self, admin_id: int, count: int) -> None:
         """The same refusal as invitations_created, without counting them: for a preview."""
         limit = _invitations_per_day(admin_id)
         try:
             used = int(await self.redis.get(limit.key(_now())) or 0)
-        except (RedisConnectionError, RedisTimeoutError) as error:
+        except _REDIS_DOWN as error:
             log.warning("daily invitation count unavailable (%s)", type(error).__name__)
             return
         if used + count > limit.limit:
@@ -442,10 +482,10 @@ def _invitations_per_day(admin_id: int) -> Limit:
     )
 
 
-def _over_daily_invitations(limit: Limit, used: int) -> DomainError:
+def _over_daily_invitations(limit: Limit, used: int, field: str = "emails") -> DomainError:
     return DomainError.single(
         ErrorCode.RATE_LIMITED,
         f"You can create {limit.limit:,} invitations a day;"
         f" {max(limit.limit - used, 0):,} are left today.",
-        "emails",
+        field,
     )

@@ -156,7 +156,8 @@ class InvitationMutations:
         assert inviter is not None
 
         async def generate() -> CreationResult:
-            await info.context.limiter.invitations_created(inviter.id, max(count, 0))
+            invitations.check_code_count(count)
+            await info.context.limiter.invitations_created(inviter.id, count, field="count")
             return await invitations.generate_invitation_codes(
                 inviter=inviter,
                 count=count,
