@@ -100,6 +100,7 @@ PROBLEM_WORDS = (
     "admin.problem.UNKNOWN_LOCALE",
     "admin.problem.SMART_GROUP_RULES_NOT_MET",
     "admin.problem.RATE_LIMITED",
+    "admin.problem.TEMPORARILY_UNAVAILABLE",
     "admin.problem.INVALID_NAME",
     "admin.problem.UNKNOWN_FIELD",
     "admin.problem.INVALID_FIELD_VALUE",
