@@ -17,6 +17,7 @@ from domain.errors import DomainError, ErrorCode, Problem
 from domain.exports.service import export_to_temporary_file
 from domain.invitations.listing import InvitationFilter
 from domain.models import DeliveryState, InvitationStatus, RoleKind
+from domain.validation import storable
 
 CHUNK_SIZE = 64 * 1024
 # The names of InvitationFilterInput's fields, as GraphQL spells them.
@@ -62,6 +63,7 @@ def filter_from(params: QueryParams) -> InvitationFilter:
             )
         elif len(params.getlist(name)) > 1:
             problems.append(_bad(name, None, f"Give {name} once."))
+    problems.extend(unstorable(params, _FILTERS))
     status = _choice(params, "status", InvitationStatus, problems)
     delivery = _choice(params, "delivery", DeliveryState, problems)
     role = _choice(params, "role", RoleKind, problems)
@@ -79,9 +81,26 @@ def filter_from(params: QueryParams) -> InvitationFilter:
     )
 
 
+def unstorable(params: QueryParams, names: tuple[str, ...]) -> list[Problem]:
+    """A problem for each of these parameters whose value the database could not hold (a NUL):
+    refused as GraphQL refuses it, before a query is built from it."""
+    return [
+        _bad(
+            name,
+            value,
+            f"{name} holds a character that cannot be stored (a NUL, or half of an emoji or"
+            " other symbol): remove it.",
+        )
+        for name in params
+        if name in names
+        for value in params.getlist(name)[:1]
+        if not storable(value)
+    ]
+
+
 def _choice(params: QueryParams, name: str, kind: type[E], problems: list[Problem]) -> E | None:
     raw = params.get(name)
-    if raw is None or not raw.strip():
+    if raw is None or not raw.strip() or not storable(raw):
         return None
     try:
         # Either spelling: `pending` as stored, or `PENDING` as GraphQL writes the enum.
@@ -94,7 +113,7 @@ def _choice(params: QueryParams, name: str, kind: type[E], problems: list[Proble
 
 def _id(params: QueryParams, name: str, what: str, problems: list[Problem]) -> int | None:
     raw = params.get(name)
-    if raw is None or not raw.strip():
+    if raw is None or not raw.strip() or not storable(raw):
         return None
     value = raw.strip()
     if value.isascii() and value.isdigit() and 0 < int(value) < 2**31:

@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.admin_downloads import PRIVATE, admin_or_refusal
-from api.exports import filter_from
+from api.exports import filter_from, unstorable
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.letters.service import FontsMissing, Layout, LettersQuery, letters_to_temporary_file
+from domain.validation import storable
 
 PDF = "application/pdf"
 CHUNK_SIZE = 64 * 1024
@@ -68,9 +69,10 @@ def query_from(params: QueryParams) -> LettersQuery:
     for name in _OWN:
         if len(params.getlist(name)) > 1:
             problems.append(Problem(ErrorCode.INVALID_INPUT, f"Give {name} once.", name))
+    problems.extend(unstorable(params, _OWN))
     layout = Layout.LETTERS
     raw_layout = (params.get("layout") or "").strip()
-    if raw_layout:
+    if raw_layout and storable(raw_layout):
         try:
             layout = Layout(raw_layout.lower())
         except ValueError:
@@ -84,7 +86,7 @@ def query_from(params: QueryParams) -> LettersQuery:
             )
     raw_code_only = (params.get("codeOnly") or "").strip()
     code_only = _BOOLEANS.get(raw_code_only.lower()) if raw_code_only else True
-    if code_only is None:
+    if code_only is None and storable(raw_code_only):
         problems.append(
             Problem(
                 ErrorCode.INVALID_INPUT,

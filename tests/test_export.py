@@ -372,6 +372,15 @@ async def test_bad_filter_values_get_a_clear_400_and_no_export(
     assert await problems("groupId=99999999999") == [("groupId", "99999999999")]
     assert await problems("statu=pending") == [("statu", "pending")]  # a typo never exports all
     assert await problems("status=pending&status=expired") == [("status", None)]
+    # What the database cannot store is refused as GraphQL refuses it, on every database.
+    assert await problems("search=%00") == [("search", "\x00")]
+    assert await problems("search=a%00b&status=pen%00ding&groupId=1%00") == [
+        ("search", "a\x00b"),
+        ("status", "pen\x00ding"),
+        ("groupId", "1\x00"),
+    ]
+    response = await http.get("/invitations/export.xlsx?search=lea%00", headers=auth)
+    assert "cannot be stored" in response.json()["errors"][0]["message"]
     response = await http.get("/invitations/export.xlsx?status=bogus", headers=auth)
     assert "pending, accepted, expired" in response.json()["errors"][0]["message"]
     assert await InvitationExport.all().count() == 0

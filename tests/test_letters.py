@@ -296,6 +296,11 @@ async def test_bad_parameters_and_empty_or_oversized_selections_get_a_clear_answ
         ("layout", "poster"),
         ("codeOnly", "maybe"),
     ]
+    # What the database cannot store is refused as GraphQL refuses it, on every database.
+    assert await problems(400, search="a\x00b", layout="cards\x00") == [
+        ("search", "a\x00b"),
+        ("layout", "cards\x00"),
+    ]
     assert await problems(404) == [("filter", None)]  # nothing to print
     await _code_only(3, (await create_group(title="G", kind=GroupKind.MANUAL)).id)
     monkeypatch.setattr(get_settings(), "letters_max_per_download", 2)
