@@ -10,6 +10,7 @@ from arq.connections import ArqRedis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api import mail_events, observability
@@ -26,6 +27,13 @@ from api.security_headers import SecurityHeaders
 from api.uploads import BodyLimits
 from domain import db
 from domain.settings import GraphiqlAccess, Settings, get_settings
+
+
+class App(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own layers (ServerErrorMiddleware answers a 500): a failed
+        # request's answer and log lines carry its id too.
+        return observability.RequestIds(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -70,11 +78,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         from api.devmail import routes as devmail_routes
 
         routes.extend(devmail_routes(settings))
-    app = Starlette(
+    app = App(
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(observability.RequestIds),
             Middleware(SecurityHeaders, settings=settings),
             Middleware(BodyLimits, settings=settings),
         ],

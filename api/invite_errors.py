@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.invite import SECURITY_HEADERS, ResidentPages
+from domain import logs
 
 # The page's title and text by status; any other status gets the general ones.
 WORDS = {
@@ -37,14 +38,19 @@ def error_response(
     status: int,
     detail: str = "",
     headers: dict[str, str] | None = None,
+    reference: str | None = None,
 ) -> Response:
     phrase = HTTPStatus(status).phrase
     # Starlette's default detail is the phrase; a route's own detail says more (in English).
     detail = "" if detail == phrase else detail
     if not wants_page(request):
         code = phrase.upper().replace(" ", "_").replace("-", "_")
+        message = f"Unexpected error. Reference: {reference}" if reference else detail or phrase
+        error = {"code": code, "message": message}
+        if reference:
+            error["reference"] = reference
         return JSONResponse(
-            {"errors": [{"code": code, "message": detail or phrase}]},
+            {"errors": [error]},
             status_code=status,
             headers={**SECURITY_HEADERS, **(headers or {})},
         )
@@ -52,7 +58,13 @@ def error_response(
     response = pages.render(
         request,
         "error.html",
-        {"status": status, "title": title, "text": text, "detail": detail},
+        {
+            "status": status,
+            "title": title,
+            "text": text,
+            "detail": detail,
+            "reference": reference,
+        },
         status_code=status,
         # The switch reloads the address with ?lang=: the same error in another language for
         # a page that was asked for (GET), no use after a form's POST.
@@ -77,8 +89,8 @@ def error_handlers(
         )
 
     async def server_error(request: Request, error: Exception) -> Response:
-        # Starlette logs the exception itself (and raises it on for the server to log);
-        # nothing of it reaches the reader.
-        return error_response(pages, request, 500)
+        # Nothing of the error reaches the reader: only the request's id, as a reference that
+        # finds its log lines (api.observability.RequestIds logs the error with it).
+        return error_response(pages, request, 500, reference=logs.request_id.get())
 
     return {HTTPException: http_error, 500: server_error}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import logging
 import os
 import re
 import secrets
@@ -20,6 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from domain import db, logs, metrics
 from domain.settings import Settings
 
+log = logging.getLogger(__name__)
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # A proxy's or a client's id is kept when it looks like one (a UUID, a hex or base64 string);
 # anything else (too long, spaces, quotes, an address) is replaced by a new one.
@@ -29,7 +32,16 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+/=-]{7,127}")
 
 class RequestIds:
     """Each HTTP request gets an id: the caller's X-Request-ID if sane, else a new one. It is
-    on every log line written while the request runs and in the response's X-Request-ID."""
+    on every log line written while the request runs and in the response's X-Request-ID.
+
+    It wraps the whole app, Starlette's ServerErrorMiddleware included (api.app), so that a
+    500 carries it too: in the header, in the body's reference (api.invite_errors) and in the
+    access line. Starlette raises the error on after answering, for the server to log it; by
+    then the id would be gone from the server's line, so the error is logged here, with the
+    id, and goes no further. An error the app could not answer (a download that failed
+    half-way) goes on to the server, which closes the connection and logs it: the id is left
+    set for its line (uvicorn runs each request in a task of its own).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,19 +57,26 @@ class RequestIds:
                 break
         request_id = given if _SANE_REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
         token = logs.request_id.set(request_id)
+        answered = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
                 message["headers"] = [
                     *(item for item in message.get("headers", ()) if item[0].lower() != _ID),
                     (_ID, request_id.encode()),
                 ]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
-        finally:
-            logs.request_id.reset(token)
+        except Exception as error:
+            if not answered:
+                raise
+            log.error("unexpected error: answered 500, reference %s", request_id, exc_info=error)
+        logs.request_id.reset(token)
 
 
 def metrics_routes(settings: Settings) -> list[BaseRoute]:

@@ -252,7 +252,23 @@ async def test_errors_are_a_page_in_the_readers_language_for_browsers_and_json_f
 
         api = await site.request(method, path, headers={"Accept": "application/json"})
         assert api.status_code == status
-        assert api.json() == {"errors": [{"code": code, "message": HTTPStatus(status).phrase}]}
+        if status == 500:
+            # A reference to the request's log lines instead of what went wrong.
+            reference = api.headers["x-request-id"]
+            assert api.json() == {
+                "errors": [
+                    {
+                        "code": code,
+                        "message": f"Unexpected error. Reference: {reference}",
+                        "reference": reference,
+                    }
+                ]
+            }
+            assert "hunter2" not in api.text and "RuntimeError" not in api.text
+            reference = page.headers["x-request-id"]
+            assert f"Référence : {reference}</p>" in page.text
+        else:
+            assert api.json() == {"errors": [{"code": code, "message": HTTPStatus(status).phrase}]}
         if status == 405:
             for allowed in (page.headers["allow"], api.headers["allow"]):
                 assert sorted(allowed.split(", ")) == ["GET", "HEAD"]

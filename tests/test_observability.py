@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,10 @@ import pytest
 import uvicorn
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from api.app import create_app
 from domain import db
@@ -27,6 +32,7 @@ from domain.logs import (
     JsonFormatter,
     RoutinePeriodicJobs,
     WithContext,
+    formatter,
     quiet_routine_jobs,
 )
 from domain.settings import get_settings, load_settings
@@ -116,9 +122,16 @@ async def test_a_sane_request_id_is_kept_and_anything_else_replaced(
 @pytest.fixture
 def json_log() -> Iterator[io.StringIO]:
     """The root logger's lines as the service writes them with INVITES_LOG_FORMAT=json."""
+    with captured_log(JsonFormatter()) as stream:
+        yield stream
+
+
+@contextmanager
+def captured_log(line_format: logging.Formatter) -> Iterator[io.StringIO]:
+    """The root logger's lines in this format (domain.logs.formatter)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(line_format)
     handler.addFilter(WithContext())
     root = logging.getLogger()
     level = root.level
@@ -131,11 +144,9 @@ def json_log() -> Iterator[io.StringIO]:
         root.setLevel(level)
 
 
-async def test_every_json_log_line_of_a_request_carries_its_request_id(
-    database: None, redis: ArqRedis, json_log: io.StringIO
-) -> None:
-    app = create_app(get_settings(), manage_database=False)
-    app.state.redis = redis
+@asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[str]:
+    """The app on a real uvicorn, its loggers as `invitations serve` leaves them; its URL."""
     port = _free_port()
     access = logging.getLogger("uvicorn.access")
     privacy = AccessLogPrivacy()
@@ -157,9 +168,25 @@ async def test_every_json_log_line_of_a_request_carries_its_request_id(
     try:
         while not server.started:
             await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        access.removeFilter(privacy)
+        for logger, (propagate, level, disabled, handlers) in zip(loggers, saved, strict=True):
+            logger.propagate, logger.disabled, logger.handlers = propagate, disabled, handlers
+            logger.setLevel(level)
+
+
+async def test_every_json_log_line_of_a_request_carries_its_request_id(
+    database: None, redis: ArqRedis, json_log: io.StringIO
+) -> None:
+    app = create_app(get_settings(), manage_database=False)
+    app.state.redis = redis
+    async with serving(app) as url:
         json_log.seek(0)
         json_log.truncate()
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        async with httpx.AsyncClient(base_url=url) as http:
             # Refused (no admin signed in): the refusal is logged, then the access line.
             response = await http.post(
                 "/graphql?search=lea%40example.org",
@@ -168,13 +195,6 @@ async def test_every_json_log_line_of_a_request_carries_its_request_id(
             )
             assert response.headers["x-request-id"] == "trace-0123456789abcdef"
             await asyncio.sleep(0.05)
-    finally:
-        server.should_exit = True
-        await task
-        access.removeFilter(privacy)
-        for logger, (propagate, level, disabled, handlers) in zip(loggers, saved, strict=True):
-            logger.propagate, logger.disabled, logger.handlers = propagate, disabled, handlers
-            logger.setLevel(level)
     lines = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
     ours = [line for line in lines if line["logger"] in ("schema.errors", "uvicorn.access")]
     assert {line["logger"] for line in ours} == {"schema.errors", "uvicorn.access"}, lines
@@ -186,6 +206,65 @@ async def test_every_json_log_line_of_a_request_carries_its_request_id(
     access_line = next(line for line in ours if line["logger"] == "uvicorn.access")
     assert "lea" not in access_line["message"] and "127.0.0.1" not in access_line["message"]
     assert "/graphql" in access_line["message"]
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+async def test_a_failed_request_carries_its_id_in_the_answer_and_every_line_about_it(
+    database: None, redis: ArqRedis, log_format: str
+) -> None:
+    app = create_app(get_settings(), manage_database=False)
+    app.state.redis = redis
+
+    async def broken(request: Request) -> Response:
+        raise RuntimeError(f"a bug quoting {request.query_params['search']}")
+
+    app.router.routes.append(Route("/broken", broken))
+    given = "trace-500-0123456789abcdef"
+    with captured_log(formatter(log_format)) as stream:
+        async with serving(app) as url:
+            stream.seek(0)
+            stream.truncate()
+            async with httpx.AsyncClient(base_url=url) as http:
+                answer = await http.get(
+                    "/broken?search=lea%40example.org", headers={"X-Request-ID": given}
+                )
+                assert answer.status_code == 500
+                assert answer.headers["x-request-id"] == given
+                assert answer.json() == {
+                    "errors": [
+                        {
+                            "code": "INTERNAL_SERVER_ERROR",
+                            "message": f"Unexpected error. Reference: {given}",
+                            "reference": given,
+                        }
+                    ]
+                }
+                await asyncio.sleep(0.05)
+                # The test's own client (httpx) logs the address it asked: not the service's.
+                written = "\n".join(
+                    line
+                    for line in stream.getvalue().splitlines()
+                    if not re.search(r"\b(httpx|httpcore)\b", line)
+                )
+            # The server goes on answering.
+            async with httpx.AsyncClient(base_url=url) as http:
+                assert (await http.get("/health/live")).status_code == 200
+    assert "lea@example.org" not in written and "lea%40" not in written
+    if log_format == "json":
+        about = [json.loads(line) for line in written.splitlines()]
+        assert all(line.get("request_id") == given for line in about), about
+        error = next(line for line in about if line["level"] == "ERROR")
+        assert given in error["message"]
+        assert "RuntimeError (message withheld)" in error["traceback"]
+        access_line = next(line for line in about if line["logger"] == "uvicorn.access")
+        assert '"GET /broken HTTP/1.1" 500' in access_line["message"]
+    else:
+        about = [line for line in written.splitlines() if re.match(r"\d{4}-\d\d-\d\d ", line)]
+        assert all(f"[request={given}]" in line for line in about), about
+        assert any(" ERROR " in line and given in line.split("]: ", 1)[1] for line in about)
+        assert any("uvicorn.access" in line and " 500" in line for line in about), about
+        assert "RuntimeError (message withheld)" in written
+    assert "Exception in ASGI application" not in written  # logged once, with its id
 
 
 def test_the_access_log_keeps_neither_the_client_address_nor_the_query_string() -> None:
