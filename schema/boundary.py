@@ -20,5 +20,6 @@ async def perform(info: Info, action: Awaitable[T]) -> tuple[T | None, list[User
         async with outbox.unit_of_work(info.context.redis):
             result = await action
     except DomainError as error:
+        info.context.refused = True
         return None, user_errors(error)
     return result, []

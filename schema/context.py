@@ -26,6 +26,9 @@ class Context:
     redis: ArqRedis
     client_ip: str
     session_token: str | None = None
+    # An answer's payload carries errors (refused input, a wrong password or code): counted
+    # as `refused`, not `ok` (schema.metrics).
+    refused: bool = field(default=False, init=False)
     _viewer: User | None = field(default=_UNSET, init=False)
     _access: Access | None = field(default=_UNSET, init=False)
     _loaders: Loaders | None = field(default=None, init=False)

@@ -18,6 +18,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionContext
 
 from domain import metrics
+from schema.context import Context
 
 OTHER = "other"
 INTROSPECTION = "introspection"
@@ -72,6 +73,8 @@ class OperationMetrics(SchemaExtension):
             outcome = "invalid"  # not parsed, or refused by validation: nothing ran
         elif result is not None and result.errors:
             outcome = "error"
+        elif isinstance(context.context, Context) and context.context.refused:
+            outcome = "refused"  # answered with errors in the payload (schema.boundary)
         else:
             outcome = "ok"
         metrics.graphql_requests.labels(label, outcome).inc()

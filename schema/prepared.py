@@ -352,7 +352,7 @@ async def answer(
     else:
         if data is None:
             return None
-        outcome = "ok"
+        outcome = "refused" if context.refused else "ok"
         response = {"data": data}
     answered, requests, duration = _counters(prepared.root_field, outcome)
     answered.inc()

@@ -15,9 +15,12 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from domain.settings import get_settings
+from schema.prepared import INVITATION_BY_TOKEN
 from tests.fixtures import ADMIN_PASSWORD, SIGN_IN, GraphQLClient, SmtpSink
 from tests.import_helpers import HEADER, upload, workbook
-from tests.invitations_helpers import RESEND, create
+from tests.invitations_helpers import BY_TOKEN, RESEND, create
+from tests.test_accounts import CONFIRM
+from tests.test_password_reset import RESET
 
 METRICS_TOKEN = "a-scraper-token-of-some-length"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -150,7 +153,17 @@ async def test_the_counters_move_by_what_a_flow_did(
             operation="resendInvitation",
             outcome="ok",
         )
-        == limit + 1  # the refusal is a typed error in the payload, an answered request
+        == limit
+    )
+    assert (
+        moved(
+            before,
+            after,
+            "invitations_graphql_requests_total",
+            operation="resendInvitation",
+            outcome="refused",
+        )
+        == 1  # the rate limit's refusal: a typed error in the payload
     )
     assert (
         moved(
@@ -200,6 +213,53 @@ async def test_operation_labels_are_the_schemas_names_never_the_clients(
         await scraped_http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     ).text
     assert "lea_janssens" not in exposed and "Mine" not in exposed and "notAField" not in exposed
+
+
+async def test_operations_answered_with_errors_in_their_payload_count_as_refused(
+    scraped_http: httpx.AsyncClient,
+) -> None:
+    await signed_in_admin(scraped_http)
+    before = await scrape(scraped_http)
+    gql = GraphQLClient(scraped_http)
+    email = "admin@participate.example.org"
+    wrong = await gql(SIGN_IN, {"email": email, "password": "not the admin's passphrase"})
+    assert wrong["signIn"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    # Refused too when the client does not ask for the errors.
+    unasked = f'mutation {{ signIn(email: "{email}", password: "nope") {{ session {{ token }} }} }}'
+    assert (await gql(unasked))["signIn"]["session"] is None
+    right = await gql(SIGN_IN, {"email": email, "password": ADMIN_PASSWORD})
+    assert right["signIn"]["errors"] == []
+    confirmed = await gql(CONFIRM, {"email": "nobody@example.org", "code": "123456"})
+    assert confirmed["confirmEmail"]["errors"][0]["code"] == "INVALID_CODE"
+    reset = await gql(RESET, {"t": "A" * 43, "p": "a long enough new passphrase 7"})
+    assert reset["resetPassword"]["errors"][0]["code"] == "INVALID_RESET_TOKEN"
+    # The token check, by the schema and by /invite's prepared document.
+    unknown = "ABCDE-FGHJK-MNPQR"
+    assert (await gql(BY_TOKEN, {"token": unknown}))["invitationByToken"]["valid"] is False
+    prepared = await gql(INVITATION_BY_TOKEN, {"token": unknown, "locale": "en"})
+    assert prepared["invitationByToken"]["errors"]
+    after = await scrape(scraped_http)
+
+    def counted(operation: str, outcome: str) -> float:
+        return moved(
+            before,
+            after,
+            "invitations_graphql_requests_total",
+            operation=operation,
+            outcome=outcome,
+        )
+
+    assert (counted("signIn", "refused"), counted("signIn", "ok")) == (2, 1)
+    assert counted("confirmEmail", "refused") == 1 and counted("confirmEmail", "ok") == 0
+    assert counted("resetPassword", "refused") == 1 and counted("resetPassword", "ok") == 0
+    assert counted("invitationByToken", "refused") == 2
+    assert counted("invitationByToken", "ok") == 0
+    outcomes = {
+        dict(labels)["outcome"]
+        for name, labels in after
+        if name == "invitations_graphql_requests_total"
+    }
+    assert outcomes <= {"ok", "refused", "error", "invalid"}
 
 
 def _free_port() -> int:

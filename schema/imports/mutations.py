@@ -43,6 +43,7 @@ class ImportMutations:
         assert admin is not None
         read = getattr(file, "read", None)
         if read is None:
+            info.context.refused = True
             return ImportInvitationsPayload(
                 invitation_import=None,
                 errors=[

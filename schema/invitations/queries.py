@@ -118,6 +118,7 @@ async def invitation_by_token(context: Context, token: str) -> InvitationByToken
             raise
         await context.limiter.token_looked_up(context.client_ip, failed=False)
     except DomainError as error:
+        context.refused = True
         return InvitationByTokenPayload(valid=False, invitation=None, errors=user_errors(error))
     return InvitationByTokenPayload(
         valid=True, invitation=InvitationPreview.from_preview(preview), errors=[]
