@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import secrets
+import socket
 import time
 
 from arq.constants import default_queue_name
@@ -119,36 +120,102 @@ async def live(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def ready(request: Request) -> Response:
-    """The database and Redis answer and the database has every migration: take traffic."""
-    checks: dict[str, str] = {}
-    started = time.perf_counter()
+class Readiness:
+    """GET /health/ready: the database and Redis answer and the database has every migration:
+    take traffic. What is wrong is said in a few words (`connection refused at
+    127.0.0.1:6379`: the kind of failure and the address asked, never a URL's password or an
+    exception's message), and logged as a WARNING when it changes (not at every probe: an
+    orchestrator asks every few seconds), then once when all is well again."""
+
+    def __init__(self) -> None:
+        self.reported: dict[str, str] = {}  # what was wrong at the last probe
+
+    async def probe(self, request: Request) -> Response:
+        checks: dict[str, str] = {}
+        started = time.perf_counter()
+        try:
+            pending = await db.pending_migrations()
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if not pending else f"{len(pending)} pending"
+        except Exception as error:
+            checks["database"] = failure(error, database_address())
+            checks["migrations"] = "unknown"
+        redis = request.app.state.redis
+        try:
+            await redis.ping()
+            checks["redis"] = "ok"
+        except Exception as error:
+            checks["redis"] = failure(error, redis_address(redis))
+        self.report({name: value for name, value in checks.items() if value != "ok"})
+        healthy = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {
+                "status": "ok" if healthy else "unhealthy",
+                **checks,
+                "seconds": round(time.perf_counter() - started, 4),
+            },
+            status_code=200 if healthy else 503,
+        )
+
+    def report(self, wrong: dict[str, str]) -> None:
+        if wrong == self.reported:
+            return
+        if wrong:
+            log.warning("not ready: %s", "; ".join(f"{name}: {why}" for name, why in wrong.items()))
+        else:
+            log.info("ready again")
+        self.reported = wrong
+
+
+def failure(error: BaseException, address: str | None) -> str:
+    """What went wrong in a few words, where: `connection refused at db:5432`, `timed out at
+    10.0.0.7:6379`, else the exception's kind (its message may quote a password or data)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    names = {type(link).__name__ for link in chain}
+    if any(
+        isinstance(link, ConnectionRefusedError)
+        # asyncpg, for a name with several addresses: "Multiple exceptions: Connect call failed"
+        or (isinstance(link, OSError) and "Connect call failed" in str(link))
+        for link in chain
+    ):
+        kind = "connection refused"
+    elif any(isinstance(link, TimeoutError) for link in chain) or "TimeoutError" in names:
+        kind = "timed out"  # redis-py's TimeoutError is its own class
+    elif any(isinstance(link, socket.gaierror) for link in chain):
+        kind = "host not found"
+    elif any("Authentication" in name or "Password" in name for name in names):
+        kind = "authentication refused"
+    else:
+        kind = type(error).__name__
+    return f"{kind} at {address}" if address else kind
+
+
+def redis_address(redis: object) -> str | None:
+    """host:port (or the socket's path) of a Redis client, from its pool's settings."""
+    settings = getattr(getattr(redis, "connection_pool", None), "connection_kwargs", {})
+    if settings.get("path"):
+        return str(settings["path"])
+    return f"{settings['host']}:{settings.get('port', 6379)}" if settings.get("host") else None
+
+
+def database_address() -> str | None:
+    """host:port of the database (PostgreSQL), or None (SQLite: a file)."""
     try:
-        pending = await db.pending_migrations()
-        checks["database"] = "ok"
-        checks["migrations"] = "ok" if not pending else f"{len(pending)} pending"
-    except Exception as error:
-        checks["database"] = type(error).__name__
-        checks["migrations"] = "unknown"
-    try:
-        await request.app.state.redis.ping()
-        checks["redis"] = "ok"
-    except Exception as error:
-        checks["redis"] = type(error).__name__
-    healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {
-            "status": "ok" if healthy else "unhealthy",
-            **checks,
-            "seconds": round(time.perf_counter() - started, 4),
-        },
-        status_code=200 if healthy else 503,
-    )
+        client = db.connection()
+    except Exception:
+        return None
+    host, port = getattr(client, "host", None), getattr(client, "port", None)
+    return f"{host}:{port}" if host else None
 
 
 def probe_routes() -> list[BaseRoute]:
+    ready = Readiness()
     return [
         Route("/health/live", live, methods=["GET", "HEAD"]),
-        Route("/health/ready", ready, methods=["GET", "HEAD"]),
-        Route("/health", ready, methods=["GET", "HEAD"]),  # the readiness probe's old address
+        Route("/health/ready", ready.probe, methods=["GET", "HEAD"]),
+        Route("/health", ready.probe, methods=["GET", "HEAD"]),  # the readiness probe's old address
     ]

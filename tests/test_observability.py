@@ -13,7 +13,9 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -25,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.app import create_app
+from api.observability import database_address, failure
 from domain import db
 from domain.clock import clock
 from domain.logs import (
@@ -35,7 +38,7 @@ from domain.logs import (
     formatter,
     quiet_routine_jobs,
 )
-from domain.settings import get_settings, load_settings
+from domain.settings import Settings, get_settings, load_settings
 from schema.prepared import INVITATION_BY_TOKEN
 from tests.browser import _Server
 from tests.conftest import _free_port
@@ -85,6 +88,78 @@ async def test_readiness_fails_while_redis_cannot_be_reached(database: None) -> 
             assert (await http.get("/health/live")).status_code == 200
     finally:
         await unreachable.aclose()
+
+
+async def test_readiness_says_in_a_few_words_what_is_wrong_and_logs_it_once_a_change(
+    database: None, redis: ArqRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="api.observability")
+    app = create_app(get_settings(), manage_database=False)
+    port = _free_port()
+    # A password in the URL is never said nor logged.
+    down = Redis.from_url(f"redis://:hunter2-secret@127.0.0.1:{port}/0", socket_timeout=2)
+    silence = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    silent_port = silence.sockets[0].getsockname()[1]
+    silent = Redis.from_url(f"redis://127.0.0.1:{silent_port}/0", socket_timeout=0.3)
+    transport = httpx.ASGITransport(app=app)
+    answers: list[str] = []
+
+    async def probe(expected_redis: str) -> None:
+        ready = await http.get("/health/ready")
+        answers.append(ready.text)
+        assert ready.status_code == (200 if expected_redis == "ok" else 503)
+        assert ready.json()["redis"] == expected_redis
+        assert ready.json()["database"] == "ok"
+
+    def logged() -> list[tuple[str, str]]:
+        return [
+            (record.levelname, record.getMessage())
+            for record in caplog.records
+            if record.name == "api.observability"
+        ]
+
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            app.state.redis = down
+            for _ in range(3):
+                await probe(f"connection refused at 127.0.0.1:{port}")
+            refused = ("WARNING", f"not ready: redis: connection refused at 127.0.0.1:{port}")
+            assert logged() == [refused]
+            app.state.redis = redis
+            for _ in range(2):
+                await probe("ok")
+            assert logged() == [refused, ("INFO", "ready again")]
+            # A Redis that takes the connection and never answers.
+            app.state.redis = silent
+            await probe(f"timed out at 127.0.0.1:{silent_port}")
+            await probe(f"timed out at 127.0.0.1:{silent_port}")
+            assert logged()[2:] == [
+                ("WARNING", f"not ready: redis: timed out at 127.0.0.1:{silent_port}")
+            ]
+    finally:
+        await down.aclose()
+        await silent.aclose()
+        silence.close()
+    assert "hunter2" not in caplog.text and "hunter2" not in "".join(answers)
+
+
+async def test_an_unreachable_database_is_named_by_its_address_never_its_password(
+    database: None,
+) -> None:
+    port = _free_port()
+    with pytest.raises(OSError) as refused:
+        await asyncpg.connect(f"postgres://invitations:hunter2@127.0.0.1:{port}/invitations")
+    assert failure(refused.value, f"127.0.0.1:{port}") == f"connection refused at 127.0.0.1:{port}"
+    # The address the probe names: the PostgreSQL server's, none for an SQLite file.
+    if db.dialect() == "postgres":
+        assert database_address() == "{}:{}".format(*_host_and_port(get_settings()))
+    else:
+        assert database_address() is None
+
+
+def _host_and_port(settings: Settings) -> tuple[str, int]:
+    url = urlsplit(settings.resolved_database_url)
+    return str(url.hostname), url.port or 5432
 
 
 async def test_the_api_starts_while_redis_is_down_and_says_it_is_not_ready(
