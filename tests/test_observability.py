@@ -23,7 +23,7 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from api.app import create_app
@@ -340,6 +340,36 @@ async def test_a_failed_request_carries_its_id_in_the_answer_and_every_line_abou
         assert any("uvicorn.access" in line and " 500" in line for line in about), about
         assert "RuntimeError (message withheld)" in written
     assert "Exception in ASGI application" not in written  # logged once, with its id
+
+
+async def test_an_answer_that_fails_half_way_is_logged_by_the_server_with_its_id(
+    database: None, redis: ArqRedis, json_log: io.StringIO
+) -> None:
+    app = create_app(get_settings(), manage_database=False)
+    app.state.redis = redis
+
+    async def half_way(request: Request) -> Response:
+        async def parts() -> AsyncIterator[bytes]:
+            yield b"the first part"
+            raise RuntimeError("the second part failed")
+
+        return StreamingResponse(parts())
+
+    app.router.routes.append(Route("/half-way", half_way))
+    given = "trace-half-0123456789abcdef"
+    async with serving(app) as url:
+        json_log.seek(0)
+        json_log.truncate()
+        async with httpx.AsyncClient(base_url=url) as http:
+            with pytest.raises(httpx.HTTPError):  # the server closes the connection
+                await http.get("/half-way", headers={"X-Request-ID": given})
+            await asyncio.sleep(0.05)
+            lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    about = [line for line in lines if not line["logger"].startswith(("httpx", "httpcore"))]
+    assert all(line.get("request_id") == given for line in about), about
+    error = next(line for line in about if line["level"] == "ERROR")
+    assert error["logger"] == "uvicorn.error"
+    assert "RuntimeError (message withheld)" in error["traceback"]
 
 
 def test_the_access_log_keeps_neither_the_client_address_nor_the_query_string() -> None:
