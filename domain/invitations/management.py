@@ -152,7 +152,7 @@ async def delete_invitation(invitation_id: int) -> None:
 class SkipReason(StrEnum):
     NOT_FOUND = "not_found"  # ids only: deleted already, or never there
     ACCEPTED = "accepted"  # accepted invitations stay as the record
-    # resends: mailed and still pending (its mail not failed): nothing to send it again for
+    # resends: pending and mailed (its mail not failed), or code-only: nothing to send
     NOT_FAILED_OR_EXPIRED = "not_failed_or_expired"
     SUPPRESSED = "suppressed"  # resends: the address bounced for good or complained
     ALREADY_INVITED = "already_invited"  # resends: another invitation to the address is pending
@@ -163,9 +163,9 @@ SKIP_MESSAGES = {
     "resend": {
         SkipReason.NOT_FOUND: "There is no such invitation (deleted already?).",
         SkipReason.ACCEPTED: "Accepted already: there is nothing to resend.",
-        SkipReason.NOT_FAILED_OR_EXPIRED: "Mailed and still pending, its mail not failed: a"
-        " bulk resend mails only the invitations not mailed yet, failed, bounced and expired"
-        " (resend this one on its own to mail it again).",
+        SkipReason.NOT_FAILED_OR_EXPIRED: "Pending and mailed already, its mail not failed (or"
+        " code only: nothing to mail): a bulk resend mails only the invitations not mailed yet,"
+        " failed, bounced and expired (resend this one on its own to mail it again).",
         SkipReason.SUPPRESSED: "Its address bounced for good or reported our mail as spam, so it"
         " is sent nothing: lift its suppression first (liftMailSuppression).",
         SkipReason.ALREADY_INVITED: "Another invitation to its address is pending (or is resent"
