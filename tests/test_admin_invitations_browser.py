@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,11 +16,12 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
+from domain.clock import clock
 from domain.models import Invitation
 from tests.admin_browser import sign_in
 from tests.browser import DESKTOP, PHONE, Visit, browse, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
-from tests.invitations_helpers import create
+from tests.invitations_helpers import GENERATE, create
 
 pytestmark = pytest.mark.browser
 
@@ -139,7 +141,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await page.check("#pick-page")
         await expect(page.locator("#selection")).to_have_text("2 invitations selected.")
         await page.click("#bulk-resend")
-        await expect(page.locator("#bulk-result")).to_have_text("2 invitations sent again.")
+        await expect(page.locator("#bulk-result")).to_have_text("2 invitations sent.")
         await run_worker()
         assert sorted(mail.to for mail in smtp_sink.mails[1:]) == [
             "dead1@example.org",
@@ -270,3 +272,101 @@ async def test_before_anyone_is_invited_the_list_says_where_to_start(
         await expect(said).to_be_visible()
         await expect(page.locator("#pick-page")).to_be_hidden()
         await check_accessibility(page)
+
+
+async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letters_say_why(
+    admin: GraphQLClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    browser: object,
+    live_server: str,
+) -> None:
+    [old] = (await create(admin, ["tom@example.org"]))["invitations"]
+    await run_worker()
+    clock.advance(timedelta(days=31))  # expired: tom@ is invited again
+    assert (await create(admin, ["tom@example.org"]))["errors"] == []
+    assert (await create(admin, ["later@example.org"], sendEmail=False))["errors"] == []
+    codes = (await admin(GENERATE, {"count": 2}))["generateInvitationCodes"]["invitations"]
+    await run_worker()
+    smtp_sink.clear()
+
+    async with browse(browser, live_server, locale="nl-BE", viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        downloads: list[Any] = []
+        page.on("download", lambda download: downloads.append(download))
+        await sign_in(page, "/admin/invitations?lang=nl-BE")
+        await expect(page.locator("#total")).to_have_text("5 uitnodigingen")
+        problem, said = page.locator("#problem"), page.locator("#bulk-result")
+
+        # The expired invitation to an address invited again: not resent, and said why.
+        await page.fill("#search", "tom")
+        await expect(page.locator("#invitations tbody tr")).to_have_count(2)
+        expired = row(page, "Verlopen")
+        await expired.get_by_role("button", name="Opnieuw sturen").click()
+        await expect(problem).to_have_text(
+            "tom@example.org heeft al een andere openstaande uitnodiging: stuur die opnieuw, of"
+            " verwijder ze eerst. (Zoek op het adres om ze allebei te zien.)"
+        )
+        assert (await Invitation.get(id=int(old["id"]))).expires_at < await clock.now()
+        await check_accessibility(page)
+        # In bulk too: the count of each reason.
+        await page.check("#pick-page")
+        await page.click("#bulk-resend")
+        await expect(said).to_contain_text("0 uitnodigingen verstuurd.")
+        await expect(said).to_contain_text(
+            "1 heeft een andere openstaande uitnodiging voor hetzelfde adres"
+        )
+        assert smtp_sink.mails == []
+
+        # Code-only rows are told apart by their number; resending one says no mail goes.
+        await page.fill("#search", "")
+        await expect(page.locator("#total")).to_have_text("5 uitnodigingen")
+        for code in codes:
+            name = f"Details van de uitnodiging voor Alleen code (brief) nr. {code['id']}"
+            await expect(page.get_by_role("button", name=name, exact=True)).to_have_count(1)
+        first = f"Alleen code (brief) nr. {codes[0]['id']}"
+        await page.get_by_role(
+            "button", name=f"De uitnodiging voor {first} opnieuw sturen", exact=True
+        ).click()
+        await expect(said).to_have_text(
+            f"De code van de uitnodiging voor {first} is nog 30 dagen geldig; er gaat geen mail"
+            " uit (alleen een code: er is geen adres)."
+        )
+
+        # Invitations created without their mail: sent in bulk; the code-only ones stay.
+        await page.select_option("#delivery", "NOT_SENT")
+        await expect(page.locator("#total")).to_have_text("3 uitnodigingen")
+        await page.check("#pick-page")
+        bulk = page.locator("#bulk-resend")
+        await expect(bulk).to_have_text("De niet-verstuurde, mislukte en verlopen sturen")
+        await bulk.click()
+        await expect(said).to_have_text(
+            "1 uitnodiging verstuurd. 2 staan open en zijn al gemaild (of hebben alleen een"
+            " code): ongemoeid gelaten. Opnieuw sturen op een rij mailt die opnieuw."
+        )
+        await run_worker()
+        assert [mail.to for mail in smtp_sink.mails] == ["later@example.org"]
+        await check_accessibility(page)
+
+        # Letters of accepted invitations: nothing to print, said in the page, no download.
+        await page.goto("/admin/invitations?lang=nl-BE&status=ACCEPTED")
+        await expect(page.locator("#status")).to_have_value("ACCEPTED")
+        await page.click("#letters")
+        await expect(problem).to_have_text(
+            "Geen brieven om af te drukken: brieven zijn er voor openstaande uitnodigingen met"
+            " alleen een code (zonder adres), en geen enkele komt overeen met deze filters."
+        )
+        # The refusal answers 404, which Chromium reports; nothing else may be reported.
+        visit.problems.remove(
+            "Failed to load resource: the server responded with a status of 404 (Not Found)"
+        )
+        await check_accessibility(page)
+        # The pending ones print.
+        await page.select_option("#status", "PENDING")
+        async with page.expect_download() as started:
+            await page.click("#letters")
+        download = await started.value
+        assert download.suggested_filename.endswith(".pdf")
+        assert Path(await download.path()).read_bytes().startswith(b"%PDF-")
+        await expect(problem).to_be_hidden()
+        assert len(downloads) == 1

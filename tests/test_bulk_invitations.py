@@ -16,6 +16,7 @@ from domain.models import (
     InvitationProject,
     MailSuppression,
     SuppressionReason,
+    User,
 )
 from domain.settings import get_settings
 from tests.fixtures import GraphQLClient, SmtpSink
@@ -23,6 +24,7 @@ from tests.invitations_helpers import (
     BY_TOKEN,
     GENERATE,
     INVITATION,
+    RESEND,
     accept,
     create,
     sample_platform,
@@ -167,6 +169,91 @@ async def test_bulk_resend_of_all_that_match_counts_towards_the_allowance_and_ru
     everything = await resend_many(admin, filter={})
     assert (everything["matchedCount"], everything["resentCount"]) == (7, 0)
     assert reasons(everything) == {"NOT_FAILED_OR_EXPIRED": 6, "SUPPRESSED": 1}
+
+
+async def test_bulk_resend_mails_the_invitations_created_without_their_mail(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """ "Send the invitation mail now" unticked: a bulk resend sends them; pending code-only
+    invitations (nothing to mail) and invitations mailed already are left alone."""
+    unsent = (await create(admin, ["later1@example.org", "later2@example.org"], sendEmail=False))[
+        "invitations"
+    ]
+    [code] = (await admin(GENERATE, {"count": 1}))["generateInvitationCodes"]["invitations"]
+    [mailed] = (await create(admin, ["mailed@example.org"]))["invitations"]
+    await run_worker()
+    assert [m.to for m in smtp_sink.mails] == ["mailed@example.org"]
+    smtp_sink.clear()
+
+    result = await resend_many(admin, filter={})
+    assert result["errors"] == []
+    assert (result["matchedCount"], result["resentCount"], result["mailedCount"]) == (4, 2, 2)
+    assert reasons(result) == {"NOT_FAILED_OR_EXPIRED": 2}
+    await run_worker()
+    assert sorted(m.to for m in smtp_sink.mails) == ["later1@example.org", "later2@example.org"]
+    for invitation in unsent:
+        assert token_from(smtp_sink.to(invitation["email"])[0]) == invitation["token"]
+        assert (await details(admin, invitation["id"]))["delivery"]["state"] == "SENT"
+    shown = await details(admin, code["id"])
+    assert (shown["delivery"]["state"], shown["expiresAt"]) == ("NOT_SENT", code["expiresAt"])
+    by_ids = await resend_many(admin, ids=[code["id"], mailed["id"]])
+    assert [o["skipReason"] for o in by_ids["outcomes"]] == ["NOT_FAILED_OR_EXPIRED"] * 2
+
+
+async def test_bulk_resend_skips_addresses_invited_again_or_registered_meanwhile(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """One pending invitation per address, as when inviting: an expired invitation whose
+    address was invited again, or has an account now, is not resent; of two expired ones to
+    the same address in the selection, one is."""
+    [tom_old] = (await create(admin, ["tom@example.org"]))["invitations"]
+    [gone] = (await create(admin, ["gone@example.org"]))["invitations"]
+    [ann1] = (await create(admin, ["ann@example.org"]))["invitations"]
+    await run_worker()
+    clock.advance(timedelta(days=31))
+    [ann2] = (await create(admin, ["ann@example.org"]))["invitations"]
+    [tom_new] = (await create(admin, ["tom@example.org"], sendEmail=False))["invitations"]
+    await run_worker()
+    clock.advance(timedelta(days=31))  # ann's second one expired too; tom's new one...
+    assert (await admin(RESEND, {"id": tom_new["id"]}))["resendInvitation"]["errors"] == []
+    await User.create(
+        email="gone@example.org",
+        first_name="Gust",
+        last_name="Claes",
+        locale="nl-BE",
+        password_hash="-",
+        email_confirmed_at=await clock.now(),
+    )
+    await run_worker()
+    smtp_sink.clear()
+
+    ids = [tom_old["id"], gone["id"], ann1["id"], ann2["id"]]
+    result = await resend_many(admin, ids=ids)
+    assert result["errors"] == []
+    assert (result["matchedCount"], result["resentCount"], result["mailedCount"]) == (4, 1, 1)
+    assert reasons(result) == {"ALREADY_INVITED": 2, "ALREADY_REGISTERED": 1}
+    outcomes = {o["id"]: (o["done"], o["skipReason"]) for o in result["outcomes"]}
+    assert outcomes == {
+        tom_old["id"]: (False, "ALREADY_INVITED"),
+        gone["id"]: (False, "ALREADY_REGISTERED"),
+        ann1["id"]: (True, None),
+        ann2["id"]: (False, "ALREADY_INVITED"),
+    }
+    messages = {o["id"]: o["message"] for o in result["outcomes"]}
+    assert "Another invitation to its address is pending" in messages[tom_old["id"]]
+    assert "has an account now" in messages[gone["id"]]
+    await run_worker()
+    assert [(m.to, token_from(m)) for m in smtp_sink.mails] == [("ann@example.org", ann1["token"])]
+    now = await clock.now()
+    pending = await Invitation.filter(status="pending", expires_at__gt=now).values_list(
+        "id", flat=True
+    )
+    assert sorted(pending) == sorted([int(tom_new["id"]), int(ann1["id"])])
+
+    # By the filter, all that match: nothing more to send (the same reasons), in any batch.
+    again = await resend_many(admin, filter={"status": "EXPIRED"})
+    assert (again["matchedCount"], again["resentCount"]) == (3, 0)
+    assert reasons(again) == {"ALREADY_INVITED": 2, "ALREADY_REGISTERED": 1}
 
 
 async def test_bulk_delete_withdraws_the_tokens_and_the_grants_and_keeps_accepted_ones(

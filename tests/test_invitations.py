@@ -303,6 +303,58 @@ async def test_resend_mails_the_same_token_and_resets_expiry_and_reminders(
     assert (await accept(gql, invitation["token"]))["errors"] == []
 
 
+async def test_resend_is_refused_for_an_address_invited_again_or_registered_meanwhile(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """As when inviting: an address gets one pending invitation (one code, one set of grants),
+    and an address with an account is mailed no invitation. Nothing changes, nothing is sent."""
+    data = await platform()
+    [old] = (
+        await create(admin, "tom@example.org", groupIds=[str(data["manual"].id)], locale="fr-BE")
+    )["invitations"]
+    [gone] = (await create(admin, "gone@example.org"))["invitations"]
+    await run_worker()
+    clock.advance(timedelta(days=31))  # both expired: tom@ may be invited again
+    [new] = (await create(admin, "tom@example.org"))["invitations"]
+    assert new["status"] == "PENDING"
+    await User.create(
+        email="gone@example.org",
+        first_name="Gust",
+        last_name="Claes",
+        locale="nl-BE",
+        password_hash=await hash_password(PASSWORD),
+        email_confirmed_at=await clock.now(),
+    )
+    await run_worker()
+    smtp_sink.clear()
+
+    refused = (await admin(RESEND, {"id": old["id"]}))["resendInvitation"]
+    assert refused["invitation"] is None
+    [error] = refused["errors"]
+    assert error["code"] == "ALREADY_INVITED"
+    assert error["message"] == (
+        f"tom@example.org already has another pending invitation (id {new['id']}): resend that"
+        " one, or delete it first."
+    )
+    refused = (await admin(RESEND, {"id": gone["id"]}))["resendInvitation"]
+    [error] = refused["errors"]
+    assert error["code"] == "ALREADY_REGISTERED"
+    assert error["message"].startswith("gone@example.org has an account now")
+    for invitation in (old, gone):
+        shown = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]
+        assert shown["status"] == "EXPIRED"
+        assert shown["expiresAt"] == invitation["expiresAt"]
+    await run_worker()
+    assert smtp_sink.mails == []
+
+    # The newer one resends (it is the one pending); once it is deleted, the old one does too.
+    assert (await admin(RESEND, {"id": new["id"]}))["resendInvitation"]["errors"] == []
+    assert (await admin(DELETE, {"id": new["id"]}))["deleteInvitation"]["errors"] == []
+    resent = (await admin(RESEND, {"id": old["id"]}))["resendInvitation"]
+    assert resent["errors"] == []
+    assert resent["invitation"]["status"] == "PENDING"
+
+
 async def test_deleting_an_invitation_stops_its_token_and_its_grants(
     admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
 ) -> None:

@@ -27,7 +27,7 @@ from domain.mail.references import Reference
 from domain.models import DeliveryState, Invitation, MailSuppression
 from domain.settings import get_settings, load_settings
 from tests.fixtures import GraphQLClient, SmtpSink
-from tests.invitations_helpers import INVITATION, RESEND, create, enqueue_sweep
+from tests.invitations_helpers import DELETE, INVITATION, RESEND, create, enqueue_sweep
 
 MAILGUN_KEY = "key-mailgun-webhook-signing-0123456789"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:invitations-ses-events"
@@ -220,6 +220,11 @@ async def test_a_mailgun_bounce_marks_the_invitation_and_suppresses_the_address_
     assert (await admin(LIFT, {"email": "gone@example.org"}))["liftMailSuppression"]["errors"][0][
         "code"
     ] == "NOT_FOUND"
+    # The address has the newer invitation pending too: one of them is resent, once the other
+    # is gone (an address gets one pending invitation).
+    refused = (await admin(RESEND, {"id": invitation_id}))["resendInvitation"]
+    assert [e["code"] for e in refused["errors"]] == ["ALREADY_INVITED"]
+    assert (await admin(DELETE, {"id": again["id"]}))["deleteInvitation"]["errors"] == []
     resent = (await admin(RESEND, {"id": invitation_id}))["resendInvitation"]
     assert resent["errors"] == []
     await run_worker()

@@ -14,7 +14,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -27,7 +27,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.invitations import feedback
 from domain.invitations.jobs import SEND_BATCH, send_batch_job_id, send_job_id
 from domain.invitations.listing import InvitationFilter, filtered
-from domain.models import DeliveryState, Invitation, InvitationStatus, WebhookEventType
+from domain.models import DeliveryState, Invitation, InvitationStatus, User, WebhookEventType
 from domain.settings import get_settings
 from domain.webhooks import events as webhook_events
 
@@ -53,6 +53,9 @@ async def resend_invitation(invitation_id: int) -> Invitation:
             raise DomainError.single(
                 ErrorCode.INVITATION_ACCEPTED, "This invitation was accepted already.", "id"
             )
+        now = await clock.now()
+        if invitation.email:
+            await _refuse_taken_address(invitation, now)
         if invitation.email and await feedback.is_suppressed(invitation.email):
             raise DomainError.single(
                 ErrorCode.ADDRESS_SUPPRESSED,
@@ -60,7 +63,6 @@ async def resend_invitation(invitation_id: int) -> Invitation:
                 " sent nothing: lift its suppression first (liftMailSuppression).",
                 "id",
             )
-        now = await clock.now()
         invitation.expires_at = now + timedelta(days=settings.invitation_expiry_days)
         invitation.status = InvitationStatus.PENDING
         invitation.reminded_at = None
@@ -94,6 +96,35 @@ async def resend_invitation(invitation_id: int) -> Invitation:
     return invitation
 
 
+async def _refuse_taken_address(invitation: Invitation, now: datetime) -> None:
+    """As when inviting: an address that has an account gets no invitation mail (it is given
+    the access at once instead), and an address invited already is reported, not invited twice
+    (two pending invitations would give it two codes with different grants)."""
+    email = invitation.email
+    if await User.filter(email=email, email_confirmed_at__isnull=False).exists():
+        raise DomainError.single(
+            ErrorCode.ALREADY_REGISTERED,
+            f"{email} has an account now, so it is mailed no invitation: invite the address"
+            " again to give that account the access at once, then delete this invitation.",
+            "id",
+            value=email,
+        )
+    other = (
+        await Invitation.filter(email=email, status=InvitationStatus.PENDING, expires_at__gt=now)
+        .exclude(id=invitation.id)
+        .order_by("-id")
+        .first()
+    )
+    if other is not None:
+        raise DomainError.single(
+            ErrorCode.ALREADY_INVITED,
+            f"{email} already has another pending invitation (id {other.id}): resend that one,"
+            " or delete it first.",
+            "id",
+            value=email,
+        )
+
+
 async def delete_invitation(invitation_id: int) -> None:
     """Pending and expired invitations only: the token stops working and its grants go with
     it. Accepted invitations stay as the record of how someone got their access."""
@@ -121,19 +152,27 @@ async def delete_invitation(invitation_id: int) -> None:
 class SkipReason(StrEnum):
     NOT_FOUND = "not_found"  # ids only: deleted already, or never there
     ACCEPTED = "accepted"  # accepted invitations stay as the record
-    NOT_FAILED_OR_EXPIRED = "not_failed_or_expired"  # resends: still pending, mail not failed
+    # resends: pending and mailed (its mail not failed), or code-only: nothing to send
+    NOT_FAILED_OR_EXPIRED = "not_failed_or_expired"
     SUPPRESSED = "suppressed"  # resends: the address bounced for good or complained
+    ALREADY_INVITED = "already_invited"  # resends: another invitation to the address is pending
+    ALREADY_REGISTERED = "already_registered"  # resends: the address has an account now
 
 
 SKIP_MESSAGES = {
     "resend": {
         SkipReason.NOT_FOUND: "There is no such invitation (deleted already?).",
         SkipReason.ACCEPTED: "Accepted already: there is nothing to resend.",
-        SkipReason.NOT_FAILED_OR_EXPIRED: "Still pending and its mail has not failed: a bulk"
-        " resend mails only failed, bounced and expired invitations (resend this one on its own"
-        " to mail it again).",
+        SkipReason.NOT_FAILED_OR_EXPIRED: "Pending and mailed already, its mail not failed (or"
+        " code only: nothing to mail): a bulk resend mails only the invitations not mailed yet,"
+        " failed, bounced and expired (resend this one on its own to mail it again).",
         SkipReason.SUPPRESSED: "Its address bounced for good or reported our mail as spam, so it"
         " is sent nothing: lift its suppression first (liftMailSuppression).",
+        SkipReason.ALREADY_INVITED: "Another invitation to its address is pending (or is resent"
+        " by this action): resend that one, or delete it first.",
+        SkipReason.ALREADY_REGISTERED: "Its address has an account now, so it is mailed no"
+        " invitation: invite the address again to give that account the access at once, then"
+        " delete this invitation.",
     },
     "delete": {
         SkipReason.NOT_FOUND: "There is no such invitation (deleted already?).",
@@ -219,10 +258,31 @@ _ACCEPTED = "(i.accepted_at IS NOT NULL OR i.status = 'accepted')"
 
 
 def _due_for_resend(now: str) -> str:
-    """Failed and bounced mails, and expired invitations (marked so, or past their expiry)."""
+    """Invitations with an address never mailed (created without their mail), failed and
+    bounced mails, and expired invitations (marked so, or past their expiry). A pending
+    code-only invitation has nothing to be mailed."""
     return (
         "(i.delivery_state IN ('failed', 'bounced') OR i.status = 'expired'"
-        f" OR i.expires_at <= {now})"
+        f" OR i.expires_at <= {now} OR (i.delivery_state = 'not_sent' AND i.email <> ''))"
+    )
+
+
+def _has_account(sql: _Sql) -> str:
+    """The address has an account (a proven one, as domain.invitations.lookups finds them)."""
+    # Addresses are stored in lower case; the index is on lower(users.email), in the
+    # database's collation (invitations.email is "C" on PostgreSQL).
+    email = 'i.email COLLATE "default"' if sql.postgres else "i.email"
+    return (
+        "(i.email <> '' AND EXISTS (SELECT 1 FROM users u WHERE lower(u.email) ="  # noqa: S608
+        f" {email} AND u.email_confirmed_at IS NOT NULL))"
+    )
+
+
+def _other_pending(now: str) -> str:
+    """Another invitation to the address is pending, as creating invitations counts them."""
+    return (
+        "(i.email <> '' AND EXISTS (SELECT 1 FROM invitations o WHERE o.email = i.email"  # noqa: S608
+        f" AND o.id <> i.id AND o.status = 'pending' AND o.expires_at > {now}))"
     )
 
 
@@ -239,19 +299,26 @@ Change = Callable[[BaseDBAsyncClient, _Sql, list[int]], Awaitable[list[dict[str,
 
 
 async def _in_batches(
-    selection: Selection, skip_reason: SkipReasonSql, change: Change
+    selection: Selection,
+    skip_reason: SkipReasonSql,
+    change: Change,
+    *,
+    one_per_address: bool = False,
 ) -> tuple[BulkResult, list[dict[str, Any]]]:
     """Read the selection a batch at a time in id order, skip what `skip_reason` says, and
     `change` the rest. Only the rows changed are locked (by their UPDATE or DELETE, which
-    checks them again): a row someone else changed in between is read again for its reason."""
+    checks them again): a row someone else changed in between is read again for its reason.
+    `one_per_address`: of the rows to change with the same address, the first only (the
+    others are ALREADY_INVITED; a later batch sees the first changed)."""
     result = BulkResult()
     changed_rows: list[dict[str, Any]] = []
     clause, sql = await _where(selection)
     reason = skip_reason(sql)
     after = sql.param(0)
     after_index = len(sql.params) - 1
+    email = ", i.email AS email" if one_per_address else ""
     query = (
-        f"SELECT i.id AS id, {reason} AS skip FROM invitations i"  # noqa: S608
+        f"SELECT i.id AS id, {reason} AS skip{email} FROM invitations i"  # noqa: S608
         f" WHERE ({clause}) AND i.id > {after} ORDER BY i.id LIMIT {sql.param(BATCH)}"
     )
     last = 0
@@ -262,6 +329,8 @@ async def _in_batches(
             if not rows:
                 break
             last = int(rows[-1]["id"])
+            if one_per_address:
+                _first_per_address(rows)
             wanted = [int(row["id"]) for row in rows if not row["skip"]]
             changed = await change(connection, _Sql(sql.postgres), wanted) if wanted else []
             skipped = {int(row["id"]): SkipReason(row["skip"]) for row in rows if row["skip"]}
@@ -286,6 +355,17 @@ async def _in_batches(
     return result, changed_rows
 
 
+def _first_per_address(rows: list[dict[str, Any]]) -> None:
+    """Skip, as ALREADY_INVITED, the rows to change whose address an earlier one has."""
+    addresses: set[str] = set()
+    for row in rows:
+        if row["skip"] or not row["email"]:
+            continue
+        if row["email"] in addresses:
+            row["skip"] = SkipReason.ALREADY_INVITED.value
+        addresses.add(row["email"])
+
+
 async def _reasons_now(
     connection: BaseDBAsyncClient, postgres: bool, skip_reason: SkipReasonSql, ids: list[int]
 ) -> dict[int, SkipReason]:
@@ -303,17 +383,20 @@ async def _reasons_now(
 async def resend_invitations(
     selection: Selection, *, allow_mails: Callable[[int], Awaitable[None]] | None = None
 ) -> BulkResult:
-    """Resend the failed, bounced and expired invitations of the selection (never to a
-    suppressed address), as `resend_invitation` does one (same token, 30 days from now,
-    reminder cycle reset); skip the others and say why. `allow_mails` hears how many mails
-    this will send before anything changes (and may refuse: the admin's daily allowance)."""
+    """Send the invitations of the selection not mailed yet, and resend the failed, bounced
+    and expired ones, as `resend_invitation` does one (same token, 30 days from now, reminder
+    cycle reset): never to a suppressed address, an address that has an account, or one with
+    another pending invitation (one per address). Skip the others and say why. `allow_mails`
+    hears how many mails this will send before anything changes (and may refuse: the admin's
+    daily allowance)."""
     now = await clock.now()
     if allow_mails is not None:
         clause, counting = await _where(selection)
         counted = await db.connection().execute_query_dict(
             f"SELECT COUNT(*) AS n FROM invitations i WHERE ({clause})"  # noqa: S608
             f" AND NOT {_ACCEPTED} AND {_due_for_resend(counting.param(now))}"
-            f" AND i.email <> '' AND NOT {_SUPPRESSED}",
+            f" AND i.email <> '' AND NOT {_SUPPRESSED} AND NOT {_has_account(counting)}"
+            f" AND NOT {_other_pending(counting.param(now))}",
             counting.params,
         )
         await allow_mails(int(counted[0]["n"]))
@@ -324,6 +407,8 @@ async def resend_invitations(
             f"CASE WHEN {_ACCEPTED} THEN '{SkipReason.ACCEPTED.value}'"
             f" WHEN NOT {_due_for_resend(sql.param(now))}"
             f" THEN '{SkipReason.NOT_FAILED_OR_EXPIRED.value}'"
+            f" WHEN {_has_account(sql)} THEN '{SkipReason.ALREADY_REGISTERED.value}'"
+            f" WHEN {_other_pending(sql.param(now))} THEN '{SkipReason.ALREADY_INVITED.value}'"
             f" WHEN {_SUPPRESSED} THEN '{SkipReason.SUPPRESSED.value}' ELSE '' END"
         )
 
@@ -339,13 +424,13 @@ async def resend_invitations(
             " delivery_state = CASE WHEN email <> '' THEN 'queued' ELSE delivery_state END,"
             f" send_due_at = CASE WHEN email <> '' THEN {at} ELSE send_due_at END"
             f" WHERE {sql.ids(ids)} AND NOT {_ACCEPTED} AND {_due_for_resend(at)}"
-            f" AND NOT {_SUPPRESSED}"
+            f" AND NOT {_SUPPRESSED} AND NOT {_has_account(sql)} AND NOT {_other_pending(at)}"
             # Unqualified: SQLite's RETURNING does not know the alias.
             " RETURNING id, send_no, CASE WHEN email <> '' THEN 1 ELSE 0 END AS mailed",
             sql.params,
         )
 
-    result, changed = await _in_batches(selection, skip, resend)
+    result, changed = await _in_batches(selection, skip, resend, one_per_address=True)
     by_send: dict[int, list[int]] = defaultdict(list)
     for row in changed:
         if row["mailed"]:

@@ -180,7 +180,10 @@ class InvitationMutations:
     @strawberry.mutation(
         permission_classes=[IsAdmin],
         description="Send the invitation again: same token, expiry reset to 30 days,"
-        " reminder cycle reset.",
+        " reminder cycle reset (a code-only one gets only the new expiry: no mail). Refused"
+        " (ALREADY_INVITED) when another invitation to the address is pending, and"
+        " (ALREADY_REGISTERED) when the address has an account now, as createInvitations"
+        " invites neither.",
     )
     async def resend_invitation(self, info: Info, id: strawberry.ID) -> InvitationPayload:
         async def resend() -> InvitationModel:
@@ -202,10 +205,11 @@ class InvitationMutations:
 
     @strawberry.mutation(
         permission_classes=[IsAdmin],
-        description="Resend the failed, bounced and expired invitations among the selection"
-        " (same token, 30 days from now, reminder cycle reset; never to a suppressed address)"
-        " and say what was skipped and why. Their mails count towards the admin's daily"
-        " invitations allowance.",
+        description="Send the invitations among the selection not mailed yet (created without"
+        " their mail), and resend the failed, bounced and expired ones (same token, 30 days"
+        " from now, reminder cycle reset; never to a suppressed address, an address with an"
+        " account or one with another pending invitation: one per address) and say what was"
+        " skipped and why. Their mails count towards the admin's daily invitations allowance.",
     )
     async def resend_invitations(
         self, info: Info, input: InvitationSelectionInput

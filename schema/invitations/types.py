@@ -330,7 +330,8 @@ def bulk_parts(
 class ResendInvitationsPayload:
     matched_count: int = strawberry.field(description="Invitations found in the selection.")
     resent_count: int = strawberry.field(
-        description="Invitations resent: the failed and expired ones (30 days from now)."
+        description="Invitations sent: the ones not mailed yet, failed, bounced or expired (30"
+        " days from now)."
     )
     mailed_count: int = strawberry.field(
         description="Of those, the ones mailed again (code-only invitations get only the new"

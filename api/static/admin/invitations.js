@@ -1,12 +1,14 @@
 /* All invitations: the `invitations` query as a table, a keyset page at a time (no offsets:
  * "previous" goes back to a cursor this page already saw), with search, filters, sorting,
  * per-row resend, delete and details, and bulk resend and delete on the ticked rows or on all
- * that match. The downloads (export, letters) carry the same filters in their address.
+ * that match. The downloads (export, letters) carry the same filters in their address; the
+ * letters are asked for first, so that a refusal (nothing to print) is said in the page.
  */
 
 import {
   $,
   el,
+  Failure,
   formatDate,
   formatNumber,
   graphql,
@@ -66,6 +68,11 @@ const RESEND = `
 mutation Resend($id: ID!) {
   resendInvitation(id: $id) { invitation { id } errors { code message } }
 }`;
+// Refusals of a resend the page words itself, in the admin's language, with the address.
+const RESEND_REFUSALS = {
+  ALREADY_INVITED: "admin.invitations.resend_already_invited",
+  ALREADY_REGISTERED: "admin.invitations.resend_already_registered",
+};
 const DELETE = `
 mutation Delete($id: ID!) {
   deleteInvitation(id: $id) { deletedId errors { code message } }
@@ -275,10 +282,14 @@ sortSelect.addEventListener("change", (event) => {
 const statusText = (status) => t(`admin.invitations.status_${status.toLowerCase()}`);
 const deliveryText = (state_) => t(`admin.invitations.delivery_${state_.toLowerCase()}`);
 
+/** A code-only invitation without a name, told apart from the others by its number. */
+const codeOnlyName = (invitation) =>
+  t("admin.invitations.code_only_numbered", { number: invitation.id });
+
 const who = (invitation) =>
   invitation.email ||
   [invitation.firstName, invitation.lastName].filter(Boolean).join(" ") ||
-  t("admin.invitations.code_only");
+  codeOnlyName(invitation);
 
 /** What the invitation would give: the words of the delete confirmation. */
 const grantsText = (grants) => {
@@ -346,7 +357,7 @@ const renderRow = (invitation) => {
   row.append(pickCell);
 
   const email = make("span", {
-    text: invitation.email || t("admin.invitations.code_only"),
+    text: invitation.email || codeOnlyName(invitation),
     className: invitation.email ? "email" : "muted",
   });
   row.append(cell(t("admin.invitations.col_email"), email));
@@ -538,10 +549,20 @@ const resendOne = (control, invitation) =>
     say(bulkResult, "");
     try {
       const { resendInvitation } = await graphql(RESEND, { id: invitation.id });
-      if (showProblems(problem, resendInvitation.errors)) {
+      const { errors } = resendInvitation;
+      if (errors.length) {
+        const words = (error) =>
+          RESEND_REFUSALS[error.code]
+            ? t(RESEND_REFUSALS[error.code], { who: who(invitation) })
+            : error.message;
+        say(problem, errors.map(words).join(" "), "error");
         return;
       }
-      say(bulkResult, t("admin.invitations.resent", { who: who(invitation) }));
+      // A code-only invitation has no address: only its code's 30 days start again.
+      const done = invitation.email
+        ? "admin.invitations.resent"
+        : "admin.invitations.resent_code_only";
+      say(bulkResult, t(done, { who: who(invitation) }));
       state.countStale = true;
       await load();
     } catch (error) {
@@ -640,6 +661,68 @@ $("bulk-delete").addEventListener("click", async () => {
     await load();
   } catch (error) {
     showFailure(problem, error);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Letters: asked for before the download starts, so that filters with nothing to print (or
+// too much) say why in the page, in the admin's words, instead of a failed download.
+
+const LETTERS_REFUSALS = {
+  NOT_FOUND: "admin.invitations.letters_none",
+  TOO_MANY_INVITATIONS: "admin.invitations.letters_too_many",
+  LETTERS_UNAVAILABLE: "admin.invitations.letters_unavailable",
+};
+
+const lettersRefusal = async (response) => {
+  if (response.status === 401 || response.status === 403) {
+    return new Failure("signed_out").words;
+  }
+  let first = null;
+  try {
+    [first] = (await response.json()).errors || [];
+  } catch {
+    // Not the API's answer (a proxy's page): the generic words below.
+  }
+  if (!first) {
+    return t("admin.failed");
+  }
+  const key = LETTERS_REFUSALS[first.code];
+  if (!key) {
+    return first.message;
+  }
+  return t(key, { count: formatNumber(Number(first.value) || 0) });
+};
+
+const savedName = (response) => {
+  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  return named ? named[1] : "letters.pdf";
+};
+
+$("letters").addEventListener("click", async (event) => {
+  event.preventDefault();
+  const link = event.currentTarget;
+  if (link.getAttribute("aria-disabled") === "true") {
+    return;
+  }
+  say(problem, "");
+  link.setAttribute("aria-disabled", "true");
+  try {
+    const response = await fetch(link.href, { credentials: "same-origin" });
+    if (!response.ok) {
+      say(problem, await lettersRefusal(response), "error");
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const save = el("a", "", { href: url, download: savedName(response), hidden: "" });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch {
+    say(problem, new Failure("offline").words, "error");
+  } finally {
+    link.removeAttribute("aria-disabled");
   }
 });
 
