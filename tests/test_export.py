@@ -292,6 +292,8 @@ async def test_a_batch_filter_exports_the_codes_generated_together_and_no_others
     assert [(e["field"], e["value"]) for e in response.json()["errors"]] == [("batchOf", "first")]
     unknown = rows_of((await export(admin, batchOf="999999")).content)
     assert unknown == []
+    record = await InvitationExport.all().order_by("-id").first()
+    assert record is not None and record.filters == {"batch_of": 999999}
 
 
 async def test_code_only_invitations_have_a_blank_email_and_a_token(
