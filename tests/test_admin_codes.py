@@ -85,10 +85,12 @@ async def test_codes_without_a_group_download_exactly_this_batch(
     database: None, browser: Browser, live_server: str
 ) -> None:
     await an_admin(locale="fr-BE")
+    await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)  # not chosen
     await store_invitations([new_invitation(""), new_invitation("")])  # printed long ago
     async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:
         page = visit.page
         await sign_in(page, "/admin/codes")
+        await expect(page.get_by_label("North Avenue Residents", exact=True)).to_be_visible()
         await page.fill("#count", "2")
         await page.click("#codes-submit")  # an earlier batch, printed already
         await expect(page.locator("#codes-done-text")).to_have_text("2 codes générés.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from domain.models import Invitation, InvitationImport, InvitationProject, InvitationStatus
 from domain.projects.service import create_project
@@ -19,6 +19,13 @@ pytestmark = pytest.mark.browser
 
 HEADER = ["email", "first_name", "last_name", "admin"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def open_invite(page: Page) -> None:
+    """Sign in to Invite users and wait for its script: it shows the projects to choose."""
+    await create_project(title="Riverside")
+    await sign_in(page, "/admin/invite")
+    await expect(page.get_by_label("Riverside", exact=True)).to_be_visible()
 
 
 async def test_a_typed_batch_resets_the_options_and_an_upload_that_grants_admin_asks_first(
@@ -102,7 +109,7 @@ async def test_an_upload_without_roles_in_its_options_goes_ahead_without_asking(
     residents = workbook(HEADER, ["lea@example.org", "Lea", "Peeters", None])
     async with browse(browser, live_server, viewport=DESKTOP) as visit:
         page = visit.page
-        await sign_in(page, "/admin/invite")
+        await open_invite(page)
         await page.set_input_files(
             "#file", files=[{"name": "residents.xlsx", "mimeType": XLSX, "buffer": residents}]
         )
@@ -124,7 +131,7 @@ async def test_an_import_offers_letters_only_for_rows_without_an_email_and_says_
     )
     async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:
         page = visit.page
-        await sign_in(page, "/admin/invite")
+        await open_invite(page)
 
         await page.set_input_files(
             "#file", files=[{"name": "mail.xlsx", "mimeType": XLSX, "buffer": mail_only}]
@@ -170,7 +177,7 @@ async def test_what_was_typed_survives_the_language_switch_until_it_is_sent(
     await an_admin()
     async with browse(browser, live_server, viewport=DESKTOP) as visit:
         page = visit.page
-        await sign_in(page, "/admin/invite")
+        await open_invite(page)
         await page.fill("#emails", "lea@example.org\nkoen@example.org")
         await page.fill("#invite-message", "Welcome to the street!")
         await page.click("nav.languages a[hreflang='fr-BE']")
