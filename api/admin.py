@@ -118,6 +118,12 @@ PROBLEM_WORDS = (
     "admin.problem.EXAMPLE_ROW",
 )
 OPTIONS_WORDS = ("admin.options.no_projects", "admin.options.no_groups")
+# What api/static/admin/downloads.js says beside a download.
+DOWNLOAD_WORDS = (
+    "admin.download.preparing",
+    "admin.download.nothing",
+    "admin.download.unavailable",
+)
 INVITE_WORDS = (
     *OPTIONS_WORDS,
     *PROBLEM_WORDS,
@@ -134,6 +140,12 @@ INVITE_WORDS = (
     "admin.invite.progress_waiting",
     "admin.invite.import_done",
     "admin.invite.import_failed",
+    "admin.invite.options_reset",
+    "admin.invite.confirm_title",
+    "admin.invite.confirm_admin",
+    "admin.invite.confirm_projects",
+    "admin.invite.confirm_upload",
+    *DOWNLOAD_WORDS,
 )
 IMPORTS_WORDS = (
     "admin.import.status.QUEUED",
@@ -152,6 +164,7 @@ CODES_WORDS = (
     "admin.codes.done",
     "admin.codes.for_group",
     "admin.codes.for_all",
+    *DOWNLOAD_WORDS,
 )
 
 

@@ -20,8 +20,9 @@ from domain.models import DeliveryState, InvitationStatus, RoleKind
 from domain.validation import storable
 
 CHUNK_SIZE = 64 * 1024
-# The names of InvitationFilterInput's fields, as GraphQL spells them.
-_FILTERS = ("status", "delivery", "search", "groupId", "role", "importId")
+# The names of InvitationFilterInput's fields, as GraphQL spells them, and batchOf: the id of
+# an invitation, for the invitations written with it (the console's "this batch" downloads).
+_FILTERS = ("status", "delivery", "search", "groupId", "role", "importId", "batchOf")
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -69,6 +70,7 @@ def filter_from(params: QueryParams) -> InvitationFilter:
     role = _choice(params, "role", RoleKind, problems)
     group_id = _id(params, "groupId", "a group", problems)
     import_id = _id(params, "importId", "an import", problems)
+    batch_of = _id(params, "batchOf", "an invitation", problems)
     if problems:
         raise DomainError(*problems)
     return InvitationFilter(
@@ -78,6 +80,7 @@ def filter_from(params: QueryParams) -> InvitationFilter:
         group_id=group_id,
         role=role,
         import_id=import_id,
+        batch_of=batch_of,
     )
 
 

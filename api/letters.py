@@ -1,8 +1,9 @@
 """GET /invitations/letters.pdf: code-only invitations printed as letters or cards, for admins.
 
 Query parameters: the export's filters (`status`, `delivery`, `search`, `groupId`, `role`,
-`importId`; without `status`, pending invitations only), `layout` (`letters`, the default, or
-`cards`) and `codeOnly` (`true`, the default; `false` prints invitations with an email too).
+`importId`, `batchOf`; without `status`, pending invitations only), `layout` (`letters`, the
+default, or `cards`) and `codeOnly` (`true`, the default; `false` prints invitations with an
+email too).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Browser, expect
@@ -78,3 +79,41 @@ async def test_an_admin_generates_20_codes_for_a_group_and_exports_them(
     assert {code.locale for code in codes} == {"fr-BE"}
     assert await InvitationGroup.filter(group=group).count() == 20
     assert all(not code.send_email for code in codes)
+
+
+async def test_codes_without_a_group_download_exactly_this_batch(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    await an_admin(locale="fr-BE")
+    await create_group(title="North Avenue Residents", kind=GroupKind.MANUAL)  # not chosen
+    await store_invitations([new_invitation(""), new_invitation("")])  # printed long ago
+    async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/codes")
+        await expect(page.get_by_label("North Avenue Residents", exact=True)).to_be_visible()
+        await page.fill("#count", "2")
+        await page.click("#codes-submit")  # an earlier batch, printed already
+        await expect(page.locator("#codes-done-text")).to_have_text("2 codes générés.")
+        await page.fill("#count", "3")
+        await page.click("#codes-submit")
+        await expect(page.locator("#codes-done-text")).to_have_text("3 codes générés.")
+        await expect(page.locator("#codes-scope")).to_have_text(
+            "Les téléchargements contiennent exactement ces codes : les lots précédents ne sont"
+            " pas réimprimés."
+        )
+        await check_accessibility(page)
+        await visit.screenshot("codes-batch-phone")
+
+        async with page.expect_download() as started:
+            await page.click("#codes-export")
+        book = load_workbook(io.BytesIO(Path(await (await started.value).path()).read_bytes()))
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        header = [str(cell) for cell in rows[0]]
+        tokens = [row[header.index("token")] for row in rows[1:]]
+        assert len(tokens) == 3 and all(tokens)  # not the 4 earlier ones
+
+        async with page.expect_download() as started:
+            await page.click("#codes-letters")
+        letters = pdfium.PdfDocument(Path(await (await started.value).path()).read_bytes())
+        assert len(letters) == 3  # a letter a code of this batch
+    assert await Invitation.filter(email="").count() == 7

@@ -267,6 +267,35 @@ async def test_an_import_filter_exports_that_import_only(admin: GraphQLClient) -
     assert [row["email"] for row in exported] == [f"resident{i}@example.org" for i in range(3)]
 
 
+async def test_a_batch_filter_exports_the_codes_generated_together_and_no_others(
+    admin: GraphQLClient,
+) -> None:
+    async def generate(count: int) -> list[dict[str, Any]]:
+        payload = (await admin(GENERATE, {"count": count}))["generateInvitationCodes"]
+        assert payload["errors"] == []
+        invitations: list[dict[str, Any]] = payload["invitations"]
+        return invitations
+
+    await generate(2)  # an earlier batch, printed already
+    batch = await generate(3)
+    await create(admin, ["typed@example.org"], sendEmail=False)
+    await generate(1)
+    for member in batch:  # any of its invitations finds the whole batch
+        exported = rows_of((await export(admin, batchOf=member["id"])).content)
+        assert [row["token"] for row in exported] == [i["token"] for i in batch]
+    response = await admin.http.get(
+        "/invitations/export.xlsx",
+        params={"batchOf": "first"},
+        headers={"Authorization": f"Bearer {admin.token}"},
+    )
+    assert response.status_code == 400
+    assert [(e["field"], e["value"]) for e in response.json()["errors"]] == [("batchOf", "first")]
+    unknown = rows_of((await export(admin, batchOf="999999")).content)
+    assert unknown == []
+    record = await InvitationExport.all().order_by("-id").first()
+    assert record is not None and record.filters == {"batch_of": 999999}
+
+
 async def test_code_only_invitations_have_a_blank_email_and_a_token(
     admin: GraphQLClient,
 ) -> None:

@@ -106,6 +106,7 @@ def filters_of(query: InvitationFilter) -> dict[str, Any]:
         "group_id": query.group_id,
         "role": query.role,
         "import_id": query.import_id,
+        "batch_of": query.batch_of,
     }
     return {
         name: value.value if isinstance(value, Enum) else value

@@ -51,6 +51,9 @@ class InvitationFilter:
     group_id: int | None = None
     role: RoleKind | None = None
     import_id: int | None = None
+    # An invitation's id: the invitations written with it (one request or import: the same
+    # inviter and creation time), such as a batch of generated codes.
+    batch_of: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,15 @@ async def filtered(query: InvitationFilter, params: list[Any] | None = None) -> 
         sql.clauses.append("i.id IN (SELECT p.invitation_id FROM invitation_projects p)")
     if query.import_id is not None:
         sql.clauses.append(f"i.invitation_import_id = {sql.param(query.import_id)}")
+    if query.batch_of is not None:
+        first = sql.param(query.batch_of)
+        same = "IS NOT DISTINCT FROM" if sql.postgres else "IS"
+        # Two one-row lookups by primary key; the creation time then walks its index.
+        sql.clauses.append(
+            "i.created_at = (SELECT b.created_at FROM invitations b"  # noqa: S608
+            f" WHERE b.id = {first}) AND i.inviter_id {same}"
+            f" (SELECT b.inviter_id FROM invitations b WHERE b.id = {first})"
+        )
     return sql
 
 

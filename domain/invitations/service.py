@@ -107,7 +107,8 @@ async def write_plan(
         len(ids)
     )
     enqueue_sends(ids, rows)
-    invitations = await Invitation.filter(id__in=ids).order_by("id") if len(ids) <= 1000 else []
+    # The first 1,000 listed (a bigger batch is found again from its first: `batch_of`).
+    invitations = await Invitation.filter(id__in=ids[:1000]).order_by("id")
     return CreationResult(
         invitations=invitations, existing_users=updated, invited_count=len(ids), outcome=outcome
     )

@@ -1,12 +1,14 @@
 /* Generate codes: code-only invitations for letters (generateInvitationCodes), then the ways
- * to the codes: the export and the letters, filtered to the chosen group. */
+ * to this batch's codes: the export, the letters and the cards. */
 
 import { $, LOCALE, ROOT, graphql, plural, problemWords, say, sayFailure, t } from "./client.js";
+import { guardDownload } from "./downloads.js";
 import { loadChoices, readOptions } from "./options.js";
 
 const GENERATE = `mutation AdminGenerateCodes($count: Int!, $options: InvitationOptionsInput) {
   generateInvitationCodes(count: $count, options: $options) {
     invitedCount
+    invitations { id }
     errors { code message field value }
   }
 }`;
@@ -15,11 +17,16 @@ const form = $("codes");
 const countInput = $("count");
 const status = $("codes-status");
 const done = $("codes-done");
+const downloadStatus = $("codes-download-status");
+
 let groups = [];
 
 loadChoices("codes", LOCALE).then((found) => {
   groups = found;
 });
+for (const id of ["codes-export", "codes-letters", "codes-cards"]) {
+  guardDownload($(id), downloadStatus);
+}
 
 const download = (path, params) => `${ROOT}${path}?${new URLSearchParams(params)}`;
 
@@ -46,17 +53,15 @@ form.addEventListener("submit", async (event) => {
       return;
     }
     say(status, "");
-    // The export and the letters select by group: the codes of this batch with the group's
-    // other invitations (one group per batch keeps them apart), else every pending one.
-    const filter = { status: "pending" };
-    const chosen = groups.filter((group) => options.groupIds.includes(group.id));
-    if (chosen.length) {
-      filter.groupId = chosen[0].id;
-      $("codes-scope").textContent = t("admin.codes.for_group", { group: chosen[0].title });
-    } else {
-      $("codes-scope").textContent = t("admin.codes.for_all");
-    }
+    say(downloadStatus, "");
+    // Exactly this batch: the invitations written with its first one (earlier batches, of
+    // the same group or none, are not printed again).
+    const filter = { batchOf: result.invitations[0].id };
     $("codes-done-text").textContent = plural("admin.codes.done", result.invitedCount);
+    const [group] = groups.filter((found) => options.groupIds.includes(found.id));
+    $("codes-scope").textContent = group
+      ? t("admin.codes.for_group", { group: group.title })
+      : t("admin.codes.for_all");
     $("codes-export").href = download("/invitations/export.xlsx", filter);
     $("codes-letters").href = download("/invitations/letters.pdf", { ...filter, codeOnly: "true" });
     $("codes-cards").href = download("/invitations/letters.pdf", {

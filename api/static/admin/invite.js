@@ -1,5 +1,7 @@
 /* Invite users: typed addresses (createInvitations) and an Excel file (importInvitations, then
- * the import polled until the worker is done). */
+ * the import polled until the worker is done). Both take the one options block at the top:
+ * after a typed batch it goes back to its defaults, and an upload whose options grant a role
+ * asks first, so a choice made for a few typed addresses never reaches a whole file unseen. */
 
 import {
   $,
@@ -16,7 +18,9 @@ import {
   t,
   upload,
 } from "./client.js";
-import { loadChoices, readOptions } from "./options.js";
+import { guardDownload } from "./downloads.js";
+import { confirmAction } from "./manage.js";
+import { chosenProjects, loadChoices, readOptions, resetOptions } from "./options.js";
 
 const CREATE = `mutation AdminInvite($input: CreateInvitationsInput!) {
   createInvitations(input: $input) {
@@ -36,7 +40,7 @@ const IMPORT = `mutation AdminImport($file: Upload!, $defaults: InvitationOption
 const POLL = `query AdminImportProgress($id: ID!) {
   invitationImport(id: $id) {
     id fileName status rowsTotal rowsProcessed invitedCount existingUsersUpdatedCount
-    skippedCount problemsFileUrl outcome { newAdmins }
+    skippedCount problemsFileUrl outcome { newAdmins codeOnly }
     errors { code message field row value }
   }
 }`;
@@ -78,6 +82,31 @@ const emailsBox = $("emails");
 const problemsBox = $("typed-problems-box");
 const problemsBody = $("typed-problems").querySelector("tbody");
 const typedDone = $("typed-done");
+const messageBox = $("invite-message");
+
+// What was typed survives a reload of the page (the language switch reloads it) until it is
+// sent, in this tab only, for the admin who typed it.
+const DRAFT = "admin.invite.draft";
+const admin = () => ($("admin-email") || {}).textContent || "";
+const saveDraft = () => {
+  const draft = { admin: admin(), emails: emailsBox.value, message: messageBox.value };
+  sessionStorage.setItem(DRAFT, JSON.stringify(draft));
+};
+const restoreDraft = () => {
+  let draft = null;
+  try {
+    draft = JSON.parse(sessionStorage.getItem(DRAFT) || "null");
+  } catch {
+    sessionStorage.removeItem(DRAFT);
+  }
+  if (draft && draft.admin === admin()) {
+    emailsBox.value = draft.emails || "";
+    messageBox.value = draft.message || "";
+  }
+};
+restoreDraft();
+emailsBox.addEventListener("input", saveDraft);
+messageBox.addEventListener("input", saveDraft);
 
 const showTypedProblems = (list, problems) => {
   problemsBody.replaceChildren();
@@ -121,12 +150,15 @@ typedForm.addEventListener("submit", async (event) => {
     showTypedProblems(list, []);
     emailsBox.removeAttribute("aria-invalid");
     emailsBox.value = "";
+    resetOptions("invite");
+    sessionStorage.removeItem(DRAFT);
     say(typedStatus, "");
     typedDone.replaceChildren(
       el("p", plural("admin.invite.done", result.invitedCount)),
       ...(result.existingUsersUpdated.length
         ? [el("p", plural("admin.invite.existing", result.existingUsersUpdated.length))]
         : []),
+      el("p", t("admin.invite.options_reset")),
       listLink(),
     );
     typedDone.hidden = false;
@@ -161,6 +193,11 @@ const progressText = $("import-progress-text");
 const done = $("import-done");
 const failed = $("import-failed");
 const importProblems = $("import-problems").querySelector("tbody");
+const importExport = $("import-export");
+const importLetters = $("import-letters");
+const downloadStatus = $("import-download-status");
+guardDownload(importExport, downloadStatus);
+guardDownload(importLetters, downloadStatus);
 let file = null;
 
 const choose = (picked) => {
@@ -215,10 +252,12 @@ const showDone = (job) => {
   $("count-skipped").textContent = formatNumber(job.skippedCount);
   $("count-admins").textContent = formatNumber(job.outcome ? job.outcome.newAdmins : 0);
   // This file's invitations: their codes (the token column), and letters for those without
-  // an address.
+  // an address, when it has some.
   const importId = encodeURIComponent(job.id);
-  $("import-export").href = `${ROOT}/invitations/export.xlsx?importId=${importId}`;
-  $("import-letters").href = `${ROOT}/invitations/letters.pdf?importId=${importId}&codeOnly=true`;
+  importExport.href = `${ROOT}/invitations/export.xlsx?importId=${importId}`;
+  importLetters.href = `${ROOT}/invitations/letters.pdf?importId=${importId}&codeOnly=true`;
+  importLetters.hidden = !(job.outcome && job.outcome.codeOnly > 0);
+  say(downloadStatus, "");
   done.hidden = false;
 };
 
@@ -266,6 +305,26 @@ const follow = async (id) => {
   }
 };
 
+/** An upload whose options make every row an admin or a project manager happens only once the
+ * admin said so in the confirmation dialog. */
+const grantsConfirmed = (defaults, name) => {
+  const projects = chosenProjects("invite");
+  const grants = [
+    ...(defaults.admin ? [t("admin.invite.confirm_admin", { name })] : []),
+    ...(projects.length
+      ? [t("admin.invite.confirm_projects", { name, projects: projects.join(", ") })]
+      : []),
+  ];
+  if (!grants.length) {
+    return Promise.resolve(true);
+  }
+  return confirmAction($("confirm"), {
+    title: t("admin.invite.confirm_title"),
+    text: grants.join(" "),
+    confirm: t("admin.invite.confirm_upload"),
+  });
+};
+
 uploadForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   done.hidden = true;
@@ -281,11 +340,15 @@ uploadForm.addEventListener("submit", async (event) => {
     fileInput.focus();
     return;
   }
+  const defaults = readOptions("invite");
+  if (!(await grantsConfirmed(defaults, file.name))) {
+    return;
+  }
   const button = $("upload-submit");
   button.disabled = true;
   say(uploadStatus, t("admin.invite.uploading", { name: file.name }));
   try {
-    const data = await upload(IMPORT, { defaults: readOptions("invite") }, "file", file);
+    const data = await upload(IMPORT, { defaults }, "file", file);
     const result = data.importInvitations;
     if (result.errors.length) {
       say(uploadStatus, result.errors.map(problemWords).join(" "), "error");

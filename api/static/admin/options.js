@@ -53,3 +53,24 @@ export const readOptions = (prefix) => {
   }
   return options;
 };
+
+/** Put the options with `prefix` back as the page first showed them (nothing granted, the
+ * first language, no message, mailed). */
+export const resetOptions = (prefix) => {
+  const root = $(`${prefix}-options`);
+  for (const box of root.querySelectorAll("input[type=checkbox]")) {
+    box.checked = box.defaultChecked;
+  }
+  for (const select of root.querySelectorAll("select")) {
+    select.selectedIndex = Math.max(0, [...select.options].findIndex((o) => o.defaultSelected));
+  }
+  for (const text of root.querySelectorAll("textarea")) {
+    text.value = text.defaultValue;
+  }
+};
+
+/** The titles of the projects ticked in the options with `prefix`. */
+export const chosenProjects = (prefix) =>
+  [...$(`${prefix}-options`).querySelectorAll(`input[name="${prefix}-project"]:checked`)].map(
+    (box) => box.labels[0].textContent,
+  );

@@ -1,0 +1,195 @@
+"""Invite users in a real Chromium: the options of a typed batch never reach the next upload
+unseen, the downloads of an import offer only what it has, and what was typed survives the
+language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from domain.models import Invitation, InvitationImport, InvitationProject, InvitationStatus
+from domain.projects.service import create_project
+from tests.admin_browser import an_admin, sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
+from tests.import_helpers import workbook
+
+pytestmark = pytest.mark.browser
+
+HEADER = ["email", "first_name", "last_name", "admin"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def open_invite(page: Page) -> None:
+    """Sign in to Invite users and wait for its script: it shows the projects to choose."""
+    await create_project(title="Riverside")
+    await sign_in(page, "/admin/invite")
+    await expect(page.get_by_label("Riverside", exact=True)).to_be_visible()
+
+
+async def test_a_typed_batch_resets_the_options_and_an_upload_that_grants_admin_asks_first(
+    database: None, browser: Browser, live_server: str, run_worker: Any
+) -> None:
+    await an_admin(locale="nl-BE")
+    project = await create_project(title="Riverside")
+    residents = workbook(
+        HEADER,
+        ["lea@example.org", "Lea", "Peeters", None],
+        ["tom@example.org", "Tom", "Maes", False],
+    )
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        await expect(page.get_by_label("Riverside", exact=True)).to_be_visible()
+
+        await page.check("#invite-admin")
+        await page.get_by_label("Riverside", exact=True).check()
+        await page.select_option("#invite-locale", "fr-BE")
+        await page.fill("#invite-message", "Welkom, collega-beheerder")
+        await page.uncheck("#invite-send")
+        await page.fill("#emails", "newadmin@example.org")
+        await page.click("#typed-submit")
+        done = page.locator("#typed-done")
+        await expect(done).to_contain_text("1 uitnodiging aangemaakt.")
+        await expect(done).to_contain_text(
+            "De opties hierboven staan weer op hun standaardwaarden voor de volgende uitnodigingen."
+        )
+        await expect(done).to_be_focused()
+        await expect(page.locator("#invite-admin")).not_to_be_checked()
+        await expect(page.get_by_label("Riverside", exact=True)).not_to_be_checked()
+        await expect(page.locator("#invite-locale")).to_have_value("en")
+        await expect(page.locator("#invite-message")).to_have_value("")
+        await expect(page.locator("#invite-send")).to_be_checked()
+        await check_accessibility(page)
+        typed = await Invitation.get(email="newadmin@example.org")
+        assert typed.is_admin and typed.personal_message == "Welkom, collega-beheerder"
+
+        # Chosen again, on purpose this time: the upload says what every row gets, and waits.
+        await page.check("#invite-admin")
+        await page.get_by_label("Riverside", exact=True).check()
+        await page.set_input_files(
+            "#file", files=[{"name": "residents.xlsx", "mimeType": XLSX, "buffer": residents}]
+        )
+        await page.click("#upload-submit")
+        dialog = page.locator("#confirm")
+        await expect(dialog).to_be_visible()
+        await expect(dialog.locator("#confirm-text")).to_have_text(
+            "Elke rij van residents.xlsx zonder eigen waarde in de kolom admin nodigt een"
+            " beheerder van het platform uit. Elke rij van residents.xlsx nodigt een"
+            " projectbeheerder uit van: Riverside."
+        )
+        await check_accessibility(page)
+        await visit.screenshot("invite-confirm-grants-phone")
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+        await expect(page.locator("#upload-submit")).to_be_focused()
+        assert await InvitationImport.all().count() == 0
+
+        await page.click("#upload-submit")
+        await expect(dialog).to_be_visible()
+        await page.keyboard.press("Tab")  # from Cancel to the confirmation
+        await expect(dialog.locator("[data-confirm]")).to_be_focused()
+        await expect(dialog.locator("[data-confirm]")).to_have_text("Opladen en uitnodigen")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await run_worker()
+        await expect(page.locator("#count-admins")).to_have_text("1")
+
+    lea = await Invitation.get(email="lea@example.org")
+    tom = await Invitation.get(email="tom@example.org")
+    assert lea.is_admin and not tom.is_admin  # the row's own FALSE wins
+    assert await InvitationProject.filter(project=project).count() == 3
+
+
+async def test_an_upload_without_roles_in_its_options_goes_ahead_without_asking(
+    database: None, browser: Browser, live_server: str, run_worker: Any
+) -> None:
+    await an_admin()
+    residents = workbook(HEADER, ["lea@example.org", "Lea", "Peeters", None])
+    async with browse(browser, live_server, viewport=DESKTOP) as visit:
+        page = visit.page
+        await open_invite(page)
+        await page.set_input_files(
+            "#file", files=[{"name": "residents.xlsx", "mimeType": XLSX, "buffer": residents}]
+        )
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await expect(page.locator("#confirm")).to_be_hidden()
+        await run_worker()
+        await expect(page.locator("#count-invited")).to_have_text("1")
+    assert not (await Invitation.get(email="lea@example.org")).is_admin
+
+
+async def test_an_import_offers_letters_only_for_rows_without_an_email_and_says_why_none(
+    database: None, browser: Browser, live_server: str, run_worker: Any
+) -> None:
+    await an_admin(locale="fr-BE")
+    mail_only = workbook(HEADER, ["lea@example.org", "Lea", "Peeters", None])
+    with_letter = workbook(
+        HEADER, ["tom@example.org", "Tom", "Maes", None], [None, "Letter", "Only", None]
+    )
+    async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:
+        page = visit.page
+        await open_invite(page)
+
+        await page.set_input_files(
+            "#file", files=[{"name": "mail.xlsx", "mimeType": XLSX, "buffer": mail_only}]
+        )
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await run_worker()
+        await expect(page.locator("#count-invited")).to_have_text("1")
+        await expect(page.locator("#import-export")).to_be_visible()
+        await expect(page.locator("#import-letters")).to_be_hidden()
+        await check_accessibility(page)
+
+        await page.set_input_files(
+            "#file", files=[{"name": "letters.xlsx", "mimeType": XLSX, "buffer": with_letter}]
+        )
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await run_worker()
+        await expect(page.locator("#count-invited")).to_have_text("2")
+        letters = page.locator("#import-letters")
+        await expect(letters).to_be_visible()
+        async with page.expect_download() as started:
+            await letters.click()
+        download = await started.value
+        assert download.suggested_filename.endswith(".pdf")
+
+        # Accepted meanwhile (elsewhere): nothing is left to print, and the page says so.
+        await Invitation.filter(email="").update(status=InvitationStatus.ACCEPTED)
+        await letters.click()
+        await expect(page.locator("#import-download-status")).to_have_text(
+            "Rien à imprimer : aucune de ces invitations n'est à la fois en attente et sans"
+            " adresse e-mail."
+        )
+        await check_accessibility(page)
+        visit.problems.remove(
+            "Failed to load resource: the server responded with a status of 404 (Not Found)"
+        )
+
+
+async def test_what_was_typed_survives_the_language_switch_until_it_is_sent(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    await an_admin()
+    async with browse(browser, live_server, viewport=DESKTOP) as visit:
+        page = visit.page
+        await open_invite(page)
+        await page.fill("#emails", "lea@example.org\nkoen@example.org")
+        await page.fill("#invite-message", "Welcome to the street!")
+        await page.click("nav.languages a[hreflang='fr-BE']")
+        await expect(page.locator("html")).to_have_attribute("lang", "fr-BE")
+        await expect(page.locator("#emails")).to_have_value("lea@example.org\nkoen@example.org")
+        await expect(page.locator("#invite-message")).to_have_value("Welcome to the street!")
+        await check_accessibility(page)
+
+        await page.click("#typed-submit")
+        await expect(page.locator("#typed-done")).to_contain_text("2 invitations créées.")
+        await page.reload()
+        await expect(page.locator("#admin-email")).to_be_visible()
+        await expect(page.locator("#emails")).to_have_value("")
+        await expect(page.locator("#invite-message")).to_have_value("")
+    assert await Invitation.all().count() == 2
