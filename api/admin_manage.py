@@ -81,6 +81,7 @@ INVITATIONS_WORDS = (
     "admin.invitations.letters_none",
     "admin.invitations.letters_too_many",
     "admin.invitations.letters_unavailable",
+    "admin.download.preparing",
     "admin.invitations.role_admin",
     "admin.invitations.select_all_matching",
     "admin.invitations.select_page_only",

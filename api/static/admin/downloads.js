@@ -2,16 +2,17 @@
  * (nothing to print, signed out, letters unavailable) is said beside the link, in the admin's
  * words, instead of a failed download in the browser's list. */
 
-import { el, problemWords, say, t } from "./client.js";
+import { el, formatNumber, problemWords, say, t } from "./client.js";
 
-// What a refusal's code means for the admin; any other keeps the server's message.
+// What a refusal's code means for the admin (its words may hold the refusal's {count}); any
+// other code is worded as an import problem, or keeps the server's message.
 const REASONS = {
   NOT_FOUND: "admin.download.nothing",
   LETTERS_UNAVAILABLE: "admin.download.unavailable",
 };
 
 /** Why the server refused, in the admin's words. */
-const reason = async (response) => {
+const reason = async (response, reasons) => {
   if (response.status === 401 || response.status === 403) {
     return t("admin.signed_out");
   }
@@ -24,9 +25,11 @@ const reason = async (response) => {
   if (!problems.length) {
     return t("admin.failed");
   }
-  return problems
-    .map((problem) => (REASONS[problem.code] ? t(REASONS[problem.code]) : problemWords(problem)))
-    .join(" ");
+  const words = (problem) =>
+    reasons[problem.code]
+      ? t(reasons[problem.code], { count: formatNumber(Number(problem.value) || 0) })
+      : problemWords(problem);
+  return problems.map(words).join(" ");
 };
 
 const fileName = (response) => {
@@ -46,8 +49,9 @@ const save = (blob, name) => {
 };
 
 /** Make the download `link` (its href as it is when clicked) say in `status` why there is no
- * file, or that it is being made. Opened in another tab or window, it is an ordinary link. */
-export const guardDownload = (link, status) => {
+ * file (`reasons`: the words for a refusal's code), or that it is being made. Opened in another
+ * tab or window, it is an ordinary link. */
+export const guardDownload = (link, status, reasons = REASONS) => {
   link.addEventListener("click", async (event) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
       return;
@@ -69,7 +73,7 @@ export const guardDownload = (link, status) => {
         return;
       }
       if (!blob) {
-        say(status, await reason(response), "error");
+        say(status, await reason(response, reasons), "error");
         return;
       }
       save(blob, fileName(response));

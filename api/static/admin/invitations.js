@@ -8,7 +8,6 @@
 import {
   $,
   el,
-  Failure,
   formatDate,
   formatNumber,
   graphql,
@@ -18,6 +17,7 @@ import {
   say,
   t,
 } from "./client.js";
+import { guardDownload } from "./downloads.js";
 import { busy, button, confirmAction, showFailure, showProblems } from "./manage.js";
 
 const make = (tag, { text = "", className = "", attrs = {} } = {}) => {
@@ -668,62 +668,10 @@ $("bulk-delete").addEventListener("click", async () => {
 // Letters: asked for before the download starts, so that filters with nothing to print (or
 // too much) say why in the page, in the admin's words, instead of a failed download.
 
-const LETTERS_REFUSALS = {
+guardDownload($("letters"), problem, {
   NOT_FOUND: "admin.invitations.letters_none",
   TOO_MANY_INVITATIONS: "admin.invitations.letters_too_many",
   LETTERS_UNAVAILABLE: "admin.invitations.letters_unavailable",
-};
-
-const lettersRefusal = async (response) => {
-  if (response.status === 401 || response.status === 403) {
-    return new Failure("signed_out").words;
-  }
-  let first = null;
-  try {
-    [first] = (await response.json()).errors || [];
-  } catch {
-    // Not the API's answer (a proxy's page): the generic words below.
-  }
-  if (!first) {
-    return t("admin.failed");
-  }
-  const key = LETTERS_REFUSALS[first.code];
-  if (!key) {
-    return first.message;
-  }
-  return t(key, { count: formatNumber(Number(first.value) || 0) });
-};
-
-const savedName = (response) => {
-  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
-  return named ? named[1] : "letters.pdf";
-};
-
-$("letters").addEventListener("click", async (event) => {
-  event.preventDefault();
-  const link = event.currentTarget;
-  if (link.getAttribute("aria-disabled") === "true") {
-    return;
-  }
-  say(problem, "");
-  link.setAttribute("aria-disabled", "true");
-  try {
-    const response = await fetch(link.href, { credentials: "same-origin" });
-    if (!response.ok) {
-      say(problem, await lettersRefusal(response), "error");
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    const save = el("a", "", { href: url, download: savedName(response), hidden: "" });
-    document.body.append(save);
-    save.click();
-    save.remove();
-    window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  } catch {
-    say(problem, new Failure("offline").words, "error");
-  } finally {
-    link.removeAttribute("aria-disabled");
-  }
 });
 
 // ---------------------------------------------------------------------------------------------
