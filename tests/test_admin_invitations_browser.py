@@ -370,3 +370,35 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         assert Path(await download.path()).read_bytes().startswith(b"%PDF-")
         await expect(problem).to_be_hidden()
         assert len(downloads) == 1
+
+
+async def test_after_a_resend_or_a_delete_by_keyboard_the_focus_is_where_the_result_is(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """The row's button goes with the rows drawn again: the focus goes to what was done, not
+    back to the top of the page."""
+    emails = ["ann@example.org", "bob@example.org", "cas@example.org"]
+    assert (await create(admin, emails, sendEmail=False))["errors"] == []
+    async with browse(browser, live_server, locale="nl-BE", viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/invitations?lang=nl-BE")
+        await expect(page.locator("#invitations tbody tr")).to_have_count(3)
+
+        await row(page, "ann@example.org").get_by_role("button", name="Opnieuw sturen").focus()
+        await page.keyboard.press("Enter")
+        said = page.locator("#bulk-result")
+        await expect(said).to_contain_text("ann@example.org")
+        await expect(said).to_be_focused()
+
+        await row(page, "bob@example.org").get_by_role("button", name="Verwijderen").focus()
+        await page.keyboard.press("Enter")
+        dialog = page.locator("#confirm")
+        await expect(dialog.get_by_role("button", name="Annuleren")).to_be_focused()
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")
+        await expect(said).to_have_text("De uitnodiging voor bob@example.org is verwijderd.")
+        await expect(said).to_be_focused()
+        # Tab goes on from there, not from the top of the page.
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.closest('main') !== null")
+        await check_accessibility(page)

@@ -18,7 +18,14 @@ import {
   t,
 } from "./client.js";
 import { guardDownload } from "./downloads.js";
-import { busy, button, confirmAction, showFailure, showProblems } from "./manage.js";
+import {
+  busy,
+  button,
+  confirmAction,
+  keepFocus,
+  showFailure,
+  showProblems,
+} from "./manage.js";
 
 const make = (tag, { text = "", className = "", attrs = {} } = {}) => {
   const element = el(tag, text ?? "", attrs);
@@ -544,8 +551,8 @@ const skippedText = (skipped) =>
     )
     .join(" ");
 
-const resendOne = (control, invitation) =>
-  busy(control, async () => {
+const resendOne = async (control, invitation) => {
+  await busy(control, async () => {
     say(bulkResult, "");
     try {
       const { resendInvitation } = await graphql(RESEND, { id: invitation.id });
@@ -569,6 +576,8 @@ const resendOne = (control, invitation) =>
       showFailure(problem, error);
     }
   });
+  keepFocus(problem, bulkResult);
+};
 
 const deleteOne = async (invitation) => {
   const grants = grantsText(invitation.grants);
@@ -585,20 +594,20 @@ const deleteOne = async (invitation) => {
   say(bulkResult, "");
   try {
     const { deleteInvitation } = await graphql(DELETE, { id: invitation.id });
-    if (showProblems(problem, deleteInvitation.errors)) {
-        return;
-      }
-    state.picked.delete(invitation.id);
-    say(bulkResult, t("admin.invitations.deleted", { who: who(invitation) }));
-    state.countStale = true;
-    await load();
+    if (!showProblems(problem, deleteInvitation.errors)) {
+      state.picked.delete(invitation.id);
+      say(bulkResult, t("admin.invitations.deleted", { who: who(invitation) }));
+      state.countStale = true;
+      await load();
+    }
   } catch (error) {
     showFailure(problem, error);
   }
+  keepFocus(problem, bulkResult);
 };
 
-$("bulk-resend").addEventListener("click", (event) =>
-  busy(event.currentTarget, async () => {
+$("bulk-resend").addEventListener("click", async (event) => {
+  await busy(event.currentTarget, async () => {
     say(bulkResult, "");
     say(problem, "");
     const input = selection();
@@ -623,8 +632,9 @@ $("bulk-resend").addEventListener("click", (event) =>
     } catch (error) {
       showFailure(problem, error);
     }
-  }),
-);
+  });
+  keepFocus(problem, bulkResult);
+});
 
 $("bulk-delete").addEventListener("click", async () => {
   say(problem, "");
@@ -645,8 +655,9 @@ $("bulk-delete").addEventListener("click", async () => {
   try {
     const { deleteInvitations: done } = await graphql(BULK_DELETE, { input });
     if (showProblems(problem, done.errors)) {
-        return;
-      }
+      keepFocus(problem);
+      return;
+    }
     say(
       bulkResult,
       [plural("admin.invitations.bulk_deleted", done.deletedCount), skippedText(done.skipped)]
@@ -662,6 +673,7 @@ $("bulk-delete").addEventListener("click", async () => {
   } catch (error) {
     showFailure(problem, error);
   }
+  keepFocus(problem, bulkResult);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -74,13 +74,34 @@ export const confirmAction = (dialog, { title, text, confirm }) =>
     no.focus();
   });
 
-/** Run an action with its control disabled meanwhile. */
+/** Where the focus was lost (a disabled or removed control hands it to the page itself). */
+const focusLost = () => !document.activeElement || document.activeElement === document.body;
+
+/** Run an action with its control disabled meanwhile; the focus it had comes back to it (a
+ * disabled control loses it), if nothing else took it and it is still there. */
 export const busy = async (control, action) => {
+  const hadFocus = document.activeElement === control;
   control.disabled = true;
   try {
     return await action();
   } finally {
     control.disabled = false;
+    if (hadFocus && control.isConnected && focusLost()) {
+      control.focus();
+    }
+  }
+};
+
+/** After an action that drew the page again (its control gone with the rows), the focus goes
+ * to the first of `messages` shown, the one that says what happened, if it was lost. */
+export const keepFocus = (...messages) => {
+  if (!focusLost()) {
+    return;
+  }
+  const shown = messages.find((message) => message && !message.hidden && message.textContent);
+  if (shown) {
+    shown.tabIndex = -1;
+    shown.focus();
   }
 };
 
