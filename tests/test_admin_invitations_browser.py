@@ -378,11 +378,15 @@ async def test_after_a_resend_or_a_delete_by_keyboard_the_focus_is_where_the_res
     """The row's button goes with the rows drawn again: the focus goes to what was done, not
     back to the top of the page."""
     emails = ["ann@example.org", "bob@example.org", "cas@example.org"]
-    assert (await create(admin, emails, sendEmail=False))["errors"] == []
+    assert (await create(admin, emails, sendEmail=False, locale="nl-BE"))["errors"] == []
     async with browse(browser, live_server, locale="nl-BE", viewport=DESKTOP) as visit:  # type: ignore[arg-type]
         page = visit.page
         await sign_in(page, "/admin/invitations?lang=nl-BE")
         await expect(page.locator("#invitations tbody tr")).to_have_count(3)
+        # The details name the language as the switch and the invite form do.
+        await row(page, "cas@example.org").get_by_role("button", name="Details").click()
+        await expect(page.locator("#details")).to_contain_text("Nederlands")
+        await page.keyboard.press("Escape")
 
         await row(page, "ann@example.org").get_by_role("button", name="Opnieuw sturen").focus()
         await page.keyboard.press("Enter")

@@ -692,8 +692,15 @@ guardDownload($("letters"), problem, {
 const detailsDialog = $("details");
 detailsDialog.querySelector("[data-close]").addEventListener("click", () => detailsDialog.close());
 
-/** "nl-BE" as the page's language calls it ("Dutch (Belgium)"), or the code itself. */
+/** "nl-BE" by the name the language switch and the invite form give it ("Nederlands"), else
+ * as the page's language calls it, or the code itself. */
 const languageName = (locale) => {
+  const named = [...document.querySelectorAll("nav.languages a[hreflang]")].find(
+    (link) => link.hreflang.toLowerCase() === String(locale).toLowerCase(),
+  );
+  if (named) {
+    return named.textContent.trim();
+  }
   try {
     return new Intl.DisplayNames([LOCALE], { type: "language" }).of(locale) || locale;
   } catch {
