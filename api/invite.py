@@ -56,6 +56,7 @@ COMMON_SCRIPT_KEYS = (
     "invite.required",
     "invite.fill_in",
     "invite.invalid_email",
+    "invite.email_not_deliverable",
     "invite.weak_password",
 )
 # The confirmation step (a code mailed to the address), on /invite and /account.

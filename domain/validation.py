@@ -94,6 +94,16 @@ def require_email(raw: str, *, field: str = "email") -> str:
     return email
 
 
+def require_mailable_email(raw: str, *, field: str = "email") -> str:
+    """An address someone gives to be mailed at (a sign-up, a new address, a letter's code):
+    valid, and one the mail relay can take, or its code would never arrive."""
+    email = require_email(raw, field=field)
+    undeliverable = undeliverable_email_problem(email, field=field)
+    if undeliverable is not None:
+        raise DomainError(undeliverable)
+    return email
+
+
 def name_problem(value: str, field: str) -> Problem | None:
     """Names end up in mail headers and on pages: no line breaks or control characters."""
     if len(value) > MAX_NAME_LENGTH:

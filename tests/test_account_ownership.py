@@ -294,3 +294,32 @@ async def test_a_wrong_password_on_the_confirmation_counts_and_the_limit_holds(
     assert answers[:10] == ["INVALID_CREDENTIALS"] * 10
     assert answers[10:] == ["RATE_LIMITED"] * 2
     assert PASSWORD  # the right one would still be refused now: the limit is per account
+
+
+async def test_an_address_the_relay_cannot_take_is_refused_where_residents_give_one(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    """Its code would never arrive (a part before the @ beyond ASCII, a relay without
+    SMTPUTF8): refused at once, as invitations refuse it, and nothing is used up."""
+    signed_up = await gql.post(
+        "mutation($i: SignUpInput!) { signUp(input: $i) { errors { code field } } }",
+        {"i": {"email": "josé@exämple.org", "password": PASSWORD}},
+    )
+    assert signed_up["data"]["signUp"]["errors"] == [
+        {"code": "EMAIL_NOT_DELIVERABLE", "field": "email"}
+    ]
+    assert not await Registration.exists()
+
+    await platform()
+    [letter] = (await admin(GENERATE, {"count": 1}))["generateInvitationCodes"]["invitations"]
+    fields = [{"key": "neighbourhood", "value": "north"}]
+    refused = await accept(
+        gql, letter["token"], email="zoë@example.org", registrationFieldValues=fields
+    )
+    assert [e["code"] for e in refused["errors"]] == ["EMAIL_NOT_DELIVERABLE"]
+    assert (await Invitation.get(id=int(letter["id"]))).status is InvitationStatus.PENDING
+    # The domain is never the problem: it is sent in IDNA.
+    used = await accept(
+        gql, letter["token"], email="anna@münchen.de", registrationFieldValues=fields
+    )
+    assert used["errors"] == []

@@ -216,6 +216,8 @@ export const messageFor = (error, target) => {
   switch (error.code) {
     case "INVALID_EMAIL":
       return t("invite.invalid_email");
+    case "EMAIL_NOT_DELIVERABLE":
+      return t("invite.email_not_deliverable");
     case "REQUIRED_FIELD_MISSING":
       return t("invite.required");
     case "RATE_LIMITED":

@@ -34,7 +34,7 @@ from domain.registration_fields.service import check_values
 from domain.users import passwords, registrations
 from domain.users import service as users
 from domain.users.registrations import PendingRegistration
-from domain.validation import clean_locale, clean_name, require_email
+from domain.validation import clean_locale, clean_name, require_mailable_email
 from domain.webhooks import events as webhook_events
 
 UNUSABLE_MESSAGE = (
@@ -263,7 +263,7 @@ async def accept(
         address = invitation.email  # the invited address: it cannot be changed here
     else:
         try:
-            address = require_email(email or "")
+            address = require_mailable_email(email or "")
         except DomainError as error:
             problems.extend(error.problems)
             address = ""

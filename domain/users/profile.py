@@ -27,7 +27,7 @@ from domain.registration_fields.service import check_values
 from domain.settings import get_settings
 from domain.users import passwords, registrations
 from domain.users.sessions import NewSession, open_session
-from domain.validation import clean_locale, clean_name, require_email
+from domain.validation import clean_locale, clean_name, require_mailable_email
 from domain.webhooks import events as webhook_events
 
 CODE_MAX_ATTEMPTS = 5
@@ -130,7 +130,7 @@ async def request_email_change(user: User, *, new_email: str, password: str) -> 
         raise DomainError.single(
             ErrorCode.INVALID_CREDENTIALS, "This is not your current password.", "password"
         )
-    normalized = require_email(new_email, field="email")
+    normalized = require_mailable_email(new_email, field="email")
     if normalized == user.email:
         raise DomainError.single(ErrorCode.INVALID_INPUT, "This is already your address.", "email")
     now = await clock.now()

@@ -33,7 +33,7 @@ from domain.models import Invitation, InvitationStatus, Registration, User, Webh
 from domain.settings import get_settings
 from domain.users import passwords
 from domain.users.sessions import NewSession, open_session
-from domain.validation import require_email
+from domain.validation import require_email, require_mailable_email
 from domain.webhooks import events as webhook_events
 
 CODE_MAX_ATTEMPTS = 5
@@ -316,7 +316,7 @@ async def correct_address(
             " registered with.",
             "password" if password else None,
         )
-    normalized = require_email(new_email)
+    normalized = require_mailable_email(new_email)
     now = await clock.now()
     if rotate:
         # Authorized by password: a new token for this browser (the old one stops working).

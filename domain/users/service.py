@@ -20,7 +20,7 @@ from domain.users.sessions import (
     sign_out,
     user_for_session_token,
 )
-from domain.validation import clean_locale, clean_name, require_email
+from domain.validation import clean_locale, clean_name, require_email, require_mailable_email
 from domain.webhooks import events as webhook_events
 
 __all__ = [
@@ -54,7 +54,7 @@ async def sign_up(
     """A claim on the address, its code on its way. The same answer and the same work whether
     or not the address has an account: the mail tells its owner which (a code to confirm, or a
     code to sign in to the account they have)."""
-    email = require_email(email)
+    email = require_mailable_email(email)
     first_name = clean_name(first_name, "firstName")
     last_name = clean_name(last_name, "lastName")
     locale = clean_locale(locale)
