@@ -82,6 +82,7 @@ CLIENT_WORDS = (
     "admin.failed",
     "admin.offline",
     "admin.signed_out",
+    "admin.sign_in_again",
     "admin.working",
 )
 # Typed problems (UserError codes) the pages say in the admin's words; others keep the

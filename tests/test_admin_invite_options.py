@@ -193,3 +193,39 @@ async def test_what_was_typed_survives_the_language_switch_until_it_is_sent(
         await expect(page.locator("#emails")).to_have_value("")
         await expect(page.locator("#invite-message")).to_have_value("")
     assert await Invitation.all().count() == 2
+
+
+async def test_a_session_that_ends_while_typing_leads_to_a_sign_in_in_a_new_tab_and_keeps_it(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    from domain.models import Session
+    from tests.admin_browser import ADMIN_EMAIL
+    from tests.fixtures import ADMIN_PASSWORD
+
+    await an_admin(locale="fr-BE")
+    async with browse(browser, live_server, locale="fr-BE", viewport=DESKTOP) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        await page.fill("#emails", "lea@example.org, tom@example.org")
+        await page.fill("#invite-message", "Bienvenue !")
+        await Session.all().delete()  # expired, or signed out in another tab
+        await page.click("#typed-submit")
+        again = page.get_by_role("link", name="Se connecter (nouvel onglet)")
+        await expect(again).to_be_visible()
+        await expect(page.locator("main")).to_contain_text("ce que vous avez tapé est toujours là")
+        await check_accessibility(page)
+        visit.problems.clear()  # the refused request's 401 in Chromium's console
+
+        async with page.context.expect_page() as opened:
+            await again.click()
+        tab = await opened.value
+        await tab.fill("#email", ADMIN_EMAIL)
+        await tab.fill("#password", ADMIN_PASSWORD)
+        await tab.click("main button[type=submit]")
+        await expect(tab.locator("#admin-email")).to_have_text(ADMIN_EMAIL)
+        await tab.close()
+
+        assert await page.input_value("#emails") == "lea@example.org, tom@example.org"
+        await page.click("#typed-submit")
+        await expect(page.locator("#typed-done")).to_contain_text("2 invitations")
+        assert await Invitation.filter(personal_message="Bienvenue !").count() == 2

@@ -131,9 +131,19 @@ export const say = (element, text, kind = "") => {
   element.hidden = !text;
 };
 
-/** A failure's words in an element; anything else is a bug: shown as "failed" and rethrown. */
+/** A failure's words in an element; anything else is a bug: shown as "failed" and rethrown.
+ * A session that ended offers the sign-in in a new tab: this page, and what was typed in it,
+ * stay as they are for the next try. */
 export const sayFailure = (element, error) => {
   say(element, error instanceof Failure ? error.words : t("admin.failed"), "error");
+  if (error instanceof Failure && error.kind === "signed_out") {
+    const signIn = el("a", t("admin.sign_in_again"), {
+      href: `${ROOT}/admin${window.location.search}`,
+      target: "_blank",
+      rel: "noopener",
+    });
+    element.append(" ", signIn);
+  }
   if (!(error instanceof Failure)) {
     throw error;
   }
