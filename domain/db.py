@@ -37,6 +37,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     if expanded["engine"] == "tortoise.backends.asyncpg":
         expanded["credentials"]["reset"] = keep_session  # passed on to asyncpg's pool
         connection = expanded
+    elif expanded["engine"] == "tortoise.backends.sqlite":
+        expanded["engine"] = "domain.sqlite"  # its transactions survive cancellation
+        connection = expanded
     return {
         "connections": {"default": connection},
         "apps": {

@@ -17,7 +17,8 @@ from domain.settings import get_settings
 from tests.admin_browser import sign_in
 from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
-from tests.test_webhooks import Receiver, deliver
+from tests.invitations_helpers import create
+from tests.test_webhooks import Receiver, deliver, subscribe
 
 pytestmark = pytest.mark.browser
 
@@ -165,3 +166,36 @@ async def test_an_admin_subscribes_with_their_own_secret_in_dutch_on_a_phone(
         await page.locator("#deliveries").get_by_role("button", name="Sluiten").click()
         await visit.screenshot("webhooks-phone")
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+async def test_a_receiver_that_keeps_failing_is_marked_on_a_phone_in_dutch(
+    admin: GraphQLClient, browser: object, live_server: str, run_worker: Any
+) -> None:
+    # Nobody listens on this port: every attempt fails to connect. A long URL, as a
+    # platform's often is, without a place to break.
+    closed = Receiver()
+    await closed.start()
+    await closed.stop()
+    url = f"http://127.0.0.1:{closed.port}/hooks/" + "residentsplatformreceiver" * 3
+    await subscribe(admin, url, ["INVITATION_CREATED"])
+    await create(admin, "down@example.org", sendEmail=False)
+    await run_worker()
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/webhooks?lang=nl-BE")
+        card = page.locator("#subscriptions li.card", has_text=url)
+        await expect(card.locator(".failing .badge")).to_have_text("Leveringen mislukken")
+        await expect(card.locator(".last-delivery")).to_contain_text(
+            "wordt opnieuw geprobeerd: 1 keer mislukt, volgende poging op "
+        )
+        await check_accessibility(page)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        await card.get_by_role("button", name=f"Leveringen aan {url}").click()
+        # The dialog's title, naming the URL, wraps within the dialog.
+        fits = "(e) => e.scrollWidth <= e.clientWidth"
+        assert await page.locator("#deliveries-title").evaluate(fits)
+        row = page.locator("#deliveries tbody tr")
+        await expect(row).to_have_count(1)
+        await expect(row.locator(".state")).to_contain_text("1 keer mislukt, volgende poging op ")
+        await check_accessibility(page)
+        await visit.screenshot("webhooks-failing-phone")

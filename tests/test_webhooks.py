@@ -380,6 +380,15 @@ async def test_private_addresses_are_refused_unless_allowed(
         "http://[::ffff:127.0.0.1]/hooks",
         "ftp://hooks.example.org/",
         "https://user:pass@hooks.example.org/",
+        # Other spellings of loopback the resolver reads as 127.0.0.1, and localhost itself.
+        "https://127.1/",
+        "https://0x7f000001/",
+        "https://2130706433/",
+        "https://0177.0.0.1/",
+        "https://localhost/",
+        "https://LocalHost./hooks",
+        "https://api.localhost/",
+        "http://10.1/",
     ):
         result = (await admin(SUBSCRIBE, {"input": {"url": url, "eventTypes": ALL_EVENTS}}))[
             "createWebhookSubscription"
@@ -387,25 +396,41 @@ async def test_private_addresses_are_refused_unless_allowed(
         assert result["subscription"] is None and result["secret"] is None
         assert [e["code"] for e in result["errors"]] == ["INVALID_URL"], url
     assert (await admin(SUBSCRIPTIONS))["webhookSubscriptions"] == []
-    # A host name is checked when it is called: localhost resolves to loopback.
+    # Checked again when it is called (a subscription made while private addresses were
+    # allowed): refused, and failed at once: trying again for a day cannot help.
+    monkeypatch.setattr(get_settings(), "webhooks_allow_private", True)
     local = await subscribe(
         admin, f"http://localhost:{receiver.port}/hooks", ["INVITATION_CREATED"]
     )
+    monkeypatch.setattr(get_settings(), "webhooks_allow_private", False)
     await create(admin, "ssrf@example.org", sendEmail=False)
     await run_worker()
     assert receiver.received == []
     [row] = await WebhookDelivery.all()
-    assert row.state is WebhookDeliveryState.PENDING
-    assert "not a public address" in row.last_error
+    assert row.state is WebhookDeliveryState.FAILED and row.attempts == 1
+    assert "not public" in row.last_error
     listed = (await admin(SUBSCRIPTIONS))["webhookSubscriptions"][0]
     assert listed["id"] == local["subscription"]["id"]
+    assert listed["deliveries"][0]["state"] == "FAILED"
     [attempt] = listed["deliveries"][0]["attempts"]
     assert attempt["statusCode"] is None and attempt["error"].startswith("Refused")
     # Allowed (a test receiver, a private network the operator trusts): delivered.
     monkeypatch.setattr(get_settings(), "webhooks_allow_private", True)
-    clock.advance(timedelta(minutes=1))
+    await create(admin, "allowed@example.org", sendEmail=False)
     await deliver(redis, run_worker)
     assert len(receiver.answered()) == 1
+
+
+async def test_a_host_that_resolves_to_a_private_address_fails_at_once() -> None:
+    # Resolved when called: this machine's loopback name (set in every hosts file)...
+    settings = get_settings().model_copy(update={"webhooks_allow_private": False})
+    with pytest.raises(addresses.Refused) as refused:
+        await addresses.resolve("https://localhost/hooks", settings)
+    assert refused.value.permanent
+    # ... whereas a name that does not resolve (now) may resolve later: tried again.
+    with pytest.raises(addresses.Refused) as unresolved:
+        await addresses.resolve("https://does-not-exist.invalid/hooks", settings)
+    assert not unresolved.value.permanent
 
 
 def test_only_public_addresses_count_as_public() -> None:
@@ -636,3 +661,143 @@ async def test_a_receiver_that_never_answers_is_given_up_on_in_time(
     [row] = await WebhookDelivery.all()
     assert row.state is WebhookDeliveryState.PENDING and row.attempts == 1
     assert row.last_error.startswith("No answer in time")
+
+
+@dataclass
+class SilentReceiver:
+    """Accepts every connection, reads the request and never answers: counts the
+    connections it holds open at once (a client that gives up closes its own)."""
+
+    open: int = 0
+    most_open: int = 0
+    requests: int = 0
+    server: asyncio.Server | None = None
+    port: int = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            self.requests += 1
+            while await reader.read(1024):
+                pass  # until the client hangs up
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.open -= 1
+            writer.close()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def silent() -> Any:
+    server = SilentReceiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_a_receiver_that_hangs_never_holds_up_imports_and_mails(
+    admin: GraphQLClient,
+    http: Any,
+    silent: SilentReceiver,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.import_helpers import HEADER, upload, workbook
+
+    settings = get_settings()
+    monkeypatch.setattr(settings, "webhooks_timeout_seconds", 0.5)
+    monkeypatch.setattr(settings, "webhooks_retry_base_seconds", 3600)  # one try each here
+    await subscribe(admin, silent.url, ["INVITATION_CREATED"])
+    # Many events written by many changes: each change asks for a delivery job.
+    for batch in range(6):
+        emails = [f"e{batch}-{i}@example.org" for i in range(20)]
+        assert (await create(admin, emails, sendEmail=False))["errors"] == []
+    # Then a resident's invitation mail and an upload, queued behind all of them.
+    assert (await create(admin, "mailed@example.org"))["errors"] == []
+    content = workbook(HEADER, ["imported@example.org", "Ima"])
+    response = await upload(http, admin.token, content, {"sendEmail": False})
+    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
+
+    # Watched (not changed): how many delivery rounds run at once.
+    delivering = 0
+    most_delivering = 0
+    deliver_due = delivery.deliver_due
+
+    async def watched(*args: Any, **kwargs: Any) -> delivery.DeliveryReport:
+        nonlocal delivering, most_delivering
+        delivering += 1
+        most_delivering = max(most_delivering, delivering)
+        try:
+            return await deliver_due(*args, **kwargs)
+        finally:
+            delivering -= 1
+
+    monkeypatch.setattr(delivery, "deliver_due", watched)
+    tried_when_done: dict[str, int] = {}
+    ended: list[str] = []
+
+    async def finished(ctx: dict[str, Any]) -> None:
+        kind = ctx["job_id"].split(":", 1)[0]
+        ended.append(kind)
+        tried_when_done.setdefault(kind, silent.requests)
+
+    # A few worker slots, as a busy worker has: the deliveries may take one of them.
+    await run_worker(max_jobs=4, on_job_end=finished)
+
+    total = await WebhookDelivery.all().count()
+    assert total == 122
+    assert silent.requests == total  # every event was tried, CONCURRENCY at a time at most
+    assert silent.most_open <= delivery.CONCURRENCY
+    assert most_delivering == 1  # one worker slot at a time waits on the receiver
+    # The mail and the import were done while the deliveries had barely begun.
+    assert smtp_sink.to("mailed@example.org")
+    assert (await state_of_import(admin, import_id)) == "DONE"
+    assert tried_when_done["send"] < total / 2, tried_when_done
+    assert tried_when_done["import"] < total / 2, tried_when_done
+    assert ended.index("send") < len(ended) - 1 - ended[::-1].index("webhooks")
+
+
+async def state_of_import(admin: GraphQLClient, import_id: str) -> str:
+    from tests.import_helpers import IMPORT_STATE
+
+    status: str = (await admin(IMPORT_STATE, {"id": import_id}))["invitationImport"]["status"]
+    return status
+
+
+async def test_a_deleted_subscription_gets_no_new_request(
+    admin: GraphQLClient,
+    silent: SilentReceiver,
+    run_worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(get_settings(), "webhooks_timeout_seconds", 1)
+    subscribed = await subscribe(admin, silent.url, ["INVITATION_CREATED"])
+    await create(admin, [f"d{i}@example.org" for i in range(40)], sendEmail=False)
+    working = asyncio.create_task(run_worker())
+    try:
+        await wait_for(lambda: silent.requests >= 1, timeout=10)
+        removed = await admin(REMOVE, {"id": subscribed["subscription"]["id"]})
+        assert removed["deleteWebhookSubscription"]["errors"] == []
+        worker = await asyncio.wait_for(working, timeout=30)
+    finally:
+        working.cancel()
+    # Only the requests already under way when it was deleted, and their end is no error.
+    assert silent.requests <= delivery.CONCURRENCY
+    assert worker.jobs_failed == 0
+    assert await WebhookDelivery.all().count() == 0

@@ -237,3 +237,28 @@ async def test_a_burst_worker_leaves_nothing_running(run_worker: Any) -> None:
     await run_worker()
     left = [task for task in asyncio.all_tasks() - before if not task.done()]
     assert not left, left
+
+
+async def test_a_job_cancelled_as_its_transaction_begins_leaves_the_database_usable(
+    database: None,
+) -> None:
+    """A job past its timeout (or a task group ending) is cancelled wherever it is: also while
+    its transaction begins. On SQLite the one connection's lock must come back, or every
+    later statement of the process (mails, imports, the console) waits for ever."""
+    from tortoise.transactions import in_transaction
+
+    from domain import db
+
+    async def write() -> None:
+        async with in_transaction() as connection:
+            await connection.execute_query("SELECT 1")
+
+    for steps in range(6):  # cancelled a little later each time, from the very start on
+        task = asyncio.create_task(write())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait_for(db.connection().execute_query("SELECT 1"), timeout=10)
+        await asyncio.wait_for(write(), timeout=10)
+    assert await User.all().count() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from arq import Retry
+from redis.exceptions import LockError
 
 from domain import db, outbox
 from domain.imports import service as imports
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 Ctx = dict[str, Any]
 SWEEP_LOCK = "invitations:sweep-lock"
+WEBHOOKS_LOCK = "invitations:webhooks-lock"
+WEBHOOKS_AGAIN = "invitations:webhooks-again"
 
 
 def _mailer(ctx: Ctx) -> Mailer:
@@ -198,7 +202,32 @@ async def recover_imports(ctx: Ctx) -> None:
 
 
 async def deliver_webhooks(ctx: Ctx) -> None:
-    """Deliver the events due to the host platform (a minute's worth at most)."""
+    """Deliver the events due to the host platform (a minute's worth at most).
+
+    One delivery job runs at a time, whatever the number of workers and of jobs asked for
+    (every change that writes events asks for one): a receiver that hangs then holds one
+    worker slot and CONCURRENCY requests, never the slots and database connections that
+    sends and imports need. A job that finds another running leaves a note: the running one
+    asks for one more job when it ends, for the deliveries written after it looked."""
+    redis = ctx["redis"]
+    await redis.set(WEBHOOKS_AGAIN, 1, ex=int(webhook_delivery.JOB_LONGEST_SECONDS))
+    lock = redis.lock(WEBHOOKS_LOCK, timeout=webhook_delivery.JOB_LONGEST_SECONDS, blocking=False)
+    if not await lock.acquire():
+        log.debug("webhooks: another job is delivering")
+        return
+    try:
+        await redis.delete(WEBHOOKS_AGAIN)
+        await _deliver_webhooks(ctx)
+    finally:
+        with contextlib.suppress(LockError):
+            await lock.release()
+    if await redis.delete(WEBHOOKS_AGAIN):
+        await outbox.flush(
+            redis, [outbox.Job("deliver_webhooks", (), webhook_events.delivery_job_id())]
+        )
+
+
+async def _deliver_webhooks(ctx: Ctx) -> None:
     try:
         report = await webhook_delivery.deliver_due(delivery.worker_id())
     except Exception as error:

@@ -25,6 +25,7 @@ from domain.invitations import delivery
 from domain.mail.mailer import Mailer
 from domain.mail.relay import RelayGate
 from domain.settings import Settings, get_settings
+from domain.webhooks import delivery as webhook_delivery
 from workers import jobs
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,13 @@ FUNCTIONS = [
     # Runs again after a dropped database connection, a bounded number of times; a dead
     # worker's import is started again by the cron (its heartbeat stopped).
     func(jobs.import_invitations, name="import_invitations", max_tries=MAX_RUNS + 1, timeout=900),
-    func(jobs.deliver_webhooks, name="deliver_webhooks", max_tries=1000, keep_result=0),
+    func(
+        jobs.deliver_webhooks,
+        name="deliver_webhooks",
+        max_tries=1000,
+        keep_result=0,
+        timeout=webhook_delivery.JOB_LONGEST_SECONDS + 30,
+    ),
 ]
 # arq's cron jobs are unique per run time, and the sweep takes a Redis lock besides.
 CRON_JOBS = [

@@ -6,7 +6,11 @@ a worker that dies mid-delivery leaves it to be claimed again once the lease has
 (the cron `sweep_webhooks` asks for a delivery job whenever rows are due). So an event is
 delivered at least once; its id (webhook-id) is the same on every attempt for the receiver to
 drop duplicates. A receiver that fails (no answer, not 2xx) is tried again after capped
-exponential backoff until a day after the event, then the delivery is marked failed.
+exponential backoff until a day after the event, then the delivery is marked failed; one
+whose URL or address may never be called (not public) fails at once.
+
+Nothing here holds a database connection while it waits on the network: a claim, the
+subscriptions and each attempt's record are short statements of their own.
 """
 
 from __future__ import annotations
@@ -31,12 +35,18 @@ from domain.webhooks import addresses, signing
 
 log = logging.getLogger(__name__)
 
-CLAIM_BATCH = 20
+# A batch is claimed only when each of its deliveries can start at once: a job then runs
+# at most CONCURRENCY requests and holds no claim it is not working on, so a subscription
+# deleted meanwhile gets no new request, and a job ends within one round of its budget.
 CONCURRENCY = 10
-# Longer than a request may take (twice webhooks_timeout_seconds, at most 30 s): a live
-# worker finishes before anyone else may take its claims.
+CLAIM_BATCH = CONCURRENCY
+# Longer than a delivery may take (the host's lookup, at most 10 s, then twice
+# webhooks_timeout_seconds, at most 30 s): a live worker finishes before anyone else may
+# take its claims.
 LEASE = timedelta(seconds=90)
 JOB_BUDGET_SECONDS = 60.0
+# The longest a delivery job runs: its budget, then the round under way.
+JOB_LONGEST_SECONDS = JOB_BUDGET_SECONDS + LEASE.total_seconds()
 # 'Now' is the database's clock as each process measures it, a few milliseconds apart from one
 # process (or measurement) to the next: a delivery written a moment ago counts as due.
 CLOCK_SLACK = timedelta(seconds=1)
@@ -171,13 +181,20 @@ async def _deliver(
     endpoint = endpoints.get(int(row["subscription_id"]))
     if endpoint is None or not endpoint.active:
         await _record(
-            row, None, "Not delivered: the subscription was turned off.", 0, report, final=True
+            row,
+            None,
+            "Not delivered: the subscription was turned off.",
+            0,
+            report,
+            final=True,
+            attempted=False,
         )
         return
     body = payload(row)
     attempted = time.monotonic()
     status: int | None = None
     error = ""
+    final = False
     try:
         if endpoint.secret is None:
             raise addresses.Refused(
@@ -189,6 +206,7 @@ async def _deliver(
             error = f"The receiver answered {status}."
     except addresses.Refused as refused:
         error = f"Refused: {refused}"
+        final = refused.permanent
     except (httpx.HTTPError, TimeoutError) as failure:
         error = _error_text(failure)
     duration_ms = int((time.monotonic() - attempted) * 1000)
@@ -200,7 +218,7 @@ async def _deliver(
         status if status is not None else "no answer",
         duration_ms,
     )
-    await _record(row, status, error, duration_ms, report, final=False)
+    await _record(row, status, error, duration_ms, report, final=final)
 
 
 async def _post(
@@ -257,6 +275,7 @@ async def _record(
     report: DeliveryReport,
     *,
     final: bool,
+    attempted: bool = True,
 ) -> None:
     settings = get_settings()
     now = await clock.now()
@@ -274,11 +293,12 @@ async def _record(
         next_at = now + timedelta(seconds=retry_delay(settings, attempts))
         report.retrying += 1
     async with in_transaction() as connection:
-        await connection.execute_query(
+        updated, _ = await connection.execute_query(
             db.sql(_DONE),
             [int(row["id"]), state.value, status, error[:500], next_at, delivered_at],
         )
-        if not final:
+        # Gone meanwhile (its subscription deleted during the request): nothing to record.
+        if attempted and updated:
             await connection.execute_query(
                 db.sql(_ATTEMPT), [int(row["id"]), now, status, error[:500], duration_ms]
             )

@@ -3,10 +3,11 @@
  * a test event; a subscription's recent deliveries with every attempt.
  */
 
-import { $, el, formatDate, graphql, say, t } from "./client.js";
+import { $, el, formatDate, graphql, plural, say, t } from "./client.js";
 import { busy, button, confirmAction, showFailure, showProblems } from "./manage.js";
 
-const FIELDS = "id url eventTypes active deliveries(first: 1) { state occurredAt }";
+const FIELDS = `id url eventTypes active
+  deliveries(first: 1) { state occurredAt nextAttemptAt attempts { attemptedAt } }`;
 const SUBSCRIPTIONS = `query Subscriptions { webhookSubscriptions { ${FIELDS} } }`;
 const ERRORS = "errors { code message field }";
 const CREATE = `
@@ -26,7 +27,8 @@ mutation SendTest($id: ID!) { sendTestWebhook(id: $id) { delivery { id } ${ERROR
 const DELIVERIES = `
 query Deliveries($id: ID!) {
   webhookSubscription(id: $id) { id deliveries(first: 20) {
-    id eventType occurredAt state attempts { attemptedAt statusCode error durationMs }
+    id eventType occurredAt state nextAttemptAt
+    attempts { attemptedAt statusCode error durationMs }
   } }
 }`;
 
@@ -38,7 +40,16 @@ const eventName = (type) => type.toLowerCase().replace("_", ".");
 // The events in the form's order (the API's), whatever order a subscription stores them in.
 const ORDER = Array.from(document.querySelectorAll("input[name=new-events]"), (box) => box.value);
 const inOrder = (types) => ORDER.filter((type) => types.includes(type));
-const stateText = (state) => t(`admin.webhooks.state_${state.toLowerCase()}`);
+/** A delivery's state; one still pending after failed attempts says so, and when it is next tried. */
+const stateText = (delivery) =>
+  delivery.state === "PENDING" && delivery.attempts.length
+    ? plural("admin.webhooks.state_retrying", delivery.attempts.length, {
+        time: formatDate(delivery.nextAttemptAt),
+      })
+    : t(`admin.webhooks.state_${delivery.state.toLowerCase()}`);
+/** Its last attempt failed: given up, or to be tried again. */
+const failing = (delivery) =>
+  delivery.state === "FAILED" || (delivery.state === "PENDING" && delivery.attempts.length > 0);
 
 // ---------------------------------------------------------------------------------------------
 // The list
@@ -60,12 +71,17 @@ const card = (subscription) => {
   });
   item.append(events);
   const last = subscription.deliveries[0];
+  if (last && failing(last)) {
+    const mark = el("p", "", { class: "failing" });
+    mark.append(el("span", t("admin.webhooks.failing"), { class: "badge delivery-failed" }));
+    item.append(mark);
+  }
   item.append(
     el(
       "p",
       last
         ? t("admin.webhooks.last_delivery", {
-            state: stateText(last.state),
+            state: stateText(last),
             time: formatDate(last.occurredAt),
           })
         : t("admin.webhooks.no_deliveries"),
@@ -284,7 +300,7 @@ const deliveryRow = (delivery) => {
   const row = el("tr");
   const what = el("td");
   what.append(el("code", eventName(delivery.eventType)), el("br"), formatDate(delivery.occurredAt));
-  row.append(what, el("td", stateText(delivery.state), { class: "state" }));
+  row.append(what, el("td", stateText(delivery), { class: "state" }));
   const attempts = el("td");
   if (delivery.attempts.length) {
     const list = el("ul", "", { class: "attempts" });
