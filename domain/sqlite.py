@@ -19,7 +19,13 @@ class _SqliteTransactionContext(sqlite_client.SqliteTransactionContext):
     takes the lock, then awaits BEGIN: a task cancelled there (a job past its timeout, a
     task group ending) left the lock taken for good, and every later statement of the
     process (mails, imports, the console's requests) waiting on it. Here BEGIN runs to its
-    end whatever happens; a cancelled start rolls back and gives the lock back."""
+    end whatever happens; a cancelled start rolls back and gives the lock back.
+
+    It reaches into Tortoise's SQLite client (its transaction lock, `_trxlock` and `_lock`,
+    and `_in_transaction`), which a Tortoise upgrade may change: the lock file pins the
+    version, and tests/test_worker_faults.py fails if the wedge comes back. Tortoise's issue
+    1757 ("cannot start a transaction within a transaction" after a cancellation) is the
+    same fault seen from outside."""
 
     async def __aenter__(self) -> TransactionalDBClient:
         await self._trxlock.acquire()
