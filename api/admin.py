@@ -139,6 +139,7 @@ INVITE_WORDS = (
     "admin.invite.uploading",
     "admin.invite.progress",
     "admin.invite.progress_waiting",
+    "admin.invite.progress_not_started",
     "admin.invite.import_done",
     "admin.invite.import_failed",
     "admin.invite.options_reset",

@@ -229,3 +229,26 @@ async def test_a_session_that_ends_while_typing_leads_to_a_sign_in_in_a_new_tab_
         await page.click("#typed-submit")
         await expect(page.locator("#typed-done")).to_contain_text("2 invitations")
         assert await Invitation.filter(personal_message="Bienvenue !").count() == 2
+
+
+async def test_a_file_no_worker_takes_says_so_rather_than_waiting_in_silence(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    """No worker runs here: after half a minute the page says the file was not started yet,
+    and why it may be."""
+    await an_admin(locale="nl-BE")
+    residents = workbook(HEADER, ["lea@example.org", "Lea", "Peeters", None])
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:
+        page = visit.page
+        await page.clock.install()
+        await sign_in(page, "/admin/invite")
+        await page.set_input_files(
+            "#file", files=[{"name": "residents.xlsx", "mimeType": XLSX, "buffer": residents}]
+        )
+        await page.click("#upload-submit")
+        said = page.locator("#import-progress-text")
+        await expect(said).to_have_text("Wachten tot het bestand gelezen is…")
+        await page.clock.fast_forward("00:31")
+        await expect(said).to_contain_text("Nog geen enkele worker is aan dit bestand begonnen")
+        await check_accessibility(page)
+        assert (await InvitationImport.get()).status.value == "queued"

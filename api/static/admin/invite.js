@@ -224,7 +224,11 @@ drop.addEventListener("drop", (event) => {
   }
 });
 
-const showProgress = (job) => {
+// A file no worker has started after this long: the workers are busy or stopped, which the
+// admin can do nothing about but should hear of (it will still run when one takes it).
+const WAIT_NOTICE_MS = 30_000;
+
+const showProgress = (job, waitedMs) => {
   progressBox.hidden = false;
   if (job.rowsTotal > 0) {
     progress.max = job.rowsTotal;
@@ -235,7 +239,10 @@ const showProgress = (job) => {
     });
   } else {
     progress.removeAttribute("value"); // indeterminate until the file is read
-    progressText.textContent = t("admin.invite.progress_waiting");
+    progressText.textContent =
+      job.status === "QUEUED" && waitedMs >= WAIT_NOTICE_MS
+        ? t("admin.invite.progress_not_started")
+        : t("admin.invite.progress_waiting");
   }
 };
 
@@ -285,6 +292,7 @@ const showFailed = (job) => {
 };
 
 const follow = async (id) => {
+  const since = Date.now();
   for (;;) {
     const data = await graphql(POLL, { id });
     const job = data.invitationImport;
@@ -300,7 +308,7 @@ const follow = async (id) => {
       showFailed(job);
       return;
     }
-    showProgress(job);
+    showProgress(job, Date.now() - since);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 };
