@@ -176,6 +176,42 @@ async def test_someone_who_registered_before_opening_the_mail_signs_in_to_accept
     assert [g["title"] for g in me["groups"]] == ["North Avenue Residents"]
 
 
+async def test_signed_in_as_someone_else_the_page_says_the_invitation_makes_another_account(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any, visit: Visit
+) -> None:
+    await create(admin, "gus@example.org", locale="nl-BE")
+    await run_worker()
+    await User.create(
+        email="hana@example.org",
+        first_name="Hana",
+        last_name="Wouters",
+        locale="nl-BE",
+        password_hash=await hash_password(PASSWORD),
+        email_confirmed_at=await clock.now(),
+    )
+    page = visit.page
+    await page.goto("/account?lang=nl-BE")
+    await page.fill("#email", "hana@example.org")
+    await page.fill("#password", PASSWORD)
+    await page.click("#sign-in-form button[type=submit]")
+    await page.wait_for_selector("#step-account:not([hidden])")
+
+    await page.goto(link_from(smtp_sink, "gus@example.org"))
+    await page.wait_for_selector("#step-profile:not([hidden])")
+    notice = page.locator("#signed-in-other")
+    await expect(notice).to_be_visible()
+    await expect(notice).to_have_text(
+        "Je bent ingelogd als hana@example.org. Deze uitnodiging maakt een ander account: als"
+        " je ze aanvaardt, word je uitgelogd bij hana@example.org en ingelogd op het nieuwe."
+    )
+    await check_accessibility(page)
+    await fill_profile(page, first="Gus")
+    await page.click("#profile-form button[type=submit]")
+    await page.wait_for_selector("#step-done:not([hidden])")
+    me = (await gql(ME, token=await visit.session_token()))["me"]
+    assert me["email"] == "gus@example.org"
+
+
 async def test_a_typed_lower_case_code_without_dashes_is_accepted_and_enter_submits(
     admin: GraphQLClient, gql: GraphQLClient, visit: Visit
 ) -> None:

@@ -319,6 +319,10 @@ const startProfile = (preview) => {
     fieldset.append(wrapper);
   }
   fieldset.hidden = preview.requiredFields.length === 0;
+  const other = $("signed-in-other");
+  if (other) {
+    other.hidden = !preview.codeOnly && other.dataset.email === preview.email;
+  }
   show("step-profile", $("profile-title"));
 };
 
