@@ -60,6 +60,7 @@ PROBES: dict[str, str] = {
     "Query.me": "{ me { email } }",
     "Query.registrationFields": "{ registrationFields { key } }",
     "Query.invitationByToken": '{ invitationByToken(token: "ABCDE-FGHJK-MNPQR") { valid } }',
+    "Query.passwordResetLinkUsable": '{ passwordResetLinkUsable(token: "no-such-link-{n}") }',
     "Query.groups": "{ groups { id } }",
     "Query.group": '{ group(id: "{group}") { id title } }',
     "Query.projects": "{ projects { id } }",

@@ -20,6 +20,7 @@ mutation($t: String!, $p: String!) {
   }
 }
 """
+USABLE = "query($t: String!) { passwordResetLinkUsable(token: $t) }"
 LINK = re.compile(
     r"https://participate\.example\.org/reset-password\?lang=[\w-]+#token=([A-Za-z0-9_-]{43})"
 )
@@ -46,6 +47,11 @@ async def test_a_mailed_link_sets_a_new_password_once_and_ends_every_session(
     assert mail.subject == "Choose a new password for Participate Example"
     token = reset_token(mail)
 
+    # The page asks whether the link works before a password is typed; asking uses nothing.
+    for _ in range(2):
+        assert (await gql(USABLE, {"t": token}))["passwordResetLinkUsable"] is True
+    assert (await gql(USABLE, {"t": "not-a-link"}))["passwordResetLinkUsable"] is False
+
     weak = (await gql(RESET, {"t": token, "p": "password1234"}))["resetPassword"]
     assert weak["errors"][0]["code"] == "WEAK_PASSWORD" and weak["session"] is None
 
@@ -61,6 +67,7 @@ async def test_a_mailed_link_sets_a_new_password_once_and_ends_every_session(
 
     again = (await gql(RESET, {"t": token, "p": "yet another fine passphrase 5"}))["resetPassword"]
     assert again["errors"][0]["code"] == "INVALID_RESET_TOKEN"
+    assert (await gql(USABLE, {"t": token}))["passwordResetLinkUsable"] is False
 
 
 async def test_every_address_gets_the_same_answer_and_the_same_work(
@@ -84,6 +91,7 @@ async def test_a_link_expires(
     await run_worker()
     token = reset_token(smtp_sink.to(ADMIN)[0])
     clock.advance(timedelta(minutes=61))
+    assert (await gql(USABLE, {"t": token}))["passwordResetLinkUsable"] is False
     late = (await gql(RESET, {"t": token, "p": NEW_PASSWORD}))["resetPassword"]
     assert late["errors"][0]["code"] == "INVALID_RESET_TOKEN"
 

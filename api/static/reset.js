@@ -19,6 +19,10 @@ const REQUEST = `mutation RequestPasswordReset($email: String!) {
   requestPasswordReset(email: $email) { ok errors { code message field retryAfter } }
 }`;
 
+const USABLE = `query PasswordResetLinkUsable($token: String!) {
+  passwordResetLinkUsable(token: $token)
+}`;
+
 const RESET = `mutation ResetPassword($token: String!, $password: String!) {
   resetPassword(token: $token, password: $password) {
     session { token user { locale } }
@@ -112,4 +116,13 @@ wirePasswordSwitches();
 token = takeFragment().get("token");
 if (token) {
   show("step-choose", $("choose-title"));
+  // A link used already, or too old, is said at once, before a password is typed for nothing
+  // (if the question fails, the answer to the new password says it).
+  graphql(USABLE, { token })
+    .then((answer) => {
+      if (answer.passwordResetLinkUsable === false && token) {
+        linkUsedUp();
+      }
+    })
+    .catch(() => {});
 }

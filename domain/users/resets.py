@@ -64,18 +64,30 @@ async def request_reset(email: str) -> None:
     outbox.enqueue("send_password_reset", reset.id, job_id=f"password-reset:{reset.id}")
 
 
-async def reset_password(*, token: str, password: str) -> NewSession:
-    """Set a new password with a mailed link: every earlier session ends, every other link of
-    the address stops working, and the one who reset is signed in."""
+async def _usable(token: str, now: datetime) -> PasswordReset:
+    """The link's reset, unused and in time, or INVALID_RESET_TOKEN."""
     if not token or len(token) > 256:
         raise invalid_link()
-    now = await clock.now()
     digests = _ring().lookup_digests(token)
     reset = await PasswordReset.filter(
         token_digest__in=digests, used_at=None, expires_at__gt=now
     ).first()
     if reset is None or not any(hmac.compare_digest(reset.token_digest, d) for d in digests):
         raise invalid_link()
+    return reset
+
+
+async def check_link(token: str) -> None:
+    """Whether a mailed link still works, without using it (INVALID_RESET_TOKEN if not): the
+    page says so before a new password is typed for nothing."""
+    await _usable(token, await clock.now())
+
+
+async def reset_password(*, token: str, password: str) -> NewSession:
+    """Set a new password with a mailed link: every earlier session ends, every other link of
+    the address stops working, and the one who reset is signed in."""
+    now = await clock.now()
+    reset = await _usable(token, now)
     user = await User.get_or_none(id=reset.user_id) if reset.user_id else None  # type: ignore[attr-defined]
     email = user.email if user is not None else reset.email
     if not email:
