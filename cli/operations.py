@@ -177,7 +177,9 @@ def list_invitations(
     ] = None,
     search: Annotated[
         str | None,
-        typer.Option(help="The start of an email address, a first name or a last name."),
+        typer.Option(
+            help="The start of an email address, a first name, a last name or a full name."
+        ),
     ] = None,
     import_id: Annotated[int | None, typer.Option("--import", help="From this import.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,

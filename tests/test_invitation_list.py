@@ -93,6 +93,28 @@ async def test_search_matches_name_prefixes_in_any_case(admin: GraphQLClient) ->
     assert await emails(admin, filter={"search": "sof"}) == ["x2@example.org"]
 
 
+async def test_a_full_name_as_an_admin_pastes_it_finds_the_person(admin: GraphQLClient) -> None:
+    await store_invitations(
+        [
+            new_invitation("an@example.org", first_name="An", last_name="Peeters"),
+            new_invitation("anna@example.org", first_name="Anna", last_name="Maes"),
+            new_invitation("jp@example.org", first_name="Jean Pierre", last_name="Van Damme"),
+            new_invitation("smet@example.org", first_name="Sofie", last_name="de Smet"),
+        ]
+    )
+    assert await emails(admin, filter={"search": "An Peeters"}) == ["an@example.org"]
+    assert await emails(admin, filter={"search": "an pee"}) == ["an@example.org"]
+    assert await emails(admin, filter={"search": "  ANNA   maes "}) == ["anna@example.org"]
+    assert await emails(admin, filter={"search": "Jean Pierre Van Damme"}) == ["jp@example.org"]
+    assert await emails(admin, filter={"search": "jean van"}) == ["jp@example.org"]
+    assert await emails(admin, filter={"search": "pierre van"}) == []  # a name's start only
+    assert await emails(admin, filter={"search": "Sofie de Smet"}) == ["smet@example.org"]
+    assert await emails(admin, filter={"search": "de smet"}) == ["smet@example.org"]
+    assert await emails(admin, filter={"search": "Peeters An"}) == []  # first name first
+    totals = await admin(LIST, {"first": 10, "filter": {"search": "An Peeters"}})
+    assert totals["invitations"]["totalCount"] == 1
+
+
 async def test_orderings_in_both_directions_page_through_everything_once(
     admin: GraphQLClient,
 ) -> None:

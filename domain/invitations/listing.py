@@ -99,9 +99,7 @@ async def filtered(query: InvitationFilter, params: list[Any] | None = None) -> 
     if query.delivery is not None:
         sql.clauses.append(f"i.delivery_state = {sql.param(query.delivery.value)}")
     if query.search and query.search.strip():
-        last_name = _sort_expression(OrderField.LAST_NAME, sql.postgres)
-        names = ("i.email", "lower(i.first_name)", last_name)
-        sql.search = db.prefix_search(names, query.search, sql.param)
+        sql.search = _search_condition(query.search, sql)
     if query.group_id is not None:
         group = sql.param(query.group_id)
         # Only placeholders are formatted into the SQL; values travel as parameters.
@@ -168,6 +166,29 @@ def _decode_cursor(cursor: str, field: OrderField) -> tuple[Any, int]:
     elif not isinstance(value, str):
         raise invalid
     return value, invitation_id
+
+
+# A full name is searched as a first name then a last name, split at each of its first few
+# spaces ('Jean Pierre Dubois': 'Jean' + 'Pierre Dubois', 'Jean Pierre' + 'Dubois').
+NAME_SPLITS = 3
+
+
+def _search_condition(text: str, sql: _Sql) -> str:
+    """True for the invitations whose address, first name or last name begins with the text,
+    or whose first and last names begin with its words (a full name, as an admin pastes it)."""
+    last_name = _sort_expression(OrderField.LAST_NAME, sql.postgres)
+    names = ("i.email", "lower(i.first_name)", last_name)
+    condition = db.prefix_search(names, text, sql.param)
+    words = text.split()
+    full_names = [
+        db.prefix_search(("lower(i.first_name)",), " ".join(words[:cut]), sql.param)
+        + " AND "
+        + db.prefix_search((last_name,), " ".join(words[cut:]), sql.param)
+        for cut in range(1, min(len(words), NAME_SPLITS + 1))
+    ]
+    if not full_names:
+        return condition
+    return "(" + " OR ".join([condition, *(f"({pair})" for pair in full_names)]) + ")"
 
 
 def _check_page_size(first: int) -> None:
