@@ -11,6 +11,8 @@ from tortoise.transactions import in_transaction
 
 from domain.clock import clock
 from domain.invitations.writer import NewInvitation, insert_invitations
+from domain.models import User
+from domain.users.passwords import hash_password
 from tests.fixtures import CaughtMail, GraphQLClient
 
 INVITATION_FIELDS = """
@@ -161,3 +163,22 @@ async def store_invitations(
         return await insert_invitations(
             rows, inviter_id=None, import_id=import_id, now=now, expires_at=now + timedelta(days=30)
         )
+
+
+async def registered(
+    email: str,
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    locale: str = "en",
+    password: str = PASSWORD,
+) -> User:
+    """An account made the usual way (its address confirmed), whose password is `password`."""
+    return await User.create(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        locale=locale,
+        password_hash=await hash_password(password),
+        email_confirmed_at=await clock.now(),
+    )

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.clock import clock
-from domain.models import GroupKind, Invitation, InvitationStatus, Registration, User
-from domain.users.passwords import hash_password
+from domain.models import GroupKind, Invitation, InvitationStatus, Registration
 from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
-from tests.invitations_helpers import BY_TOKEN, GENERATE, ME, PASSWORD, accept, create, token_from
+from tests.invitations_helpers import (
+    BY_TOKEN,
+    GENERATE,
+    ME,
+    PASSWORD,
+    accept,
+    create,
+    registered,
+    token_from,
+)
 from tests.test_accounts import CONFIRM, code_in, sign_up
 from tests.test_invitations import platform
 
@@ -162,12 +169,8 @@ async def test_a_letter_typed_with_an_existing_accounts_address_says_what_it_wou
     data = await platform()
     data["manual"].title_multiloc = {"nl-BE": "Bewoners Noordlaan"}
     await data["manual"].save()
-    await User.create(
-        email="anna@example.org",
-        first_name="Anna",
-        locale="nl-BE",
-        password_hash=await hash_password(VICTIM_PASSWORD),
-        email_confirmed_at=await clock.now(),
+    await registered(
+        "anna@example.org", first_name="Anna", locale="nl-BE", password=VICTIM_PASSWORD
     )
     options = {
         "admin": True,

@@ -24,6 +24,7 @@ from tests.invitations_helpers import (
     accept,
     create,
     enqueue_sweep,
+    registered,
     sample_platform,
     token_from,
 )
@@ -429,14 +430,7 @@ async def test_an_address_that_registered_meanwhile_accepts_signed_in_to_its_acc
     )["invitations"]
     shown = (await gql(BY_TOKEN, {"token": invitation["token"]}))["invitationByToken"]
     assert shown["invitation"]["hasAccount"] is False
-    await User.create(
-        email="meanwhile@example.org",
-        first_name="Mia",
-        last_name="Peeters",
-        locale="en",
-        password_hash=await hash_password(PASSWORD),
-        email_confirmed_at=await clock.now(),
-    )
+    await registered("meanwhile@example.org", first_name="Mia", last_name="Peeters")
     shown = (await gql(BY_TOKEN, {"token": invitation["token"]}))["invitationByToken"]
     assert shown["valid"] and shown["invitation"]["hasAccount"] is True
 

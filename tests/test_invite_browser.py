@@ -13,13 +13,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from domain.clock import clock
 from domain.invitations import tokens
 from domain.models import FieldType, User
-from domain.users.passwords import hash_password
 from tests.browser import DESKTOP, PHONE, Visit, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
-from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create
+from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept, create, registered
 from tests.test_accounts import code_in
 from tests.test_invitations import platform
 
@@ -130,14 +128,7 @@ async def test_someone_who_registered_before_opening_the_mail_signs_in_to_accept
     data = await platform()
     await create(admin, "kim@example.org", groupIds=[str(data["manual"].id)], locale="nl-BE")
     await run_worker()
-    await User.create(
-        email="kim@example.org",
-        first_name="Kim",
-        last_name="Claes",
-        locale="nl-BE",
-        password_hash=await hash_password(PASSWORD),
-        email_confirmed_at=await clock.now(),
-    )
+    await registered("kim@example.org", first_name="Kim", last_name="Claes", locale="nl-BE")
 
     page = visit.page
     await page.goto(link_from(smtp_sink, "kim@example.org"))
@@ -181,14 +172,7 @@ async def test_signed_in_as_someone_else_the_page_says_the_invitation_makes_anot
 ) -> None:
     await create(admin, "gus@example.org", locale="nl-BE")
     await run_worker()
-    await User.create(
-        email="hana@example.org",
-        first_name="Hana",
-        last_name="Wouters",
-        locale="nl-BE",
-        password_hash=await hash_password(PASSWORD),
-        email_confirmed_at=await clock.now(),
-    )
+    await registered("hana@example.org", first_name="Hana", last_name="Wouters", locale="nl-BE")
     page = visit.page
     await page.goto("/account?lang=nl-BE")
     await page.fill("#email", "hana@example.org")
