@@ -165,6 +165,7 @@ async def _main() -> list[tuple[str, float]]:
     filters = {
         "search 'lea.12' (email prefix)": InvitationFilter(search="lea.12"),
         "search 'van damme 99' (last name prefix)": InvitationFilter(search="van damme 99"),
+        "search 'lea van damme 99' (full name)": InvitationFilter(search="lea van damme 99"),
         "search 'sof' (first name prefix, many)": InvitationFilter(search="sof"),
         "status pending": InvitationFilter(status=InvitationStatus.PENDING),
         "status expired": InvitationFilter(status=InvitationStatus.EXPIRED),
