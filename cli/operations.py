@@ -50,6 +50,17 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
+def _sum_up(done: int, failed: int, verb: str) -> None:
+    """The last line of a command that acted on each id ("2 invitations resent, 1 invitation
+    not."), and exit 1 if some could not be done."""
+    typer.echo(
+        f"{_plural(done, 'invitation')} {verb}"
+        + (f", {_plural(failed, 'invitation')} not." if failed else ".")
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
 async def open_redis() -> ArqRedis:
     """A connection to the jobs' Redis, or Unreachable at once (no retries: a command answers)."""
     from arq import create_pool
@@ -271,13 +282,7 @@ def resend(invitation_ids: list[int]) -> None:
     for invitation_id, said, ok in outcomes:
         typer.secho(f"{invitation_id}: {said}", fg=None if ok else typer.colors.RED, err=not ok)
     done = sum(1 for _, _, ok in outcomes if ok)
-    failed = len(outcomes) - done
-    typer.echo(
-        f"{_plural(done, 'invitation')} resent"
-        + (f", {_plural(failed, 'invitation')} not." if failed else ".")
-    )
-    if failed:
-        raise typer.Exit(1)
+    _sum_up(done, len(outcomes) - done, "resent")
 
 
 @invitations_app.command("delete")
@@ -319,13 +324,7 @@ def delete(
         failed += 1
         message = _lower_first(SKIP_MESSAGES["delete"][reason])
         typer.secho(f"{invitation_id}: {message}", fg=typer.colors.RED, err=True)
-    done = len(ids) - failed
-    typer.echo(
-        f"{_plural(done, 'invitation')} deleted"
-        + (f", {_plural(failed, 'invitation')} not." if failed else ".")
-    )
-    if failed:
-        raise typer.Exit(1)
+    _sum_up(len(ids) - failed, failed, "deleted")
 
 
 @imports_app.command("list")
