@@ -218,7 +218,8 @@ async def test_the_list_has_a_header_filters_by_delivery_and_knows_its_imports(
         assert code == 1 and output.strip() == "There is no such import.", output
 
     code, output = await invitations("invitations", "list", "--help")
-    assert "The start of an email address, a first name or a last name." in output
+    words = " ".join(output.replace("│", " ").split())  # the help's lines, boxed and wrapped
+    assert "The start of an email address, a first name, a last name or a full name." in words
 
 
 async def test_an_import_whose_rows_are_wrong_is_not_run_again_and_huge_ids_are_unknown(
