@@ -77,3 +77,7 @@ form.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+
+// The buttons come disabled (before this script, a click would send the form the browser's
+// way, with what was typed in the address): they work from here on.
+$("codes-submit").disabled = false;

@@ -371,3 +371,8 @@ uploadForm.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+
+// The buttons come disabled (before this script, a click would send the form the browser's
+// way, with what was typed in the address): they work from here on.
+$("typed-submit").disabled = false;
+$("upload-submit").disabled = false;
