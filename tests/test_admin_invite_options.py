@@ -252,3 +252,28 @@ async def test_a_file_no_worker_takes_says_so_rather_than_waiting_in_silence(
         await expect(said).to_contain_text("Nog geen enkele worker is aan dit bestand begonnen")
         await check_accessibility(page)
         assert (await InvitationImport.get()).status.value == "queued"
+
+
+async def test_before_its_script_runs_the_page_sends_nothing_the_browsers_way(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    """A click before the page's script is there (a slow connection) does nothing, instead of
+    the browser sending the form itself: the typed addresses in the address bar, no upload."""
+    await an_admin()
+    async with browse(browser, live_server, viewport=DESKTOP) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/codes")
+        for path, buttons in (
+            ("/admin/invite", ("#typed-submit", "#upload-submit")),
+            ("/admin/codes", ("#codes-submit",)),
+        ):
+            script = "**/static/admin/" + path.rsplit("/", 1)[1] + ".js"
+            await page.route(script, lambda route: route.abort())
+            await page.goto(path)
+            for button in buttons:
+                await expect(page.locator(button)).to_be_disabled()
+            await page.unroute(script)
+            await page.goto(path)
+            for button in buttons:
+                await expect(page.locator(button)).to_be_enabled()
+        visit.problems.clear()  # the scripts refused on purpose, in Chromium's console
