@@ -197,6 +197,7 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
     async with browse(browser, live_server, locale=locale, viewport=viewport) as visit:
         page = visit.page
         await sign_in(page, "/admin/invite")
+        await expect(page.locator("#upload-submit")).to_be_enabled()
 
         # The template downloads with the console's cookie.
         async with page.expect_download() as started:
@@ -382,6 +383,8 @@ async def test_import_problems_keep_their_explanation_in_view_and_say_what_is_wr
     async with browse(browser, live_server, locale=locale, viewport=viewport) as visit:
         page = visit.page
         await sign_in(page, "/admin/invite")
+        # As a person sees the page ready: its script set up (it keeps the file chosen).
+        await expect(page.locator("#upload-submit")).to_be_enabled()
         await page.set_input_files(
             "#file", files=[{"name": "Long.xlsx", "mimeType": XLSX_TYPE, "buffer": content}]
         )
