@@ -36,6 +36,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     expanded = expand_db_url(database_url)
     if expanded["engine"] == "tortoise.backends.asyncpg":
         expanded["credentials"]["reset"] = keep_session  # passed on to asyncpg's pool
+        expanded["engine"] = "domain.postgres"  # its transactions survive cancellation
         connection = expanded
     elif expanded["engine"] == "tortoise.backends.sqlite":
         expanded["engine"] = "domain.sqlite"  # its transactions survive cancellation
