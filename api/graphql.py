@@ -20,6 +20,7 @@ from domain.settings import Settings
 from schema import prepared
 from schema.app import schema
 from schema.context import Context, bearer_token
+from schema.extensions import several_operations
 
 # The admin console's session (api.console), for /graphql, the downloads and the /admin pages.
 CONSOLE_COOKIE = "invitations_console"
@@ -178,7 +179,14 @@ class GraphQLView(GraphQL[Context, None]):
                 f"A multipart request needs the '{PREFLIGHT_HEADER}: true' header (protection"
                 " against cross-site uploads).",
             )
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        for one in data if isinstance(data, list) else [data]:
+            if one.operation_name is None and several_operations(one.query or ""):
+                # GraphQL's own rule; strawberry would run the first operation unasked.
+                raise HTTPException(
+                    400, "Must provide operation name if query contains multiple operations."
+                )
+        return data
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

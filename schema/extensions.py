@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, parse
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.language import (
     ArgumentNode,
@@ -18,6 +18,7 @@ from graphql.language import (
     FieldNode,
     Node,
     ObjectFieldNode,
+    OperationDefinitionNode,
     StringValueNode,
     Visitor,
     visit,
@@ -50,6 +51,19 @@ VALIDATION_RULES: list[type[ASTValidationRule]] = [
     max_depth_rule(MAX_DEPTH, None, None),
     max_aliases_rule(MAX_ALIASES),
 ]
+
+
+@lru_cache(maxsize=256)
+def several_operations(document: str) -> bool:
+    """Whether a document holds more than one operation, so that a request must name the one
+    to run (strawberry would run the first). A document that does not parse answers False: the
+    schema reports what is wrong with it."""
+    try:
+        parsed = parse(document, no_location=True, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return False
+    operations = [node for node in parsed.definitions if isinstance(node, OperationDefinitionNode)]
+    return len(operations) > 1
 
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")

@@ -54,6 +54,19 @@ async def test_huge_documents_are_refused_before_parsing_ends(gql: GraphQLClient
     assert "more than 5000 tokens" in body["errors"][0]["message"]
 
 
+async def test_a_document_of_several_operations_must_name_the_one_to_run(
+    gql: GraphQLClient,
+) -> None:
+    document = "query First { __typename } mutation Second { __typename }"
+    response = await gql.http.post("/graphql", json={"query": document})
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["message"] == "Must provide operation name if query contains multiple operations."
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    named = await gql.http.post("/graphql", json={"query": document, "operationName": "First"})
+    assert named.json() == {"data": {"__typename": "Query"}}
+
+
 async def test_batched_requests_are_not_accepted(gql: GraphQLClient) -> None:
     response = await gql.http.post("/graphql", json=[{"query": "{ __typename }"}] * 3)
     assert response.status_code == 400
