@@ -299,3 +299,7 @@ const deleteField = async (field) => {
 };
 
 load();
+
+// The button comes disabled (before this script, a click or Enter would send the form the
+// browser's way, with what was typed in the address): it works from here on.
+$("new-field-submit").disabled = false;

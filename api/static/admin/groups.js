@@ -494,3 +494,7 @@ const removeMember = (control, user) =>
 
 
 load();
+
+// The button comes disabled (before this script, a click or Enter would send the form the
+// browser's way, with what was typed in the address): it works from here on.
+$("new-group-submit").disabled = false;

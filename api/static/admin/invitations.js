@@ -127,6 +127,9 @@ const readFilter = () => {
   const data = new FormData(form);
   const filter = {};
   for (const [name, value] of data.entries()) {
+    if (!FILTER_NAMES.includes(name)) {
+      continue; // the language the form carries when sent without this script
+    }
     const text = String(value).trim();
     if (text) {
       filter[name] = text;

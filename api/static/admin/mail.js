@@ -98,3 +98,7 @@ $("lift").addEventListener("submit", (event) => {
 });
 
 load();
+
+// The button comes disabled (before this script, a click or Enter would send the form the
+// browser's way, with what was typed in the address): it works from here on.
+$("lift-submit").disabled = false;

@@ -344,3 +344,7 @@ deliveriesDialog
   .addEventListener("click", () => deliveriesDialog.close());
 
 load();
+
+// The button comes disabled (before this script, a click or Enter would send the form the
+// browser's way, with what was typed in the address): it works from here on.
+$("new-subscription-submit").disabled = false;
