@@ -1,4 +1,5 @@
-"""GET /invitations/template.xlsx: the Excel template for imports, for admins."""
+"""GET /invitations/template.xlsx: the Excel template for imports, for admins, in their language
+(api.languages.download_locale: the console's link says it with `?lang=`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal
+from api.languages import download_locale
 from domain.imports import service as imports
 
 
@@ -13,11 +15,13 @@ async def import_template(request: Request) -> Response:
     user = await admin_or_refusal(request, "Only admins can download the import template.")
     if isinstance(user, Response):
         return user
+    locale = download_locale(request, request.app.state.settings.locales, user.locale)
     return Response(
-        await imports.template(),
+        await imports.template(locale),
         media_type=XLSX,
         headers={
             "Content-Disposition": 'attachment; filename="invitations-template.xlsx"',
+            "Content-Language": locale,
             **PRIVATE,
         },
     )

@@ -1,5 +1,6 @@
 """GET /invitations/imports/{id}/problems.xlsx: a failed import's problems as a workbook to fix
-in place (domain.imports.problems_file), for admins."""
+in place (domain.imports.problems_file), for admins, in their language
+(api.languages.download_locale: the console's link says it with `?lang=`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal, refusal
+from api.languages import download_locale
 from domain.errors import DomainError, ErrorCode
 from domain.imports.problems_file import problems_file
 
@@ -29,8 +31,9 @@ async def import_problems(request: Request) -> Response:
         return user
     raw = request.path_params["import_id"]
     import_id = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31 else -1
+    locale = download_locale(request, request.app.state.settings.locales, user.locale)
     try:
-        found = await problems_file(import_id)
+        found = await problems_file(import_id, locale)
     except DomainError as error:
         problem = error.problems[0]
         status = 404 if problem.code is ErrorCode.NOT_FOUND else 409
@@ -43,6 +46,7 @@ async def import_problems(request: Request) -> Response:
             "Content-Disposition": f'attachment; filename="{ascii_name}";'
             f" filename*=UTF-8''{quote(found.file_name)}",
             "Content-Length": str(found.size),
+            "Content-Language": locale,
             **PRIVATE,
         },
         background=BackgroundTask(found.file.close),

@@ -160,6 +160,7 @@ async def drop_file(page: Page, content: bytes, name: str) -> None:
                 "done": "North.xlsx is imported.",
                 "progress": "4 of 4 rows checked",
                 "statuses": ["Imported", "Nothing imported"],
+                "sheets": ["Invitations", "How to fill it in"],
             },
         ),
         (
@@ -171,6 +172,7 @@ async def drop_file(page: Page, content: bytes, name: str) -> None:
                 "done": "North.xlsx est importé.",
                 "progress": "4 lignes vérifiées sur 4",
                 "statuses": ["Importé", "Rien d'importé"],
+                "sheets": ["Liste des invitations", "Comment le remplir"],
             },
         ),
     ],
@@ -204,6 +206,7 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
             await page.click("#template-link")
         template = load_workbook(io.BytesIO(Path(await (await started.value).path()).read_bytes()))
         assert [c.value for c in next(template.active.iter_rows(max_row=1))][:6] == HEADER  # type: ignore[union-attr]
+        assert template.sheetnames == words["sheets"]  # in the console's language
 
         await page.set_input_files(
             "#file",
@@ -231,6 +234,7 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         problems = load_workbook(io.BytesIO(Path(await (await started.value).path()).read_bytes()))
         sheet = problems.worksheets[0]
         assert sheet["A3"].comment is not None and sheet["F3"].comment is not None
+        assert sheet["A3"].comment.text == words["invalid"]  # what the console says
         sheet["A3"] = "tom@example.org"
         sheet["F3"] = True
         fixed = io.BytesIO()
@@ -273,7 +277,8 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         await expect(rows).to_have_count(2)
         await expect(rows.locator("td:nth-child(4)")).to_have_text(words["statuses"])
         await expect(rows.nth(1).locator("td a")).to_have_attribute(
-            "href", re.compile(r"^/invitations/imports/\d+/problems\.xlsx$")
+            "href",
+            re.compile(rf"^/invitations/imports/\d+/problems\.xlsx\?lang={re.escape(locale)}$"),
         )
         await expect(rows.nth(0).locator("td:nth-child(5)")).to_have_text("3")
         await expect(rows.nth(0).locator("td a")).to_have_attribute(

@@ -13,7 +13,9 @@ from babel.messages.catalog import Catalog as PoCatalog
 from babel.messages.catalog import Message
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
+from starlette.requests import Request
 
+from api.languages import download_locale
 from domain import i18n
 from domain.settings import SettingsError, load_settings
 
@@ -191,6 +193,19 @@ def test_choose_locale_prefers_the_given_ones_then_the_browser_then_the_platform
     assert i18n.choose_locale(locales, accept_language="es, pt;q=0.8") == "nl-BE"
     assert i18n.choose_locale(locales, accept_language="en-US,en;q=0.9") == "en"
     assert i18n.choose_locale(locales, accept_language="*, fr;q=0.1") == "fr-BE"
+
+
+def test_an_admins_file_speaks_the_links_language_then_theirs_then_english() -> None:
+    def asked(query: str, account: str | None, accept: str = "") -> str:
+        headers = [(b"accept-language", accept.encode())] if accept else []
+        scope = {"type": "http", "query_string": query.encode(), "headers": headers}
+        return download_locale(Request(scope), ["nl-BE", "fr-BE"], account)
+
+    assert asked("lang=fr-BE", "nl-BE", "nl") == "fr-BE"
+    assert asked("", "nl-BE", "fr") == "nl-BE"
+    assert asked("lang=de", "de", "fr-FR") == "fr-BE"
+    assert asked("lang=de", "de") == "en"  # none is a platform language: English
+    assert asked("", None) == "en"
 
 
 def test_the_switch_names_each_language_in_itself() -> None:

@@ -10,11 +10,20 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from openpyxl import load_workbook
 
 from domain.clock import clock
 from domain.groups.service import create_group
-from domain.models import GroupKind, Invitation, InvitationImport, Membership, Role, User
+from domain.models import (
+    GroupKind,
+    Invitation,
+    InvitationImport,
+    Membership,
+    RegistrationField,
+    Role,
+    User,
+)
 from domain.users.service import create_admin
 from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
 from tests.import_helpers import (
@@ -483,6 +492,102 @@ async def test_the_template_lists_the_columns_languages_groups_and_admin_values(
     ann = await Invitation.get(email="ann@example.org")
     assert ann.postal_address == "Ann Example\nRue Haute 1\n1000 Bruxelles"
     assert ann.registration_field_values == {"neighbourhood": "south"}
+
+
+TEMPLATE_WORDS = {
+    "nl-BE": {
+        "sheets": ["Uitnodigingen", "Zo vul je het in"],
+        "headings": [
+            "Kolommen",
+            "Leeg e-mailadres",
+            "Talen (kolom language)",
+            "Groepen (kolom groups)",
+        ],
+        "email": "Het adres waarnaar de uitnodiging gemaild wordt.",
+        "field": "Registratieveld 'Wijk'. Een van: north (Noord), south (South).",
+        "smart": "Leden zijn wie voldoet aan: veld 'neighbourhood' is gelijk aan north.",
+        "manual": "De persoon wordt lid van deze groep bij het aanvaarden.",
+        "validation": "Gebruik een van de talen van het platform: en, nl-BE, fr-BE",
+    },
+    "fr-BE": {
+        "sheets": ["Liste des invitations", "Comment le remplir"],
+        "headings": [
+            "Colonnes",
+            "Adresse e-mail vide",
+            "Langues (colonne language)",
+            "Groupes (colonne groups)",
+        ],
+        "email": "L'adresse à laquelle l'invitation est envoyée.",
+        "field": "Champ d'inscription « Neighbourhood ». L'une de ces valeurs : north (North),",
+        "smart": "Les membres sont les personnes qui remplissent : champ « neighbourhood »"
+        " est north.",
+        "manual": "La personne rejoint ce groupe en acceptant l'invitation.",
+        "validation": "Utilisez une des langues de la plateforme : en, nl-BE, fr-BE",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+async def test_the_template_speaks_the_admins_language_and_imports_once_filled_in(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any, locale: str
+) -> None:
+    await platform()
+    field = await RegistrationField.get(key="neighbourhood")
+    field.title_multiloc = {"nl-BE": "Wijk"}
+    field.options = [
+        {"key": "north", "title": "North", "title_multiloc": {"nl-BE": "Noord"}},
+        {"key": "south", "title": "South"},
+    ]
+    await field.save()
+    words = TEMPLATE_WORDS[locale]
+    bearer = {"Authorization": f"Bearer {admin.token}"}
+    # The console's link names the page's language; the admin's account is in English.
+    response = await http.get(f"/invitations/template.xlsx?lang={locale}", headers=bearer)
+    assert response.status_code == 200
+    assert response.headers["content-language"] == locale
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == words["sheets"]
+    sheet, help_sheet = book.worksheets
+    # The headers are the import's names, in every language.
+    assert [c.value for c in sheet[1]] == [*HEADER, "address", "neighbourhood"]
+    lines = [[str(c.value) for c in row if c.value] for row in help_sheet.iter_rows()]
+    texts = [" ".join(line) for line in lines]
+    assert [line[0] for line in lines if len(line) == 1 and line[0] in words["headings"]] == (
+        words["headings"]
+    )
+    assert any(text.startswith("email " + words["email"]) for text in texts)
+    assert any(words["field"] in text for text in texts)
+    assert any(text.startswith("Northerners") and words["smart"] in text for text in texts)
+    assert any(
+        text.startswith("North Avenue Residents") and words["manual"] in text for text in texts
+    )
+    assert not any("Registration field" in text or "Members are" in text for text in texts)
+    language = next(v for v in sheet.data_validations.dataValidation if "D2" in str(v.sqref))
+    assert language.error == words["validation"]
+
+    # The same words come with the admin's own language when the link names none.
+    await User.filter(email="admin@participate.example.org").update(locale=locale)
+    again = await http.get("/invitations/template.xlsx", headers=bearer)
+    assert again.headers["content-language"] == locale
+    assert load_workbook(io.BytesIO(again.content)).sheetnames == words["sheets"]
+
+    # Filled in, with its words left as they are, it imports.
+    sheet.delete_rows(2)
+    sheet.append(
+        ["ann@example.org", "Ann", None, locale, "North Avenue Residents", "TRUE", None, "north"]
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    payload = (await upload(http, admin.token, buffer.getvalue())).json()["data"]
+    await run_worker()
+    done = await state(admin, payload["importInvitations"]["invitationImport"]["id"])
+    assert (done["status"], done["invitedCount"]) == ("DONE", 1), done["errors"]
+    ann = await Invitation.get(email="ann@example.org")
+    assert (ann.locale, ann.is_admin, ann.registration_field_values) == (
+        locale,
+        True,
+        {"neighbourhood": "north"},
+    )
 
 
 async def _signed_in_user(gql: GraphQLClient) -> str:

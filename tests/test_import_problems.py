@@ -8,9 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from openpyxl import load_workbook
 
-from domain import outbox
+from domain import i18n, outbox
 from domain.clock import clock
 from domain.imports import service as imports
 from domain.models import ImportStatus, InvitationImport, User
@@ -102,8 +103,10 @@ async def test_a_failed_imports_problems_come_back_in_its_rows_to_fix_in_place(
         if cell.comment is not None
     }
     assert set(marked) == {"A4", "E4", "D5", "F5", "G5"}
-    assert "not a valid email address" in marked["A4"]
-    assert "Nowhere" in marked["E4"]
+    # Each problem as the console words it (its value is the cell's, and the list's).
+    assert marked["A4"] == "This is not a valid email address."
+    assert marked["E4"] == "This group does not exist."
+    assert marked["D5"] == "This is not one of the platform's languages: en, nl-BE, fr-BE."
     assert sheet["A4"].fill.fgColor.rgb.endswith("FFC7CE")
     listed = [[cell.value for cell in row] for row in book["Problems"].iter_rows()]
     assert listed[0] == ["row", "column", "cell", "value", "code", "problem"]
@@ -113,6 +116,9 @@ async def test_a_failed_imports_problems_come_back_in_its_rows_to_fix_in_place(
         (5, "admin", "F5", "MALFORMED_ADMIN_VALUE"),
         (5, "language", "D5", "UNKNOWN_LOCALE"),
         (5, "neighbourhood", "G5", "MALFORMED_FIELD_VALUE"),
+    ]
+    assert [r[3:] for r in listed[1:] if r[2] == "E4"] == [
+        ["Nowhere", "UNKNOWN_GROUP", "This group does not exist."]
     ]
 
     # Fixed in place, and uploaded as it is: the marks and the second sheet are no obstacle.
@@ -124,6 +130,90 @@ async def test_a_failed_imports_problems_come_back_in_its_rows_to_fix_in_place(
     done = await imported(admin, http, run_worker, fixed.getvalue(), "North campaign.xlsx")
     assert done["status"] == "DONE", done["errors"]
     assert (done["invitedCount"], done["skippedCount"], done["problemsFileUrl"]) == (4, 1, None)
+
+
+PROBLEMS_WORDS = {
+    "nl-BE": {
+        "sheets": ["Uitnodigingen", "Problemen"],
+        "header": ["rij", "kolom", "cel", "waarde", "probleemcode", "probleem"],
+        "A3": "Dit is geen geldig e-mailadres.",
+        "D4": "Dit is geen taal van het platform: en, nl-BE, fr-BE.",
+        "F4": "Schrijf TRUE of FALSE in de kolom admin.",
+        "author": "Import van uitnodigingen",
+        "not_kept": "Het opgeladen bestand wordt niet meer bewaard",
+    },
+    "fr-BE": {
+        "sheets": ["Liste des invitations", "Problèmes"],
+        "header": ["ligne", "colonne", "cellule", "valeur", "code du problème", "problème"],
+        "A3": "Ce n'est pas une adresse e-mail valide.",
+        "D4": "Ce n'est pas une des langues de la plateforme : en, nl-BE, fr-BE.",
+        "F4": "Écrivez TRUE ou FALSE dans la colonne admin.",
+        "author": "Import d'invitations",
+        "not_kept": "Le fichier téléversé n'est plus conservé",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+async def test_the_problems_file_says_what_the_console_says_in_the_admins_language(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any, locale: str
+) -> None:
+    words = PROBLEMS_WORDS[locale]
+    rows = [
+        HEADER,
+        ["lea@example.org", "Lea", None, "nl-BE", None, None],
+        ["not-an-address", "Tom", None, None, None, None],
+        ["ann@example.org", "Ann", None, "xx", None, "maybe"],
+    ]
+    failed = await imported(admin, http, run_worker, workbook(*rows), "North.xlsx")
+    assert failed["status"] == "FAILED"
+    bearer = {"Authorization": f"Bearer {admin.token}"}
+    # The console's link names the page's language; the admin's account is in English.
+    response = await http.get(f"{download_path(failed)}?lang={locale}", headers=bearer)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-language"] == locale
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == words["sheets"]
+    sheet, listing = book.worksheets
+    comments = {
+        cell.coordinate: cell.comment
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.comment is not None
+    }
+    assert {place: comment.text for place, comment in comments.items()} == {
+        place: words[place] for place in ("A3", "D4", "F4")
+    }
+    assert {comment.author for comment in comments.values()} == {words["author"]}
+    for problem in failed["errors"]:  # the very words of the console's catalog
+        key = f"admin.problem.{problem['code']}"
+        assert i18n.catalog(locale)(key, languages="en, nl-BE, fr-BE") in words.values()
+    listed = [[cell.value for cell in row] for row in listing.iter_rows()]
+    assert listed[0] == words["header"]
+    assert sorted((r[2], r[3], r[4], r[5]) for r in listed[1:]) == [
+        ("A3", "not-an-address", "INVALID_EMAIL", words["A3"]),
+        ("D4", "xx", "UNKNOWN_LOCALE", words["D4"]),
+        ("F4", "maybe", "MALFORMED_ADMIN_VALUE", words["F4"]),
+    ]
+
+    # Fixed in place and uploaded as it is, whatever its sheets are called.
+    sheet["A3"], sheet["D4"], sheet["F4"] = "tom@example.org", locale, "FALSE"
+    fixed = io.BytesIO()
+    book.save(fixed)
+    done = await imported(admin, http, run_worker, fixed.getvalue(), "North.xlsx")
+    assert (done["status"], done["invitedCount"]) == ("DONE", 3), done["errors"]
+
+    # With nothing to mark, the list alone, its note in the same language: here the admin's
+    # own, as the link names none.
+    await User.filter(email="admin@participate.example.org").update(locale=locale)
+    empty = await imported(admin, http, run_worker, workbook(), "empty.xlsx")
+    response = await http.get(download_path(empty), headers=bearer)
+    assert response.headers["content-language"] == locale
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == words["sheets"][1:]
+    listed = [[cell.value for cell in row] for row in book.worksheets[0].iter_rows()]
+    assert listed[1][4] == "MISSING_COLUMN"
+    assert listed[-1][5].startswith(words["not_kept"])
 
 
 async def test_the_problems_file_lists_only_once_the_upload_is_forgotten_or_unreadable(

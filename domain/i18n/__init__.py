@@ -85,12 +85,18 @@ class Catalog:
         if fallback is not None:
             self._translations.add_fallback(fallback._translations)
 
-    def _check(self, key: str, *, plural: bool) -> None:
+    def knows(self, key: str, *, plural: bool = False) -> bool:
+        """Whether this catalog or its fallback has the message."""
         catalog: Catalog | None = self
         while catalog is not None:
             if key in (catalog.plural_keys if plural else catalog.keys):
-                return
+                return True
             catalog = catalog._fallback
+        return False
+
+    def _check(self, key: str, *, plural: bool) -> None:
+        if self.knows(key, plural=plural):
+            return
         kind = "plural message" if plural else "message"
         raise KeyError(f"no {kind} {key!r} in the {self.locale} catalog or its fallback")
 
@@ -145,6 +151,9 @@ class Words:
 
     def plural(self, key: str, count: int, /, **values: object) -> str:
         return self.catalog.plural(key, count, **{**self.common, **values})
+
+    def knows(self, key: str) -> bool:
+        return self.catalog.knows(key)
 
     def for_script(self, keys: Iterable[str]) -> dict[str, str | dict[str, str]]:
         return self.catalog.for_script(keys, **self.common)
@@ -237,15 +246,20 @@ def negotiate(preferred: Iterable[str], locales: list[str]) -> str | None:
     return by_lower.get(found.lower())
 
 
-def choose_locale(locales: list[str], *preferences: str | None, accept_language: str = "") -> str:
+def choose_locale(
+    locales: list[str],
+    *preferences: str | None,
+    accept_language: str = "",
+    fallback: str | None = None,
+) -> str:
     """The first preference that names (or shares a language with) a platform locale, else
-    the browser's best match, else the platform's first locale."""
+    the browser's best match, else `fallback`, else the platform's first locale."""
     for preference in preferences:
         if preference:
             found = negotiate([preference], locales)
             if found is not None:
                 return found
-    return negotiate(accepted_languages(accept_language), locales) or locales[0]
+    return negotiate(accepted_languages(accept_language), locales) or fallback or locales[0]
 
 
 def locale_names(locales: list[str]) -> dict[str, str]:

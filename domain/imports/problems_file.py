@@ -14,6 +14,10 @@ result, not the formula; no formatting, no other sheet). Text comes back as text
 unchanged: these are the admin's own values, and the next upload must read them the same
 (a value that looks like a formula stays a text cell, which no spreadsheet runs).
 
+The words are the admin's (the language of the console that downloads it): a problem the
+console words by its code (`admin.problem.<CODE>`) says the same here, in the same language;
+any other keeps the import's message. The values, columns and codes stay as they are.
+
 The upload of a failed import is kept for `INVITES_IMPORT_PROBLEMS_FILE_DAYS` when its
 problems name rows (`domain.imports.service`); after that, or when its problems concern
 the file as a whole, the workbook holds the list of problems only.
@@ -26,6 +30,7 @@ import os
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -37,6 +42,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from domain import i18n
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.imports.rows import header_key
 from domain.imports.service import problems_of
@@ -46,9 +52,6 @@ from domain.settings import get_settings
 
 # openpyxl's write-only sheet (its class lives in a private module).
 SheetWriter = Any
-SHEET_TITLE = "Invitations"
-PROBLEMS_TITLE = "Problems"
-AUTHOR = "Invitations import"
 MARK = PatternFill("solid", fgColor="FFC7CE")
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _LETTERS = re.compile(r"[A-Z]{1,3}")
@@ -63,9 +66,10 @@ class ProblemsFile:
     file_name: str  # for the download: the upload's name with "-problems"
 
 
-async def problems_file(import_id: int) -> ProblemsFile:
-    """The problems workbook of a failed import, in a temporary file for a download to
-    stream (it holds the upload's personal data: its name is removed once it is open)."""
+async def problems_file(import_id: int, locale: str = i18n.SOURCE_LOCALE) -> ProblemsFile:
+    """The problems workbook of a failed import, its words in `locale`, in a temporary file
+    for a download to stream (it holds the upload's personal data: its name is removed once
+    it is open)."""
     record = await InvitationImport.get_or_none(id=import_id)
     if record is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "There is no such import.", "id")
@@ -83,7 +87,7 @@ async def problems_file(import_id: int) -> ProblemsFile:
     os.close(descriptor)
     path = Path(name)
     try:
-        await asyncio.to_thread(write_problems_workbook, path, problems, upload, limits)
+        await asyncio.to_thread(write_problems_workbook, path, problems, upload, limits, locale)
         file = await asyncio.to_thread(path.open, "rb")
     finally:
         await asyncio.to_thread(path.unlink, missing_ok=True)
@@ -94,10 +98,16 @@ async def problems_file(import_id: int) -> ProblemsFile:
 
 
 def write_problems_workbook(
-    destination: Path, problems: list[Problem], upload: bytes | None, limits: Limits
+    destination: Path,
+    problems: list[Problem],
+    upload: bytes | None,
+    limits: Limits,
+    locale: str = i18n.SOURCE_LOCALE,
 ) -> None:
-    """Write the workbook (CPU-bound: run it in a thread). Without an upload, or with one
-    that cannot be read any more, only the list of problems."""
+    """Write the workbook, its words in `locale` (CPU-bound: run it in a thread). Without an
+    upload, or with one that cannot be read any more, only the list of problems."""
+    t = i18n.words(locale)
+    explain = _explainer(t, get_settings().locales)
     book = Workbook(write_only=True)
     sheet: Sheet | None = None
     if upload is not None and any(problem.row for problem in problems):
@@ -109,9 +119,26 @@ def write_problems_workbook(
     if sheet is not None:
         rows = list(sheet.rows)
         located = _locate(problems, rows, sheet.first_column)
-        _write_rows(book.create_sheet(SHEET_TITLE), rows, sheet.first_column, located)
-    _write_list(book.create_sheet(PROBLEMS_TITLE), located, upload_shown=sheet is not None)
+        out = book.create_sheet(t("admin.template.sheet"))
+        _write_rows(out, rows, sheet.first_column, located, explain, t)
+    out = book.create_sheet(t("admin.problems_file.sheet"))
+    _write_list(out, located, explain, t, upload_shown=sheet is not None)
     book.save(destination)
+
+
+def _explainer(t: i18n.Words, locales: list[str]) -> Callable[[Problem], str]:
+    """What a problem says, as the console says it: the catalog's words for its code (with
+    the platform's languages), else the import's message."""
+    by_code: dict[ErrorCode, str | None] = {}
+
+    def explain(problem: Problem) -> str:
+        if problem.code not in by_code:
+            key = f"admin.problem.{problem.code.value}"
+            known = t.knows(key)
+            by_code[problem.code] = t(key, languages=", ".join(locales)) if known else None
+        return by_code[problem.code] or problem.message
+
+    return explain
 
 
 Place = tuple[int, int]  # (sheet row, 0-based sheet column)
@@ -159,12 +186,15 @@ def _write_rows(
     rows: list[list[Any]],
     first_column: int,
     located: list[tuple[Problem, Place | None]],
+    explain: Callable[[Problem], str],
+    t: i18n.Words,
 ) -> None:
     """Every row at its sheet row, each problem's cell marked with its messages."""
+    author = t("admin.problems_file.author")
     messages: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for problem, cell in located:
         if cell is not None:
-            messages[cell[0]][cell[1]].append(problem.message)
+            messages[cell[0]][cell[1]].append(explain(problem))
     for number, values in enumerate(rows, start=1):
         line: list[Any] = [None] * first_column + [_value(out, value) for value in values]
         for column, texts in messages.get(number, {}).items():
@@ -174,7 +204,7 @@ def _write_rows(
             if not isinstance(marked, Cell):
                 marked = WriteOnlyCell(out, marked)
             marked.fill = MARK
-            marked.comment = Comment("\n".join(texts), AUTHOR, width=320, height=120)
+            marked.comment = Comment("\n".join(texts), author, width=320, height=120)
             line[column] = marked
         out.append(line)
 
@@ -194,14 +224,26 @@ def _value(out: SheetWriter, value: Any) -> Any:
 
 
 def _write_list(
-    out: SheetWriter, located: list[tuple[Problem, Place | None]], *, upload_shown: bool
+    out: SheetWriter,
+    located: list[tuple[Problem, Place | None]],
+    explain: Callable[[Problem], str],
+    t: i18n.Words,
+    *,
+    upload_shown: bool,
 ) -> None:
     bold = Font(bold=True)
     for letter, width in zip("ABCDEF", (8, 18, 8, 30, 26, 90), strict=True):
         out.column_dimensions[letter].width = width
     header = []
-    for title in ("row", "column", "cell", "value", "code", "problem"):
-        heading = WriteOnlyCell(out, title)
+    for key in (
+        "admin.problems_file.row",
+        "admin.problems_file.column",
+        "admin.problems_file.cell",
+        "admin.problems_file.value",
+        "admin.problems_file.code",
+        "admin.problems_file.problem",
+    ):
+        heading = WriteOnlyCell(out, t(key))
         heading.font = bold
         header.append(heading)
     out.append(header)
@@ -213,21 +255,12 @@ def _write_list(
                 _text(out, _reference(cell) if cell is not None else None),
                 _text(out, problem.value),
                 problem.code.value,
-                _text(out, problem.message),
+                _text(out, explain(problem)),
             ]
         )
     if not upload_shown:
         out.append([])
-        out.append(
-            [None] * 5
-            + [
-                _text(
-                    out,
-                    "The uploaded file is no longer kept, or could not be read: correct these"
-                    " rows in your file and upload it again.",
-                )
-            ]
-        )
+        out.append([None] * 5 + [_text(out, t("admin.problems_file.not_kept"))])
 
 
 def _text(out: SheetWriter, value: str | None) -> Cell | None:

@@ -26,7 +26,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from domain import db, metrics, outbox
+from domain import db, i18n, metrics, outbox
 from domain.clock import clock
 from domain.collector import collector_paused, freeze_parsed, thaw
 from domain.errors import DomainError, ErrorCode, Problem
@@ -671,11 +671,14 @@ def options_from(stored: dict[str, Any]) -> InvitationOptions:
     )
 
 
-async def template() -> bytes:
-    """The template for this platform: its languages, groups and registration fields."""
+async def template(locale: str = i18n.SOURCE_LOCALE) -> bytes:
+    """The template for this platform (its languages, groups and registration fields), its
+    words in `locale`."""
     groups = await Group.all().order_by("title")
     fields = await RegistrationField.all().order_by("id")
-    return template_workbook(locales=get_settings().locales, groups=groups, fields=fields)
+    return template_workbook(
+        locales=get_settings().locales, groups=groups, fields=fields, locale=locale
+    )
 
 
 async def retry_import(import_id: int) -> InvitationImport:

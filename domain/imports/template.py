@@ -1,4 +1,10 @@
-"""The Excel template admins fill in: the columns, an example row, and a sheet of what to write."""
+"""The Excel template admins fill in: the columns, an example row, and a sheet of what to write.
+
+The words are the admin's (the language of the console that downloads it): the sheets' names,
+the help sheet and the drop-down's message. The column headers are the import's keys and stay
+as they are in every language, as do the values the import reads (TRUE and FALSE, the platform's
+locales, group titles and option keys), so a template filled in in any language imports.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from domain import i18n
+from domain.groups.rules import Attribute, Operator, Rule
 from domain.groups.service import rules_of
 from domain.imports.rows import EXAMPLE_EMAIL, TEMPLATE_COLUMNS
 from domain.models import FieldType, Group, GroupKind, RegistrationField
-from domain.titles import titles_of
+from domain.titles import title_in, titles_of
 
-SHEET_TITLE = "Invitations"
-HELP_TITLE = "How to fill it in"
 _BOLD = Font(bold=True)
 _HEADING = Font(bold=True, size=13)
 _EXAMPLE = Font(italic=True, color="808080")
@@ -27,34 +33,59 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _VALIDATED_ROWS = 200_001
 EXAMPLE_ADDRESS = "Jan Peeters\nKerkstraat 12 bus 3\n9000 Gent"
 
+# What each column holds, by its header (the catalog keys are written out for tests/test_i18n.py).
 _COLUMN_HELP = {
-    "email": "The address the invitation is mailed to. Leave it blank for a code-only"
-    " invitation: no mail is sent; print its letter (letters.pdf) or export its code.",
-    "first_name": "Optional. Prefills the registration form.",
-    "last_name": "Optional. Prefills the registration form.",
-    "language": "The language of the mails and the registration page (see the list below)."
-    " Blank: the form's language.",
-    "groups": "Group titles separated by commas (any case), each in any of the platform's"
-    " languages (see the list below). Blank: the form's groups. A value replaces the form's"
-    " groups for that row.",
-    "admin": "TRUE or FALSE (true/false, 1/0 and checkboxes work too). Blank: the form's choice.",
-    "address": "Optional. The postal address a letter is sent to, printed where the window of"
-    " a DL or C5/6 envelope shows it: one line per cell line (Alt+Enter in Excel, Ctrl+Enter in"
-    " LibreOffice, Option+Return on a Mac), at most 6 lines of 60 characters. For example:"
-    " the name, the street and number, the postcode and town, the country if abroad. Erased"
-    " once the invitation is accepted.",
+    "email": "admin.template.column_email",
+    "first_name": "admin.template.column_first_name",
+    "last_name": "admin.template.column_last_name",
+    "language": "admin.template.column_language",
+    "groups": "admin.template.column_groups",
+    "admin": "admin.template.column_admin",
+    "address": "admin.template.column_address",
+}
+_FIELD_TYPES = {
+    FieldType.TEXT: "admin.fields.type_text",
+    FieldType.NUMBER: "admin.fields.type_number",
+    FieldType.SELECT: "admin.fields.type_select",
+    FieldType.CHECKBOX: "admin.fields.type_checkbox",
+    FieldType.DATE: "admin.fields.type_date",
+}
+_FIELD_HELP = {
+    FieldType.TEXT: "admin.template.field_text",
+    FieldType.NUMBER: "admin.template.field_number",
+    FieldType.CHECKBOX: "admin.template.field_checkbox",
+    FieldType.DATE: "admin.template.field_date",
+}
+_RULE_SUBJECTS = {
+    Attribute.EMAIL_DOMAIN: "admin.template.rule_email_domain",
+    Attribute.LOCALE: "admin.template.rule_locale",
+    Attribute.ROLE: "admin.template.rule_role",
+}
+_OPERATORS = {
+    Operator.IS: "admin.groups.op_is",
+    Operator.IS_NOT: "admin.groups.op_is_not",
+    Operator.IS_ONE_OF: "admin.groups.op_is_one_of",
+    Operator.ENDS_WITH: "admin.groups.op_ends_with",
+    Operator.GREATER_THAN: "admin.groups.op_greater_than",
+    Operator.LESS_THAN: "admin.groups.op_less_than",
 }
 
 
 def template_workbook(
-    *, locales: Sequence[str], groups: Sequence[Group], fields: Sequence[RegistrationField]
+    *,
+    locales: Sequence[str],
+    groups: Sequence[Group],
+    fields: Sequence[RegistrationField],
+    locale: str = i18n.SOURCE_LOCALE,
 ) -> bytes:
-    """The template as .xlsx bytes. Every text that comes from the platform (group titles,
-    field titles) is written as text, so a title like '=HYPERLINK(...)' never runs."""
+    """The template as .xlsx bytes, its words in `locale`. Every text that comes from the
+    platform (group titles, field titles) is written as text, so a title like
+    '=HYPERLINK(...)' never runs."""
+    t = i18n.words(locale)
     workbook = Workbook()
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)
-    sheet.title = SHEET_TITLE
+    sheet.title = t("admin.template.sheet")
     headers = [*TEMPLATE_COLUMNS, *(f.key for f in fields)]
     for position, header in enumerate(headers, start=1):
         cell = _text(sheet, 1, position, header)
@@ -83,8 +114,9 @@ def template_workbook(
         )
         cell.font = _EXAMPLE
         cell.alignment = _WRAP
-    _validations(sheet, locales)
-    _help_sheet(workbook.create_sheet(HELP_TITLE), locales, groups, fields)
+    _validations(sheet, locales, t)
+    help_sheet = workbook.create_sheet(t("admin.template.help_sheet"))
+    _help_sheet(help_sheet, locales, groups, fields, t)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -111,10 +143,10 @@ def _example_value(registration_field: RegistrationField) -> str | bool | float 
     return ""
 
 
-def _validations(sheet: Worksheet, locales: Sequence[str]) -> None:
+def _validations(sheet: Worksheet, locales: Sequence[str], t: i18n.Words) -> None:
     """Drop-downs for the columns with a fixed set of values (blank stays allowed)."""
     language = DataValidation(type="list", formula1=f'"{",".join(locales)}"', allow_blank=True)
-    language.error = "Use one of the platform's languages: " + ", ".join(locales)
+    language.error = t("admin.template.language_error", languages=", ".join(locales))
     language.add(f"D2:D{_VALIDATED_ROWS}")
     admin = DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True)
     admin.add(f"F2:F{_VALIDATED_ROWS}")
@@ -128,6 +160,7 @@ def _help_sheet(
     locales: Sequence[str],
     groups: Sequence[Group],
     fields: Sequence[RegistrationField],
+    t: i18n.Words,
 ) -> None:
     sheet.column_dimensions["A"].width = 30
     sheet.column_dimensions["B"].width = 16
@@ -150,84 +183,107 @@ def _help_sheet(
                 cell.font = _BOLD
         row += 1
 
-    heading("Columns")
-    line(
-        "One row per invitation, on the first sheet. Headers may be in any case. A filled-in"
-        " cell overrides what the import form chose, for that row only; a blank cell keeps the"
-        " form's choice. Delete the grey example row before uploading."
-    )
+    heading(t("admin.template.columns"))
+    line(t("admin.template.columns_intro"))
     for name in TEMPLATE_COLUMNS:
-        line(name, "", _COLUMN_HELP[name])
+        line(name, "", t(_COLUMN_HELP[name]))
     for registration_field in fields:
+        title = title_in(registration_field.title, registration_field.title_multiloc, t.locale)
         line(
             registration_field.key,
-            registration_field.type.value,
-            f"Registration field '{registration_field.title}'"
-            + (" (required at registration)" if registration_field.required else "")
-            + ". "
-            + _field_help(registration_field),
+            t(_FIELD_TYPES[registration_field.type]),
+            t(
+                "admin.template.field_required"
+                if registration_field.required
+                else "admin.template.field",
+                title=title,
+            )
+            + " "
+            + _field_help(registration_field, t),
         )
 
-    heading("Blank email")
-    line(
-        "A row without an email makes a code-only invitation, for a letter: nobody is mailed."
-        " After the import, print the letters (GET /invitations/letters.pdf?importId=...; an"
-        " address in the address column lands in the envelope's window), or export the"
-        " invitations: the token column holds each code. The person types it at the /invite"
-        " page."
-    )
+    heading(t("admin.template.blank_email"))
+    line(t("admin.template.blank_email_text"))
 
-    heading("Languages (language column)")
+    heading(t("admin.template.languages"))
     for locale in locales:
         line(locale)
 
-    heading("Admin values (admin column)")
-    line("TRUE", "", "Makes the person an admin. Also: true, 1, a ticked checkbox.")
-    line("FALSE", "", "Not an admin. Also: false, 0, an unticked checkbox.")
-    line("(blank)", "", "The form's choice.")
+    heading(t("admin.template.admin_values"))
+    line("TRUE", "", t("admin.template.admin_true"))
+    line("FALSE", "", t("admin.template.admin_false"))
+    line(t("admin.template.blank"), "", t("admin.template.form_choice"))
 
-    heading("Groups (groups column)")
-    line("Title", "Kind", "Membership", bold=True)
+    heading(t("admin.template.groups"))
+    line(
+        t("admin.template.group_title"),
+        t("admin.template.group_kind"),
+        t("admin.template.group_membership"),
+        bold=True,
+    )
     if not groups:
-        line("(no groups yet)")
+        line(t("admin.template.no_groups"))
     for group in groups:
-        also = _other_titles(group.title, group.title_multiloc)
+        also = _other_titles(group.title, group.title_multiloc, t)
         if group.kind is GroupKind.MANUAL:
-            line(group.title, "manual", "The person joins this group on accepting." + also)
+            line(
+                group.title,
+                t("admin.template.manual"),
+                t("admin.template.manual_membership") + also,
+            )
             continue
-        rules = [rule.describe() for rule in rules_of(group)]
-        combined = (" and " if group.match_all else " or ").join(rules)
+        rules = [_rule(rule, t) for rule in rules_of(group)]
+        joined = rules[0] if rules else ""
+        for rule in rules[1:]:
+            joined = t(
+                "admin.template.rules_all" if group.match_all else "admin.template.rules_any",
+                rules=joined,
+                rule=rule,
+            )
         line(
             group.title,
-            "smart",
-            f"Members are whoever meets: {combined}. Naming it is accepted only when the row's"
-            " values (registration fields, language, admin) meet these rules." + also,
+            t("admin.template.smart"),
+            t("admin.template.smart_membership", rules=joined) + also,
         )
 
 
-def _other_titles(title: str, multiloc: Mapping[str, str]) -> str:
+def _rule(rule: Rule, t: i18n.Words) -> str:
+    """A smart group's rule in the admin's words; a field is named by its column."""
+    subject = (
+        t("admin.template.rule_field", key=rule.field_key)
+        if rule.attribute is Attribute.FIELD
+        else t(_RULE_SUBJECTS[rule.attribute])
+    )
+    values = rule.value if isinstance(rule.value, list) else [rule.value]
+    # The values as the sheet's cells hold them (TRUE and FALSE for a checkbox).
+    value = ", ".join(
+        ("TRUE" if item else "FALSE") if isinstance(item, bool) else str(item) for item in values
+    )
+    return f"{subject} {t(_OPERATORS[rule.operator])} {value}"
+
+
+def _other_titles(title: str, multiloc: Mapping[str, str], t: i18n.Words) -> str:
     """What a group or an option is called in the platform's other languages, as a sentence
     (empty when it has no title of its own there)."""
     others = [(locale, text) for locale, text in titles_of(title, multiloc)[1:] if text != title]
     if not others:
         return ""
-    return " Also written: " + ", ".join(f"{text} ({locale})" for locale, text in others) + "."
+    titles = ", ".join(f"{text} ({locale})" for locale, text in others)
+    return " " + t("admin.template.also_written", titles=titles)
 
 
-def _field_help(registration_field: RegistrationField) -> str:
+def _field_help(registration_field: RegistrationField, t: i18n.Words) -> str:
     kind = registration_field.type
     if kind is FieldType.SELECT:
         options = ", ".join(
-            f"{option['key']} ({option.get('title') or option['key']})"
+            f"{option['key']} ("
+            + title_in(
+                str(option.get("title") or option["key"]),
+                option.get("title_multiloc") or {},
+                t.locale,
+            )
+            + ")"
             for option in registration_field.options
         )
-        return (
-            f"One of: {options}. An option's title may also be in any of the platform's languages."
-        )
-    if kind is FieldType.CHECKBOX:
-        return "TRUE or FALSE."
-    if kind is FieldType.NUMBER:
-        return "A number."
-    if kind is FieldType.DATE:
-        return "A date (a date cell, or text like 2026-05-31)."
-    return "Text."
+        return t("admin.template.field_select", options=options)
+    return t(_FIELD_HELP[kind])

@@ -152,6 +152,12 @@ export const sayFailure = (element, error) => {
 /** The language-aware link to another admin page (keeps ?lang= when the switch set it). */
 export const adminLink = (path) => `${ROOT}${path}${window.location.search}`;
 
+/** A failed import's problems file, its words in the page's language. */
+export const problemsFile = (importId) => {
+  const id = encodeURIComponent(importId);
+  return `${ROOT}/invitations/imports/${id}/problems.xlsx?lang=${encodeURIComponent(LOCALE)}`;
+};
+
 /** Fill a fieldset of checkboxes (name) from [{id, label}]; `empty` when there are none. */
 export const checkboxes = (container, name, items, empty) => {
   container.replaceChildren();

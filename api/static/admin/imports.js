@@ -8,6 +8,7 @@ import {
   formatNumber,
   graphql,
   plural,
+  problemsFile,
   say,
   sayFailure,
   t,
@@ -45,7 +46,7 @@ const row = (job) => {
   if (job.status === "FAILED") {
     problems.append(
       el("a", plural("admin.imports.problems_file", job.errors.length), {
-        href: `${ROOT}/invitations/imports/${encodeURIComponent(job.id)}/problems.xlsx`,
+        href: problemsFile(job.id),
         download: "",
       }),
     );

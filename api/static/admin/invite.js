@@ -13,6 +13,7 @@ import {
   graphql,
   plural,
   problemWords,
+  problemsFile,
   say,
   sayFailure,
   t,
@@ -287,7 +288,7 @@ const showFailed = (job) => {
   // the console's cookie goes along.
   const link = $("problems-file");
   link.hidden = !job.problemsFileUrl;
-  link.href = `${ROOT}/invitations/imports/${encodeURIComponent(job.id)}/problems.xlsx`;
+  link.href = problemsFile(job.id);
   failed.hidden = false;
 };
 
