@@ -7,6 +7,7 @@ pdftotext), a second reader, checks the fonts are embedded and the text is there
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -32,6 +33,7 @@ from domain.letters.layout import ADDRESS_FIELD, Fonts, Letter, Sender, draw_let
 from domain.letters.pdf import MM, PdfWriter
 from domain.letters.service import fonts_of, last_whole_day, sender_of
 from domain.letters.words import words_for
+from domain.logs import quiet_talkative_loggers
 from domain.models import (
     ExportKind,
     GroupKind,
@@ -323,6 +325,21 @@ async def test_only_codes_that_still_work_are_printed_whatever_the_status_filter
     everything = pdfium.PdfDocument((await download(admin)).content)
     assert len(everything) == 2  # the batch's usable code and the file's
     assert {record.filters["status"] for record in await InvitationExport.all()} == {"pending"}
+
+
+async def test_a_download_leaves_no_font_subsetting_lines_in_the_log(
+    admin: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """fontTools says a score of things at INFO for each font it subsets: held at WARNING by
+    the service's logging set-up, a letters download writes none of them."""
+    caplog.set_level(logging.INFO)
+    quiet_talkative_loggers()  # what the service's logging set-up does
+    await _code_only(3, (await create_group(title="G", kind=GroupKind.MANUAL)).id)
+    for layout in ("letters", "cards"):
+        response = await download(admin, layout=layout)
+        assert response.status_code == 200, response.text
+    chatter = [record for record in caplog.records if record.name.startswith("fontTools")]
+    assert chatter == [], [record.getMessage() for record in chatter[:3]]
 
 
 async def test_anonymous_and_non_admin_requests_are_refused(
