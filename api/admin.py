@@ -166,6 +166,7 @@ CODES_WORDS = (
     "admin.codes.done",
     "admin.codes.for_group",
     "admin.codes.for_all",
+    "admin.codes.language",
     *DOWNLOAD_WORDS,
 )
 

@@ -1,7 +1,7 @@
 """GET /invitations/letters.pdf: code-only invitations printed as letters or cards, for admins.
 
 Query parameters: the export's filters (`status`, `delivery`, `search`, `groupId`, `role`,
-`importId`, `batchOf`; without `status`, pending invitations only), `layout` (`letters`, the
+`importId`, `batchOf`; pending invitations only, whatever `status` asks), `layout` (`letters`, the
 default, or `cards`) and `codeOnly` (`true`, the default; `false` prints invitations with an
 email too).
 """

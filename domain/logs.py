@@ -3,6 +3,8 @@
 Our own code logs ids and counts only. Some libraries log more at DEBUG: Tortoise logs every
 SQL statement with its parameters (addresses, names, digests), aiosmtplib and aiosmtpd log the
 SMTP conversation (recipients). Those loggers are held at INFO/WARNING whatever the level asked.
+fontTools writes a score of INFO lines for each font it subsets (every letters download): held
+at WARNING too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-# Loggers whose DEBUG output carries query parameters or mail addresses.
+# Loggers whose DEBUG output carries query parameters or mail addresses, or that say too much.
 _TALKATIVE = {
     "tortoise.db_client": logging.INFO,
     "tortoise": logging.INFO,
@@ -25,6 +27,8 @@ _TALKATIVE = {
     "mail.log": logging.WARNING,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    # Glyph ids and counts at INFO for every font of every letters or cards PDF.
+    "fontTools": logging.WARNING,
 }
 
 

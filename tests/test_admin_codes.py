@@ -117,3 +117,51 @@ async def test_codes_without_a_group_download_exactly_this_batch(
         letters = pdfium.PdfDocument(Path(await (await started.value).path()).read_bytes())
         assert len(letters) == 3  # a letter a code of this batch
     assert await Invitation.filter(email="").count() == 7
+
+
+@pytest.mark.parametrize(
+    ("browser_locale", "account_locale", "language", "said"),
+    [
+        ("nl-BE", "nl-BE", "nl-BE", "Taal van de brieven en kaarten: Nederlands."),
+        ("fr-BE", "fr-BE", "fr-BE", "Langue des lettres et des cartes : Français."),
+        # A console in no language of the platform's opens in its first: so do the letters.
+        ("de-DE", None, "en", "Language of the letters and cards: English."),
+    ],
+)
+async def test_codes_are_made_in_the_consoles_language_and_the_done_panel_says_which(
+    database: None,
+    browser: Browser,
+    live_server: str,
+    browser_locale: str,
+    account_locale: str | None,
+    language: str,
+    said: str,
+) -> None:
+    await an_admin(locale=account_locale)
+    async with browse(browser, live_server, locale=browser_locale, viewport=PHONE) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/codes")
+        chosen = page.locator("#codes-locale")
+        await expect(chosen).to_have_value(language)
+        await page.fill("#count", "2")
+        await page.click("#codes-submit")
+        await expect(page.locator("#codes-done")).to_be_focused()
+        await expect(page.locator("#codes-language")).to_have_text(said)
+        await check_accessibility(page)
+        await visit.screenshot(f"codes-language-{language}-phone")
+        assert {code.locale for code in await Invitation.filter(email="")} == {language}
+
+        # Another language chosen on purpose: the panel says that one.
+        other = "fr-BE" if language != "fr-BE" else "nl-BE"
+        await page.select_option("#codes-locale", other)
+        await page.fill("#count", "1")
+        await page.click("#codes-submit")
+        name = "Français" if other == "fr-BE" else "Nederlands"
+        await expect(page.locator("#codes-language")).to_contain_text(f" {name}.")
+        assert await Invitation.filter(email="", locale=other).count() == 1
+
+        # The console's switch changes the console's language, and the letters' with it.
+        if language != "en":
+            await page.click(f"nav.languages a[hreflang='{other}']")
+            await expect(page.locator("html")).to_have_attribute("lang", other)
+            await expect(chosen).to_have_value(other)

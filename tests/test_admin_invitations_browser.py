@@ -21,7 +21,7 @@ from domain.models import Invitation
 from tests.admin_browser import sign_in
 from tests.browser import DESKTOP, PHONE, Visit, browse, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
-from tests.invitations_helpers import GENERATE, create
+from tests.invitations_helpers import GENERATE, accept, create
 
 pytestmark = pytest.mark.browser
 
@@ -276,6 +276,7 @@ async def test_before_anyone_is_invited_the_list_says_where_to_start(
 
 async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letters_say_why(
     admin: GraphQLClient,
+    gql: GraphQLClient,
     smtp_sink: SmtpSink,
     run_worker: Any,
     browser: object,
@@ -324,21 +325,44 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         for code in codes:
             name = f"Details van de uitnodiging voor Alleen code (brief) nr. {code['id']}"
             await expect(page.get_by_role("button", name=name, exact=True)).to_have_count(1)
+        # Its action says what it does: nothing is mailed, the code works 30 more days.
         first = f"Alleen code (brief) nr. {codes[0]['id']}"
-        await page.get_by_role(
-            "button", name=f"De uitnodiging voor {first} opnieuw sturen", exact=True
-        ).click()
+        code_row = row(page, first)
+        await expect(code_row.get_by_role("button", name="Opnieuw sturen")).to_have_count(0)
+        extend = code_row.get_by_role(
+            "button", name=f"De geldigheid van de code voor {first} verlengen", exact=True
+        )
+        await expect(extend).to_have_text("Geldigheid verlengen")
+        await extend.click()
         await expect(said).to_have_text(
             f"De code van de uitnodiging voor {first} is nog 30 dagen geldig; er gaat geen mail"
             " uit (alleen een code: er is geen adres)."
         )
+        # Its details say how long the code works and that it was extended, not mails.
+        await row(page, first).get_by_role("button", name="Details").click()
+        details = page.locator("#details")
+        await expect(details.locator("dt:text-is('Code geldig tot') + dd")).not_to_be_empty()
+        await expect(details.locator("dt:text-is('Geldigheid verlengd') + dd")).to_have_text(
+            "1 keer"
+        )
+        for mail_words in ("Aantal keer verstuurd", "Niet gemaild", "Bezorging", "Verloopt"):
+            await expect(details).not_to_contain_text(mail_words)
+        await check_accessibility(page)
+        await page.keyboard.press("Escape")
+        # A mailed invitation's details keep the mail's.
+        await row(page, "later@example.org").get_by_role("button", name="Details").click()
+        await expect(details.locator("dt:text-is('Aantal keer verstuurd') + dd")).to_have_text("1")
+        await expect(details.locator("dt:text-is('Verloopt') + dd")).not_to_be_empty()
+        await page.keyboard.press("Escape")
 
         # Invitations created without their mail: sent in bulk; the code-only ones stay.
         await page.select_option("#delivery", "NOT_SENT")
         await expect(page.locator("#total")).to_have_text("3 uitnodigingen")
         await page.check("#pick-page")
         bulk = page.locator("#bulk-resend")
-        await expect(bulk).to_have_text("De niet-verstuurde, mislukte en verlopen sturen")
+        await expect(bulk).to_have_text(
+            "De niet-verstuurde, mislukte en verlopen sturen; verlopen codes verlengen"
+        )
         await bulk.click()
         await expect(said).to_have_text(
             "1 uitnodiging verstuurd. 2 staan open en zijn al gemaild (of hebben alleen een"
@@ -348,8 +372,28 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         assert [mail.to for mail in smtp_sink.mails] == ["later@example.org"]
         await check_accessibility(page)
 
-        # Letters of accepted invitations: nothing to print, said in the page, no download.
+        # An expired code in bulk: its code works 30 more days, said apart from the mails.
+        lapsed = int(codes[1]["id"])
+        await Invitation.filter(id=lapsed).update(expires_at=await clock.now())
+        await page.select_option("#delivery", "")
+        await page.select_option("#status", "EXPIRED")
+        await expect(page.locator("#total")).to_have_text("2 uitnodigingen")
+        await page.check("#pick-page")
+        await bulk.click()
+        await expect(said).to_contain_text(
+            "1 uitnodiging met alleen een code is nog 30 dagen geldig (geen mail: er is geen"
+            " adres)."
+        )
+        await expect(said).not_to_contain_text("verstuurd")
+        assert (await Invitation.get(id=lapsed)).expires_at > await clock.now()
+        await run_worker()
+        assert [mail.to for mail in smtp_sink.mails] == ["later@example.org"]
+
+        # Letters of accepted invitations: nothing to print (a used code works no more), said
+        # in the page, no download.
+        assert (await accept(gql, codes[1]["token"], email="lea@example.org"))["errors"] == []
         await page.goto("/admin/invitations?lang=nl-BE&status=ACCEPTED")
+        await expect(row(page, f"Alleen code (brief) nr. {lapsed}")).to_be_visible()
         await expect(page.locator("#status")).to_have_value("ACCEPTED")
         await page.click("#letters")
         await expect(problem).to_have_text(
@@ -406,3 +450,83 @@ async def test_after_a_resend_or_a_delete_by_keyboard_the_focus_is_where_the_res
         await page.keyboard.press("Tab")
         assert await page.evaluate("document.activeElement.closest('main') !== null")
         await check_accessibility(page)
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport", "words"),
+    [
+        (
+            "fr-BE",
+            PHONE,
+            {
+                "name": "Code seul (lettre) n° {id}",
+                "extend": "Prolonger la validité",
+                "extend_of": "Prolonger la validité du code pour {who}",
+                "valid_until": "Code valable jusqu'au",
+                "extended": "Validité prolongée",
+                "times": "1 fois",
+                "sends": "Nombre d'envois",
+                "details": "Détails",
+            },
+        ),
+        (
+            "en",
+            DESKTOP,
+            {
+                "name": "Code only (letter) no. {id}",
+                "extend": "Extend validity",
+                "extend_of": "Extend the validity of the code for {who}",
+                "valid_until": "Code valid until",
+                "extended": "Validity extended",
+                "times": "1 time",
+                "sends": "Times sent",
+                "details": "Details",
+            },
+        ),
+    ],
+)
+async def test_a_code_only_row_offers_to_extend_its_code_and_its_details_say_so(
+    admin: GraphQLClient,
+    browser: object,
+    live_server: str,
+    locale: str,
+    viewport: dict[str, int],
+    words: dict[str, str],
+) -> None:
+    """Nothing is mailed for a code-only invitation: its action extends the code, by keyboard
+    too, and its details say until when the code works, not how often it was "sent"."""
+    [code] = (await admin(GENERATE, {"count": 1}))["generateInvitationCodes"]["invitations"]
+    before = (await Invitation.get(id=int(code["id"]))).expires_at
+    name = words["name"].format(id=code["id"])
+    async with browse(browser, live_server, locale=locale, viewport=viewport) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, f"/admin/invitations?lang={locale}")
+        code_row = row(page, name)
+        extend = code_row.get_by_role(
+            "button", name=words["extend_of"].format(who=name), exact=True
+        )
+        await expect(extend).to_have_text(words["extend"])
+        await check_accessibility(page)
+        clock.advance(timedelta(days=3))
+        await extend.focus()
+        await page.keyboard.press("Enter")
+        said = page.locator("#bulk-result")
+        await expect(said).to_contain_text(name)
+        await expect(said).to_be_focused()
+        assert (await Invitation.get(id=int(code["id"]))).expires_at > before
+
+        await row(page, name).get_by_role("button", name=words["details"]).focus()
+        await page.keyboard.press("Enter")
+        details = page.locator("#details")
+        await expect(details).to_be_visible()
+        await expect(
+            details.locator(f'dt:text-is("{words["valid_until"]}") + dd')
+        ).not_to_be_empty()
+        await expect(details.locator(f'dt:text-is("{words["extended"]}") + dd')).to_have_text(
+            words["times"]
+        )
+        await expect(details).not_to_contain_text(words["sends"])
+        await check_accessibility(page)
+        await visit.screenshot(f"invitation-code-only-details-{locale}")
+        await page.keyboard.press("Escape")
+        await expect(details).to_be_hidden()

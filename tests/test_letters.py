@@ -7,12 +7,13 @@ pdftotext), a second reader, checks the fonts are embedded and the text is there
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import tempfile
 import tracemalloc
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
+from domain.clock import clock
 from domain.crypto import keyring
 from domain.errors import DomainError, ErrorCode
 from domain.groups.service import create_group
@@ -31,10 +33,25 @@ from domain.letters.layout import ADDRESS_FIELD, Fonts, Letter, Sender, draw_let
 from domain.letters.pdf import MM, PdfWriter
 from domain.letters.service import fonts_of, last_whole_day, sender_of
 from domain.letters.words import words_for
-from domain.models import ExportKind, GroupKind, Invitation, InvitationExport
+from domain.logs import quiet_talkative_loggers
+from domain.models import (
+    ExportKind,
+    GroupKind,
+    Invitation,
+    InvitationExport,
+    InvitationImport,
+    InvitationStatus,
+)
 from domain.settings import get_settings
 from tests.fixtures import GraphQLClient
-from tests.invitations_helpers import INVITATION, accept, create, new_invitation, store_invitations
+from tests.invitations_helpers import (
+    GENERATE,
+    INVITATION,
+    accept,
+    create,
+    new_invitation,
+    store_invitations,
+)
 from tests.test_export import signed_in_user
 
 LOCALES = ("en", "nl-BE", "fr-BE")
@@ -254,14 +271,75 @@ async def test_email_invitations_print_only_when_asked_and_accepted_ones_never(
     everyone = pdfium.PdfDocument((await download(admin, codeOnly="false")).content)
     assert [qr_codes(page) for page in everyone] == [[mailed["link"]], [code_only.link]]
     accepted = await download(admin, codeOnly="false", status="accepted")
-    assert accepted.status_code == 200  # asked for explicitly
-    assert qr_codes(pdfium.PdfDocument(accepted.content)[0]) == [used["link"]]
+    assert accepted.status_code == 404  # asked for explicitly: its code works no more
+    assert accepted.json()["errors"][0]["message"] == (
+        "No invitation to print: no pending invitation matches these filters."
+    )
     records = await InvitationExport.all().order_by("id")
     assert [r.filters for r in records] == [
         {"status": "pending"},
         {"status": "pending", "code_only": False},
-        {"status": "accepted", "code_only": False},
     ]
+
+
+async def test_only_codes_that_still_work_are_printed_whatever_the_status_filter(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    """A letter with an accepted or expired code sends its reader to a dead end: the status
+    filter narrows the pending ones, it never prints others. A batch's and an import's letters
+    leave them out too."""
+    batch = (await admin(GENERATE, {"count": 4}))["generateInvitationCodes"]["invitations"]
+    used, lapsed, marked, usable = batch
+    assert (await accept(gql, used["token"], email="ayse@example.org"))["errors"] == []
+    yesterday = await clock.now() - timedelta(days=1)
+    await Invitation.filter(id=int(lapsed["id"])).update(expires_at=yesterday)
+    await Invitation.filter(id=int(marked["id"])).update(
+        expires_at=yesterday, status=InvitationStatus.EXPIRED
+    )
+    imported = await InvitationImport.create(file_name="residents.xlsx")
+    [from_file, used_from_file] = await store_invitations(
+        [new_invitation(""), new_invitation("")], import_id=imported.id
+    )
+    ring = keyring("invitation-token")
+    tokens_of = {
+        each.id: ring.decrypt(each.token_encrypted)
+        for each in await Invitation.filter(id__in=[from_file, used_from_file])
+    }
+    assert (await accept(gql, tokens_of[used_from_file], email="tom@example.org"))["errors"] == []
+
+    for status in ("ACCEPTED", "accepted", "EXPIRED"):
+        for layout in ("letters", "cards"):
+            refused = await download(admin, status=status, layout=layout)
+            assert refused.status_code == 404, (status, layout)
+            assert refused.json()["errors"][0]["code"] == "NOT_FOUND"
+        refused = await download(admin, status=status, batchOf=used["id"])
+        assert refused.status_code == 404, status
+    for params in ({"batchOf": used["id"]}, {"batchOf": used["id"], "status": "PENDING"}):
+        letters = pdfium.PdfDocument((await download(admin, **params)).content)
+        assert [qr_codes(page) for page in letters] == [[usable["link"]]], params
+    cards = pdfium.PdfDocument((await download(admin, batchOf=used["id"], layout="cards")).content)
+    [sheet] = cards
+    assert qr_codes(sheet) == [usable["link"]]
+    letters = pdfium.PdfDocument((await download(admin, importId=str(imported.id))).content)
+    assert [qr_codes(page) for page in letters] == [[invite_link(tokens_of[from_file])]]
+    everything = pdfium.PdfDocument((await download(admin)).content)
+    assert len(everything) == 2  # the batch's usable code and the file's
+    assert {record.filters["status"] for record in await InvitationExport.all()} == {"pending"}
+
+
+async def test_a_download_leaves_no_font_subsetting_lines_in_the_log(
+    admin: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """fontTools says a score of things at INFO for each font it subsets: held at WARNING by
+    the service's logging set-up, a letters download writes none of them."""
+    caplog.set_level(logging.INFO)
+    quiet_talkative_loggers()  # what the service's logging set-up does
+    await _code_only(3, (await create_group(title="G", kind=GroupKind.MANUAL)).id)
+    for layout in ("letters", "cards"):
+        response = await download(admin, layout=layout)
+        assert response.status_code == 200, response.text
+    chatter = [record for record in caplog.records if record.name.startswith("fontTools")]
+    assert chatter == [], [record.getMessage() for record in chatter[:3]]
 
 
 async def test_anonymous_and_non_admin_requests_are_refused(

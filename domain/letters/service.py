@@ -46,8 +46,8 @@ class Layout(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LettersQuery:
-    """Which invitations to print, and how. Without a status, pending ones only: the codes of
-    accepted and expired invitations no longer work."""
+    """Which invitations to print, and how. Pending ones only, whatever the filter: the codes
+    of accepted and expired invitations no longer work, so a filter for those prints nothing."""
 
     filter: InvitationFilter = field(default_factory=InvitationFilter)
     layout: Layout = Layout.LETTERS
@@ -55,9 +55,12 @@ class LettersQuery:
 
     @property
     def selection(self) -> InvitationFilter:
-        if self.filter.status is None:
-            return replace(self.filter, status=InvitationStatus.PENDING)
-        return self.filter
+        return replace(self.filter, status=InvitationStatus.PENDING)
+
+    @property
+    def printable(self) -> bool:
+        """False when the filter asks for invitations whose codes no longer work."""
+        return self.filter.status in (None, InvitationStatus.PENDING)
 
 
 class FontsMissing(Exception):
@@ -154,6 +157,8 @@ async def count_letters(query: LettersQuery) -> int:
 
 async def _selected(query: LettersQuery) -> Any:
     sql = await filtered_sql(query.selection)
+    if not query.printable:
+        sql.clauses.append("1 = 0")
     if query.code_only:
         sql.clauses.append("i.email = ''")
     return sql
@@ -222,7 +227,7 @@ async def write_letters(
             ErrorCode.NOT_FOUND,
             "No invitation to print: no pending code-only invitation matches these filters."
             if query.code_only
-            else "No invitation to print: no invitation matches these filters.",
+            else "No invitation to print: no pending invitation matches these filters.",
             "filter",
         )
     if count > settings.letters_max_per_download:

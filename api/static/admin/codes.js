@@ -42,6 +42,8 @@ form.addEventListener("submit", async (event) => {
   }
   countInput.removeAttribute("aria-invalid");
   const options = { ...readOptions("codes"), sendEmail: false };
+  const localeSelect = $("codes-locale");
+  const batchLanguage = localeSelect.selectedOptions[0]?.textContent.trim() || options.locale;
   const button = $("codes-submit");
   button.disabled = true;
   say(status, t("admin.working"));
@@ -62,6 +64,8 @@ form.addEventListener("submit", async (event) => {
     $("codes-scope").textContent = group
       ? t("admin.codes.for_group", { group: group.title })
       : t("admin.codes.for_all");
+    // The language the batch was made in (the one chosen when it was sent, not now).
+    $("codes-language").textContent = t("admin.codes.language", { language: batchLanguage });
     $("codes-export").href = download("/invitations/export.xlsx", filter);
     $("codes-letters").href = download("/invitations/letters.pdf", { ...filter, codeOnly: "true" });
     $("codes-cards").href = download("/invitations/letters.pdf", {

@@ -397,8 +397,12 @@ const renderRow = (invitation) => {
     }),
   );
   if (invitation.status !== "ACCEPTED") {
-    const resend = button(t("admin.invitations.resend"), () => resendOne(resend, invitation), {
-      label: t("admin.invitations.resend_to", { who: name }),
+    // A code-only invitation has no address: "resending" it only gives its code 30 more days.
+    const [word, label] = invitation.codeOnly
+      ? ["admin.invitations.extend", "admin.invitations.extend_of"]
+      : ["admin.invitations.resend", "admin.invitations.resend_to"];
+    const resend = button(t(word), () => resendOne(resend, invitation), {
+      label: t(label, { who: name }),
     });
     actions.append(resend);
     actions.append(
@@ -622,9 +626,17 @@ $("bulk-resend").addEventListener("click", async (event) => {
       if (showProblems(problem, done.errors)) {
         return;
       }
+      // Code-only invitations among them got a new expiry, not a mail: said apart.
+      const extended = done.resentCount - done.mailedCount;
       say(
         bulkResult,
-        [plural("admin.invitations.bulk_resent", done.resentCount), skippedText(done.skipped)]
+        [
+          done.mailedCount || !extended
+            ? plural("admin.invitations.bulk_resent", done.mailedCount)
+            : "",
+          extended ? plural("admin.invitations.bulk_extended", extended) : "",
+          skippedText(done.skipped),
+        ]
           .filter(Boolean)
           .join(" "),
       );
@@ -726,16 +738,19 @@ const showDetails = async (id) => {
   }
   const person = (user) =>
     user ? [[user.firstName, user.lastName].filter(Boolean).join(" "), user.email].filter(Boolean).join(" · ") : "";
-  const { grants, delivery } = invitation;
+  const { grants, delivery, codeOnly } = invitation;
+  // A code-only invitation is never mailed: no delivery or sends to show, but how long its
+  // code works and how often that was extended (each "resend" of it).
+  const extensions = delivery.sendCount - 1;
   const entries = [
     ["col_email", invitation.email || t("admin.invitations.code_only")],
     ["col_name", [invitation.firstName, invitation.lastName].filter(Boolean).join(" ")],
     ["language", languageName(invitation.locale)],
     ["code", invitation.token],
     ["col_status", statusText(invitation.status)],
-    ["col_delivery", deliveryText(delivery.state)],
-    ["sends", formatNumber(delivery.sendCount)],
-    ["reason", delivery.lastError || ""],
+    ["col_delivery", codeOnly ? "" : deliveryText(delivery.state)],
+    ["sends", codeOnly ? "" : formatNumber(delivery.sendCount)],
+    ["reason", codeOnly ? "" : delivery.lastError || ""],
     ["grant_admin", grants.admin ? t("admin.lists.yes") : t("admin.lists.no")],
     ["grant_projects", grants.projects.map((p) => p.title).join(", ")],
     ["grant_groups", grants.groups.map((g) => g.title).join(", ")],
@@ -746,7 +761,11 @@ const showDetails = async (id) => {
     ["col_created", formatDate(invitation.createdAt)],
     ["sent", formatDate(invitation.sentAt)],
     ["reminded", formatDate(invitation.remindedAt)],
-    ["expires", formatDate(invitation.expiresAt)],
+    [codeOnly ? "valid_until" : "expires", formatDate(invitation.expiresAt)],
+    [
+      "extended",
+      codeOnly && extensions > 0 ? plural("admin.invitations.extended_times", extensions) : "",
+    ],
     ["accepted", formatDate(invitation.acceptedAt)],
     ["accepted_by", invitation.acceptedUser ? invitation.acceptedUser.email : ""],
   ];

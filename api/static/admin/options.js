@@ -55,7 +55,7 @@ export const readOptions = (prefix) => {
 };
 
 /** Put the options with `prefix` back as the page first showed them (nothing granted, the
- * first language, no message, mailed). */
+ * console's language, no message, mailed). */
 export const resetOptions = (prefix) => {
   const root = $(`${prefix}-options`);
   for (const box of root.querySelectorAll("input[type=checkbox]")) {
