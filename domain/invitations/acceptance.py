@@ -415,6 +415,8 @@ async def _accept_letter(
         await registrations.drop(
             await Registration.filter(invitation_id=invitation.id).values_list("id", flat=True)  # type: ignore[arg-type]
         )
+        # Its postal address goes: it was only needed to post the letter, which has arrived.
+        await Invitation.filter(id=invitation.id).update(postal_address="")
         return await registrations.start(
             email=address,
             password_hash=password_hash,
