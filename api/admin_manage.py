@@ -17,6 +17,7 @@ INVITATIONS_WORDS = (
     "admin.invitations.status_pending",
     "admin.invitations.status_accepted",
     "admin.invitations.status_expired",
+    "admin.invitations.status_waiting",
     "admin.invitations.delivery_not_sent",
     "admin.invitations.delivery_queued",
     "admin.invitations.delivery_sending",

@@ -78,6 +78,7 @@ SCRIPT_KEYS = {
         "invite.wrong_password",
         "invite.choose",
         "invite.submitting",
+        "invite.waiting_notice",
         *CONFIRM_STEP_KEYS,
     ),
     "confirm.html": (*CONFIRM_STEP_KEYS, "confirm.password_needed"),

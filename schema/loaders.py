@@ -8,6 +8,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from domain.clock import clock
 from domain.groups.members import member_counts
 from domain.models import (
     Group,
@@ -17,6 +18,7 @@ from domain.models import (
     MailSuppression,
     Membership,
     Project,
+    Registration,
     Role,
     User,
 )
@@ -95,6 +97,16 @@ async def _suppressions(emails: Sequence[str]) -> list[MailSuppression | None]:
     return [found.get(email) for email in emails]
 
 
+async def _waiting(invitation_ids: Sequence[int]) -> list[bool]:
+    """Does a registration not confirmed yet hold each letter's code?"""
+    held = set(
+        await Registration.filter(
+            invitation_id__in=list(invitation_ids), expires_at__gt=await clock.now()
+        ).values_list("invitation_id", flat=True)
+    )
+    return [i in held for i in invitation_ids]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.user: DataLoader[int, User | None] = DataLoader(load_fn=_users)
@@ -121,3 +133,4 @@ class Loaders:
         self.suppression: DataLoader[str, MailSuppression | None] = DataLoader(
             load_fn=_suppressions
         )
+        self.waiting_for_confirmation: DataLoader[int, bool] = DataLoader(load_fn=_waiting)

@@ -76,7 +76,7 @@ INVITATION_BY_TOKEN = """query InvitationByToken($token: String!, $locale: Strin
   invitationByToken(token: $token) {
     valid
     invitation {
-      email firstName lastName locale codeOnly hasAccount
+      email firstName lastName locale codeOnly hasAccount waitingAddress
       requiredFields { key title(locale: $locale) type options { key title(locale: $locale) } }
     }
     errors { code message field retryAfter }
@@ -109,6 +109,7 @@ def _by_token_data(payload: InvitationByTokenPayload, locale: str | None) -> Dat
             "locale": invitation.locale,
             "codeOnly": invitation.code_only,
             "hasAccount": invitation.has_account,
+            "waitingAddress": invitation.waiting_address,
             "requiredFields": [
                 {
                     "key": field.key,
@@ -141,7 +142,7 @@ query Invitations($filter: InvitationFilterInput, $orderBy: InvitationOrderInput
     totalCount @include(if: $withTotal)
     pageInfo { hasNextPage endCursor }
     edges { node {
-      id email firstName lastName status codeOnly createdAt
+      id email firstName lastName status waitingForConfirmation codeOnly createdAt
       delivery { state lastError bounceKind suppression { reason } }
       grants { admin projects { title } groups { title(locale: $locale) } }
     } }
@@ -220,6 +221,7 @@ def _node(row: Mapping[str, Any]) -> Data:
         "firstName": row["first_name"],
         "lastName": row["last_name"],
         "status": _STATUS[row["shown_status"]],
+        "waitingForConfirmation": not email and bool(row["waiting"]),
         "codeOnly": not email,
         # A datetime: orjson writes it as isoformat() would, in a fraction of the time.
         "createdAt": row["created_at"],

@@ -26,6 +26,8 @@ from tests.test_invitations import platform
 VICTIM = "victim@example.org"
 ATTACKER_PASSWORD = "the attacker's own passphrase 9"
 VICTIM_PASSWORD = "victim's very own passphrase 31"
+WAITING = """query($token: String!) { invitationByToken(token: $token) {
+  valid invitation { email codeOnly hasAccount waitingAddress } errors { code } } }"""
 MY_INVITATIONS = "{ invitations(first: 5) { edges { node { token } } } }"
 
 
@@ -140,9 +142,16 @@ async def test_a_letter_codes_answer_does_not_say_whether_the_address_has_an_acc
 
     assert shape(registered) == shape(unknown)
     assert registered["session"] is None and registered["errors"] == []
-    # Both codes are used up alike: looking them up afterwards tells nothing either.
-    for letter in letters:
-        assert not (await gql(BY_TOKEN, {"token": letter["token"]}))["invitationByToken"]["valid"]
+    # Both codes are held alike: looking them up afterwards tells nothing either, only the
+    # masked address each was typed with.
+    looked_up = [
+        (await gql(WAITING, {"token": letter["token"]}))["invitationByToken"] for letter in letters
+    ]
+    assert [answer["invitation"].pop("waitingAddress") for answer in looked_up] == [
+        "a***@participate.example.org",
+        "n***@example.org",
+    ]
+    assert looked_up[0] == looked_up[1]
 
     # The owner of the registered address hears of it, with a code that signs them in to the
     # account they have (adding the letter's access) if it was them.

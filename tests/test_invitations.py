@@ -30,6 +30,10 @@ from tests.invitations_helpers import (
 )
 from tests.test_accounts import CONFIRM, code_in
 
+WAITING = """query($token: String!) {
+  invitationByToken(token: $token) { invitation { waitingAddress } } }"""
+HELD = "query($id: ID!) { invitation(id: $id) { status waitingForConfirmation acceptedAt } }"
+
 
 async def platform() -> dict[str, Any]:
     return await sample_platform(required=True)
@@ -501,8 +505,12 @@ async def test_code_only_invitation_asks_an_email_that_must_then_be_confirmed(
     assert (await gql(ME, token=registration["token"]))["me"] is None
     members = (await admin("{ groups { title members { email } } }"))["groups"]
     assert [g["members"] for g in members if g["title"] == "North Avenue Residents"] == [[]]
-    # The code is used up meanwhile.
-    assert (await gql(BY_TOKEN, {"token": code}))["invitationByToken"]["valid"] is False
+    # Meanwhile the registration holds the code: typed again, it says whose registration
+    # waits (masked) and could start over; the console lists the letter as pending.
+    waiting = (await gql(WAITING, {"token": code}))["invitationByToken"]["invitation"]
+    assert waiting == {"waitingAddress": "l***@example.org"}
+    held = (await admin(HELD, {"id": generated["invitations"][0]["id"]}))["invitation"]
+    assert held == {"status": "PENDING", "waitingForConfirmation": True, "acceptedAt": None}
 
     await run_worker()
     [mail] = smtp_sink.to("letter.reader@example.org")
@@ -523,6 +531,10 @@ async def test_code_only_invitation_asks_an_email_that_must_then_be_confirmed(
     listed = (await admin(INVITATION, {"id": generated["invitations"][0]["id"]}))["invitation"]
     assert listed["status"] == "ACCEPTED"
     assert listed["acceptedUser"] == {"email": "letter.reader@example.org"}
+    held = (await admin(HELD, {"id": generated["invitations"][0]["id"]}))["invitation"]
+    assert held["waitingForConfirmation"] is False
+    # Used up now.
+    assert (await gql(BY_TOKEN, {"token": code}))["invitationByToken"]["valid"] is False
 
 
 async def test_the_sweep_recovers_a_send_whose_job_was_lost(

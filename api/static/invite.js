@@ -16,6 +16,7 @@ import {
   landingUrl,
   messageFor,
   pageLanguage,
+  registration,
   registrationField,
   showStep,
   t,
@@ -58,6 +59,22 @@ const weightedSum = (values) =>
 /** Upper case, spaces and dashes dropped, O read as 0 and I/L as 1. */
 const normalize = (raw) =>
   raw.replace(IGNORED, "").toUpperCase().replace(/O/g, "0").replace(/[IL]/g, "1");
+
+/**
+ * The code in a pasted link (the letter's QR code, as a reader app shows it):
+ * `https://…/invite#token=CODE` or `?token=CODE`; null when `raw` is no such link.
+ */
+const codeInLink = (raw) => {
+  const found = /[#?&]token=([^&#\s]*)/i.exec(raw);
+  if (!found) {
+    return null;
+  }
+  try {
+    return decodeURIComponent(found[1].replace(/\+/g, " "));
+  } catch {
+    return found[1];
+  }
+};
 
 /** {token} in canonical form, or {problem: "malformed" | "check_failed"}. */
 const parse = (raw) => {
@@ -107,7 +124,7 @@ const formatAsTyped = (raw, caret) => {
 };
 
 // The browser tests compare this port with the Python original.
-window.inviteToken = Object.freeze({ normalize, parse, display, formatAsTyped });
+window.inviteToken = Object.freeze({ normalize, parse, display, formatAsTyped, codeInLink });
 
 
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +135,7 @@ const BY_TOKEN = `query InvitationByToken($token: String!, $locale: String) {
   invitationByToken(token: $token) {
     valid
     invitation {
-      email firstName lastName locale codeOnly hasAccount
+      email firstName lastName locale codeOnly hasAccount waitingAddress
       requiredFields { key title(locale: $locale) type options { key title(locale: $locale) } }
     }
     errors { code message field retryAfter }
@@ -200,8 +217,9 @@ const setCodeBusy = (busy) => {
   codeForm.setAttribute("aria-busy", busy ? "true" : "false");
 };
 
-const checkCode = async (raw) => {
+const checkCode = async (typed) => {
   clearCodeProblem();
+  const raw = codeInLink(typed) ?? typed;
   if (!raw.trim()) {
     codeProblem(t("invite.code_empty"));
     return;
@@ -299,7 +317,13 @@ const startProfile = (preview) => {
   if (Array.from(locale.options).some((option) => option.value === preview.locale)) {
     locale.value = preview.locale;
   }
-  restoreTyped();
+  const waiting = $("waiting-notice");
+  waiting.hidden = !preview.waitingAddress;
+  waiting.textContent = preview.waitingAddress
+    ? t("invite.waiting_notice", { email: preview.waitingAddress })
+    : "";
+  const typed = takeTyped();
+  restoreTyped(typed, preview);
   for (const key of Array.from(profile.fields.keys())) {
     if (key.startsWith("registrationFields.")) {
       profile.fields.delete(key);
@@ -319,6 +343,7 @@ const startProfile = (preview) => {
     fieldset.append(wrapper);
   }
   fieldset.hidden = preview.requiredFields.length === 0;
+  restoreTypedFields(typed);
   const other = $("signed-in-other");
   if (other) {
     other.hidden = !preview.codeOnly && other.dataset.email === preview.email;
@@ -461,6 +486,12 @@ codeInput.addEventListener("input", (event) => {
   }
   let raw = codeInput.value;
   let caret = codeInput.selectionStart ?? raw.length;
+  const linked = codeInLink(raw);
+  if (linked !== null) {
+    // A pasted link: its code is what counts.
+    raw = linked;
+    caret = raw.length;
+  }
   const symbolCount = (text) => text.replace(IGNORED, "").length;
   if (
     event.inputType === "deleteContentBackward" &&
@@ -500,33 +531,70 @@ $("try-other").addEventListener("click", () => {
 });
 
 // The switch reloads the page in another language: carry the fragment (the token) along, and
-// the names typed so far (for this tab only, never the password), which startProfile puts back.
+// what was typed so far (for this tab only, never the password), which startProfile puts back.
 const TYPED_KEY = "invite-typed";
 
 const keepTyped = () => {
   if (!currentToken || $("step-profile").hidden) {
     return;
   }
-  const typed = { token: currentToken, firstName: $("firstName").value };
-  typed.lastName = $("lastName").value;
+  const typed = {
+    token: currentToken,
+    email: $("email").value,
+    firstName: $("firstName").value,
+    lastName: $("lastName").value,
+    fields: {},
+  };
+  for (const field of profile.fields.values()) {
+    if (field.key) {
+      typed.fields[field.key] =
+        field.type === "CHECKBOX" ? field.input.checked : field.input.value;
+    }
+  }
   try {
     window.sessionStorage.setItem(TYPED_KEY, JSON.stringify(typed));
   } catch {
-    // Storage refused (a private window's quota): the names are typed again.
+    // Storage refused (a private window's quota): the answers are typed again.
   }
 };
 
-const restoreTyped = () => {
+/** What keepTyped kept for the invitation on the page (read once), or null. */
+const takeTyped = () => {
   let typed = null;
   try {
     typed = JSON.parse(window.sessionStorage.getItem(TYPED_KEY) || "null");
     window.sessionStorage.removeItem(TYPED_KEY);
   } catch {
+    return null;
+  }
+  return typed && typed.token === currentToken ? typed : null;
+};
+
+const restoreTyped = (typed, preview) => {
+  if (!typed) {
     return;
   }
-  if (typed && typed.token === currentToken) {
-    $("firstName").value = typed.firstName || $("firstName").value;
-    $("lastName").value = typed.lastName || $("lastName").value;
+  if (preview.codeOnly && typeof typed.email === "string") {
+    $("email").value = typed.email; // an invited address is fixed: never replaced
+  }
+  $("firstName").value = typed.firstName || $("firstName").value;
+  $("lastName").value = typed.lastName || $("lastName").value;
+};
+
+const restoreTypedFields = (typed) => {
+  if (!typed || !typed.fields) {
+    return;
+  }
+  for (const field of profile.fields.values()) {
+    if (!field.key || !(field.key in typed.fields)) {
+      continue;
+    }
+    const value = typed.fields[field.key];
+    if (field.type === "CHECKBOX") {
+      field.input.checked = value === true;
+    } else if (typeof value === "string") {
+      field.input.value = value;
+    }
   }
 };
 
@@ -546,7 +614,35 @@ const fromFragment = () => {
     codeInput.value = token;
     checkCode(token);
   }
+  return Boolean(token);
 };
 
+/** The confirmation step of the registration this browser made and has not confirmed yet
+ * (the page reloaded, the tab closed while reading the mail). */
+const resumeRegistration = () => {
+  const stored = registration.load();
+  if (!stored) {
+    return;
+  }
+  startConfirmStep(stored, {
+    show,
+    onConfirmed: (user) => finish(user.locale, "confirmed"),
+  });
+};
+
+// Leave the confirmation step for another code: this browser forgets the registration (it
+// waits for its address all the same; its code, typed again, can start over).
+$("confirm-other-code").addEventListener("click", () => {
+  registration.forget();
+  $("confirm-intro").textContent = ""; // the address goes from the page too (a shared phone)
+  forgetFragment();
+  currentToken = null;
+  codeInput.value = "";
+  clearCodeProblem();
+  show("step-code", codeInput);
+});
+
 window.addEventListener("hashchange", fromFragment);
-fromFragment();
+if (!fromFragment()) {
+  resumeRegistration();
+}

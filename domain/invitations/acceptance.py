@@ -26,6 +26,7 @@ from domain.models import (
     FieldType,
     Invitation,
     InvitationStatus,
+    Registration,
     RegistrationField,
     User,
     WebhookEventType,
@@ -92,6 +93,10 @@ class Preview:
     missing_fields: list[RegistrationField]  # required fields the invitation does not preset
     # The invited address has an account already: it accepts by signing in to it (accept()).
     has_account: bool = False
+    # A letter whose code was typed with an address not confirmed yet: that address, masked
+    # (whoever holds the letter may see which one it was, not read it). Using the code again
+    # cancels that registration.
+    waiting_address: str | None = None
 
 
 # The invitations behind usable tokens and every required registration field, in one round
@@ -104,7 +109,9 @@ SELECT i.token_digest, i.email, i.first_name, i.last_name, i.locale,
        f.title AS field_title, f.title_multiloc AS field_title_multiloc,
        f.type AS field_type, f.options AS field_options,
        EXISTS (SELECT 1 FROM users u WHERE u.email = i.email AND i.email <> ''
-               AND u.email_confirmed_at IS NOT NULL) AS has_account
+               AND u.email_confirmed_at IS NOT NULL) AS has_account,
+       (SELECT r.email FROM registrations r WHERE r.invitation_id = i.id
+        AND r.expires_at > {now} ORDER BY r.id DESC LIMIT 1) AS waiting_email
 FROM invitations i LEFT JOIN registration_fields f ON f.required
 WHERE i.token_digest {digests} AND i.status = 'pending' AND i.accepted_at IS NULL
   AND i.expires_at > {now}
@@ -123,7 +130,24 @@ async def _preview_of(invitation: Invitation) -> Preview:
         missing_fields=[f for f in required if f.key not in preset],
         has_account=bool(invitation.email)
         and await users.find_user_by_email(invitation.email) is not None,
+        waiting_address=await _waiting_address(invitation),
     )
+
+
+async def _waiting_address(invitation: Invitation) -> str | None:
+    waiting = (
+        await Registration.filter(invitation_id=invitation.id, expires_at__gt=await clock.now())
+        .order_by("-id")
+        .first()
+    )
+    return mask_address(waiting.email) if waiting is not None else None
+
+
+def mask_address(email: str) -> str:
+    """p***@gmial.com: enough for its owner to recognize it (or the slip in its domain),
+    not to read it."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 def _json(value: Any) -> Any:
@@ -153,6 +177,7 @@ def _preview_from(rows: list[dict[str, Any]]) -> Preview:
             if row["field_id"] is not None and row["field_key"] not in preset
         ],
         has_account=bool(first["has_account"]),
+        waiting_address=mask_address(first["waiting_email"]) if first["waiting_email"] else None,
     )
 
 
@@ -225,9 +250,10 @@ async def accept(
     invitation was sent), the invitation is accepted by that account's owner, signed in to it
     (`signed_in`): its grants are added to the account, whose names and password stay; anyone
     else is told to sign in to it (ALREADY_REGISTERED). A letter's code proves nothing about
-    the address typed with it: the code is used up and the answer is a registration waiting
-    for that address (`PendingRegistration`), whatever the address is; the grants apply when
-    it is confirmed.
+    the address typed with it: the answer is a registration waiting for that address
+    (`PendingRegistration`), whatever the address is, and it holds the code (an earlier
+    unconfirmed one is cancelled); the invitation is accepted, and its grants apply, when the
+    address is confirmed.
     """
     token = parse_token(raw_token)
     invitation = await _usable(token)
@@ -372,13 +398,25 @@ async def _accept_letter(
     locale: str,
     field_values: dict[str, Any],
 ) -> PendingRegistration:
-    """The code is used up and a registration waits for the address, the same way whether or
-    not the address has an account (its owner is mailed either way): the answer says nothing
-    about who is registered."""
+    """A registration waits for the address, the same way whether or not the address has an
+    account (its owner is mailed either way): the answer says nothing about who is registered.
+
+    The letter stays pending until an address is confirmed: a code proves no mailbox, so it is
+    only held by one registration at a time. Typing it again (a mistyped address, a lost tab)
+    starts over and cancels the registration that held it. Its grants, its acceptance and the
+    invitation.accepted event come with the confirmation (registrations.confirm)."""
     async with in_transaction():
-        await _use_up(invitation)
-        # Accepted now; the account follows once its address is confirmed (user.registered).
-        await webhook_events.record(WebhookEventType.INVITATION_ACCEPTED, [invitation.id])
+        # One registration per letter: whoever holds the row lock replaces the previous one.
+        held = await Invitation.filter(
+            id=invitation.id, status=InvitationStatus.PENDING, accepted_at=None
+        ).select_for_update()
+        if not held:
+            raise unusable().not_counted()
+        await registrations.drop(
+            await Registration.filter(invitation_id=invitation.id).values_list("id", flat=True)  # type: ignore[arg-type]
+        )
+        # Its postal address goes: it was only needed to post the letter, which has arrived.
+        await Invitation.filter(id=invitation.id).update(postal_address="")
         return await registrations.start(
             email=address,
             password_hash=password_hash,

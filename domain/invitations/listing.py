@@ -287,7 +287,8 @@ async def list_invitations(
 class ConsolePage:
     """A page of the admin console's list as rows: the columns of _CONSOLE_ROWS, with
     `shown_status` the status as of `now` (status_of()), `created_at` a datetime, `is_admin` a
-    bool, `projects` and `groups` lists of titles in the order granted."""
+    bool, `projects` and `groups` lists of titles in the order granted, `waiting` whether a
+    registration not confirmed yet holds the letter's code."""
 
     rows: Sequence[Mapping[str, Any]]
     end_cursor: str | None
@@ -308,7 +309,9 @@ FROM asking a LEFT JOIN (
          {sort} AS sort_value,
          (SELECT m.reason FROM mail_suppressions m
           WHERE m.email = i.email AND i.email <> '') AS suppression_reason,
-         {projects} AS projects, {groups} AS groups
+         {projects} AS projects, {groups} AS groups,
+         EXISTS (SELECT 1 FROM registrations r WHERE r.invitation_id = i.id
+                 AND i.accepted_at IS NULL AND r.expires_at > {now}) AS waiting
   FROM invitations i WHERE (SELECT admin FROM asking) AND {where} {order_by} LIMIT {limit}
 ) p ON a.admin
 {outer_order_by}
@@ -387,6 +390,7 @@ async def console_page(
     total = _TOTAL.format(where=total_where) if with_total else "NULL"
     statement = _CONSOLE_ROWS.format(
         shown_status=status_sql("i", sql.param(now)),
+        now=sql.param(now),
         admin=admin,
         total=total,
         sort=_sort_expression(order, sql.postgres),

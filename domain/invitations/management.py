@@ -27,7 +27,14 @@ from domain.errors import DomainError, ErrorCode
 from domain.invitations import feedback
 from domain.invitations.jobs import SEND_BATCH, send_batch_job_id, send_job_id
 from domain.invitations.listing import InvitationFilter, filtered
-from domain.models import DeliveryState, Invitation, InvitationStatus, User, WebhookEventType
+from domain.models import (
+    DeliveryState,
+    Invitation,
+    InvitationStatus,
+    Registration,
+    User,
+    WebhookEventType,
+)
 from domain.settings import get_settings
 from domain.webhooks import events as webhook_events
 
@@ -132,6 +139,9 @@ async def delete_invitation(invitation_id: int) -> None:
         invitation = await Invitation.filter(id=invitation_id).select_for_update().first()
         if invitation is None:
             raise _not_found()
+        if invitation.accepted_at is None and invitation.status is not InvitationStatus.ACCEPTED:
+            # A registration its code was typed with ends too: the letter is withdrawn.
+            await Registration.filter(invitation_id=invitation_id).delete()
         deleted = await Invitation.filter(
             id=invitation_id, accepted_at=None, status__not=InvitationStatus.ACCEPTED
         ).delete()
@@ -462,6 +472,17 @@ async def delete_invitations(selection: Selection) -> BulkResult:
         # The grants go with them: a statement trigger (PostgreSQL, migration 0008) or the
         # foreign keys' cascade (SQLite) for groups, the foreign key for projects. A row
         # being accepted is left alone: the acceptance holds its lock, then this checks it.
+        # Registrations their codes were typed with end too: the letters are withdrawn.
+        withdrawn = (
+            await Invitation.filter(id__in=ids, accepted_at=None)
+            .exclude(status=InvitationStatus.ACCEPTED)
+            .using_db(connection)
+            .values_list("id", flat=True)
+        )
+        if withdrawn:
+            await (
+                Registration.filter(invitation_id__in=list(withdrawn)).using_db(connection).delete()
+            )
         deleted = await connection.execute_query_dict(
             f"DELETE FROM invitations AS i WHERE {sql.ids(ids)} AND NOT {_ACCEPTED}"  # noqa: S608
             " RETURNING id",

@@ -7,8 +7,8 @@ roles, groups or sessions, and its address is nobody's "existing user". Confirmi
 needs the code mailed to the address and one of: the claim's own token (the browser or app
 that made it), the password chosen with it, or the password of the account the address already
 has. The first claim confirmed creates the account, or signs in to the one there is, and every
-other claim on the address is dropped: never merged. A letter whose code a dropped claim used
-can be used again.
+other claim on the address is dropped: never merged. A letter's code is held by one claim at a
+time, and the letter stays pending until that claim is confirmed: then it is accepted, once.
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ async def start(
 
 
 async def drop(registration_ids: Iterable[int]) -> None:
-    """Delete claims; a letter whose code one of them used can be used again."""
+    """Delete claims. A letter a claim held stays pending (one marked accepted when its code was
+    typed, before letters waited for the confirmation, is pending again)."""
     ids = list(registration_ids)
     if not ids:
         return
@@ -229,12 +230,6 @@ async def _complete(claim: Registration, account: User | None, now: datetime) ->
         if await Registration.filter(id=claim.id).delete() != 1:
             raise _invalid_code().not_counted()
         user = account or await _create_account(claim, now)
-        if account is None:
-            letter = [claim.invitation_id] if claim.invitation_id is not None else None  # type: ignore[attr-defined]
-            await webhook_events.record(WebhookEventType.USER_REGISTERED, letter, user_id=user.id)
-            await webhook_events.record(
-                WebhookEventType.USER_EMAIL_CONFIRMED, None, user_id=user.id
-            )
         if account is not None and claim.registration_field_values:
             missing = {
                 key: value
@@ -244,8 +239,15 @@ async def _complete(claim: Registration, account: User | None, now: datetime) ->
             if missing:
                 account.registration_field_values = {**account.registration_field_values, **missing}
                 await account.save(update_fields=["registration_field_values"])
-        if claim.invitation_id is not None:  # type: ignore[attr-defined]
-            await _apply_letter(claim.invitation_id, user)  # type: ignore[attr-defined]
+        letter_id: int | None = claim.invitation_id  # type: ignore[attr-defined]
+        if letter_id is not None:
+            await _accept_letter(letter_id, user, now)
+        if account is None:
+            letter = [letter_id] if letter_id is not None else None
+            await webhook_events.record(WebhookEventType.USER_REGISTERED, letter, user_id=user.id)
+            await webhook_events.record(
+                WebhookEventType.USER_EMAIL_CONFIRMED, None, user_id=user.id
+            )
         await drop_address(claim.email)
     return await open_session(user)
 
@@ -267,11 +269,29 @@ async def _create_account(claim: Registration, now: datetime) -> User:
         return await User.get(email=claim.email)
 
 
-async def _apply_letter(invitation_id: int, user: User) -> None:
-    """The letter's grants, once: only the claim that used its code gets here."""
+async def _accept_letter(invitation_id: int, user: User, now: datetime) -> None:
+    """The letter is accepted now, by the confirmed address, and its grants apply: once, as
+    only the claim holding its code gets here. It was pending until now (the claim was made
+    while it could be used, so its expiry since does not count); its postal address goes: the
+    letter has arrived."""
     won = await Invitation.filter(
-        id=invitation_id, status=InvitationStatus.ACCEPTED, accepted_user_id__isnull=True
-    ).update(accepted_user_id=user.id)
+        id=invitation_id, status=InvitationStatus.PENDING, accepted_at=None
+    ).update(
+        status=InvitationStatus.ACCEPTED,
+        accepted_at=now,
+        accepted_user_id=user.id,
+        postal_address="",
+    )
+    if won == 1:
+        await webhook_events.record(
+            WebhookEventType.INVITATION_ACCEPTED, [invitation_id], user_id=user.id
+        )
+    else:
+        # A claim made before letters stayed pending until confirmed: its letter was marked
+        # accepted (and announced) when the code was typed.
+        won = await Invitation.filter(
+            id=invitation_id, status=InvitationStatus.ACCEPTED, accepted_user_id__isnull=True
+        ).update(accepted_user_id=user.id)
     if won == 1:
         await apply_grants(await Invitation.get(id=invitation_id), user)
 

@@ -156,6 +156,17 @@ class Invitation:
         user = await info.context.loaders.user.load(inviter_id) if inviter_id else None
         return User.from_model(user) if user else None
 
+    @strawberry.field(
+        description="A code-only invitation whose code was used to register an address that"
+        " is not confirmed yet: it stays pending (resend and delete still work; deleting it"
+        " cancels that registration) and is accepted when the address is confirmed."
+    )
+    async def waiting_for_confirmation(self, info: Info) -> bool:
+        if self._model.email or self._model.accepted_at is not None:
+            return False
+        loaded: bool = await info.context.loaders.waiting_for_confirmation.load(self._model.id)
+        return loaded
+
     @strawberry.field
     async def accepted_user(
         self, info: Info
@@ -377,6 +388,13 @@ class InvitationPreview:
         "that session), and the grants are added to the account; names, password and fields "
         "are not asked."
     )
+    waiting_address: str | None = strawberry.field(
+        default=None,
+        description="A code-only invitation whose code was used to register an address that "
+        "is not confirmed yet: that address, masked (p***@example.org). Accepting again with "
+        "the code cancels that registration; confirming it (the mail sent there) accepts the "
+        "invitation.",
+    )
 
     @classmethod
     def from_preview(cls, preview: Preview) -> InvitationPreview:
@@ -388,6 +406,7 @@ class InvitationPreview:
             code_only=preview.email is None,
             required_fields=[RegistrationField.from_model(f) for f in preview.missing_fields],
             has_account=preview.has_account,
+            waiting_address=preview.waiting_address,
         )
 
 

@@ -45,7 +45,7 @@ query Invitations($filter: InvitationFilterInput, $orderBy: InvitationOrderInput
     totalCount @include(if: $withTotal)
     pageInfo { hasNextPage endCursor }
     edges { node {
-      id email firstName lastName status codeOnly createdAt
+      id email firstName lastName status waitingForConfirmation codeOnly createdAt
       delivery { state lastError bounceKind suppression { reason } }
       grants { admin projects { title } groups { title(locale: $locale) } }
     } }
@@ -59,7 +59,7 @@ query Choices($locale: String) {
 const DETAILS = `
 query Invitation($id: ID!, $locale: String) {
   invitation(id: $id) {
-    id email firstName lastName locale status codeOnly personalMessage token
+    id email firstName lastName locale status waitingForConfirmation codeOnly personalMessage token
     createdAt sentAt remindedAt expiresAt acceptedAt
     delivery { state attempts sendCount lastError bounceKind feedbackAt }
     grants {
@@ -289,7 +289,13 @@ sortSelect.addEventListener("change", (event) => {
 // ---------------------------------------------------------------------------------------------
 // The list
 
-const statusText = (status) => t(`admin.invitations.status_${status.toLowerCase()}`);
+/** Its status as the console names it: a letter whose code was typed with an address not
+ * confirmed yet is pending, waiting for that confirmation (not accepted). */
+const statusKey = (invitation) =>
+  invitation.waitingForConfirmation && invitation.status === "PENDING"
+    ? "waiting"
+    : invitation.status.toLowerCase();
+const statusText = (invitation) => t(`admin.invitations.status_${statusKey(invitation)}`);
 const deliveryText = (state_) => t(`admin.invitations.delivery_${state_.toLowerCase()}`);
 
 /** A code-only invitation without a name, told apart from the others by its number. */
@@ -381,8 +387,8 @@ const renderRow = (invitation) => {
     cell(
       t("admin.invitations.col_status"),
       make("span", {
-        text: statusText(invitation.status),
-        className: `badge status-${invitation.status.toLowerCase()}`,
+        text: statusText(invitation),
+        className: `badge status-${statusKey(invitation)}`,
       }),
     ),
   );
@@ -747,7 +753,7 @@ const showDetails = async (id) => {
     ["col_name", [invitation.firstName, invitation.lastName].filter(Boolean).join(" ")],
     ["language", languageName(invitation.locale)],
     ["code", invitation.token],
-    ["col_status", statusText(invitation.status)],
+    ["col_status", statusText(invitation)],
     ["col_delivery", codeOnly ? "" : deliveryText(delivery.state)],
     ["sends", codeOnly ? "" : formatNumber(delivery.sendCount)],
     ["reason", codeOnly ? "" : delivery.lastError || ""],
