@@ -13,7 +13,7 @@ from domain.clock import clock
 from domain.invitations.writer import NewInvitation, insert_invitations
 from domain.models import User
 from domain.users.passwords import hash_password
-from tests.fixtures import CaughtMail, GraphQLClient
+from tests.fixtures import CaughtMail, GraphQLClient, SmtpSink
 
 INVITATION_FIELDS = """
 id email firstName lastName locale status sendEmail personalMessage
@@ -109,6 +109,25 @@ async def accept(
     data = await gql(ACCEPT, {"input": values}, token=session)
     result: dict[str, Any] = data["acceptInvitation"]
     return result
+
+
+async def accept_letter(
+    gql: GraphQLClient, token: str, email: str, sink: SmtpSink, run_worker: Any
+) -> dict[str, Any]:
+    """A letter's code accepted as a resident does it: typed with an address, which is then
+    confirmed with the mailed code (until then the letter stays pending). The confirmation."""
+    from tests.test_accounts import CONFIRM, code_in
+
+    taken = await accept(gql, token, email=email)
+    assert taken["errors"] == [], taken
+    await run_worker()
+    mail = sink.to(email)[-1]
+    data = await gql(
+        CONFIRM, {"email": email, "code": code_in(mail)}, token=taken["registration"]["token"]
+    )
+    confirmed: dict[str, Any] = data["confirmEmail"]
+    assert confirmed["errors"] == [], confirmed
+    return confirmed
 
 
 async def sample_platform(*, required: bool = False) -> dict[str, Any]:
