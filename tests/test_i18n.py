@@ -182,6 +182,18 @@ def test_every_problem_the_management_pages_can_get_has_words_in_every_language(
             assert given <= set(page.words), page.path
 
 
+@pytest.mark.parametrize("locale", ["en", "nl-BE", "fr-BE"])
+def test_one_thing_has_one_name_in_each_language(locale: str) -> None:
+    words = i18n.catalog(locale)
+    # The code a letter or card gives is the one /invite asks for, by the same name.
+    code = words("invite.code_label").lower()
+    assert code in words("letter.code_label").lower()
+    assert words("letter.card_label").lower() == code
+    assert words("admin.invitations.code").lower() == code
+    # A console page is called what its link in the navigation calls it.
+    assert words("admin.nav.mail") == words("admin.mail.title")
+
+
 def test_plurals_read_naturally_in_every_language() -> None:
     assert (
         i18n.catalog("en")
