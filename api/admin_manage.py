@@ -7,8 +7,8 @@ from __future__ import annotations
 
 # The typed problems (UserError) the management pages' mutations can return, in the admin's
 # words: `admin.problem.CODE` for each code, `admin.problem.CODE.REASON` where a code covers
-# several things (tests/test_i18n.py checks that every code and reason the services behind
-# these pages raise is here).
+# several things; INVALID_INPUT always comes with a reason on these pages (tests/test_i18n.py
+# checks that every code and reason the services behind these pages raise is here).
 MANAGE_PROBLEM_WORDS = (
     "admin.problem.ADDRESS_SUPPRESSED",
     "admin.problem.ALREADY_INVITED",
@@ -22,7 +22,6 @@ MANAGE_PROBLEM_WORDS = (
     "admin.problem.FIELD_IN_USE.OPTION_TESTED",
     "admin.problem.INVALID_EMAIL",
     "admin.problem.INVALID_FIELD_VALUE",
-    "admin.problem.INVALID_INPUT",
     "admin.problem.INVALID_INPUT.DESCRIPTION_TOO_LONG",
     "admin.problem.INVALID_INPUT.IDS_OR_FILTER",
     "admin.problem.INVALID_INPUT.KEY_FORMAT",
