@@ -185,7 +185,6 @@ export const keepFocus = (...messages) => {
   }
 };
 
-/** The titles typed in a container's per-language inputs: [{locale, text}]. */
 /** After saving: which of the platform's other languages have no title, for which things.
  * `things`: [{name, inputs}] with `inputs` the per-language title inputs by locale (the first
  * language's included). Residents who use such a language see the first language's title: a
@@ -204,6 +203,7 @@ export const missingTitles = (things, words) => {
     .join(" ");
 };
 
+/** The titles typed in a container's per-language inputs: [{locale, text}]. */
 export const titleInputs = (container) =>
   Array.from(container.querySelectorAll("input[data-title-locale]"), (input) => ({
     locale: input.dataset.titleLocale,
