@@ -5,7 +5,78 @@ tests/test_i18n.py finds it used."""
 
 from __future__ import annotations
 
+# The typed problems (UserError) the management pages' mutations can return, in the admin's
+# words: `admin.problem.CODE` for each code, `admin.problem.CODE.REASON` where a code covers
+# several things; INVALID_INPUT always comes with a reason on these pages (tests/test_i18n.py
+# checks that every code and reason the services behind these pages raise is here).
+MANAGE_PROBLEM_WORDS = (
+    "admin.problem.ADDRESS_SUPPRESSED",
+    "admin.problem.ALREADY_INVITED",
+    "admin.problem.ALREADY_REGISTERED",
+    "admin.problem.DUPLICATE_TITLE",
+    "admin.problem.DUPLICATE_TITLE.FIELD_KEY_TAKEN",
+    "admin.problem.DUPLICATE_TITLE.GROUP_TITLE_TAKEN",
+    "admin.problem.EMAIL_NOT_DELIVERABLE",
+    "admin.problem.FIELD_IN_USE",
+    "admin.problem.FIELD_IN_USE.FIELD_TESTED",
+    "admin.problem.FIELD_IN_USE.OPTION_TESTED",
+    "admin.problem.INVALID_EMAIL",
+    "admin.problem.INVALID_FIELD_VALUE",
+    "admin.problem.INVALID_INPUT.DESCRIPTION_TOO_LONG",
+    "admin.problem.INVALID_INPUT.IDS_OR_FILTER",
+    "admin.problem.INVALID_INPUT.KEY_FORMAT",
+    "admin.problem.INVALID_INPUT.NONE_PICKED",
+    "admin.problem.INVALID_INPUT.OPTIONS_MISSING",
+    "admin.problem.INVALID_INPUT.OPTIONS_NOT_ALLOWED",
+    "admin.problem.INVALID_INPUT.OPTION_KEY_MISSING",
+    "admin.problem.INVALID_INPUT.OPTION_TWICE",
+    "admin.problem.INVALID_INPUT.SUBSCRIPTION_OFF",
+    "admin.problem.INVALID_INPUT.TEST_EVENT",
+    "admin.problem.INVALID_INPUT.TITLE_MISSING",
+    "admin.problem.INVALID_INPUT.TITLE_TWICE",
+    "admin.problem.INVALID_INPUT.TOO_MANY_PICKED",
+    "admin.problem.INVALID_NAME",
+    "admin.problem.INVALID_RULE",
+    "admin.problem.INVALID_RULE.NOT_AN_OPTION",
+    "admin.problem.INVALID_RULE.NOT_A_DATE",
+    "admin.problem.INVALID_RULE.NOT_A_DOMAIN",
+    "admin.problem.INVALID_RULE.NOT_A_LANGUAGE",
+    "admin.problem.INVALID_RULE.NOT_A_NUMBER",
+    "admin.problem.INVALID_RULE.NOT_A_ROLE",
+    "admin.problem.INVALID_RULE.NOT_TRUE_OR_FALSE",
+    "admin.problem.INVALID_RULE.ONE_VALUE",
+    "admin.problem.INVALID_RULE.OPERATOR_NOT_ALLOWED",
+    "admin.problem.INVALID_RULE.RULES_MISSING",
+    "admin.problem.INVALID_RULE.RULES_NOT_ALLOWED",
+    "admin.problem.INVALID_RULE.RULE_FIELD_UNKNOWN",
+    "admin.problem.INVALID_RULE.TEXT_TOO_LONG",
+    "admin.problem.INVALID_RULE.UNKNOWN_ATTRIBUTE",
+    "admin.problem.INVALID_RULE.UNKNOWN_OPERATOR",
+    "admin.problem.INVALID_RULE.VALUE_MISSING",
+    "admin.problem.INVALID_SECRET",
+    "admin.problem.INVALID_URL",
+    "admin.problem.INVALID_URL.NOT_A_URL",
+    "admin.problem.INVALID_URL.URL_CREDENTIALS",
+    "admin.problem.INVALID_URL.URL_NOT_ABSOLUTE",
+    "admin.problem.INVALID_URL.URL_NOT_HTTPS",
+    "admin.problem.INVALID_URL.URL_NOT_PUBLIC",
+    "admin.problem.INVALID_URL.URL_TOO_LONG",
+    "admin.problem.INVITATION_ACCEPTED",
+    "admin.problem.NOT_A_MANUAL_GROUP",
+    "admin.problem.NOT_FOUND",
+    "admin.problem.NO_EVENT_TYPES",
+    "admin.problem.RATE_LIMITED",
+    "admin.problem.REQUIRED_FIELD_MISSING",
+    "admin.problem.TEMPORARILY_UNAVAILABLE",
+    "admin.problem.UNKNOWN_FIELD",
+    "admin.problem.UNKNOWN_GROUP",
+    "admin.problem.UNKNOWN_LOCALE",
+    "admin.problem.UNKNOWN_USER",
+    "admin.problem.UNKNOWN_USER.NO_ACCOUNT",
+)
+
 LIST_WORDS = (
+    *MANAGE_PROBLEM_WORDS,
     "admin.lists.yes",
     "admin.lists.no",
     "admin.lists.saved",
@@ -139,6 +210,7 @@ GROUPS_WORDS = (
     "admin.groups.op_ends_with",
     "admin.groups.op_greater_than",
     "admin.groups.op_less_than",
+    "admin.lists.missing_title",
 )
 
 FIELDS_WORDS = (
@@ -163,6 +235,9 @@ FIELDS_WORDS = (
     "admin.fields.options",
     "admin.fields.options_list",
     "admin.fields.people",
+    "admin.fields.delete_held",
+    "admin.fields.delete_none",
+    "admin.lists.missing_title",
 )
 
 MAIL_WORDS = (

@@ -53,7 +53,6 @@ COMMON_SCRIPT_KEYS = (
     "invite.offline",
     "invite.unavailable",
     "invite.errors_summary",
-    "invite.required",
     "invite.fill_in",
     "invite.invalid_email",
     "invite.email_not_deliverable",

@@ -70,10 +70,73 @@ class ErrorCode(StrEnum):
     NO_EVENT_TYPES = "NO_EVENT_TYPES"
 
 
+class Reason(StrEnum):
+    """What exactly is wrong, within a code that covers several things: the same in every
+    language, for a client that words problems itself (the console does, from its catalog).
+    New reasons may come; a client that does not know one words the code."""
+
+    # Titles (groups, registration fields and their options)
+    TITLE_MISSING = "TITLE_MISSING"
+    TITLE_TWICE = "TITLE_TWICE"  # the default language's title given twice, differently
+    GROUP_TITLE_TAKEN = "GROUP_TITLE_TAKEN"
+    # Registration fields
+    KEY_FORMAT = "KEY_FORMAT"
+    FIELD_KEY_TAKEN = "FIELD_KEY_TAKEN"
+    OPTIONS_MISSING = "OPTIONS_MISSING"  # a select field without options
+    OPTIONS_NOT_ALLOWED = "OPTIONS_NOT_ALLOWED"  # options for a field that is not a select
+    OPTION_KEY_MISSING = "OPTION_KEY_MISSING"
+    OPTION_TWICE = "OPTION_TWICE"  # two options with the same key or title
+    OPTION_TESTED = "OPTION_TESTED"  # a removed option a smart group's rule tests
+    FIELD_TESTED = "FIELD_TESTED"  # a deleted field a smart group's rule tests
+    # Smart groups' rules
+    RULES_MISSING = "RULES_MISSING"
+    RULES_NOT_ALLOWED = "RULES_NOT_ALLOWED"  # rules for a manual group
+    UNKNOWN_ATTRIBUTE = "UNKNOWN_ATTRIBUTE"
+    UNKNOWN_OPERATOR = "UNKNOWN_OPERATOR"
+    OPERATOR_NOT_ALLOWED = "OPERATOR_NOT_ALLOWED"  # not one for this attribute or field type
+    RULE_FIELD_UNKNOWN = "RULE_FIELD_UNKNOWN"
+    VALUE_MISSING = "VALUE_MISSING"
+    ONE_VALUE = "ONE_VALUE"  # a list given to an operator that takes one value
+    NOT_A_ROLE = "NOT_A_ROLE"
+    NOT_A_DOMAIN = "NOT_A_DOMAIN"
+    NOT_A_LANGUAGE = "NOT_A_LANGUAGE"
+    TEXT_TOO_LONG = "TEXT_TOO_LONG"
+    NOT_A_NUMBER = "NOT_A_NUMBER"
+    NOT_TRUE_OR_FALSE = "NOT_TRUE_OR_FALSE"
+    NOT_A_DATE = "NOT_A_DATE"
+    NOT_AN_OPTION = "NOT_AN_OPTION"
+    # Group members
+    NO_ACCOUNT = "NO_ACCOUNT"  # an address with no confirmed account
+    # Webhooks
+    NOT_A_URL = "NOT_A_URL"
+    URL_NOT_ABSOLUTE = "URL_NOT_ABSOLUTE"
+    URL_CREDENTIALS = "URL_CREDENTIALS"
+    URL_NOT_HTTPS = "URL_NOT_HTTPS"
+    URL_NOT_PUBLIC = "URL_NOT_PUBLIC"
+    URL_TOO_LONG = "URL_TOO_LONG"
+    TEST_EVENT = "TEST_EVENT"  # webhook.test asked for as a subscription's event
+    DESCRIPTION_TOO_LONG = "DESCRIPTION_TOO_LONG"
+    SUBSCRIPTION_OFF = "SUBSCRIPTION_OFF"
+    # Invitations picked on the list
+    IDS_OR_FILTER = "IDS_OR_FILTER"
+    NONE_PICKED = "NONE_PICKED"
+    TOO_MANY_PICKED = "TOO_MANY_PICKED"
+
+
+class ReasonedError(ValueError):
+    """A ValueError that says which `Reason` it is, and the value it is about."""
+
+    def __init__(self, reason: Reason, message: str, value: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.value = value
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the input. `field` names the input (or column), `position` the
-    entry in a list (0-based), `row` the spreadsheet row (1-based, as Excel shows it)."""
+    entry in a list (0-based), `row` the spreadsheet row (1-based, as Excel shows it);
+    `reason` says exactly what within the code, `groups` the smart groups it is about."""
 
     code: ErrorCode
     message: str
@@ -81,6 +144,8 @@ class Problem:
     position: int | None = None
     row: int | None = None
     value: str | None = None
+    reason: Reason | None = None
+    groups: tuple[str, ...] = ()
 
 
 class DomainError(Exception):
@@ -107,8 +172,14 @@ class DomainError(Exception):
         field: str | None = None,
         *,
         value: str | None = None,
+        reason: Reason | None = None,
+        groups: tuple[str, ...] = (),
     ) -> DomainError:
-        return cls(Problem(code=code, message=message, field=field, value=value))
+        return cls(
+            Problem(
+                code=code, message=message, field=field, value=value, reason=reason, groups=groups
+            )
+        )
 
     @property
     def code(self) -> ErrorCode:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.settings import get_settings
 from domain.validation import clean_locale, clean_name
 
@@ -86,6 +86,7 @@ def merge_titles(
                         f"Two titles in {locale}: give the default language's title once.",
                         f"{field}s.{locale}",
                         value=cleaned,
+                        reason=Reason.TITLE_TWICE,
                     )
                 )
             elif cleaned:
@@ -102,6 +103,8 @@ def merge_titles(
                 ErrorCode.INVALID_INPUT,
                 f"Give a title in the platform's default language ({default}).",
                 field,
+                value=default,
+                reason=Reason.TITLE_MISSING,
             )
         )
     if problems:

@@ -29,6 +29,18 @@ class UserError:
         default=None,
         description="For RATE_LIMITED and TEMPORARILY_UNAVAILABLE: seconds to wait.",
     )
+    reason: str | None = strawberry.field(
+        default=None,
+        description="What exactly is wrong, where a code covers several things (e.g."
+        " OPTION_TWICE for INVALID_INPUT on a field's options): the same in every language, for"
+        " clients that word problems themselves. New reasons may come: word the code for one"
+        " you do not know.",
+    )
+    groups: list[str] = strawberry.field(
+        default_factory=list,
+        description="The smart groups the problem is about (FIELD_IN_USE: those whose rules"
+        " test the field), by title.",
+    )
 
     @classmethod
     def from_problem(cls, problem: Problem, retry_after: int | None = None) -> UserError:
@@ -40,6 +52,8 @@ class UserError:
             row=problem.row,
             value=problem.value,
             retry_after=retry_after,
+            reason=problem.reason.value if problem.reason else None,
+            groups=list(problem.groups),
         )
 
 

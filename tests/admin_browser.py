@@ -28,3 +28,17 @@ async def sign_in(page: Page, path: str = "/admin") -> None:
     await page.fill("#password", ADMIN_PASSWORD)
     await page.click("main button[type=submit]")
     await expect(page.locator("#admin-email")).to_have_text(ADMIN_EMAIL)
+
+
+async def said_at(page: Page, selector: str) -> str:
+    """The problem a page shows at an input: the input marked invalid, and the words it is
+    described by (read with it by a screen reader)."""
+    control = page.locator(selector)
+    await expect(control).to_have_attribute("aria-invalid", "true")
+    words: str = await control.evaluate(
+        """input => (input.getAttribute("aria-describedby") || "").split(/\\s+/)
+          .map((id) => document.getElementById(id))
+          .filter((note) => note && note.matches("[data-problem-note]"))
+          .map((note) => note.textContent).join(" ")"""
+    )
+    return words

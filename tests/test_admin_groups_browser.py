@@ -9,13 +9,18 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from domain.models import Group, Membership, RegistrationField, User
-from tests.admin_browser import sign_in
+from domain.models import Group, GroupKind, Membership, RegistrationField, User
+from tests.admin_browser import said_at, sign_in
 from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
 from tests.test_platform import person
 
 pytestmark = pytest.mark.browser
+
+
+def q(text: str) -> str:
+    """A value quoted as the Dutch and English console quote it."""
+    return f"\u2018{text}\u2019"
 
 
 async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
@@ -43,7 +48,10 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await rule.locator("[data-name=value]").fill("stad.example.org")
         await check_accessibility(page)
         await page.click("#new-group button[type=submit]")
-        await expect(page.locator("#done")).to_have_text("De groep Stadspersoneel is gemaakt.")
+        await expect(page.locator("#done")).to_have_text(
+            f"De groep Stadspersoneel is gemaakt. Geen titel in Français voor {q('City staff')}:"
+            " wie Français gebruikt, ziet daar de titel in English."
+        )
         smart = page.locator("#groups li.card", has_text="Stadspersoneel")
         await expect(smart.locator(".member-count")).to_contain_text("2 leden")
         await expect(smart.locator("ul.rules")).to_have_text(
@@ -70,7 +78,12 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await page.locator("#rules .rule-row [data-name=attribute]").first.select_option("LOCALE")
         await page.locator("#rules .rule-row [data-name=value]").first.fill("xx-NOPE")
         await page.click("#new-group button[type=submit]")
-        await expect(page.locator("#new-problem")).to_be_visible()
+        value = "#rules .rule-row [data-name=value] >> nth=0"
+        assert await said_at(page, value) == (
+            f"{q('xx-NOPE')} is geen van de talen van het platform: en, nl-BE, fr-BE."
+        )
+        await expect(page.locator(value)).to_be_focused()
+        await expect(page.locator("#new-problem")).to_be_hidden()
         assert not await Group.filter(title="Broken").exists()
         await page.locator("#rules .rule-row [data-remove]").first.click()
         await page.check("#kind-manual")
@@ -86,7 +99,10 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await expect(members).to_be_visible()
         await page.fill("#member-emails", "jan@stad.example.org, nobody@example.org")
         await page.click("#add-members button[type=submit]")
-        await expect(page.locator("#members-problem")).to_contain_text("nobody@example.org")
+        assert await said_at(page, "#member-emails") == (
+            f"Niemand heeft een account met het adres {q('nobody@example.org')}: nodig die"
+            " persoon uit."
+        )
         assert await Membership.all().count() == 0
         await page.fill("#member-emails", "jan@stad.example.org, TOM@elders.example.net")
         await page.click("#add-members button[type=submit]")
@@ -148,7 +164,13 @@ async def test_an_admin_sets_up_registration_fields_and_reads_the_mail_set_up_in
         await options.nth(1).locator("[data-name=title-fr-BE]").fill("Sud")
         await check_accessibility(page)
         await page.click("#new-field button[type=submit]")
-        await expect(page.locator("#done")).to_have_text("Le champ Quartier est créé.")
+        # Saved, with a warning for each language some title is missing in.
+        await expect(page.locator("#done")).to_have_text(
+            "Le champ Quartier est créé. Pas de titre en Nederlands pour « District », « North »,"
+            " « South » : les personnes qui utilisent cette langue voient le titre en English à"
+            " la place. Pas de titre en Français pour « North » : les personnes qui utilisent"
+            " cette langue voient le titre en English à la place."
+        )
         field = page.locator("#fields li.card", has_text="district")
         await expect(field).to_contain_text("Quartier")
         await expect(field).to_contain_text("North, Sud")
@@ -209,3 +231,128 @@ async def test_an_admin_sets_up_registration_fields_and_reads_the_mail_set_up_in
         await expect(page.locator("#lift-result")).to_have_text(
             "nobody@example.org n'était pas bloquée."
         )
+
+
+async def test_problems_are_said_in_dutch_at_the_input_they_are_about(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Registration fields and groups: each problem in the admin's language, once, beside the
+    input it is about (aria-invalid, read with it), the focus on the first; a title left
+    empty in a language is a warning; deleting a field says first how many answers go."""
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/fields?lang=nl-BE")
+        await page.fill("#new-key", "Geboorte Jaar")
+        await page.fill("#new-title-en", "Year of birth")
+        await page.click("#new-field button[type=submit]")
+        assert await said_at(page, "#new-key") == (
+            "Gebruik een sleutel van kleine letters, cijfers en liggende streepjes, die met een"
+            " letter begint (niet admin, email, first_name, groups, language, last_name of"
+            " token)."
+        )
+        await expect(page.locator("#new-key")).to_be_focused()
+        await expect(page.locator("#new-problem")).to_be_hidden()
+        await check_accessibility(page)
+
+        # Two options with one key: said at the second.
+        await page.fill("#new-key", "leeftijd")
+        await page.fill("#new-title-en", "Age")
+        await page.fill("#new-title-nl-BE", "Leeftijd")
+        await page.select_option("#new-type", "SELECT")
+        options = page.locator("#new-options-box .option-row")
+        await options.first.locator("[data-name=key]").fill("jong")
+        await page.locator("#new-options-box [data-add-option]").click()
+        await options.nth(1).locator("[data-name=key]").fill("jong")
+        await page.click("#new-field button[type=submit]")
+        second = "#new-options-box .option-row >> nth=1 >> [data-name=key]"
+        assert await said_at(page, second) == (
+            f"Twee keuzes heten {q('jong')}: geef elke keuze een eigen sleutel en titel."
+        )
+        await expect(page.locator(second)).to_be_focused()
+        # The mark of the earlier problem is gone.
+        assert await page.get_attribute("#new-key", "aria-invalid") is None
+        await check_accessibility(page)
+
+        # Saved with an option without a French title: a warning, not a refusal.
+        await options.nth(1).locator("[data-name=key]").fill("midden")
+        await options.nth(1).locator("[data-name=title-en]").fill("30 to 65")
+        await options.nth(1).locator("[data-name=title-nl-BE]").fill("30 tot 65")
+        await options.first.locator("[data-name=title-nl-BE]").fill("Jong")
+        await options.first.locator("[data-name=title-fr-BE]").fill("Jeune")
+        await page.fill("#new-title-fr-BE", "Âge")
+        await page.click("#new-field button[type=submit]")
+        await expect(page.locator("#done")).to_have_text(
+            f"Het veld Leeftijd is gemaakt. Geen titel in Français voor {q('30 to 65')}: wie"
+            " Français gebruikt, ziet daar de titel in English."
+        )
+        assert await RegistrationField.filter(key="leeftijd").exists()
+
+        # The same key again: said at the key, in Dutch.
+        await page.fill("#new-key", "leeftijd")
+        await page.fill("#new-title-en", "Age again")
+        await page.select_option("#new-type", "NUMBER")
+        await page.click("#new-field button[type=submit]")
+        taken = f"Er is al een veld met de sleutel {q('leeftijd')}."
+        assert await said_at(page, "#new-key") == taken
+
+        # Deleting it says first how many answers go with it.
+        await person("an@example.org", leeftijd="midden")
+        field = page.locator("#fields li.card", has_text="leeftijd")
+        await field.get_by_role("button", name="Leeftijd verwijderen").click()
+        await expect(page.locator("#confirm")).to_contain_text(
+            "Antwoorden die mee gewist worden: 1 persoon, 0 uitnodigingen."
+        )
+        await page.locator("#confirm").get_by_role("button", name="Annuleren").click()
+        assert await RegistrationField.filter(key="leeftijd").exists()
+
+        # Groups: a title taken, and a smart group whose two rules have no value.
+        await page.click("nav.sections a[href*='/admin/groups']")
+        await page.fill("#new-title-en", "North Avenue Residents")
+        await page.click("#new-group button[type=submit]")
+        await expect(page.locator("#done")).to_contain_text("North Avenue Residents")
+        await page.fill("#new-title-en", "north avenue residents")
+        await page.click("#new-group button[type=submit]")
+        assert await said_at(page, "#new-title-en") == (
+            f"Er is al een groep met de naam {q('north avenue residents')}."
+        )
+        await page.fill("#new-title-en", "Smart")
+        await page.check("#kind-smart")
+        await page.click("#add-rule")
+        await page.click("#new-group button[type=submit]")
+        for nth in (0, 1):
+            value = f"#rules .rule-row >> nth={nth} >> [data-name=value]"
+            assert await said_at(page, value) == "De regel heeft een waarde nodig."
+        await expect(page.locator("#rules .rule-row >> nth=0 >> [data-name=value]")).to_be_focused()
+        await expect(page.locator("#new-problem")).to_be_hidden()
+        await check_accessibility(page)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+async def test_group_members_and_lifting_a_block_say_what_is_not_an_address_in_french(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    group = await Group.create(title="Council", kind=GroupKind.MANUAL)
+    async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=fr-BE")
+        card = page.locator("#groups li.card", has_text="Council")
+        await card.get_by_role("button", name="Membres de Council").click()
+        await page.fill("#member-emails", "pas-une-adresse, inconnu@example.be")
+        await page.click("#add-members button[type=submit]")
+        assert await said_at(page, "#member-emails") == (
+            "« pas-une-adresse » : Ce n'est pas une adresse e-mail valide. Personne n'a de compte"
+            " avec l'adresse « inconnu@example.be » : invitez plutôt cette personne."
+        )
+        await expect(page.locator("#member-emails")).to_be_focused()
+        await expect(page.locator("#members-problem")).to_be_hidden()
+        await check_accessibility(page)
+        assert not await Membership.filter(group=group).exists()
+        await page.locator("#members").get_by_role("button", name="Fermer").click()
+
+        await page.click("nav.sections a[href*='/admin/mail']")
+        await page.fill("#lift-email", "pas une adresse")
+        await page.click("#lift button[type=submit]")
+        assert await said_at(page, "#lift-email") == "Ce n'est pas une adresse e-mail valide."
+        await expect(page.locator("#lift-email")).to_be_focused()
+        await expect(page.locator("#lift-result")).to_be_hidden()
+        await check_accessibility(page)

@@ -14,7 +14,7 @@ from playwright.async_api import expect
 
 from domain.models import WebhookSubscription
 from domain.settings import get_settings
-from tests.admin_browser import sign_in
+from tests.admin_browser import said_at, sign_in
 from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import create
@@ -56,7 +56,10 @@ async def test_an_admin_subscribes_the_platform_tests_it_and_removes_it_in_frenc
         # No event chosen: said, and nothing is made.
         await page.fill("#new-url", receiver.url)
         await page.click("#new-subscription button[type=submit]")
-        await expect(page.locator("#new-problem")).to_have_text("Choisissez au moins un événement.")
+        assert await said_at(page, "#new-INVITATION_CREATED") == (
+            "Choisissez au moins un événement."
+        )
+        await expect(page.locator("#new-INVITATION_CREATED")).to_be_focused()
         assert not await WebhookSubscription.exists()
         await check_accessibility(page)
 
@@ -150,7 +153,12 @@ async def test_an_admin_subscribes_with_their_own_secret_in_dutch_on_a_phone(
         await page.check("#new-USER_REGISTERED")
         await page.fill("#new-secret", "not-a-secret")
         await page.click("#new-subscription button[type=submit]")
-        await expect(page.locator("#new-problem")).to_be_visible()
+        assert await said_at(page, "#new-secret") == (
+            "Een geheim is whsec_ gevolgd door 24 tot 64 bytes in base64. Laat het leeg om er een"
+            " te laten maken."
+        )
+        await expect(page.locator("#new-secret")).to_be_focused()
+        await expect(page.locator("#new-problem")).to_be_hidden()
         assert not await WebhookSubscription.exists()
         await check_accessibility(page)
 
@@ -199,3 +207,36 @@ async def test_a_receiver_that_keeps_failing_is_marked_on_a_phone_in_dutch(
         await expect(row.locator(".state")).to_contain_text("1 keer mislukt, volgende poging op ")
         await check_accessibility(page)
         await visit.screenshot("webhooks-failing-phone")
+
+
+async def test_a_url_webhooks_cannot_go_to_is_said_in_french_at_the_url(
+    admin: GraphQLClient, browser: object, live_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "webhooks_allow_private", False)
+    async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/webhooks?lang=fr-BE")
+        await page.check("#new-USER_REGISTERED")
+        for url, words in [
+            (
+                "platform.example.org/hooks",
+                "Donnez une URL http(s) complète, comme https://platform.example.org/hooks.",
+            ),
+            (
+                "https://localhost/hooks",
+                "Cette adresse n'est pas publique : les webhooks vont à l'adresse publique de la"
+                " plateforme.",
+            ),
+        ]:
+            await page.fill("#new-url", url)
+            await page.fill("#new-secret", "kort")
+            await page.click("#new-subscription button[type=submit]")
+            assert await said_at(page, "#new-url") == words
+            assert await said_at(page, "#new-secret") == (
+                "Un secret est whsec_ suivi de 24 à 64 octets en base64. Laissez-le vide pour en"
+                " générer un."
+            )
+            await expect(page.locator("#new-url")).to_be_focused()
+            await expect(page.locator("#new-problem")).to_be_hidden()
+        await check_accessibility(page)
+        assert not await WebhookSubscription.exists()

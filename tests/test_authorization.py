@@ -111,6 +111,7 @@ PROBES: dict[str, str] = {
     "Group.members": "{ me { groups { title members { email } } } }",
     "Group.memberCount": "{ me { groups { title memberCount } } }",
     "Group.memberPage": "{ me { groups { title memberPage(first: 5) { totalCount } } } }",
+    "RegistrationField.heldValues": "{ registrationFields { key heldValues { usersCount } } }",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 from collections.abc import Iterator
@@ -15,8 +16,11 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
+from api.admin import PAGES
+from api.admin_manage import MANAGE_PROBLEM_WORDS
 from api.languages import download_locale
 from domain import i18n
+from domain.errors import ErrorCode, Reason
 from domain.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).parent.parent
@@ -115,6 +119,100 @@ def test_every_message_a_template_asks_for_exists_and_every_message_is_used(
     assert sorted(asked - source.keys()) == []
     unused = [name for name in source if f'"{name}"' not in text and f"'{name}'" not in text]
     assert unused == []
+
+
+# The services (and resolvers) behind the console's management pages: Registration fields,
+# Groups and their members, Webhooks, lifting a block on Mail delivery, and deleting and
+# resending on All invitations.
+MANAGED = [
+    "domain/errors.py",
+    "domain/validation.py",
+    "domain/titles.py",
+    "domain/registration_fields/service.py",
+    "domain/groups/service.py",
+    "domain/groups/rules.py",
+    "domain/webhooks/subscriptions.py",
+    "domain/webhooks/addresses.py",
+    "domain/webhooks/signing.py",
+    "domain/invitations/feedback.py",
+    "domain/invitations/management.py",
+    "schema/platform/mutations.py",
+    "schema/webhooks/mutations.py",
+    "schema/mail/mutations.py",
+    "schema/invitations/mutations.py",
+]
+
+
+def _reasonless_invalid_input() -> list[str]:
+    """Where a managed module refuses with INVALID_INPUT and no reason (which would leave the
+    console only the code's words: there are none, INVALID_INPUT covers too much)."""
+    found = []
+    for path in MANAGED:
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            code = node.args[0] if node.args else None
+            code = next((k.value for k in node.keywords if k.arg == "code"), code)
+            if (
+                isinstance(code, ast.Attribute)
+                and code.attr == "INVALID_INPUT"
+                and not any(k.arg == "reason" for k in node.keywords)
+            ):
+                found.append(f"{path}:{node.lineno}")
+    return found
+
+
+def _named(enum: str) -> set[str]:
+    """The members of `enum` (ErrorCode, Reason) the managed modules name."""
+    found: set[str] = set()
+    for path in MANAGED:
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == enum
+            ):
+                found.add(node.attr)
+    return found
+
+
+def test_every_problem_the_management_pages_can_get_has_words_in_every_language() -> None:
+    codes = _named("ErrorCode")
+    reasons = _named("Reason")
+    assert {"INVALID_INPUT", "INVALID_RULE", "INVALID_URL", "FIELD_IN_USE"} <= codes
+    assert {"OPTION_TWICE", "VALUE_MISSING", "URL_NOT_PUBLIC", "NO_ACCOUNT"} <= reasons
+    assert reasons == {reason.name for reason in Reason}, "a reason no managed module gives"
+    given = set(MANAGE_PROBLEM_WORDS)
+    assert _reasonless_invalid_input() == []
+    assert sorted({f"admin.problem.{code}" for code in codes - {"INVALID_INPUT"}} - given) == []
+    worded_reasons = {key.split(".")[3] for key in given if key.count(".") == 3}
+    assert sorted(reasons - worded_reasons) == []
+    for key in given:
+        if key.count(".") == 3:
+            assert key.split(".")[2] in {code.value for code in ErrorCode}, key
+    for locale in ("en", "nl-BE", "fr-BE"):
+        own = messages(read(locale))
+        assert sorted(given - own.keys()) == [], locale
+        for key in given:
+            assert texts(own[key])[0].strip(), (locale, key)
+    # Every management page has them (and so never shows the API's English instead).
+    for page in PAGES:
+        if page.path in ("fields", "groups", "webhooks", "mail", "invitations"):
+            assert given <= set(page.words), page.path
+
+
+@pytest.mark.parametrize("locale", ["en", "nl-BE", "fr-BE"])
+def test_one_thing_has_one_name_in_each_language(locale: str) -> None:
+    words = i18n.catalog(locale)
+    # The code a letter or card gives is the one /invite asks for, by the same name.
+    code = words("invite.code_label").lower()
+    assert code in words("letter.code_label").lower()
+    assert words("letter.card_label").lower() == code
+    assert words("admin.invitations.code").lower() == code
+    # A console page is called what its link in the navigation calls it.
+    assert words("admin.nav.mail") == words("admin.mail.title")
 
 
 def test_plurals_read_naturally_in_every_language() -> None:

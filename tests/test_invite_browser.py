@@ -331,9 +331,9 @@ async def test_a_code_only_invitation_asks_the_email_then_the_code_mailed_there(
     assert await page.text_content("#email-error") == (
         "Saisissez une adresse e-mail valide, comme nom@exemple.be."
     )
-    assert await page.text_content("#field-neighbourhood-error") == "Ce champ est obligatoire."
-    assert await page.text_content("#field-born-error") == "Ce champ est obligatoire."
-    assert await page.text_content("#field-member-error") == "Ce champ est obligatoire."
+    assert await page.text_content("#field-neighbourhood-error") == "Complétez ce champ."
+    assert await page.text_content("#field-born-error") == "Complétez ce champ."
+    assert await page.text_content("#field-member-error") == "Complétez ce champ."
     assert await page.text_content("#firstName-error") == "Complétez ce champ."
     assert await page.text_content("#password-error") != ""
 

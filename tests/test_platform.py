@@ -201,7 +201,8 @@ async def test_admin_adds_members_to_a_manual_group_by_their_address(
     await unconfirmed.save()
     group = (await create_group(admin, "Neighbourhood council"))["group"]
 
-    # One address without a (confirmed) account: nobody is added, and it is named.
+    # One address without a (confirmed) account, and something that is not an address: nobody
+    # is added, and each is named for what it is.
     refused = await admin(
         ADD_MEMBERS_BY_EMAIL,
         {"groupId": group["id"], "emails": ["Jan@Example.org", "tom@example.org", "nobody"]},
@@ -212,7 +213,7 @@ async def test_admin_adds_members_to_a_manual_group_by_their_address(
         for e in refused["addGroupMembers"]["errors"]
     ] == [
         ("UNKNOWN_USER", "emails", 1, "tom@example.org"),
-        ("UNKNOWN_USER", "emails", 2, "nobody"),
+        ("INVALID_EMAIL", "emails", 2, "nobody"),
     ]
     assert "tom@example.org" in refused["addGroupMembers"]["errors"][0]["message"]
     assert await Membership.filter(group_id=int(group["id"])).count() == 0

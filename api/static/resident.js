@@ -219,7 +219,7 @@ export const messageFor = (error, target) => {
     case "EMAIL_NOT_DELIVERABLE":
       return t("invite.email_not_deliverable");
     case "REQUIRED_FIELD_MISSING":
-      return t("invite.required");
+      return t("invite.fill_in"); // the same words as for an empty name
     case "RATE_LIMITED":
       return waitWords(error.retryAfter);
     case "TEMPORARILY_UNAVAILABLE":

@@ -9,7 +9,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason, ReasonedError
 from domain.models import FieldType, RegistrationField, RoleKind
 from domain.settings import get_settings
 
@@ -152,12 +152,24 @@ def parse_rules(
         try:
             rules.append(_parse_rule(item, fields))
         except ValueError as error:
-            problems.append(Problem(ErrorCode.INVALID_RULE, str(error), "rules", position=position))
+            problems.append(
+                Problem(
+                    ErrorCode.INVALID_RULE,
+                    str(error),
+                    "rules",
+                    position=position,
+                    value=error.value if isinstance(error, ReasonedError) else None,
+                    reason=error.reason if isinstance(error, ReasonedError) else None,
+                )
+            )
     if problems:
         raise DomainError(*problems)
     if not rules:
         raise DomainError.single(
-            ErrorCode.INVALID_RULE, "A smart group needs at least one rule.", "rules"
+            ErrorCode.INVALID_RULE,
+            "A smart group needs at least one rule.",
+            "rules",
+            reason=Reason.RULES_MISSING,
         )
     return rules
 
@@ -166,16 +178,26 @@ def _parse_rule(item: Mapping[str, Any], fields: Mapping[str, RegistrationField]
     try:
         attribute = Attribute(str(item.get("attribute")))
     except ValueError:
-        raise ValueError(
+        raise ReasonedError(
+            Reason.UNKNOWN_ATTRIBUTE,
             f"Unknown attribute {item.get('attribute')!r}: use one of "
-            + ", ".join(a.value for a in Attribute)
+            + ", ".join(a.value for a in Attribute),
+            str(item.get("attribute")),
         ) from None
     try:
         operator = Operator(str(item.get("operator")))
     except ValueError:
-        raise ValueError(f"Unknown operator {item.get('operator')!r}.") from None
+        raise ReasonedError(
+            Reason.UNKNOWN_OPERATOR,
+            f"Unknown operator {item.get('operator')!r}.",
+            str(item.get("operator")),
+        ) from None
     if attribute is not Attribute.FIELD and operator not in _OPERATORS[attribute]:
-        raise ValueError(f"'{operator.value}' cannot be used with {attribute.value}.")
+        raise ReasonedError(
+            Reason.OPERATOR_NOT_ALLOWED,
+            f"'{operator.value}' cannot be used with {attribute.value}.",
+            operator.value,
+        )
     raw_value = item.get("value")
     field_key = None
     convert: Callable[[Any], Any]
@@ -183,10 +205,16 @@ def _parse_rule(item: Mapping[str, Any], fields: Mapping[str, RegistrationField]
         field_key = str(item.get("field_key") or "").strip()
         registration_field = fields.get(field_key)
         if registration_field is None:
-            raise ValueError(f"There is no registration field {field_key!r}.")
+            raise ReasonedError(
+                Reason.RULE_FIELD_UNKNOWN,
+                f"There is no registration field {field_key!r}.",
+                field_key,
+            )
         if operator not in _FIELD_OPERATORS[registration_field.type]:
-            raise ValueError(
-                f"'{operator.value}' cannot be used with a {registration_field.type.value} field."
+            raise ReasonedError(
+                Reason.OPERATOR_NOT_ALLOWED,
+                f"'{operator.value}' cannot be used with a {registration_field.type.value} field.",
+                operator.value,
             )
 
         def convert(v: Any) -> Any:
@@ -199,10 +227,10 @@ def _parse_rule(item: Mapping[str, Any], fields: Mapping[str, RegistrationField]
     else:
         convert = _locale
     if _is_blank(raw_value):
-        raise ValueError("The rule needs a value.")
+        raise ReasonedError(Reason.VALUE_MISSING, "The rule needs a value.")
     value = _convert_many(raw_value, operator, convert)
     if _is_blank(value):
-        raise ValueError("The rule needs a value.")
+        raise ReasonedError(Reason.VALUE_MISSING, "The rule needs a value.")
     return Rule(attribute=attribute, operator=operator, value=value, field_key=field_key)
 
 
@@ -217,7 +245,9 @@ def _convert_many(raw: Any, operator: Operator, convert: Callable[[Any], Any]) -
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return [convert(item) for item in items if not _is_blank(item)]
     if isinstance(raw, list):
-        raise ValueError(f"'{operator.value}' takes one value.")
+        raise ReasonedError(
+            Reason.ONE_VALUE, f"'{operator.value}' takes one value.", operator.value
+        )
     return convert(raw)
 
 
@@ -225,7 +255,11 @@ def _role(raw: Any) -> str:
     # Either spelling: the stored one ('admin') or the GraphQL enum's ('ADMIN').
     value = str(raw).strip().lower()
     if value not in (RoleKind.ADMIN.value, RoleKind.PROJECT_MANAGER.value):
-        raise ValueError("A role rule's value is 'admin' or 'project_manager'.")
+        raise ReasonedError(
+            Reason.NOT_A_ROLE,
+            "A role rule's value is 'admin' or 'project_manager'.",
+            str(raw).strip(),
+        )
     return value
 
 
@@ -233,7 +267,11 @@ def _email_domain(raw: Any) -> str:
     # "@example.org" and "*.example.org" are how people write a domain; keep just the domain.
     value = str(raw).strip().lower().lstrip("*").lstrip("@").lstrip(".")
     if not _EMAIL_DOMAIN.fullmatch(value):
-        raise ValueError(f"{str(raw).strip()!r} is not an email domain like example.org.")
+        raise ReasonedError(
+            Reason.NOT_A_DOMAIN,
+            f"{str(raw).strip()!r} is not an email domain like example.org.",
+            str(raw).strip(),
+        )
     return value
 
 
@@ -243,8 +281,10 @@ def _locale(raw: Any) -> str:
     for locale in locales:
         if locale.lower() == wanted:
             return locale
-    raise ValueError(
-        f"{str(raw).strip()!r} is not one of the platform's languages: {', '.join(locales)}."
+    raise ReasonedError(
+        Reason.NOT_A_LANGUAGE,
+        f"{str(raw).strip()!r} is not one of the platform's languages: {', '.join(locales)}.",
+        str(raw).strip(),
     )
 
 
@@ -261,17 +301,19 @@ def convert_field_value(registration_field: RegistrationField, raw: Any) -> Any:
     if kind is FieldType.TEXT:
         text = str(raw).strip()
         if len(text) > 1000:
-            raise ValueError("Use at most 1000 characters.")
+            raise ReasonedError(Reason.TEXT_TOO_LONG, "Use at most 1000 characters.")
         return text
     if kind is FieldType.NUMBER:
         if isinstance(raw, bool):
-            raise ValueError("Expected a number.")
+            raise ReasonedError(Reason.NOT_A_NUMBER, "Expected a number.", str(raw))
         try:
             number = float(str(raw).strip().replace(",", "."))
         except ValueError:
-            raise ValueError(f"Expected a number, got {raw!r}.") from None
+            raise ReasonedError(
+                Reason.NOT_A_NUMBER, f"Expected a number, got {raw!r}.", str(raw)
+            ) from None
         if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError("Expected a finite number.")
+            raise ReasonedError(Reason.NOT_A_NUMBER, "Expected a finite number.", str(raw))
         return int(number) if number.is_integer() else number
     if kind is FieldType.CHECKBOX:
         if isinstance(raw, bool):
@@ -281,14 +323,18 @@ def convert_field_value(registration_field: RegistrationField, raw: Any) -> Any:
             return True
         if text in ("false", "0", "0.0", "no"):
             return False
-        raise ValueError(f"Expected true or false, got {raw!r}.")
+        raise ReasonedError(
+            Reason.NOT_TRUE_OR_FALSE, f"Expected true or false, got {raw!r}.", str(raw)
+        )
     if kind is FieldType.DATE:
         if isinstance(raw, date):
             return raw.isoformat()[:10]
         try:
             return date.fromisoformat(str(raw).strip()[:10]).isoformat()
         except ValueError:
-            raise ValueError(f"Expected a date like 2026-05-31, got {raw!r}.") from None
+            raise ReasonedError(
+                Reason.NOT_A_DATE, f"Expected a date like 2026-05-31, got {raw!r}.", str(raw)
+            ) from None
     # select: the option's key, or its title as people see it (case-insensitive)
     wanted = str(raw).strip().lower()
     for option in registration_field.options:
@@ -300,4 +346,8 @@ def convert_field_value(registration_field: RegistrationField, raw: Any) -> Any:
         else str(option["key"])
         for option in registration_field.options
     )
-    raise ValueError(f"{str(raw).strip()!r} is not one of the options: {choices}.")
+    raise ReasonedError(
+        Reason.NOT_AN_OPTION,
+        f"{str(raw).strip()!r} is not one of the options: {choices}.",
+        str(raw).strip(),
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.groups.rules import Facts, Rule, first_failing_rule, parse_rules
 from domain.models import (
     Group,
@@ -24,7 +24,7 @@ from domain.models import (
     User,
 )
 from domain.titles import merge_titles
-from domain.validation import clean_name, normalize_email
+from domain.validation import clean_name, email_problem, normalize_email
 
 
 def rules_of(group: Group) -> list[Rule]:
@@ -46,14 +46,21 @@ async def create_group(
     """A new group; `title` in the platform's default locale, `titles` in others."""
     title = clean_name(title, "title")
     if not title:
-        raise DomainError.single(ErrorCode.INVALID_INPUT, "Give the group a title.", "title")
+        raise DomainError.single(
+            ErrorCode.INVALID_INPUT, "Give the group a title.", "title", reason=Reason.TITLE_MISSING
+        )
     title, multiloc = merge_titles(title, "", {}, titles, field="title")
     stored_rules: list[dict[str, Any]] = []
     if kind is GroupKind.SMART:
         parsed = parse_rules(list(rules), await registration_fields_by_key())
         stored_rules = [rule.to_dict() for rule in parsed]
     elif rules:
-        raise DomainError.single(ErrorCode.INVALID_RULE, "Only smart groups have rules.", "rules")
+        raise DomainError.single(
+            ErrorCode.INVALID_RULE,
+            "Only smart groups have rules.",
+            "rules",
+            reason=Reason.RULES_NOT_ALLOWED,
+        )
     else:
         match_all = True  # means nothing for a manual group: store the default
     if await Group.filter(title__iexact=title).exists():
@@ -73,7 +80,11 @@ async def create_group(
 
 def _duplicate_title(title: str) -> DomainError:
     return DomainError.single(
-        ErrorCode.DUPLICATE_TITLE, f"There is already a group called {title!r}.", "title"
+        ErrorCode.DUPLICATE_TITLE,
+        f"There is already a group called {title!r}.",
+        "title",
+        value=title,
+        reason=Reason.GROUP_TITLE_TAKEN,
     )
 
 
@@ -115,6 +126,7 @@ async def update_group(
                 ErrorCode.INVALID_RULE,
                 f"{group.title!r} is a manual group: only smart groups have rules.",
                 "rules",
+                reason=Reason.RULES_NOT_ALLOWED,
             )
     else:
         if rules is not None:
@@ -197,8 +209,8 @@ async def _existing_user_ids(user_ids: Iterable[int]) -> set[int]:
 
 
 async def _user_ids_by_email(emails: Sequence[str]) -> set[int]:
-    """The confirmed accounts of these addresses (any case); every address that has none is
-    a problem at its position."""
+    """The confirmed accounts of these addresses (any case); every address that is not one
+    (INVALID_EMAIL), or has none (UNKNOWN_USER), is a problem at its position."""
     wanted = [(position, normalize_email(raw), raw) for position, raw in enumerate(emails)]
     known = [email for _, email, _ in wanted if email]
     found: dict[str, int] = {
@@ -209,12 +221,15 @@ async def _user_ids_by_email(emails: Sequence[str]) -> set[int]:
         ).values_list("id", "email")
     }
     problems = [
-        Problem(
+        email_problem(raw, field="emails", position=position)
+        if email is None
+        else Problem(
             ErrorCode.UNKNOWN_USER,
             f"No one has an account with the address {raw.strip()!r}: invite them instead.",
             "emails",
             position=position,
             value=raw,
+            reason=Reason.NO_ACCOUNT,
         )
         for position, email, raw in wanted
         if email is None or email not in found

@@ -32,7 +32,7 @@ from domain.models import (
     SuppressionReason,
     WebhookEventType,
 )
-from domain.validation import normalize_email
+from domain.validation import email_problem, normalize_email
 from domain.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,9 @@ async def _mark(invitation: Invitation, event: DeliveryEvent) -> bool:
 async def lift_suppression(raw_email: str) -> MailSuppression:
     """An admin lets mail go to the address again (then resends the invitation)."""
     email = normalize_email(raw_email)
-    suppression = await MailSuppression.filter(email=email).first() if email else None
+    if email is None:
+        raise DomainError(email_problem(raw_email))
+    suppression = await MailSuppression.filter(email=email).first()
     if suppression is None:
         raise DomainError.single(
             ErrorCode.NOT_FOUND, "This address is not suppressed.", "email", value=raw_email

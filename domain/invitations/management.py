@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from domain import db, outbox
 from domain.clock import clock
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, Reason
 from domain.invitations import feedback
 from domain.invitations.jobs import SEND_BATCH, send_batch_job_id, send_job_id
 from domain.invitations.listing import InvitationFilter, filtered
@@ -206,12 +206,16 @@ class Selection:
                 ErrorCode.INVALID_INPUT,
                 "Give either the ids of the invitations or a filter (all that match it), not both.",
                 "ids" if ids is not None else "filter",
+                reason=Reason.IDS_OR_FILTER,
             )
         if ids is not None:
             unique = tuple(dict.fromkeys(ids))
             if not unique:
                 raise DomainError.single(
-                    ErrorCode.INVALID_INPUT, "Pick at least one invitation.", "ids"
+                    ErrorCode.INVALID_INPUT,
+                    "Pick at least one invitation.",
+                    "ids",
+                    reason=Reason.NONE_PICKED,
                 )
             if len(unique) > MAX_IDS:
                 raise DomainError.single(
@@ -219,6 +223,8 @@ class Selection:
                     f"Pick at most {MAX_IDS:,} invitations by id; for more, use a filter (all"
                     " that match it).",
                     "ids",
+                    value=str(MAX_IDS),
+                    reason=Reason.TOO_MANY_PICKED,
                 )
             return cls(ids=unique)
         return cls(filter=filter)

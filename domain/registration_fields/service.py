@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.db import connection, dialect
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.groups.rules import convert_field_value
 from domain.models import FieldType, Group, GroupKind, RegistrationField
 from domain.titles import merge_titles
@@ -36,7 +36,15 @@ def _clean_options(
     for position, option in enumerate(options):
         option_key = clean_name(str(option.get("key") or ""), "options")
         if not option_key:
-            raise DomainError.single(ErrorCode.INVALID_INPUT, "Each option needs a key.", "options")
+            raise DomainError(
+                Problem(
+                    ErrorCode.INVALID_INPUT,
+                    "Each option needs a key.",
+                    "options",
+                    position=position,
+                    reason=Reason.OPTION_KEY_MISSING,
+                )
+            )
         before = known.get(option_key, {})
         raw_title = option.get("title")
         title, multiloc = merge_titles(
@@ -49,11 +57,15 @@ def _clean_options(
         names = {option_key.lower(), title.lower()}
         taken = sorted(names & seen)
         if taken:
-            raise DomainError.single(
-                ErrorCode.INVALID_INPUT,
-                f"Two options are called {taken[0]!r}: give each option its own key and title.",
-                "options",
-                value=taken[0],
+            raise DomainError(
+                Problem(
+                    ErrorCode.INVALID_INPUT,
+                    f"Two options are called {taken[0]!r}: give each option its own key and title.",
+                    "options",
+                    position=position,
+                    value=taken[0],
+                    reason=Reason.OPTION_TWICE,
+                )
             )
         seen |= names
         stored: dict[str, Any] = {"key": option_key, "title": title}
@@ -82,24 +94,37 @@ async def create_registration_field(
             f" (not one of {', '.join(sorted(RESERVED_KEYS))}).",
             "key",
             value=key,
+            reason=Reason.KEY_FORMAT,
         )
     title = clean_name(title, "title")
     if not title:
-        raise DomainError.single(ErrorCode.INVALID_INPUT, "Give the field a title.", "title")
+        raise DomainError.single(
+            ErrorCode.INVALID_INPUT, "Give the field a title.", "title", reason=Reason.TITLE_MISSING
+        )
     title, multiloc = merge_titles(title, "", {}, titles, field="title")
     clean_options: list[dict[str, Any]] = []
     if type is FieldType.SELECT:
         clean_options = _clean_options(options)
         if not clean_options:
             raise DomainError.single(
-                ErrorCode.INVALID_INPUT, "A select field needs at least one option.", "options"
+                ErrorCode.INVALID_INPUT,
+                "A select field needs at least one option.",
+                "options",
+                reason=Reason.OPTIONS_MISSING,
             )
     elif options:
         raise DomainError.single(
-            ErrorCode.INVALID_INPUT, "Only select fields have options.", "options"
+            ErrorCode.INVALID_INPUT,
+            "Only select fields have options.",
+            "options",
+            reason=Reason.OPTIONS_NOT_ALLOWED,
         )
     duplicate = DomainError.single(
-        ErrorCode.DUPLICATE_TITLE, f"There is already a field with key {key!r}.", "key", value=key
+        ErrorCode.DUPLICATE_TITLE,
+        f"There is already a field with key {key!r}.",
+        "key",
+        value=key,
+        reason=Reason.FIELD_KEY_TAKEN,
     )
     if await RegistrationField.filter(key=key).exists():
         raise duplicate
@@ -172,12 +197,18 @@ async def update_registration_field(
     if options is not None:
         if field.type is not FieldType.SELECT:
             raise DomainError.single(
-                ErrorCode.INVALID_INPUT, "Only select fields have options.", "options"
+                ErrorCode.INVALID_INPUT,
+                "Only select fields have options.",
+                "options",
+                reason=Reason.OPTIONS_NOT_ALLOWED,
             )
         clean_options = _clean_options(options, field.options)
         if not clean_options:
             raise DomainError.single(
-                ErrorCode.INVALID_INPUT, "A select field needs at least one option.", "options"
+                ErrorCode.INVALID_INPUT,
+                "A select field needs at least one option.",
+                "options",
+                reason=Reason.OPTIONS_MISSING,
             )
         removed = {str(o["key"]) for o in field.options} - {o["key"] for o in clean_options}
         groups = await _rules_testing(field.key, removed) if removed else []
@@ -188,6 +219,8 @@ async def update_registration_field(
                 f" ({', '.join(sorted(removed))}): change their rules first.",
                 "options",
                 value=", ".join(sorted(removed)),
+                reason=Reason.OPTION_TESTED,
+                groups=tuple(groups),
             )
         field.options = clean_options
         changed.append("options")
@@ -215,11 +248,35 @@ async def delete_registration_field(field_id: int) -> ClearedValues:
             f"The smart groups {', '.join(map(repr, groups))} have rules on {field.title!r}:"
             " change or delete those rules first.",
             "id",
+            value=field.title,
+            reason=Reason.FIELD_TESTED,
+            groups=tuple(groups),
         )
     async with in_transaction():
         cleared = await _clear_values(field.key, None)
         await RegistrationField.filter(id=field.id).delete()
     return cleared
+
+
+async def held_values(key: str) -> ClearedValues:
+    """How many people and invitations hold a value for the field: what deleting it clears."""
+    counts = []
+    for table in ("users", "invitations"):
+        if dialect() == "postgres":
+            statement = (
+                f"SELECT count(*) AS n FROM {table}"  # noqa: S608
+                " WHERE registration_field_values ? $1::text"
+            )
+            params: list[Any] = [key]
+        else:
+            statement = (
+                f"SELECT count(*) AS n FROM {table}"  # noqa: S608
+                " WHERE json_type(registration_field_values, ?1) IS NOT NULL"
+            )
+            params = [f"$.{key}"]
+        rows = await connection().execute_query_dict(statement, params)
+        counts.append(int(rows[0]["n"]))
+    return ClearedValues(users=counts[0], invitations=counts[1])
 
 
 async def _clear_values(key: str, option_keys: set[str] | None) -> ClearedValues:

@@ -12,9 +12,10 @@ import ipaddress
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from domain.errors import Reason
 from domain.settings import Environment, Settings
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -38,30 +39,41 @@ class Target:
     address: str  # the checked IP address to connect to
 
 
-def url_problem(url: str, settings: Settings) -> str | None:
+class UrlProblem(NamedTuple):
+    reason: Reason
+    message: str
+
+
+def url_problem(url: str, settings: Settings) -> UrlProblem | None:
     """What is wrong with a subscription's URL, or None."""
     try:
         parts = urlsplit(url)
         _ = parts.port  # a port that is not a number raises here
     except ValueError:
-        return "This is not a URL."
+        return UrlProblem(Reason.NOT_A_URL, "This is not a URL.")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "Give an absolute http(s) URL, like https://platform.example.org/hooks."
+        return UrlProblem(
+            Reason.URL_NOT_ABSOLUTE,
+            "Give an absolute http(s) URL, like https://platform.example.org/hooks.",
+        )
     if parts.username or parts.password:
-        return "Leave credentials out of the URL: the secret signs every request."
+        return UrlProblem(
+            Reason.URL_CREDENTIALS,
+            "Leave credentials out of the URL: the secret signs every request.",
+        )
     if (
         parts.scheme == "http"
         and settings.env is Environment.PRODUCTION
         and not settings.webhooks_allow_http
     ):
-        return "Use https: the events travel over the internet."
+        return UrlProblem(Reason.URL_NOT_HTTPS, "Use https: the events travel over the internet.")
     if settings.webhooks_allow_private:
         return None
     if _always_local(parts.hostname):
-        return NOT_PUBLIC
+        return UrlProblem(Reason.URL_NOT_PUBLIC, NOT_PUBLIC)
     literal = numeric_address(parts.hostname)
     if literal is not None and not is_public(literal):
-        return NOT_PUBLIC
+        return UrlProblem(Reason.URL_NOT_PUBLIC, NOT_PUBLIC)
     return None
 
 
@@ -125,7 +137,7 @@ async def resolve(url: str, settings: Settings) -> Target:
     """The address to call for a URL, every address of its host checked."""
     problem = url_problem(url, settings)
     if problem is not None:
-        raise Refused(problem, permanent=True)
+        raise Refused(problem.message, permanent=True)
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)

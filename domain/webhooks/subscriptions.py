@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from domain.crypto import keyring
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -49,12 +49,20 @@ def _check(
     problems: list[Problem] = []
     if url is not None:
         problem = (
-            "Keep the URL under 2,000 characters."
+            addresses.UrlProblem(Reason.URL_TOO_LONG, "Keep the URL under 2,000 characters.")
             if len(url) > MAX_URL
             else addresses.url_problem(url, get_settings())
         )
         if problem is not None:
-            problems.append(Problem(ErrorCode.INVALID_URL, problem, "url", value=url[:200]))
+            problems.append(
+                Problem(
+                    ErrorCode.INVALID_URL,
+                    problem.message,
+                    "url",
+                    value=url[:200],
+                    reason=problem.reason,
+                )
+            )
     if event_types is not None:
         if not event_types:
             problems.append(
@@ -66,6 +74,7 @@ def _check(
                     ErrorCode.INVALID_INPUT,
                     "webhook.test is sent by sendTestWebhook only.",
                     "eventTypes",
+                    reason=Reason.TEST_EVENT,
                 )
             )
     if secret is not None:
@@ -80,6 +89,7 @@ def _check(
                 ErrorCode.INVALID_INPUT,
                 f"Keep the description under {MAX_DESCRIPTION} characters.",
                 "description",
+                reason=Reason.DESCRIPTION_TOO_LONG,
             )
         )
     if problems:
@@ -163,7 +173,10 @@ async def send_test_event(subscription_id: int) -> WebhookDelivery:
     subscription = await _get(subscription_id)
     if not subscription.active:
         raise DomainError.single(
-            ErrorCode.INVALID_INPUT, "This subscription is off: turn it on first.", "id"
+            ErrorCode.INVALID_INPUT,
+            "This subscription is off: turn it on first.",
+            "id",
+            reason=Reason.SUBSCRIPTION_OFF,
         )
     async with in_transaction() as connection:
         await events.record(

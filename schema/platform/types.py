@@ -17,6 +17,7 @@ from domain.models import Group as GroupModel
 from domain.models import Project as ProjectModel
 from domain.models import RegistrationField as RegistrationFieldModel
 from domain.models import User as UserModel
+from domain.registration_fields import service as fields
 from domain.titles import title_in, titles_of
 from schema.context import Info
 from schema.errors import UserError
@@ -199,6 +200,15 @@ class RegistrationField:
     @strawberry.field(description=TITLES)
     def titles(self) -> list[LocalizedText]:
         return localized(self._model.title, self._model.title_multiloc)
+
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="The people and invitations that hold a value for this field: what"
+        " deleting it would clear (admins only).",
+    )
+    async def held_values(self) -> ClearedValues:
+        held = await fields.held_values(self._model.key)
+        return ClearedValues(users_count=held.users, invitations_count=held.invitations)
 
     @classmethod
     def from_model(cls, field: RegistrationFieldModel) -> RegistrationField:

@@ -181,12 +181,34 @@ export const checkedValues = (form, name) =>
 const languages = () =>
   [...document.querySelectorAll("nav.languages a[hreflang]")].map((link) => link.hreflang);
 
-/** A typed problem (UserError) in the page's language: the catalog's words for its code when
- * the page has them (with {value} and the platform's {languages}), else the server's message. */
+/** The platform's languages by code, each named as the language switch names it. */
+export const languageNames = () =>
+  Object.fromEntries(
+    [...document.querySelectorAll("nav.languages a[hreflang]")].map((link) => [
+      link.hreflang,
+      link.textContent.trim(),
+    ]),
+  );
+
+/** A title or value quoted as the page's language does. */
+export const quoted = (text) => (LOCALE.startsWith("fr") ? `« ${text} »` : `‘${text}’`);
+
+/** A typed problem (UserError) in the page's language: the catalog's words for its code and
+ * reason (`admin.problem.CODE.REASON`), else for its code (`admin.problem.CODE`), with its
+ * {value}, {groups} and the platform's {languages}; the server's message only for a code the
+ * page has no words for. */
 export const problemWords = (problem) => {
-  const key = `admin.problem.${problem.code}`;
-  return typeof words[key] === "string"
-    ? t(key, { value: problem.value ?? "", languages: languages().join(", ") })
+  const keys = [`admin.problem.${problem.code}`];
+  if (problem.reason) {
+    keys.unshift(`admin.problem.${problem.code}.${problem.reason}`);
+  }
+  const key = keys.find((name) => typeof words[name] === "string");
+  return key
+    ? t(key, {
+        value: problem.value ?? "",
+        groups: (problem.groups || []).map(quoted).join(", "),
+        languages: languages().join(", "),
+      })
     : problem.message;
 };
 

@@ -4,14 +4,18 @@
  * tests the field (FIELD_IN_USE, shown as the API words it).
  */
 
-import { $, el, graphql, LOCALE, plural, say, t } from "./client.js";
+import { $, el, graphql, LOCALE, plural, quoted, say, t } from "./client.js";
 import {
   busy,
   button,
+  clearProblems,
   confirmAction,
+  markInvalid,
+  missingTitles,
   showFailure,
   showProblems,
   showTitles,
+  titleInput,
   titleInputs,
 } from "./manage.js";
 
@@ -22,7 +26,7 @@ query Fields($locale: String) {
     options { key title(locale: $locale) titles { locale text } }
   }
 }`;
-const FIELD_ERRORS = "errors { code message field position value }";
+const FIELD_ERRORS = "errors { code message field position value reason groups }";
 const CREATE = `
 mutation CreateField($input: CreateRegistrationFieldInput!, $locale: String) {
   createRegistrationField(input: $input) {
@@ -35,6 +39,7 @@ mutation UpdateField($id: ID!, $input: UpdateRegistrationFieldInput!) {
     registrationField { id } clearedValues { usersCount invitationsCount } ${FIELD_ERRORS}
   }
 }`;
+const HELD = `query Held { registrationFields { id heldValues { usersCount invitationsCount } } }`;
 const DELETE = `
 mutation DeleteField($id: ID!) {
   deleteRegistrationField(id: $id) {
@@ -74,16 +79,67 @@ const addOption = (box, option = null) => {
   return row;
 };
 
-const optionsOf = (box) =>
-  Array.from(box.querySelectorAll(".option-row"), (row) => {
-    const key = row.querySelector("[data-name=key]").value.trim();
-    const title = row.querySelector("[data-option-default]").value.trim();
-    const titles = Array.from(row.querySelectorAll("[data-option-locale]:not([data-option-default])"), (input) => ({
-      locale: input.dataset.optionLocale,
-      text: input.value.trim(),
-    }));
-    return { key, title: title || null, titles };
-  }).filter((option) => option.key || option.title);
+const optionOf = (row) => {
+  const key = row.querySelector("[data-name=key]").value.trim();
+  const title = row.querySelector("[data-option-default]").value.trim();
+  const titles = Array.from(row.querySelectorAll("[data-option-locale]:not([data-option-default])"), (input) => ({
+    locale: input.dataset.optionLocale,
+    text: input.value.trim(),
+  }));
+  return { key, title: title || null, titles };
+};
+
+/** The option rows sent, in the order sent (a problem's position is one of them). */
+const optionRows = (box) =>
+  Array.from(box.querySelectorAll(".option-row")).filter((row) => {
+    const option = optionOf(row);
+    return option.key || option.title;
+  });
+
+const optionsOf = (box) => optionRows(box).map(optionOf);
+
+/** The input a problem of the form is about: the key, a title, an option's key or title. */
+const problemInput = (form, box) => (problem) => {
+  const rows = optionRows(box);
+  const field = problem.field || "";
+  if (field === "key") {
+    return form.querySelector("#new-key");
+  }
+  const option = /^options\.(\d+)\.(.+)$/.exec(field);
+  if (option) {
+    return rows[Number(option[1])] ? titleInput(rows[Number(option[1])], option[2]) : null;
+  }
+  if (field === "options") {
+    const row = problem.position === null || problem.position === undefined ? rows[0] : rows[problem.position];
+    const target = row || box.querySelector(".option-row");
+    return problem.code === "FIELD_IN_USE" || !target ? null : target.querySelector("[data-name=key]");
+  }
+  return titleInput(form, field);
+};
+
+/** The things of the form whose titles residents read: the field, each option. */
+const titledThings = (form, box, fieldTitle) => {
+  const inputsOf = (container, attribute) =>
+    Object.fromEntries(
+      Array.from(container.querySelectorAll(`input[${attribute}]`), (input) => [
+        input.getAttribute(attribute),
+        input,
+      ]),
+    );
+  const own = inputsOf(form, "data-title-locale");
+  return [
+    { name: quoted(fieldTitle), inputs: own },
+    ...(box.hidden ? [] : optionRows(box)).map((row) => ({
+      name: quoted(optionOf(row).title || optionOf(row).key),
+      inputs: inputsOf(row, "data-option-locale"),
+    })),
+  ];
+};
+
+const titleWarning = (form, box, fieldTitle) =>
+  missingTitles(titledThings(form, box, fieldTitle), (language, items, first) =>
+    t("admin.lists.missing_title", { language, items, first }),
+  );
 
 for (const box of document.querySelectorAll("[data-options-box]")) {
   box.querySelector("[data-add-option]").addEventListener("click", () =>
@@ -166,6 +222,7 @@ newForm.addEventListener("submit", (event) => {
   busy(newForm.querySelector("button[type=submit]"), async () => {
     say($("new-problem"), "");
     say(done, "");
+    clearProblems(newForm);
     const key = $("new-key");
     const title = newForm.querySelector("[data-default-title]");
     for (const [input, words] of [
@@ -173,12 +230,10 @@ newForm.addEventListener("submit", (event) => {
       [title, "admin.lists.title_needed"],
     ]) {
       if (!input.value.trim()) {
-        input.setAttribute("aria-invalid", "true");
-        say($("new-problem"), t(words), "error");
+        markInvalid(input, t(words));
         input.focus();
         return;
       }
-      input.removeAttribute("aria-invalid");
     }
     const type = $("new-type").value;
     const input = {
@@ -191,12 +246,20 @@ newForm.addEventListener("submit", (event) => {
     };
     try {
       const { createRegistrationField: created } = await graphql(CREATE, { input, locale: LOCALE });
-      if (showProblems($("new-problem"), created.errors)) {
+      if (
+        showProblems($("new-problem"), created.errors, {
+          at: problemInput(newForm, newOptions),
+          within: newForm,
+        })
+      ) {
         return;
       }
+      const warning = titleWarning(newForm, newOptions, input.title);
       say(
         done,
-        t("admin.fields.created", { field: created.registrationField.title }),
+        [t("admin.fields.created", { field: created.registrationField.title }), warning]
+          .filter(Boolean)
+          .join(" "),
         "success",
       );
       newForm.reset();
@@ -220,6 +283,7 @@ let editing = null;
 const openEdit = (field) => {
   editing = field;
   say($("edit-problem"), "");
+  clearProblems(editForm);
   $("edit-title").textContent = t("admin.fields.edit_of", { field: field.title });
   editForm.querySelector("[data-default-title]").value = field.titles[0]?.text || field.title;
   showTitles(editForm, field.titles.slice(1));
@@ -237,9 +301,13 @@ editForm.querySelector("[data-cancel]").addEventListener("click", () => editDial
 editForm.addEventListener("submit", (event) => {
   event.preventDefault();
   busy(editForm.querySelector("button[type=submit]"), async () => {
-    const title = editForm.querySelector("[data-default-title]").value.trim();
+    say($("edit-problem"), "");
+    clearProblems(editForm);
+    const titleBox = editForm.querySelector("[data-default-title]");
+    const title = titleBox.value.trim();
     if (!title) {
-      say($("edit-problem"), t("admin.lists.title_needed"), "error");
+      markInvalid(titleBox, t("admin.lists.title_needed"));
+      titleBox.focus();
       return;
     }
     const input = {
@@ -252,11 +320,21 @@ editForm.addEventListener("submit", (event) => {
     }
     try {
       const { updateRegistrationField: updated } = await graphql(UPDATE, { id: editing.id, input });
-      if (showProblems($("edit-problem"), updated.errors)) {
+      if (
+        showProblems($("edit-problem"), updated.errors, {
+          at: problemInput(editForm, editOptions),
+          within: editForm,
+        })
+      ) {
         return;
       }
+      const warning = titleWarning(editForm, editOptions, title);
       editDialog.close();
-      say(done, [t("admin.lists.saved"), clearedText(updated.clearedValues)].filter(Boolean).join(" "), "success");
+      say(
+        done,
+        [t("admin.lists.saved"), clearedText(updated.clearedValues), warning].filter(Boolean).join(" "),
+        "success",
+      );
       await load();
     } catch (error) {
       showFailure($("edit-problem"), error);
@@ -270,9 +348,24 @@ editForm.addEventListener("submit", (event) => {
 const deleteField = async (field) => {
   say(done, "");
   say(problem, "");
+  let held;
+  try {
+    const { registrationFields } = await graphql(HELD);
+    held = registrationFields.find((item) => item.id === field.id)?.heldValues;
+  } catch (error) {
+    showFailure(problem, error);
+    return;
+  }
+  const heldText =
+    held && (held.usersCount || held.invitationsCount)
+      ? t("admin.fields.delete_held", {
+          people: plural("admin.fields.people", held.usersCount),
+          invitations: plural("admin.fields.invitations", held.invitationsCount),
+        })
+      : t("admin.fields.delete_none");
   const confirmed = await confirmAction($("confirm"), {
     title: t("admin.fields.delete_title", { field: field.title }),
-    text: t("admin.fields.delete_text"),
+    text: `${t("admin.fields.delete_text")} ${heldText}`,
     confirm: t("admin.fields.delete"),
   });
   if (!confirmed) {

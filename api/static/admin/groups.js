@@ -3,14 +3,18 @@
  * members of a manual group a page at a time, added by address and removed.
  */
 
-import { $, el, graphql, LOCALE, plural, ROOT, say, t } from "./client.js";
+import { $, el, graphql, LOCALE, plural, quoted, ROOT, say, t } from "./client.js";
 import {
   busy,
   button,
+  clearProblems,
   confirmAction,
+  markInvalid,
+  missingTitles,
   showFailure,
   showProblems,
   showTitles,
+  titleInput,
   titleInputs,
 } from "./manage.js";
 
@@ -24,11 +28,12 @@ query Groups($locale: String) {
   }
   registrationFields { key title(locale: $locale) }
 }`;
-const GROUP_FIELDS = "group { id } errors { code message field position value }";
+const ERRORS = "errors { code message field position value reason groups }";
+const GROUP_FIELDS = `group { id } ${ERRORS}`;
 const CREATE = `
 mutation CreateGroup($input: CreateGroupInput!, $locale: String) {
   createGroup(input: $input) {
-    group { id title(locale: $locale) } errors { code message field position value }
+    group { id title(locale: $locale) } ${ERRORS}
   }
 }`;
 const UPDATE = `
@@ -37,7 +42,7 @@ mutation UpdateGroup($id: ID!, $input: UpdateGroupInput!) {
 }`;
 const DELETE = `
 mutation DeleteGroup($id: ID!) {
-  deleteGroup(id: $id) { deletedId membershipsRemovedCount errors { code message } }
+  deleteGroup(id: $id) { deletedId membershipsRemovedCount ${ERRORS} }
 }`;
 const PENDING = `
 query Pending($groupId: ID!) {
@@ -218,6 +223,41 @@ for (const radio of newForm.querySelectorAll("input[name=kind]")) {
   });
 }
 
+// Which control of a rule's row a problem with it is about.
+const RULE_CONTROLS = {
+  UNKNOWN_ATTRIBUTE: "attribute",
+  UNKNOWN_OPERATOR: "operator",
+  OPERATOR_NOT_ALLOWED: "operator",
+  RULE_FIELD_UNKNOWN: "fieldKey",
+};
+
+/** The input a problem of a group's form is about: a title, or a control of a rule. */
+const problemInput = (form, rules) => (problem) => {
+  if (problem.field === "rules" && problem.position !== null && problem.position !== undefined) {
+    const row = rules.querySelectorAll(".rule-row")[problem.position];
+    const control = RULE_CONTROLS[problem.reason] || "value";
+    return row ? row.querySelector(`[data-name=${control}]`) : null;
+  }
+  return titleInput(form, problem.field);
+};
+
+/** A warning after saving: the languages the group has no title in. */
+const titleWarning = (form, title) =>
+  missingTitles(
+    [
+      {
+        name: quoted(title),
+        inputs: Object.fromEntries(
+          Array.from(form.querySelectorAll("input[data-title-locale]"), (input) => [
+            input.dataset.titleLocale,
+            input,
+          ]),
+        ),
+      },
+    ],
+    (language, items, first) => t("admin.lists.missing_title", { language, items, first }),
+  );
+
 const rulesOf = (container = $("rules")) =>
   Array.from(container.querySelectorAll(".rule-row"), (row) => {
     const value = (name) => row.querySelector(`[data-name=${name}]`).value;
@@ -234,14 +274,13 @@ newForm.addEventListener("submit", (event) => {
   busy(submit, async () => {
     say($("new-problem"), "");
     say(done, "");
+    clearProblems(newForm);
     const title = newForm.querySelector("[data-default-title]");
     if (!title.value.trim()) {
-      title.setAttribute("aria-invalid", "true");
-      say($("new-problem"), t("admin.lists.title_needed"), "error");
+      markInvalid(title, t("admin.lists.title_needed"));
       title.focus();
       return;
     }
-    title.removeAttribute("aria-invalid");
     const kind = newForm.elements.kind.value;
     const input = {
       title: title.value.trim(),
@@ -252,10 +291,22 @@ newForm.addEventListener("submit", (event) => {
     };
     try {
       const { createGroup } = await graphql(CREATE, { input, locale: LOCALE });
-      if (showProblems($("new-problem"), createGroup.errors)) {
+      if (
+        showProblems($("new-problem"), createGroup.errors, {
+          at: problemInput(newForm, $("rules")),
+          within: newForm,
+        })
+      ) {
         return;
       }
-      say(done, t("admin.groups.created", { group: createGroup.group.title }), "success");
+      const warning = titleWarning(newForm, input.title);
+      say(
+        done,
+        [t("admin.groups.created", { group: createGroup.group.title }), warning]
+          .filter(Boolean)
+          .join(" "),
+        "success",
+      );
       newForm.reset();
       $("rules").replaceChildren();
       rulesBox.hidden = true;
@@ -276,6 +327,7 @@ let editing = null;
 const openEdit = (group) => {
   editing = group;
   say($("edit-problem"), "");
+  clearProblems(editForm);
   editForm.querySelector("[data-default-title]").value = group.titles[0]?.text || group.title;
   showTitles(editForm, group.titles.slice(1));
   const smart = group.kind === "SMART";
@@ -297,9 +349,13 @@ editForm.querySelector("[data-cancel]").addEventListener("click", () => editDial
 editForm.addEventListener("submit", (event) => {
   event.preventDefault();
   busy(editForm.querySelector("button[type=submit]"), async () => {
-    const title = editForm.querySelector("[data-default-title]").value.trim();
+    say($("edit-problem"), "");
+    clearProblems(editForm);
+    const titleBox = editForm.querySelector("[data-default-title]");
+    const title = titleBox.value.trim();
     if (!title) {
-      say($("edit-problem"), t("admin.lists.title_needed"), "error");
+      markInvalid(titleBox, t("admin.lists.title_needed"));
+      titleBox.focus();
       return;
     }
     try {
@@ -309,11 +365,17 @@ editForm.addEventListener("submit", (event) => {
         input.matchAll = $("edit-match").value === "all";
       }
       const { updateGroup } = await graphql(UPDATE, { id: editing.id, input });
-      if (showProblems($("edit-problem"), updateGroup.errors)) {
+      if (
+        showProblems($("edit-problem"), updateGroup.errors, {
+          at: problemInput(editForm, $("edit-rules")),
+          within: editForm,
+        })
+      ) {
         return;
       }
+      const warning = titleWarning(editForm, title);
       editDialog.close();
-      say(done, t("admin.lists.saved"), "success");
+      say(done, [t("admin.lists.saved"), warning].filter(Boolean).join(" "), "success");
       await load();
     } catch (error) {
       showFailure($("edit-problem"), error);
@@ -417,6 +479,7 @@ const openMembers = async (group) => {
   members.page = 0;
   $("members-title").textContent = t("admin.groups.members_of", { group: group.title });
   $("member-emails").value = "";
+  clearProblems($("add-members"));
   $("member-search").value = "";
   $("member-list").querySelector("tbody").replaceChildren();
   membersDialog.showModal();
@@ -452,19 +515,28 @@ $("add-members").addEventListener("submit", (event) => {
       .split(/[,;\s]+/)
       .map((item) => item.trim())
       .filter(Boolean);
+    say($("members-problem"), "");
+    clearProblems($("add-members"));
     if (!emails.length) {
-      say($("members-problem"), t("admin.groups.type_emails"), "error");
+      markInvalid(input, t("admin.groups.type_emails"));
       input.focus();
       return;
     }
     try {
       const { addGroupMembers } = await graphql(ADD, { groupId: members.group.id, emails });
-      if (showProblems($("members-problem"), addGroupMembers.errors)) {
-        input.setAttribute("aria-invalid", "true");
-        input.focus();
+      const several = emails.length > 1;
+      if (
+        showProblems($("members-problem"), addGroupMembers.errors, {
+          at: (problem) => (problem.field === "emails" ? input : null),
+          // Which of the addresses typed: the words of an INVALID_EMAIL do not name it.
+          prefix: (problem) =>
+            several && problem.field === "emails" && problem.code === "INVALID_EMAIL"
+              ? `${quoted(problem.value)}${LOCALE.startsWith("fr") ? " :" : ":"} `
+              : "",
+        })
+      ) {
         return;
       }
-      input.removeAttribute("aria-invalid");
       input.value = "";
       $("members-count").textContent = "";
       await loadMembers();

@@ -13,6 +13,7 @@ import {
   graphql,
   LOCALE,
   plural,
+  problemWords,
   ROOT,
   say,
   t,
@@ -73,7 +74,7 @@ query Invitation($id: ID!, $locale: String) {
 }`;
 const RESEND = `
 mutation Resend($id: ID!) {
-  resendInvitation(id: $id) { invitation { id } errors { code message } }
+  resendInvitation(id: $id) { invitation { id } errors { code message field value reason } }
 }`;
 // Refusals of a resend the page words itself, in the admin's language, with the address.
 const RESEND_REFUSALS = {
@@ -82,18 +83,18 @@ const RESEND_REFUSALS = {
 };
 const DELETE = `
 mutation Delete($id: ID!) {
-  deleteInvitation(id: $id) { deletedId errors { code message } }
+  deleteInvitation(id: $id) { deletedId errors { code message field value reason } }
 }`;
 const BULK_RESEND = `
 mutation BulkResend($input: InvitationSelectionInput!) {
   resendInvitations(input: $input) {
-    matchedCount resentCount mailedCount skipped { reason count } errors { code message }
+    matchedCount resentCount mailedCount skipped { reason count } errors { code message field value reason }
   }
 }`;
 const BULK_DELETE = `
 mutation BulkDelete($input: InvitationSelectionInput!) {
   deleteInvitations(input: $input) {
-    matchedCount deletedCount skipped { reason count } errors { code message }
+    matchedCount deletedCount skipped { reason count } errors { code message field value reason }
   }
 }`;
 
@@ -574,7 +575,7 @@ const resendOne = async (control, invitation) => {
         const words = (error) =>
           RESEND_REFUSALS[error.code]
             ? t(RESEND_REFUSALS[error.code], { who: who(invitation) })
-            : error.message;
+            : problemWords(error);
         say(problem, errors.map(words).join(" "), "error");
         return;
       }

@@ -4,7 +4,7 @@
  */
 
 import { $, LOCALE, el, graphql, say, t } from "./client.js";
-import { busy, showFailure, showProblems } from "./manage.js";
+import { busy, clearProblems, markInvalid, showFailure, showProblems } from "./manage.js";
 
 const SETTINGS = `
 query MailDelivery($locale: String) {
@@ -16,7 +16,7 @@ query MailDelivery($locale: String) {
 }`;
 const LIFT = `
 mutation Lift($email: String!) {
-  liftMailSuppression(email: $email) { lifted { email } errors { code message } }
+  liftMailSuppression(email: $email) { lifted { email } errors { code message field value reason } }
 }`;
 
 const problem = $("problem");
@@ -75,9 +75,10 @@ $("lift").addEventListener("submit", (event) => {
   const result = $("lift-result");
   busy(event.submitter || input, async () => {
     say(result, "");
+    clearProblems($("lift"));
     const email = input.value.trim();
     if (!email) {
-      say(result, t("admin.mail.lift_needed"), "error");
+      markInvalid(input, t("admin.mail.lift_needed"));
       input.focus();
       return;
     }
@@ -87,7 +88,11 @@ $("lift").addEventListener("submit", (event) => {
         say(result, t("admin.mail.not_suppressed", { email }));
         return;
       }
-      if (showProblems(result, lifted.errors)) {
+      if (
+        showProblems(result, lifted.errors, {
+          at: (problem) => (problem.field === "email" ? input : null),
+        })
+      ) {
         return;
       }
       say(result, t("admin.mail.lifted", { email: lifted.lifted.email }), "success");

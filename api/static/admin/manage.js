@@ -5,18 +5,98 @@
  * Everything from the server is written with textContent or .value, never as markup.
  */
 
-import { el, say, sayFailure } from "./client.js";
+import { el, languageNames, problemWords, say, sayFailure } from "./client.js";
 
-/** The problems of a payload, one line (the API's messages, which say what to do). */
-export const problemText = (errors) => errors.map((error) => error.message).join(" ");
+/** The problems of a payload, one line, each said once, in the page's language. */
+export const problemText = (errors) => [...new Set(errors.map(problemWords))].join(" ");
 
-/** Show a payload's problems in an alert; true when there were some. */
-export const showProblems = (element, errors) => {
+const NOTE = "problem-note-";
+let notes = 0;
+
+/** Take away the marks of earlier problems inside `container` (a form, a dialog). */
+export const clearProblems = (container) => {
+  for (const note of container.querySelectorAll("[data-problem-note]")) {
+    note.remove();
+  }
+  for (const input of container.querySelectorAll("[aria-invalid]")) {
+    input.removeAttribute("aria-invalid");
+    const kept = (input.getAttribute("aria-describedby") || "")
+      .split(/\s+/)
+      .filter((id) => id && !id.startsWith(NOTE));
+    if (kept.length) {
+      input.setAttribute("aria-describedby", kept.join(" "));
+    } else {
+      input.removeAttribute("aria-describedby");
+    }
+  }
+};
+
+/** Mark an input invalid, its words beside it and read with it (aria-describedby). */
+export const markInvalid = (input, text) => {
+  notes += 1;
+  const note = el("p", text, { id: `${NOTE}${notes}`, class: "field-problem", "data-problem-note": "" });
+  input.setAttribute("aria-invalid", "true");
+  const described = [input.getAttribute("aria-describedby"), note.id].filter(Boolean).join(" ");
+  input.setAttribute("aria-describedby", described);
+  const box = input.type === "checkbox" || input.type === "radio" ? null : input.closest(".field");
+  if (box) {
+    box.append(note);
+  } else {
+    (input.closest(".check") || input).after(note);
+  }
+};
+
+/**
+ * Show a payload's problems in the page's language (problemWords); true when there were some.
+ * `at(problem)` names the input a problem is about, or null: that input is marked invalid with
+ * the words beside it; the other problems go in `element` (an alert). Each is said once, and
+ * the focus goes to the first invalid input. `within`: where earlier marks are cleared first
+ * (also when there is no problem); `prefix(problem)`: words before a problem's own (which of
+ * several addresses typed in one input).
+ */
+export const showProblems = (element, errors, { at = () => null, within = null, prefix = () => "" } = {}) => {
+  if (within) {
+    clearProblems(within);
+  }
   if (!errors.length) {
     return false;
   }
-  say(element, problemText(errors), "error");
+  const placed = new Map();
+  const loose = [];
+  for (const problem of errors) {
+    const text = `${prefix(problem)}${problemWords(problem)}`;
+    const input = at(problem) || null;
+    if (input && !placed.has(input)) {
+      placed.set(input, []);
+    }
+    const texts = input ? placed.get(input) : loose;
+    if (!texts.includes(text)) {
+      texts.push(text);
+    }
+  }
+  for (const [input, texts] of placed) {
+    markInvalid(input, texts.join(" "));
+  }
+  say(element, loose.join(" "), "error");
+  const first = [...placed.keys()].sort((a, b) =>
+    a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1,
+  )[0];
+  if (first) {
+    first.focus();
+  }
   return true;
+};
+
+/** The title input in `container` that a problem's field names ("title": the first
+ * language's, "titles.nl-BE": another's), for a thing's titles or an option's; else null. */
+export const titleInput = (container, field) => {
+  const match = /^(title|titles\.([\w-]+))$/.exec(field || "");
+  if (!match) {
+    return null;
+  }
+  return match[2]
+    ? container.querySelector(`input[data-title-locale="${match[2]}"], input[data-option-locale="${match[2]}"]`)
+    : container.querySelector("input[data-default-title], input[data-option-default]");
 };
 
 /** A failed request's words in an alert (signed out, offline, a server problem). */
@@ -103,6 +183,24 @@ export const keepFocus = (...messages) => {
     shown.tabIndex = -1;
     shown.focus();
   }
+};
+
+/** After saving: which of the platform's other languages have no title, for which things.
+ * `things`: [{name, inputs}] with `inputs` the per-language title inputs by locale (the first
+ * language's included). Residents who use such a language see the first language's title: a
+ * warning, one sentence a language, or "". */
+export const missingTitles = (things, words) => {
+  const names = languageNames();
+  const [first, ...others] = Object.keys(names);
+  return others
+    .map((locale) => {
+      const lacking = things.filter((thing) => thing.inputs[locale] && !thing.inputs[locale].value.trim());
+      return lacking.length
+        ? words(names[locale], lacking.map((thing) => thing.name).join(", "), names[first])
+        : "";
+    })
+    .filter(Boolean)
+    .join(" ");
 };
 
 /** The titles typed in a container's per-language inputs: [{locale, text}]. */

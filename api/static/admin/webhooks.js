@@ -4,12 +4,20 @@
  */
 
 import { $, el, formatDate, graphql, plural, say, t } from "./client.js";
-import { busy, button, confirmAction, showFailure, showProblems } from "./manage.js";
+import {
+  busy,
+  button,
+  clearProblems,
+  confirmAction,
+  markInvalid,
+  showFailure,
+  showProblems,
+} from "./manage.js";
 
 const FIELDS = `id url eventTypes active
   deliveries(first: 1) { state occurredAt nextAttemptAt attempts { attemptedAt } }`;
 const SUBSCRIPTIONS = `query Subscriptions { webhookSubscriptions { ${FIELDS} } }`;
-const ERRORS = "errors { code message field }";
+const ERRORS = "errors { code message field position value reason }";
 const CREATE = `
 mutation CreateSubscription($input: CreateWebhookSubscriptionInput!) {
   createWebhookSubscription(input: $input) { subscription { id url } secret ${ERRORS} }
@@ -124,6 +132,14 @@ const load = async () => {
   }
 };
 
+/** The input of a subscription's form a problem is about (the URL, the events, the secret). */
+const problemInput = (form, prefix) => (problem) =>
+  ({
+    url: $(`${prefix}-url`),
+    eventTypes: form.querySelector(`input[name=${prefix}-events]`),
+    secret: $(`${prefix}-secret`),
+  })[problem.field] || null;
+
 const checked = (form, name) =>
   Array.from(form.querySelectorAll(`input[name="${name}"]:checked`), (box) => box.value);
 
@@ -138,18 +154,18 @@ newForm.addEventListener("submit", (event) => {
   busy(newForm.querySelector("button[type=submit]"), async () => {
     say($("new-problem"), "");
     say(done, "");
+    clearProblems(newForm);
     const url = $("new-url");
     const eventTypes = checked(newForm, "new-events");
     if (!url.value.trim()) {
-      url.setAttribute("aria-invalid", "true");
-      say($("new-problem"), t("admin.webhooks.url_needed"), "error");
+      markInvalid(url, t("admin.webhooks.url_needed"));
       url.focus();
       return;
     }
-    url.removeAttribute("aria-invalid");
     if (!eventTypes.length) {
-      say($("new-problem"), t("admin.webhooks.events_needed"), "error");
-      newForm.querySelector("input[name=new-events]").focus();
+      const first = newForm.querySelector("input[name=new-events]");
+      markInvalid(first, t("admin.webhooks.events_needed"));
+      first.focus();
       return;
     }
     const input = { url: url.value.trim(), eventTypes };
@@ -159,7 +175,12 @@ newForm.addEventListener("submit", (event) => {
     }
     try {
       const { createWebhookSubscription: result } = await graphql(CREATE, { input });
-      if (showProblems($("new-problem"), result.errors)) {
+      if (
+        showProblems($("new-problem"), result.errors, {
+          at: problemInput(newForm, "new"),
+          within: newForm,
+        })
+      ) {
         return;
       }
       newForm.reset();
@@ -194,6 +215,7 @@ let editing = null;
 const openEdit = (subscription) => {
   editing = subscription;
   say($("edit-problem"), "");
+  clearProblems(editForm);
   $("edit-title").textContent = t("admin.webhooks.edit_of", { url: subscription.url });
   $("edit-url").value = subscription.url;
   for (const box of editForm.querySelectorAll("input[name=edit-events]")) {
@@ -207,14 +229,19 @@ editForm.querySelector("[data-cancel]").addEventListener("click", () => editDial
 editForm.addEventListener("submit", (event) => {
   event.preventDefault();
   busy(editForm.querySelector("button[type=submit]"), async () => {
+    say($("edit-problem"), "");
+    clearProblems(editForm);
     const url = $("edit-url").value.trim();
     const eventTypes = checked(editForm, "edit-events");
     if (!url) {
-      say($("edit-problem"), t("admin.webhooks.url_needed"), "error");
+      markInvalid($("edit-url"), t("admin.webhooks.url_needed"));
+      $("edit-url").focus();
       return;
     }
     if (!eventTypes.length) {
-      say($("edit-problem"), t("admin.webhooks.events_needed"), "error");
+      const first = editForm.querySelector("input[name=edit-events]");
+      markInvalid(first, t("admin.webhooks.events_needed"));
+      first.focus();
       return;
     }
     try {
@@ -223,7 +250,12 @@ editForm.addEventListener("submit", (event) => {
         id: editing.id,
         input,
       });
-      if (showProblems($("edit-problem"), result.errors)) {
+      if (
+        showProblems($("edit-problem"), result.errors, {
+          at: problemInput(editForm, "edit"),
+          within: editForm,
+        })
+      ) {
         return;
       }
       editDialog.close();
