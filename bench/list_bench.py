@@ -77,9 +77,27 @@ async def _fill() -> dict[str, int]:
         "UPDATE invitations SET status = 'expired', expires_at = now() - interval '1 day'"
         " WHERE id % 11 = 0 AND status = 'pending';"
         "UPDATE invitations SET delivery_state = 'failed', last_error = 'bench'"
-        " WHERE id % 997 = 0; ANALYZE;"
+        " WHERE id % 997 = 0;"
+        # Each accepted invitation made an account, under names of its own (what the search
+        # finds by the account).
+        "INSERT INTO users (email, first_name, last_name, locale, password_hash, registered_at,"
+        " registration_field_values) SELECT 'registered.' || id || '@example.net', 'Reg',"
+        " 'Istered ' || id, locale, 'x', now(), '{}' FROM invitations WHERE status = 'accepted';"
+        "UPDATE invitations i SET accepted_user_id = u.id FROM users u"
+        " WHERE i.status = 'accepted' AND u.email = 'registered.' || i.id || '@example.net';"
+        "ANALYZE;"
     )
     return {"group_id": group.id, "admin_id": admin.id}
+
+
+async def _a_code(invitation_id: int) -> str:
+    """An invitation's code, as a resident reads it out: decrypted, with dashes."""
+    from domain.crypto import keyring
+    from domain.invitations import tokens
+    from domain.models import Invitation
+
+    stored = await Invitation.get(id=invitation_id).values_list("token_encrypted", flat=True)
+    return tokens.display(keyring("invitation-token").decrypt(str(stored)))
 
 
 async def _middle_cursor(order: Any, direction: Any) -> str:
@@ -162,7 +180,16 @@ async def _main() -> list[tuple[str, float]]:
                     await _time(deep_page),
                 )
             )
+    code = await _a_code(ROWS // 3)
     filters = {
+        "search a whole code (an old invitation's)": InvitationFilter(search=code),
+        f"search 'nr. {ROWS // 3}' (a letter's number)": InvitationFilter(
+            search=f"nr. {ROWS // 3}"
+        ),
+        "search 'registered.7000' (an account's address)": InvitationFilter(
+            search="registered.7000"
+        ),
+        "search 'reg istered 700' (an account's name)": InvitationFilter(search="reg istered 700"),
         "search 'lea.12' (email prefix)": InvitationFilter(search="lea.12"),
         "search 'van damme 99' (last name prefix)": InvitationFilter(search="van damme 99"),
         "search 'lea van damme 99' (full name)": InvitationFilter(search="lea van damme 99"),

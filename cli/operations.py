@@ -189,7 +189,8 @@ def list_invitations(
     search: Annotated[
         str | None,
         typer.Option(
-            help="The start of an email address, a first name, a last name or a full name."
+            help="The start of an email address, a first name, a last name or a full name (of"
+            " the person who registered with a letter too), a letter's whole code, or its number."
         ),
     ] = None,
     import_id: Annotated[int | None, typer.Option("--import", help="From this import.")] = None,

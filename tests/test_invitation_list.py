@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.clock import clock
 from domain.groups.service import create_group
-from domain.models import GroupKind
+from domain.models import GroupKind, Invitation, InvitationStatus
 from domain.projects.service import create_project
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import (
@@ -19,6 +19,7 @@ from tests.invitations_helpers import (
     accept,
     create,
     new_invitation,
+    registered,
     sample_platform,
     store_invitations,
 )
@@ -113,6 +114,57 @@ async def test_a_full_name_as_an_admin_pastes_it_finds_the_person(admin: GraphQL
     assert await emails(admin, filter={"search": "Peeters An"}) == []  # first name first
     totals = await admin(LIST, {"first": 10, "filter": {"search": "An Peeters"}})
     assert totals["invitations"]["totalCount"] == 1
+
+
+IDS = """
+query($filter: InvitationFilterInput, $first: Int!) {
+  invitations(filter: $filter, first: $first) { totalCount edges { node { id } } }
+}
+"""
+
+
+async def found_ids(admin: GraphQLClient, search: str) -> list[str]:
+    data = (await admin(IDS, {"first": 50, "filter": {"search": search}}))["invitations"]
+    ids = [edge["node"]["id"] for edge in data["edges"]]
+    assert data["totalCount"] == len(ids)
+    return ids
+
+
+async def test_a_letter_is_found_by_its_code_its_number_or_the_person_who_registered_with_it(
+    admin: GraphQLClient,
+) -> None:
+    """What a resident reads out on the phone: the letter's code, its number, or the name and
+    address they registered with (a letter's invitation has none of its own)."""
+    generated = (await admin(GENERATE, {"count": 3}))["generateInvitationCodes"]
+    first, second, third = generated["invitations"]
+    code = first["token"]  # XXXXX-XXXXX-XXXXX
+    assert await found_ids(admin, code) == [first["id"]]
+    typed = " ".join(code.replace("-", "")[i : i + 3] for i in range(0, 15, 3)).lower()
+    assert await found_ids(admin, f"  {typed} ") == [first["id"]]  # any case, any spacing
+    assert await found_ids(admin, code.replace("0", "O").replace("1", "I")) == [first["id"]]
+    # Only the code's digest is stored: its beginning, or a code with a typo, finds nothing.
+    assert await found_ids(admin, code[:5]) == []
+    assert await found_ids(admin, code[:-1] + ("0" if code[-1] != "0" else "1")) == []
+
+    number = second["id"]
+    for spoken in (number, f"nr. {number}", f"Nr {number}", f"no. {number}", f"n° {number}"):
+        assert await found_ids(admin, spoken) == [number], spoken
+    assert await found_ids(admin, "nr. 2147483648") == []  # no such number: no error either
+
+    account = await registered("piet.janssens@example.org", first_name="An", last_name="Peeters")
+    now = await clock.now()
+    await Invitation.filter(id=int(third["id"])).update(
+        status=InvitationStatus.ACCEPTED, accepted_at=now, accepted_user_id=account.id
+    )
+    await store_invitations(
+        [new_invitation("jan@example.org", first_name="Jan", last_name="Peeters")]
+    )
+    assert await found_ids(admin, "An Peeters") == [third["id"]]
+    assert await found_ids(admin, "PIET.JANS") == [third["id"]]
+    assert len(await found_ids(admin, "peeters")) == 2  # the letter's person and Jan
+    # A pending invitation is not found by an account that happens to exist.
+    await registered("jan.other@example.org", first_name="Jan", last_name="Other")
+    assert await found_ids(admin, "jan.other") == []
 
 
 async def test_orderings_in_both_directions_page_through_everything_once(

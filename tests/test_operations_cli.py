@@ -219,7 +219,10 @@ async def test_the_list_has_a_header_filters_by_delivery_and_knows_its_imports(
 
     code, output = await invitations("invitations", "list", "--help")
     words = " ".join(output.replace("│", " ").split())  # the help's lines, boxed and wrapped
-    assert "The start of an email address, a first name, a last name or a full name." in words
+    assert (
+        "The start of an email address, a first name, a last name or a full name (of the person"
+        " who registered with a letter too), a letter's whole code, or its number." in words
+    )
 
 
 async def test_an_import_whose_rows_are_wrong_is_not_run_again_and_huge_ids_are_unknown(

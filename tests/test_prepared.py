@@ -317,7 +317,8 @@ async def a_varied_list(admin: GraphQLClient) -> dict[str, str]:
     )
     await create(admin, ["chair@example.org"], sendEmail=False, admin=True, groupIds=[youth])
     await create(admin, ["planner@example.org"], sendEmail=False, projectIds=[park["id"]])
-    await admin(GENERATE, {"count": 3, "options": {"groupIds": [north]}})
+    letters = await admin(GENERATE, {"count": 3, "options": {"groupIds": [north]}})
+    letter = letters["generateInvitationCodes"]["invitations"][1]
     bounced, accepted, expired = (
         await create(
             admin,
@@ -338,7 +339,13 @@ async def a_varied_list(admin: GraphQLClient) -> dict[str, str]:
     )
     await Invitation.filter(last_name="").update(last_name="de Smet")
     await Invitation.filter(email__startswith="resident1").update(last_name="De Vries")
-    return {"north": north, "youth": youth, "accepted": accepted["token"]}
+    return {
+        "north": north,
+        "youth": youth,
+        "accepted": accepted["token"],
+        "code": letter["token"],
+        "number": letter["id"],
+    }
 
 
 async def test_the_console_list_answers_as_the_schema_does(
@@ -358,6 +365,11 @@ async def test_the_console_list_answers_as_the_schema_does(
         {**base, "filter": {"delivery": "BOUNCED"}},
         {**base, "filter": {"search": "RESIDENT"}},
         {**base, "filter": {"search": "de "}},
+        # A letter's code, its number, and the person who registered with an invitation.
+        {**base, "filter": {"search": made["code"].replace("-", " ").lower()}},
+        {**base, "filter": {"search": f"nr. {made['number']}"}},
+        {**base, "filter": {"search": "lea janss"}},
+        {**base, "withTotal": False, "filter": {"search": made["code"]}},
         # Without the total: a filter's values are then in the rows' conditions only.
         {**base, "withTotal": False, "filter": {"search": "RESIDENT"}},
         {**base, "withTotal": False, "filter": {"status": "PENDING", "search": "res"}},
@@ -383,6 +395,9 @@ async def test_the_console_list_answers_as_the_schema_does(
             if not connection["pageInfo"]["hasNextPage"]:
                 break
             after = connection["pageInfo"]["endCursor"]
+    for search in (made["code"], f"nr. {made['number']}", "lea janss"):
+        fast, _ = await both_lists(admin, {**base, "filter": {"search": search}})
+        assert fast["data"]["invitations"]["totalCount"] == 1, search
     everything, _ = await both_lists(admin, {"first": 50, "withTotal": True, "locale": "nl-BE"})
     nodes = [edge["node"] for edge in everything["data"]["invitations"]["edges"]]
     assert everything["data"]["invitations"]["totalCount"] == len(nodes) == 14

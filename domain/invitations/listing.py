@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +22,10 @@ import orjson
 
 from domain import db
 from domain.clock import clock
+from domain.crypto import keyring
 from domain.db import as_datetime, connection, dialect
 from domain.errors import DomainError, ErrorCode
+from domain.invitations import tokens
 from domain.invitations.status import status_sql
 from domain.models import DeliveryState, Invitation, InvitationStatus, RoleKind
 from domain.users.sessions import admin_session_condition
@@ -172,16 +175,53 @@ def _decode_cursor(cursor: str, field: OrderField) -> tuple[Any, int]:
 # spaces ('Jean Pierre Dubois': 'Jean' + 'Pierre Dubois', 'Jean Pierre' + 'Dubois').
 NAME_SPLITS = 3
 
+# A letter's number as the console shows it ("Code only (letter) no. 12", "nr. 12", "n° 12"):
+# the invitation's id, with or without the word before it.
+_LETTER_NUMBER = re.compile(r"(?:(?:no|nr|n°|num(?:ber|mer|éro|ero)?|#)\.?\s*)?(\d{1,10})", re.I)
+
 
 def _search_condition(text: str, sql: _Sql) -> str:
     """True for the invitations whose address, first name or last name begins with the text,
-    or whose first and last names begin with its words (a full name, as an admin pastes it)."""
+    or whose first and last names begin with its words (a full name, as an admin pastes it);
+    for accepted ones, the same of the account the person registered with; the invitation
+    whose code it is (the whole code, in any case, with or without dashes or spaces: only its
+    digest is stored, so a code's beginning finds nothing); the letter of that number.
+
+    Each part is one an index answers (the code's digest, the primary key, the prefix
+    indexes; the accounts' ids through the partial index on accepted_user_id)."""
     last_name = _sort_expression(OrderField.LAST_NAME, sql.postgres)
     names = ("i.email", "lower(i.first_name)", last_name)
+    conditions = [_name_condition(text, names, sql)]
+    account = _name_condition(text, ("u.email", "lower(u.first_name)", "lower(u.last_name)"), sql)
+    # Only placeholders are formatted into the SQL; values travel as parameters.
+    accounts = f"SELECT u.id FROM users u WHERE {account}"  # noqa: S608
+    # PostgreSQL: an array computed once, so the index on accepted_user_id finds the rows (an
+    # IN subquery would be tested row by row when the other conditions gather their matches).
+    conditions.append(
+        f"i.accepted_user_id = ANY(ARRAY({accounts}))"
+        if sql.postgres
+        else f"i.accepted_user_id IN ({accounts})"
+    )
+    token = tokens.parse(text)
+    if isinstance(token, str):
+        digests = keyring("invitation-token").lookup_short_digests(token)
+        conditions.append(
+            f"i.token_digest IN ({', '.join(sql.param(digest) for digest in digests)})"
+        )
+    number = _LETTER_NUMBER.fullmatch(text.strip())
+    if number and 0 < int(number.group(1)) < 2**31:
+        conditions.append(f"i.id = {sql.param(int(number.group(1)))}")
+    return "(" + " OR ".join(conditions) + ")"
+
+
+def _name_condition(text: str, names: tuple[str, str, str], sql: _Sql) -> str:
+    """True when the address, first name or last name (`names`, lower-case expressions)
+    begins with the text, or the first and last names begin with its words."""
+    _, first_name, last_name = names
     condition = db.prefix_search(names, text, sql.param)
     words = text.split()
     full_names = [
-        db.prefix_search(("lower(i.first_name)",), " ".join(words[:cut]), sql.param)
+        db.prefix_search((first_name,), " ".join(words[:cut]), sql.param)
         + " AND "
         + db.prefix_search((last_name,), " ".join(words[cut:]), sql.param)
         for cut in range(1, min(len(words), NAME_SPLITS + 1))

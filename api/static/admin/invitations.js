@@ -172,12 +172,16 @@ const applyFilter = ({ force = false } = {}) => {
 
 const FILTER_NAMES = ["search", "status", "delivery", "groupId", "role", "importId"];
 
+/** A whole invitation code typed in the search (15 letters and digits, dashes and spaces
+ * aside): it stays out of the page's address, and so out of the history and bookmarks. */
+const isCode = (text) => /^[0-9a-z]{15}$/i.test(text.replace(/[\s\u2010-\u2014_.-]/g, ""));
+
 /** The filters in the page's address (the language too), so it can be bookmarked or linked. */
 const keepInAddress = (filter) => {
   const params = new URLSearchParams(window.location.search);
   for (const name of FILTER_NAMES) {
     params.delete(name);
-    if (filter[name]) {
+    if (filter[name] && !(name === "search" && isCode(filter[name]))) {
       params.set(name, filter[name]);
     }
   }
