@@ -1,4 +1,6 @@
-"""GET /invitations/export.xlsx: the token export for admins, as a download."""
+"""GET /invitations/export.xlsx: the token export for admins, as a download, its words in the
+admin's language: the console's link names its page's (`?lang=`), else the account's, else the
+browser's best match."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal
+from domain import i18n
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.exports.service import export_to_temporary_file
 from domain.invitations.listing import InvitationFilter
@@ -23,6 +26,8 @@ CHUNK_SIZE = 64 * 1024
 # The names of InvitationFilterInput's fields, as GraphQL spells them, and batchOf: the id of
 # an invitation, for the invitations written with it (the console's "this batch" downloads).
 _FILTERS = ("status", "delivery", "search", "groupId", "role", "importId", "batchOf")
+# Not a filter: the language of the file's words.
+_LANGUAGE = "lang"
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -31,15 +36,24 @@ async def export_invitations(request: Request) -> Response:
     user = await admin_or_refusal(request, "Only admins can export invitations.")
     if isinstance(user, Response):
         return user
+    params = request.query_params
     try:
-        query = filter_from(request.query_params)
+        query = filter_from(
+            QueryParams([(k, v) for k, v in params.multi_items() if k != _LANGUAGE])
+        )
     except DomainError as error:
         return JSONResponse(
             {"errors": [_problem(problem) for problem in error.problems]},
             status_code=400,
             headers=PRIVATE,
         )
-    export = await export_to_temporary_file(query, exported_by=user)
+    locale = i18n.choose_locale(
+        request.app.state.settings.locales,
+        params.get(_LANGUAGE) if storable(params.get(_LANGUAGE) or "") else None,
+        user.locale,
+        accept_language=request.headers.get("accept-language", ""),
+    )
+    export = await export_to_temporary_file(query, exported_by=user, locale=locale)
     day = export.record.created_at.date().isoformat()
     return StreamingResponse(
         _chunks(export.file),
@@ -47,6 +61,7 @@ async def export_invitations(request: Request) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="invitations-{day}.xlsx"',
             "Content-Length": str(export.size),
+            "Content-Language": locale,
             **PRIVATE,
         },
         # Closes the file when the response ends, even if the body was never read.

@@ -88,7 +88,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         assert page.url.endswith("/admin/invitations?search=ann")
         export = urlsplit(await page.get_attribute("#export", "href") or "")
         assert export.path == "/invitations/export.xlsx"
-        assert parse_qs(export.query) == {"search": ["ann"]}
+        assert parse_qs(export.query) == {"search": ["ann"], "lang": ["en"]}
         # The export opens with the console's cookie and holds what the filters select.
         async with page.expect_download() as started:
             await page.click("#export")

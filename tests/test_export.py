@@ -66,6 +66,7 @@ HEADER = [
     "link",
     "registered_first_name",
     "registered_last_name",
+    "registered_email",
 ]
 TOKEN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
 LIST_TOKENS = "{ invitations(first: 200) { edges { node { email token } } } }"
@@ -162,8 +163,8 @@ async def test_the_export_lists_every_invitation_with_its_token_and_reads_back(
     stored = {invitation.email: invitation for invitation in await Invitation.all()}
     assert lea == {
         "token": tokens["lea@example.org"],
-        "status": "pending",
-        "delivery": "not_sent",
+        "status": "Pending",
+        "delivery": "Not mailed",
         "email": "lea@example.org",
         "first_name": "Léa",
         "last_name": "Peeters",
@@ -181,11 +182,12 @@ async def test_the_export_lists_every_invitation_with_its_token_and_reads_back(
         "link": f"{get_settings().public_url}/invite#token={tokens['lea@example.org']}",
         "registered_first_name": None,
         "registered_last_name": None,
+        "registered_email": None,
     }
     assert bert["token"] == tokens["bert@example.org"]
     assert (bert["status"], bert["delivery"], bert["admin"], bert["groups"]) == (
-        "pending",
-        "queued",
+        "Pending",
+        "Queued",
         False,
         None,
     )
@@ -310,8 +312,8 @@ async def test_code_only_invitations_have_a_blank_email_and_a_token(
         assert TOKEN.match(row["token"])
         assert row["email"] is None
         assert (row["status"], row["delivery"], row["groups"]) == (
-            "pending",
-            "not_sent",
+            "Pending",
+            "Not mailed",
             "North Avenue Residents",
         )
 
@@ -324,14 +326,14 @@ async def test_accepted_and_expired_invitations_show_their_status_and_dates(
     assert (await accept(gql, kept["token"]))["errors"] == []
 
     accepted, pending = rows_of((await export(admin)).content)
-    assert accepted["status"] == "accepted" and accepted["accepted_at"] is not None
-    assert pending["status"] == "pending" and pending["accepted_at"] is None
+    assert accepted["status"] == "Accepted" and accepted["accepted_at"] is not None
+    assert pending["status"] == "Pending" and pending["accepted_at"] is None
 
     clock.advance(timedelta(days=31))  # read as expired before the sweep marks them
     rows = rows_of((await export(admin)).content)
     assert [(row["email"], row["status"]) for row in rows] == [
-        ("kept@example.org", "accepted"),
-        ("late@example.org", "expired"),
+        ("kept@example.org", "Accepted"),
+        ("late@example.org", "Expired"),
     ]
     expired = rows_of((await export(admin, status="expired")).content)
     assert [row["email"] for row in expired] == ["late@example.org"]
@@ -565,6 +567,7 @@ async def test_new_columns_read_back_the_grants_message_delivery_link_and_regist
         "link": link + tokens["lea@example.org"],
         "registered_first_name": None,
         "registered_last_name": None,
+        "registered_email": None,
         "employer": "'=Acme",
         "household_size": 3.5,
         "district": "north",
@@ -572,11 +575,11 @@ async def test_new_columns_read_back_the_grants_message_delivery_link_and_regist
         "birthday": datetime(1990, 2, 28),
         "field:status": "retired",
     }
-    assert (bert["status"], bert["link"], bert["first_name"]) == ("accepted", None, None)
+    assert (bert["status"], bert["link"], bert["first_name"]) == ("Accepted", None, None)
     assert (bert["registered_first_name"], bert["registered_last_name"]) == ("Bertrand", "Smet")
     assert bert["projects"] == "Library, park renovation"
     assert bert["personal_message"] == message
-    assert carl["delivery"] == "failed"
+    assert carl["delivery"] == "Failed"
     assert carl["failure_reason"] == "550 5.1.1 <carl@example.org>: no such user"
     assert carl["link"] == link + tokens["carl@example.org"]  # the token still works: a letter
     assert dora["projects"] is None and dora["personal_message"] is None
@@ -612,3 +615,151 @@ async def test_an_export_that_fails_midway_leaves_no_rows_on_disk(
         )
     assert list(temporary.iterdir()) == []
     assert await InvitationExport.all().count() == 0
+
+
+WORDS = {
+    "nl-BE": {
+        "group": "Bewoners Noordlaan",
+        "north": "Noordlaan",
+        "accepted": "Aanvaard",
+        "pending": "Openstaand",
+        "not_sent": "Niet gemaild",
+        "sheet": "Uitleg",
+        "token": "De code van de uitnodiging",
+        "dates": "Datums en tijden staan in UTC",
+        "field": 'Registratieveld "Wijk"',
+    },
+    "fr-BE": {
+        "group": "Résidents avenue du Nord",
+        "north": "Avenue du Nord",
+        "accepted": "Acceptée",
+        "pending": "En attente",
+        "not_sent": "Pas envoyée par e-mail",
+        "sheet": "Explications",
+        "token": "Le code de l'invitation",
+        "dates": "Les dates et heures sont en UTC",
+        "field": "Champ d'inscription « Quartier »",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+async def test_an_export_in_the_admins_language_shows_what_a_letters_person_registered(
+    admin: GraphQLClient, locale: str
+) -> None:
+    """The console's language with the download: status and delivery in its words, groups by
+    its titles, a sheet about the columns; the first row keeps the keys mail merges read. An
+    accepted letter shows the account the person made and their answers."""
+    words = WORDS[locale]
+    group = await create_group(
+        title="North Avenue Residents",
+        kind=GroupKind.MANUAL,
+        titles={"nl-BE": "Bewoners Noordlaan", "fr-BE": "Résidents avenue du Nord"},
+    )
+    await create_registration_field(
+        key="neighbourhood",
+        title="Neighbourhood",
+        titles={"nl-BE": "Wijk", "fr-BE": "Quartier"},
+        type=FieldType.SELECT,
+        options=[
+            {
+                "key": "north",
+                "title": "North Avenue",
+                "titles": {"nl-BE": "Noordlaan", "fr-BE": "Avenue du Nord"},
+            },
+            {"key": "south", "title": "South Avenue"},
+        ],
+    )
+    generated = (await admin(GENERATE, {"count": 2, "options": {"groupIds": [str(group.id)]}}))[
+        "generateInvitationCodes"
+    ]
+    used, waiting = generated["invitations"]
+    person = await User.create(
+        email="an.peeters@example.org",
+        first_name="An",
+        last_name="Peeters",
+        locale=locale,
+        password_hash="-",
+        email_confirmed_at=datetime.now(UTC),
+        registration_field_values={"neighbourhood": "north"},
+    )
+    await Invitation.filter(id=int(used["id"])).update(
+        status="accepted", accepted_at=await clock.now(), accepted_user_id=person.id
+    )
+
+    response = await export(admin, lang=locale)
+    assert response.headers["content-language"] == locale
+    accepted, pending = rows_of(response.content, fields=["neighbourhood"])
+    assert (accepted["status"], accepted["delivery"], accepted["groups"]) == (
+        words["accepted"],
+        words["not_sent"],
+        words["group"],
+    )
+    assert (accepted["email"], accepted["first_name"], accepted["link"]) == (None, None, None)
+    assert (
+        accepted["registered_first_name"],
+        accepted["registered_last_name"],
+        accepted["registered_email"],
+        accepted["neighbourhood"],
+    ) == ("An", "Peeters", "an.peeters@example.org", "north")
+    assert (pending["status"], pending["token"]) == (words["pending"], waiting["token"])
+    assert pending["registered_email"] is None and pending["neighbourhood"] is None
+    made = await Invitation.get(id=int(used["id"])).values_list("created_at", flat=True)
+    assert accepted["created_at"] == utc(made)  # UTC, as the sheet about the columns says
+
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["invitations", words["sheet"]]
+    about = [[cell for cell in row] for row in book[words["sheet"]].iter_rows(values_only=True)]
+    text = "\n".join(" | ".join(str(cell) for cell in row if cell) for row in about)
+    assert words["dates"] in text
+    meanings = {row[0]: row[1] for row in about if row[0] in [*HEADER, "neighbourhood"]}
+    assert set(meanings) == {*HEADER, "neighbourhood"}
+    assert meanings["token"].startswith(words["token"])
+    assert meanings["neighbourhood"].startswith(words["field"])
+    assert f"north = {words['north']}" in meanings["neighbourhood"]
+    assert [words["accepted"], "accepted"] in [list(row[:2]) for row in about]
+    # LibreOffice, when there is one, opens the file and reads both sheets.
+    converted = _libreoffice_csv(response.content)
+    if converted is not None:
+        assert words["accepted"] in converted and "an.peeters@example.org" in converted
+
+    # Without the console's language: the admin's own (English here), whatever the browser.
+    english = await admin.http.get(
+        "/invitations/export.xlsx",
+        headers={"Authorization": f"Bearer {admin.token}", "Accept-Language": locale},
+    )
+    assert english.headers["content-language"] == "en"
+    assert [row["status"] for row in rows_of(english.content, ["neighbourhood"])] == [
+        "Accepted",
+        "Pending",
+    ]
+    assert load_workbook(io.BytesIO(english.content)).sheetnames == ["invitations", "About"]
+
+
+def _libreoffice_csv(content: bytes) -> str | None:
+    """The first sheet as LibreOffice reads it (headless, as CSV), or None without it."""
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        return None
+    with tempfile.TemporaryDirectory() as directory:
+        source = Path(directory) / "export.xlsx"
+        source.write_bytes(content)
+        subprocess.run(
+            [
+                office,
+                f"-env:UserInstallation=file://{directory}/profile",
+                "--headless",
+                "--convert-to",
+                "csv:Text - txt - csv (StarCalc):44,34,76",
+                "--outdir",
+                directory,
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return (Path(directory) / "export.csv").read_text(encoding="utf-8")

@@ -593,7 +593,7 @@ async def test_the_export_and_the_list_show_bounced_invitations(
     sheet = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     delivery_column = rows[0].index("delivery")
-    assert [row[delivery_column] for row in rows[1:]] == ["bounced"]
+    assert [row[delivery_column] for row in rows[1:]] == ["Bounced"]
     assert (await Invitation.get(id=int(invitation_id))).delivery_state is DeliveryState.BOUNCED
     assert INVITATION  # the shared document stays valid with the new fields
 

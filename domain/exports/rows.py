@@ -23,12 +23,17 @@ from domain.models import (
     InvitationStatus,
     Project,
 )
+from domain.titles import title_in
 
 BATCH_SIZE = 2000
+# An accepted invitation's registration field values: the person's (their account's), else
+# those the invitation fills in in advance.
+_ANSWERS, _PRESETS = "registered_field_values", "registration_field_values"
 
 # The stored columns an export row is made of, with the status derived as the list derives it
 # (accepted, else expired once expires_at has passed, else pending) and the names the person
-# registered with. `now` is the statement's first parameter.
+# registered with: their account's address, names and registration field answers. `now` is the
+# statement's first parameter.
 _COLUMNS = (
     "i.id, i.token_encrypted,"
     " CASE WHEN i.accepted_at IS NOT NULL OR i.status = 'accepted' THEN 'accepted'"
@@ -37,14 +42,16 @@ _COLUMNS = (
     " i.delivery_state, i.email, i.first_name, i.last_name, i.locale, i.is_admin,"
     " i.created_at, i.sent_at, i.expires_at, i.accepted_at, i.postal_address,"
     " i.personal_message, i.last_error, i.registration_field_values,"
-    " u.first_name AS registered_first_name, u.last_name AS registered_last_name"
+    " u.first_name AS registered_first_name, u.last_name AS registered_last_name,"
+    " u.email AS registered_email, u.registration_field_values AS registered_field_values"
 )
 
 
 @dataclass(frozen=True, slots=True)
 class StoredBatch:
     """One batch as the database holds it: the invitation rows (dicts of `_COLUMNS`) and the
-    titles of the groups and projects each one grants, alphabetical and comma-separated."""
+    titles of the groups (in the export's locale) and projects each one grants, alphabetical
+    and comma-separated."""
 
     rows: list[dict[str, Any]]
     groups: dict[int, str]
@@ -60,7 +67,7 @@ class ExportRow:
     first_name: str
     last_name: str
     language: str
-    groups: str  # titles, comma-separated, alphabetical
+    groups: str  # titles in the export's locale, comma-separated, alphabetical
     admin: bool
     created_at: datetime
     sent_at: datetime | None
@@ -73,14 +80,22 @@ class ExportRow:
     link: str  # {PUBLIC_URL}/invite#token=...; "" once the token no longer works
     registered_first_name: str  # accepted invitations: the names the person registered with
     registered_last_name: str
-    field_values: dict[str, Any]  # registration field key -> stored value
+    registered_email: str  # accepted invitations: the address of the account they made
+    # Registration field key -> value: for an accepted invitation whose account still exists,
+    # the person's answers (their account's); else what the invitation fills in in advance.
+    field_values: dict[str, Any]
 
 
 async def stored_batches(
-    query: InvitationFilter, *, now: datetime, batch_size: int = BATCH_SIZE
+    query: InvitationFilter,
+    *,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    locale: str | None = None,
 ) -> AsyncGenerator[StoredBatch, None]:
     """Batches in id order. Each continues after the last id seen (keyset), so memory stays
-    flat and the fiftieth batch costs what the first one costs."""
+    flat and the fiftieth batch costs what the first one costs. Group titles in `locale` (a
+    group without one there: its default title)."""
     sql = await filtered_sql(query)
     columns = _COLUMNS.format(now=sql.param(now))
     after = sql.param(0)
@@ -101,9 +116,11 @@ async def stored_batches(
         ids = [int(row["id"]) for row in rows]
         yield StoredBatch(
             rows=rows,
-            groups=await _titles_of("invitation_groups", "group_id", Group, ids, group_titles),
+            groups=await _titles_of(
+                "invitation_groups", "group_id", Group, ids, group_titles, locale
+            ),
             projects=await _titles_of(
-                "invitation_projects", "project_id", Project, ids, project_titles
+                "invitation_projects", "project_id", Project, ids, project_titles, locale
             ),
         )
         if len(rows) < batch_size:
@@ -112,17 +129,24 @@ async def stored_batches(
 
 
 async def export_rows(
-    query: InvitationFilter, *, now: datetime, batch_size: int = BATCH_SIZE
+    query: InvitationFilter,
+    *,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    locale: str | None = None,
 ) -> AsyncGenerator[list[ExportRow], None]:
-    """The export's rows, a batch at a time, tokens decrypted."""
+    """The export's rows, a batch at a time, tokens decrypted, group titles in `locale`."""
     ring = keyring("invitation-token")
-    async for batch in stored_batches(query, now=now, batch_size=batch_size):
+    async for batch in stored_batches(query, now=now, batch_size=batch_size, locale=locale):
         rows = []
         for stored in batch.rows:
             invitation_id = int(stored["id"])
             token = ring.decrypt(stored["token_encrypted"])
             status = InvitationStatus(stored["derived_status"])
             accepted = status is InvitationStatus.ACCEPTED
+            # The account the invitation made (none while its address is unconfirmed, or
+            # once the account is deleted).
+            account = accepted and stored["registered_email"] is not None
             rows.append(
                 ExportRow(
                     token=tokens.display(token),
@@ -147,7 +171,12 @@ async def export_rows(
                     if accepted
                     else "",
                     registered_last_name=(stored["registered_last_name"] or "") if accepted else "",
-                    field_values=_json(stored["registration_field_values"]),
+                    registered_email=stored["registered_email"] if account else "",
+                    field_values=_json(
+                        stored[
+                            "registered_field_values" if account else "registration_field_values"
+                        ]
+                    ),
                 )
             )
         yield rows
@@ -159,9 +188,10 @@ async def _titles_of(
     target: type[Group] | type[Project],
     invitation_ids: Sequence[int],
     titles: dict[int, str],
+    locale: str | None,
 ) -> dict[int, str]:
-    """Each invitation's group (or project) titles; `titles` caches them across batches
-    (groups and projects are few)."""
+    """Each invitation's group (or project) titles, groups' in `locale`; `titles` caches them
+    across batches (groups and projects are few)."""
     params: list[Any]
     if dialect() == "postgres":
         # One array parameter: building an IN list of 2,000 terms costs more than the query.
@@ -175,7 +205,10 @@ async def _titles_of(
         params,
     )
     missing = {row["target_id"] for row in pairs if row["target_id"] not in titles}
-    if missing:
+    if missing and target is Group:
+        for group in await Group.filter(id__in=missing).only("id", "title", "title_multiloc"):
+            titles[group.id] = title_in(group.title, group.title_multiloc, locale)
+    elif missing:
         found: list[tuple[int, str]] = await target.filter(id__in=missing).values_list(
             "id", "title"
         )

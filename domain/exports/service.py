@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from domain.clock import clock
 from domain.exports.rows import BATCH_SIZE, export_rows
 from domain.exports.workbook import ExportWorkbook
+from domain.i18n import SOURCE_LOCALE
 from domain.invitations.listing import InvitationFilter
 from domain.models import InvitationExport, RegistrationField, User
 
@@ -35,15 +36,17 @@ async def write_export(
     exported_by: User | None,
     destination: Path,
     batch_size: int = BATCH_SIZE,
+    locale: str = SOURCE_LOCALE,
 ) -> InvitationExport:
-    """Write every invitation `query` selects into `destination` and record the export."""
+    """Write every invitation `query` selects into `destination` and record the export. Its
+    words (status and delivery values, group titles, the sheet about the columns) in `locale`."""
     now = await clock.now()
     fields = await RegistrationField.all().order_by("id")  # the template's order
     # Opened first: a destination that cannot be written fails before any work.
     file = await asyncio.to_thread(destination.open, "wb")
     try:
-        workbook = ExportWorkbook(file, fields)
-        row_count = await _write(workbook, query, now=now, batch_size=batch_size)
+        workbook = ExportWorkbook(file, fields, locale)
+        row_count = await _write(workbook, query, now=now, batch_size=batch_size, locale=locale)
     finally:
         await asyncio.to_thread(file.close)
     return await InvitationExport.create(
@@ -55,13 +58,20 @@ async def write_export(
 
 
 async def _write(
-    workbook: ExportWorkbook, query: InvitationFilter, *, now: datetime, batch_size: int
+    workbook: ExportWorkbook,
+    query: InvitationFilter,
+    *,
+    now: datetime,
+    batch_size: int,
+    locale: str,
 ) -> int:
     # Writing cells is synchronous work: it runs in a thread, off the event loop, writing one
     # batch while the next is read from the database.
     writing: asyncio.Future[None] | None = None
     try:
-        async with aclosing(export_rows(query, now=now, batch_size=batch_size)) as batches:
+        async with aclosing(
+            export_rows(query, now=now, batch_size=batch_size, locale=locale)
+        ) as batches:
             async for batch in batches:
                 if writing is not None:
                     await asyncio.shield(writing)
@@ -81,7 +91,7 @@ async def _write(
 
 
 async def export_to_temporary_file(
-    query: InvitationFilter, *, exported_by: User | None
+    query: InvitationFilter, *, exported_by: User | None, locale: str = SOURCE_LOCALE
 ) -> ExportFile:
     """The export in a temporary file, for a download to stream.
 
@@ -90,7 +100,7 @@ async def export_to_temporary_file(
     """
     path = await asyncio.to_thread(_temporary_path)
     try:
-        record = await write_export(query, exported_by=exported_by, destination=path)
+        record = await write_export(query, exported_by=exported_by, destination=path, locale=locale)
         file = await asyncio.to_thread(_open, path)
     finally:
         await asyncio.to_thread(path.unlink, missing_ok=True)

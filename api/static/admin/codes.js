@@ -66,7 +66,7 @@ form.addEventListener("submit", async (event) => {
       : t("admin.codes.for_all");
     // The language the batch was made in (the one chosen when it was sent, not now).
     $("codes-language").textContent = t("admin.codes.language", { language: batchLanguage });
-    $("codes-export").href = download("/invitations/export.xlsx", filter);
+    $("codes-export").href = download("/invitations/export.xlsx", { ...filter, lang: LOCALE });
     $("codes-letters").href = download("/invitations/letters.pdf", { ...filter, codeOnly: "true" });
     $("codes-cards").href = download("/invitations/letters.pdf", {
       ...filter,

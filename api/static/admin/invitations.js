@@ -139,9 +139,9 @@ const readFilter = () => {
   return filter;
 };
 
-const downloadLink = (link, base) => {
+const downloadLink = (link, base, extra = {}) => {
   const url = new URL(base, window.location.href);
-  for (const [name, value] of Object.entries(state.filter)) {
+  for (const [name, value] of Object.entries({ ...state.filter, ...extra })) {
     url.searchParams.set(name, value);
   }
   link.href = `${url.pathname}${url.search}`;
@@ -164,7 +164,9 @@ const applyFilter = ({ force = false } = {}) => {
   state.picked.clear();
   state.allMatching = false;
   say(bulkResult, "");
-  downloadLink($("export"), `${ROOT}/invitations/export.xlsx`);
+  // The export's words (status, delivery, group titles, the sheet about its columns) in the
+  // console's language.
+  downloadLink($("export"), `${ROOT}/invitations/export.xlsx`, { lang: LOCALE });
   downloadLink($("letters"), `${ROOT}/invitations/letters.pdf`);
   keepInAddress(filter);
   return load();
