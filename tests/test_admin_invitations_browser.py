@@ -355,6 +355,21 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         await expect(details.locator("dt:text-is('Verloopt') + dd")).not_to_be_empty()
         await page.keyboard.press("Escape")
 
+        # What a resident reads out on the phone: the letter's code (as typed, in any case and
+        # spacing) or its number finds it; a code stays out of the page's address.
+        spoken = " ".join(codes[1]["token"].lower().split("-"))
+        await page.fill("#search", spoken)
+        await expect(page.locator("#total")).to_have_text("1 uitnodiging")
+        await expect(page.locator("#invitations tbody tr")).to_contain_text(
+            f"Alleen code (brief) nr. {codes[1]['id']}"
+        )
+        assert "search" not in urlsplit(page.url).query
+        await page.fill("#search", f"nr. {codes[0]['id']}")
+        await expect(page.locator("#invitations tbody tr")).to_contain_text(first)
+        await expect(page.locator("#total")).to_have_text("1 uitnodiging")
+        await page.fill("#search", "")
+        await expect(page.locator("#total")).to_have_text("5 uitnodigingen")
+
         # Invitations created without their mail: sent in bulk; the code-only ones stay.
         await page.select_option("#delivery", "NOT_SENT")
         await expect(page.locator("#total")).to_have_text("3 uitnodigingen")
