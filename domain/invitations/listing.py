@@ -74,6 +74,8 @@ class _Sql:
         self.clauses: list[str] = []
         self.params: list[Any] = [] if params is None else params  # shared: one statement
         self.search: str | None = None  # kept apart: the list plans it differently
+        # A code or a letter's number: few matches, gathered at once (see _search_page).
+        self.narrow_search = False
 
     def param(self, value: Any) -> str:
         self.params.append(value)
@@ -204,12 +206,14 @@ def _search_condition(text: str, sql: _Sql) -> str:
     )
     token = tokens.parse(text)
     if isinstance(token, str):
+        sql.narrow_search = True
         digests = keyring("invitation-token").lookup_short_digests(token)
         conditions.append(
             f"i.token_digest IN ({', '.join(sql.param(digest) for digest in digests)})"
         )
     number = _LETTER_NUMBER.fullmatch(text.strip())
     if number and 0 < int(number.group(1)) < 2**31:
+        sql.narrow_search = True
         conditions.append(f"i.id = {sql.param(int(number.group(1)))}")
     return "(" + " OR ".join(conditions) + ")"
 
@@ -475,15 +479,17 @@ async def _search_page(
     matches, gathered through the prefix indexes, are few. So: look for the page among the
     ordering's first SEARCH_PROBE rows; only if it is not complete there, gather the matches
     first (a materialized CTE, so the planner cannot turn it back into the walk) and sort them.
+    A whole code or a letter's number gathers its few matches at once.
     """
-    rows = await connection().execute_query_dict(
-        f"SELECT i.id AS id, {sort} AS sort_value FROM (SELECT i.* FROM invitations i"  # noqa: S608
-        f" WHERE {sql.where(with_search=False)} {order_by} LIMIT {SEARCH_PROBE:d}) i"
-        f" WHERE {sql.search} {order_by} LIMIT {limit}",
-        sql.params,
-    )
-    if len(rows) > first:
-        return rows
+    if not sql.narrow_search:
+        rows = await connection().execute_query_dict(
+            f"SELECT i.id AS id, {sort} AS sort_value FROM (SELECT i.* FROM invitations i"  # noqa: S608
+            f" WHERE {sql.where(with_search=False)} {order_by} LIMIT {SEARCH_PROBE:d}) i"
+            f" WHERE {sql.search} {order_by} LIMIT {limit}",
+            sql.params,
+        )
+        if len(rows) > first:
+            return rows
     return await connection().execute_query_dict(
         f"WITH found AS MATERIALIZED (SELECT i.id FROM invitations i WHERE {sql.search})"  # noqa: S608
         f" SELECT i.id AS id, {sort} AS sort_value FROM found f JOIN invitations i ON i.id = f.id"
