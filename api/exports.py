@@ -1,6 +1,5 @@
 """GET /invitations/export.xlsx: the token export for admins, as a download, its words in the
-admin's language: the console's link names its page's (`?lang=`), else the account's, else the
-browser's best match."""
+admin's language (api.languages.download_locale: the console's link says it with `?lang=`)."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal
-from domain import i18n
+from api.languages import download_locale
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.exports.service import export_to_temporary_file
 from domain.invitations.listing import InvitationFilter
@@ -47,12 +46,7 @@ async def export_invitations(request: Request) -> Response:
             status_code=400,
             headers=PRIVATE,
         )
-    locale = i18n.choose_locale(
-        request.app.state.settings.locales,
-        params.get(_LANGUAGE) if storable(params.get(_LANGUAGE) or "") else None,
-        user.locale,
-        accept_language=request.headers.get("accept-language", ""),
-    )
+    locale = download_locale(request, request.app.state.settings.locales, user.locale)
     export = await export_to_temporary_file(query, exported_by=user, locale=locale)
     day = export.record.created_at.date().isoformat()
     return StreamingResponse(
