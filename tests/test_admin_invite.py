@@ -258,7 +258,11 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         if viewport is DESKTOP:
             await visit.screenshot("invite-imported")
 
-        # This file's invitations, with their codes, in an export of their own.
+        # This file's invitations, with their codes, in an export of their own, in the page's
+        # language.
+        await expect(page.locator("#import-export")).to_have_attribute(
+            "href", re.compile(rf"&lang={re.escape(locale)}$")
+        )
         async with page.expect_download() as started:
             await page.click("#import-export")
         exported = load_workbook(io.BytesIO(Path(await (await started.value).path()).read_bytes()))
@@ -282,7 +286,8 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         )
         await expect(rows.nth(0).locator("td:nth-child(5)")).to_have_text("3")
         await expect(rows.nth(0).locator("td a")).to_have_attribute(
-            "href", re.compile(r"^/invitations/export\.xlsx\?importId=\d+$")
+            "href",
+            re.compile(rf"^/invitations/export\.xlsx\?importId=\d+&lang={re.escape(locale)}$"),
         )
         await check_accessibility(page)
         if viewport is DESKTOP:

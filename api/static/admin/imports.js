@@ -2,6 +2,7 @@
 
 import {
   $,
+  LOCALE,
   ROOT,
   el,
   formatDate,
@@ -38,7 +39,7 @@ const row = (job) => {
     const id = encodeURIComponent(job.id);
     problems.append(
       el("a", t("admin.imports.export"), {
-        href: `${ROOT}/invitations/export.xlsx?importId=${id}`,
+        href: `${ROOT}/invitations/export.xlsx?importId=${id}&lang=${encodeURIComponent(LOCALE)}`,
         download: "",
       }),
     );

@@ -262,7 +262,7 @@ const showDone = (job) => {
   // This file's invitations: their codes (the token column), and letters for those without
   // an address, when it has some.
   const importId = encodeURIComponent(job.id);
-  importExport.href = `${ROOT}/invitations/export.xlsx?importId=${importId}`;
+  importExport.href = `${ROOT}/invitations/export.xlsx?importId=${importId}&lang=${encodeURIComponent(LOCALE)}`;
   importLetters.href = `${ROOT}/invitations/letters.pdf?importId=${importId}&codeOnly=true`;
   importLetters.hidden = !(job.outcome && job.outcome.codeOnly > 0);
   say(downloadStatus, "");
