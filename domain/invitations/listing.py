@@ -354,8 +354,10 @@ FROM asking a LEFT JOIN (
          (SELECT m.reason FROM mail_suppressions m
           WHERE m.email = i.email AND i.email <> '') AS suppression_reason,
          {projects} AS projects, {groups} AS groups,
-         EXISTS (SELECT 1 FROM registrations r WHERE r.invitation_id = i.id
-                 AND i.accepted_at IS NULL AND r.expires_at > {now}) AS waiting
+         CASE WHEN i.email = '' AND i.accepted_at IS NULL
+              THEN EXISTS (SELECT 1 FROM registrations r WHERE r.invitation_id = i.id
+                           AND r.expires_at > {now})
+              ELSE FALSE END AS waiting
   FROM invitations i WHERE (SELECT admin FROM asking) AND {where} {order_by} LIMIT {limit}
 ) p ON a.admin
 {outer_order_by}
