@@ -4,6 +4,8 @@ language switch, sign-out, the page for a signed-in non-admin, and its security 
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.async_api import expect
@@ -97,6 +99,9 @@ async def test_the_language_an_admin_picks_is_the_one_the_console_opens_in_next_
         page = visit.page
         await sign_in(page, "/admin/invitations")
         await expect(page.locator("html")).to_have_attribute("lang", "en")
+        # Once the page's script runs (it writes the export's link): a person picks the
+        # language on the page as they see it ready, not while it still loads.
+        await expect(page.locator("#export")).to_have_attribute("href", re.compile("lang=en"))
         await page.locator("nav.languages a[hreflang=nl-BE]").focus()
         await page.keyboard.press("Enter")
         await expect(page.locator("html")).to_have_attribute("lang", "nl-BE")
