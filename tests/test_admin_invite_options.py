@@ -4,10 +4,11 @@ language switch."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from domain.models import Invitation, InvitationImport, InvitationProject, InvitationStatus
 from domain.projects.service import create_project
@@ -255,6 +256,40 @@ async def test_a_file_no_worker_takes_says_so_rather_than_waiting_in_silence(
         await expect(said).to_contain_text("Nog geen enkele worker is aan dit bestand begonnen")
         await check_accessibility(page)
         assert (await InvitationImport.get()).status.value == "queued"
+
+
+async def test_a_file_picked_while_the_page_loads_is_the_one_uploaded(
+    database: None, browser: Browser, live_server: str
+) -> None:
+    """On a slow connection the admin may pick the file before the page's script is there: the
+    upload takes that file rather than asking to choose one."""
+    await an_admin(locale="nl-BE")
+    residents = workbook(HEADER, ["lea@example.org", "Lea", "Peeters", None])
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/codes")
+        script_asked = asyncio.Event()
+        file_picked = asyncio.Event()
+
+        async def slowly(route: Route) -> None:
+            script_asked.set()
+            await file_picked.wait()
+            await route.continue_()
+
+        await page.route("**/static/admin/invite.js", slowly)
+        loading = asyncio.create_task(page.goto("/admin/invite"))
+        await script_asked.wait()
+        await page.set_input_files(
+            "#file", files=[{"name": "residents.xlsx", "mimeType": XLSX, "buffer": residents}]
+        )
+        file_picked.set()
+        await loading
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-text")).to_have_text(
+            "Wachten tot het bestand gelezen is…", timeout=15_000
+        )
+        await expect(page.locator("#upload-status")).to_have_text("")
+        assert (await InvitationImport.get()).file_name == "residents.xlsx"
 
 
 async def test_before_its_script_runs_the_page_sends_nothing_the_browsers_way(

@@ -208,6 +208,8 @@ const choose = (picked) => {
 };
 
 fileInput.addEventListener("change", () => choose(fileInput.files[0]));
+// A file picked while the page was still loading (a slow connection) counts as picked.
+choose(fileInput.files[0]);
 for (const name of ["dragenter", "dragover"]) {
   drop.addEventListener(name, (event) => {
     event.preventDefault();
