@@ -28,6 +28,9 @@ async def sign_in(page: Page, path: str = "/admin") -> None:
     await page.fill("#password", ADMIN_PASSWORD)
     await page.click("main button[type=submit]")
     await expect(page.locator("#admin-email")).to_have_text(ADMIN_EMAIL)
+    # The page asked for is on screen; its script runs by the time it has loaded, as a person
+    # sees it ready (a test that picks a file or a link before then outruns any person).
+    await page.wait_for_load_state()
 
 
 async def said_at(page: Page, selector: str) -> str:
