@@ -237,6 +237,9 @@ FIELDS_WORDS = (
     "admin.fields.people",
     "admin.fields.delete_held",
     "admin.fields.delete_none",
+    "admin.fields.in_use_title",
+    "admin.fields.in_use_text",
+    "admin.fields.title_needed",
     "admin.lists.missing_title",
 )
 

@@ -192,7 +192,7 @@ async def test_an_admin_sets_up_registration_fields_and_reads_the_mail_set_up_in
         assert [option["key"] for option in stored.options] == ["north", "centre"]
         await visit.screenshot("fields")
 
-        # A field a smart group tests cannot be deleted: the API's reason is shown.
+        # A field a smart group tests cannot be deleted: no delete is offered, the group named.
         made = await admin(
             """mutation { createGroup(input: {title: "Northerners", kind: SMART, rules: [
                 {attribute: FIELD, fieldKey: "district", operator: IS, value: "north"}]}) {
@@ -200,8 +200,10 @@ async def test_an_admin_sets_up_registration_fields_and_reads_the_mail_set_up_in
         )
         assert made["createGroup"]["errors"] == []
         await field.get_by_role("button", name="Supprimer Quartier").click()
-        await page.locator("#confirm").get_by_role("button", name="Supprimer").click()
-        await expect(page.locator("#problem")).to_contain_text("Northerners")
+        await expect(page.locator("#in-use")).to_contain_text(
+            "Le groupe intelligent « Northerners » a des règles sur ce champ"
+        )
+        await page.locator("#in-use").get_by_role("button", name="Fermer").click()
         assert await RegistrationField.filter(key="district").exists()
 
         # Mail delivery: the records and the allowlisting steps, readable.

@@ -112,6 +112,7 @@ PROBES: dict[str, str] = {
     "Group.memberCount": "{ me { groups { title memberCount } } }",
     "Group.memberPage": "{ me { groups { title memberPage(first: 5) { totalCount } } } }",
     "RegistrationField.heldValues": "{ registrationFields { key heldValues { usersCount } } }",
+    "RegistrationField.groupsTesting": "{ registrationFields { key groupsTesting { id } } }",
 }
 
 

@@ -16,7 +16,7 @@ from domain.db import connection, dialect
 from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.groups.rules import convert_field_value
 from domain.models import FieldType, Group, GroupKind, RegistrationField
-from domain.titles import merge_titles
+from domain.titles import merge_titles, title_in
 from domain.validation import clean_name
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -151,8 +151,8 @@ async def _field(field_id: int) -> RegistrationField:
     return found
 
 
-async def _rules_testing(key: str, option_keys: set[str] | None = None) -> list[str]:
-    """The titles of the smart groups with a rule on this field (on these of its options)."""
+async def groups_testing(key: str, option_keys: set[str] | None = None) -> list[Group]:
+    """The smart groups with a rule on this field (on these of its options), by title."""
     found = []
     for group in await Group.filter(kind=GroupKind.SMART).order_by("title"):
         for rule in group.rules:
@@ -161,9 +161,20 @@ async def _rules_testing(key: str, option_keys: set[str] | None = None) -> list[
             values = rule.get("value")
             tested = {str(v) for v in values} if isinstance(values, list) else {str(values)}
             if option_keys is None or tested & option_keys:
-                found.append(group.title)
+                found.append(group)
                 break
     return found
+
+
+async def _rules_testing(
+    key: str, option_keys: set[str] | None = None, locale: str | None = None
+) -> list[str]:
+    """The titles (in `locale`) of the smart groups with a rule on this field (on these of its
+    options)."""
+    return [
+        title_in(group.title, group.title_multiloc, locale)
+        for group in await groups_testing(key, option_keys)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,11 +192,13 @@ async def update_registration_field(
     titles: Mapping[str, str] | None = None,
     options: Sequence[Mapping[str, Any]] | None = None,
     required: bool | None = None,
+    locale: str | None = None,
 ) -> tuple[RegistrationField, ClearedValues]:
     """Change a field's titles, a select field's options (all of them: an option keeps its
     key, which values store; new keys are new options) or whether it is required. Its key and
     type never change. An option a smart group's rule tests cannot be removed (change the
-    rule first); the values people and invitations hold for a removed option are cleared."""
+    rule first; the refusal names its groups in `locale`); the values people and invitations
+    hold for a removed option are cleared."""
     field = await _field(field_id)
     changed: list[str] = []
     if title is not None or titles is not None:
@@ -211,7 +224,7 @@ async def update_registration_field(
                 reason=Reason.OPTIONS_MISSING,
             )
         removed = {str(o["key"]) for o in field.options} - {o["key"] for o in clean_options}
-        groups = await _rules_testing(field.key, removed) if removed else []
+        groups = await _rules_testing(field.key, removed, locale) if removed else []
         if groups:
             raise DomainError.single(
                 ErrorCode.FIELD_IN_USE,
@@ -236,19 +249,21 @@ async def update_registration_field(
     return field, cleared
 
 
-async def delete_registration_field(field_id: int) -> ClearedValues:
+async def delete_registration_field(field_id: int, locale: str | None = None) -> ClearedValues:
     """Delete a field, and the values people and invitations hold for it (the template and
     exports lose its column). Refused while a smart group's rule tests it: membership of
-    such a group would silently change (a rule gone widens it), so change the rule first."""
+    such a group would silently change (a rule gone widens it), so change the rule first.
+    The refusal names the field and its groups by their titles in `locale`."""
     field = await _field(field_id)
-    groups = await _rules_testing(field.key)
+    groups = await _rules_testing(field.key, None, locale)
     if groups:
+        title = title_in(field.title, field.title_multiloc, locale)
         raise DomainError.single(
             ErrorCode.FIELD_IN_USE,
-            f"The smart groups {', '.join(map(repr, groups))} have rules on {field.title!r}:"
+            f"The smart groups {', '.join(map(repr, groups))} have rules on {title!r}:"
             " change or delete those rules first.",
             "id",
-            value=field.title,
+            value=title,
             reason=Reason.FIELD_TESTED,
             groups=tuple(groups),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.groups import service as groups
@@ -54,6 +56,13 @@ class LocalizedTextInput:
     text: str = strawberry.field(
         description="Blank: no title of its own in that language (the default one shows)."
     )
+
+
+PROBLEM_LOCALE = (
+    "The language a refusal names the field and its smart groups in (FIELD_IN_USE: `value`"
+    " and `groups`): a platform locale, or the closest one; the default locale's titles"
+    " without it."
+)
 
 
 def _titles(titles: list[LocalizedTextInput] | None) -> dict[str, str] | None:
@@ -270,7 +279,11 @@ class PlatformMutations:
         " its key and type never change.",
     )
     async def update_registration_field(
-        self, info: Info, id: strawberry.ID, input: UpdateRegistrationFieldInput
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdateRegistrationFieldInput,
+        locale: Annotated[str | None, strawberry.argument(description=PROBLEM_LOCALE)] = None,
     ) -> UpdateRegistrationFieldPayload:
         updated, errors = await perform(
             info,
@@ -280,6 +293,7 @@ class PlatformMutations:
                 titles=_titles(input.titles),
                 options=_options(input.options) if input.options is not None else None,
                 required=input.required,
+                locale=locale,
             ),
         )
         if updated is None:
@@ -301,9 +315,12 @@ class PlatformMutations:
         " for it. Refused (FIELD_IN_USE) while a smart group's rule tests it.",
     )
     async def delete_registration_field(
-        self, info: Info, id: strawberry.ID
+        self,
+        info: Info,
+        id: strawberry.ID,
+        locale: Annotated[str | None, strawberry.argument(description=PROBLEM_LOCALE)] = None,
     ) -> DeleteRegistrationFieldPayload:
-        cleared, errors = await perform(info, fields.delete_registration_field(_int(id)))
+        cleared, errors = await perform(info, fields.delete_registration_field(_int(id), locale))
         return DeleteRegistrationFieldPayload(
             deleted_id=id if cleared else None,
             cleared_values=ClearedValues(

@@ -210,6 +210,14 @@ class RegistrationField:
         held = await fields.held_values(self._model.key)
         return ClearedValues(users_count=held.users, invitations_count=held.invitations)
 
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="The smart groups whose rules test this field, by title: while there is"
+        " one, the field cannot be deleted (admins only).",
+    )
+    async def groups_testing(self) -> list[Group]:
+        return [Group.from_model(group) for group in await fields.groups_testing(self._model.key)]
+
     @classmethod
     def from_model(cls, field: RegistrationFieldModel) -> RegistrationField:
         return cls(

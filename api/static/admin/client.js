@@ -195,21 +195,26 @@ export const quoted = (text) => (LOCALE.startsWith("fr") ? `« ${text} »` : `�
 
 /** A typed problem (UserError) in the page's language: the catalog's words for its code and
  * reason (`admin.problem.CODE.REASON`), else for its code (`admin.problem.CODE`), with its
- * {value}, {groups} and the platform's {languages}; the server's message only for a code the
- * page has no words for. */
+ * {value}, {groups} and the platform's {languages} (plural words: as many as its groups); the
+ * server's message only for a code the page has no words for. */
 export const problemWords = (problem) => {
   const keys = [`admin.problem.${problem.code}`];
   if (problem.reason) {
     keys.unshift(`admin.problem.${problem.code}.${problem.reason}`);
   }
-  const key = keys.find((name) => typeof words[name] === "string");
-  return key
-    ? t(key, {
-        value: problem.value ?? "",
-        groups: (problem.groups || []).map(quoted).join(", "),
-        languages: languages().join(", "),
-      })
-    : problem.message;
+  const key = keys.find((name) => words[name] && ["string", "object"].includes(typeof words[name]));
+  if (!key) {
+    return problem.message;
+  }
+  const values = {
+    value: problem.value ?? "",
+    groups: (problem.groups || []).map(quoted).join(", "),
+    languages: languages().join(", "),
+  };
+  // Words about groups have a form for one group and for several.
+  return typeof words[key] === "object"
+    ? plural(key, (problem.groups || []).length, values)
+    : t(key, values);
 };
 
 // ---------------------------------------------------------------------------------------------

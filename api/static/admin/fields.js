@@ -1,10 +1,10 @@
 /* Registration fields: the list; a new field (key, type, titles per language, required,
  * the options of a select field); editing a field's titles, options and whether it is
- * required (its key and type never change); deletion, refused while a smart group's rule
- * tests the field (FIELD_IN_USE, shown as the API words it).
+ * required (its key and type never change); deletion, not offered while a smart group's rule
+ * tests the field (the dialog names those groups; the API refuses it: FIELD_IN_USE).
  */
 
-import { $, el, graphql, LOCALE, plural, quoted, say, t } from "./client.js";
+import { $, el, graphql, languageNames, LOCALE, plural, quoted, say, t } from "./client.js";
 import {
   busy,
   button,
@@ -34,15 +34,20 @@ mutation CreateField($input: CreateRegistrationFieldInput!, $locale: String) {
   }
 }`;
 const UPDATE = `
-mutation UpdateField($id: ID!, $input: UpdateRegistrationFieldInput!) {
-  updateRegistrationField(id: $id, input: $input) {
+mutation UpdateField($id: ID!, $input: UpdateRegistrationFieldInput!, $locale: String) {
+  updateRegistrationField(id: $id, input: $input, locale: $locale) {
     registrationField { id } clearedValues { usersCount invitationsCount } ${FIELD_ERRORS}
   }
 }`;
-const HELD = `query Held { registrationFields { id heldValues { usersCount invitationsCount } } }`;
+const HELD = `
+query Held($locale: String) {
+  registrationFields {
+    id heldValues { usersCount invitationsCount } groupsTesting { title(locale: $locale) }
+  }
+}`;
 const DELETE = `
-mutation DeleteField($id: ID!) {
-  deleteRegistrationField(id: $id) {
+mutation DeleteField($id: ID!, $locale: String) {
+  deleteRegistrationField(id: $id, locale: $locale) {
     deletedId clearedValues { usersCount invitationsCount } ${FIELD_ERRORS}
   }
 }`;
@@ -147,6 +152,9 @@ for (const box of document.querySelectorAll("[data-options-box]")) {
   );
 }
 
+/** The title the platform's default language needs (the others are optional). */
+const titleNeeded = () => t("admin.fields.title_needed", { language: Object.values(languageNames())[0] });
+
 // ---------------------------------------------------------------------------------------------
 // The list
 
@@ -226,11 +234,11 @@ newForm.addEventListener("submit", (event) => {
     const key = $("new-key");
     const title = newForm.querySelector("[data-default-title]");
     for (const [input, words] of [
-      [key, "admin.fields.key_needed"],
-      [title, "admin.lists.title_needed"],
+      [key, t("admin.fields.key_needed")],
+      [title, titleNeeded()],
     ]) {
       if (!input.value.trim()) {
-        markInvalid(input, t(words));
+        markInvalid(input, words);
         input.focus();
         return;
       }
@@ -306,7 +314,7 @@ editForm.addEventListener("submit", (event) => {
     const titleBox = editForm.querySelector("[data-default-title]");
     const title = titleBox.value.trim();
     if (!title) {
-      markInvalid(titleBox, t("admin.lists.title_needed"));
+      markInvalid(titleBox, titleNeeded());
       titleBox.focus();
       return;
     }
@@ -319,7 +327,7 @@ editForm.addEventListener("submit", (event) => {
       input.options = optionsOf(editOptions);
     }
     try {
-      const { updateRegistrationField: updated } = await graphql(UPDATE, { id: editing.id, input });
+      const { updateRegistrationField: updated } = await graphql(UPDATE, { id: editing.id, input, locale: LOCALE });
       if (
         showProblems($("edit-problem"), updated.errors, {
           at: problemInput(editForm, editOptions),
@@ -345,15 +353,50 @@ editForm.addEventListener("submit", (event) => {
 // ---------------------------------------------------------------------------------------------
 // Deleting
 
+const inUse = $("in-use");
+
+/** Why a field cannot be deleted: the smart groups whose rules test it, in the page's
+ * language. Closed with its button or Escape; the focus goes back where it was. */
+const showInUse = (field, groups) =>
+  new Promise((resolve) => {
+    const back = document.activeElement;
+    $("in-use-title").textContent = t("admin.fields.in_use_title", { field: field.title });
+    $("in-use-text").textContent = plural("admin.fields.in_use_text", groups.length, {
+      groups: groups.map(quoted).join(", "),
+    });
+    const close = inUse.querySelector("[data-close]");
+    const onClick = () => inUse.close();
+    const onClose = () => {
+      close.removeEventListener("click", onClick);
+      inUse.removeEventListener("close", onClose);
+      if (back && back.isConnected) {
+        back.focus();
+      }
+      resolve();
+    };
+    close.addEventListener("click", onClick);
+    inUse.addEventListener("close", onClose);
+    inUse.showModal();
+    close.focus();
+  });
+
 const deleteField = async (field) => {
   say(done, "");
   say(problem, "");
   let held;
+  let groups = [];
   try {
-    const { registrationFields } = await graphql(HELD);
-    held = registrationFields.find((item) => item.id === field.id)?.heldValues;
+    const { registrationFields } = await graphql(HELD, { locale: LOCALE });
+    const found = registrationFields.find((item) => item.id === field.id);
+    held = found?.heldValues;
+    groups = (found?.groupsTesting || []).map((group) => group.title);
   } catch (error) {
     showFailure(problem, error);
+    return;
+  }
+  if (groups.length) {
+    // A smart group's rule tests it: deleting it would be refused, so it is not offered.
+    await showInUse(field, groups);
     return;
   }
   const heldText =
@@ -372,7 +415,7 @@ const deleteField = async (field) => {
     return;
   }
   try {
-    const { deleteRegistrationField: deleted } = await graphql(DELETE, { id: field.id });
+    const { deleteRegistrationField: deleted } = await graphql(DELETE, { id: field.id, locale: LOCALE });
     if (showProblems(problem, deleted.errors)) {
       problem.focus?.();
       return;
