@@ -16,6 +16,7 @@ import {
   graphql,
   keepSession,
   pageLanguage,
+  plural,
   registration,
   registrationField,
   reloadIn,
@@ -147,9 +148,12 @@ signIn.form.addEventListener("submit", async (event) => {
   signedIn(answer.session.user.locale);
 });
 
+// The page came again in the account's language, just after signing in.
+const SIGNED_IN = "#signed-in";
+
 const signedIn = (locale) => {
   // The account's language, unless the reader picked one (?lang=).
-  if (!reloadIn(locale)) {
+  if (!reloadIn(locale, SIGNED_IN)) {
     load(true);
   }
 };
@@ -178,17 +182,42 @@ const showUser = (user) => {
       node.remove();
     }
   }
+  const unanswered = [];
   for (const field of fields) {
+    const value = values.get(field.key);
     const { wrapper, entry } = registrationField(field, {
       required: field.required,
-      value: values.get(field.key),
+      value,
       choose: t("invite.choose"),
     });
     profile.add(`registrationFields.${field.key}`, entry);
     fieldset.append(wrapper);
+    if (field.required && !answered(field, value)) {
+      // A question made required since this account last saved: said beside it.
+      const note = element("p", { id: `${entry.input.id}-new`, class: "field-new" }, t("account.field_new"));
+      entry.error.before(note);
+      entry.input.setAttribute("aria-describedby", `${note.id} ${entry.error.id}`);
+      unanswered.push(field.title);
+    }
   }
   fieldset.hidden = fields.length === 0;
+  showNeeded(unanswered);
   showGroups(user.groups);
+};
+
+/** Whether a registration field has the answer a required one needs. */
+const answered = (field, value) =>
+  field.type === "CHECKBOX"
+    ? value === true
+    : value !== undefined && value !== null && String(value).trim() !== "";
+
+/** The notice at the top: the required questions this account has no answer to yet. */
+const showNeeded = (titles) => {
+  const notice = $("fields-needed");
+  notice.textContent = titles.length
+    ? plural("account.fields_needed", titles.length, { fields: titles.join(", ") })
+    : "";
+  notice.hidden = titles.length === 0;
 };
 
 const showGroups = (groups) => {
@@ -218,9 +247,19 @@ const load = async (justSignedIn) => {
   if (!justSignedIn && reloadIn(data.me.locale, window.location.hash)) {
     return;
   }
+  const arrived = window.location.hash === SIGNED_IN;
+  if (arrived) {
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
   fields = data.registrationFields;
   showUser(data.me);
-  show("step-account", justSignedIn ? $("profile-title") : null);
+  // Just signed in: the focus on what needs an answer first, if anything does.
+  const needed = $("fields-needed");
+  if (!needed.hidden && (justSignedIn || arrived)) {
+    show("step-account", needed);
+  } else {
+    show("step-account", justSignedIn ? $("profile-title") : null);
+  }
   if (window.location.hash === "#saved") {
     // Saved in a new language, the page came again in it: say so where the focus is.
     accountNote.textContent = t("account.saved");
@@ -279,7 +318,7 @@ profile.form.addEventListener("submit", async (event) => {
     window.location.replace(`${window.location.pathname}?${params}#saved`);
     return;
   }
-  showGroups(answer.user.groups);
+  showUser(answer.user);
   profile.progress.textContent = t("account.saved");
 });
 
