@@ -169,7 +169,7 @@ const showUser = (user) => {
     user.registrationFieldValues.map(({ key, value }) => [key, JSON.parse(value)]),
   );
   for (const key of Array.from(profile.fields.keys())) {
-    if (key.startsWith("registrationFields.")) {
+    if (key.startsWith("registrationFieldValues.")) {
       profile.fields.delete(key);
     }
   }
@@ -184,7 +184,7 @@ const showUser = (user) => {
       value: values.get(field.key),
       choose: t("invite.choose"),
     });
-    profile.add(`registrationFields.${field.key}`, entry);
+    profile.add(`registrationFieldValues.${field.key}`, entry);
     fieldset.append(wrapper);
   }
   fieldset.hidden = fields.length === 0;
