@@ -15,6 +15,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
 from api import resident_session
+from api.cors import CrossOrigin, from_other_origin
 from api.uploads import PREFLIGHT_HEADER, is_multipart, preflighted
 from domain.settings import Settings
 from schema import prepared
@@ -51,9 +52,11 @@ def console_session_token(request: Request) -> str | None:
     A browser sends cookies by itself, so a page on another site could make a signed-in
     admin's browser send a request carrying the cookie (CSRF). Forms (urlencoded, multipart,
     text/plain) and GETs go cross-site without asking the server first; a POST with
-    `Content-Type: application/json` needs a CORS preflight, which this service never grants.
+    `Content-Type: application/json` needs a CORS preflight, granted to no site by default.
     So the cookie counts only there, and on a multipart upload (the admin pages' Excel import)
     carrying the `Apollo-Require-Preflight` header: a custom header needs the preflight too.
+    The web apps of INVITES_CORS_ORIGINS are granted that preflight, never with credentials,
+    and a request from another origin counts no cookie at all (api.cors).
     SameSite=Strict already keeps it off cross-site requests; this also covers sibling
     subdomains (same site) and browsers that ignore SameSite.
     """
@@ -101,12 +104,17 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.settings = settings
         self.console = console
+        self.cross_origin = CrossOrigin(settings.cors_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        preflight = self.cross_origin.preflight(request)
+        if preflight is not None:
+            await preflight(scope, receive, send)
+            return
         if self.console is not None and self.should_render_graphql_ide(
             self.request_adapter_class(request)
         ):
@@ -121,6 +129,7 @@ class GraphQLView(GraphQL[Context, None]):
                     {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]},
                     status_code=error.status_code,
                 )
+        self.cross_origin.add_headers(request, response)
         await response(scope, receive, send)
 
     async def answer_prepared(self, request: Request) -> Response | None:
@@ -192,7 +201,13 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         token = bearer_token(request.headers.get("authorization"))
-        if token is None and isinstance(request, Request):
+        # A page of another origin (a web app of INVITES_CORS_ORIGINS) signs in with a bearer
+        # token: no cookie counts on its requests (api.cors).
+        if (
+            token is None
+            and isinstance(request, Request)
+            and not from_other_origin(request, self.cross_origin)
+        ):
             if request.headers.get(resident_session.HEADER):
                 # The residents' pages: their own cookie (api.resident_session), never the
                 # console's, so an admin signed in to both is each where they expect.

@@ -9,7 +9,8 @@ could never carry the session away (docs/security.md, "The residents' pages").
 The cookie is `HttpOnly`, `SameSite=Strict`, `Path=/` and `Secure` when the service is on
 https. It authenticates only what the pages send: GraphQL requests and these two routes, each a
 JSON POST with the `X-Resident-Page` header. Another site cannot send either without a CORS
-preflight, which this service never grants, so it cannot act with a resident's cookie (CSRF),
+preflight, which this service never grants for that header (nor credentials: api.cors), so it
+cannot act with a resident's cookie (CSRF),
 nor sign a browser in to an account of its choosing (login CSRF).
 """
 

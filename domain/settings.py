@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     graphiql: GraphiqlAccess = GraphiqlAccess.ADMINS
     introspection: GraphiqlAccess = GraphiqlAccess.ADMINS
     trusted_proxies: Annotated[list[str], NoDecode] = []
+    # Web apps on other origins that may call /graphql with bearer tokens (CORS), as exact
+    # origins like https://app.example.org; never with cookies (docs/security.md).
+    cors_origins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     # text: readable lines (development); json: one JSON object a line (production).
     log_format: LogFormat = LogFormat.TEXT
@@ -198,7 +201,9 @@ class Settings(BaseSettings):
     # Delivered and failed deliveries (with their attempts) are kept this long for admins.
     webhooks_keep_days: int = Field(default=30, ge=1)
 
-    @field_validator("locales", "trusted_proxies", "ses_sns_topic_arns", mode="before")
+    @field_validator(
+        "locales", "trusted_proxies", "ses_sns_topic_arns", "cors_origins", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -237,6 +242,28 @@ class Settings(BaseSettings):
                 "must be an absolute http(s) URL, like https://participate.example.org"
             )
         return value.rstrip("/")
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for origin in value:
+            parts = urlsplit(origin)
+            exact = (
+                parts.scheme in ("http", "https")
+                and parts.hostname
+                and "*" not in origin
+                and not (parts.path or parts.query or parts.fragment or parts.username)
+                and origin.endswith(parts.netloc)
+            )
+            if not exact:
+                raise ValueError(
+                    f"{origin!r} is not an exact origin like https://app.example.org"
+                    " (scheme and host, a port if any; no path, no wildcard)"
+                )
+            # As browsers send it in the Origin header: lowercase scheme and host.
+            origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+        return origins
 
     @field_validator("platform_url")
     @classmethod

@@ -113,8 +113,8 @@ async def test_refused_changes_change_nothing_and_say_why(
     assert sorted((e["code"], e["field"]) for e in refused["errors"]) == [
         ("INVALID_NAME", "firstName"),
         ("INVALID_NAME", "lastName"),
-        ("REQUIRED_FIELD_MISSING", "registrationFields.neighbourhood"),
-        ("UNKNOWN_FIELD", "registrationFields"),
+        ("REQUIRED_FIELD_MISSING", "registrationFieldValues.neighbourhood"),
+        ("UNKNOWN_FIELD", "registrationFieldValues"),
         ("UNKNOWN_LOCALE", "locale"),
     ]
     me = (await person(ME))["me"]

@@ -173,7 +173,7 @@ const showUser = (user) => {
     user.registrationFieldValues.map(({ key, value }) => [key, JSON.parse(value)]),
   );
   for (const key of Array.from(profile.fields.keys())) {
-    if (key.startsWith("registrationFields.")) {
+    if (key.startsWith("registrationFieldValues.")) {
       profile.fields.delete(key);
     }
   }
@@ -190,7 +190,7 @@ const showUser = (user) => {
       value,
       choose: t("invite.choose"),
     });
-    profile.add(`registrationFields.${field.key}`, entry);
+    profile.add(`registrationFieldValues.${field.key}`, entry);
     fieldset.append(wrapper);
     if (field.required && !answered(field, value)) {
       // A question made required since this account last saved: said beside it.

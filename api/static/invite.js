@@ -325,7 +325,7 @@ const startProfile = (preview) => {
   const typed = takeTyped();
   restoreTyped(typed, preview);
   for (const key of Array.from(profile.fields.keys())) {
-    if (key.startsWith("registrationFields.")) {
+    if (key.startsWith("registrationFieldValues.")) {
       profile.fields.delete(key);
     }
   }
@@ -339,7 +339,7 @@ const startProfile = (preview) => {
       required: true,
       choose: t("invite.choose"),
     });
-    profile.add(`registrationFields.${field.key}`, entry);
+    profile.add(`registrationFieldValues.${field.key}`, entry);
     fieldset.append(wrapper);
   }
   fieldset.hidden = preview.requiredFields.length === 0;

@@ -244,7 +244,7 @@ export const messageFor = (error, target) => {
 
 /**
  * A form whose errors show beside their fields: `fields` maps each GraphQL error `field`
- * ("firstName", "registrationFields.key") to its input and the element for its message.
+ * ("firstName", "registrationFieldValues.key") to its input and the element for its message.
  */
 export class Form {
   constructor(form, { status, progress, fields = {}, messages = {} }) {
@@ -350,7 +350,7 @@ const labelFor = (forId, title, required) => {
 
 /**
  * The input of a registration field, with its current value (JSON, as the API holds it):
- * { wrapper, entry } where `entry` goes into a Form under "registrationFields.<key>". Its
+ * { wrapper, entry } where `entry` goes into a Form under "registrationFieldValues.<key>". Its
  * titles come in the page's language (the queries ask `title(locale:)`).
  */
 export const registrationField = (field, { required, value, choose }) => {

@@ -162,7 +162,7 @@ def _locate(
         if not problem.row:
             located.append((problem, None))
             continue
-        field = (problem.field or "").removeprefix("registrationFields.")
+        field = (problem.field or "").removeprefix("registrationFieldValues.")
         if field in header:
             column = header[field]
         elif _LETTERS.fullmatch(field):

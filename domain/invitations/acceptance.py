@@ -35,7 +35,12 @@ from domain.registration_fields.service import check_values
 from domain.users import passwords, registrations
 from domain.users import service as users
 from domain.users.registrations import PendingRegistration
-from domain.validation import clean_locale, clean_name, require_mailable_email
+from domain.validation import (
+    clean_locale,
+    clean_name,
+    normalize_email,
+    require_mailable_email,
+)
 from domain.webhooks import events as webhook_events
 
 UNUSABLE_MESSAGE = (
@@ -235,9 +240,9 @@ Accepted = users.NewSession | PendingRegistration
 async def accept(
     *,
     raw_token: str,
-    first_name: str,
-    last_name: str,
-    password: str,
+    first_name: str | None,
+    last_name: str | None,
+    password: str | None,
     locale: str | None = None,
     registration_field_values: dict[str, Any] | None = None,
     email: str | None = None,
@@ -257,14 +262,30 @@ async def accept(
     """
     token = parse_token(raw_token)
     invitation = await _usable(token)
+    problems: list[Problem] = []
+    # The invited address is the one registered; another one given is a mistake to say.
+    typed = email.strip() if email else ""
+    if invitation.email and typed and normalize_email(typed) != invitation.email:
+        problems.append(
+            Problem(
+                ErrorCode.EMAIL_MISMATCH,
+                f"This invitation is for {invitation.email}: it registers that address,"
+                " not another one.",
+                "email",
+                value=email,
+            )
+        )
     if invitation.email:
         account = await users.find_user_by_email(invitation.email)
         if account is not None:
             if signed_in is None or signed_in.id != account.id:
                 raise _sign_in_instead(invitation.email)
+            if problems:
+                raise DomainError(*problems)
             return await _accept_into(invitation, account)
 
-    problems: list[Problem] = []
+    # Required to make an account: left out (null) as blank, each then said in its own problem.
+    first_name, last_name, password = first_name or "", last_name or "", password or ""
     clean: dict[str, Any] = {}
     try:
         first_name = clean_name(first_name, "firstName")

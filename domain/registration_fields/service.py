@@ -333,7 +333,7 @@ def check_values(
     values: Mapping[str, Any],
     fields: Mapping[str, RegistrationField],
     *,
-    field: str = "registrationFields",
+    field: str = "registrationFieldValues",
     require: bool = False,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Values converted to their stored form, and the problems found. Blank values are

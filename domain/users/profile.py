@@ -84,7 +84,7 @@ async def update_profile(
                     Problem(
                         ErrorCode.REQUIRED_FIELD_MISSING,
                         f"{fields[key].title} is required.",
-                        f"registrationFields.{key}",
+                        f"registrationFieldValues.{key}",
                     )
                 )
         changes["registration_field_values"] = {

@@ -6,10 +6,12 @@ claim on the address until the code mailed to it comes back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tortoise.transactions import in_transaction
 
 from domain.clock import clock
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, Problem
 from domain.models import Role, RoleKind, User, WebhookEventType
 from domain.users import passwords, registrations
 from domain.users.registrations import PendingRegistration
@@ -54,11 +56,25 @@ async def sign_up(
     """A claim on the address, its code on its way. The same answer and the same work whether
     or not the address has an account: the mail tells its owner which (a code to confirm, or a
     code to sign in to the account they have)."""
-    email = require_mailable_email(email)
-    first_name = clean_name(first_name, "firstName")
-    last_name = clean_name(last_name, "lastName")
-    locale = clean_locale(locale)
-    password = passwords.check_strength(password, hints=[email, first_name, last_name])
+    problems: list[Problem] = []
+
+    def checked(check: Callable[[], str], fallback: str) -> str:
+        # Every input is checked, and every problem told at once (as acceptInvitation does).
+        try:
+            return check()
+        except DomainError as error:
+            problems.extend(error.problems)
+            return fallback
+
+    email = checked(lambda: require_mailable_email(email), "")
+    first_name = checked(lambda: clean_name(first_name, "firstName"), "")
+    last_name = checked(lambda: clean_name(last_name, "lastName"), "")
+    locale = checked(lambda: clean_locale(locale), "")
+    password = checked(
+        lambda: passwords.check_strength(password, hints=[email, first_name, last_name]), ""
+    )
+    if problems:
+        raise DomainError(*problems)
     return await registrations.start(
         email=email,
         password_hash=await passwords.hash_password(password),

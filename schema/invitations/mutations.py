@@ -61,16 +61,22 @@ class CreateInvitationsInput(InvitationOptionsInput):
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="Names and password make the account: required (INVALID_NAME, WEAK_PASSWORD)"
+    " unless the invited address has an account already (`hasAccount`), whose owner, signed"
+    " in, sends only the token."
+)
 class AcceptInvitationInput:
     token: str
-    first_name: str
-    last_name: str
-    password: str
+    first_name: str | None = None
+    last_name: str | None = None
+    password: str | None = None
     locale: str | None = None
     registration_field_values: list[FieldValueInput] = strawberry.field(default_factory=list)
     email: str | None = strawberry.field(
-        default=None, description="Only for a code-only invitation: the address to register."
+        default=None,
+        description="For a code-only invitation: the address to register. A mailed invitation"
+        " registers its own address: another one given here is refused (EMAIL_MISMATCH).",
     )
 
 
