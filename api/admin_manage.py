@@ -210,6 +210,7 @@ GROUPS_WORDS = (
     "admin.groups.op_ends_with",
     "admin.groups.op_greater_than",
     "admin.groups.op_less_than",
+    "admin.groups.title_needed_in",
     "admin.lists.missing_title",
 )
 

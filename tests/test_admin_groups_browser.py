@@ -356,3 +356,33 @@ async def test_group_members_and_lifting_a_block_say_what_is_not_an_address_in_f
         await expect(page.locator("#lift-email")).to_be_focused()
         await expect(page.locator("#lift-result")).to_be_hidden()
         await check_accessibility(page)
+
+
+async def test_the_title_in_the_default_language_is_marked_required_in_dutch(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Only the title in the platform's default language is needed: its box says so (and is
+    required for assistive technology); a group with only a Dutch title is refused there,
+    saying why."""
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=nl-BE")
+        english = page.get_by_role("textbox", name="Titel (English, verplicht)")
+        await expect(english).to_have_attribute("aria-required", "true")
+        await expect(english).to_have_attribute("required", "")
+        await expect(english).to_have_accessible_description(
+            "Verplicht: de titel in English, de standaardtaal van het platform. De titels in de"
+            " andere talen zijn niet verplicht."
+        )
+        await expect(page.get_by_role("textbox", name="Titel (Nederlands)")).not_to_have_attribute(
+            "aria-required", "true"
+        )
+        await page.fill("#new-title-nl-BE", "Wijkraad")
+        await page.click("#new-group button[type=submit]")
+        assert await said_at(page, "#new-title-en") == (
+            "Typ een titel in English: de standaardtaal van het platform heeft er een nodig (de"
+            " andere talen niet)."
+        )
+        await expect(english).to_be_focused()
+        await check_accessibility(page)
+        assert not await Group.exists()

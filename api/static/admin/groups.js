@@ -258,6 +258,10 @@ const titleWarning = (form, title) =>
     (language, items, first) => t("admin.lists.missing_title", { language, items, first }),
   );
 
+/** The title a group needs: the one in the platform's default language. */
+const titleNeeded = (input) =>
+  t("admin.groups.title_needed_in", { language: input.dataset.language });
+
 const rulesOf = (container = $("rules")) =>
   Array.from(container.querySelectorAll(".rule-row"), (row) => {
     const value = (name) => row.querySelector(`[data-name=${name}]`).value;
@@ -277,7 +281,7 @@ newForm.addEventListener("submit", (event) => {
     clearProblems(newForm);
     const title = newForm.querySelector("[data-default-title]");
     if (!title.value.trim()) {
-      markInvalid(title, t("admin.lists.title_needed"));
+      markInvalid(title, titleNeeded(title));
       title.focus();
       return;
     }
@@ -354,7 +358,7 @@ editForm.addEventListener("submit", (event) => {
     const titleBox = editForm.querySelector("[data-default-title]");
     const title = titleBox.value.trim();
     if (!title) {
-      markInvalid(titleBox, t("admin.lists.title_needed"));
+      markInvalid(titleBox, titleNeeded(titleBox));
       titleBox.focus();
       return;
     }
