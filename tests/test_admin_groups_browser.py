@@ -358,6 +358,40 @@ async def test_group_members_and_lifting_a_block_say_what_is_not_an_address_in_f
         await check_accessibility(page)
 
 
+async def test_the_focus_comes_back_to_the_control_a_dialog_was_opened_with_in_dutch(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Closing the members dialog (Close or Escape) and saving a rename rebuild the list: the
+    focus goes to the group's rebuilt button; after a deletion, to the list's heading."""
+    await Group.create(title="Residents", kind=GroupKind.MANUAL)
+    await Group.create(title="Leavers", kind=GroupKind.MANUAL)
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=nl-BE")
+        members_button = page.get_by_role("button", name="Leden van Residents")
+        await members_button.click()
+        await expect(page.locator("#members")).to_be_visible()
+        await expect(page.locator("#members-count")).to_have_text("0 leden")
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#members")).to_be_hidden()
+        await expect(members_button).to_be_focused()
+        await members_button.click()
+        await page.locator("#members").get_by_role("button", name="Sluiten").click()
+        await expect(members_button).to_be_focused()
+
+        await page.get_by_role("button", name="Naam van Residents wijzigen").click()
+        await page.fill("#edit-title-nl-BE", "Bewoners")
+        await page.click("#edit-form button[type=submit]")
+        await expect(page.locator("#done")).to_contain_text("Bewaard.")
+        await expect(page.get_by_role("button", name="Naam van Bewoners wijzigen")).to_be_focused()
+
+        await page.get_by_role("button", name="Leavers verwijderen").click()
+        await page.locator("#confirm").get_by_role("button", name="Verwijderen").click()
+        await expect(page.locator("#done")).to_have_text("De groep Leavers is verwijderd.")
+        await expect(page.locator("#list-title")).to_be_focused()
+        await check_accessibility(page)
+
+
 async def test_the_title_in_the_default_language_is_marked_required_in_dutch(
     admin: GraphQLClient, browser: object, live_server: str
 ) -> None:

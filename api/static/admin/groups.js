@@ -126,6 +126,7 @@ const groupCard = (group) => {
         label: t("admin.groups.members_of", { group: group.title }),
       }),
     );
+    actions.lastElementChild.dataset.action = "members";
   }
   const smart = group.kind === "SMART";
   actions.append(
@@ -138,8 +139,16 @@ const groupCard = (group) => {
       label: t("admin.groups.delete_of", { group: group.title }),
     }),
   );
+  actions.lastElementChild.previousElementSibling.dataset.action = "edit";
   card.append(actions);
   return card;
+};
+
+/** After the list is built again: the focus on a group's control (the one that opened a
+ * dialog, whose button was replaced), else on the list's heading. */
+const focusGroup = (id, action) => {
+  const control = $("groups").querySelector(`li[data-id="${CSS.escape(String(id))}"] [data-action=${action}]`);
+  (control || $("list-title")).focus();
 };
 
 const load = async () => {
@@ -381,6 +390,7 @@ editForm.addEventListener("submit", (event) => {
       editDialog.close();
       say(done, [t("admin.lists.saved"), warning].filter(Boolean).join(" "), "success");
       await load();
+      focusGroup(editing.id, "edit");
     } catch (error) {
       showFailure($("edit-problem"), error);
     }
@@ -491,7 +501,12 @@ const openMembers = async (group) => {
   await loadMembers();
 };
 
-membersDialog.addEventListener("close", () => load());
+// Closed (Close or Escape): the counts are read again, and the focus goes back to the group's
+// Members button (the list is built again, that button with it).
+membersDialog.addEventListener("close", async () => {
+  await load();
+  focusGroup(members.group.id, "members");
+});
 let memberSearchTimer = 0;
 $("member-search").addEventListener("input", () => {
   window.clearTimeout(memberSearchTimer);
