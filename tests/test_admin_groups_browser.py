@@ -116,6 +116,7 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await visit.screenshot("groups-members-phone")
         remove_tom = "tom@elders.example.net uit de groep halen"
         await members.get_by_role("button", name=remove_tom).click()
+        await page.locator("#confirm").get_by_role("button", name="Weghalen").click()
         await expect(page.locator("#members-count")).to_have_text("1 lid")
         tom = await User.get(email="tom@elders.example.net")
         assert not await Membership.filter(user=tom).exists()
@@ -389,6 +390,51 @@ async def test_the_focus_comes_back_to_the_control_a_dialog_was_opened_with_in_d
         await page.locator("#confirm").get_by_role("button", name="Verwijderen").click()
         await expect(page.locator("#done")).to_have_text("De groep Leavers is verwijderd.")
         await expect(page.locator("#list-title")).to_be_focused()
+        await check_accessibility(page)
+
+
+async def test_a_member_is_removed_after_confirming_and_the_dialog_says_who_in_french(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Removing asks first; Cancel keeps the member and the focus; once removed, the dialog
+    itself says who left (the page behind it is inert) and the focus is on the next member's
+    Remove button. Adding says who was added, in the dialog too."""
+    group = await Group.create(title="Council", kind=GroupKind.MANUAL)
+    for name in ("anna", "bram", "cleo"):
+        user = await person(f"{name}@example.be", last_name=name.title())
+        await Membership.create(group=group, user=user)
+    await person("dirk@example.be", last_name="Dirk")
+    async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=fr-BE")
+        await page.get_by_role("button", name="Membres de Council").click()
+        members = page.locator("#members")
+        await expect(members.locator("tbody tr")).to_have_count(3)
+        remove_bram = members.get_by_role("button", name="Retirer bram@example.be du groupe")
+        await remove_bram.click()
+        confirm = page.locator("#confirm")
+        await expect(confirm).to_contain_text("Retirer Bram Bram de Council ?")
+        await expect(confirm).to_contain_text("bram@example.be ne sera plus membre de Council")
+        await check_accessibility(page)
+        await confirm.get_by_role("button", name="Annuler").click()
+        await expect(remove_bram).to_be_focused()
+        assert await Membership.filter(group=group).count() == 3
+
+        await remove_bram.click()
+        await confirm.get_by_role("button", name="Retirer").click()
+        status = members.locator("[role=status]#members-done")
+        await expect(status).to_have_text("bram@example.be ne fait plus partie de Council.")
+        await expect(members.locator("tbody tr")).to_have_count(2)
+        await expect(
+            members.get_by_role("button", name="Retirer cleo@example.be du groupe")
+        ).to_be_focused()
+        bram = await User.get(email="bram@example.be")
+        assert not await Membership.filter(group=group, user=bram).exists()
+
+        await page.fill("#member-emails", "dirk@example.be")
+        await page.click("#add-members button[type=submit]")
+        await expect(status).to_have_text("1 personne ajoutée : dirk@example.be.")
+        await expect(page.locator("#done")).to_be_hidden()
         await check_accessibility(page)
 
 

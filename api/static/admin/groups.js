@@ -489,6 +489,7 @@ const loadMembers = async () => {
 
 const openMembers = async (group) => {
   members.group = group;
+  $("members-done").textContent = "";
   members.cursors = [null];
   members.page = 0;
   $("members-title").textContent = t("admin.groups.members_of", { group: group.title });
@@ -559,15 +560,33 @@ $("add-members").addEventListener("submit", (event) => {
       input.value = "";
       $("members-count").textContent = "";
       await loadMembers();
-      say(done, plural("admin.groups.added", emails.length), "success");
+      // Said inside the dialog: the page behind it is inert while it is open.
+      $("members-done").textContent = plural("admin.groups.added", emails.length, {
+        who: emails.join(", "),
+      });
     } catch (error) {
       showFailure($("members-problem"), error);
     }
   });
 });
 
-const removeMember = (control, user) =>
-  busy(control, async () => {
+/** Remove a member once the admin confirmed; then say who left, and put the focus on the
+ * next member's Remove button (the previous one's at the end of the page, else the search). */
+const removeMember = async (control, user) => {
+  const who = [user.firstName, user.lastName].filter(Boolean).join(" ") || user.email;
+  const group = members.group.title;
+  $("members-done").textContent = "";
+  const confirmed = await confirmAction($("confirm"), {
+    title: t("admin.groups.remove_title", { who, group }),
+    text: t("admin.groups.remove_text", { who: user.email, group }),
+    confirm: t("admin.groups.remove_member"),
+  });
+  if (!confirmed) {
+    return;
+  }
+  const buttons = () => [...$("member-list").querySelectorAll("tbody button")];
+  const position = buttons().indexOf(control);
+  await busy(control, async () => {
     try {
       const { removeGroupMembers } = await graphql(REMOVE, {
         groupId: members.group.id,
@@ -577,11 +596,14 @@ const removeMember = (control, user) =>
         return;
       }
       await loadMembers();
-      $("member-emails").focus();
+      $("members-done").textContent = t("admin.groups.removed", { who: user.email, group });
+      const left = buttons();
+      (left[Math.min(position, left.length - 1)] || $("member-search")).focus();
     } catch (error) {
       showFailure($("members-problem"), error);
     }
   });
+};
 
 
 load();
