@@ -210,6 +210,13 @@ GROUPS_WORDS = (
     "admin.groups.op_ends_with",
     "admin.groups.op_greater_than",
     "admin.groups.op_less_than",
+    "admin.groups.rule_value",
+    "admin.groups.role_admin",
+    "admin.groups.role_project_manager",
+    "admin.groups.remove_title",
+    "admin.groups.remove_text",
+    "admin.groups.removed",
+    "admin.groups.title_needed_in",
     "admin.lists.missing_title",
 )
 

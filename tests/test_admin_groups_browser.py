@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from domain.models import Group, GroupKind, Membership, RegistrationField, User
+from domain.models import FieldType, Group, GroupKind, Membership, RegistrationField, User
 from tests.admin_browser import said_at, sign_in
 from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
@@ -75,12 +75,14 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         # A rule the API refuses is shown, and nothing is made.
         await page.fill("#new-title-en", "Broken")
         await page.check("#kind-smart")
-        await page.locator("#rules .rule-row [data-name=attribute]").first.select_option("LOCALE")
-        await page.locator("#rules .rule-row [data-name=value]").first.fill("xx-NOPE")
+        await page.locator("#rules .rule-row [data-name=attribute]").first.select_option(
+            "EMAIL_DOMAIN"
+        )
+        await page.locator("#rules .rule-row [data-name=value]").first.fill("stad example")
         await page.click("#new-group button[type=submit]")
         value = "#rules .rule-row [data-name=value] >> nth=0"
         assert await said_at(page, value) == (
-            f"{q('xx-NOPE')} is geen van de talen van het platform: en, nl-BE, fr-BE."
+            f"{q('stad example')} is geen e-maildomein zoals example.org."
         )
         await expect(page.locator(value)).to_be_focused()
         await expect(page.locator("#new-problem")).to_be_hidden()
@@ -116,6 +118,7 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         await visit.screenshot("groups-members-phone")
         remove_tom = "tom@elders.example.net uit de groep halen"
         await members.get_by_role("button", name=remove_tom).click()
+        await page.locator("#confirm").get_by_role("button", name="Weghalen").click()
         await expect(page.locator("#members-count")).to_have_text("1 lid")
         tom = await User.get(email="tom@elders.example.net")
         assert not await Membership.filter(user=tom).exists()
@@ -358,3 +361,213 @@ async def test_group_members_and_lifting_a_block_say_what_is_not_an_address_in_f
         await expect(page.locator("#lift-email")).to_be_focused()
         await expect(page.locator("#lift-result")).to_be_hidden()
         await check_accessibility(page)
+
+
+async def test_the_focus_comes_back_to_the_control_a_dialog_was_opened_with_in_dutch(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Closing the members dialog (Close or Escape) and saving a rename rebuild the list: the
+    focus goes to the group's rebuilt button; after a deletion, to the list's heading."""
+    await Group.create(title="Residents", kind=GroupKind.MANUAL)
+    await Group.create(title="Leavers", kind=GroupKind.MANUAL)
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=nl-BE")
+        members_button = page.get_by_role("button", name="Leden van Residents")
+        await members_button.click()
+        await expect(page.locator("#members")).to_be_visible()
+        await expect(page.locator("#members-count")).to_have_text("0 leden")
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#members")).to_be_hidden()
+        await expect(members_button).to_be_focused()
+        await members_button.click()
+        await page.locator("#members").get_by_role("button", name="Sluiten").click()
+        await expect(members_button).to_be_focused()
+
+        await page.get_by_role("button", name="Naam van Residents wijzigen").click()
+        await page.fill("#edit-title-nl-BE", "Bewoners")
+        await page.click("#edit-form button[type=submit]")
+        await expect(page.locator("#done")).to_contain_text("Bewaard.")
+        await expect(page.get_by_role("button", name="Naam van Bewoners wijzigen")).to_be_focused()
+
+        await page.get_by_role("button", name="Leavers verwijderen").click()
+        await page.locator("#confirm").get_by_role("button", name="Verwijderen").click()
+        await expect(page.locator("#done")).to_have_text("De groep Leavers is verwijderd.")
+        await expect(page.locator("#list-title")).to_be_focused()
+        await check_accessibility(page)
+
+
+async def test_a_rule_on_a_select_field_a_language_or_a_role_is_picked_in_dutch(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """A select field's value is one of its options, shown by its Dutch title and stored by
+    its key; is one of: a check box per option; only the operators that fit are offered; the
+    language and the role are picked too, and the cards say the titles."""
+    await RegistrationField.create(
+        key="wijk",
+        title="Neighbourhood",
+        title_multiloc={"nl-BE": "Wijk"},
+        type=FieldType.SELECT,
+        options=[
+            {"key": "riverside", "title": "Riverside", "title_multiloc": {"nl-BE": "Rivierkant"}},
+            {"key": "centre", "title": "Centre", "title_multiloc": {"nl-BE": "Centrum"}},
+            {"key": "harbour", "title": "Harbour", "title_multiloc": {"nl-BE": "Haven"}},
+        ],
+    )
+    await person("an@example.org", wijk="riverside")
+    await person("bert@example.org", wijk="centre")
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=nl-BE")
+        await page.fill("#new-title-en", "Riverside")
+        await page.check("#kind-smart")
+        rule = page.locator("#rules .rule-row").first
+        await rule.locator("[data-name=attribute]").select_option("FIELD")
+        await rule.locator("[data-name=fieldKey]").select_option("wijk")
+        await expect(rule.locator("[data-name=operator] option")).to_have_text(
+            ["is gelijk aan", "is niet", "is een van"]
+        )
+        value = rule.get_by_role("combobox", name="Waarde")
+        await expect(value.locator("option")).to_have_text(["Rivierkant", "Centrum", "Haven"])
+        await value.select_option(label="Rivierkant")
+        await check_accessibility(page)
+        await page.click("#new-group button[type=submit]")
+        card = page.locator("#groups li.card", has_text="Riverside")
+        await expect(card.locator("ul.rules")).to_have_text("Wijk is gelijk aan Rivierkant")
+        await expect(card.locator(".member-count")).to_contain_text("1 lid")
+        group = await Group.get(title="Riverside")
+        assert group.rules[0]["value"] == "riverside"
+
+        # Is one of: a check box per option, the one picked before ticked.
+        await card.get_by_role("button", name="Riverside wijzigen").click()
+        edited = page.locator("#edit-rules .rule-row").first
+        await expect(edited.get_by_role("combobox", name="Waarde")).to_have_value("riverside")
+        await edited.locator("[data-name=operator]").select_option("IS_ONE_OF")
+        choices = edited.get_by_role("group", name="Waarde")
+        await expect(choices.get_by_role("checkbox", name="Rivierkant")).to_be_checked()
+        await choices.get_by_role("checkbox", name="Centrum").check()
+        await check_accessibility(page)
+        await page.click("#edit-form button[type=submit]")
+        await expect(card.locator("ul.rules")).to_have_text("Wijk is een van Rivierkant, Centrum")
+        await expect(card.locator(".member-count")).to_contain_text("2 leden")
+
+        # An option removed since the page was loaded: refused, the options left listed.
+        await page.fill("#new-title-en", "Harbour")
+        await page.check("#kind-smart")
+        harbour = page.locator("#rules .rule-row").first
+        await harbour.locator("[data-name=attribute]").select_option("FIELD")
+        await harbour.locator("[data-name=fieldKey]").select_option("wijk")
+        await harbour.get_by_role("combobox", name="Waarde").select_option(label="Haven")
+        field = await RegistrationField.get(key="wijk")
+        field.options = field.options[:2]
+        await field.save()
+        await page.click("#new-group button[type=submit]")
+        assert await said_at(page, "#rules .rule-row >> nth=0 >> [data-name=value]") == (
+            f"{q('Haven')} is geen van de keuzes van het veld: {q('Rivierkant')}, {q('Centrum')}."
+        )
+        await harbour.locator("[data-remove]").click()
+        await page.check("#kind-manual")
+        await page.fill("#new-title-en", "")
+
+        # The language and the role: picked by their names, with the operators that fit.
+        await page.fill("#new-title-en", "Dutch admins")
+        await page.check("#kind-smart")
+        language = page.locator("#rules .rule-row").first
+        await language.locator("[data-name=attribute]").select_option("LOCALE")
+        await expect(language.locator("[data-name=operator] option")).to_have_text(
+            ["is gelijk aan", "is niet", "is een van"]
+        )
+        await language.get_by_role("combobox", name="Waarde").select_option(label="Nederlands")
+        await page.click("#add-rule")
+        role = page.locator("#rules .rule-row").nth(1)
+        await role.locator("[data-name=attribute]").select_option("ROLE")
+        await expect(role.locator("[data-name=operator] option")).to_have_text(
+            ["is gelijk aan", "is niet"]
+        )
+        await expect(role.get_by_role("combobox", name="Waarde").locator("option")).to_have_text(
+            ["Beheerder", "Projectbeheerder"]
+        )
+        await check_accessibility(page)
+        await page.click("#new-group button[type=submit]")
+        card = page.locator("#groups li.card", has_text="Dutch admins")
+        await expect(card.locator("ul.rules li")).to_have_text(
+            ["Taal is gelijk aan Nederlands", "Rol is gelijk aan Beheerder"]
+        )
+        stored = (await Group.get(title="Dutch admins")).rules
+        assert [item["value"] for item in stored] == ["nl-BE", "admin"]
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+async def test_a_member_is_removed_after_confirming_and_the_dialog_says_who_in_french(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Removing asks first; Cancel keeps the member and the focus; once removed, the dialog
+    itself says who left (the page behind it is inert) and the focus is on the next member's
+    Remove button. Adding says who was added, in the dialog too."""
+    group = await Group.create(title="Council", kind=GroupKind.MANUAL)
+    for name in ("anna", "bram", "cleo"):
+        user = await person(f"{name}@example.be", last_name=name.title())
+        await Membership.create(group=group, user=user)
+    await person("dirk@example.be", last_name="Dirk")
+    async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=fr-BE")
+        await page.get_by_role("button", name="Membres de Council").click()
+        members = page.locator("#members")
+        await expect(members.locator("tbody tr")).to_have_count(3)
+        remove_bram = members.get_by_role("button", name="Retirer bram@example.be du groupe")
+        await remove_bram.click()
+        confirm = page.locator("#confirm")
+        await expect(confirm).to_contain_text("Retirer Bram Bram de Council ?")
+        await expect(confirm).to_contain_text("bram@example.be ne sera plus membre de Council")
+        await check_accessibility(page)
+        await confirm.get_by_role("button", name="Annuler").click()
+        await expect(remove_bram).to_be_focused()
+        assert await Membership.filter(group=group).count() == 3
+
+        await remove_bram.click()
+        await confirm.get_by_role("button", name="Retirer").click()
+        status = members.locator("[role=status]#members-done")
+        await expect(status).to_have_text("bram@example.be ne fait plus partie de Council.")
+        await expect(members.locator("tbody tr")).to_have_count(2)
+        await expect(
+            members.get_by_role("button", name="Retirer cleo@example.be du groupe")
+        ).to_be_focused()
+        bram = await User.get(email="bram@example.be")
+        assert not await Membership.filter(group=group, user=bram).exists()
+
+        await page.fill("#member-emails", "dirk@example.be")
+        await page.click("#add-members button[type=submit]")
+        await expect(status).to_have_text("1 personne ajoutée : dirk@example.be.")
+        await expect(page.locator("#done")).to_be_hidden()
+        await check_accessibility(page)
+
+
+async def test_the_title_in_the_default_language_is_marked_required_in_dutch(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Only the title in the platform's default language is needed: its box says so (and is
+    required for assistive technology); a group with only a Dutch title is refused there,
+    saying why."""
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=nl-BE")
+        english = page.get_by_role("textbox", name="Titel (English, verplicht)")
+        await expect(english).to_have_attribute("aria-required", "true")
+        await expect(english).to_have_attribute("required", "")
+        await expect(english).to_have_accessible_description(
+            "Verplicht: de titel in English, de standaardtaal van het platform. De titels in de"
+            " andere talen zijn niet verplicht."
+        )
+        await expect(page.get_by_role("textbox", name="Titel (Nederlands)")).not_to_have_attribute(
+            "aria-required", "true"
+        )
+        await page.fill("#new-title-nl-BE", "Wijkraad")
+        await page.click("#new-group button[type=submit]")
+        assert await said_at(page, "#new-title-en") == (
+            "Typ een titel in English: de standaardtaal van het platform heeft er een nodig (de"
+            " andere talen niet)."
+        )
+        await expect(english).to_be_focused()
+        await check_accessibility(page)
+        assert not await Group.exists()

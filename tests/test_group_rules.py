@@ -29,6 +29,24 @@ FIELDS = {
         type=FieldType.SELECT,
         options=[{"key": "north", "title": "Noord"}, {"key": "south", "title": "Zuid"}],
     ),
+    "wijk": RegistrationField(
+        key="wijk",
+        title="Neighbourhood",
+        type=FieldType.SELECT,
+        options=[
+            {
+                "key": "riverside",
+                "title": "Riverside",
+                "title_multiloc": {"nl-BE": "Rivierkant", "fr-BE": "Bord de l'eau"},
+            },
+            {"key": "centre", "title": "Centre", "title_multiloc": {"nl-BE": "Centrum"}},
+            # Its French title is another option's English one: the English one wins.
+            {"key": "old_town", "title": "Old town", "title_multiloc": {"fr-BE": "Centre"}},
+            # Two options with one Dutch title: that title names neither.
+            {"key": "park", "title": "Park", "title_multiloc": {"nl-BE": "Groen"}},
+            {"key": "forest", "title": "Forest", "title_multiloc": {"nl-BE": "groen"}},
+        ],
+    ),
 }
 
 
@@ -103,6 +121,19 @@ def test_locale_rules_use_the_platform_locales_in_their_canonical_spelling() -> 
     assert not belgian.matches(person(locale="en"))
 
 
+def test_locale_rules_take_a_language_alone_as_its_platform_locale() -> None:
+    """'nl' is nl-BE, as titles read it; a locale of a language the platform has in another
+    region is no platform language."""
+    assert rule("locale", "is", "nl").value == "nl-BE"
+    assert rule("locale", "is_one_of", "NL, fr").value == ["nl-BE", "fr-BE"]
+    assert rule("locale", "is", "EN").value == "en"
+    with pytest.raises(DomainError) as refused:
+        rule("locale", "is", "nl-NL")
+    assert refused.value.problems[0].reason == "NOT_A_LANGUAGE"
+    with pytest.raises(DomainError):
+        rule("locale", "is", "de")
+
+
 def test_role_rules_test_whether_the_person_holds_the_role() -> None:
     admins = rule("role", "is", "admin")
     assert admins.matches(person(roles={"admin"}))
@@ -175,6 +206,25 @@ def test_select_field_rules_take_an_option_by_key_or_by_title() -> None:
     assert either.value == ["north", "south"]
     assert either.matches(person(district="south"))
     assert not rule("field", "is_not", "north", "district").matches(person(district="north"))
+
+
+def test_select_field_rules_take_an_option_by_its_title_in_any_language() -> None:
+    """The title the console shows in Dutch or French names the option, as in imports; the
+    key and the default title go first, and a title two options share names neither."""
+    assert rule("field", "is", "Rivierkant", "wijk").value == "riverside"
+    assert rule("field", "is", "bord de l'eau", "wijk").value == "riverside"
+    assert rule("field", "is_one_of", "Rivierkant, Centrum", "wijk").value == [
+        "riverside",
+        "centre",
+    ]
+    assert rule("field", "is", "Centre", "wijk").value == "centre"
+    assert rule("field", "is", "riverside", "wijk").value == "riverside"
+    with pytest.raises(DomainError) as refused:
+        rule("field", "is", "Groen", "wijk")
+    [problem] = refused.value.problems
+    assert problem.reason == "NOT_AN_OPTION"
+    assert problem.value == "Groen"
+    assert problem.message.startswith("'Groen' is not one of the options: riverside (Riverside),")
 
 
 # --- combining rules --------------------------------------------------------------------------

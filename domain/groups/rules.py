@@ -281,6 +281,11 @@ def _locale(raw: Any) -> str:
     for locale in locales:
         if locale.lower() == wanted:
             return locale
+    # A language alone is its first platform locale ('nl' is nl-BE), as titles read it.
+    if wanted and "-" not in wanted:
+        for locale in locales:
+            if locale.lower().split("-", 1)[0] == wanted:
+                return locale
     raise ReasonedError(
         Reason.NOT_A_LANGUAGE,
         f"{str(raw).strip()!r} is not one of the platform's languages: {', '.join(locales)}.",
@@ -335,11 +340,25 @@ def convert_field_value(registration_field: RegistrationField, raw: Any) -> Any:
             raise ReasonedError(
                 Reason.NOT_A_DATE, f"Expected a date like 2026-05-31, got {raw!r}.", str(raw)
             ) from None
-    # select: the option's key, or its title as people see it (case-insensitive)
+    # select: the option's key, else its title in the default locale, else its title in
+    # another locale, as people see it there (case-insensitive; a title two options share in
+    # some locale names neither).
     wanted = str(raw).strip().lower()
-    for option in registration_field.options:
-        if wanted in (str(option["key"]).lower(), str(option.get("title", "")).lower()):
-            return str(option["key"])
+    layers: list[Callable[[Mapping[str, Any]], list[str]]] = [
+        lambda option: [str(option["key"])],
+        lambda option: [str(option.get("title") or "")],
+        lambda option: [str(title) for title in (option.get("title_multiloc") or {}).values()],
+    ]
+    for names in layers:
+        found = {
+            str(option["key"])
+            for option in registration_field.options
+            if wanted in (name.strip().lower() for name in names(option))
+        }
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            break
     choices = ", ".join(
         f"{option['key']} ({option['title']})"
         if option.get("title") and option["title"] != option["key"]

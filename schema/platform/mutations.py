@@ -42,8 +42,9 @@ class GroupRuleInput:
     value: str | None = strawberry.field(
         default=None,
         description="Read as the type of what is tested: a domain (example.org), a locale"
-        " (nl-BE), admin or project_manager, a number, a date (2026-05-31), true or false,"
-        " a select option's key or title. is_one_of also takes a comma-separated list.",
+        " (nl-BE, or nl for the platform's first Dutch one), admin or project_manager, a"
+        " number, a date (2026-05-31), true or false, a select option's key or its title in"
+        " any locale. is_one_of also takes a comma-separated list.",
     )
     values: list[str] | None = strawberry.field(
         default=None, description="The values of an is_one_of rule (instead of `value`)."

@@ -195,8 +195,8 @@ export const quoted = (text) => (LOCALE.startsWith("fr") ? `« ${text} »` : `�
 
 /** A typed problem (UserError) in the page's language: the catalog's words for its code and
  * reason (`admin.problem.CODE.REASON`), else for its code (`admin.problem.CODE`), with its
- * {value}, {groups} and the platform's {languages} (plural words: as many as its groups); the
- * server's message only for a code the page has no words for. */
+ * {value}, {groups}, the {choices} a page knows of and the platform's {languages} (plural
+ * words: as many as its groups); the server's message only for a code the page has no words for. */
 export const problemWords = (problem) => {
   const keys = [`admin.problem.${problem.code}`];
   if (problem.reason) {
@@ -209,6 +209,7 @@ export const problemWords = (problem) => {
   const values = {
     value: problem.value ?? "",
     groups: (problem.groups || []).map(quoted).join(", "),
+    choices: (problem.choices || []).join(", "),
     languages: languages().join(", "),
   };
   // Words about groups have a form for one group and for several.

@@ -3,7 +3,7 @@
  * members of a manual group a page at a time, added by address and removed.
  */
 
-import { $, el, graphql, LOCALE, plural, quoted, ROOT, say, t } from "./client.js";
+import { $, el, graphql, languageNames, LOCALE, plural, quoted, ROOT, say, t } from "./client.js";
 import {
   busy,
   button,
@@ -26,7 +26,7 @@ query Groups($locale: String) {
     id kind matchAll memberCount title(locale: $locale) titles { locale text }
     rules { attribute operator fieldKey value description }
   }
-  registrationFields { key title(locale: $locale) }
+  registrationFields { key type title(locale: $locale) options { key title(locale: $locale) } }
 }`;
 const ERRORS = "errors { code message field position value reason groups }";
 const GROUP_FIELDS = `group { id } ${ERRORS}`;
@@ -74,13 +74,74 @@ let fields = [];
 const kindText = (group) =>
   group.kind === "MANUAL" ? t("admin.groups.kind_manual") : t("admin.groups.kind_smart");
 
-/** A rule in the page's language: "Email domain is one of a.org, b.org". */
+// What each attribute can be compared with, as the API allows it (a registration field's by
+// its type): an operator that makes no sense for it is not offered.
+const OPERATORS = {
+  EMAIL_DOMAIN: ["IS", "IS_NOT", "IS_ONE_OF", "ENDS_WITH"],
+  LOCALE: ["IS", "IS_NOT", "IS_ONE_OF"],
+  ROLE: ["IS", "IS_NOT"],
+  TEXT: ["IS", "IS_NOT", "IS_ONE_OF"],
+  SELECT: ["IS", "IS_NOT", "IS_ONE_OF"],
+  CHECKBOX: ["IS"],
+  NUMBER: ["IS", "IS_NOT", "GREATER_THAN", "LESS_THAN"],
+  DATE: ["IS", "IS_NOT", "GREATER_THAN", "LESS_THAN"],
+};
+
+const fieldOf = (key) => fields.find((field) => field.key === key);
+
+const operatorsOf = (attribute, fieldKey) =>
+  OPERATORS[attribute === "FIELD" ? fieldOf(fieldKey)?.type || "TEXT" : attribute];
+
+/** The values a rule picks from, each {value, label} (the value as the API stores it, the
+ * label in the page's language), or null where the value is typed. */
+const choicesOf = (attribute, fieldKey) => {
+  if (attribute === "LOCALE") {
+    return Object.entries(languageNames()).map(([value, label]) => ({ value, label }));
+  }
+  if (attribute === "ROLE") {
+    return ["admin", "project_manager"].map((value) => ({
+      value,
+      label: t(`admin.groups.role_${value}`),
+    }));
+  }
+  const field = attribute === "FIELD" ? fieldOf(fieldKey) : null;
+  if (field?.type === "SELECT") {
+    return field.options.map((option) => ({ value: option.key, label: option.title }));
+  }
+  if (field?.type === "CHECKBOX") {
+    return [
+      { value: "true", label: t("admin.lists.yes") },
+      { value: "false", label: t("admin.lists.no") },
+    ];
+  }
+  return null;
+};
+
+/** A rule's stored value (JSON) as a list of texts. */
+const valuesOf = (json) => {
+  let value;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return [json];
+  }
+  return (Array.isArray(value) ? value : [value]).map(String);
+};
+
+/** A rule in the page's language: "Email domain is one of a.org, b.org"; a value picked from
+ * choices by its label ("Neighbourhood is Riverside"). */
 const ruleText = (rule) => {
   const what =
     rule.attribute === "FIELD"
-      ? fields.find((field) => field.key === rule.fieldKey)?.title || rule.fieldKey
+      ? fieldOf(rule.fieldKey)?.title || rule.fieldKey
       : t(`admin.groups.attr_${rule.attribute.toLowerCase()}`);
-  return `${what} ${t(`admin.groups.op_${rule.operator.toLowerCase()}`)} ${valueText(rule.value)}`;
+  const choices = choicesOf(rule.attribute, rule.fieldKey);
+  const value = choices
+    ? valuesOf(rule.value)
+        .map((item) => choices.find((choice) => choice.value === item)?.label || item)
+        .join(", ")
+    : valueText(rule.value);
+  return `${what} ${t(`admin.groups.op_${rule.operator.toLowerCase()}`)} ${value}`;
 };
 
 const groupCard = (group) => {
@@ -126,6 +187,7 @@ const groupCard = (group) => {
         label: t("admin.groups.members_of", { group: group.title }),
       }),
     );
+    actions.lastElementChild.dataset.action = "members";
   }
   const smart = group.kind === "SMART";
   actions.append(
@@ -138,8 +200,16 @@ const groupCard = (group) => {
       label: t("admin.groups.delete_of", { group: group.title }),
     }),
   );
+  actions.lastElementChild.previousElementSibling.dataset.action = "edit";
   card.append(actions);
   return card;
+};
+
+/** After the list is built again: the focus on a group's control (the one that opened a
+ * dialog, whose button was replaced), else on the list's heading. */
+const focusGroup = (id, action) => {
+  const control = $("groups").querySelector(`li[data-id="${CSS.escape(String(id))}"] [data-action=${action}]`);
+  (control || $("list-title")).focus();
 };
 
 const load = async () => {
@@ -163,9 +233,67 @@ const newForm = $("new-group");
 const rulesBox = $("rules-box");
 let ruleCount = 0;
 
+/** The operators a rule's row offers: those its attribute (its field's type) allows. */
+const showOperators = (row) => {
+  const attribute = row.querySelector("[data-name=attribute]").value;
+  const operator = row.querySelector("[data-name=operator]");
+  const allowed = operatorsOf(attribute, row.querySelector("[data-name=fieldKey]").value);
+  const current = operator.value;
+  operator.replaceChildren(
+    ...allowed.map((name) => el("option", t(`admin.groups.op_${name.toLowerCase()}`), { value: name })),
+  );
+  operator.value = allowed.includes(current) ? current : allowed[0];
+};
+
+/** A rule's value control: a text input, or where the value is one of known choices a
+ * select (one value) or a check box per choice (is one of); what was given stays given. */
+const showValue = (row, given = null) => {
+  const box = row.querySelector("[data-value-box]");
+  const old = box.querySelector("[data-name=value]");
+  const id = old.id;
+  const before =
+    given ??
+    (old.tagName === "FIELDSET"
+      ? Array.from(old.querySelectorAll("input:checked"), (input) => input.value)
+      : old.value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean));
+  const attribute = row.querySelector("[data-name=attribute]").value;
+  const choices = choicesOf(attribute, row.querySelector("[data-name=fieldKey]").value);
+  const many = row.querySelector("[data-name=operator]").value === "IS_ONE_OF";
+  const label = t("admin.groups.rule_value");
+  let control;
+  if (!choices) {
+    control = el("input", "", { type: "text", "data-name": "value", id });
+    control.value = before.join(", ");
+    box.replaceChildren(el("label", label, { for: id }), control);
+  } else if (many) {
+    control = el("fieldset", "", { "data-name": "value", id, class: "choices" });
+    control.append(el("legend", label));
+    choices.forEach((choice, index) => {
+      const check = el("div", "", { class: "check" });
+      const input = el("input", "", { type: "checkbox", id: `${id}-${index}`, value: choice.value });
+      input.checked = before.includes(choice.value);
+      check.append(input, el("label", choice.label, { for: input.id }));
+      control.append(check);
+    });
+    box.replaceChildren(control);
+  } else {
+    control = el("select", "", { "data-name": "value", id });
+    control.append(...choices.map((choice) => el("option", choice.label, { value: choice.value })));
+    if (choices.some((choice) => choice.value === before[0])) {
+      control.value = before[0];
+    }
+    box.replaceChildren(el("label", label, { for: id }), control);
+  }
+};
+
 const showRuleValue = (row) => {
   const attribute = row.querySelector("[data-name=attribute]").value;
   row.querySelector("[data-field-key]").hidden = attribute !== "FIELD";
+  showOperators(row);
+  showValue(row, []);
 };
 
 /** A rule's value as typed: JSON text, a list comma-separated. */
@@ -193,18 +321,26 @@ const addRule = (container = $("rules"), rule = null) => {
   }
   if (rule) {
     row.querySelector("[data-name=attribute]").value = rule.attribute;
-    row.querySelector("[data-name=operator]").value = rule.operator;
     if (rule.fieldKey) {
       fieldKey.value = rule.fieldKey;
     }
-    row.querySelector("[data-name=value]").value = valueText(rule.value);
+    row.querySelector("[data-field-key]").hidden = rule.attribute !== "FIELD";
+    showOperators(row);
+    row.querySelector("[data-name=operator]").value = rule.operator;
+    showValue(row, valuesOf(rule.value));
+  } else {
+    showRuleValue(row);
   }
   row.querySelector("[data-name=attribute]").addEventListener("change", () => showRuleValue(row));
+  fieldKey.addEventListener("change", () => {
+    showOperators(row);
+    showValue(row, []);
+  });
+  row.querySelector("[data-name=operator]").addEventListener("change", () => showValue(row));
   row.querySelector("[data-remove]").addEventListener("click", () => {
     row.remove();
     container.parentElement.querySelector("button[id$=add-rule]").focus();
   });
-  showRuleValue(row);
   container.append(row);
   return row;
 };
@@ -235,8 +371,9 @@ const RULE_CONTROLS = {
 const problemInput = (form, rules) => (problem) => {
   if (problem.field === "rules" && problem.position !== null && problem.position !== undefined) {
     const row = rules.querySelectorAll(".rule-row")[problem.position];
-    const control = RULE_CONTROLS[problem.reason] || "value";
-    return row ? row.querySelector(`[data-name=${control}]`) : null;
+    const control = row?.querySelector(`[data-name=${RULE_CONTROLS[problem.reason] || "value"}]`);
+    // A check box per choice: the problem is said at the first.
+    return control?.tagName === "FIELDSET" ? control.querySelector("input") : control || null;
   }
   return titleInput(form, problem.field);
 };
@@ -258,14 +395,45 @@ const titleWarning = (form, title) =>
     (language, items, first) => t("admin.lists.missing_title", { language, items, first }),
   );
 
+/** The title a group needs: the one in the platform's default language. */
+const titleNeeded = (input) =>
+  t("admin.groups.title_needed_in", { language: input.dataset.language });
+
 const rulesOf = (container = $("rules")) =>
   Array.from(container.querySelectorAll(".rule-row"), (row) => {
     const value = (name) => row.querySelector(`[data-name=${name}]`).value;
-    const rule = { attribute: value("attribute"), operator: value("operator"), value: value("value") };
+    const rule = { attribute: value("attribute"), operator: value("operator") };
+    const control = row.querySelector("[data-name=value]");
+    if (control.tagName === "FIELDSET") {
+      rule.values = Array.from(control.querySelectorAll("input:checked"), (input) => input.value);
+    } else {
+      rule.value = control.value;
+    }
     if (rule.attribute === "FIELD") {
       rule.fieldKey = value("fieldKey");
     }
     return rule;
+  });
+
+/** A rule's problems as the page says them: a value that is none of a field's options lists
+ * them, in the page's language. */
+const withChoices = (errors, container) =>
+  errors.map((problem) => {
+    if (problem.reason !== "NOT_AN_OPTION" || typeof problem.position !== "number") {
+      return problem;
+    }
+    const row = container.querySelectorAll(".rule-row")[problem.position];
+    const choices = row
+      ? choicesOf("FIELD", row.querySelector("[data-name=fieldKey]").value) || []
+      : [];
+    // The option refused (gone since the page was loaded) by its title, and not among those
+    // that are left.
+    const refused = choices.find((choice) => choice.value === problem.value);
+    return {
+      ...problem,
+      value: refused ? refused.label : problem.value,
+      choices: choices.filter((choice) => choice !== refused).map((choice) => quoted(choice.label)),
+    };
   });
 
 newForm.addEventListener("submit", (event) => {
@@ -277,7 +445,7 @@ newForm.addEventListener("submit", (event) => {
     clearProblems(newForm);
     const title = newForm.querySelector("[data-default-title]");
     if (!title.value.trim()) {
-      markInvalid(title, t("admin.lists.title_needed"));
+      markInvalid(title, titleNeeded(title));
       title.focus();
       return;
     }
@@ -292,7 +460,7 @@ newForm.addEventListener("submit", (event) => {
     try {
       const { createGroup } = await graphql(CREATE, { input, locale: LOCALE });
       if (
-        showProblems($("new-problem"), createGroup.errors, {
+        showProblems($("new-problem"), withChoices(createGroup.errors, $("rules")), {
           at: problemInput(newForm, $("rules")),
           within: newForm,
         })
@@ -354,7 +522,7 @@ editForm.addEventListener("submit", (event) => {
     const titleBox = editForm.querySelector("[data-default-title]");
     const title = titleBox.value.trim();
     if (!title) {
-      markInvalid(titleBox, t("admin.lists.title_needed"));
+      markInvalid(titleBox, titleNeeded(titleBox));
       titleBox.focus();
       return;
     }
@@ -366,7 +534,7 @@ editForm.addEventListener("submit", (event) => {
       }
       const { updateGroup } = await graphql(UPDATE, { id: editing.id, input });
       if (
-        showProblems($("edit-problem"), updateGroup.errors, {
+        showProblems($("edit-problem"), withChoices(updateGroup.errors, $("edit-rules")), {
           at: problemInput(editForm, $("edit-rules")),
           within: editForm,
         })
@@ -377,6 +545,7 @@ editForm.addEventListener("submit", (event) => {
       editDialog.close();
       say(done, [t("admin.lists.saved"), warning].filter(Boolean).join(" "), "success");
       await load();
+      focusGroup(editing.id, "edit");
     } catch (error) {
       showFailure($("edit-problem"), error);
     }
@@ -475,6 +644,7 @@ const loadMembers = async () => {
 
 const openMembers = async (group) => {
   members.group = group;
+  $("members-done").textContent = "";
   members.cursors = [null];
   members.page = 0;
   $("members-title").textContent = t("admin.groups.members_of", { group: group.title });
@@ -487,7 +657,12 @@ const openMembers = async (group) => {
   await loadMembers();
 };
 
-membersDialog.addEventListener("close", () => load());
+// Closed (Close or Escape): the counts are read again, and the focus goes back to the group's
+// Members button (the list is built again, that button with it).
+membersDialog.addEventListener("close", async () => {
+  await load();
+  focusGroup(members.group.id, "members");
+});
 let memberSearchTimer = 0;
 $("member-search").addEventListener("input", () => {
   window.clearTimeout(memberSearchTimer);
@@ -540,15 +715,33 @@ $("add-members").addEventListener("submit", (event) => {
       input.value = "";
       $("members-count").textContent = "";
       await loadMembers();
-      say(done, plural("admin.groups.added", emails.length), "success");
+      // Said inside the dialog: the page behind it is inert while it is open.
+      $("members-done").textContent = plural("admin.groups.added", emails.length, {
+        who: emails.join(", "),
+      });
     } catch (error) {
       showFailure($("members-problem"), error);
     }
   });
 });
 
-const removeMember = (control, user) =>
-  busy(control, async () => {
+/** Remove a member once the admin confirmed; then say who left, and put the focus on the
+ * next member's Remove button (the previous one's at the end of the page, else the search). */
+const removeMember = async (control, user) => {
+  const who = [user.firstName, user.lastName].filter(Boolean).join(" ") || user.email;
+  const group = members.group.title;
+  $("members-done").textContent = "";
+  const confirmed = await confirmAction($("confirm"), {
+    title: t("admin.groups.remove_title", { who, group }),
+    text: t("admin.groups.remove_text", { who: user.email, group }),
+    confirm: t("admin.groups.remove_member"),
+  });
+  if (!confirmed) {
+    return;
+  }
+  const buttons = () => [...$("member-list").querySelectorAll("tbody button")];
+  const position = buttons().indexOf(control);
+  await busy(control, async () => {
     try {
       const { removeGroupMembers } = await graphql(REMOVE, {
         groupId: members.group.id,
@@ -558,11 +751,14 @@ const removeMember = (control, user) =>
         return;
       }
       await loadMembers();
-      $("member-emails").focus();
+      $("members-done").textContent = t("admin.groups.removed", { who: user.email, group });
+      const left = buttons();
+      (left[Math.min(position, left.length - 1)] || $("member-search")).focus();
     } catch (error) {
       showFailure($("members-problem"), error);
     }
   });
+};
 
 
 load();
