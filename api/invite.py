@@ -80,7 +80,7 @@ SCRIPT_KEYS = {
         "invite.waiting_notice",
         *CONFIRM_STEP_KEYS,
     ),
-    "confirm.html": (*CONFIRM_STEP_KEYS, "confirm.password_needed"),
+    "confirm.html": (*CONFIRM_STEP_KEYS, "confirm.password_needed", "confirm.already"),
     "reset.html": ("reset.sending", "reset.saving", "reset.sent"),
     "account.html": (
         "invite.choose",
@@ -190,8 +190,12 @@ class ResidentPages:
 
     async def confirm(self, request: Request) -> Response:
         """The link in a code's mail (`/confirm#email=…&code=…`, read by confirm.js), or the
-        form to type the address and the code."""
-        return self.render(request, "confirm.html")
+        form to type the address and the code; signed in (a session opens only for a confirmed
+        address), that the address is confirmed, and the way on."""
+        user = await self._signed_in(request)
+        response = self.render(request, "confirm.html", {"user": user}, signed_in=user)
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        return response
 
     async def reset_password(self, request: Request) -> Response:
         """Ask for a link to choose a new password; with `#token=…` (the mail's link), choose

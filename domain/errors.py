@@ -24,6 +24,8 @@ class ErrorCode(StrEnum):
     INVALID_CODE = "INVALID_CODE"
     EMAIL_NOT_CONFIRMED = "EMAIL_NOT_CONFIRMED"
     PASSWORD_REQUIRED = "PASSWORD_REQUIRED"
+    # A registration's code that already confirmed its address (its mail's link, opened again).
+    EMAIL_ALREADY_CONFIRMED = "EMAIL_ALREADY_CONFIRMED"
     INVALID_RESET_TOKEN = "INVALID_RESET_TOKEN"
     INVALID_NAME = "INVALID_NAME"
     UNKNOWN_LOCALE = "UNKNOWN_LOCALE"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+from domain.clock import clock
 from tests.fixtures import (
     ADMIN_PASSWORD,
     CODE_IN_TEXT,
@@ -110,9 +112,10 @@ async def test_sign_up_mails_a_code_that_confirms_the_address_and_signs_in(
     assert signed_in["signIn"]["errors"] == []
     assert signed_in["signIn"]["session"]["user"]["id"] == session["user"]["id"]
 
-    # The registration is used up: its token confirms nothing more.
+    # The registration is used up: its token confirms nothing more, and its code says so.
     again = await confirm(gql, "jan@example.org", code, token=registration["token"])
-    assert again["errors"][0]["code"] == "INVALID_CODE"
+    assert again["errors"][0]["code"] == "EMAIL_ALREADY_CONFIRMED"
+    assert again["session"] is None
 
 
 async def test_confirming_from_another_device_needs_the_password_chosen_with_the_code(
@@ -137,6 +140,55 @@ async def test_confirming_from_another_device_needs_the_password_chosen_with_the
     assert wrong["session"] is None
     right = await confirm(gql, "jan@example.org", code, password=PASSWORD)
     assert right["errors"] == [] and right["session"]["user"]["email"] == "jan@example.org"
+
+
+async def test_the_code_that_confirmed_an_address_says_so_and_only_that_code_while_valid(
+    gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """The mail's link opened again (another browser) says the address is confirmed: no need
+    for a new code. Nobody without that code learns anything about the address."""
+    await sign_up(gql)
+    await run_worker()
+    code = code_in(smtp_sink.to("jan@example.org")[0])
+    assert (await confirm(gql, "jan@example.org", code, password=PASSWORD))["session"]
+
+    again = await confirm(gql, "Jan@Example.org", f"{code[:3]} {code[3:]}")
+    assert again == {
+        "ok": False,
+        "session": None,
+        "errors": [
+            {
+                "code": "EMAIL_ALREADY_CONFIRMED",
+                "message": "This code has already confirmed the address: sign in with it.",
+                "field": "code",
+            }
+        ],
+    }
+    # Any other code: the answer of an address nobody ever used.
+    other = f"{(int(code) + 1) % 1_000_000:06d}"
+    stranger = await confirm(gql, "nobody@example.org", other)
+    assert stranger["errors"][0]["code"] == "INVALID_CODE"
+    assert await confirm(gql, "jan@example.org", other) == stranger
+
+    # Once the code would have expired, it is a code like any other.
+    clock.advance(timedelta(minutes=61))
+    late = await confirm(gql, "jan@example.org", code)
+    assert late["errors"][0]["code"] == "INVALID_CODE"
+
+
+async def test_guessing_the_code_that_confirmed_an_address_stops_after_a_few_tries(
+    gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    await sign_up(gql)
+    await run_worker()
+    code = code_in(smtp_sink.to("jan@example.org")[0])
+    assert (await confirm(gql, "jan@example.org", code, password=PASSWORD))["session"]
+    for guess in range(5):
+        wrong = f"{(int(code) + 1 + guess) % 1_000_000:06d}"
+        answer = await confirm(gql, "jan@example.org", wrong)
+        assert answer["errors"][0]["code"] == "INVALID_CODE"
+    guessed = await confirm(gql, "jan@example.org", code)
+    assert guessed["errors"][0]["code"] == "INVALID_CODE"
 
 
 async def test_wrong_password_and_unknown_email_get_the_same_answer(

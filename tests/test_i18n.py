@@ -352,3 +352,37 @@ def test_a_fourth_language_is_one_catalog_file(catalogs_elsewhere: Path) -> None
     assert settings.locales[-1] == "de"
     assert i18n.catalog("de-AT")("invite.title") == "Nehmen Sie Ihre Einladung an"
     assert i18n.choose_locale(settings.locales, accept_language="de-DE") == "de"
+
+
+def test_french_speaks_to_a_signed_in_person_the_same_way_on_every_page() -> None:
+    """One form for "signed in" and "signed out" across the pages: the inclusive one."""
+    for message in read("fr-BE"):
+        for text in texts(message) if message.id else []:
+            assert not re.search(r"êtes (?:dé)?connecté(?!·e)", text), (key(message), text)
+
+
+def test_french_headings_name_the_action_rather_than_order_it() -> None:
+    """Headings say what a section is for ("Modifier votre mot de passe"), in the infinitive,
+    as French interfaces do, rather than an order ("Changez…")."""
+    words = i18n.catalog("fr-BE")
+    assert words("account.password_title") == "Modifier votre mot de passe"
+    for message in read("fr-BE"):
+        name = key(message)
+        if message.id and name.endswith("title") and not name.startswith(("admin.", "mail.")):
+            first = str(message.string).split()[0]
+            assert not re.fullmatch(r"\w+ez(-vous)?", first), (name, message.string)
+
+
+def test_deleting_a_group_with_one_member_says_so_naturally() -> None:
+    cases = [
+        ("en", 1, "Its only member leaves it."),
+        ("en", 3, "Its 3 members leave it."),
+        ("nl-BE", 1, "Het enige lid verlaat de groep."),
+        ("nl-BE", 4, "De 4 leden verlaten de groep."),
+        # French says 0 and 1 alike: a wording true of both.
+        ("fr-BE", 0, "0 membre le quitte."),
+        ("fr-BE", 1, "1 membre le quitte."),
+        ("fr-BE", 5, "5 membres le quittent."),
+    ]
+    for locale, count, expected in cases:
+        assert i18n.catalog(locale).plural("admin.groups.delete_members", count) == expected

@@ -410,7 +410,7 @@ async def test_the_page_speaks_the_invitations_language_and_the_switch_overrides
     await page.press("#code", "Enter")
     await page.wait_for_url(re.compile(r"\?lang=fr-BE#token="))
     await page.wait_for_selector("#step-profile:not([hidden])")
-    assert await page.text_content("h1") == "Acceptez votre invitation"
+    assert await page.text_content("h1") == "Accepter votre invitation"
     assert await page.input_value("#locale") == "fr-BE"
 
     # The reader's own choice wins over the invitation's, and the token goes along, with the

@@ -136,11 +136,11 @@ async def test_the_page_is_accessible_and_fits_a_phone(site: httpx.AsyncClient) 
 @pytest.mark.parametrize(
     ("accept_language", "locale", "title"),
     [
-        ("fr-BE,fr;q=0.9,en;q=0.8", "fr-BE", "Acceptez votre invitation"),
+        ("fr-BE,fr;q=0.9,en;q=0.8", "fr-BE", "Accepter votre invitation"),
         ("nl", "nl-BE", "Aanvaard je uitnodiging"),
         ("nl-NL,nl;q=0.9", "nl-BE", "Aanvaard je uitnodiging"),
         ("en-GB,en;q=0.9", "en", "Accept your invitation"),
-        ("de-DE,de;q=0.9,fr;q=0.5", "fr-BE", "Acceptez votre invitation"),
+        ("de-DE,de;q=0.9,fr;q=0.5", "fr-BE", "Accepter votre invitation"),
         ("en;q=0.1, nl-BE;q=0.9", "nl-BE", "Aanvaard je uitnodiging"),
         ("fr;q=0, nl;q=0.5", "nl-BE", "Aanvaard je uitnodiging"),
         ("de", "en", "Accept your invitation"),

@@ -1,6 +1,10 @@
 /* /confirm: the link in a code's mail (`#email=…&code=…`) confirms the address in one click
  * when this browser made the registration (its token is kept: resident.js); otherwise the
  * password chosen when registering proves who is confirming. Ends signed in.
+ *
+ * Signed in already (the page reloaded after confirming), the page says the address is
+ * confirmed (step-signed-in, from the server), unless the link is for another address. A
+ * link whose code already confirmed its address says so, and leads to signing in.
  */
 import {
   $,
@@ -26,7 +30,7 @@ const RESEND = `mutation RequestEmailConfirmation($email: String!) {
   requestEmailConfirmation(email: $email) { ok errors { code message field retryAfter } }
 }`;
 
-const steps = ["step-form", "step-done"];
+const steps = ["step-signed-in", "step-form", "step-already", "step-done"].filter((id) => $(id));
 const working = $("working");
 const passwordPart = $("password-part");
 const form = new Form($("form"), {
@@ -44,7 +48,14 @@ const askPassword = () => {
   passwordPart.hidden = false;
 };
 
-const confirm = async () => {
+const alreadyConfirmed = (email) => {
+  $("already-message").textContent = t("confirm.already", { email });
+  showStep(steps, "step-already", $("already-title"));
+};
+
+/** Confirm what the form holds. `checking`: the mail's link, opened in a browser that did not
+ * register: without a password, the answer says whether one is needed (or the code is used). */
+const confirm = async ({ checking = false } = {}) => {
   const email = $("email").value.trim();
   const code = $("code").value.replace(/\s+/g, "");
   if (!email || !code) {
@@ -75,9 +86,18 @@ const confirm = async () => {
     return;
   }
   if (answer.errors.length || !answer.session) {
-    if (answer.errors.some((error) => error.code === "PASSWORD_REQUIRED")) {
+    if (answer.errors.some((error) => error.code === "EMAIL_ALREADY_CONFIRMED")) {
+      alreadyConfirmed(email);
+      return;
+    }
+    const needsPassword = answer.errors.some((error) => error.code === "PASSWORD_REQUIRED");
+    if (needsPassword || checking) {
       // Not the browser that registered (or its token is gone): the password says who it is.
       askPassword();
+    }
+    if (needsPassword && checking) {
+      $("password").focus();
+      return;
     }
     form.showErrors(answer.errors);
     return;
@@ -123,26 +143,38 @@ $("resend").addEventListener("click", async () => {
 
 wirePasswordSwitches();
 
+// A mail's link pasted into the address bar of this page changes only the fragment: read it.
+window.addEventListener("hashchange", () => window.location.reload());
+
 // The mail's link: its address and code, taken out of the address bar at once.
 const link = takeFragment();
 const email = link.get("email");
 const code = link.get("code");
-if (email) {
-  $("email").value = email;
-}
-if (code) {
-  $("code").value = code;
-}
-const stored = registration.load(email || undefined);
-if (!stored) {
-  askPassword();
-} else if (!email) {
-  $("email").value = stored.email;
-}
-if (email && code && stored) {
-  // One click: this browser made the registration.
-  working.textContent = t("confirm.confirming");
-  confirm();
-} else if (email && code) {
-  $("password").focus();
+const signedIn = $("step-signed-in");
+const sameAddress = (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase();
+if (signedIn && (!email || sameAddress(email, signedIn.dataset.email))) {
+  // Signed in with this address: it is confirmed; the server's step says so.
+} else {
+  if (signedIn) {
+    // A link for another address than the one signed in: its form.
+    showStep(steps, "step-form");
+  }
+  if (email) {
+    $("email").value = email;
+  }
+  if (code) {
+    $("code").value = code;
+  }
+  const stored = registration.load(email || undefined);
+  if (!stored && !(email && code)) {
+    askPassword();
+  } else if (!email) {
+    $("email").value = stored.email;
+  }
+  if (email && code) {
+    // One click when this browser made the registration; otherwise the answer says whether
+    // the password is needed, or that the code has already confirmed the address.
+    working.textContent = t("confirm.confirming");
+    confirm({ checking: !stored });
+  }
 }

@@ -1,5 +1,8 @@
 /* The /invite page's behaviour: check the code here, then ask /graphql (POST, JSON) and register;
- * a letter's code continues to the confirmation step (confirm-step.js).
+ * a letter's code continues to the confirmation step (confirm-step.js). Each step the reader
+ * moves on to (the code, the profile or the sign-in, the confirmation) is an entry of the
+ * browser's history: Back and Forward move between them, with what was typed (never a
+ * password).
  *
  * The token never goes into a URL sent to a server: it comes from the fragment or the code field
  * and travels only in the JSON body of POST /graphql. Everything from the server is written with
@@ -169,6 +172,19 @@ const steps = [
   "step-done",
 ];
 const show = (step, focus) => showStep(steps, step, focus);
+
+/** Move on to a step the reader can come back to with Back: a new history entry (the same
+ * address: the token never goes into it). `replace`: the page opening on it (a link, a reload)
+ * adds no entry. */
+const moveTo = (step, focus, { replace = false } = {}) => {
+  const state = { invite: step };
+  if (replace) {
+    window.history.replaceState(state, "");
+  } else if (window.history.state?.invite !== step) {
+    window.history.pushState(state, "");
+  }
+  show(step, focus);
+};
 const codeForm = $("code-form");
 const codeInput = $("code");
 const codeError = $("code-error");
@@ -194,6 +210,10 @@ const signIn = new Form($("sign-in-form"), {
 
 let currentToken = null;
 let invitation = null;
+// The token of the registration just made: Back to the profile can send it again (typing a
+// letter's code again starts its registration over).
+let lastToken = null;
+let finished = false;
 
 // -- The code
 
@@ -217,7 +237,7 @@ const setCodeBusy = (busy) => {
   codeForm.setAttribute("aria-busy", busy ? "true" : "false");
 };
 
-const checkCode = async (typed) => {
+const checkCode = async (typed, { fromLink = false } = {}) => {
   clearCodeProblem();
   const raw = codeInLink(typed) ?? typed;
   if (!raw.trim()) {
@@ -244,8 +264,8 @@ const checkCode = async (typed) => {
   codeStatus.textContent = "";
   if (answer.valid) {
     currentToken = parsed.token;
-    if (!speakInvitationLanguage(answer.invitation.locale)) {
-      startProfile(answer.invitation);
+    if (!speakInvitationLanguage(answer.invitation.locale, { typed: !fromLink })) {
+      startProfile(answer.invitation, { replace: fromLink });
     }
     return;
   }
@@ -264,7 +284,7 @@ const checkCode = async (typed) => {
  * the fragment, unless the reader picked a language with the switch (?lang=). True when
  * the page is being reloaded.
  */
-const speakInvitationLanguage = (locale) => {
+const speakInvitationLanguage = (locale, { typed }) => {
   const params = new URLSearchParams(window.location.search);
   const wanted = String(locale || "").toLowerCase();
   const offered = Array.from(document.querySelectorAll("a[data-locale-link]"), (link) =>
@@ -275,6 +295,14 @@ const speakInvitationLanguage = (locale) => {
     return false;
   }
   params.set("lang", match);
+  if (typed) {
+    // Typed, not a link: the page in the new language keeps the code step to come back to.
+    try {
+      window.sessionStorage.setItem(TYPED_CODE_KEY, display(currentToken));
+    } catch {
+      // Storage refused: Back leaves the page, as from a link.
+    }
+  }
   const token = new URLSearchParams({ token: display(currentToken) });
   window.location.replace(`${window.location.pathname}?${params}#${token}`);
   return true;
@@ -290,15 +318,16 @@ const tokenInFragment = () => {
 };
 
 const forgetFragment = () => {
-  window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  const { pathname, search } = window.location;
+  window.history.replaceState(window.history.state, "", pathname + search); // the step stays
 };
 
 // -- The profile
 
-const startProfile = (preview) => {
+const startProfile = (preview, { replace = false } = {}) => {
   invitation = preview;
   if (preview.hasAccount) {
-    startSignIn();
+    startSignIn({ replace });
     return;
   }
   profile.clear();
@@ -348,7 +377,7 @@ const startProfile = (preview) => {
   if (other) {
     other.hidden = !preview.codeOnly && other.dataset.email === preview.email;
   }
-  show("step-profile", $("profile-title"));
+  moveTo("step-profile", $("profile-title"), { replace });
 };
 
 const accept = async () => {
@@ -395,6 +424,7 @@ const accept = async () => {
   }
   $("password").value = "";
   forgetFragment(); // the token is used up: nothing to come back to
+  lastToken = currentToken;
   currentToken = null;
   if (answer.session) {
     finish(input.locale, "new");
@@ -403,7 +433,7 @@ const accept = async () => {
   // A letter's code proves nothing about the address: it is confirmed first, with the code
   // mailed there; the account, the session and the letter's grants come then.
   startConfirmStep(answer.registration, {
-    show,
+    show: (step) => moveTo(step),
     onConfirmed: (user) => finish(user.locale, "confirmed"),
   });
 };
@@ -411,11 +441,11 @@ const accept = async () => {
 // -- An address with an account already: its owner signs in, and the invitation is accepted
 // into that account (the session the sign-in gives asks for it).
 
-const startSignIn = () => {
+const startSignIn = ({ replace = false } = {}) => {
   signIn.clear();
   $("account-email").value = invitation.email;
   $("account-password").value = "";
-  show("step-sign-in", $("sign-in-title"));
+  moveTo("step-sign-in", $("sign-in-title"), { replace });
 };
 
 const acceptSignedIn = async () => {
@@ -467,7 +497,27 @@ const finish = (locale, how) => {
   $("done-text").hidden = how !== "new";
   $("done-confirmed").hidden = how !== "confirmed";
   $("done-existing").hidden = how !== "existing";
+  finished = true;
   show("step-done", $("done-title"));
+};
+
+/** Back or Forward to a step: as it was left, passwords emptied. A step that cannot come back
+ * (the invitation used up, the registration confirmed) leaves the page where it is. */
+const stepFromHistory = (step) => {
+  $("password").value = "";
+  $("account-password").value = "";
+  if (finished) {
+    show("step-done", $("done-title"));
+  } else if (step === "step-profile" && invitation && (currentToken || lastToken)) {
+    currentToken = currentToken || lastToken;
+    show("step-profile", $("profile-title"));
+  } else if (step === "step-sign-in" && invitation && currentToken) {
+    show("step-sign-in", $("sign-in-title"));
+  } else if (step === "step-confirm" && registration.load()) {
+    show("step-confirm", $("confirm-title"));
+  } else {
+    show("step-code", codeInput);
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -527,12 +577,14 @@ $("try-other").addEventListener("click", () => {
   currentToken = null;
   codeInput.value = "";
   clearCodeProblem();
-  show("step-code", codeInput);
+  moveTo("step-code", codeInput);
 });
 
 // The switch reloads the page in another language: carry the fragment (the token) along, and
 // what was typed so far (for this tab only, never the password), which startProfile puts back.
 const TYPED_KEY = "invite-typed";
+// A code typed here, the page reloaded in the invitation's language (speakInvitationLanguage).
+const TYPED_CODE_KEY = "invite-typed-code";
 
 const keepTyped = () => {
   if (!currentToken || $("step-profile").hidden) {
@@ -611,8 +663,15 @@ for (const link of document.querySelectorAll("a[data-locale-link]")) {
 const fromFragment = () => {
   const token = tokenInFragment();
   if (token) {
+    let typed = null;
+    try {
+      typed = window.sessionStorage.getItem(TYPED_CODE_KEY);
+      window.sessionStorage.removeItem(TYPED_CODE_KEY);
+    } catch {
+      // Storage refused: as from a link.
+    }
     codeInput.value = token;
-    checkCode(token);
+    checkCode(token, { fromLink: typed !== token });
   }
   return Boolean(token);
 };
@@ -625,7 +684,7 @@ const resumeRegistration = () => {
     return;
   }
   startConfirmStep(stored, {
-    show,
+    show: (step) => moveTo(step, null, { replace: true }),
     onConfirmed: (user) => finish(user.locale, "confirmed"),
   });
 };
@@ -639,10 +698,16 @@ $("confirm-other-code").addEventListener("click", () => {
   currentToken = null;
   codeInput.value = "";
   clearCodeProblem();
-  show("step-code", codeInput);
+  moveTo("step-code", codeInput);
 });
 
 window.addEventListener("hashchange", fromFragment);
+window.addEventListener("popstate", (event) => {
+  if (event.state && "invite" in event.state) {
+    stepFromHistory(event.state.invite);
+  }
+});
+window.history.replaceState({ invite: "step-code" }, "");
 if (!fromFragment()) {
   resumeRegistration();
 }

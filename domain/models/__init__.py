@@ -21,6 +21,7 @@ from domain.models.registration import Registration
 from domain.models.registration_field import FieldType, RegistrationField
 from domain.models.role import Role, RoleKind
 from domain.models.session import Session
+from domain.models.used_registration_code import UsedRegistrationCode
 from domain.models.user import User
 from domain.models.webhook import (
     WebhookAttempt,
@@ -55,6 +56,7 @@ __all__ = [
     "RoleKind",
     "Session",
     "SuppressionReason",
+    "UsedRegistrationCode",
     "User",
     "WebhookAttempt",
     "WebhookDelivery",

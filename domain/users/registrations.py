@@ -9,6 +9,11 @@ that made it), the password chosen with it, or the password of the account the a
 has. The first claim confirmed creates the account, or signs in to the one there is, and every
 other claim on the address is dropped: never merged. A letter's code is held by one claim at a
 time, and the letter stays pending until that claim is confirmed: then it is accepted, once.
+
+The code that confirmed an address is remembered (a keyed digest, until it would have expired):
+its mail's link, opened again in another browser, says the address is already confirmed rather
+than that the code is wrong. Only the code says so, and it takes as many wrong guesses as a
+claim's code: to anyone without it, an address confirmed a moment ago looks like any other.
 """
 
 from __future__ import annotations
@@ -29,7 +34,14 @@ from domain.clock import clock
 from domain.crypto import Keyring, keyring
 from domain.errors import DomainError, ErrorCode
 from domain.invitations.grants import apply_grants
-from domain.models import Invitation, InvitationStatus, Registration, User, WebhookEventType
+from domain.models import (
+    Invitation,
+    InvitationStatus,
+    Registration,
+    UsedRegistrationCode,
+    User,
+    WebhookEventType,
+)
 from domain.settings import get_settings
 from domain.users import passwords
 from domain.users.sessions import NewSession, open_session
@@ -188,11 +200,21 @@ async def confirm(
         None,
     )
     if match is None:
+        if await _confirmed_with(normalized, code, now):
+            raise DomainError.single(
+                ErrorCode.EMAIL_ALREADY_CONFIRMED,
+                "This code has already confirmed the address: sign in with it.",
+                "code",
+            )
+        # Six digits allow only a few guesses: a wrong one costs every claim on the address,
+        # and the code that confirmed it.
         if claims:
-            # Six digits allow only a few guesses: a wrong one costs every claim on the address.
             await Registration.filter(id__in=[c.id for c in claims]).update(
                 failed_attempts=F("failed_attempts") + 1
             )
+        await UsedRegistrationCode.filter(email=normalized, expires_at__gt=now).update(
+            failed_attempts=F("failed_attempts") + 1
+        )
         raise _invalid_code()
     account = await User.get_or_none(email=normalized, email_confirmed_at__isnull=False)
     if not await _made_by_asker(match, account, token, password):
@@ -207,7 +229,22 @@ async def confirm(
             "Type the password you chose when you registered, to finish.",
             "password",
         )
-    return await _complete(match, account, now)
+    return await _complete(match, account, now, code)
+
+
+def _used_code_value(email: str, code: str) -> str:
+    return f"confirmed:{email}:{code}"
+
+
+async def _confirmed_with(email: str, code: str, now: datetime) -> bool:
+    """Did this code confirm the address (which is still an account's), while it was valid?"""
+    used = await UsedRegistrationCode.filter(
+        email=email, expires_at__gt=now, failed_attempts__lt=CODE_MAX_ATTEMPTS
+    )
+    value = _used_code_value(email, code)
+    if not any(_matches(row.code_digest, value) for row in used):
+        return False
+    return await User.filter(email=email, email_confirmed_at__isnull=False).exists()
 
 
 async def _made_by_asker(
@@ -224,11 +261,19 @@ async def _made_by_asker(
     return account is not None and await passwords.verify_password(account.password_hash, password)
 
 
-async def _complete(claim: Registration, account: User | None, now: datetime) -> NewSession:
+async def _complete(
+    claim: Registration, account: User | None, now: datetime, code: str
+) -> NewSession:
     async with in_transaction():
         # The single winner: only one request deletes the claim.
         if await Registration.filter(id=claim.id).delete() != 1:
             raise _invalid_code().not_counted()
+        await UsedRegistrationCode.filter(email=claim.email, expires_at__lte=now).delete()
+        await UsedRegistrationCode.create(
+            email=claim.email,
+            code_digest=_ring().digest(_used_code_value(claim.email, code)),
+            expires_at=claim.code_expires_at,
+        )
         user = account or await _create_account(claim, now)
         if account is not None and claim.registration_field_values:
             missing = {
@@ -356,6 +401,8 @@ async def correct_address(
 
 async def drop_expired() -> int:
     """Claims past their time go (letters they held can be used again)."""
-    ids = await Registration.filter(expires_at__lte=await clock.now()).values_list("id", flat=True)
+    now = await clock.now()
+    ids = await Registration.filter(expires_at__lte=now).values_list("id", flat=True)
     await drop(ids)  # type: ignore[arg-type]
+    await UsedRegistrationCode.filter(expires_at__lte=now).delete()
     return len(ids)
