@@ -155,8 +155,8 @@ def worker(
         bool,
         typer.Option(
             "--check",
-            help="Exit 0 if a worker recorded its heartbeat in Redis lately, else 1 (a health"
-            " check).",
+            help="Exit 0 if this host's worker recorded its heartbeat in Redis lately, else 1"
+            " (a container's health check).",
         ),
     ] = False,
 ) -> None:

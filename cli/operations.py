@@ -148,17 +148,16 @@ def check() -> None:
 
 
 def worker_health() -> int:
-    """`invitations worker --check`: 0 if a worker recorded its heartbeat in Redis within its
-    interval, else 1 with one line saying why."""
-    from arq.constants import default_queue_name, health_check_key_suffix
-
+    """`invitations worker --check`: 0 if the worker of this host (the container the check
+    runs in) recorded its heartbeat in Redis within its interval, else 1 with one line saying
+    why. Other workers' heartbeats do not count: each container answers for its own."""
     from domain.checks import redis_location
-    from workers.settings import WorkerSettings
+    from workers.heartbeat import heartbeat_key, worker_name
 
     async def beat() -> bytes | None:
         redis = await open_redis()
         try:
-            value: bytes | None = await redis.get(default_queue_name + health_check_key_suffix)
+            value: bytes | None = await redis.get(heartbeat_key())
             return value
         finally:
             await redis.aclose()
@@ -168,12 +167,12 @@ def worker_health() -> int:
     except Unreachable as error:
         raise _fail(str(error)) from None
     if not heartbeat:
-        seconds = WorkerSettings.health_check_interval + 1
+        seconds = f"{get_settings().worker_heartbeat_seconds + 1:g}"
         raise _fail(
-            f"No worker has reported in the last {seconds} s on Redis at"
-            f" {redis_location(get_settings())}."
+            f"The worker on {worker_name()} has not reported in the last {seconds} s on Redis"
+            f" at {redis_location(get_settings())}."
         )
-    typer.echo(f"A worker reported: {heartbeat.decode(errors='replace')}")
+    typer.echo(f"The worker on {worker_name()} reported: {heartbeat.decode(errors='replace')}")
     return 0
 
 

@@ -27,6 +27,7 @@ from domain.mail.relay import RelayGate
 from domain.settings import Settings, get_settings
 from domain.webhooks import delivery as webhook_delivery
 from workers import jobs
+from workers.heartbeat import heartbeat_key
 
 log = logging.getLogger(__name__)
 
@@ -179,5 +180,7 @@ class WorkerSettings:
     poll_delay = get_settings().worker_poll_delay_seconds
     job_timeout = 300
     keep_result = 3600
-    # The compose health check reads this key: keep it fresh.
-    health_check_interval = 60
+    # `invitations worker --check` (the compose health check, run in this worker's container)
+    # reads this worker's own key: keep it fresh.
+    health_check_interval = get_settings().worker_heartbeat_seconds
+    health_check_key = heartbeat_key()
