@@ -36,13 +36,29 @@ def _logging() -> None:
 def migrate() -> None:
     """Apply the database migrations that have not run yet."""
     _settings_or_exit()
+    operations.database_answers_or_exit()
     from domain import db
+    from domain.checks import database_location, failure_reason
 
     async def run() -> None:
-        await db.migrate(db.config_from_settings())
-        await db.close()
+        try:
+            await db.migrate(db.config_from_settings())
+        finally:
+            await db.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except Exception as error:
+        if not db.is_connection_error(error):
+            raise
+        where = database_location(get_settings())
+        typer.secho(
+            f"The database at {where} stopped answering during the migrations"
+            f" ({failure_reason(error)}): run `invitations migrate` again.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1) from None
     typer.echo("Migrations applied.")
 
 
@@ -58,6 +74,7 @@ def create_admin(
 ) -> None:
     """Create an admin with a confirmed email address."""
     _settings_or_exit()
+    operations.database_answers_or_exit()
     from domain import db
     from domain.errors import DomainError
     from domain.users.service import create_admin as create
@@ -100,6 +117,8 @@ def read_bounce(
 
     raw = sys.stdin.buffer.read(10 * 1024 * 1024)
     events = dsn_events(raw, envelope_recipient=to)
+    if events:
+        operations.database_answers_or_exit()
 
     async def run() -> int:
         await db.init()
@@ -119,6 +138,7 @@ def serve(
 ) -> None:
     """Run the API (uvicorn)."""
     _settings_or_exit()
+    operations.database_answers_or_exit()  # Redis may be away: the API waits for it, not ready
     import uvicorn
 
     from api.app import create_app
@@ -165,6 +185,7 @@ def worker(
     if check:
         # Not the worker's Redis settings (which wait for Redis forever): a check answers.
         raise typer.Exit(operations.worker_health())
+    operations.database_answers_or_exit()  # Redis may be away: the worker waits for it
     from arq.worker import run_worker
 
     from workers.settings import WorkerSettings
@@ -217,6 +238,7 @@ def mail_setup(
 def rotate_keys() -> None:
     """Re-encrypt and re-digest tokens and codes under the current SECRET_KEY."""
     _settings_or_exit()
+    operations.database_answers_or_exit()
     from domain import db
     from domain.security.keys import rotate_keys as rotate
 

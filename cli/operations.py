@@ -79,7 +79,8 @@ async def open_redis() -> ArqRedis:
         raise Unreachable(f"Redis at {where} does not answer ({failure_reason(error)}).") from None
 
 
-async def _open_database() -> None:
+async def open_database() -> None:
+    """Start the database connections, or Unreachable at once (in one line, where it is)."""
     from domain import db
     from domain.checks import database_location, failure_reason, is_unanswered
 
@@ -95,6 +96,21 @@ async def _open_database() -> None:
         raise Unreachable(f"The database at {where} {said} ({reason}).") from None
 
 
+def database_answers_or_exit() -> None:
+    """Exit 1 with one line (where, never the password) unless the database answers: for the
+    commands that use it at once (`migrate`, `serve`, `worker`, ...), instead of a traceback."""
+    from domain import db
+
+    async def probe() -> None:
+        await open_database()
+        await db.close()
+
+    try:
+        asyncio.run(probe())
+    except Unreachable as error:
+        raise _fail(str(error)) from None
+
+
 def _with_database(work: Callable[[], Awaitable[T]], *, jobs: bool = False) -> T:
     """Run `work` with the database open; with `jobs`, also Redis (checked first, so that
     nothing changes while it is down), the jobs enqueued once the work has committed. A
@@ -107,7 +123,7 @@ def _with_database(work: Callable[[], Awaitable[T]], *, jobs: bool = False) -> T
     async def run() -> T:
         redis = await open_redis() if jobs else None
         try:
-            await _open_database()
+            await open_database()
             try:
                 if redis is None:
                     return await work()

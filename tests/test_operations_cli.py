@@ -376,3 +376,22 @@ async def test_a_stuck_worker_fails_its_own_check_while_another_replica_is_alive
             process.terminate()
         for process in workers.values():
             await asyncio.wait_for(process.wait(), timeout=30)
+
+
+async def test_commands_that_start_on_the_database_say_in_one_line_that_it_does_not_answer(
+    database: None,
+) -> None:
+    port = _free_port()
+    down = {"INVITES_DATABASE_URL": f"postgres://postgres:hunter2@127.0.0.1:{port}/x"}
+    for command in (
+        ("migrate",),
+        ("serve", "--port", str(_free_port())),
+        ("worker",),
+        ("create-admin", "ada@example.org", "--password", "-"),
+        ("rotate-keys",),
+    ):
+        code, output = await invitations(*command, **down)
+        assert code == 1, (command, output)
+        assert output.strip() == (
+            f"The database at 127.0.0.1:{port}/x does not answer (connection refused)."
+        ), (command, output)
