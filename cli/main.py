@@ -14,7 +14,9 @@ import typer
 from cli import operations
 from domain.settings import SettingsError, get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# Click's plain help: typer's rich panels label every flag `<bool>` (`--help <bool>`), as if
+# it took a value.
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 
 
 def _settings_or_exit() -> None:
@@ -69,11 +71,23 @@ def create_admin(
     last_name: Annotated[str, typer.Option()] = "",
     password: Annotated[
         str | None,
-        typer.Option(help="Read from stdin when '-'; asked for when omitted.", show_default=False),
+        typer.Option(
+            help="'-': read from stdin (its first line), for scripts and containers; asked for"
+            " on the terminal when omitted.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Create an admin with a confirmed email address."""
     _settings_or_exit()
+    if password is None and not sys.stdin.isatty():
+        typer.secho(
+            "No terminal to ask for the password: give it on stdin with --password -"
+            " (printf '%s\\n' \"$PASSWORD\" | invitations create-admin EMAIL --password -).",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     operations.database_answers_or_exit()
     from domain import db
     from domain.errors import DomainError

@@ -16,8 +16,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-invitations_app = typer.Typer(no_args_is_help=True, help="List, resend and delete invitations.")
-imports_app = typer.Typer(no_args_is_help=True, help="List Excel imports and run one again.")
+invitations_app = typer.Typer(
+    no_args_is_help=True, help="List, resend and delete invitations.", rich_markup_mode=None
+)
+imports_app = typer.Typer(
+    no_args_is_help=True, help="List Excel imports and run one again.", rich_markup_mode=None
+)
 
 # Ids are positive 32-bit integers on every database: anything else names nothing.
 MAX_ID = 2**31 - 1

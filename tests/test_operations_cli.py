@@ -395,3 +395,21 @@ async def test_commands_that_start_on_the_database_say_in_one_line_that_it_does_
         assert output.strip() == (
             f"The database at 127.0.0.1:{port}/x does not answer (connection refused)."
         ), (command, output)
+
+
+async def test_help_screens_show_no_value_after_a_flag() -> None:
+    for command in (("--help",), ("worker", "--help"), ("invitations", "delete", "--help")):
+        code, output = await invitations(*command)
+        assert code == 0, output
+        assert "<bool>" not in output, output
+        help_line = next(line for line in output.splitlines() if "--help" in line)
+        assert help_line.split() == ["--help", "Show", "this", "message", "and", "exit."]
+
+
+async def test_create_admin_without_a_terminal_says_how_to_give_the_password(
+    database: None,
+) -> None:
+    code, output = await invitations("create-admin", "ada@example.org")  # stdin: not a terminal
+    assert code == 2, output
+    assert "--password -" in output and "stdin" in output, output
+    assert "echoed" not in output and "Aborted" not in output, output
