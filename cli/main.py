@@ -200,12 +200,10 @@ def worker(
         # Not the worker's Redis settings (which wait for Redis forever): a check answers.
         raise typer.Exit(operations.worker_health())
     operations.database_answers_or_exit()  # Redis may be away: the worker waits for it
-    from arq.worker import run_worker
-
-    from workers.settings import WorkerSettings
+    from workers.settings import run
 
     _logging()
-    run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
+    run(burst=burst)
 
 
 @app.command()
