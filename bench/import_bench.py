@@ -301,7 +301,9 @@ async def _run(content: bytes) -> dict[str, float]:
                     return False
 
             async def worker_up() -> bool:
-                return bool(await redis.exists("arq:queue:health-check"))
+                from workers.heartbeat import heartbeat_key  # the worker runs on this host
+
+                return bool(await redis.exists(heartbeat_key()))
 
             await _wait_for(api_up, "the API", processes)
             await _wait_for(worker_up, "the worker", processes)

@@ -106,7 +106,13 @@ class Runner:
             time.sleep(POLL_SECONDS)
         for child in running:
             if child.process.poll() is None:
-                typer.echo(f"{child.name} did not stop in time: killing it.", err=True)
+                if self.shutdown.hurry:  # a second Ctrl-C: not a process that hung
+                    typer.echo(f"{child.name}: stopped at once (asked twice).", err=True)
+                else:
+                    typer.echo(
+                        f"{child.name} did not stop within {STOP_TIMEOUT_SECONDS:g} s: killing it.",
+                        err=True,
+                    )
                 child.process.kill()
             child.process.wait()
 

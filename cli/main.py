@@ -14,7 +14,9 @@ import typer
 from cli import operations
 from domain.settings import SettingsError, get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# Click's plain help: typer's rich panels label every flag `<bool>` (`--help <bool>`), as if
+# it took a value.
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 
 
 def _settings_or_exit() -> None:
@@ -36,13 +38,29 @@ def _logging() -> None:
 def migrate() -> None:
     """Apply the database migrations that have not run yet."""
     _settings_or_exit()
+    operations.database_answers_or_exit()
     from domain import db
+    from domain.checks import database_location, failure_reason
 
     async def run() -> None:
-        await db.migrate(db.config_from_settings())
-        await db.close()
+        try:
+            await db.migrate(db.config_from_settings())
+        finally:
+            await db.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except Exception as error:
+        if not db.is_connection_error(error):
+            raise
+        where = database_location(get_settings())
+        typer.secho(
+            f"The database at {where} stopped answering during the migrations"
+            f" ({failure_reason(error)}): run `invitations migrate` again.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1) from None
     typer.echo("Migrations applied.")
 
 
@@ -53,11 +71,24 @@ def create_admin(
     last_name: Annotated[str, typer.Option()] = "",
     password: Annotated[
         str | None,
-        typer.Option(help="Read from stdin when '-'; asked for when omitted.", show_default=False),
+        typer.Option(
+            help="'-': read from stdin (its first line), for scripts and containers; asked for"
+            " on the terminal when omitted.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Create an admin with a confirmed email address."""
     _settings_or_exit()
+    if password is None and not sys.stdin.isatty():
+        typer.secho(
+            "No terminal to ask for the password: give it on stdin with --password -"
+            " (printf '%s\\n' \"$PASSWORD\" | invitations create-admin EMAIL --password -).",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    operations.database_answers_or_exit()
     from domain import db
     from domain.errors import DomainError
     from domain.users.service import create_admin as create
@@ -100,6 +131,8 @@ def read_bounce(
 
     raw = sys.stdin.buffer.read(10 * 1024 * 1024)
     events = dsn_events(raw, envelope_recipient=to)
+    if events:
+        operations.database_answers_or_exit()
 
     async def run() -> int:
         await db.init()
@@ -119,6 +152,7 @@ def serve(
 ) -> None:
     """Run the API (uvicorn)."""
     _settings_or_exit()
+    operations.database_answers_or_exit()  # Redis may be away: the API waits for it, not ready
     import uvicorn
 
     from api.app import create_app
@@ -155,8 +189,8 @@ def worker(
         bool,
         typer.Option(
             "--check",
-            help="Exit 0 if a worker recorded its heartbeat in Redis lately, else 1 (a health"
-            " check).",
+            help="Exit 0 if this host's worker recorded its heartbeat in Redis lately, else 1"
+            " (a container's health check).",
         ),
     ] = False,
 ) -> None:
@@ -165,12 +199,11 @@ def worker(
     if check:
         # Not the worker's Redis settings (which wait for Redis forever): a check answers.
         raise typer.Exit(operations.worker_health())
-    from arq.worker import run_worker
-
-    from workers.settings import WorkerSettings
+    operations.database_answers_or_exit()  # Redis may be away: the worker waits for it
+    from workers.settings import run
 
     _logging()
-    run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
+    run(burst=burst)
 
 
 @app.command()
@@ -217,6 +250,7 @@ def mail_setup(
 def rotate_keys() -> None:
     """Re-encrypt and re-digest tokens and codes under the current SECRET_KEY."""
     _settings_or_exit()
+    operations.database_answers_or_exit()
     from domain import db
     from domain.security.keys import rotate_keys as rotate
 

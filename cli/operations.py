@@ -16,8 +16,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-invitations_app = typer.Typer(no_args_is_help=True, help="List, resend and delete invitations.")
-imports_app = typer.Typer(no_args_is_help=True, help="List Excel imports and run one again.")
+invitations_app = typer.Typer(
+    no_args_is_help=True, help="List, resend and delete invitations.", rich_markup_mode=None
+)
+imports_app = typer.Typer(
+    no_args_is_help=True, help="List Excel imports and run one again.", rich_markup_mode=None
+)
 
 # Ids are positive 32-bit integers on every database: anything else names nothing.
 MAX_ID = 2**31 - 1
@@ -79,7 +83,8 @@ async def open_redis() -> ArqRedis:
         raise Unreachable(f"Redis at {where} does not answer ({failure_reason(error)}).") from None
 
 
-async def _open_database() -> None:
+async def open_database() -> None:
+    """Start the database connections, or Unreachable at once (in one line, where it is)."""
     from domain import db
     from domain.checks import database_location, failure_reason, is_unanswered
 
@@ -95,6 +100,21 @@ async def _open_database() -> None:
         raise Unreachable(f"The database at {where} {said} ({reason}).") from None
 
 
+def database_answers_or_exit() -> None:
+    """Exit 1 with one line (where, never the password) unless the database answers: for the
+    commands that use it at once (`migrate`, `serve`, `worker`, ...), instead of a traceback."""
+    from domain import db
+
+    async def probe() -> None:
+        await open_database()
+        await db.close()
+
+    try:
+        asyncio.run(probe())
+    except Unreachable as error:
+        raise _fail(str(error)) from None
+
+
 def _with_database(work: Callable[[], Awaitable[T]], *, jobs: bool = False) -> T:
     """Run `work` with the database open; with `jobs`, also Redis (checked first, so that
     nothing changes while it is down), the jobs enqueued once the work has committed. A
@@ -107,7 +127,7 @@ def _with_database(work: Callable[[], Awaitable[T]], *, jobs: bool = False) -> T
     async def run() -> T:
         redis = await open_redis() if jobs else None
         try:
-            await _open_database()
+            await open_database()
             try:
                 if redis is None:
                     return await work()
@@ -148,17 +168,16 @@ def check() -> None:
 
 
 def worker_health() -> int:
-    """`invitations worker --check`: 0 if a worker recorded its heartbeat in Redis within its
-    interval, else 1 with one line saying why."""
-    from arq.constants import default_queue_name, health_check_key_suffix
-
+    """`invitations worker --check`: 0 if the worker of this host (the container the check
+    runs in) recorded its heartbeat in Redis within its interval, else 1 with one line saying
+    why. Other workers' heartbeats do not count: each container answers for its own."""
     from domain.checks import redis_location
-    from workers.settings import WorkerSettings
+    from workers.heartbeat import heartbeat_key, worker_name
 
     async def beat() -> bytes | None:
         redis = await open_redis()
         try:
-            value: bytes | None = await redis.get(default_queue_name + health_check_key_suffix)
+            value: bytes | None = await redis.get(heartbeat_key())
             return value
         finally:
             await redis.aclose()
@@ -168,12 +187,12 @@ def worker_health() -> int:
     except Unreachable as error:
         raise _fail(str(error)) from None
     if not heartbeat:
-        seconds = WorkerSettings.health_check_interval + 1
+        seconds = f"{get_settings().worker_heartbeat_seconds + 1:g}"
         raise _fail(
-            f"No worker has reported in the last {seconds} s on Redis at"
-            f" {redis_location(get_settings())}."
+            f"The worker on {worker_name()} has not reported in the last {seconds} s on Redis"
+            f" at {redis_location(get_settings())}."
         )
-    typer.echo(f"A worker reported: {heartbeat.decode(errors='replace')}")
+    typer.echo(f"The worker on {worker_name()} reported: {heartbeat.decode(errors='replace')}")
     return 0
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
+from domain import outbox
+
 # No `*_created` timestamp series beside each counter and histogram: Prometheus does not need
 # them, and they double what every scrape stores.
 disable_created_metrics()
@@ -74,7 +76,8 @@ queue_jobs = Gauge(
 )
 queue_oldest_job_age = Gauge(
     "invitations_queue_oldest_job_age_seconds",
-    "How long the oldest job that is due has waited (0 when none is due), read at scrape time.",
+    "How long the oldest job has waited: since it fell due, or since it was enqueued for one"
+    " put off after it ran (the mail relay down, a mail refused for now); read at scrape time.",
 )
 imports = Counter(
     "invitations_imports",
@@ -101,10 +104,30 @@ rate_limit_refusals = Counter(
 )
 
 
+# At most this many deferred jobs (the soonest due) are read for their enqueue time at each
+# measure: enough to find a long wait, a bounded read for the queue of a huge import.
+DEFERRED_LOOKED_AT = 5_000
+_CHUNK = 500
+
+
 async def measure_queue(redis: Any, queue: str) -> None:
-    """Read the work queue (a sorted set of job ids scored by when each is due, in ms)."""
+    """Read the work queue (a sorted set of job ids scored by when each is due, in ms).
+
+    A job waits from when it falls due; a job that ran and was put off (arq's Retry: the mail
+    relay is down, a mail was refused for now, the database did not answer) has waited since
+    it was first enqueued, although it is not due yet: the pause is the wait an alert is for.
+    A job enqueued for later and never run does not wait before its time."""
     now_ms = time.time() * 1000
     waiting = await redis.zcard(queue)
     oldest = await redis.zrangebyscore(queue, "-inf", now_ms, start=0, num=1, withscores=True)
+    oldest_ms = float(oldest[0][1]) if oldest else now_ms
+    deferred = await redis.zrangebyscore(
+        queue, f"({now_ms}", "+inf", start=0, num=DEFERRED_LOOKED_AT
+    )
+    for start in range(0, len(deferred), _CHUNK):
+        oldest_ms = min(
+            oldest_ms,
+            await outbox.first_enqueued_of_retried(redis, deferred[start : start + _CHUNK]),
+        )
     queue_jobs.set(waiting)
-    queue_oldest_job_age.set(max(now_ms - float(oldest[0][1]), 0) / 1000 if oldest else 0)
+    queue_oldest_job_age.set(max(now_ms - oldest_ms, 0) / 1000)

@@ -23,8 +23,14 @@ from datetime import datetime
 from typing import Any
 
 from arq.connections import ArqRedis
-from arq.constants import default_queue_name, expires_extra_ms, job_key_prefix, result_key_prefix
-from arq.jobs import serialize_job
+from arq.constants import (
+    default_queue_name,
+    expires_extra_ms,
+    job_key_prefix,
+    result_key_prefix,
+    retry_key_prefix,
+)
+from arq.jobs import DeserializationError, deserialize_job_raw, serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -174,3 +180,26 @@ async def unit_of_work(redis: ArqRedis) -> AsyncIterator[Outbox]:
                 len(outbox.jobs),
                 type(error).__name__,
             )
+
+
+async def first_enqueued_of_retried(redis: Any, job_ids: list[Any]) -> float:
+    """The earliest enqueue time (epoch ms) of these queued jobs that have run at least once
+    (arq counts each run in its retry key), inf when none has: how long a job put off by
+    arq's Retry has waited, for the queue's metrics."""
+    ids = [job_id.decode() if isinstance(job_id, bytes) else str(job_id) for job_id in job_ids]
+    pipe = redis.pipeline(transaction=False)
+    for job_id in ids:
+        pipe.get(retry_key_prefix + job_id)
+        pipe.get(job_key_prefix + job_id)
+    values = await pipe.execute()
+    deserializer = getattr(redis, "job_deserializer", None)
+    earliest = float("inf")
+    for runs, data in zip(values[::2], values[1::2], strict=True):
+        if not runs or not data:
+            continue
+        try:
+            enqueued_ms = deserialize_job_raw(data, deserializer=deserializer)[4]
+        except DeserializationError:
+            continue
+        earliest = min(earliest, float(enqueued_ms))
+    return earliest

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
 
     worker_max_jobs: int = Field(default=50, ge=1, le=10_000)
     worker_poll_delay_seconds: float = Field(default=0.05, gt=0, le=10)
+    # Each worker records its heartbeat in Redis this often (`invitations worker --check`
+    # fails once its own is older than this plus a second).
+    worker_heartbeat_seconds: float = Field(default=60, ge=1, le=3600)
     # A temporary refusal (4xx, a dropped connection) defers that mail: retried after
     # base, 2x, 4x ... up to the cap, and failed only when still refused after give_up_hours.
     send_retry_base_seconds: float = Field(default=30, ge=0)

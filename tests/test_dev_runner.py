@@ -247,3 +247,29 @@ def test_dev_starts_everything_from_scratch_mail_arrives_and_ctrl_c_stops_it_all
     # Shown once to the developer, never in a log line; other passwords never.
     assert output.text.count(admin_password) == 2  # the credentials, the sign-in example
     assert PASSWORD not in output.text
+
+
+def test_a_second_ctrl_c_stops_the_children_at_once_without_calling_them_hung(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from cli.dev import Runner, Shutdown
+
+    shutdown = Shutdown(requested=True, hurry=True)
+    runner = Runner(get_settings(), shutdown)
+    ready = tmp_path / "ready"
+    slow = (
+        "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: None);"
+        " pathlib.Path(sys.argv[1]).touch(); time.sleep(60)"
+    )
+    child = runner.start("API", [sys.executable, "-c", slow, str(ready)], dict(os.environ))
+    deadline = time.monotonic() + 30
+    while not ready.exists():  # its SIGTERM handler is in place
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    started = time.monotonic()
+    runner.stop([child])
+    assert time.monotonic() - started < 5
+    assert child.process.returncode == -signal.SIGKILL
+    said = capsys.readouterr().err
+    assert "API: stopped at once (asked twice)." in said
+    assert "did not stop" not in said

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import urllib.request
 from collections.abc import AsyncIterator
@@ -10,15 +12,18 @@ from typing import Any
 import httpx
 import pytest
 from arq.connections import ArqRedis
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from api.app import create_app
+from domain.models import DeliveryState, Invitation
 from domain.settings import get_settings
 from schema.prepared import INVITATION_BY_TOKEN
 from tests.fixtures import ADMIN_PASSWORD, SIGN_IN, GraphQLClient, SmtpSink
 from tests.import_helpers import HEADER, upload, workbook
 from tests.invitations_helpers import BY_TOKEN, RESEND, create
+from tests.mail_relay import free_port, relay_settings
 from tests.test_accounts import CONFIRM
 from tests.test_password_reset import RESET
 
@@ -305,3 +310,65 @@ async def test_bounces_are_counted_by_kind_and_source_once_each(
         moved(before, after, "invitations_mails_bounced_total", kind="soft", source="mailgun") == 1
     )
     assert moved(before, after, "invitations_mails_bounced_total", kind="hard", source="dsn") == 1
+
+
+async def test_while_the_relay_cannot_be_reached_the_documented_alerts_fire(
+    admin: GraphQLClient, redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docs/operations.md: rate(invitations_mails_failed_total{reason="relay_unreachable"}[5m])
+    # > 0, and invitations_queue_oldest_job_age_seconds > 300 (here: its age grows while the
+    # mails wait for the relay, paused and deferred as they are).
+    from arq.worker import Worker
+
+    import workers.settings as worker_settings
+    from workers.settings import WorkerSettings, shutdown, startup
+
+    monkeypatch.setattr(worker_settings, "QUEUE_EVERY", 0.1)
+    metrics_port = _free_port()
+    settings = relay_settings(
+        free_port(),  # nothing listens: every connection is refused
+        worker_metrics_port=metrics_port,
+        relay_pause_seconds=0.3,
+        relay_pause_max_seconds=0.3,
+    )
+    before = parse(generate_latest().decode())
+    await create(admin, ["first@example.org", "second@example.org"])
+    worker = Worker(
+        functions=WorkerSettings.functions,
+        cron_jobs=[],
+        redis_pool=redis,
+        poll_delay=0.01,
+        handle_signals=False,
+        on_startup=startup,
+        on_shutdown=shutdown,
+        ctx={"database_ready": True, "settings": settings},
+    )
+    running = asyncio.create_task(worker.main())
+
+    def scraped() -> Samples:
+        url = f"http://127.0.0.1:{metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return parse(response.read().decode())
+
+    try:
+        failed = age = 0.0
+        for _ in range(100):
+            await asyncio.sleep(0.2)
+            if "metrics_server" not in worker.ctx:
+                continue
+            after = await asyncio.to_thread(scraped)
+            failed = moved(
+                before, after, "invitations_mails_failed_total", reason="relay_unreachable"
+            )
+            age = after[("invitations_queue_oldest_job_age_seconds", ())]
+            if failed >= 2 and age >= 3:
+                break
+        assert after[("invitations_queue_jobs", ())] >= 1
+        assert failed >= 2, "a relay that cannot be reached is counted at each attempt"
+        assert age >= 3, "the mails waiting for the relay are the queue's oldest jobs"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await shutdown(worker.ctx)
+    assert await Invitation.filter(delivery_state=DeliveryState.SENT).count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from typing import Any
 
@@ -287,16 +288,23 @@ async def test_without_redis_listing_works_and_changes_stop_in_one_line(
     invitation = await Invitation.get(id=ann)
     assert invitation.send_no == 1
 
-    code, output = await invitations("worker", "--check")  # Redis answers; no worker runs
+    here = {"HOSTNAME": "worker-one"}
+    code, output = await invitations("worker", "--check", **here)  # Redis answers; no worker
     assert code == 1
     assert output.strip() == (
-        "No worker has reported in the last 61 s on Redis at "
+        "The worker on worker-one has not reported in the last 61 s on Redis at "
         + os.environ["INVITES_REDIS_URL"].split("://")[-1]
         + "."
     )
 
-    await redis.set("arq:queue:health-check", "j_complete=1 j_failed=0", ex=61)  # as a worker does
-    code, output = await invitations("worker", "--check")
+    # Another host's worker, or arq's shared key, says nothing of this one.
+    await redis.set("arq:queue:health-check", "j_complete=1 j_failed=0", ex=61)
+    await redis.set("arq:queue:health-check:worker-two", "j_complete=1 j_failed=0", ex=61)
+    code, output = await invitations("worker", "--check", **here)
+    assert code == 1, output
+
+    await redis.set("arq:queue:health-check:worker-one", "j_complete=1 j_failed=0", ex=61)
+    code, output = await invitations("worker", "--check", **here)
     assert code == 0 and "j_complete=1" in output, output
 
 
@@ -323,3 +331,85 @@ async def test_malformed_redis_and_database_urls_are_bad_settings(database: None
     assert code == 2, output
     assert "INVITES_DATABASE_URL: Value error, must be empty (SQLite" in output
     assert "pw@" not in output
+
+
+async def test_a_stuck_worker_fails_its_own_check_while_another_replica_is_alive(
+    database: None, redis: ArqRedis
+) -> None:
+    beat = {"INVITES_WORKER_HEARTBEAT_SECONDS": "1", "INVITES_LOG_LEVEL": "WARNING"}
+    workers = {
+        name: await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "cli",
+            "worker",
+            env={**os.environ, **beat, "HOSTNAME": name},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for name in ("replica-a", "replica-b")
+    }
+
+    async def healthy(name: str) -> bool:
+        code, output = await invitations("worker", "--check", HOSTNAME=name, **beat)
+        assert code == 0 or "has not reported in the last 2 s" in output, output
+        return code == 0
+
+    async def until(name: str, wanted: bool) -> None:
+        deadline = asyncio.get_running_loop().time() + 60
+        while asyncio.get_running_loop().time() < deadline:
+            if await healthy(name) == wanted:
+                return
+            await asyncio.sleep(0.25)
+        raise AssertionError(f"{name} never became {'healthy' if wanted else 'unhealthy'}")
+
+    try:
+        await until("replica-a", True)
+        await until("replica-b", True)
+        workers["replica-a"].send_signal(signal.SIGSTOP)  # hung: alive, but does nothing
+        await until("replica-a", False)
+        assert await healthy("replica-b")
+    finally:
+        for process in workers.values():
+            process.send_signal(signal.SIGCONT)
+            process.terminate()
+        for process in workers.values():
+            await asyncio.wait_for(process.wait(), timeout=30)
+
+
+async def test_commands_that_start_on_the_database_say_in_one_line_that_it_does_not_answer(
+    database: None,
+) -> None:
+    port = _free_port()
+    down = {"INVITES_DATABASE_URL": f"postgres://postgres:hunter2@127.0.0.1:{port}/x"}
+    for command in (
+        ("migrate",),
+        ("serve", "--port", str(_free_port())),
+        ("worker",),
+        ("create-admin", "ada@example.org", "--password", "-"),
+        ("rotate-keys",),
+    ):
+        code, output = await invitations(*command, **down)
+        assert code == 1, (command, output)
+        assert output.strip() == (
+            f"The database at 127.0.0.1:{port}/x does not answer (connection refused)."
+        ), (command, output)
+
+
+async def test_help_screens_show_no_value_after_a_flag() -> None:
+    for command in (("--help",), ("worker", "--help"), ("invitations", "delete", "--help")):
+        code, output = await invitations(*command)
+        assert code == 0, output
+        assert "<bool>" not in output, output
+        help_line = next(line for line in output.splitlines() if "--help" in line)
+        assert help_line.split() == ["--help", "Show", "this", "message", "and", "exit."]
+
+
+async def test_create_admin_without_a_terminal_says_how_to_give_the_password(
+    database: None,
+) -> None:
+    code, output = await invitations("create-admin", "ada@example.org")  # stdin: not a terminal
+    assert code == 2, output
+    assert "--password -" in output and "stdin" in output, output
+    assert "echoed" not in output and "Aborted" not in output, output

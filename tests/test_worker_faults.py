@@ -4,7 +4,10 @@ dropped mid-import."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -276,3 +279,38 @@ async def test_a_job_cancelled_as_its_transaction_begins_leaves_the_database_usa
         await Tortoise.init(config=db.tortoise_config(DATABASE_URL), _enable_global_fallback=True)
         raise
     assert await User.all().count() == 0
+
+
+async def test_a_worker_waiting_for_a_redis_that_is_gone_stops_when_asked(
+    database: None, private_redis: PrivateRedis
+) -> None:
+    # docker stop, or Ctrl-C in `invitations dev`: SIGTERM. The worker stopped waiting for
+    # Redis only when killed, 10 s later.
+    await private_redis.ready()
+    url = f"redis://127.0.0.1:{private_redis.port}/0"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli", "worker"],
+        env={**os.environ, "INVITES_REDIS_URL": url, "HOSTNAME": "stopping-worker"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        pool = await create_pool(RedisSettings(port=private_redis.port))
+        try:
+            for _ in range(600):  # the worker started: its heartbeat is there
+                if await pool.exists("arq:queue:health-check:stopping-worker"):
+                    break
+                assert worker.poll() is None
+                await asyncio.sleep(0.1)
+        finally:
+            await pool.aclose()
+        private_redis.stop()
+        await asyncio.sleep(0.5)  # the worker finds Redis gone and waits for it
+        worker.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.to_thread(worker.communicate, timeout=8)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, output.decode()
+    assert b"Traceback" not in output, output.decode()

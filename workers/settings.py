@@ -6,16 +6,18 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from signal import Signals
+from typing import Any, ClassVar, TypeVar
 
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name
 from arq.cron import cron
-from arq.worker import func
+from arq.worker import Worker, func, get_kwargs
 from prometheus_client import start_http_server
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -27,8 +29,10 @@ from domain.mail.relay import RelayGate
 from domain.settings import Settings, get_settings
 from domain.webhooks import delivery as webhook_delivery
 from workers import jobs
+from workers.heartbeat import heartbeat_key
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def _keep_claims() -> None:
@@ -154,11 +158,52 @@ CRON_JOBS = [
 ]
 
 
+class _Stopping:
+    """Set once the worker is asked to stop (SIGTERM, Ctrl-C)."""
+
+    now = False
+
+
+class UntilStopped(Retry):
+    """Retries forever while the worker runs; once it is asked to stop, a Redis that does not
+    answer is tried once, not waited for: a stop (docker stop, Ctrl-C) ends a worker waiting
+    for a Redis that is gone, instead of the worker hanging until it is killed."""
+
+    async def call_with_retry(
+        self, do: Callable[[], Awaitable[T]], fail: Callable[[Any], Any]
+    ) -> T:
+        if not _Stopping.now:
+            return await super().call_with_retry(do, fail)
+        return await Retry(NoBackoff(), 0).call_with_retry(do, fail)
+
+
+class InvitationsWorker(Worker):
+    """arq's worker, stopping even while Redis does not answer (UntilStopped)."""
+
+    def handle_sig(self, signum: Signals) -> None:
+        _Stopping.now = True
+        super().handle_sig(signum)
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            # arq drops its heartbeat before the shutdown hook: ours must still run.
+            log.warning("stopping without Redis (%s)", type(error).__name__)
+            await shutdown(self.ctx)
+
+
+def run(*, burst: bool = False) -> None:
+    """`invitations worker`: run until stopped."""
+    kwargs: dict[str, Any] = {**get_kwargs(WorkerSettings), "burst": burst}  # type: ignore[arg-type]
+    InvitationsWorker(**kwargs).run()
+
+
 def resilient(settings: RedisSettings) -> RedisSettings:
     """A worker waits for Redis when it goes away (a restart, a failover) and goes on: every
     command is retried with backoff (up to 5 s apart) for as long as it takes, instead of
     arq's poll raising and the process exiting. Jobs in progress carry on meanwhile."""
-    settings.retry = Retry(ExponentialBackoff(cap=5.0, base=0.1), retries=-1)
+    settings.retry = UntilStopped(ExponentialBackoff(cap=5.0, base=0.1), retries=-1)
     settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
     settings.conn_retries = 1_000_000
     return settings
@@ -179,5 +224,7 @@ class WorkerSettings:
     poll_delay = get_settings().worker_poll_delay_seconds
     job_timeout = 300
     keep_result = 3600
-    # The compose health check reads this key: keep it fresh.
-    health_check_interval = 60
+    # `invitations worker --check` (the compose health check, run in this worker's container)
+    # reads this worker's own key: keep it fresh.
+    health_check_interval = get_settings().worker_heartbeat_seconds
+    health_check_key = heartbeat_key()

@@ -43,6 +43,7 @@ class DeliveryError(Exception):
         self.permanent = permanent
         self.relay = relay
         self.unwritable = unwritable  # the mail could not be composed (never reached the relay)
+        self.counted = False  # in the metrics already (a connection that could not be opened)
 
 
 def failure_reason(error: DeliveryError) -> str:
@@ -107,7 +108,12 @@ class Mailer:
             await connection.open()
         except SmtpFailure as failure:
             await self.gate.down(failure.reason)
-            raise DeliveryError(failure.reason, relay=True) from failure
+            error = DeliveryError(failure.reason, relay=True)
+            # Counted here, once an attempt: a sender whose connection cannot be opened never
+            # reaches deliver(), and an outage must show in the metrics.
+            metrics.mails_failed.labels(failure_reason(error)).inc()
+            error.counted = True
+            raise error from failure
 
     async def send(
         self, mail: Mail, *, still_wanted: Callable[[], Awaitable[bool]] | None = None
@@ -130,7 +136,8 @@ class Mailer:
         try:
             await self._deliver(connection, mail, still_wanted=still_wanted)
         except DeliveryError as error:
-            metrics.mails_failed.labels(failure_reason(error)).inc()
+            if not error.counted:
+                metrics.mails_failed.labels(failure_reason(error)).inc()
             raise
         else:
             metrics.mails_sent.inc()
