@@ -183,6 +183,8 @@ def failure(error: BaseException, address: str | None) -> str:
         for link in chain
     ):
         kind = "connection refused"
+    elif any("Connection closed by server" in str(link) for link in chain):
+        kind = "connection closed"  # redis-py, on a connection opened before the server went
     elif any(isinstance(link, TimeoutError) for link in chain) or "TimeoutError" in names:
         kind = "timed out"  # redis-py's TimeoutError is its own class
     elif any(isinstance(link, socket.gaierror) for link in chain):

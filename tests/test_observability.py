@@ -143,6 +143,44 @@ async def test_readiness_says_in_a_few_words_what_is_wrong_and_logs_it_once_a_ch
     assert "hunter2" not in caplog.text and "hunter2" not in "".join(answers)
 
 
+async def test_a_redis_gone_while_the_service_ran_is_said_as_refused_too(
+    database: None, redis: ArqRedis
+) -> None:
+    """A Redis stopped after the service had spoken with it (a connection in the pool) is said
+    in words, as one never there is: `connection closed`, then `connection refused at
+    host:port`, never the exception's class name."""
+    app = create_app(get_settings(), manage_database=False)
+    port = _free_port()
+    server = await asyncio.create_subprocess_exec(
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "no", stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    gone = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_timeout=2)
+    try:
+        for _ in range(50):
+            try:
+                await gone.ping()
+                break
+            except Exception:
+                await asyncio.sleep(0.1)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            app.state.redis = gone
+            assert (await http.get("/health/ready")).json()["redis"] == "ok"
+            server.terminate()
+            await server.wait()
+            # The connection it held is closed; the next one is refused.
+            for said in ("connection closed", "connection refused", "connection refused"):
+                ready = await http.get("/health/ready")
+                assert ready.status_code == 503
+                assert ready.json()["redis"] == f"{said} at 127.0.0.1:{port}"
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+        await gone.aclose()
+
+
 async def test_an_unreachable_database_is_named_by_its_address_never_its_password(
     database: None,
 ) -> None:
