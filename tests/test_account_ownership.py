@@ -247,9 +247,12 @@ async def test_a_letters_grants_apply_once_when_its_address_is_confirmed(
     assert sorted(g["title"] for g in me["groups"]) == sorted(
         [data["manual"].title, data["smart"].title]
     )
-    # Confirming again does nothing more: the registration is gone.
+    # Confirming again does nothing more: the registration is gone, and the code is told as
+    # the one that confirmed the address already.
     twice = await gql.post(CONFIRM, {"email": "reader@example.org", "code": code}, token=token)
-    assert twice["data"]["confirmEmail"]["errors"][0]["code"] == "INVALID_CODE"
+    assert twice["data"]["confirmEmail"]["errors"][0]["code"] == "EMAIL_ALREADY_CONFIRMED"
+    assert twice["data"]["confirmEmail"]["session"] is None
+    assert (await gql(ME, token=session))["me"] == me
 
 
 async def test_the_owner_wins_by_signing_up_too_and_confirming_from_the_mailbox(

@@ -139,7 +139,7 @@ async def test_an_admin_makes_a_smart_and_a_manual_group_in_dutch_on_a_phone(
         council = page.locator("#groups li.card", has_text="Wijkraad")
         await expect(council).to_be_visible()
         await council.get_by_role("button", name="Wijkraad verwijderen").click()
-        await expect(page.locator("#confirm")).to_contain_text("1 lid")
+        await expect(page.locator("#confirm")).to_contain_text("Het enige lid verlaat de groep.")
         await page.locator("#confirm").get_by_role("button", name="Verwijderen").click()
         await expect(page.locator("#done")).to_have_text("De groep Wijkraad is verwijderd.")
         assert await Group.all().count() == 1
