@@ -110,7 +110,7 @@ async def test_the_title_the_default_language_needs_is_marked_and_said_in_dutch(
         await sign_in(page, "/admin/fields?lang=nl-BE")
         english = page.locator("#new-title-en")
         await expect(page.locator("label[for=new-title-en]")).to_have_text(
-            "Titel (English) (verplicht)"
+            "Titel (English, verplicht)"
         )
         await expect(english).to_have_attribute("required", "")
         await expect(english).to_have_attribute("aria-required", "true")
@@ -141,5 +141,7 @@ async def test_the_title_the_default_language_needs_is_marked_and_said_in_dutch(
         await page.fill("#edit-title-en", "")
         await page.click("#edit-form button[type=submit]")
         assert (await said_at(page, "#edit-title-en")).startswith("Typ een titel in English:")
-        await expect(page.locator("label[for=edit-title-en]")).to_contain_text("(verplicht)")
+        await expect(page.locator("label[for=edit-title-en]")).to_have_text(
+            "Titel (English, verplicht)"
+        )
         await check_accessibility(page)
