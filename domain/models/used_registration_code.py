@@ -1,7 +1,7 @@
 """A registration's code that confirmed its address, remembered until the code would have
 expired: its mail's link, opened again (in another browser), then says the address is already
-confirmed instead of calling the code wrong. Only a keyed digest of the address and the code:
-nothing here names the address to whoever lacks the code."""
+confirmed instead of calling the code wrong. The address is kept as the account has it, the
+code only as a keyed digest (with the address); the row goes when the code would have expired."""
 
 from __future__ import annotations
 
