@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import mail_events, observability
+from api import cors, mail_events, observability
 from api.admin import AdminPages
 from api.console import Console, console_access
 from api.downloads import import_template
@@ -30,10 +30,16 @@ from domain.settings import GraphiqlAccess, Settings, get_settings
 
 
 class App(Starlette):
+    # INVITES_CORS_ORIGINS: none by default, and then no CORS layer at all.
+    cors_origins: tuple[str, ...] = ()
+
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's own layers (ServerErrorMiddleware answers a 500): a failed
-        # request's answer and log lines carry its id too.
-        return observability.RequestIds(super().build_middleware_stack())
+        # request's answer and log lines carry its id too, and a listed origin may read it.
+        app = super().build_middleware_stack()
+        if self.cors_origins:
+            app = cors.Answers(app, self.cors_origins)
+        return observability.RequestIds(app)
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -88,4 +94,5 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         exception_handlers=error_handlers(pages),
     )
     app.state.settings = settings
+    app.cors_origins = tuple(settings.cors_origins)
     return app

@@ -11,6 +11,11 @@ sends cookies cross-origin nor lets a page read an answer to a request that carr
 console's and the residents' cookies stay same-origin, and a request that says it comes from
 another origin counts neither cookie (api.graphql): docs/security.md, "Web apps on other
 origins".
+
+Every answer to /graphql carries these headers, not only GraphQL's: a refusal made before the
+schema runs (the body guard's 413 or 408, an unexpected error's 500) must be readable too, or
+the app's browser reports a bare network error instead of the reason (`Answers`, the app's
+outer layer).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterable
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.observability import REQUEST_ID_HEADER
 
@@ -58,21 +64,69 @@ class CrossOrigin:
             },
         )
 
-    def add_headers(self, request: Request, response: Response) -> None:
-        """A listed origin may read the answer (and its request id); caches keep one per origin."""
-        if not self.origins:
+
+class Answers:
+    """Every answer to `path` (GraphQL's, the body guard's 413 and 408, an unexpected error's
+    500) readable by the listed origins: `Access-Control-Allow-Origin` echoing a listed origin,
+    with `Access-Control-Expose-Headers` (the request id), and `Vary: Origin` for every origin
+    (caches keep one answer per origin). Granted preflights pass as they are: the view answers
+    them with the preflight's own headers (CrossOrigin.preflight).
+
+    It wraps Starlette's ServerErrorMiddleware, which answers a 500 (api.app), and is only in
+    the app when origins are listed. Per request: the path's comparison, one pass over the
+    request's headers and a set lookup, as the view did before."""
+
+    def __init__(self, app: ASGIApp, origins: Iterable[str], path: str = "/graphql") -> None:
+        self.app = app
+        self.origins = frozenset(origin.encode("latin-1") for origin in origins)
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
             return
-        add_vary_origin(response)
-        origin = self.granted(request)
-        if origin is not None:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Expose-Headers"] = REQUEST_ID_HEADER
+        origin = b""
+        preflight = False
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value
+            elif name == b"access-control-request-method":
+                preflight = True
+        granted = origin if origin in self.origins else None
+        if preflight and granted is not None and scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = with_cors(message.get("headers", ()), granted)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
 
 
-def add_vary_origin(response: Response) -> None:
-    vary = [item.strip() for item in response.headers.get("vary", "").split(",") if item.strip()]
-    if "origin" not in (item.lower() for item in vary):
-        response.headers["Vary"] = ", ".join([*vary, "Origin"])
+_ALLOW_ORIGIN = b"access-control-allow-origin"
+_EXPOSE = (b"access-control-expose-headers", REQUEST_ID_HEADER.encode())
+_VARY = b"vary"
+
+
+def with_cors(
+    raw: Iterable[tuple[bytes, bytes]], origin: bytes | None
+) -> list[tuple[bytes, bytes]]:
+    """An answer's headers (as ASGI sends them) with `Vary: Origin` added to its own Vary, and
+    what a granted origin needs to read it."""
+    headers = list(raw)
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == _VARY:
+            if b"origin" not in (item.strip().lower() for item in value.split(b",")):
+                headers[index] = (name, value + b", Origin" if value.strip() else b"Origin")
+            break
+    else:
+        headers.append((_VARY, b"Origin"))
+    if origin is not None:
+        headers.append((_ALLOW_ORIGIN, origin))
+        headers.append(_EXPOSE)
+    return headers
 
 
 def from_other_origin(request: Request, cross_origin: CrossOrigin) -> bool:

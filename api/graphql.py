@@ -129,7 +129,7 @@ class GraphQLView(GraphQL[Context, None]):
                     {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]},
                     status_code=error.status_code,
                 )
-        self.cross_origin.add_headers(request, response)
+        # The CORS headers of the answer: api.cors.Answers, around the whole app.
         await response(scope, receive, send)
 
     async def answer_prepared(self, request: Request) -> Response | None:

@@ -397,6 +397,39 @@ async def test_the_focus_comes_back_to_the_control_a_dialog_was_opened_with_in_d
         await check_accessibility(page)
 
 
+async def test_a_new_group_gets_the_focus_in_the_list_in_french(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Made with the form (by keyboard): the focus goes to the new group in the list, its
+    heading, whose link and buttons come next; the status says it is made."""
+    await Group.create(title="Residents", kind=GroupKind.MANUAL)
+    async with browse(browser, live_server, locale="fr-BE", viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups?lang=fr-BE")
+        await expect(page.locator("#groups li.card")).to_have_count(1)
+        await page.locator("#new-title-en").focus()
+        await page.keyboard.type("Neighbourhood council")
+        await page.locator("#new-title-nl-BE").fill("Wijkraad")
+        await page.locator("#new-title-fr-BE").fill("Conseil de quartier")
+        await page.keyboard.press("Enter")
+        card = page.locator("#groups li.card", has_text="Conseil de quartier")
+        heading = card.get_by_role("heading", name="Conseil de quartier")
+        await expect(heading).to_be_focused()
+        done = page.get_by_role("status").filter(has_text="Le groupe")
+        await expect(done).to_have_text("Le groupe Conseil de quartier est créé.")
+        await expect(page.locator("#new-title-en")).to_have_value("")
+        await check_accessibility(page)
+        # Its link and buttons come next, in order.
+        await page.keyboard.press("Tab")
+        await expect(
+            card.get_by_role("link", name="Invitations qui mentionnent Conseil de quartier")
+        ).to_be_focused()
+        await page.keyboard.press("Tab")
+        await expect(
+            card.get_by_role("button", name="Membres de Conseil de quartier")
+        ).to_be_focused()
+
+
 async def test_a_rule_on_a_select_field_a_language_or_a_role_is_picked_in_dutch(
     admin: GraphQLClient, browser: object, live_server: str
 ) -> None:

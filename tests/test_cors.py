@@ -3,6 +3,7 @@ never count cross-origin. Over real HTTP, and from a real browser on another ori
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,7 +18,8 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from api.app import create_app
-from api.graphql import CONSOLE_COOKIE
+from api.cors import with_cors
+from api.graphql import CONSOLE_COOKIE, JSON, GraphQLView
 from domain.settings import SettingsError, get_settings, load_settings
 from tests.browser import browse, serve
 from tests.fixtures import ADMIN_PASSWORD, SIGN_IN
@@ -25,6 +27,7 @@ from tests.fixtures import ADMIN_PASSWORD, SIGN_IN
 APP = "https://app.example.org"
 ADMIN_EMAIL = "admin@participate.example.org"
 ME = "{ me { email } }"
+TRACE = "trace-cors-0123456789abcdef"
 PREFLIGHT = {
     "Origin": APP,
     "Access-Control-Request-Method": "POST",
@@ -213,3 +216,87 @@ async def test_a_web_app_on_another_origin_calls_the_api_from_a_browser(
                 )
                 assert answer == "refused"  # not listed: no answer to read
                 visit.problems.clear()
+
+
+async def test_every_answer_of_graphql_is_readable_by_a_listed_origin(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers made before GraphQL runs (the body guard's 413 and 408, an unexpected error's
+    500) carry the CORS headers too: a web app reads why, not a bare network error."""
+    too_big = b'{"query": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+
+    async def streamed() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+        for start in range(0, len(too_big), 64 * 1024):
+            yield too_big[start : start + 64 * 1024]
+
+    granted = {"access-control-allow-origin": APP, "access-control-expose-headers": "X-Request-ID"}
+    async with served(cors_origins=[APP], request_body_timeout_seconds=0.5) as http:
+        for origin, expected in ((APP, granted), ("https://evil.example.org", {})):
+            json_headers = {"Origin": origin, "Content-Type": "application/json"}
+            for body, typed in ((too_big, False), (streamed(), True)):
+                refused = await http.post("/graphql", content=body, headers=json_headers)
+                assert refused.status_code == 413, refused.text
+                assert cors_headers(refused) == expected, origin
+                assert "Origin" in refused.headers["vary"]
+                assert refused.headers["x-request-id"]
+                if typed:  # the answers' bodies are as they were
+                    assert refused.json()["errors"][0]["message"] == "Content Too Large"
+                else:
+                    assert refused.text == "Content Too Large"
+
+            # A body that does not arrive in time: the guard's 408.
+            host, port = str(http.base_url.host), http.base_url.port
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(
+                (
+                    f"POST /graphql HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\n"
+                    f"Content-Type: {JSON}\r\nContent-Length: 1000\r\n\r\n{{"
+                ).encode()
+            )
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(), timeout=5)
+            writer.close()
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408"), answer[:100]
+            lines = head.decode().split("\r\n")
+            assert {
+                name.lower(): value
+                for name, _, value in (line.partition(": ") for line in lines[1:])
+                if name.lower().startswith("access-control-")
+            } == expected, origin
+            assert json.loads(body)["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
+
+        # An unexpected error before GraphQL runs (the request's context cannot be built: a
+        # bug, a lost connection): a 500 with a reference, readable by the listed origin only.
+        async def broken(*args: object) -> None:
+            raise RuntimeError("lost the connection")
+
+        monkeypatch.setattr(GraphQLView, "get_context", broken)
+        for origin, expected in ((APP, granted), ("https://evil.example.org", {})):
+            failed = await http.post(
+                "/graphql", json={"query": ME}, headers={"Origin": origin, "X-Request-ID": TRACE}
+            )
+            assert failed.status_code == 500, failed.text
+            assert cors_headers(failed) == expected, origin
+            assert failed.json()["errors"][0]["reference"] == TRACE
+
+        # Preflights are answered as before.
+        preflight = await http.options("/graphql", headers=PREFLIGHT)
+        assert preflight.status_code == 204
+        assert cors_headers(preflight)["access-control-allow-origin"] == APP
+        assert "access-control-expose-headers" not in preflight.headers
+        assert preflight.headers["vary"] == "Origin"
+        assert preflight.headers["x-content-type-options"] == "nosniff"
+
+
+def test_vary_keeps_what_an_answer_varies_on() -> None:
+    assert with_cors([(b"vary", b"Accept-Encoding")], None) == [
+        (b"vary", b"Accept-Encoding, Origin")
+    ]
+    assert with_cors([(b"vary", b"accept, origin")], None) == [(b"vary", b"accept, origin")]
+    assert with_cors([(b"content-type", b"text/plain")], b"https://app.example.org") == [
+        (b"content-type", b"text/plain"),
+        (b"vary", b"Origin"),
+        (b"access-control-allow-origin", b"https://app.example.org"),
+        (b"access-control-expose-headers", b"X-Request-ID"),
+    ]

@@ -147,7 +147,9 @@ const ruleText = (rule) => {
 const groupCard = (group) => {
   const card = el("li", "", { class: "card", "data-id": group.id });
   const headingId = `group-${group.id}`;
-  card.append(el("h3", group.title, { id: headingId }));
+  // Focusable by the page (tabindex -1, not in the tab order): a new group's heading gets the
+  // focus once it is made.
+  card.append(el("h3", group.title, { id: headingId, tabindex: "-1" }));
   card.append(
     el("p", `${kindText(group)} · ${plural("admin.groups.member_count", group.memberCount)}`, {
       class: "member-count",
@@ -206,9 +208,10 @@ const groupCard = (group) => {
 };
 
 /** After the list is built again: the focus on a group's control (the one that opened a
- * dialog, whose button was replaced), else on the list's heading. */
-const focusGroup = (id, action) => {
-  const control = $("groups").querySelector(`li[data-id="${CSS.escape(String(id))}"] [data-action=${action}]`);
+ * dialog, whose button was replaced; `selector` within the group's card, its heading for a new
+ * group), else on the list's heading. */
+const focusGroup = (id, selector) => {
+  const control = $("groups").querySelector(`li[data-id="${CSS.escape(String(id))}"] ${selector}`);
   (control || $("list-title")).focus();
 };
 
@@ -468,6 +471,13 @@ newForm.addEventListener("submit", (event) => {
         return;
       }
       const warning = titleWarning(newForm, input.title);
+      newForm.reset();
+      $("rules").replaceChildren();
+      rulesBox.hidden = true;
+      await load();
+      // The focus on the new group in the list (its heading: its link and buttons follow),
+      // then the status: said after the heading, not cut short by the focus moving.
+      focusGroup(createGroup.group.id, "h3");
       say(
         done,
         [t("admin.groups.created", { group: createGroup.group.title }), warning]
@@ -475,10 +485,6 @@ newForm.addEventListener("submit", (event) => {
           .join(" "),
         "success",
       );
-      newForm.reset();
-      $("rules").replaceChildren();
-      rulesBox.hidden = true;
-      await load();
     } catch (error) {
       showFailure($("new-problem"), error);
     }
@@ -545,7 +551,7 @@ editForm.addEventListener("submit", (event) => {
       editDialog.close();
       say(done, [t("admin.lists.saved"), warning].filter(Boolean).join(" "), "success");
       await load();
-      focusGroup(editing.id, "edit");
+      focusGroup(editing.id, "[data-action=edit]");
     } catch (error) {
       showFailure($("edit-problem"), error);
     }
@@ -661,7 +667,7 @@ const openMembers = async (group) => {
 // Members button (the list is built again, that button with it).
 membersDialog.addEventListener("close", async () => {
   await load();
-  focusGroup(members.group.id, "members");
+  focusGroup(members.group.id, "[data-action=members]");
 });
 let memberSearchTimer = 0;
 $("member-search").addEventListener("input", () => {
