@@ -318,4 +318,6 @@ async def test_a_bulk_action_takes_ids_or_a_filter_and_at_most_a_thousand_ids(
             payload = (await admin(mutation, {"input": selection}))[key]
             [error] = payload["errors"]
             assert (error["code"], error["field"]) == ("INVALID_INPUT", field), (key, selection)
+            if not selection:  # neither given: asked for one, not told off for giving both
+                assert "not both" not in error["message"], error["message"]
     assert await Invitation.filter(id=int(invitation["id"])).exists()

@@ -139,6 +139,12 @@ async def test_every_entry_is_checked_and_nothing_is_written_on_any_error(
     assert ("UNKNOWN_PROJECT", None, "424242") in errors
     assert ("UNKNOWN_LOCALE", None, "xx") in errors
     assert ("MESSAGE_TOO_LONG", None, None) in errors
+    # An id that is no number names nothing, said as such (not as the id -1).
+    odd = await create(admin, ["odd@example.org"], groupIds=["abc"], projectIds=["x1"])
+    assert [(e["code"], e["value"], e["message"]) for e in odd["errors"]] == [
+        ("UNKNOWN_GROUP", None, "That is not a group's id."),
+        ("UNKNOWN_PROJECT", None, "That is not a project's id."),
+    ]
     smart = [e for e in result["errors"] if e["code"] == "SMART_GROUP_RULES_NOT_MET"]
     assert {e["position"] for e in smart} == {0, 2, 3, 4}
     assert "field 'neighbourhood' is north" in smart[0]["message"]

@@ -92,6 +92,17 @@ class Plan:
     entries: list[Planned]
 
 
+def _unknown(code: ErrorCode, kind: str, given: int) -> Problem:
+    """A group or project id that names none (an id that is no number at all reads as -1:
+    schema.ids.parse_id)."""
+    if given > 0:
+        message, value = f"There is no {kind} with id {given}.", str(given)
+    else:
+        message, value = f"That is not a {kind}'s id.", None
+    field = "groupIds" if kind == "group" else "projectIds"
+    return Problem(code, message, field, value=value)
+
+
 async def _batch_problems(
     options: InvitationOptions,
     groups: Mapping[int, Group],
@@ -112,24 +123,10 @@ async def _batch_problems(
             problems.extend(error.problems)
     for group_id in options.group_ids:
         if group_id not in groups:
-            problems.append(
-                Problem(
-                    ErrorCode.UNKNOWN_GROUP,
-                    f"There is no group with id {group_id}.",
-                    "groupIds",
-                    value=str(group_id),
-                )
-            )
+            problems.append(_unknown(ErrorCode.UNKNOWN_GROUP, "group", group_id))
     for project_id in options.project_ids:
         if project_id not in projects:
-            problems.append(
-                Problem(
-                    ErrorCode.UNKNOWN_PROJECT,
-                    f"There is no project with id {project_id}.",
-                    "projectIds",
-                    value=str(project_id),
-                )
-            )
+            problems.append(_unknown(ErrorCode.UNKNOWN_PROJECT, "project", project_id))
     values, value_problems = check_values(options.registration_field_values, fields)
     problems.extend(value_problems)
     message = (

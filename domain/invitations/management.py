@@ -204,7 +204,9 @@ class Selection:
         if (ids is None) == (filter is None):
             raise DomainError.single(
                 ErrorCode.INVALID_INPUT,
-                "Give either the ids of the invitations or a filter (all that match it), not both.",
+                "Give either the ids of the invitations or a filter (all that match it), not both."
+                if ids is not None
+                else "Give the ids of the invitations, or a filter (all that match it).",
                 "ids" if ids is not None else "filter",
                 reason=Reason.IDS_OR_FILTER,
             )

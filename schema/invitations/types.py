@@ -314,7 +314,8 @@ class BulkOutcome:
 def bulk_parts(
     action: str, result: BulkResult | None, given_ids: list[strawberry.ID] | None
 ) -> tuple[list[BulkSkipped], list[BulkOutcome]]:
-    """The skipped counts and, for a selection by ids, each id's outcome in the order given."""
+    """The skipped counts and, for a selection by ids, each id's outcome, once, in the order
+    first given."""
     if result is None:
         return [], []
     messages = SKIP_MESSAGES[action]
@@ -350,8 +351,8 @@ class ResendInvitationsPayload:
     )
     skipped: list[BulkSkipped] = strawberry.field(description="The others, counted by reason.")
     outcomes: list[BulkOutcome] = strawberry.field(
-        description="For a selection by ids: each id's outcome, in the order given (empty for"
-        " a filter)."
+        description="For a selection by ids: each id's outcome, once, in the order first given"
+        " (an id given twice has one outcome; empty for a filter)."
     )
     errors: list[UserError]
 
@@ -364,8 +365,8 @@ class DeleteInvitationsPayload:
     )
     skipped: list[BulkSkipped] = strawberry.field(description="The others, counted by reason.")
     outcomes: list[BulkOutcome] = strawberry.field(
-        description="For a selection by ids: each id's outcome, in the order given (empty for"
-        " a filter)."
+        description="For a selection by ids: each id's outcome, once, in the order first given"
+        " (an id given twice has one outcome; empty for a filter)."
     )
     errors: list[UserError]
 
