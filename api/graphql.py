@@ -12,7 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from api import resident_session
 from api.cors import CrossOrigin, from_other_origin
@@ -21,7 +22,7 @@ from domain.settings import Settings
 from schema import prepared
 from schema.app import schema
 from schema.context import Context, bearer_token
-from schema.extensions import several_operations
+from schema.extensions import document_error_code, several_operations
 
 # The admin console's session (api.console), for /graphql, the downloads and the /admin pages.
 CONSOLE_COOKIE = "invitations_console"
@@ -105,6 +106,17 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         self.console = console
         self.cross_origin = CrossOrigin(settings.cors_origins)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """The answer, each error in the document or its variables with its code."""
+        for error in result.errors or ():
+            if "code" not in (error.extensions or {}):
+                code = document_error_code(error)
+                if code is not None:
+                    error.extensions = {**(error.extensions or {}), "code": code}
+        return await super().process_result(request, result)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -139,9 +139,28 @@ def refusal_extensions(error: GraphQLError) -> dict[str, Any] | None:
     return extensions
 
 
+def document_error_code(error: GraphQLError) -> str | None:
+    """The code of an error in the document or its variables, found before anything runs:
+    one that comes from no resolver (no path) and no exception of ours. Named as GraphQL
+    clients know them (Apollo's): a document that does not parse, one the schema refuses (an
+    unknown field or enum value, a missing argument, the depth and alias limits), variables
+    that do not fit their types."""
+    if error.path is not None:
+        return None
+    if error.message.startswith("Variable '$"):  # graphql-core's coercion of a variable
+        return "BAD_USER_INPUT"
+    if error.original_error is not None:
+        return None
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
 class TypeRefusals(SchemaExtension):
     """Refusals that reach the client as top-level errors carry `extensions.code` (and the
-    field), as payload errors do: clients branch on codes, never on the English message."""
+    field), as payload errors do: clients branch on codes, never on the English message.
+    (Errors in the document itself get theirs as the answer is written: api.graphql, with
+    document_error_code, since some never reach this hook.)"""
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield

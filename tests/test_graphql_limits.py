@@ -96,3 +96,32 @@ async def test_permission_and_input_errors_pass_through_unmasked(gql: GraphQLCli
     assert body["errors"][0]["message"] == "Only admins can do this."
     body = await gql.post("{ nonsense }")
     assert "Cannot query field 'nonsense'" in body["errors"][0]["message"]
+
+
+async def test_errors_in_the_document_or_its_variables_carry_a_code(admin: GraphQLClient) -> None:
+    """A client branches on `extensions.code`, for a document it got wrong as for a refusal."""
+    cases = [
+        ("{ invitations(first: 5 { edges { node { id } } } }", None, "GRAPHQL_PARSE_FAILED"),
+        (
+            "{ invitations(first: 5, filter: {status: pending}) { totalCount } }",
+            None,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("{ invitations(first: 5) { noSuchField } }", None, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "query Page($first: Int!) { invitations(first: $first) { totalCount } }",
+            {"first": "twenty"},
+            "BAD_USER_INPUT",
+        ),
+        (
+            "query Page($first: Int!) { invitations(first: $first) { totalCount } }",
+            {},
+            "BAD_USER_INPUT",
+        ),
+    ]
+    for document, variables, code in cases:
+        answer = await admin.post(document, variables)
+        assert answer["data"] is None, document
+        assert [error.get("extensions", {}).get("code") for error in answer["errors"]] == [code], (
+            answer
+        )
