@@ -34,7 +34,10 @@ class InvitationFilterInput:
     status: InvitationStatus | None = None
     delivery: DeliveryState | None = None
     search: str | None = strawberry.field(
-        default=None, description="Prefix of the email, first or last name (any case)."
+        default=None,
+        description="The beginning of the address, first or last name (any case), of the"
+        " invitation or of the account that accepted it; a full name; a whole code (with or"
+        " without dashes); a letter's number ('12', 'no. 12').",
     )
     group_id: strawberry.ID | None = None
     role: RoleKind | None = None
@@ -93,7 +96,9 @@ class InvitationQueries:
             _count=lambda: count_invitations(query),
         )
 
-    @strawberry.field(permission_classes=[IsAdmin])
+    @strawberry.field(
+        permission_classes=[IsAdmin], description="One invitation by its id (null if none)."
+    )
     async def invitation(self, info: Info, id: strawberry.ID) -> Invitation | None:
         found = await InvitationModel.get_or_none(id=parse_id(id))
         return Invitation.from_model(found) if found else None

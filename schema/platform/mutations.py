@@ -238,7 +238,11 @@ class PlatformMutations:
         )
         return GroupPayload(group=Group.from_model(group) if group else None, errors=errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Take people (by their user ids) out of a manual group; a smart group's"
+        " members follow its rules.",
+    )
     async def remove_group_members(
         self, info: Info, group_id: strawberry.ID, user_ids: list[strawberry.ID]
     ) -> GroupPayload:
@@ -247,14 +251,23 @@ class PlatformMutations:
         )
         return GroupPayload(group=Group.from_model(group) if group else None, errors=errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Make a project, whose managers invitations can name. A title already"
+        " used makes a second project: retrying a request that did arrive makes a copy.",
+    )
     async def create_project(self, info: Info, title: str) -> ProjectPayload:
         project, errors = await perform(info, create_project(title=title))
         return ProjectPayload(
             project=Project.from_model(project) if project else None, errors=errors
         )
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Add a question people answer when they register (and on their account"
+        " page): its key, type, titles, options and whether it is required. A key already"
+        " used is refused, so a retry is safe.",
+    )
     async def create_registration_field(
         self, info: Info, input: CreateRegistrationFieldInput
     ) -> RegistrationFieldPayload:
@@ -332,7 +345,11 @@ class PlatformMutations:
             errors=errors,
         )
 
-    @strawberry.mutation(permission_classes=[IsAdmin], description="Give a user a role.")
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Give a user a role: ADMIN for the whole platform (a projectId is not"
+        " used), PROJECT_MANAGER of the project that projectId names (required then).",
+    )
     async def set_role(
         self,
         info: Info,

@@ -20,7 +20,11 @@ class WebhookQueries:
     async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
         return [WebhookSubscription.from_model(s) for s in await subscriptions.list_subscriptions()]
 
-    @strawberry.field(permission_classes=[IsAdmin])
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="One webhook subscription by its id, with its recent deliveries (null if"
+        " none).",
+    )
     async def webhook_subscription(
         self, info: Info, id: strawberry.ID
     ) -> WebhookSubscription | None:
