@@ -169,8 +169,18 @@ typedForm.addEventListener("submit", async (event) => {
     sayFailure(typedStatus, error);
   } finally {
     button.disabled = false;
+    keepFocus(button);
   }
 });
+
+/** A busy button is disabled, and the browser takes the focus off it: when nothing else took it
+ * meanwhile, it goes back there (its status says what happened), rather than to the top of the
+ * page for the next Tab. */
+const keepFocus = (button) => {
+  if (!document.activeElement || document.activeElement === document.body) {
+    button.focus();
+  }
+};
 
 const listLink = () => {
   const paragraph = el("p");
@@ -197,6 +207,7 @@ const importProblems = $("import-problems").querySelector("tbody");
 const importExport = $("import-export");
 const importLetters = $("import-letters");
 const downloadStatus = $("import-download-status");
+const outcome = $("import-outcome");
 guardDownload(importExport, downloadStatus);
 guardDownload(importLetters, downloadStatus);
 let file = null;
@@ -294,6 +305,18 @@ const showFailed = (job) => {
   failed.hidden = false;
 };
 
+/** How an upload ended, said once. An admin waiting on it (the focus where the upload left it)
+ * is taken to the result's heading, which a screen reader reads out; one who went on to
+ * something else keeps her place, and the status says it. */
+const announce = (heading) => {
+  const waiting = [null, document.body, $("upload-submit")].includes(document.activeElement);
+  if (waiting) {
+    heading.focus();
+  } else {
+    outcome.textContent = heading.textContent;
+  }
+};
+
 const follow = async (id) => {
   const since = Date.now();
   for (;;) {
@@ -304,11 +327,13 @@ const follow = async (id) => {
     }
     if (job.status === "DONE") {
       showDone(job);
+      announce($("import-done-text"));
       return;
     }
     if (job.status === "FAILED") {
       progressBox.hidden = true;
       showFailed(job);
+      announce($("import-failed-text"));
       return;
     }
     showProgress(job, Date.now() - since);
@@ -341,6 +366,7 @@ uploadForm.addEventListener("submit", async (event) => {
   done.hidden = true;
   failed.hidden = true;
   progressBox.hidden = true;
+  outcome.textContent = "";
   if (!file) {
     say(uploadStatus, t("admin.invite.choose_file"), "error");
     fileInput.focus();
@@ -372,6 +398,7 @@ uploadForm.addEventListener("submit", async (event) => {
     sayFailure(uploadStatus, error);
   } finally {
     button.disabled = false;
+    keepFocus(button);
   }
 });
 
