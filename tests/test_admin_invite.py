@@ -480,3 +480,22 @@ async def test_from_the_keyboard_an_uploads_result_takes_the_focus_and_is_read_o
         await expect(page.locator("#typed-done")).to_be_focused()
         await expect(page.locator("#typed-status")).to_be_hidden()
         await check_accessibility(page)
+
+
+async def test_the_progress_agrees_with_the_rows_checked_in_french(
+    database: None, browser: Browser, live_server: str, run_worker: Any
+) -> None:
+    await an_admin(locale="fr-BE")
+    one = workbook(HEADER, ["lea@example.org", "Lea", "Peeters", None, None, None])
+    async with browse(browser, live_server, locale="fr-BE", viewport=DESKTOP) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        await expect(page.locator("#upload-submit")).to_be_enabled()
+        await page.set_input_files(
+            "#file", files=[{"name": "Une.xlsx", "mimeType": XLSX_TYPE, "buffer": one}]
+        )
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await run_worker()
+        await expect(page.locator("#import-done")).to_be_visible()
+        await expect(page.locator("#import-progress-text")).to_have_text("1 ligne vérifiée sur 1")

@@ -242,15 +242,16 @@ drop.addEventListener("drop", (event) => {
 // admin can do nothing about but should hear of (it will still run when one takes it).
 const WAIT_NOTICE_MS = 30_000;
 
+/** "3 of 4 rows checked": the words agree with the rows checked (French: "1 ligne vérifiée"). */
+const progressWords = (job) =>
+  plural("admin.invite.progress", job.rowsProcessed, { total: formatNumber(job.rowsTotal) });
+
 const showProgress = (job, waitedMs) => {
   progressBox.hidden = false;
   if (job.rowsTotal > 0) {
     progress.max = job.rowsTotal;
     progress.value = job.rowsProcessed;
-    progressText.textContent = t("admin.invite.progress", {
-      done: formatNumber(job.rowsProcessed),
-      total: formatNumber(job.rowsTotal),
-    });
+    progressText.textContent = progressWords(job);
   } else {
     progress.removeAttribute("value"); // indeterminate until the file is read
     progressText.textContent =
@@ -263,10 +264,7 @@ const showProgress = (job, waitedMs) => {
 const showDone = (job) => {
   progress.max = Math.max(job.rowsTotal, 1);
   progress.value = progress.max;
-  progressText.textContent = t("admin.invite.progress", {
-    done: formatNumber(job.rowsProcessed),
-    total: formatNumber(job.rowsTotal),
-  });
+  progressText.textContent = progressWords(job);
   $("import-done-text").textContent = t("admin.invite.import_done", { name: job.fileName });
   $("count-invited").textContent = formatNumber(job.invitedCount);
   $("count-existing").textContent = formatNumber(job.existingUsersUpdatedCount);
