@@ -5,14 +5,16 @@ problems."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 
 from api.admin import PAGES
-from tests.admin_browser import sign_in
-from tests.browser import PHONE, browse, check_accessibility
+from domain.models import ImportStatus, InvitationImport, User
+from tests.admin_browser import ADMIN_EMAIL, sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
 from tests.import_helpers import HEADER, XLSX, workbook
 from tests.invitations_helpers import create
@@ -138,3 +140,47 @@ async def test_an_imports_result_fits_a_phone_without_scrolling_sideways(
             await page.set_viewport_size(PHONE)
             await check_accessibility(page)
         assert overflows == [], "\n".join(overflows)
+
+
+@pytest.mark.parametrize("locale", ("nl-BE", "fr-BE"))
+async def test_past_imports_fit_a_desktop_and_become_cards_on_a_phone(
+    admin: GraphQLClient, browser: object, live_server: str, locale: str
+) -> None:
+    """Every column of the past imports in view at 1280 pixels (its downloads last), and on a
+    phone each import a card of labelled values, without scrolling sideways."""
+    uploader = await User.get(email=ADMIN_EMAIL)
+    for name, status, invited in (
+        (
+            "Inwoners_Rivierkantwijk_Noordelijke_Wijken_en_Centrum_Bevolkingsregister.xlsx",
+            ImportStatus.DONE,
+            1250,
+        ),
+        ("Bewoners-met-fouten-in-de-adressen.xlsx", ImportStatus.FAILED, 0),
+    ):
+        await InvitationImport.create(
+            file_name=name,
+            status=status,
+            invited_count=invited,
+            existing_users_updated_count=12,
+            skipped_count=3,
+            created_by=uploader,
+            errors=[{"code": "INVALID_EMAIL", "message": "Not an address.", "row": 2}],
+        )
+    async with browse(browser, live_server, locale=locale, viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, f"/admin/imports?lang={locale}")
+        rows = page.locator("#imports tbody tr")
+        await expect(rows).to_have_count(2)
+        box = page.locator("#imports-box")
+        overflows: list[str] = []
+        for viewport in (DESKTOP, PHONE, NARROW):
+            await page.set_viewport_size(viewport)
+            overflows += await too_wide(page, viewport, f"/admin/imports ({locale})")
+            if await box.evaluate("b => b.scrollWidth > b.clientWidth"):
+                overflows.append(f"the table scrolls at {viewport['width']}px")
+            await visit.screenshot(f"imports-{locale}-{viewport['width']}")
+        assert overflows == [], "\n".join(overflows)
+        await expect(rows.nth(0).locator("td").last).to_have_attribute(
+            "data-label", re.compile(".")
+        )
+        await check_accessibility(page)
