@@ -3,6 +3,8 @@ browser), and private answers."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -22,6 +24,18 @@ PRIVATE = {
     "X-Content-Type-Options": "nosniff",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+
+
+def attachment(file_name: str) -> str:
+    """A Content-Disposition saving the download as `file_name`: a name in the admin's
+    language may not be ASCII, which only `filename*` (RFC 6266) carries; older clients take
+    the plain `filename`, its other letters as "?"."""
+    plain = file_name.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "_")
+    if plain == file_name:
+        return f'attachment; filename="{plain}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(file_name)}"
+
+
 # What a browser says of where a request comes from (Fetch Metadata): `same-origin` from our
 # own pages, `none` when the admin typed the address, opened a bookmark or a new tab.
 SAME_ORIGIN_FETCHES = frozenset({"same-origin", "none"})

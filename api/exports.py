@@ -13,8 +13,9 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal
+from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal, attachment
 from api.languages import download_locale
+from domain import i18n
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.exports.service import export_to_temporary_file
 from domain.invitations.listing import InvitationFilter
@@ -53,7 +54,7 @@ async def export_invitations(request: Request) -> Response:
         _chunks(export.file),
         media_type=XLSX,
         headers={
-            "Content-Disposition": f'attachment; filename="invitations-{day}.xlsx"',
+            "Content-Disposition": attachment(i18n.catalog(locale)("export.file_name", day=day)),
             "Content-Length": str(export.size),
             "Content-Language": locale,
             **PRIVATE,

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
 from domain.clock import clock
-from domain.models import Invitation
+from domain.models import ImportStatus, Invitation, InvitationImport
 from tests.admin_browser import sign_in
 from tests.browser import DESKTOP, PHONE, Visit, browse, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
@@ -545,3 +545,27 @@ async def test_a_code_only_row_offers_to_extend_its_code_and_its_details_say_so(
         await visit.screenshot(f"invitation-code-only-details-{locale}")
         await page.keyboard.press("Escape")
         await expect(details).to_be_hidden()
+
+
+async def test_the_import_filter_offers_only_the_imports_that_wrote_invitations(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """A failed file, one whose rows were all blank and a preview wrote no invitation: listing
+    them would only lead to an empty list."""
+    assert (await create(admin, ["ann@example.org"], sendEmail=False))["errors"] == []
+    for name, status, invited, dry_run in (
+        ("Bewoners.xlsx", ImportStatus.DONE, 3, False),
+        ("Fouten.xlsx", ImportStatus.FAILED, 0, False),
+        ("Leeg.xlsx", ImportStatus.DONE, 0, False),
+        ("Proef.xlsx", ImportStatus.DONE, 2, True),
+    ):
+        await InvitationImport.create(
+            file_name=name, status=status, invited_count=invited, dry_run=dry_run
+        )
+    async with browse(browser, live_server, locale="nl-BE", viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/invitations?lang=nl-BE")
+        choices = page.locator("#import option")
+        await expect(choices).to_have_count(2)
+        await expect(choices.nth(1)).to_contain_text("Bewoners.xlsx")
+        await check_accessibility(page)

@@ -416,3 +416,86 @@ async def test_import_problems_keep_their_explanation_in_view_and_say_what_is_wr
         code_shown = await page.locator("#typed-problems tbody td:nth-child(3)").first.is_visible()
         assert code_shown is (viewport is DESKTOP)
         await check_accessibility(page)
+
+
+async def upload_by_keyboard(page: Page, name: str, content: bytes) -> None:
+    """The file picked, then Tab to the upload button and Enter."""
+    await page.set_input_files(
+        "#file", files=[{"name": name, "mimeType": XLSX_TYPE, "buffer": content}]
+    )
+    await page.focus("#file")
+    await page.keyboard.press("Tab")
+    await expect(page.locator("#upload-submit")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#import-progress-box")).to_be_visible()
+
+
+async def test_from_the_keyboard_an_uploads_result_takes_the_focus_and_is_read_out_once(
+    database: None, browser: Browser, live_server: str, run_worker: Any
+) -> None:
+    """Whatever the upload ends with, the focus goes to its heading (a screen reader reads it
+    there), not to the top of the page; an admin who went on to type addresses meanwhile keeps
+    her place and hears the outcome from the status instead. A typed batch with a problem
+    gives the focus back to its button."""
+    await an_admin(locale="nl-BE")
+    residents = workbook(HEADER, ["lea@example.org", "Lea", "Peeters", None, None, None])
+    mistaken = workbook(HEADER, ["not-an-address", "Tom", "Maes", None, None, None])
+    async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        await expect(page.locator("#upload-submit")).to_be_enabled()
+        outcome = page.locator("#import-outcome")
+        for name, content, heading, words in (
+            ("Mistaken.xlsx", mistaken, "#import-failed-text", "Er is niets geïmporteerd"),
+            ("Residents.xlsx", residents, "#import-done-text", "Residents.xlsx is geïmporteerd."),
+        ):
+            await upload_by_keyboard(page, name, content)
+            await run_worker()
+            await expect(page.locator(heading)).to_be_focused()
+            await expect(page.locator(heading)).to_contain_text(words)
+            assert await page.locator(heading).evaluate("h => h.tagName") == "H3"
+            # Read out where the focus is, not a second time from a live region.
+            await expect(outcome).to_have_text("")
+            await check_accessibility(page)
+
+        # Typing addresses while a file is read: the focus stays there, the status says it.
+        await upload_by_keyboard(page, "Mistaken.xlsx", mistaken)
+        await page.focus("#emails")
+        await page.keyboard.type("koen@example.org")
+        await run_worker()
+        await expect(page.locator("#import-failed")).to_be_visible()
+        await expect(page.locator("#emails")).to_be_focused()
+        await expect(outcome).to_have_attribute("role", "status")
+        await expect(outcome).to_contain_text("Er is niets geïmporteerd uit Mistaken.xlsx")
+
+        # A typed batch: a problem is said in its status, the focus back on its button.
+        await page.fill("#emails", "not-an-address")
+        await page.focus("#typed-submit")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#typed-status")).to_contain_text("Er is niets verstuurd")
+        await expect(page.locator("#typed-submit")).to_be_focused()
+        await page.fill("#emails", "koen@example.org")
+        await page.focus("#typed-submit")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#typed-done")).to_be_focused()
+        await expect(page.locator("#typed-status")).to_be_hidden()
+        await check_accessibility(page)
+
+
+async def test_the_progress_agrees_with_the_rows_checked_in_french(
+    database: None, browser: Browser, live_server: str, run_worker: Any
+) -> None:
+    await an_admin(locale="fr-BE")
+    one = workbook(HEADER, ["lea@example.org", "Lea", "Peeters", None, None, None])
+    async with browse(browser, live_server, locale="fr-BE", viewport=DESKTOP) as visit:
+        page = visit.page
+        await sign_in(page, "/admin/invite")
+        await expect(page.locator("#upload-submit")).to_be_enabled()
+        await page.set_input_files(
+            "#file", files=[{"name": "Une.xlsx", "mimeType": XLSX_TYPE, "buffer": one}]
+        )
+        await page.click("#upload-submit")
+        await expect(page.locator("#import-progress-box")).to_be_visible()
+        await run_worker()
+        await expect(page.locator("#import-done")).to_be_visible()
+        await expect(page.locator("#import-progress-text")).to_have_text("1 ligne vérifiée sur 1")

@@ -1,18 +1,22 @@
 """Reflow (WCAG 1.4.10): every page of the admin console, with something in its lists, fits a
 window 320 CSS pixels wide without scrolling sideways, in English, Dutch and French; and a
-phone at 200% zoom (195 pixels) too."""
+phone at 200% zoom (195 pixels) too. So does what an upload ends with: its counts, or its
+problems."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 
 from api.admin import PAGES
-from tests.admin_browser import sign_in
-from tests.browser import browse, check_accessibility
+from domain.models import ImportStatus, InvitationImport, User
+from tests.admin_browser import ADMIN_EMAIL, sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
+from tests.import_helpers import HEADER, XLSX, workbook
 from tests.invitations_helpers import create
 from tests.test_platform import create_field, create_group, rule
 
@@ -90,3 +94,93 @@ async def test_every_console_page_fits_a_narrow_window_without_scrolling_sideway
                 await check_accessibility(page)
             await visit.screenshot(f"reflow-{locale}-{admin_page.path}")
         assert overflows == [], "\n".join(overflows)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_an_imports_result_fits_a_phone_without_scrolling_sideways(
+    admin: GraphQLClient,
+    browser: object,
+    live_server: str,
+    run_worker: Any,
+    locale: str,
+) -> None:
+    """The counts beside their labels (the longest, about new admins, wraps), and a failed
+    file's problems, at a phone's width and narrower, in every language."""
+    residents = workbook(
+        HEADER,
+        ["lea.peeters@neighbourhood-association.example.org", "Lea", "Peeters", None, None, True],
+        ["koen@example.org", "Koen", "Maes", None, None, None],
+        [],
+        ["tom@example.org", "Tom", "Claes", None, None, None],
+    )
+    mistaken = workbook(HEADER, ["not-an-address", "Tom", "Maes", None, None, "maybe"])
+    async with browse(browser, live_server, locale=locale, viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, f"/admin/invite?lang={locale}")
+        overflows: list[str] = []
+        for name, content, result in (
+            ("Bewoners-Rivierkantwijk-2026.xlsx", residents, "#import-done"),
+            ("Bewoners-met-fouten.xlsx", mistaken, "#import-failed"),
+        ):
+            await page.set_viewport_size(PHONE)
+            await expect(page.locator("#upload-submit")).to_be_enabled()
+            await page.set_input_files(
+                "#file", files=[{"name": name, "mimeType": XLSX, "buffer": content}]
+            )
+            await page.click("#upload-submit")
+            await expect(page.locator("#import-progress-box")).to_be_visible()
+            await run_worker()
+            await expect(page.locator(result)).to_be_visible()
+            if result == "#import-done":
+                await expect(page.locator("#count-invited")).to_have_text("3")
+            for viewport in (PHONE, NARROW, ZOOMED):
+                await page.set_viewport_size(viewport)
+                overflows += await too_wide(page, viewport, f"{result} ({locale})")
+                await visit.screenshot(f"reflow-{locale}-{result[1:]}-{viewport['width']}")
+            await page.set_viewport_size(PHONE)
+            await check_accessibility(page)
+        assert overflows == [], "\n".join(overflows)
+
+
+@pytest.mark.parametrize("locale", ("nl-BE", "fr-BE"))
+async def test_past_imports_fit_a_desktop_and_become_cards_on_a_phone(
+    admin: GraphQLClient, browser: object, live_server: str, locale: str
+) -> None:
+    """Every column of the past imports in view at 1280 pixels (its downloads last), and on a
+    phone each import a card of labelled values, without scrolling sideways."""
+    uploader = await User.get(email=ADMIN_EMAIL)
+    for name, status, invited in (
+        (
+            "Inwoners_Rivierkantwijk_Noordelijke_Wijken_en_Centrum_Bevolkingsregister.xlsx",
+            ImportStatus.DONE,
+            1250,
+        ),
+        ("Bewoners-met-fouten-in-de-adressen.xlsx", ImportStatus.FAILED, 0),
+    ):
+        await InvitationImport.create(
+            file_name=name,
+            status=status,
+            invited_count=invited,
+            existing_users_updated_count=12,
+            skipped_count=3,
+            created_by=uploader,
+            errors=[{"code": "INVALID_EMAIL", "message": "Not an address.", "row": 2}],
+        )
+    async with browse(browser, live_server, locale=locale, viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, f"/admin/imports?lang={locale}")
+        rows = page.locator("#imports tbody tr")
+        await expect(rows).to_have_count(2)
+        box = page.locator("#imports-box")
+        overflows: list[str] = []
+        for viewport in (DESKTOP, PHONE, NARROW):
+            await page.set_viewport_size(viewport)
+            overflows += await too_wide(page, viewport, f"/admin/imports ({locale})")
+            if await box.evaluate("b => b.scrollWidth > b.clientWidth"):
+                overflows.append(f"the table scrolls at {viewport['width']}px")
+            await visit.screenshot(f"imports-{locale}-{viewport['width']}")
+        assert overflows == [], "\n".join(overflows)
+        await expect(rows.nth(0).locator("td").last).to_have_attribute(
+            "data-label", re.compile(".")
+        )
+        await check_accessibility(page)

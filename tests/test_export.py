@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
+from api.admin_downloads import attachment
 from domain import outbox
 from domain.clock import clock
 from domain.exports.service import export_to_temporary_file, write_export
@@ -628,6 +629,7 @@ WORDS = {
         "token": "De code van de uitnodiging",
         "dates": "Datums en tijden staan in UTC",
         "field": 'Registratieveld "Wijk"',
+        "file": "uitnodigingen",
     },
     "fr-BE": {
         "group": "Résidents avenue du Nord",
@@ -639,6 +641,7 @@ WORDS = {
         "token": "Le code de l'invitation",
         "dates": "Les dates et heures sont en UTC",
         "field": "Champ d'inscription « Quartier »",
+        "file": "liste-des-invitations",
     },
 }
 
@@ -689,6 +692,10 @@ async def test_an_export_in_the_admins_language_shows_what_a_letters_person_regi
 
     response = await export(admin, lang=locale)
     assert response.headers["content-language"] == locale
+    today = (await clock.now()).date().isoformat()
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="{words["file"]}-{today}.xlsx"'
+    )
     accepted, pending = rows_of(response.content, fields=["neighbourhood"])
     assert (accepted["status"], accepted["delivery"], accepted["groups"]) == (
         words["accepted"],
@@ -763,3 +770,15 @@ def _libreoffice_csv(content: bytes) -> str | None:
             timeout=120,
         )
         return (Path(directory) / "export.csv").read_text(encoding="utf-8")
+
+
+def test_a_download_named_beyond_ascii_keeps_its_name_for_browsers_and_a_plain_one_for_others() -> (
+    None
+):
+    assert attachment("uitnodigingen-2026-12-07.xlsx") == (
+        'attachment; filename="uitnodigingen-2026-12-07.xlsx"'
+    )
+    assert attachment('invitations "été" 2026.xlsx') == (
+        "attachment; filename=\"invitations '?t?' 2026.xlsx\";"
+        " filename*=UTF-8''invitations%20%22%C3%A9t%C3%A9%22%202026.xlsx"
+    )

@@ -386,3 +386,12 @@ def test_deleting_a_group_with_one_member_says_so_naturally() -> None:
     ]
     for locale, count, expected in cases:
         assert i18n.catalog(locale).plural("admin.groups.delete_members", count) == expected
+
+
+def test_an_imports_progress_agrees_with_the_rows_checked() -> None:
+    progress = "admin.invite.progress"
+    assert i18n.catalog("fr-BE").plural(progress, 1, total=1) == "1 ligne vérifiée sur 1"
+    assert i18n.catalog("fr-BE").plural(progress, 0, total=4) == "0 ligne vérifiée sur 4"
+    assert i18n.catalog("fr-BE").plural(progress, 3, total=4) == "3 lignes vérifiées sur 4"
+    assert i18n.catalog("nl-BE").plural(progress, 3, total=4) == "3 van 4 rijen gecontroleerd"
+    assert i18n.catalog("en").plural(progress, 3, total=4) == "3 of 4 rows checked"

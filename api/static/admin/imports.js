@@ -32,6 +32,9 @@ const more = $("imports-more");
 const status = $("imports-status");
 let cursor = null;
 
+// Each cell is labelled with its column's header: on a phone the rows are cards (manage.css).
+const labels = [...$("imports").querySelectorAll("thead th")].map((th) => th.textContent.trim());
+
 const row = (job) => {
   const tr = el("tr");
   const problems = el("td");
@@ -53,15 +56,16 @@ const row = (job) => {
     );
   }
   tr.append(
-    el("td", job.fileName),
+    el("td", job.fileName, { class: "file-name" }),
     el("td", formatDate(job.createdAt)),
-    el("td", job.createdBy ? job.createdBy.email : ""),
+    el("td", job.createdBy ? job.createdBy.email : "", { class: "email" }),
     el("td", t(`admin.import.status.${job.status}`)),
     el("td", formatNumber(job.invitedCount)),
     el("td", formatNumber(job.existingUsersUpdatedCount)),
     el("td", formatNumber(job.skippedCount)),
     problems,
   );
+  tr.querySelectorAll("td").forEach((td, index) => td.setAttribute("data-label", labels[index]));
   return tr;
 };
 

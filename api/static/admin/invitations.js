@@ -55,7 +55,9 @@ query Invitations($filter: InvitationFilterInput, $orderBy: InvitationOrderInput
 const CHOICES = `
 query Choices($locale: String) {
   groups { id title(locale: $locale) }
-  invitationImports(first: 50) { edges { node { id fileName createdAt } } }
+  invitationImports(first: 50, filter: { status: DONE }) {
+    edges { node { id fileName createdAt invitedCount dryRun } }
+  }
 }`;
 const DETAILS = `
 query Invitation($id: ID!, $locale: String) {
@@ -240,7 +242,11 @@ const loadChoices = async () => {
   for (const group of data.groups) {
     choose($("group"), group.id, group.title);
   }
+  // Only the imports that wrote invitations: a failed file, or a preview, has none to show.
   for (const { node } of data.invitationImports.edges) {
+    if (node.dryRun || !node.invitedCount) {
+      continue;
+    }
     choose($("import"), node.id, `${node.fileName} (${formatDate(node.createdAt)})`);
   }
 };

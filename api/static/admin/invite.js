@@ -169,8 +169,18 @@ typedForm.addEventListener("submit", async (event) => {
     sayFailure(typedStatus, error);
   } finally {
     button.disabled = false;
+    keepFocus(button);
   }
 });
+
+/** A busy button is disabled, and the browser takes the focus off it: when nothing else took it
+ * meanwhile, it goes back there (its status says what happened), rather than to the top of the
+ * page for the next Tab. */
+const keepFocus = (button) => {
+  if (!document.activeElement || document.activeElement === document.body) {
+    button.focus();
+  }
+};
 
 const listLink = () => {
   const paragraph = el("p");
@@ -197,6 +207,7 @@ const importProblems = $("import-problems").querySelector("tbody");
 const importExport = $("import-export");
 const importLetters = $("import-letters");
 const downloadStatus = $("import-download-status");
+const outcome = $("import-outcome");
 guardDownload(importExport, downloadStatus);
 guardDownload(importLetters, downloadStatus);
 let file = null;
@@ -231,15 +242,16 @@ drop.addEventListener("drop", (event) => {
 // admin can do nothing about but should hear of (it will still run when one takes it).
 const WAIT_NOTICE_MS = 30_000;
 
+/** "3 of 4 rows checked": the words agree with the rows checked (French: "1 ligne vérifiée"). */
+const progressWords = (job) =>
+  plural("admin.invite.progress", job.rowsProcessed, { total: formatNumber(job.rowsTotal) });
+
 const showProgress = (job, waitedMs) => {
   progressBox.hidden = false;
   if (job.rowsTotal > 0) {
     progress.max = job.rowsTotal;
     progress.value = job.rowsProcessed;
-    progressText.textContent = t("admin.invite.progress", {
-      done: formatNumber(job.rowsProcessed),
-      total: formatNumber(job.rowsTotal),
-    });
+    progressText.textContent = progressWords(job);
   } else {
     progress.removeAttribute("value"); // indeterminate until the file is read
     progressText.textContent =
@@ -252,10 +264,7 @@ const showProgress = (job, waitedMs) => {
 const showDone = (job) => {
   progress.max = Math.max(job.rowsTotal, 1);
   progress.value = progress.max;
-  progressText.textContent = t("admin.invite.progress", {
-    done: formatNumber(job.rowsProcessed),
-    total: formatNumber(job.rowsTotal),
-  });
+  progressText.textContent = progressWords(job);
   $("import-done-text").textContent = t("admin.invite.import_done", { name: job.fileName });
   $("count-invited").textContent = formatNumber(job.invitedCount);
   $("count-existing").textContent = formatNumber(job.existingUsersUpdatedCount);
@@ -294,6 +303,18 @@ const showFailed = (job) => {
   failed.hidden = false;
 };
 
+/** How an upload ended, said once. An admin waiting on it (the focus where the upload left it)
+ * is taken to the result's heading, which a screen reader reads out; one who went on to
+ * something else keeps her place, and the status says it. */
+const announce = (heading) => {
+  const waiting = [null, document.body, $("upload-submit")].includes(document.activeElement);
+  if (waiting) {
+    heading.focus();
+  } else {
+    outcome.textContent = heading.textContent;
+  }
+};
+
 const follow = async (id) => {
   const since = Date.now();
   for (;;) {
@@ -304,11 +325,13 @@ const follow = async (id) => {
     }
     if (job.status === "DONE") {
       showDone(job);
+      announce($("import-done-text"));
       return;
     }
     if (job.status === "FAILED") {
       progressBox.hidden = true;
       showFailed(job);
+      announce($("import-failed-text"));
       return;
     }
     showProgress(job, Date.now() - since);
@@ -341,6 +364,7 @@ uploadForm.addEventListener("submit", async (event) => {
   done.hidden = true;
   failed.hidden = true;
   progressBox.hidden = true;
+  outcome.textContent = "";
   if (!file) {
     say(uploadStatus, t("admin.invite.choose_file"), "error");
     fileInput.focus();
@@ -372,6 +396,7 @@ uploadForm.addEventListener("submit", async (event) => {
     sayFailure(uploadStatus, error);
   } finally {
     button.disabled = false;
+    keepFocus(button);
   }
 });
 
