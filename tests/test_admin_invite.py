@@ -253,6 +253,7 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
         await expect(page.locator("#count-invited")).to_have_text("3")
         await expect(page.locator("#count-existing")).to_have_text("0")
         await expect(page.locator("#count-skipped")).to_have_text("1")
+        await expect(page.locator("#count-hidden")).to_have_text("0")
         await expect(page.locator("#count-admins")).to_have_text("1")
         await check_accessibility(page)
         if viewport is DESKTOP:
@@ -285,6 +286,7 @@ async def test_an_admin_uploads_a_file_fixes_its_problems_and_uploads_it_again(
             re.compile(rf"^/invitations/imports/\d+/problems\.xlsx\?lang={re.escape(locale)}$"),
         )
         await expect(rows.nth(0).locator("td:nth-child(5)")).to_have_text("3")
+        await expect(rows.nth(0).locator("td:nth-child(8)")).to_have_text("0")  # hidden rows
         await expect(rows.nth(0).locator("td a")).to_have_attribute(
             "href",
             re.compile(rf"^/invitations/export\.xlsx\?importId=\d+&lang={re.escape(locale)}$"),

@@ -44,7 +44,7 @@ from openpyxl.utils import get_column_letter
 
 from domain import i18n
 from domain.errors import DomainError, ErrorCode, Problem
-from domain.imports.rows import header_key
+from domain.imports.rows import header_key, is_header_row
 from domain.imports.service import problems_of
 from domain.imports.xlsx import Limits, Sheet, column_index, read_first_sheet
 from domain.models import ImportStatus, InvitationImport
@@ -112,13 +112,13 @@ def write_problems_workbook(
     sheet: Sheet | None = None
     if upload is not None and any(problem.row for problem in problems):
         try:
-            sheet = read_first_sheet(upload, limits)
+            sheet = read_first_sheet(upload, limits, is_header_row)
         except DomainError:
             sheet = None
     located: list[tuple[Problem, Place | None]] = [(problem, None) for problem in problems]
     if sheet is not None:
         rows = list(sheet.rows)
-        located = _locate(problems, rows, sheet.first_column)
+        located = _locate(problems, rows, sheet.first_column, sheet.header_row)
         out = book.create_sheet(t("admin.template.sheet"))
         _write_rows(out, rows, sheet.first_column, located, explain, t)
     out = book.create_sheet(t("admin.problems_file.sheet"))
@@ -145,14 +145,14 @@ Place = tuple[int, int]  # (sheet row, 0-based sheet column)
 
 
 def _locate(
-    problems: list[Problem], rows: list[list[Any]], first_column: int
+    problems: list[Problem], rows: list[list[Any]], first_column: int, header_row: int = 0
 ) -> list[tuple[Problem, Place | None]]:
     """Each problem with its cell. A problem names its column by the header's name (a
     template column or a field's key), or by its letter (a column the template does not
     have); one with a row but no column it names marks the row's email cell."""
     header: dict[str, int] = {}
-    for values in rows:
-        if any(not _blank(value) for value in values):
+    for number, values in enumerate(rows, start=1):
+        if number == header_row or (not header_row and any(not _blank(v) for v in values)):
             for position, value in enumerate(values):
                 if not _blank(value):
                     header.setdefault(header_key(value), first_column + position)

@@ -12,12 +12,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
+from domain import i18n
 from domain.errors import ErrorCode, Problem
 from domain.groups.rules import convert_field_value
-from domain.imports.xlsx import ERROR_VALUE, Cell, Sheet, column_letter
+from domain.imports.xlsx import ERROR_VALUE, HEADER_SEARCH_ROWS, Cell, Sheet, column_letter
 from domain.invitations.checks import Invitee
 from domain.memo import OncePerValue
 from domain.models import FieldType, Group, RegistrationField
@@ -31,9 +32,19 @@ TEMPLATE_COLUMNS = (
     "admin",
     "address",
 )
-# Headers people write for the template's columns.
+# Headers people write for the template's columns; their titles in every catalog's language
+# (the words the product shows for them: "E-mailadres", "Adresse e-mail") are read too.
 _ALIASES = {"e_mail": "email", "locale": "language", "firstname": "first_name"}
 _ALIASES |= {"lastname": "last_name", "group": "groups", "postal_address": "address"}
+_TITLES = {
+    "email": "invite.email_label",
+    "first_name": "invite.first_name_label",
+    "last_name": "invite.last_name_label",
+    "language": "invite.language_label",
+    "groups": "admin.invitations.grant_groups",
+    "admin": "admin.invitations.role_admin",
+    "address": "admin.template.title_address",
+}
 EXAMPLE_EMAIL = "jan.peeters@example.org"  # the template's example row
 ADMIN_TRUE = frozenset({"true", "1", "1.0"})
 ADMIN_FALSE = frozenset({"false", "0", "0.0"})
@@ -65,13 +76,39 @@ class Rows:
     problems: list[Problem] = field(default_factory=list)
     rows_total: int = 0  # data rows below the header, blank ones included
     skipped: int = 0  # blank rows
+    hidden: int = 0  # rows hidden by hand or by a filter, not read (blank ones are `skipped`)
 
 
-def header_key(value: Cell) -> str:
-    """Headers match case-insensitively, with spaces, dashes and underscores alike."""
-    words = re.split(r"[\s_-]+", text_of(value).lower())
+def header_key(value: Cell, fields: Mapping[str, RegistrationField] | None = None) -> str:
+    """Headers match case-insensitively, with spaces, dashes and underscores alike (and left
+    out, for the template's columns: "E-mail adres" is "E-mailadres"); a template column also
+    by its title in any catalog's language. A registration field's key is itself."""
+    words = re.split(r"[\s_-]+", text_of(value).casefold())
     key = "_".join(word for word in words if word)
-    return _ALIASES.get(key, key)
+    if fields and key in fields:
+        return key
+    return _header_aliases().get(key.replace("_", ""), key)
+
+
+@cache
+def _header_aliases() -> dict[str, str]:
+    """Template columns by their headers, aliases and titles, with no separators."""
+
+    def compact(text: str) -> str:
+        return re.sub(r"[\s_-]+", "", text.casefold())
+
+    aliases = {compact(column): column for column in TEMPLATE_COLUMNS}
+    aliases |= {compact(alias): column for alias, column in _ALIASES.items()}
+    for locale in i18n.catalog_files():
+        words = i18n.catalog(locale)
+        for column, key in _TITLES.items():
+            aliases.setdefault(compact(words(key)), column)
+    return aliases
+
+
+def is_header_row(values: list[Cell]) -> bool:
+    """Whether a row holds the template's email column: the header, below any title."""
+    return any(isinstance(value, str) and header_key(value) == "email" for value in values)
 
 
 def text_of(value: Cell) -> str:
@@ -184,8 +221,10 @@ class SheetReader:
         self.reader: _RowReader | None = None
         header: list[Cell] = []
         header_row = 0
-        for header_row, header in self.rows:  # noqa: B007 - the loop finds the header row
-            if not all(_blank(value) for value in header):
+        for header_row, header in self.rows:
+            if header_row == sheet.header_row or (
+                not sheet.header_row and not all(_blank(value) for value in header)
+            ):
                 break
         else:
             which = f"The sheet {sheet.name!r}" if sheet.name else "The first sheet"
@@ -198,12 +237,20 @@ class SheetReader:
                 )
             )
             return
-        columns, self.unnamed, problems = _columns(header, header_row, sheet.first_column, fields)
+        columns, self.unnamed, problems = _columns(
+            header, header_row, sheet.first_column, fields, sheet.searched
+        )
         if problems:
             if sheet.passed_over:
                 first = problems[0]
                 problems[0] = replace(first, message=first.message + _passed_over(sheet))
             self.result.problems = problems
+            if self.unnamed:  # columns without a header but with values: in the same round
+                for number, values in self.rows:
+                    self._report_unnamed(number, values)
+                    if len(self.reported_unnamed) == len(self.unnamed):
+                        break
+                problems.sort(key=lambda problem: problem.row or 0)
             return
         self.rows_expected = max(sheet.row_count - header_row, 0)
         self.reader = _RowReader(columns, group_names(groups), sheet)
@@ -215,6 +262,7 @@ class SheetReader:
         if reader is None:
             return part
         problems, unreadable_rows, unnamed = result.problems, self.unreadable_rows, self.unnamed
+        hidden = self.sheet.hidden_rows
         for number, values in self.rows:
             result.rows_total += 1
             for value in values:  # as _blank, inline: most rows stop at their first cell
@@ -224,6 +272,9 @@ class SheetReader:
                 if number not in unreadable_rows:
                     result.skipped += 1
                     continue
+            if hidden and number in hidden:  # not what the admin sees: not what she means
+                result.hidden += 1
+                continue
             if unnamed:
                 self._report_unnamed(number, values)
             part.append(reader.read(number, values, problems, number in unreadable_rows))
@@ -264,14 +315,23 @@ def _passed_over(sheet: Sheet) -> str:
     if not sheet.passed_over:
         return ""
     before = ", ".join(repr(name) for name in sheet.passed_over)
+    if sheet.first_visible:
+        return (
+            f" The rows are read from the sheet {sheet.name!r}, the first visible worksheet:"
+            f" {before} before it is a chart or hidden."
+        )
     return (
-        f" The rows are read from the sheet {sheet.name!r}, the first visible worksheet:"
-        f" {before} before it is a chart or hidden."
+        f" The rows are read from the sheet {sheet.name!r}, the first visible worksheet with"
+        f" the header row: {before} before it is a chart, hidden or has no header row."
     )
 
 
 def _columns(
-    header: list[Cell], number: int, first_column: int, fields: Mapping[str, RegistrationField]
+    header: list[Cell],
+    number: int,
+    first_column: int,
+    fields: Mapping[str, RegistrationField],
+    searched: tuple[str, ...] = (),
 ) -> tuple[list[Column], list[int], list[Problem]]:
     columns: list[Column] = []
     unnamed: list[int] = []
@@ -282,7 +342,7 @@ def _columns(
         if _blank(value):
             unnamed.append(position)
             continue
-        name = header_key(value)
+        name = header_key(value, fields)
         if name not in TEMPLATE_COLUMNS and name not in fields:
             problems.append(
                 Problem(
@@ -310,12 +370,22 @@ def _columns(
         seen[name] = letter
         columns.append(Column(position, letter, name, fields.get(name)))
     if "email" not in seen:
+        where = f"Row {number}, the header, has no 'email' column."
+        if searched:
+            sheets = ", ".join(repr(name) for name in searched)
+            where = (
+                f"The header row was not found on any sheet: none of the first"
+                f" {HEADER_SEARCH_ROWS} rows of {sheets} has an 'email' column (row {number}"
+                " was read as the header)."
+            )
         problems.append(
             Problem(
                 ErrorCode.MISSING_COLUMN,
-                f"Row {number}, the header, has no 'email' column. Use the template: its columns"
-                " are " + ", ".join(TEMPLATE_COLUMNS) + " and one per registration field (leave"
-                " an email blank for a code-only invitation).",
+                where
+                + " Use the template: its header row is "
+                + ", ".join(TEMPLATE_COLUMNS)
+                + " and one column per registration field (leave an email blank for a code-only"
+                " invitation).",
                 "email",
                 row=number,
             )

@@ -31,7 +31,7 @@ from domain.clock import clock
 from domain.collector import collector_paused, freeze_parsed, thaw
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.groups.service import registration_fields_by_key
-from domain.imports.rows import Rows, SheetReader
+from domain.imports.rows import Rows, SheetReader, is_header_row
 from domain.imports.template import template_workbook
 from domain.imports.xlsx import (
     CheckedWorkbook,
@@ -469,6 +469,7 @@ class _Write:
             invited_count=invited,
             existing_users_updated_count=updated,
             skipped_count=self.rows.skipped,
+            hidden_count=self.rows.hidden,
             errors=[],
             content=None,
             outcome=outcome.stored(),
@@ -529,12 +530,14 @@ def _parse(
     helper = threading.Thread(target=meanwhile, name="import-tokens")
     helper.start()
     try:
-        sheet = open_first_sheet(content, limits, {}, checked)
+        sheet = open_first_sheet(content, limits, {}, checked, is_header_row)
     finally:
         parsed.set()
         helper.join()
     if failed:
         raise failed[0]
+    if sheet.checked is not None and sheet.checked is not checked:  # the header's sheet
+        unreadable = find_unreadable(content, sheet.checked)
     sheet.unreadable = unreadable_positions(unreadable)
     return sheet, minted
 

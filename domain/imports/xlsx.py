@@ -27,8 +27,8 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import IO
@@ -82,6 +82,11 @@ _FORMULA_WITHOUT_RESULT = re.compile(
 _TEXT_TYPE = re.compile(rb'\st="str"')
 _CELL_ROW = re.compile(rb'<c r="[A-Za-z]{1,3}([0-9]{1,7})"')
 _REFERENCE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+# A row hidden by hand or by a filter: Excel and openpyxl write hidden="1", LibreOffice
+# hidden="true" (and hidden="false" on every other row).
+_HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\shidden="(?:1|true)"[^>]*>')
+_ROW_NUMBER = re.compile(rb'\sr="([0-9]{1,7})"')
+HEADER_SEARCH_ROWS = 10  # the header is looked for in the first rows of each visible sheet
 
 ERROR_VALUE = "an error value (such as #N/A)"
 FORMULA_WITHOUT_RESULT = "a formula whose result was never saved"
@@ -119,7 +124,15 @@ class Sheet:
     unreadable: dict[tuple[int, int], str] = field(default_factory=dict)
     row_count: int = 0  # how many rows `rows` yields
     name: str = ""  # its name, as the workbook's tabs show it
-    passed_over: tuple[str, ...] = ()  # the sheets before it, not read (chart or hidden sheets)
+    passed_over: tuple[str, ...] = ()  # the sheets before it, not read
+    hidden_rows: frozenset[int] = frozenset()  # row numbers hidden by hand or by a filter
+    # The header's row number when it was looked for and found (0: the first non-blank row);
+    # `searched` names the visible worksheets looked at when it was not found on any.
+    header_row: int = 0
+    searched: tuple[str, ...] = ()
+    first_visible: bool = True  # the workbook's first visible worksheet (or visible sheets
+    # before it were passed over: they have no header row)
+    checked: CheckedWorkbook | None = None  # what check_workbook found of this sheet
 
 
 def column_letter(index: int) -> str:
@@ -178,11 +191,17 @@ def check_upload(content: bytes, limits: Limits) -> None:
         )
 
 
-def read_first_sheet(content: bytes, limits: Limits) -> Sheet:
-    """Check the whole file, then open its first visible worksheet with calamine. CPU-bound:
-    run it in a thread. Raises DomainError for anything refused."""
+HeaderTest = Callable[[list[Cell]], bool]
+
+
+def read_first_sheet(content: bytes, limits: Limits, header: HeaderTest | None = None) -> Sheet:
+    """Check the whole file, then open the sheet to read with calamine (see open_first_sheet).
+    CPU-bound: run it in a thread. Raises DomainError for anything refused."""
     checked = check_workbook(content, limits)
-    return open_first_sheet(content, limits, checked.unreadable, checked)
+    sheet = open_first_sheet(content, limits, checked.unreadable, checked, header)
+    if sheet.checked is not None and sheet.checked is not checked:
+        sheet.unreadable = unreadable_positions(sheet.checked.unreadable)
+    return sheet
 
 
 def open_first_sheet(
@@ -190,13 +209,56 @@ def open_first_sheet(
     limits: Limits,
     unreadable: dict[str, str],
     checked: CheckedWorkbook | None = None,
+    header: HeaderTest | None = None,
 ) -> Sheet:
     """Parse the sheet check_workbook chose and checked (it returned `unreadable` and
-    `checked`; without `checked`, the workbook's first sheet). calamine parses without holding
+    `checked`; without `checked`, the workbook's first sheet). With `header`, the sheet read is
+    the first visible worksheet with a row `header` accepts among its first
+    HEADER_SEARCH_ROWS (a title or notes may come first); when none has one, the first visible
+    worksheet, its `searched` naming those looked at. Another sheet than `checked`'s is read with
+    its own check (`Sheet.checked`), whose unreadable cells the caller takes. A merged range's
+    value is in each of its cells, as the spreadsheet shows it. calamine parses without holding
     the GIL: other threads run meanwhile."""
-    index = checked.sheet_index if checked else 0
+    candidates = [checked, *checked.others] if checked else [None]
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # calamine's errors, and a Rust panic surfacing as PanicException
+        raise _damaged() from None
+    first: Sheet | None = None
+    for candidate in candidates:
+        sheet = _open_sheet(workbook, candidate, limits)
+        if header is None:
+            first = sheet
+            break
+        peeked: list[list[Cell]] = []
+        for row in sheet.rows:
+            peeked.append(row)
+            if header(row):
+                sheet.header_row = len(peeked)
+                sheet.first_visible = candidate is candidates[0]
+                sheet.rows = _chained(peeked, sheet.rows)
+                if candidate is checked:
+                    sheet.unreadable = unreadable_positions(unreadable)
+                return sheet
+            if len(peeked) == HEADER_SEARCH_ROWS:
+                break
+        if first is None:
+            first = sheet
+            first.rows = _chained(peeked, sheet.rows)
+    assert first is not None
+    if header is not None and checked is not None:
+        first.searched = tuple(c.sheet_name for c in candidates if c is not None)
+    first.unreadable = unreadable_positions(unreadable)
+    return first
+
+
+def _open_sheet(
+    workbook: python_calamine.CalamineWorkbook, checked: CheckedWorkbook | None, limits: Limits
+) -> Sheet:
+    index = checked.sheet_index if checked else 0
+    try:
         if checked is not None:
             # The sheet calamine opens must be the one whose part was checked.
             metadata = workbook.sheets_metadata
@@ -204,24 +266,64 @@ def open_first_sheet(
                 raise _damaged()
         sheet = workbook.get_sheet_by_index(index)
         start, height = sheet.start, sheet.height
+        merged = (sheet.merged_cell_ranges or []) if start is not None else []
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # calamine's errors, and a Rust panic surfacing as PanicException
         raise _damaged() from None
     name = checked.sheet_name if checked else ""
     passed_over = checked.passed_over if checked else ()
+    hidden = checked.hidden_rows if checked else frozenset()
     if start is None:
-        return Sheet(rows=iter(()), first_column=0, name=name, passed_over=passed_over)
+        return Sheet(
+            rows=iter(()), first_column=0, name=name, passed_over=passed_over, checked=checked
+        )
     if height - 1 > limits.max_rows:
         raise _too_many_rows(start[0] + height, limits)
+    rows = _rows(sheet, start[0] + height)
+    if merged:
+        rows = _filled(rows, merged, start[1])
     return Sheet(
-        rows=_rows(sheet, start[0] + height),
+        rows=rows,
         row_count=start[0] + height,
         first_column=start[1],
-        unreadable=unreadable_positions(unreadable),
         name=name,
         passed_over=passed_over,
+        hidden_rows=hidden,
+        checked=checked,
     )
+
+
+def _chained(first: list[list[Cell]], rest: Iterator[list[Cell]]) -> Iterator[list[Cell]]:
+    yield from first
+    yield from rest
+
+
+MergedRange = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _filled(
+    rows: Iterator[list[Cell]], merged: list[MergedRange], first_column: int
+) -> Iterator[list[Cell]]:
+    """The rows with each merged range's value (its top-left cell's, the only one a file
+    keeps) in every cell of the range: what the spreadsheet shows. Ranges are 0-based
+    ((first row, first column), (last row, last column)), rows counted from the sheet's row 1,
+    as calamine gives them."""
+    waiting = sorted(merged, key=lambda found: found[0][0], reverse=True)
+    active: list[tuple[int, int, int, Cell]] = []  # last row, first and last position, value
+    for index, row in enumerate(rows):
+        while waiting and waiting[-1][0][0] <= index:
+            (top, left), (bottom, right) = waiting.pop()
+            position = left - first_column
+            value: Cell = row[position] if 0 <= position < len(row) else ""
+            if top == index and value != "":
+                active.append((bottom, max(position, 0), right - first_column, value))
+        if active:
+            for _, start, end, value in active:
+                for position in range(start, min(end + 1, len(row))):
+                    row[position] = value
+            active = [entry for entry in active if entry[0] > index]
+        yield row
 
 
 def unreadable_positions(unreadable: dict[str, str]) -> dict[tuple[int, int], str]:
@@ -268,7 +370,11 @@ class CheckedWorkbook:
     unreadable_deferred: bool = False  # not looked for yet: find_unreadable() does
     sheet_index: int = 0  # the sheet read: the first visible worksheet, calamine's index
     sheet_name: str = ""
-    passed_over: tuple[str, ...] = ()  # names of the sheets before it (charts, hidden ones)
+    passed_over: tuple[str, ...] = ()  # names of the sheets before it
+    hidden_rows: frozenset[int] = frozenset()  # its rows hidden by hand or by a filter
+    # The visible worksheets after it, each checked the same way: the rows may be on one of
+    # them (open_first_sheet looks for the header).
+    others: tuple[CheckedWorkbook, ...] = ()
 
 
 def check_workbook(
@@ -295,28 +401,36 @@ def check_workbook(
             " OpenDocument spreadsheet. Fill in the template and save it as .xlsx.",
         )
     _refuse_macros(archive, names)
-    chosen = _first_visible_worksheet(archive, names)
-    sheet_part = names[chosen.part]
+    visible = _visible_worksheets(archive, names)
+    scans = {
+        names[chosen.part]: _SheetScan(limits, looks_for_unreadable=not defer_unreadable)
+        for chosen in visible
+    }
     total = 0
-    scan = _SheetScan(limits, looks_for_unreadable=not defer_unreadable)
     for entry in entries:
-        total = _inflate(
-            archive, entry, total, limits, scan if entry.filename == sheet_part else None
+        total = _inflate(archive, entry, total, limits, scans.get(entry.filename))
+    checked = []
+    for chosen in visible:
+        sheet_part = names[chosen.part]
+        scan = scans[sheet_part]
+        if not scan.standard_only:
+            scan = _exact_scan(archive, sheet_part)  # finds the unreadable cells too
+        elif scan.row_bound_assumed and scan.area > limits.max_cells:
+            scan.max_row = _last_row(archive, sheet_part)  # a wide sheet: its real height
+        _check_area(scan, limits)
+        checked.append(
+            CheckedWorkbook(
+                scan.unreadable,
+                scan.rows,
+                sheet_part,
+                unreadable_deferred=not scan.looks_for_unreadable,
+                sheet_index=chosen.index,
+                sheet_name=chosen.name,
+                passed_over=chosen.passed_over,
+                hidden_rows=frozenset(scan.hidden_rows),
+            )
         )
-    if not scan.standard_only:
-        scan = _exact_scan(archive, sheet_part)  # finds the unreadable cells too
-    elif scan.row_bound_assumed and scan.area > limits.max_cells:
-        scan.max_row = _last_row(archive, sheet_part)  # a wide sheet: its real height
-    _check_area(scan, limits)
-    return CheckedWorkbook(
-        scan.unreadable,
-        scan.rows,
-        sheet_part,
-        unreadable_deferred=not scan.looks_for_unreadable,
-        sheet_index=chosen.index,
-        sheet_name=chosen.name,
-        passed_over=chosen.passed_over,
-    )
+    return replace(checked[0], others=tuple(checked[1:]))
 
 
 def _part_name(name: str) -> str:
@@ -438,10 +552,10 @@ class _Chosen:
     passed_over: tuple[str, ...]
 
 
-def _first_visible_worksheet(archive: zipfile.ZipFile, names: dict[str, str]) -> _Chosen:
-    """The sheet an import reads: the workbook's first worksheet that is not hidden (a chart
-    sheet or a hidden sheet of notes may come first), its part resolved as calamine resolves
-    it."""
+def _visible_worksheets(archive: zipfile.ZipFile, names: dict[str, str]) -> list[_Chosen]:
+    """The sheets an import may read: the workbook's worksheets that are not hidden (a chart
+    sheet or a hidden sheet of notes may come first), in order, their parts resolved as
+    calamine resolves them."""
     try:
         workbook: Element = fromstring(_read_small(archive, names["xl/workbook.xml"]))
         relations: Element = fromstring(
@@ -457,6 +571,7 @@ def _first_visible_worksheet(archive: zipfile.ZipFile, names: dict[str, str]) ->
     sheet_names = [sheet.get("name", "") for sheet in sheets]
     if not sheets or len({name.casefold() for name in sheet_names}) != len(sheets):
         raise _damaged()
+    visible: list[_Chosen] = []
     for index, sheet in enumerate(sheets):
         relation_id = next(
             (v for k, v in sheet.attrib.items() if _local(k) == "id" and "}" in k), None
@@ -464,9 +579,11 @@ def _first_visible_worksheet(archive: zipfile.ZipFile, names: dict[str, str]) ->
         target, kind = targets.get(relation_id, ("", ""))
         if sheet.get("state", "visible") != "visible" or not kind.endswith("/worksheet"):
             continue
-        return _Chosen(
-            _sheet_part(target, names), index, sheet_names[index], tuple(sheet_names[:index])
-        )
+        part = _sheet_part(target, names)
+        if all(chosen.part != part for chosen in visible):
+            visible.append(_Chosen(part, index, sheet_names[index], tuple(sheet_names[:index])))
+    if visible:
+        return visible
     raise _refuse(
         ErrorCode.MISSING_COLUMN,
         "The workbook has no visible worksheet: fill in the template's first sheet.",
@@ -604,6 +721,7 @@ class _SheetScan:
         self.row_bound_assumed = True
         self.max_column = 25  # at most Z while no wider reference is seen
         self.unreadable: dict[str, str] = {}
+        self.hidden_rows: set[int] = set()
         self.exact = False
 
     @property
@@ -630,6 +748,11 @@ class _SheetScan:
         wide = _WIDE_CELL.findall(chunk)
         if wide:
             self.max_column = max(self.max_column, *(column_index(c.decode()) for c in set(wide)))
+        if b'hidden="1"' in chunk or b'hidden="true"' in chunk:
+            for row in _HIDDEN_ROW.findall(chunk):
+                number = _ROW_NUMBER.search(row)
+                if number:
+                    self.hidden_rows.add(int(number.group(1)))
         if self.looks_for_unreadable:
             self.look_for_unreadable(chunk)
 
@@ -679,6 +802,8 @@ def _exact_scan(archive: zipfile.ZipFile, part: str) -> _SheetScan:
             number = attributes.get("r", "")
             cell.row = int(number) if number.isdigit() else cell.row + 1
             cell.column = -1
+            if attributes.get("hidden") in ("1", "true"):
+                scan.hidden_rows.add(cell.row)
         elif local == "c":
             ref = attributes.get("r")
             row, column = cell.row, cell.column + 1

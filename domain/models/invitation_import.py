@@ -37,6 +37,8 @@ class InvitationImport(Model):
     invited_count = fields.IntField(default=0)
     existing_users_updated_count = fields.IntField(default=0)
     skipped_count = fields.IntField(default=0)
+    # Rows hidden by hand or by a filter, not read: not what the admin saw.
+    hidden_count = fields.IntField(default=0, db_default=0)
     # The worksheet the rows are read from (the workbook's first visible one), once read.
     sheet_name = fields.CharField(max_length=255, default="", db_default="")
     errors: list[dict[str, Any]] = fields.JSONField(default=list)

@@ -42,10 +42,14 @@ class InvitationImport:
         " without an invitation or a mail."
     )
     skipped_count: int = strawberry.field(description="Blank rows.")
+    hidden_count: int = strawberry.field(
+        description="Rows hidden by hand or by a filter, not read: only the rows the sheet"
+        " shows are imported."
+    )
     sheet_name: str = strawberry.field(
         description="The worksheet the rows are read from: the workbook's first visible"
-        " worksheet (chart sheets and hidden sheets before it are passed over). Empty until the"
-        " file is read."
+        " worksheet with the header row in its first rows (chart sheets, hidden sheets and"
+        " sheets without it before it are passed over). Empty until the file is read."
     )
     errors: list[UserError] = strawberry.field(
         description="Why nothing was imported: each problem with its sheet row, column (field),"
@@ -96,6 +100,7 @@ class InvitationImport:
             invited_count=record.invited_count,
             existing_users_updated_count=record.existing_users_updated_count,
             skipped_count=record.skipped_count,
+            hidden_count=record.hidden_count,
             sheet_name=record.sheet_name,
             errors=[UserError.from_problem(problem) for problem in problems_of(record)],
             dry_run=record.dry_run,

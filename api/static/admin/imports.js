@@ -21,7 +21,7 @@ const LIST = `query AdminImports($after: String) {
     pageInfo { hasNextPage endCursor }
     edges { node {
       id fileName status createdAt rowsTotal rowsProcessed invitedCount
-      existingUsersUpdatedCount skippedCount createdBy { email }
+      existingUsersUpdatedCount skippedCount hiddenCount createdBy { email }
       errors { code }
     } }
   }
@@ -63,6 +63,7 @@ const row = (job) => {
     el("td", formatNumber(job.invitedCount)),
     el("td", formatNumber(job.existingUsersUpdatedCount)),
     el("td", formatNumber(job.skippedCount)),
+    el("td", formatNumber(job.hiddenCount)),
     problems,
   );
   tr.querySelectorAll("td").forEach((td, index) => td.setAttribute("data-label", labels[index]));

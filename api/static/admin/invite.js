@@ -41,7 +41,7 @@ const IMPORT = `mutation AdminImport($file: Upload!, $defaults: InvitationOption
 const POLL = `query AdminImportProgress($id: ID!) {
   invitationImport(id: $id) {
     id fileName status rowsTotal rowsProcessed invitedCount existingUsersUpdatedCount
-    skippedCount problemsFileUrl outcome { newAdmins codeOnly }
+    skippedCount hiddenCount problemsFileUrl outcome { newAdmins codeOnly }
     errors { code message field row value }
   }
 }`;
@@ -269,6 +269,7 @@ const showDone = (job) => {
   $("count-invited").textContent = formatNumber(job.invitedCount);
   $("count-existing").textContent = formatNumber(job.existingUsersUpdatedCount);
   $("count-skipped").textContent = formatNumber(job.skippedCount);
+  $("count-hidden").textContent = formatNumber(job.hiddenCount);
   $("count-admins").textContent = formatNumber(job.outcome ? job.outcome.newAdmins : 0);
   // This file's invitations: their codes (the token column), and letters for those without
   // an address, when it has some.
