@@ -192,6 +192,36 @@ async def test_forgot_password_on_the_sign_in_keeps_the_language_picked(
     assert 'href="/reset-password"' in (await http.get("/admin")).text
 
 
+async def test_a_sign_in_posted_by_another_site_signs_nobody_in(
+    database: None, http: httpx.AsyncClient
+) -> None:
+    """Login CSRF: another site's page posting the form with its own account's credentials
+    gets no session, and the admin is told why in their language."""
+    await an_admin()
+    credentials = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "back": "/admin/groups"}
+    for headers in (
+        {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+    ):
+        refused = await http.post(
+            "/admin/sign-in", data=credentials, headers={**headers, "Accept-Language": "fr-BE"}
+        )
+        assert refused.status_code == 403
+        assert "set-cookie" not in refused.headers
+        assert "Cette connexion venait d'un autre site web et a donc été refusée." in (
+            refused.text.replace("&#39;", "'")
+        )
+        assert ADMIN_EMAIL not in refused.text
+    ours = await http.post(
+        "/admin/sign-in",
+        data=credentials,
+        headers={"Origin": "https://participate.example.org", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert ours.status_code == 303 and ours.headers["location"] == "/admin/groups"
+    assert CONSOLE_COOKIE in ours.headers["set-cookie"]
+
+
 async def test_the_sign_in_form_refuses_in_the_language_and_never_leads_elsewhere(
     database: None, http: httpx.AsyncClient
 ) -> None:
