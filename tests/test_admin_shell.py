@@ -269,3 +269,28 @@ async def test_the_sign_in_form_refuses_in_the_language_and_never_leads_elsewher
         headers={"Cookie": f"{CONSOLE_COOKIE}={signed_in.cookies[CONSOLE_COOKIE]}"},
     )
     assert again.status_code == 200 and 'action="/admin/sign-in"' in again.text
+
+
+async def test_the_smart_group_form_says_members_answers_prove_nothing(
+    database: None, http: httpx.AsyncClient
+) -> None:
+    """Smart groups' rules test registration answers the members change themselves on
+    /account: the form and the API's description say a smart group proves nothing."""
+    import html
+
+    from schema.app import schema
+
+    await an_admin()
+    signed_in = await http.post(
+        "/admin/sign-in", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    http.cookies.set(CONSOLE_COOKIE, signed_in.cookies[CONSOLE_COOKIE])
+    for lang, words in {
+        "en": "so a smart group proves nothing about them: do not use one to give access to",
+        "nl-BE": "Een slimme groep bewijst dus niets over hen",
+        "fr-BE": "un groupe intelligent ne prouve donc rien à leur sujet",
+    }.items():
+        page = await http.get(f"/admin/groups?lang={lang}")
+        assert page.status_code == 200
+        assert words in html.unescape(page.text), lang
+    assert "a smart group proves nothing about its members" in " ".join(schema.as_str().split())
