@@ -294,3 +294,23 @@ async def test_the_smart_group_form_says_members_answers_prove_nothing(
         assert page.status_code == 200
         assert words in html.unescape(page.text), lang
     assert "a smart group proves nothing about its members" in " ".join(schema.as_str().split())
+
+
+async def test_a_console_page_whose_session_ended_says_to_sign_in_again(
+    browser: object, live_server: str
+) -> None:
+    """The session ended while the page was open (expired, signed out elsewhere): what the
+    admin does next is refused as UNAUTHENTICATED, and the page says to sign in again."""
+    from domain.models import Session
+
+    await an_admin()
+    async with browse(browser, live_server) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups")
+        await Session.all().delete()
+        await page.fill("#new-title-en", "City staff")
+        await page.click("#new-group button[type=submit]")
+        await expect(
+            page.get_by_text("Your session has ended; what you typed is still here.")
+        ).to_be_visible()
+        assert await page.input_value("#new-title-en") == "City staff"
