@@ -89,6 +89,7 @@ CLIENT_WORDS = (
 # server's message.
 PROBLEM_WORDS = (
     "admin.problem.INVALID_EMAIL",
+    "admin.problem.INVALID_EMAIL.MIXED_SCRIPTS",
     "admin.problem.EMAIL_NOT_DELIVERABLE",
     "admin.problem.ADDRESS_SUPPRESSED",
     "admin.problem.DUPLICATE_EMAIL",
