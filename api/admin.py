@@ -89,6 +89,7 @@ CLIENT_WORDS = (
 # server's message.
 PROBLEM_WORDS = (
     "admin.problem.INVALID_EMAIL",
+    "admin.problem.INVALID_EMAIL.MIXED_SCRIPTS",
     "admin.problem.EMAIL_NOT_DELIVERABLE",
     "admin.problem.ADDRESS_SUPPRESSED",
     "admin.problem.DUPLICATE_EMAIL",
@@ -247,8 +248,11 @@ class AdminPages:
 
     async def sign_in(self, request: Request) -> Response:
         outcome = await self.console.check_sign_in(request)
-        not_the_form = isinstance(outcome, SignInRefused) and outcome.status == 415
-        back = f"{_root(request)}/admin" if not_the_form else await _back_to(request)
+        # Not the form, or another site's: its return path is not read.
+        unread = isinstance(outcome, SignInRefused) and (
+            outcome.status == 415 or outcome.other_origin
+        )
+        back = f"{_root(request)}/admin" if unread else await _back_to(request)
         if isinstance(outcome, SignInRefused):
             return self._sign_in_form(request, refusal=outcome, back=back)
         # A language picked with the sign-in page's switch becomes the account's, as the
@@ -328,7 +332,7 @@ class AdminPages:
     def _sign_in_form(
         self, request: Request, *, refusal: SignInRefused | None, back: str
     ) -> Response:
-        error_key = REFUSAL_KEYS.get(refusal.status, "admin.failed") if refusal else None
+        error_key = refusal.error_key(REFUSAL_KEYS) if refusal else None
         response = self.render(
             request,
             "sign_in.html",

@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
+from api.cors import CrossOrigin, posted_from_other_origin
 from api.graphql import CONSOLE_COOKIE, client_ip
 from api.languages import page_locale
 from domain import i18n
@@ -59,6 +60,9 @@ REFUSAL_KEYS = {
     503: "admin.failed",
 }
 _CONSOLE_REFUSAL_KEYS = {**REFUSAL_KEYS, 403: "console.not_admin"}
+# A sign-in form posted by a page of another origin (login CSRF): its own words, whatever the
+# status.
+OTHER_ORIGIN_KEY = "admin.sign_in.other_origin"
 
 
 def console_access(settings: Settings) -> GraphiqlAccess:
@@ -76,6 +80,7 @@ class Console:
         self.open_to_all = console_access(settings) is GraphiqlAccess.ALL
         # A Secure cookie is never sent over plain http: only when the service is on https.
         self.secure_cookie = settings.public_url.startswith("https://")
+        self.cross_origin = CrossOrigin(settings.cors_origins)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -112,7 +117,13 @@ class Console:
 
     async def check_sign_in(self, request: Request) -> User | SignInRefused:
         """The admin whom the posted sign-in form names, or why not (the admin pages at /admin
-        post the same form and show the refusal in the admin's language, by its status)."""
+        post the same form and show the refusal in the admin's language, by its status).
+
+        A form posted by a page of another origin is refused before it is read: such a page
+        could sign the browser in to an account of its choosing (login CSRF), and the admin
+        would then work, and type things, in the attacker's console."""
+        if posted_from_other_origin(request, self.cross_origin, self.settings.public_url):
+            return SignInRefused(403, other_origin=True)
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != FORM:
             return SignInRefused(415)
@@ -176,7 +187,7 @@ class Console:
             request,
             "sign_in.html",
             {
-                "error_key": _CONSOLE_REFUSAL_KEYS.get(refusal.status) if refusal else None,
+                "error_key": refusal.error_key(_CONSOLE_REFUSAL_KEYS) if refusal else None,
                 "retry_minutes": refusal.retry_minutes if refusal else 0,
                 "email": refusal.email.strip() if refusal else "",
             },
@@ -236,12 +247,20 @@ class Console:
 class SignInRefused:
     """Why a sign-in form opened no session: the HTTP status says which case (400 a field
     left empty, 401 wrong credentials, 403 not an admin, 415 not the form, 429 too many
-    attempts, 503 the limits cannot be checked for now); REFUSAL_KEYS has the words for each."""
+    attempts, 503 the limits cannot be checked for now); REFUSAL_KEYS has the words for each.
+    A form posted by a page of another origin is a 403 with words of its own."""
 
     status: int
     email: str = ""
     headers: dict[str, str] | None = None
     retry_after: int = 0  # seconds
+    other_origin: bool = False
+
+    def error_key(self, keys: dict[int, str]) -> str:
+        """The catalog's words for this refusal, from `keys` (by status) unless it has its own."""
+        if self.other_origin:
+            return OTHER_ORIGIN_KEY
+        return keys.get(self.status, "admin.failed")
 
     @property
     def retry_minutes(self) -> int:

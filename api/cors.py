@@ -21,6 +21,7 @@ outer layer).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -135,3 +136,47 @@ def from_other_origin(request: Request, cross_origin: CrossOrigin) -> bool:
         return True
     fetched_from = request.headers.get("sec-fetch-site", "").strip().lower()
     return fetched_from in OTHER_ORIGIN_FETCHES
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> str | None:
+    """`scheme://host[:port]` of a URL or an `Origin` header, lower case, without the scheme's
+    default port; None for anything that is not one (`null`, a garbled value)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    shown_port = "" if port is None or port == _DEFAULT_PORTS[scheme] else f":{port}"
+    return f"{scheme}://{host}{shown_port}"
+
+
+def own_origins(request: Request, public_url: str) -> frozenset[str]:
+    """The service's own origin: as the request sees it (its scheme and `Host`) and as
+    INVITES_PUBLIC_URL says (behind a proxy the two differ)."""
+    found = (_origin(f"{request.url.scheme}://{request.url.netloc}"), _origin(public_url))
+    return frozenset(origin for origin in found if origin is not None)
+
+
+def posted_from_other_origin(request: Request, cross_origin: CrossOrigin, public_url: str) -> bool:
+    """Whether a form POST (a sign-in) comes from a page of another origin: what
+    `from_other_origin` says, or an `Origin` header that is not the service's own. Another
+    site's page may auto-submit a form here (login CSRF: the victim's browser signed in to the
+    attacker's account); browsers mark such a POST with its `Origin` and `Sec-Fetch-Site`.
+
+    `Origin: null` says nothing either way: browsers send it for our own pages' forms too,
+    whose `Referrer-Policy` is `no-referrer`; `Sec-Fetch-Site` decides then. A request with
+    neither header (not a browser, or a very old one) passes."""
+    if from_other_origin(request, cross_origin):
+        return True
+    origin = request.headers.get("origin")
+    if origin is None or origin.strip() == "null":
+        return False
+    return _origin(origin) not in own_origins(request, public_url)

@@ -11,7 +11,9 @@ https. It authenticates only what the pages send: GraphQL requests and these two
 JSON POST with the `X-Resident-Page` header. Another site cannot send either without a CORS
 preflight, which this service never grants for that header (nor credentials: api.cors), so it
 cannot act with a resident's cookie (CSRF),
-nor sign a browser in to an account of its choosing (login CSRF).
+nor sign a browser in to an account of its choosing (login CSRF); and should a browser send it
+anyway, `POST /account/session` from a page of another origin (its `Origin` or
+`Sec-Fetch-Site`, api.cors) sets no cookie.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from api.cors import CrossOrigin, posted_from_other_origin
 from domain.models import User
 from domain.settings import Settings
 from domain.users import service as users
@@ -62,6 +65,7 @@ class ResidentSession:
         self.settings = settings
         # A Secure cookie is never sent over plain http: only when the service is on https.
         self.secure = settings.public_url.startswith("https://")
+        self.cross_origin = CrossOrigin(settings.cors_origins)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -73,6 +77,10 @@ class ResidentSession:
         """Set the cookie to a live session's token (one the page was just given)."""
         if not from_page(request):
             return refused(400, "BAD_REQUEST", "Only the service's own pages can do this.")
+        if posted_from_other_origin(request, self.cross_origin, self.settings.public_url):
+            # Browsers need a preflight to send this (never granted), but should one come
+            # anyway, another site must not sign the browser in (login CSRF).
+            return refused(403, "FORBIDDEN", "Only the service's own pages can do this.")
         try:
             body = await request.json()
         except ValueError:

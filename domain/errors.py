@@ -108,6 +108,8 @@ class Reason(StrEnum):
     NOT_TRUE_OR_FALSE = "NOT_TRUE_OR_FALSE"
     NOT_A_DATE = "NOT_A_DATE"
     NOT_AN_OPTION = "NOT_AN_OPTION"
+    # Addresses
+    MIXED_SCRIPTS = "MIXED_SCRIPTS"  # a domain label mixing alphabets: a look-alike address
     # Group members
     NO_ACCOUNT = "NO_ACCOUNT"  # an address with no confirmed account
     # Webhooks

@@ -7,7 +7,7 @@ import unicodedata
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.settings import get_settings
 
 MAX_NAME_LENGTH = 100
@@ -32,6 +32,46 @@ def storable(text: str) -> bool:
     return _UNSTORABLE.search(text) is None
 
 
+# Scripts that may share a domain label (as in Unicode's "highly restrictive" profile, UTS #39):
+# Japanese and Chinese and Korean writing mix their own scripts, and each may take Latin.
+_MIXES_ALLOWED = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+_SCRIPT_ALIASES = {"CJK": "HAN", "IDEOGRAPHIC": "HAN", "KATAKANA-HIRAGANA": "KATAKANA"}
+
+
+def _script(char: str) -> str | None:
+    """The script of a letter, from its Unicode name (`LATIN SMALL LETTER E`, `CYRILLIC SMALL
+    LETTER IE`); None for what belongs to every script (digits, hyphens, marks)."""
+    if not unicodedata.category(char).startswith("L"):
+        return None
+    word = unicodedata.name(char, "").split(" ", 1)[0]
+    if not word or word == "MODIFIER":
+        return None
+    return _SCRIPT_ALIASES.get(word, word)
+
+
+def mixed_script_label(domain: str) -> str | None:
+    """The first label of `domain` whose letters mix alphabets that are never written together
+    (Latin with Cyrillic or Greek: `\u0435xample` looks like `example`), or None. A label in
+    one script (`bücher`, `москва`) or in a mix that is one writing system (Japanese) passes."""
+    for label in domain.split("."):
+        scripts = {script for script in map(_script, label) if script is not None}
+        if len(scripts) > 1 and not any(scripts <= allowed for allowed in _MIXES_ALLOWED):
+            return label
+    return None
+
+
+def _unicode_domain(email: str) -> str | None:
+    """The domain of an address as people read it (IDNA `xn--` labels decoded)."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
+
+
 def normalize_email(raw: str) -> str | None:
     """The address in the form we store and compare (lower case), or None if it is not one."""
     candidate = raw.strip()
@@ -54,15 +94,33 @@ def normalize_email(raw: str) -> str | None:
         result = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError:
         return None
+    if mixed_script_label(result.domain.lower()) is not None:
+        return None  # a look-alike of another address (email_problem says so)
     return result.normalized.lower()
 
 
-def email_problem(raw: str, *, field: str = "email", position: int | None = None) -> Problem:
+def email_problem(
+    raw: str, *, field: str = "email", position: int | None = None, row: int | None = None
+) -> Problem:
+    domain = _unicode_domain(raw) if not raw.isascii() or "xn--" in raw.lower() else None
+    label = mixed_script_label(domain.lower()) if domain else None
+    if label is not None:
+        return Problem(
+            code=ErrorCode.INVALID_EMAIL,
+            message=f"{raw.strip()!r} is not accepted: its domain mixes alphabets ({label!r}"
+            " mixes letters of different scripts), as look-alikes of other addresses do.",
+            field=field,
+            position=position,
+            row=row,
+            value=raw,
+            reason=Reason.MIXED_SCRIPTS,
+        )
     return Problem(
         code=ErrorCode.INVALID_EMAIL,
         message=f"{raw.strip()!r} is not a valid email address.",
         field=field,
         position=position,
+        row=row,
         value=raw,
     )
 

@@ -2,8 +2,9 @@
 
 A refusal says why in `extensions.code`, for clients to branch on: UNAUTHENTICATED when the
 request carries no valid session (none, or a token that is unknown, expired or ended: sign
-in again), FORBIDDEN when the person signed in may not do this. The messages stay as they
-were (the admin pages' client knows them)."""
+in again), FORBIDDEN when the person signed in may not do this. A request with no token at
+all is told what the field needs, as before (the admin pages' client knows those words); one
+whose token opens no session is told that its session is over, whatever the field."""
 
 from __future__ import annotations
 
@@ -28,12 +29,18 @@ class NotSignedIn(Refused, NotAuthenticated):
         super().__init__(message, signed_in=False)
 
 
+# A token was sent, but it is no session (expired, signed out, ended by a password change, a
+# pending registration's, or made up): the person may well be an admin, so "Only admins can do
+# this." would mislead.
+SESSION_OVER = "Your session is over (it expired or was ended): sign in again."
+
+
 class _Permission(BasePermission):
     message = "Sign in first."
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if await info.context.viewer() is None:
-            raise NotSignedIn(self.message)
+            raise NotSignedIn(SESSION_OVER if info.context.session_token else self.message)
         if not await self.allows(info):
             raise Refused(self.message, signed_in=True)
         return True

@@ -192,6 +192,36 @@ async def test_forgot_password_on_the_sign_in_keeps_the_language_picked(
     assert 'href="/reset-password"' in (await http.get("/admin")).text
 
 
+async def test_a_sign_in_posted_by_another_site_signs_nobody_in(
+    database: None, http: httpx.AsyncClient
+) -> None:
+    """Login CSRF: another site's page posting the form with its own account's credentials
+    gets no session, and the admin is told why in their language."""
+    await an_admin()
+    credentials = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "back": "/admin/groups"}
+    for headers in (
+        {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+    ):
+        refused = await http.post(
+            "/admin/sign-in", data=credentials, headers={**headers, "Accept-Language": "fr-BE"}
+        )
+        assert refused.status_code == 403
+        assert "set-cookie" not in refused.headers
+        assert "Cette connexion venait d'un autre site web et a donc été refusée." in (
+            refused.text.replace("&#39;", "'")
+        )
+        assert ADMIN_EMAIL not in refused.text
+    ours = await http.post(
+        "/admin/sign-in",
+        data=credentials,
+        headers={"Origin": "https://participate.example.org", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert ours.status_code == 303 and ours.headers["location"] == "/admin/groups"
+    assert CONSOLE_COOKIE in ours.headers["set-cookie"]
+
+
 async def test_the_sign_in_form_refuses_in_the_language_and_never_leads_elsewhere(
     database: None, http: httpx.AsyncClient
 ) -> None:
@@ -239,3 +269,48 @@ async def test_the_sign_in_form_refuses_in_the_language_and_never_leads_elsewher
         headers={"Cookie": f"{CONSOLE_COOKIE}={signed_in.cookies[CONSOLE_COOKIE]}"},
     )
     assert again.status_code == 200 and 'action="/admin/sign-in"' in again.text
+
+
+async def test_the_smart_group_form_says_members_answers_prove_nothing(
+    database: None, http: httpx.AsyncClient
+) -> None:
+    """Smart groups' rules test registration answers the members change themselves on
+    /account: the form and the API's description say a smart group proves nothing."""
+    import html
+
+    from schema.app import schema
+
+    await an_admin()
+    signed_in = await http.post(
+        "/admin/sign-in", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    http.cookies.set(CONSOLE_COOKIE, signed_in.cookies[CONSOLE_COOKIE])
+    for lang, words in {
+        "en": "so a smart group proves nothing about them: do not use one to give access to",
+        "nl-BE": "Een slimme groep bewijst dus niets over hen",
+        "fr-BE": "un groupe intelligent ne prouve donc rien à leur sujet",
+    }.items():
+        page = await http.get(f"/admin/groups?lang={lang}")
+        assert page.status_code == 200
+        assert words in html.unescape(page.text), lang
+    assert "a smart group proves nothing about its members" in " ".join(schema.as_str().split())
+
+
+async def test_a_console_page_whose_session_ended_says_to_sign_in_again(
+    browser: object, live_server: str
+) -> None:
+    """The session ended while the page was open (expired, signed out elsewhere): what the
+    admin does next is refused as UNAUTHENTICATED, and the page says to sign in again."""
+    from domain.models import Session
+
+    await an_admin()
+    async with browse(browser, live_server) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/groups")
+        await Session.all().delete()
+        await page.fill("#new-title-en", "City staff")
+        await page.click("#new-group button[type=submit]")
+        await expect(
+            page.get_by_text("Your session has ended; what you typed is still here.")
+        ).to_be_visible()
+        assert await page.input_value("#new-title-en") == "City staff"

@@ -28,6 +28,7 @@ DENIED = {
     "Only admins can do this.",
     "Sign in first.",
     "Only admins and project managers can see this.",
+    "Your session is over (it expired or was ended): sign in again.",
 }
 PASSWORD = "matrix rows and columns 77"
 _counter = itertools.count()

@@ -244,6 +244,56 @@ async def test_missing_fields_and_other_bodies_are_refused(
     assert as_json.status_code == 415 and "set-cookie" not in as_json.headers
 
 
+# What browsers send with a form another site's page posts here (login CSRF), and with our own.
+OTHER_SITES = (
+    {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    {"Origin": "https://evil.example"},  # a browser that sends no Fetch Metadata
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Origin": "https://app.participate.example.org", "Sec-Fetch-Site": "same-site"},
+    {"Origin": "null", "Sec-Fetch-Site": "cross-site"},  # a page with no-referrer, elsewhere
+    {"Origin": "https://participate.example.org:8443"},  # another port: another origin
+)
+OUR_OWN = (
+    {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},  # as the request sees it
+    {"Origin": "https://participate.example.org"},  # INVITES_PUBLIC_URL, behind a proxy
+    {"Origin": "https://Participate.example.org:443", "Sec-Fetch-Site": "same-origin"},
+    # What our own pages' forms send (their Referrer-Policy is no-referrer).
+    {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+    {},  # not a browser
+)
+
+
+async def test_a_sign_in_posted_by_another_site_signs_nobody_in(
+    admin: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    """Another site's page auto-submitting the form with its own account's credentials would
+    sign the admin's browser in to that account (login CSRF): refused, in the page's words."""
+    credentials = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    for headers in OTHER_SITES:
+        refused = await http.post(
+            "/graphql/console/sign-in", data=credentials, headers={**BROWSER, **headers}
+        )
+        assert refused.status_code == 403, headers
+        assert "set-cookie" not in refused.headers
+        assert error_text(refused.text) == (
+            "This sign-in was sent by another website, so it was refused. To sign in, type "
+            "your email and password here."
+        )
+        assert ADMIN_EMAIL not in refused.text  # the other site's address is not kept
+    dutch = await http.post(
+        "/graphql/console/sign-in",
+        data=credentials,
+        headers={**BROWSER, **OTHER_SITES[0], "Accept-Language": "nl-BE"},
+    )
+    assert error_text(dutch.text).startswith("Deze aanmelding kwam van een andere website")
+    for headers in OUR_OWN:
+        signed_in = await http.post(
+            "/graphql/console/sign-in", data=credentials, headers={**BROWSER, **headers}
+        )
+        assert signed_in.status_code == 303, headers
+        assert set_cookie(signed_in).value
+
+
 async def test_someone_who_is_not_an_admin_is_told_so_and_gets_no_session(
     http: httpx.AsyncClient, redis: ArqRedis
 ) -> None:

@@ -623,3 +623,25 @@ async def test_a_file_sent_as_a_plain_value_is_answered_not_crashed(admin: Graph
     body = await admin.post(IMPORT, {"file": "not a file"})
     payload = body["data"]["importInvitations"]
     assert [e["code"] for e in payload["errors"]] == ["INVALID_INPUT"]
+
+
+async def test_a_look_alike_address_in_a_file_is_named_as_one(
+    admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
+) -> None:
+    """The import says why, and keeps saying it once the import is stored (its reason)."""
+    await platform()
+    look_alike = "admin@\u0435xample.org"  # a Cyrillic ie (U+0435)
+    content = workbook(HEADER, ["ok@example.org"], [look_alike])
+    response = await upload(http, admin.token, content)
+    import_id = response.json()["data"]["importInvitations"]["invitationImport"]["id"]
+    await run_worker()
+    failed = await admin(
+        """query($id: ID!) { invitationImport(id: $id) {
+             status errors { code row message reason } } }""",
+        {"id": import_id},
+    )
+    record = failed["invitationImport"]
+    assert record["status"] == "FAILED"
+    [error] = record["errors"]
+    assert (error["code"], error["row"], error["reason"]) == ("INVALID_EMAIL", 3, "MIXED_SCRIPTS")
+    assert "its domain mixes alphabets" in error["message"]

@@ -612,3 +612,21 @@ async def test_personal_message_is_safe_and_mails_are_translated(
         assert "{{ 7*7 }}" in mail.text
         assert "{% if 1 %}x{% endif %}" in mail.text
         assert token_from(mail) in mail.text
+
+
+async def test_a_look_alike_address_is_refused_as_an_invitation_and_a_sign_up(
+    admin: GraphQLClient, gql: GraphQLClient
+) -> None:
+    look_alike = "admin@\u0435xample.org"  # a Cyrillic ie (U+0435): reads as admin@example.org
+    result = await create(admin, look_alike)
+    [problem] = result["errors"]
+    assert problem["code"] == "INVALID_EMAIL" and problem["value"] == look_alike
+    assert "its domain mixes alphabets" in problem["message"]
+    assert result["invitations"] == [] or result["invitedCount"] == 0
+    sign_up = """mutation($input: SignUpInput!) {
+      signUp(input: $input) { ok errors { code message field } }
+    }"""
+    password = "lighthouse keeper rowing 7"
+    refused = await gql(sign_up, {"input": {"email": look_alike, "password": password}})
+    [error] = refused["signUp"]["errors"]
+    assert error["code"] == "INVALID_EMAIL" and "mixes alphabets" in error["message"]

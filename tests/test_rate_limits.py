@@ -11,8 +11,10 @@ import pytest
 from domain.clock import clock
 from domain.invitations import tokens
 from domain.settings import get_settings
-from tests.fixtures import SIGN_IN, GraphQLClient
-from tests.invitations_helpers import BY_TOKEN, RESEND, accept, create
+from tests.fixtures import SIGN_IN, GraphQLClient, SmtpSink
+from tests.invitations_helpers import BY_TOKEN, PASSWORD, RESEND, accept, create
+from tests.test_invitations import platform
+from tests.test_profile import resident
 
 CHECK = """query($token: String!) {
   invitationByToken(token: $token) { valid errors { code retryAfter } }
@@ -149,6 +151,87 @@ async def test_sign_ups_are_limited_per_email(gql: GraphQLClient) -> None:
     results = [(await gql(mutation, variables))["signUp"] for _ in range(4)]
     assert [r["ok"] for r in results] == [True, True, True, False]
     assert results[3]["errors"][0]["code"] == "RATE_LIMITED"
+
+
+CHANGE_EMAIL = """
+mutation($email: String!, $password: String!) {
+  changeEmail(email: $email, password: $password) { ok errors { code retryAfter } }
+}
+"""
+SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) { ok errors { code } } }"""
+
+
+async def changer(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> Any:
+    await platform()
+    person = await resident(admin, gql, smtp_sink, run_worker)
+
+    async def change(email: str, password: str = PASSWORD) -> dict[str, Any]:
+        answer: dict[str, Any] = (
+            await person(CHANGE_EMAIL, {"email": email, "password": password})
+        )["changeEmail"]
+        return answer
+
+    return change
+
+
+async def sign_up(gql: GraphQLClient, email: str) -> dict[str, Any]:
+    answer: dict[str, Any] = (
+        await gql(SIGN_UP, {"input": {"email": email, "password": "lighthouse keeper rowing 7"}})
+    )["signUp"]
+    return answer
+
+
+async def test_address_changes_cannot_bomb_a_strangers_mailbox(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """Each accepted changeEmail mails a code (five fresh guesses) to the new address."""
+    change = await changer(admin, gql, smtp_sink, run_worker)
+    # Refused input mails nothing and does not count.
+    wrong = await change("stranger@example.org", "not my password 1")
+    assert wrong["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    answers = []
+    for _ in range(5):
+        answers.append(await change("stranger@example.org"))
+        await run_worker()
+    assert [a["ok"] for a in answers] == [True, True, True, False, False]
+    refused = answers[3]["errors"][0]
+    assert refused["code"] == "RATE_LIMITED" and 0 < refused["retryAfter"] <= 3600
+    assert len(smtp_sink.to("stranger@example.org")) == 3
+
+
+async def test_an_address_mailed_by_sign_ups_and_address_changes_has_one_counter(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    change = await changer(admin, gql, smtp_sink, run_worker)
+    assert [(await sign_up(gql, "target@example.org"))["ok"] for _ in range(3)] == [True] * 3
+    assert (await change("target@example.org"))["errors"][0]["code"] == "RATE_LIMITED"
+    assert (await change("someone-else@example.org"))["ok"] is True
+
+
+async def test_one_account_cannot_mail_many_addresses(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    change = await changer(admin, gql, smtp_sink, run_worker)
+    answers = [await change(f"target{n}@example.org") for n in range(4)]
+    assert [a["ok"] for a in answers] == [True, True, True, False]
+    assert answers[3]["errors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_address_changes_count_against_the_clients_sign_up_allowance(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    change = await changer(admin, gql, smtp_sink, run_worker)
+    monkeypatch.setattr(get_settings(), "limit_sign_up_per_address", 2)
+    assert (await sign_up(gql, "one@example.org"))["ok"] is True
+    assert (await change("two@example.org"))["ok"] is True
+    assert (await change("three@example.org"))["errors"][0]["code"] == "RATE_LIMITED"
+    assert (await sign_up(gql, "four@example.org"))["errors"][0]["code"] == "RATE_LIMITED"
 
 
 async def test_resends_per_invitation_and_invitations_per_admin_are_capped(

@@ -92,6 +92,23 @@ async def test_only_a_live_session_from_the_pages_own_request_sets_the_cookie(
     assert (await keep(http, token)).status_code == 401  # ended
 
 
+async def test_a_session_handed_over_from_another_origin_sets_no_cookie(
+    gql: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    """Browsers ask before sending the pages' header from elsewhere (never granted); should
+    one send it anyway, another site still cannot sign the browser in (login CSRF)."""
+    token = await signed_in(gql)
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+    ):
+        refused = await keep(http, token, headers={**PAGE, **headers})
+        assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    ours = {**PAGE, "Origin": "https://participate.example.org", "Sec-Fetch-Site": "same-origin"}
+    assert (await keep(http, token, headers=ours)).status_code == 200
+
+
 async def test_signing_out_ends_the_session_and_forgets_the_cookie(
     gql: GraphQLClient, http: httpx.AsyncClient
 ) -> None:

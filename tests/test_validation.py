@@ -34,3 +34,26 @@ def test_normalize_email_agrees_with_email_validator(raw: str) -> None:
 @given(st.emails())
 def test_real_looking_addresses_are_accepted_in_lower_case(address: str) -> None:
     assert normalize_email(address) == reference(address)
+
+
+def test_a_domain_label_mixing_alphabets_is_no_address() -> None:
+    """An "example.org" with a Cyrillic ie (U+0435) reads as example.org: a look-alike is
+    refused, with its own reason; a label wholly in one script (or one writing system) is
+    fine."""
+    from domain.errors import ErrorCode, Reason
+    from domain.validation import email_problem
+
+    for look_alike in (
+        "admin@\u0435xample.org",
+        "admin@xn--xample-2of.org",  # the same, as IDNA
+        "admin@ex\u03b1mple.com",  # a Greek alpha
+        "admin@example.\u043erg",
+    ):
+        assert normalize_email(look_alike) is None, look_alike
+        problem = email_problem(look_alike, row=4)
+        assert problem.code is ErrorCode.INVALID_EMAIL and problem.row == 4
+        assert problem.reason is Reason.MIXED_SCRIPTS
+        assert "domain mixes alphabets" in problem.message
+    for fine in ("a@bücher.de", "a@москва.рф", "a@αβγ.gr", "a@例え.jp", "a@テスト例.jp"):
+        assert normalize_email(fine) is not None, fine
+    assert email_problem("not an address").reason is None

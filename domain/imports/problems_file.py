@@ -129,14 +129,18 @@ def write_problems_workbook(
 def _explainer(t: i18n.Words, locales: list[str]) -> Callable[[Problem], str]:
     """What a problem says, as the console says it: the catalog's words for its code (with
     the platform's languages), else the import's message."""
-    by_code: dict[ErrorCode, str | None] = {}
+    by_code: dict[tuple[ErrorCode, str | None], str | None] = {}
 
     def explain(problem: Problem) -> str:
-        if problem.code not in by_code:
-            key = f"admin.problem.{problem.code.value}"
-            known = t.knows(key)
-            by_code[problem.code] = t(key, languages=", ".join(locales)) if known else None
-        return by_code[problem.code] or problem.message
+        reason = problem.reason.value if problem.reason else None
+        if (problem.code, reason) not in by_code:
+            keys = [f"admin.problem.{problem.code.value}"]
+            if reason is not None:  # as the console words it (client.js problemWords)
+                keys.insert(0, f"admin.problem.{problem.code.value}.{reason}")
+            key = next((key for key in keys if t.knows(key)), None)
+            words = t(key, languages=", ".join(locales)) if key else None
+            by_code[(problem.code, reason)] = words
+        return by_code[(problem.code, reason)] or problem.message
 
     return explain
 

@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 from domain import db, i18n, metrics, outbox
 from domain.clock import clock
 from domain.collector import collector_paused, freeze_parsed, thaw
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.groups.service import registration_fields_by_key
 from domain.imports.rows import Rows, SheetReader, is_header_row
 from domain.imports.template import template_workbook
@@ -569,6 +569,7 @@ def _stored(problem: Problem) -> dict[str, Any]:
         "field": problem.field,
         "row": problem.row,
         "value": problem.value,
+        "reason": problem.reason.value if problem.reason else None,
     }
 
 
@@ -581,6 +582,10 @@ def problems_of(record: InvitationImport) -> list[Problem]:
             code = ErrorCode(str(item.get("code")))
         except ValueError:
             code = ErrorCode.INVALID_INPUT
+        try:
+            reason = Reason(str(item["reason"])) if item.get("reason") else None
+        except ValueError:
+            reason = None  # a reason of an older release: the code says enough
         result.append(
             Problem(
                 code,
@@ -588,6 +593,7 @@ def problems_of(record: InvitationImport) -> list[Problem]:
                 item.get("field"),
                 row=item.get("row"),
                 value=item.get("value"),
+                reason=reason,
             )
         )
     return result

@@ -295,13 +295,7 @@ class BatchCheck:
                 problems.append(
                     email_problem(invitee.email, field="emails", position=invitee.position)
                     if invitee.row is None
-                    else Problem(
-                        ErrorCode.INVALID_EMAIL,
-                        f"{raw_email!r} is not a valid email address.",
-                        "email",
-                        row=invitee.row,
-                        value=invitee.email,
-                    )
+                    else email_problem(invitee.email, field="email", row=invitee.row)
                 )
             else:
                 email = normalized

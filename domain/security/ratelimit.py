@@ -401,6 +401,26 @@ class Limiter:
             count_success=True,
         )
 
+    def email_change_request(self, address: str, account_email: str, new_email: str) -> Any:
+        """Accepted address changes count (each mails a code to the new address), as sign-ups
+        do and in the same counters: per client address and per address mailed, so neither
+        route, nor both together, mails a stranger more than the sign-up limits allow; and per
+        account, so one account cannot mail many addresses. Refused input does not count."""
+        s = get_settings()
+        return self.attempt(
+            [
+                Limit("sign-up:address", address, s.limit_sign_up_per_address, HOUR),
+                Limit("sign-up:email", account_key(new_email), s.limit_sign_up_per_email, HOUR),
+                Limit(
+                    "email-change:account",
+                    account_key(account_email),
+                    s.limit_sign_up_per_email,
+                    HOUR,
+                ),
+            ],
+            count_success=True,
+        )
+
     def password_reset_request(self, address: str, email: str) -> Any:
         """Every request counts (each may send a mail), per client address and per account."""
         s = get_settings()

@@ -225,7 +225,13 @@ class ProfileMutations:
         user = await signed_in(info)
 
         async def change() -> None:
-            async with info.context.limiter.sign_in_attempt(info.context.client_ip, user.email):
+            limiter, client = info.context.limiter, info.context.client_ip
+            # Wrong passwords count as sign-in failures; accepted changes, which each mail
+            # the new address, count as sign-ups do.
+            async with (
+                limiter.sign_in_attempt(client, user.email),
+                limiter.email_change_request(client, user.email, email),
+            ):
                 await profile.request_email_change(user, new_email=email, password=password)
 
         _, errors = await perform(info, change())

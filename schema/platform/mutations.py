@@ -169,7 +169,14 @@ async def _user_after(user_id: int) -> User | None:
 
 @strawberry.type
 class PlatformMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Make a group: a manual one (admins add its members) or a smart one, whose "
+        "members are the confirmed accounts that meet its rules. Rules on registration fields "
+        "test answers the members give themselves and can change on their account at any "
+        "time: a smart group proves nothing about its members, so do not use one to give "
+        "access to anything confidential.",
+    )
     async def create_group(self, info: Info, input: CreateGroupInput) -> GroupPayload:
         group, errors = await perform(
             info,

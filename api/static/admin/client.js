@@ -60,7 +60,11 @@ export class Failure extends Error {
   }
 }
 
-const SIGNED_OUT_MESSAGES = ["Sign in first.", "Only admins can do this."];
+const SIGNED_OUT_MESSAGES = [
+  "Sign in first.",
+  "Only admins can do this.",
+  "Your session is over (it expired or was ended): sign in again.",
+];
 
 const send = async (body, headers) => {
   let response;

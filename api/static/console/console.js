@@ -61,13 +61,91 @@
 
   new MutationObserver(makeAccessible).observe(container, { childList: true, subtree: true });
 
+  // GraphiQL keeps its tabs (queries, variables: a signIn's password, a token in an answer)
+  // and its history in storage. Keep them in this tab's sessionStorage, never localStorage
+  // (which outlives signing out and closing the browser), and forget them on signing out, or
+  // when the console opens for someone else than the one who left them.
+  var PREFIX = "graphiql:";
+  var OWNER = "invitations.console.owner";
+
+  function graphiqlKeys(area) {
+    var keys = [];
+    for (var index = 0; index < area.length; index += 1) {
+      var key = area.key(index);
+      if (key !== null && key.indexOf(PREFIX) === 0) {
+        keys.push(key);
+      }
+    }
+    return keys;
+  }
+
+  function forget(area) {
+    try {
+      graphiqlKeys(area).forEach(function (key) {
+        area.removeItem(key);
+      });
+    } catch (error) {
+      // Storage turned off: nothing was kept.
+    }
+  }
+
+  var kept = null;
+  try {
+    kept = window.sessionStorage;
+  } catch (error) {
+    kept = null; // Storage turned off: GraphiQL keeps nothing (null storage).
+  }
+  forget(window.localStorage); // what earlier releases left behind
+  var owner = container.getAttribute("data-admin") || "";
+  if (kept !== null) {
+    try {
+      if (kept.getItem(OWNER) !== owner) {
+        forget(kept);
+        kept.setItem(OWNER, owner);
+      }
+    } catch (error) {
+      kept = null;
+    }
+  }
+  var storage =
+    kept === null
+      ? null
+      : {
+          getItem: function (key) {
+            return kept.getItem(key);
+          },
+          setItem: function (key, value) {
+            kept.setItem(key, value);
+          },
+          removeItem: function (key) {
+            kept.removeItem(key);
+          },
+          get length() {
+            return graphiqlKeys(kept).length;
+          },
+          clear: function () {
+            forget(kept);
+          },
+        };
+
+  var signOut = document.getElementById("sign-out");
+  if (signOut && signOut.form) {
+    signOut.form.addEventListener("submit", function () {
+      if (kept !== null) {
+        forget(kept);
+        kept.removeItem(OWNER);
+      }
+    });
+  }
+
   ReactDOM.createRoot(container).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultEditorToolsVisibility: true,
       inputValueDeprecation: true,
       isHeadersEditorEnabled: true,
-      // Headers may hold a bearer token: keep them out of localStorage.
+      storage: storage,
+      // Headers may hold a bearer token: keep them out of storage altogether.
       shouldPersistHeaders: false,
     })
   );
