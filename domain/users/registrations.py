@@ -361,6 +361,12 @@ async def _accept_letter(invitation_id: int, user: User, now: datetime) -> None:
         await apply_grants(await Invitation.get(id=invitation_id), user)
 
 
+async def code_address(*, email: str, token: str | None = None) -> str:
+    """The address request_code would mail: the token's claim's, or else the one given."""
+    claim = await by_token(token) if token else None
+    return claim.email if claim is not None else email
+
+
 async def request_code(*, email: str | None = None, token: str | None = None) -> None:
     """Mail a new code for a claim: the one the token names, or the newest on the address.
 

@@ -76,7 +76,9 @@ class AccountMutations:
     )
     async def request_email_confirmation(self, info: Info, email: str) -> ConfirmEmailPayload:
         async def request() -> None:
-            async with info.context.limiter.sign_up_attempt(info.context.client_ip, email):
+            # Counted against the address the code goes to: the token's registration's.
+            to = await registrations.code_address(email=email, token=info.context.session_token)
+            async with info.context.limiter.sign_up_attempt(info.context.client_ip, to):
                 await registrations.request_code(email=email, token=info.context.session_token)
 
         _, errors = await perform(info, request())
@@ -225,7 +227,11 @@ class ProfileMutations:
         user = await signed_in(info)
 
         async def change() -> None:
-            async with info.context.limiter.sign_in_attempt(info.context.client_ip, user.email):
+            limiter = info.context.limiter
+            async with (
+                limiter.sign_in_attempt(info.context.client_ip, user.email),
+                limiter.code_mail_attempt(email),  # the code goes to the new address
+            ):
                 await profile.request_email_change(user, new_email=email, password=password)
 
         _, errors = await perform(info, change())
