@@ -183,6 +183,9 @@ class Settings(BaseSettings):
     limit_sign_in_failures_per_account: int = Field(default=10, ge=1)  # per 15 minutes
     limit_sign_up_per_address: int = Field(default=20, ge=1)  # per hour
     limit_sign_up_per_email: int = Field(default=3, ge=1)  # per hour
+    # Codes proving a mailbox mailed to one address (claims, new codes, email changes): each
+    # allows a few guesses, so this bounds the guesses at an address per day.
+    limit_codes_per_email_per_day: int = Field(default=10, ge=1)
     limit_confirm_failures_per_address: int = Field(default=30, ge=1)  # per 10 minutes
     limit_confirm_failures_per_account: int = Field(default=10, ge=1)  # per hour
     limit_password_reset_per_address: int = Field(default=20, ge=1)  # per hour

@@ -339,4 +339,11 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-CODE_IN_TEXT = re.compile(r"^\s{4}(\d{6})\s*$", re.MULTILINE)
+# A mailed code as the mail shows it: eight digits in two groups ("1234 5678"), typed as is.
+CODE_IN_TEXT = re.compile(r"^\s{4}(\d{4} \d{4})\s*$", re.MULTILINE)
+
+
+def wrong_code(code: str, by: int = 1) -> str:
+    """Another code of the same length than a mailed one (its digits plus `by`)."""
+    digits = code.replace(" ", "")
+    return f"{(int(digits) + by) % 10 ** len(digits):0{len(digits)}d}"

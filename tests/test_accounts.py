@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from domain.clock import clock
+from domain.crypto import keyring
+from domain.models import Registration
 from tests.fixtures import (
     ADMIN_PASSWORD,
     CODE_IN_TEXT,
@@ -14,6 +16,7 @@ from tests.fixtures import (
     CaughtMail,
     GraphQLClient,
     SmtpSink,
+    wrong_code,
 )
 
 SIGN_UP = """
@@ -33,7 +36,7 @@ mutation($email: String!, $code: String!, $password: String) {
 ME = "{ me { id email firstName lastName locale emailConfirmed roles { kind } } }"
 PASSWORD = "lighthouse keeper rowing 7"
 CONFIRM_LINK = re.compile(
-    r"https://participate\.example\.org/confirm\?lang=[\w-]+#email=([^&\s]+)&code=(\d{6})"
+    r"https://participate\.example\.org/confirm\?lang=[\w-]+#email=([^&\s]+)&code=(\d{8})"
 )
 
 
@@ -85,7 +88,7 @@ async def test_sign_up_mails_a_code_that_confirms_the_address_and_signs_in(
     assert code in mail.html
     # One click: the link carries the address and the code in its fragment.
     link = CONFIRM_LINK.search(mail.text)
-    assert link and link.group(2) == code and link.group(1) == "jan@example.org"
+    assert link and link.group(2) == code.replace(" ", "") and link.group(1) == "jan@example.org"
     assert "/confirm?lang=nl-BE#" in mail.text  # the page opens in the mail's language
     assert "Jan" not in mail.text  # the name is the claim's, not yet the mailbox owner's
 
@@ -165,7 +168,7 @@ async def test_the_code_that_confirmed_an_address_says_so_and_only_that_code_whi
         ],
     }
     # Any other code: the answer of an address nobody ever used.
-    other = f"{(int(code) + 1) % 1_000_000:06d}"
+    other = wrong_code(code)
     stranger = await confirm(gql, "nobody@example.org", other)
     assert stranger["errors"][0]["code"] == "INVALID_CODE"
     assert await confirm(gql, "jan@example.org", other) == stranger
@@ -176,6 +179,44 @@ async def test_the_code_that_confirmed_an_address_says_so_and_only_that_code_whi
     assert late["errors"][0]["code"] == "INVALID_CODE"
 
 
+async def test_a_code_has_eight_digits_shown_in_two_groups_and_typed_with_a_space_or_a_dash(
+    gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """10^8 codes, not 10^6: a hundred times the guesses. The mail groups them by four; the
+    page and the API take them with or without the space (or a dash)."""
+    spaced = (await sign_up(gql, email="spaced@example.org"))["registration"]["token"]
+    dashed = (await sign_up(gql, email="dashed@example.org"))["registration"]["token"]
+    await run_worker()
+    [mail] = smtp_sink.to("spaced@example.org")
+    shown = code_in(mail)
+    assert re.fullmatch(r"\d{4} \d{4}", shown), mail.text
+    assert f">{shown}</p>" in mail.html
+    link = CONFIRM_LINK.search(mail.text)
+    assert link and link.group(2) == shown.replace(" ", "")  # the link: the digits alone
+    assert (await confirm(gql, "spaced@example.org", shown, token=spaced))["ok"] is True
+
+    other = code_in(smtp_sink.to("dashed@example.org")[0]).replace(" ", "-")
+    assert (await confirm(gql, "dashed@example.org", other, token=dashed))["ok"] is True
+
+
+async def test_a_six_digit_code_mailed_before_eight_digit_codes_still_confirms(
+    gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    """Codes mailed before codes had eight digits keep working until they expire: a code is
+    checked by its digest, whatever its length."""
+    token = (await sign_up(gql))["registration"]["token"]
+    claim = await Registration.get(email="jan@example.org")
+    ring = keyring("registration")
+    await Registration.filter(id=claim.id).update(
+        code_digest=ring.digest(f"{claim.token_digest}:042917"),
+        code_encrypted=ring.encrypt("042917"),
+    )
+    wrong = await confirm(gql, "jan@example.org", "042918", token=token)
+    assert wrong["errors"][0]["code"] == "INVALID_CODE"
+    right = await confirm(gql, "jan@example.org", "042 917", token=token)
+    assert right["ok"] is True and right["session"]["user"]["email"] == "jan@example.org"
+
+
 async def test_guessing_the_code_that_confirmed_an_address_stops_after_a_few_tries(
     gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
 ) -> None:
@@ -184,7 +225,7 @@ async def test_guessing_the_code_that_confirmed_an_address_stops_after_a_few_tri
     code = code_in(smtp_sink.to("jan@example.org")[0])
     assert (await confirm(gql, "jan@example.org", code, password=PASSWORD))["session"]
     for guess in range(5):
-        wrong = f"{(int(code) + 1 + guess) % 1_000_000:06d}"
+        wrong = wrong_code(code, 1 + guess)
         answer = await confirm(gql, "jan@example.org", wrong)
         assert answer["errors"][0]["code"] == "INVALID_CODE"
     guessed = await confirm(gql, "jan@example.org", code)
@@ -235,7 +276,7 @@ async def test_a_wrong_code_is_refused_and_five_wrong_codes_burn_it(
     token = (await sign_up(gql))["registration"]["token"]
     await run_worker()
     code = code_in(smtp_sink.mails[0])
-    wrong = "000000" if code != "000000" else "111111"
+    wrong = "00000000" if code != "0000 0000" else "11111111"
     for _ in range(5):
         data = await confirm(gql, "jan@example.org", wrong, token=token)
         assert data["errors"][0]["code"] == "INVALID_CODE"

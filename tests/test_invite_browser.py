@@ -359,7 +359,7 @@ async def test_a_code_only_invitation_asks_the_email_then_the_code_mailed_there(
     await page.wait_for_selector("#step-confirm:not([hidden])")
     assert await page.evaluate("document.activeElement.id") == "confirm-title"
     assert await page.text_content("#confirm-intro") == (
-        "Nous avons envoyé un code de 6 chiffres à letter.reader@example.org. Tapez-le ici, ou"
+        "Nous avons envoyé un code de 8 chiffres à letter.reader@example.org. Tapez-le ici, ou"
         " ouvrez le lien de cet e-mail."
     )
 

@@ -3,8 +3,11 @@ them), the password, and the address, confirmed at the new address before it cha
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from domain.crypto import keyring
+from domain.models import EmailConfirmation
 from tests.fixtures import CODE_IN_TEXT, SIGN_IN, GraphQLClient, SmtpSink
 from tests.invitations_helpers import PASSWORD, accept, create, token_from
 from tests.test_invitations import platform
@@ -167,7 +170,8 @@ async def test_a_new_address_is_confirmed_by_a_code_sent_there_then_every_sessio
     # Nothing changed yet.
     assert (await person(ME))["me"]["email"] == "resident@example.org"
 
-    bad = await person(CONFIRM_CHANGE, {"code": "000000" if code != "000000" else "111111"})
+    assert re.fullmatch(r"\d{4} \d{4}", code)  # eight digits, in two groups
+    bad = await person(CONFIRM_CHANGE, {"code": "00000000" if code != "0000 0000" else "1" * 8})
     assert bad["confirmEmailChange"]["errors"] == [{"code": "INVALID_CODE", "field": "code"}]
     confirmed = (await person(CONFIRM_CHANGE, {"code": code}))["confirmEmailChange"]
     assert confirmed["session"]["user"]["email"] == "new@example.org"
@@ -215,3 +219,20 @@ async def test_the_code_for_a_new_address_greets_nobody_by_name(
     assert "Dorothea" not in mail.text and "Dorothea" not in mail.html
     assert "Janssens" not in mail.text and "Janssens" not in mail.html
     assert mail.to == "anna@example.org"
+
+
+async def test_a_six_digit_code_for_a_new_address_mailed_before_still_confirms(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    await platform()
+    person = await resident(admin, gql, smtp_sink, run_worker)
+    asked = await person(CHANGE_EMAIL, {"email": "new@example.org", "password": PASSWORD})
+    assert asked["changeEmail"] == {"ok": True, "errors": []}
+    change = await EmailConfirmation.get(new_email="new@example.org")
+    ring = keyring("email-change")
+    await EmailConfirmation.filter(id=change.id).update(
+        code_digest=ring.digest(f"{change.user_id}:new@example.org:314159"),  # type: ignore[attr-defined]
+        code_encrypted=ring.encrypt("314159"),
+    )
+    confirmed = (await person(CONFIRM_CHANGE, {"code": "314-159"}))["confirmEmailChange"]
+    assert confirmed["session"]["user"]["email"] == "new@example.org"

@@ -365,3 +365,88 @@ async def test_a_redis_that_forgot_the_scripts_learns_them_again(
     assert (await code_result(visitor, wrong_code()))["errors"][0]["code"] == "INVALID_TOKEN"
     await redis.script_flush()
     assert (await accept(visitor, invitation["token"]))["errors"] == []
+
+
+SIGN_UP_TO = """mutation($email: String!) {
+  signUp(input: {email: $email, password: "lighthouse keeper rowing 7"}) {
+    registration { token } errors { code retryAfter }
+  }
+}"""
+NEW_CODE = """mutation($email: String!) {
+  requestEmailConfirmation(email: $email) { ok errors { code retryAfter } }
+}"""
+MOVE_TO = """mutation($email: String!) {
+  changeRegistrationEmail(email: $email) { registration { email } errors { code retryAfter } }
+}"""
+
+
+async def test_an_address_is_sent_at_most_ten_codes_a_day_however_they_are_asked_for(
+    gql: GraphQLClient, app: Any
+) -> None:
+    """Each code takes a few wrong guesses: ten codes a day bound the guesses at an address,
+    whoever asks (sign-ups, new codes, moved registrations, from any client address)."""
+    target = "petra@example.org"
+    sent: list[Any] = []
+    token = ""
+    for hour in range(3):  # three an hour (the hourly limit per email), nine in all
+        clock.advance(timedelta(hours=1) if hour else timedelta())
+        client = client_from(app, f"192.0.2.{200 + hour}")
+        for _ in range(2 if hour == 2 else 3):
+            answer = (await client(SIGN_UP_TO, {"email": target}))["signUp"]
+            sent.append(answer["errors"])
+            token = answer["registration"]["token"]
+    # A new code asked with the registration's token goes to its address, whatever is typed.
+    renewed = await gql.post(NEW_CODE, {"email": "someone.else@example.org"}, token=token)
+    sent.append(renewed["data"]["requestEmailConfirmation"]["errors"])
+    clock.advance(timedelta(hours=1))
+    elsewhere = (await gql(SIGN_UP_TO, {"email": "typo@example.org"}))["signUp"]
+    moved = await gql.post(MOVE_TO, {"email": target}, token=elsewhere["registration"]["token"])
+    sent.append(moved["data"]["changeRegistrationEmail"]["errors"])
+    assert sent == [[]] * 10
+
+    eleventh = (await client_from(app, "192.0.2.230")(SIGN_UP_TO, {"email": target}))["signUp"]
+    [refused] = eleventh["errors"]
+    assert refused["code"] == "RATE_LIMITED"
+    assert refused["retryAfter"] > 3600  # until the day's end, not the hour's
+    again = await gql.post(NEW_CODE, {"email": target}, token=token)
+    assert again["data"]["requestEmailConfirmation"]["errors"][0]["code"] == "RATE_LIMITED"
+    # Another address is not concerned.
+    assert (await gql(SIGN_UP_TO, {"email": "other@example.org"}))["signUp"]["errors"] == []
+    # The next day, the address is sent codes again.
+    clock.advance(timedelta(days=1))
+    assert (await gql(SIGN_UP_TO, {"email": target}))["signUp"]["errors"] == []
+
+
+async def test_codes_for_a_new_address_and_letters_typed_with_it_count_against_its_day(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    app: Any,
+    smtp_sink: Any,
+    run_worker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.invitations_helpers import GENERATE, PASSWORD
+    from tests.test_invitations import platform
+    from tests.test_profile import CHANGE_EMAIL, resident
+
+    monkeypatch.setattr(get_settings(), "limit_codes_per_email_per_day", 3)
+    await platform()
+    person = await resident(admin, gql, smtp_sink, run_worker)
+    target = "petra@example.org"
+    wrong = await person(CHANGE_EMAIL, {"email": target, "password": "not the password 123"})
+    assert wrong["changeEmail"]["errors"][0]["code"] == "INVALID_CREDENTIALS"  # sends nothing
+    for _ in range(2):
+        asked = await person(CHANGE_EMAIL, {"email": target, "password": PASSWORD})
+        assert asked["changeEmail"]["errors"] == []
+    [letter] = (await admin(GENERATE, {"count": 1}))["generateInvitationCodes"]["invitations"]
+    north = {"registrationFieldValues": [{"key": "neighbourhood", "value": "north"}]}
+    assert (await accept(gql, letter["token"], email=target, **north))["errors"] == []  # third
+
+    refused = await person(CHANGE_EMAIL, {"email": target, "password": PASSWORD})
+    assert refused["changeEmail"]["errors"][0]["code"] == "RATE_LIMITED"
+    other_client = client_from(app, "192.0.2.240")
+    again = await accept(other_client, letter["token"], email=target, **north)
+    assert again["errors"][0]["code"] == "RATE_LIMITED"
+    # Refused before anything was done: the letter still works, with another address.
+    paul = await accept(gql, letter["token"], email="paul@example.org", **north)
+    assert paul["errors"] == []

@@ -415,7 +415,7 @@ $("email-other").addEventListener("click", () => {
 
 emailCode.form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const code = $("emailCode").value.replace(/\s+/g, "");
+  const code = $("emailCode").value.replace(/[\s-]+/g, "");
   if (!code) {
     emailCode.clear();
     emailCode.fieldProblem("code", t("confirm.code_empty"));

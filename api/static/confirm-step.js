@@ -79,7 +79,7 @@ const closeChange = () => {
 if (section) {
   codeForm.form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const code = $("confirm-code").value.replace(/\s+/g, "");
+    const code = $("confirm-code").value.replace(/[\s-]+/g, "");
     if (!code) {
       codeForm.clear();
       codeForm.fieldProblem("code", t("confirm.code_empty"));

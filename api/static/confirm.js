@@ -57,7 +57,7 @@ const alreadyConfirmed = (email) => {
  * register: without a password, the answer says whether one is needed (or the code is used). */
 const confirm = async ({ checking = false } = {}) => {
   const email = $("email").value.trim();
-  const code = $("code").value.replace(/\s+/g, "");
+  const code = $("code").value.replace(/[\s-]+/g, "");
   if (!email || !code) {
     form.clear();
     form.showErrors([

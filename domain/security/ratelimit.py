@@ -390,13 +390,14 @@ class Limiter:
         )
 
     def sign_up_attempt(self, address: str, email: str) -> Any:
-        """Accepted sign-ups and code requests count (each one sends a mail); refused input
-        does not."""
+        """Accepted sign-ups and code requests count (each one sends a mail, with a code, to
+        `email`); refused input does not."""
         s = get_settings()
         return self.attempt(
             [
                 Limit("sign-up:address", address, s.limit_sign_up_per_address, HOUR),
                 Limit("sign-up:email", account_key(email), s.limit_sign_up_per_email, HOUR),
+                _codes_per_day(email),
             ],
             count_success=True,
         )
@@ -420,6 +421,12 @@ class Limiter:
             ],
             count_success=True,
         )
+
+    def code_mail_attempt(self, email: str, *, count_success: bool = True) -> Any:
+        """Something that may mail `email` a code proving the mailbox (an email change, a
+        letter's code typed with an address): it counts against the address's codes a day
+        when it succeeds (`count_success`) or when the caller keeps it (`Attempt.keep`)."""
+        return self.attempt([_codes_per_day(email)], count_success=count_success)
 
     def password_reset_request(self, address: str, email: str) -> Any:
         """Every request counts (each may send a mail), per client address and per account."""
@@ -491,6 +498,15 @@ class Limiter:
                 )
             ]
         )
+
+
+def _codes_per_day(email: str) -> Limit:
+    """Codes proving a mailbox, mailed to one address a day. Each code takes a few wrong
+    guesses before it is burnt, so this bounds the guesses at an address's codes a day
+    (docs/security.md, "How long a mailed code must be")."""
+    return Limit(
+        "codes:email", account_key(email), get_settings().limit_codes_per_email_per_day, DAY
+    )
 
 
 def _invitations_per_day(admin_id: int) -> Limit:

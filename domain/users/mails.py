@@ -16,6 +16,7 @@ from domain.mail.mailer import Mailer
 from domain.mail.render import render
 from domain.models import EmailConfirmation, PasswordReset, Registration, User
 from domain.settings import get_settings
+from domain.users.registrations import shown_code
 
 
 def confirm_url(email: str, code: str, locale: str) -> str:
@@ -49,7 +50,7 @@ async def send_registration_code(registration_id: int, send_no: int, mailer: Mai
     settings = get_settings()
     locale = claim.locale if account is None else account.locale
     values = {
-        "code": code,
+        "code": shown_code(code),
         "minutes": settings.confirmation_code_ttl_minutes,
         "confirm_url": confirm_url(claim.email, code, locale),
     }
@@ -138,7 +139,7 @@ async def send_email_change_code(change_id: int, mailer: Mailer) -> None:
         "email_change",
         user.locale,
         "mail.change_subject",
-        code=code,
+        code=shown_code(code),
         minutes=get_settings().confirmation_code_ttl_minutes,
     )
     await mailer.send(

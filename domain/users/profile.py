@@ -9,7 +9,6 @@ info manually to meet project access conditions").
 from __future__ import annotations
 
 import hmac
-import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -134,7 +133,7 @@ async def request_email_change(user: User, *, new_email: str, password: str) -> 
     if normalized == user.email:
         raise DomainError.single(ErrorCode.INVALID_INPUT, "This is already your address.", "email")
     now = await clock.now()
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    code = registrations.new_code()
     ring = _ring()
     async with in_transaction():
         await EmailConfirmation.filter(user_id=user.id, used_at=None).update(used_at=now)
@@ -154,7 +153,7 @@ async def confirm_email_change(user: User, *, code: str) -> NewSession:
     invalid = DomainError.single(
         ErrorCode.INVALID_CODE, "This code is not valid. Check it, or ask for a new one.", "code"
     )
-    code = "".join(code.split())
+    code = registrations.clean_code(code)
     now = await clock.now()
     change = (
         await EmailConfirmation.filter(user_id=user.id, used_at=None, expires_at__gt=now)

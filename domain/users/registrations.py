@@ -49,6 +49,9 @@ from domain.validation import require_email, require_mailable_email
 from domain.webhooks import events as webhook_events
 
 CODE_MAX_ATTEMPTS = 5
+# A code proving a mailbox: eight digits, 10^8 possible (codes of six digits mailed before
+# still work until they expire: a code is checked by its digest, whatever its length).
+CODE_DIGITS = 8
 # Claims kept per address: more (someone signing up again and again) push the oldest out.
 MAX_CLAIMS_PER_ADDRESS = 5
 TOKEN_BYTES = 32
@@ -72,10 +75,27 @@ def _matches(digest: str, value: str) -> bool:
     return any(hmac.compare_digest(digest, d) for d in _ring().lookup_digests(value))
 
 
+def new_code() -> str:
+    """A code that proves a mailbox: CODE_DIGITS random digits."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def clean_code(code: str) -> str:
+    """A typed code as it was mailed: the spaces and dashes of its grouping ("1234 5678")
+    do not count."""
+    return "".join(code.split()).replace("-", "")
+
+
+def shown_code(code: str) -> str:
+    """A code as a mail shows it: eight digits in two groups of four, easier to read and type
+    (the space is ignored when typed)."""
+    return f"{code[:4]} {code[4:]}" if len(code) == CODE_DIGITS else code
+
+
 def _new_code(token_digest: str, now: datetime) -> dict[str, Any]:
-    """A fresh six-digit code for a claim: its digest (bound to the claim), an encrypted copy
-    for the mail job, its expiry; earlier codes of the claim stop working."""
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    """A fresh code for a claim: its digest (bound to the claim), an encrypted copy for the
+    mail job, its expiry; earlier codes of the claim stop working."""
+    code = new_code()
     ring = _ring()
     return {
         "code_digest": ring.digest(f"{token_digest}:{code}"),
@@ -186,7 +206,7 @@ async def confirm(
     address has one, signed in to), a letter's grants apply, and the claim's maker is signed in.
     """
     normalized = require_email(email)
-    code = "".join(code.split())
+    code = clean_code(code)
     now = await clock.now()
     claims = await live_claims(normalized)
     match = next(
@@ -206,8 +226,8 @@ async def confirm(
                 "This code has already confirmed the address: sign in with it.",
                 "code",
             )
-        # Six digits allow only a few guesses: a wrong one costs every claim on the address,
-        # and the code that confirmed it.
+        # A code of digits allows only a few guesses: a wrong one costs every claim on the
+        # address, and the code that confirmed it.
         if claims:
             await Registration.filter(id__in=[c.id for c in claims]).update(
                 failed_attempts=F("failed_attempts") + 1
@@ -339,6 +359,12 @@ async def _accept_letter(invitation_id: int, user: User, now: datetime) -> None:
         ).update(accepted_user_id=user.id)
     if won == 1:
         await apply_grants(await Invitation.get(id=invitation_id), user)
+
+
+async def code_address(*, email: str, token: str | None = None) -> str:
+    """The address request_code would mail: the token's claim's, or else the one given."""
+    claim = await by_token(token) if token else None
+    return claim.email if claim is not None else email
 
 
 async def request_code(*, email: str | None = None, token: str | None = None) -> None:

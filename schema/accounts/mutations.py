@@ -76,7 +76,9 @@ class AccountMutations:
     )
     async def request_email_confirmation(self, info: Info, email: str) -> ConfirmEmailPayload:
         async def request() -> None:
-            async with info.context.limiter.sign_up_attempt(info.context.client_ip, email):
+            # Counted against the address the code goes to: the token's registration's.
+            to = await registrations.code_address(email=email, token=info.context.session_token)
+            async with info.context.limiter.sign_up_attempt(info.context.client_ip, to):
                 await registrations.request_code(email=email, token=info.context.session_token)
 
         _, errors = await perform(info, request())
@@ -227,10 +229,11 @@ class ProfileMutations:
         async def change() -> None:
             limiter, client = info.context.limiter, info.context.client_ip
             # Wrong passwords count as sign-in failures; accepted changes, which each mail
-            # the new address, count as sign-ups do.
+            # the new address a code, count as sign-ups do and against its codes a day.
             async with (
                 limiter.sign_in_attempt(client, user.email),
                 limiter.email_change_request(client, user.email, email),
+                limiter.code_mail_attempt(email),
             ):
                 await profile.request_email_change(user, new_email=email, password=password)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Annotated
 
 import strawberry
@@ -12,6 +13,7 @@ from domain.invitations import service as invitations
 from domain.invitations.management import BulkResult, Selection
 from domain.invitations.service import CreationResult, InvitationOptions, split_entries
 from domain.models import Invitation as InvitationModel
+from domain.security.ratelimit import Attempt
 from domain.users.registrations import PendingRegistration
 from domain.users.service import NewSession
 from schema.accounts.mutations import session_of
@@ -287,7 +289,19 @@ class InvitationMutations:
     ) -> AcceptInvitationPayload:
         async def accept() -> acceptance.Accepted:
             acceptance.parse_token(input.token)  # a mistyped code is answered, not counted
-            async with info.context.limiter.token_attempt(info.context.client_ip) as attempt:
+            limiter = info.context.limiter
+            # A letter's code typed with an address mails that address a code: it counts
+            # against the codes the address may be sent a day (kept only if one is mailed).
+            mail_to = input.email.strip() if input.email else ""
+            mail_limit = (
+                limiter.code_mail_attempt(mail_to, count_success=False)
+                if mail_to
+                else nullcontext(Attempt())
+            )
+            async with (
+                limiter.token_attempt(info.context.client_ip) as attempt,
+                mail_limit as mailed,
+            ):
                 accepted = await acceptance.accept(
                     raw_token=input.token,
                     first_name=input.first_name,
@@ -302,6 +316,7 @@ class InvitationMutations:
                     # A letter's code that does not (yet) make an account counts against the
                     # limits like a failed one: typing codes with addresses must stay slow.
                     attempt.keep()
+                    mailed.keep()
                 return accepted
 
         accepted, errors = await perform(info, accept())
