@@ -7,7 +7,7 @@ import unicodedata
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.settings import get_settings
 
 MAX_NAME_LENGTH = 100
@@ -57,13 +57,40 @@ def normalize_email(raw: str) -> str | None:
     return result.normalized.lower()
 
 
-def email_problem(raw: str, *, field: str = "email", position: int | None = None) -> Problem:
+# Spaces that look like a space but are none: a copy from a web page or a word processor.
+_NON_BREAKING_SPACES = ("\u00a0", "\u202f", "\u2007")
+# A sentence's or a list's mark after an address.
+_STRAY_ENDINGS = (".", ";", ",")
+
+
+def email_problem(
+    raw: str, *, field: str = "email", position: int | None = None, row: int | None = None
+) -> Problem:
+    """An address that is none; where it is clear why (a stray mark at its end, a
+    non-breaking space in it) the problem says so, with its `reason`."""
+    text = raw.strip()
+    reason: Reason | None = None
+    details: tuple[tuple[str, str], ...] = ()
+    why = ""
+    if any(space in text for space in _NON_BREAKING_SPACES):
+        reason = Reason.NON_BREAKING_SPACE
+        why = (
+            " It holds a non-breaking space (it shows as a space, as copied from a web page or"
+            " a document): delete it."
+        )
+    elif text.endswith(_STRAY_ENDINGS) and normalize_email(text[:-1]) is not None:
+        reason = Reason.ENDS_WITH
+        details = (("character", text[-1]),)
+        why = f" It ends with {text[-1]!r} after the address: delete that character."
     return Problem(
         code=ErrorCode.INVALID_EMAIL,
-        message=f"{raw.strip()!r} is not a valid email address.",
+        message=f"{text!r} is not a valid email address.{why}",
         field=field,
         position=position,
+        row=row,
         value=raw,
+        reason=reason,
+        details=details,
     )
 
 

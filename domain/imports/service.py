@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 from domain import db, i18n, metrics, outbox
 from domain.clock import clock
 from domain.collector import collector_paused, freeze_parsed, thaw
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.groups.service import registration_fields_by_key
 from domain.imports.rows import Rows, SheetReader
 from domain.imports.template import template_workbook
@@ -566,6 +566,9 @@ def _stored(problem: Problem) -> dict[str, Any]:
         "field": problem.field,
         "row": problem.row,
         "value": problem.value,
+        "reason": problem.reason.value if problem.reason else None,
+        "groups": list(problem.groups),
+        "details": [[name, value] for name, value in problem.details],
     }
 
 
@@ -578,6 +581,10 @@ def problems_of(record: InvitationImport) -> list[Problem]:
             code = ErrorCode(str(item.get("code")))
         except ValueError:
             code = ErrorCode.INVALID_INPUT
+        try:
+            reason = Reason(str(item.get("reason"))) if item.get("reason") else None
+        except ValueError:
+            reason = None  # one an older release knew: the code's words say it
         result.append(
             Problem(
                 code,
@@ -585,6 +592,13 @@ def problems_of(record: InvitationImport) -> list[Problem]:
                 item.get("field"),
                 row=item.get("row"),
                 value=item.get("value"),
+                reason=reason,
+                groups=tuple(str(group) for group in item.get("groups") or ()),
+                details=tuple(
+                    (str(pair[0]), str(pair[1]))
+                    for pair in item.get("details") or ()
+                    if isinstance(pair, list | tuple) and len(pair) == 2
+                ),
             )
         )
     return result
