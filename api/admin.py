@@ -118,6 +118,27 @@ PROBLEM_WORDS = (
     "admin.problem.MALFORMED_FIELD_VALUE",
     "admin.problem.AMBIGUOUS_GROUP",
     "admin.problem.EXAMPLE_ROW",
+    # ... and their words for a reason, which name the column, the cell, the rule
+    "admin.problem.UNKNOWN_COLUMN.NOT_A_COLUMN",
+    "admin.problem.UNKNOWN_COLUMN.NO_HEADER",
+    "admin.problem.UNKNOWN_COLUMN.COLUMN_TWICE",
+    "admin.reason.FORMULA_NOT_SAVED",
+    "admin.reason.ERROR_VALUE",
+    "admin.problem.NOT_AN_XLSX_FILE.OLD_OR_PROTECTED",
+    "admin.problem.SMART_GROUP_RULES_NOT_MET.RULE_NOT_MET",
+    "admin.problem.INVALID_EMAIL.ENDS_WITH",
+    "admin.problem.INVALID_EMAIL.NON_BREAKING_SPACE",
+    "admin.problem.INVALID_INPUT.MORE_PROBLEMS",
+    # a smart group's rule, as the groups page words it
+    "admin.groups.attr_email_domain",
+    "admin.groups.attr_locale",
+    "admin.groups.attr_role",
+    "admin.groups.op_is",
+    "admin.groups.op_is_not",
+    "admin.groups.op_is_one_of",
+    "admin.groups.op_ends_with",
+    "admin.groups.op_greater_than",
+    "admin.groups.op_less_than",
 )
 OPTIONS_WORDS = ("admin.options.no_projects", "admin.options.no_groups")
 # What api/static/admin/downloads.js says beside a download.

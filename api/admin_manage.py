@@ -22,6 +22,8 @@ MANAGE_PROBLEM_WORDS = (
     "admin.problem.FIELD_IN_USE.OPTION_TESTED",
     "admin.problem.INVALID_EMAIL",
     "admin.problem.INVALID_EMAIL.MIXED_SCRIPTS",
+    "admin.problem.INVALID_EMAIL.ENDS_WITH",
+    "admin.problem.INVALID_EMAIL.NON_BREAKING_SPACE",
     "admin.problem.INVALID_FIELD_VALUE",
     "admin.problem.INVALID_INPUT.DESCRIPTION_TOO_LONG",
     "admin.problem.INVALID_INPUT.IDS_OR_FILTER",

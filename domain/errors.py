@@ -126,6 +126,18 @@ class Reason(StrEnum):
     IDS_OR_FILTER = "IDS_OR_FILTER"
     NONE_PICKED = "NONE_PICKED"
     TOO_MANY_PICKED = "TOO_MANY_PICKED"
+    # Excel imports (`details` name the column, the cell, the template's columns)
+    NOT_A_COLUMN = "NOT_A_COLUMN"  # a header the template does not have
+    NO_HEADER = "NO_HEADER"  # a column with values but no header
+    COLUMN_TWICE = "COLUMN_TWICE"  # two columns with the same header
+    FORMULA_NOT_SAVED = "FORMULA_NOT_SAVED"  # a formula whose result was never saved
+    ERROR_VALUE = "ERROR_VALUE"  # a cell holding an error value such as #N/A
+    OLD_OR_PROTECTED = "OLD_OR_PROTECTED"  # an .xls file, or a workbook with a password
+    # Invitations
+    RULE_NOT_MET = "RULE_NOT_MET"  # a smart group's rule, named in `details` (group, rule)
+    MORE_PROBLEMS = "MORE_PROBLEMS"  # the problems past the reported ones (`details`: count)
+    ENDS_WITH = "ENDS_WITH"  # an address followed by a stray character (`details`: character)
+    NON_BREAKING_SPACE = "NON_BREAKING_SPACE"  # a non-breaking space inside an address
 
 
 class ReasonedError(ValueError):
@@ -141,7 +153,9 @@ class ReasonedError(ValueError):
 class Problem:
     """One thing wrong with the input. `field` names the input (or column), `position` the
     entry in a list (0-based), `row` the spreadsheet row (1-based, as Excel shows it);
-    `reason` says exactly what within the code, `groups` the smart groups it is about."""
+    `reason` says exactly what within the code, `groups` the smart groups it is about,
+    `details` the named values a client's words for the reason fill in (the column, the
+    cell, the template's columns, the rule...)."""
 
     code: ErrorCode
     message: str
@@ -151,6 +165,7 @@ class Problem:
     value: str | None = None
     reason: Reason | None = None
     groups: tuple[str, ...] = ()
+    details: tuple[tuple[str, str], ...] = ()
 
 
 class DomainError(Exception):

@@ -99,9 +99,17 @@ def normalize_email(raw: str) -> str | None:
     return result.normalized.lower()
 
 
+# Spaces that look like a space but are none: a copy from a web page or a word processor.
+_NON_BREAKING_SPACES = ("\u00a0", "\u202f", "\u2007")
+# A sentence's or a list's mark after an address.
+_STRAY_ENDINGS = (".", ";", ",")
+
+
 def email_problem(
     raw: str, *, field: str = "email", position: int | None = None, row: int | None = None
 ) -> Problem:
+    """An address that is none; where it is clear why (a domain mixing alphabets, a stray
+    mark at its end, a non-breaking space in it) the problem says so, with its `reason`."""
     domain = _unicode_domain(raw) if not raw.isascii() or "xn--" in raw.lower() else None
     label = mixed_script_label(domain.lower()) if domain else None
     if label is not None:
@@ -115,13 +123,29 @@ def email_problem(
             value=raw,
             reason=Reason.MIXED_SCRIPTS,
         )
+    text = raw.strip()
+    reason: Reason | None = None
+    details: tuple[tuple[str, str], ...] = ()
+    why = ""
+    if any(space in text for space in _NON_BREAKING_SPACES):
+        reason = Reason.NON_BREAKING_SPACE
+        why = (
+            " It holds a non-breaking space (it shows as a space, as copied from a web page or"
+            " a document): delete it."
+        )
+    elif text.endswith(_STRAY_ENDINGS) and normalize_email(text[:-1]) is not None:
+        reason = Reason.ENDS_WITH
+        details = (("character", text[-1]),)
+        why = f" It ends with {text[-1]!r} after the address: delete that character."
     return Problem(
         code=ErrorCode.INVALID_EMAIL,
-        message=f"{raw.strip()!r} is not a valid email address.",
+        message=f"{text!r} is not a valid email address.{why}",
         field=field,
         position=position,
         row=row,
         value=raw,
+        reason=reason,
+        details=details,
     )
 
 

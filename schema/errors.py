@@ -11,6 +11,14 @@ strawberry.enum(
 )
 
 
+@strawberry.type(
+    description="A named value a problem's reason is about (the column, the cell, the rule...)."
+)
+class ProblemDetail:
+    name: str
+    value: str
+
+
 @strawberry.type(description="One problem with the input. Nothing was changed.")
 class UserError:
     code: ErrorCode
@@ -41,6 +49,14 @@ class UserError:
         description="The smart groups the problem is about (FIELD_IN_USE: those whose rules"
         " test the field), by title.",
     )
+    details: list[ProblemDetail] = strawberry.field(
+        default_factory=list,
+        description="The values a reason's words name, by name: `column` (a letter), `columns`"
+        " (the template's, comma-separated), `first` (the other column of COLUMN_TWICE),"
+        " `cell` (e.g. C2), `group` and `rule` (RULE_NOT_MET, the rule in the default"
+        " language), `character` (ENDS_WITH), `count` (MORE_PROBLEMS: the problems not"
+        " listed), `shown` and `total`.",
+    )
 
     @classmethod
     def from_problem(cls, problem: Problem, retry_after: int | None = None) -> UserError:
@@ -54,6 +70,7 @@ class UserError:
             retry_after=retry_after,
             reason=problem.reason.value if problem.reason else None,
             groups=list(problem.groups),
+            details=[ProblemDetail(name=name, value=value) for name, value in problem.details],
         )
 
 

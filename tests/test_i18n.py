@@ -163,10 +163,20 @@ def _reasonless_invalid_input() -> list[str]:
     return found
 
 
-def _named(enum: str) -> set[str]:
-    """The members of `enum` (ErrorCode, Reason) the managed modules name."""
+# The modules behind an import at /admin/invite: its file, its rows, and the checks of every
+# invitation.
+IMPORTING = [
+    "domain/imports/xlsx.py",
+    "domain/imports/rows.py",
+    "domain/imports/service.py",
+    "domain/invitations/checks.py",
+]
+
+
+def _named(enum: str, paths: list[str] = MANAGED) -> set[str]:
+    """The members of `enum` (ErrorCode, Reason) the managed modules (or `paths`) name."""
     found: set[str] = set()
-    for path in MANAGED:
+    for path in paths:
         tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if (
@@ -183,7 +193,9 @@ def test_every_problem_the_management_pages_can_get_has_words_in_every_language(
     reasons = _named("Reason")
     assert {"INVALID_INPUT", "INVALID_RULE", "INVALID_URL", "FIELD_IN_USE"} <= codes
     assert {"OPTION_TWICE", "VALUE_MISSING", "URL_NOT_PUBLIC", "NO_ACCOUNT"} <= reasons
-    assert reasons == {reason.name for reason in Reason}, "a reason no managed module gives"
+    assert reasons | _named("Reason", IMPORTING) == {reason.name for reason in Reason}, (
+        "a reason no managed or importing module gives"
+    )
     given = set(MANAGE_PROBLEM_WORDS)
     assert _reasonless_invalid_input() == []
     assert sorted({f"admin.problem.{code}" for code in codes - {"INVALID_INPUT"}} - given) == []
@@ -201,6 +213,20 @@ def test_every_problem_the_management_pages_can_get_has_words_in_every_language(
     for page in PAGES:
         if page.path in ("fields", "groups", "webhooks", "mail", "invitations"):
             assert given <= set(page.words), page.path
+
+
+def test_every_reason_an_import_gives_has_words_on_the_invite_page_in_every_language() -> None:
+    reasons = _named("Reason", IMPORTING) | _named("Reason", ["domain/validation.py"])
+    assert {"NOT_A_COLUMN", "FORMULA_NOT_SAVED", "RULE_NOT_MET", "MORE_PROBLEMS"} <= reasons
+    invite = next(page for page in PAGES if page.path == "invite")
+    given = set(invite.words)
+    worded = {key.split(".")[-1] for key in given if key.startswith("admin.reason.")} | {
+        key.split(".")[3] for key in given if key.count(".") == 3
+    }
+    assert sorted(reasons - worded) == []
+    for locale in ("en", "nl-BE", "fr-BE"):
+        own = messages(read(locale))
+        assert sorted(given - own.keys()) == [], locale
 
 
 @pytest.mark.parametrize("locale", ["en", "nl-BE", "fr-BE"])

@@ -79,6 +79,17 @@ class Rule:
         value = ", ".join(_words(item) for item in values)
         return f"{subject} {self.operator.value.replace('_', ' ')} {value}"
 
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        """The rule's parts for words in another language: `attribute` and `operator` (as the
+        API names them, lower case), `subject` (a field's key) and `values` (as text)."""
+        values = self.value if isinstance(self.value, list) else [self.value]
+        return (
+            ("attribute", self.attribute.value),
+            ("operator", self.operator.value),
+            ("subject", self.field_key or ""),
+            ("values", ", ".join(_words(item) for item in values)),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "attribute": self.attribute.value,

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
+from babel.numbers import format_decimal
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, Cell
@@ -127,22 +128,71 @@ def write_problems_workbook(
 
 
 def _explainer(t: i18n.Words, locales: list[str]) -> Callable[[Problem], str]:
-    """What a problem says, as the console says it: the catalog's words for its code (with
-    the platform's languages), else the import's message."""
-    by_code: dict[tuple[ErrorCode, str | None], str | None] = {}
+    """What a problem says, as the console says it (api/static/admin/client.js problemWords):
+    the catalog's words for its code and reason (`admin.problem.CODE.REASON`), else for its
+    reason whatever the code (`admin.reason.REASON`), else for its code, filled in with its
+    value, groups and details; else the import's message."""
+    by_code: dict[ErrorCode, str | None] = {}
+    languages = ", ".join(locales)
 
     def explain(problem: Problem) -> str:
-        reason = problem.reason.value if problem.reason else None
-        if (problem.code, reason) not in by_code:
-            keys = [f"admin.problem.{problem.code.value}"]
-            if reason is not None:  # as the console words it (client.js problemWords)
-                keys.insert(0, f"admin.problem.{problem.code.value}.{reason}")
-            key = next((key for key in keys if t.knows(key)), None)
-            words = t(key, languages=", ".join(locales)) if key else None
-            by_code[(problem.code, reason)] = words
-        return by_code[(problem.code, reason)] or problem.message
+        if problem.reason is not None:
+            reason = problem.reason.value
+            for key in (f"admin.problem.{problem.code.value}.{reason}", f"admin.reason.{reason}"):
+                if t.knows(key) or t.catalog.knows(key, plural=True):
+                    return _words_for(t, key, problem, languages)
+        if problem.code not in by_code:
+            key = f"admin.problem.{problem.code.value}"
+            known = t.knows(key)
+            by_code[problem.code] = t(key, languages=languages) if known else None
+        return by_code[problem.code] or problem.message
 
     return explain
+
+
+def _words_for(t: i18n.Words, key: str, problem: Problem, languages: str) -> str:
+    details = dict(problem.details)
+    for name in ("count", "shown", "total"):
+        if details.get(name, "").isdigit():
+            details[name] = format_decimal(int(details[name]), locale=t.catalog.babel_locale)
+    if "attribute" in details and "operator" in details:
+        details["rule"] = _rule_words(t, details)
+    values = {
+        **details,
+        "value": problem.value or "",
+        "groups": ", ".join(_quoted(t, group) for group in problem.groups),
+        "languages": languages,
+    }
+    try:
+        if t.catalog.knows(key, plural=True):
+            # Words about groups have a form for one group and for several; the marker of
+            # the problems left out, for as many as it counts.
+            count = dict(problem.details).get("count", "")
+            number = int(count) if count.isdigit() else len(problem.groups)
+            return t.plural(key, number, **{"count": number, **values})
+        return t(key, **values)
+    except KeyError:  # a detail the words name is missing (an import of an older release)
+        return problem.message
+
+
+def _rule_words(t: i18n.Words, details: dict[str, str]) -> str:
+    """A smart group's rule in the catalog's language, as the groups page words it."""
+    attribute, operator = details["attribute"], details["operator"]
+    what = (
+        details.get("subject", "")
+        if attribute == "field"
+        else t(f"admin.groups.attr_{attribute}")
+        if t.knows(f"admin.groups.attr_{attribute}")
+        else None
+    )
+    how = t(f"admin.groups.op_{operator}") if t.knows(f"admin.groups.op_{operator}") else None
+    if not what or how is None:
+        return details.get("rule", "")
+    return f"{what} {how} {details.get('values', '')}"
+
+
+def _quoted(t: i18n.Words, text: str) -> str:
+    return f"\u00ab {text} \u00bb" if t.locale.startswith("fr") else f"\u2018{text}\u2019"
 
 
 Place = tuple[int, int]  # (sheet row, 0-based sheet column)

@@ -16,9 +16,10 @@ from functools import cache, partial
 from typing import Any
 
 from domain import i18n
-from domain.errors import ErrorCode, Problem
+from domain.errors import ErrorCode, Problem, Reason
 from domain.groups.rules import convert_field_value
 from domain.imports.xlsx import ERROR_VALUE, HEADER_SEARCH_ROWS, Cell, Sheet, column_letter
+from domain.invitations.addresses import parse_entry
 from domain.invitations.checks import Invitee
 from domain.memo import OncePerValue
 from domain.models import FieldType, Group, RegistrationField
@@ -306,6 +307,8 @@ class SheetReader:
                         letter,
                         row=number,
                         value=text_of(values[position]),
+                        reason=Reason.NO_HEADER,
+                        details=(("column", letter),),
                     )
                 )
 
@@ -344,15 +347,17 @@ def _columns(
             continue
         name = header_key(value, fields)
         if name not in TEMPLATE_COLUMNS and name not in fields:
+            known = ", ".join([*TEMPLATE_COLUMNS, *sorted(fields)])
             problems.append(
                 Problem(
                     ErrorCode.UNKNOWN_COLUMN,
                     f"Column {letter} ({text_of(value)!r}) is not one of the template's columns: "
-                    + ", ".join([*TEMPLATE_COLUMNS, *sorted(fields)])
-                    + ". Rename or delete it.",
+                    f"{known}. Rename or delete it.",
                     letter,
                     row=number,
                     value=text_of(value),
+                    reason=Reason.NOT_A_COLUMN,
+                    details=(("column", letter), ("columns", known)),
                 )
             )
             continue
@@ -364,6 +369,8 @@ def _columns(
                     letter,
                     row=number,
                     value=text_of(value),
+                    reason=Reason.COLUMN_TWICE,
+                    details=(("column", letter), ("first", seen[name])),
                 )
             )
             continue
@@ -461,7 +468,14 @@ class _RowReader:
         return invitee
 
     def _email(self, invitee: Invitee, value: Cell, problems: list[Problem]) -> None:
-        invitee.email = text_of(value)
+        # As typed on the form: 'mailto:' and 'Jan Peeters <jan@example.org>' too; the name
+        # fills the name cells the row leaves blank.
+        entry = parse_entry(text_of(value))
+        invitee.email = entry.email
+        if entry.first_name and not invitee.first_name:
+            invitee.first_name = entry.first_name
+        if entry.last_name and not invitee.last_name:
+            invitee.last_name = entry.last_name
         if invitee.email.lower() == EXAMPLE_EMAIL:
             problems.append(
                 Problem(
@@ -490,23 +504,27 @@ class _RowReader:
         invitee.is_admin = flag
 
     def _groups(self, invitee: Invitee, value: Cell, problems: list[Problem]) -> None:
-        ids, issues = self.groups(value)
+        ids, issues, typed = self.groups(value)
         for code, message, text in issues:
             problems.append(Problem(code, message, "groups", row=invitee.row, value=text))
         invitee.group_ids = ids  # shared between rows: BatchCheck copies it
+        invitee.typed_groups = typed  # shared between rows too: read only
 
-    def _parse_groups(self, value: Cell) -> tuple[list[int], list[tuple[ErrorCode, str, str]]]:
+    def _parse_groups(
+        self, value: Cell
+    ) -> tuple[list[int], list[tuple[ErrorCode, str, str]], dict[int, str]]:
+        """The groups a cell names (their ids), its problems, and each group as it is written
+        in the cell (a problem about the group shows the admin's own words)."""
         if isinstance(value, bool | date | time | timedelta) or (
             isinstance(value, float) and not value.is_integer()
         ):
-            return [], [
-                (
-                    ErrorCode.MALFORMED_GROUPS_VALUE,
-                    f"{text_of(value)!r} is not a list of groups: write group titles separated by"
-                    " commas, as the template's second sheet lists them.",
-                    text_of(value),
-                )
-            ]
+            issue = (
+                ErrorCode.MALFORMED_GROUPS_VALUE,
+                f"{text_of(value)!r} is not a list of groups: write group titles separated by"
+                " commas, as the template's second sheet lists them.",
+                text_of(value),
+            )
+            return [], [issue], {}
         text = text_of(value)
         names = self.group_names
         titles = [text] if text in names else _GROUP_SEPARATORS.split(text)  # "A, B" may be one
@@ -522,6 +540,7 @@ class _RowReader:
                 )
             )
         ids: list[int] = []
+        typed: dict[int, str] = {}
         for title in titles:
             key = _title_key(title)
             group_id = names.found.get(key)
@@ -547,7 +566,8 @@ class _RowReader:
                 )
             elif group_id not in ids:
                 ids.append(group_id)
-        return ids, issues
+                typed[group_id] = title
+        return ids, issues, typed
 
     def _field(
         self,
@@ -633,4 +653,6 @@ def _unreadable(column: Column, number: int, why: str) -> Problem:
         column.name,
         row=number,
         value=None,
+        reason=Reason.ERROR_VALUE if why == ERROR_VALUE else Reason.FORMULA_NOT_SAVED,
+        details=(("cell", f"{column.letter}{number}"),),
     )

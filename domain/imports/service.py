@@ -570,6 +570,8 @@ def _stored(problem: Problem) -> dict[str, Any]:
         "row": problem.row,
         "value": problem.value,
         "reason": problem.reason.value if problem.reason else None,
+        "groups": list(problem.groups),
+        "details": [[name, value] for name, value in problem.details],
     }
 
 
@@ -583,9 +585,9 @@ def problems_of(record: InvitationImport) -> list[Problem]:
         except ValueError:
             code = ErrorCode.INVALID_INPUT
         try:
-            reason = Reason(str(item["reason"])) if item.get("reason") else None
+            reason = Reason(str(item.get("reason"))) if item.get("reason") else None
         except ValueError:
-            reason = None  # a reason of an older release: the code says enough
+            reason = None  # one an older release knew: the code's words say it
         result.append(
             Problem(
                 code,
@@ -594,6 +596,12 @@ def problems_of(record: InvitationImport) -> list[Problem]:
                 row=item.get("row"),
                 value=item.get("value"),
                 reason=reason,
+                groups=tuple(str(group) for group in item.get("groups") or ()),
+                details=tuple(
+                    (str(pair[0]), str(pair[1]))
+                    for pair in item.get("details") or ()
+                    if isinstance(pair, list | tuple) and len(pair) == 2
+                ),
             )
         )
     return result

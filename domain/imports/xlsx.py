@@ -39,7 +39,7 @@ import python_calamine
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.settings import Settings
 
 Cell = str | float | int | bool | date | datetime | time | timedelta
@@ -152,8 +152,8 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
-def _refuse(code: ErrorCode, message: str) -> DomainError:
-    return DomainError(Problem(code, message, "file"))
+def _refuse(code: ErrorCode, message: str, reason: Reason | None = None) -> DomainError:
+    return DomainError(Problem(code, message, "file", reason=reason))
 
 
 def _damaged() -> DomainError:
@@ -183,6 +183,7 @@ def check_upload(content: bytes, limits: Limits) -> None:
             ErrorCode.NOT_AN_XLSX_FILE,
             "This is an old Excel file (.xls) or a workbook protected by a password: save it as"
             " an Excel Workbook (.xlsx) without a password.",
+            Reason.OLD_OR_PROTECTED,
         )
     if not content.startswith(_ZIP):
         raise _refuse(

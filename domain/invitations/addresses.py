@@ -47,9 +47,17 @@ def _pieces(item: str) -> list[str]:
     return pieces
 
 
-def _entry(piece: str) -> TypedEntry:
+def _without_mailto(address: str) -> str:
+    """'mailto:jan@example.org', as a link copied from a page or a mail gives it."""
+    return address[7:].strip() if address[:7].lower() == "mailto:" else address
+
+
+def parse_entry(piece: str) -> TypedEntry:
+    """One entry as typed or as a spreadsheet's email cell holds it: an address, 'mailto:' and
+    an address, or a name and an address in angle brackets ('Jan Peeters <jan@example.org>')."""
+    piece = piece.strip()
     if "<" not in piece or not piece.endswith(">"):
-        return TypedEntry(piece)
+        return TypedEntry(_without_mailto(piece))
     name, _, address = piece[:-1].rpartition("<")
     if not address.strip():
         return TypedEntry(piece)  # 'Lea <>' is no address (an empty one is a code's)
@@ -60,10 +68,10 @@ def _entry(piece: str) -> TypedEntry:
         last, _, first = name.partition(",")
     else:
         first, _, last = name.partition(" ")
-    return TypedEntry(address.strip(), first.strip(), last.strip())
+    return TypedEntry(_without_mailto(address.strip()), first.strip(), last.strip())
 
 
 def split_entries(emails: str | Iterable[str]) -> list[TypedEntry]:
     """Entries of a typed list or of one comma-separated string, blanks dropped."""
     items = [emails] if isinstance(emails, str) else list(emails)
-    return [_entry(piece) for item in items for piece in _pieces(item)]
+    return [parse_entry(piece) for item in items for piece in _pieces(item)]

@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from domain.collector import collector_paused
-from domain.errors import DomainError, ErrorCode, Problem
+from domain.errors import DomainError, ErrorCode, Problem, Reason
 from domain.groups import service as groups_service
 from domain.groups.rules import Facts, first_failing_rule
 from domain.invitations.lookups import existing_users, known_projects, pending_invitation_emails
@@ -60,6 +60,7 @@ class Invitee:
     locale: str | None = None
     is_admin: bool | None = None
     group_ids: Sequence[int] | None = None
+    typed_groups: Mapping[int, str] | None = None  # a sheet's groups as its cell writes them
     registration_field_values: Mapping[str, Any] = field(default_factory=dict)
     postal_address: str = ""  # as typed: lines separated by line breaks (letters)
     position: int | None = None  # 0-based, typed lists
@@ -153,14 +154,30 @@ async def check_options(options: InvitationOptions) -> None:
 
 
 def cap_problems(problems: list[Problem], limit: int = MAX_REPORTED_PROBLEMS) -> list[Problem]:
-    """The first `limit` problems, and one more saying how many were left out."""
+    """The first `limit` problems, and one more saying how many were left out (its `details`:
+    `count` of them, `shown` the listed ones, `total` all; see `problem_count`)."""
     if len(problems) <= limit:
         return problems
     extra = len(problems) - limit
     return [
         *problems[:limit],
-        Problem(ErrorCode.INVALID_INPUT, f"... and {extra} more problems.", None),
+        Problem(
+            ErrorCode.INVALID_INPUT,
+            f"... and {extra} more problems.",
+            None,
+            reason=Reason.MORE_PROBLEMS,
+            details=(("count", str(extra)), ("shown", str(limit)), ("total", str(len(problems)))),
+        ),
     ]
+
+
+def problem_count(problems: Sequence[Problem]) -> int:
+    """How many problems there were, those `cap_problems` left out included."""
+    total = len(problems)
+    for problem in problems:
+        if problem.reason is Reason.MORE_PROBLEMS:
+            total += int(dict(problem.details).get("count", "0")) - 1
+    return total
 
 
 async def plan_invitations(
@@ -213,6 +230,8 @@ class BatchCheck:
         self.locale_list = ", ".join(settings.locales)
         # Hoisted out of the loop: an import checks 100,000 entries and more.
         self.locales = {locale.lower(): locale for locale in settings.locales}
+        for locale in settings.locales:
+            self.locales.setdefault(locale.split("-", 1)[0].lower(), locale)
         self.default_group_ids = list(options.group_ids)  # shared by entries: never mutated
         self.checked_values = _ValueChecks(fields)
         self.positions_by_email: dict[str, list[Invitee]] = defaultdict(list)
@@ -324,7 +343,8 @@ class BatchCheck:
         locale = self.default_locale
         if invitee.locale:
             wanted = invitee.locale.strip()
-            # As clean_locale: blank is the platform's default, '_' reads as '-', any case.
+            # As clean_locale: blank is the platform's default, '_' reads as '-', any case; a
+            # language alone is its first platform locale ('nl' is nl-BE), as i18n.negotiate.
             found = self.locales.get(wanted.replace("_", "-").lower()) if wanted else None
             if found is not None:
                 locale = found
@@ -440,17 +460,28 @@ class BatchCheck:
                 failing = first_failing_rule(rules[group.id], group.match_all, facts)
                 if failing is not None:
                     who = entry.email or "a code-only invitation"
+                    invitee = entry.invitee
+                    typed = (invitee.typed_groups or {}).get(group.id)
                     problems.append(
-                        entry.invitee.problem(
+                        Problem(
                             ErrorCode.SMART_GROUP_RULES_NOT_MET,
                             f"{group.title!r} is a smart group: {who} does not meet its rule "
                             f"'{failing.describe()}'. Give the registration field values the"
                             " rule tests, or leave the group out.",
-                            "groups" if entry.invitee.row is not None else "groupIds",
-                            # A sheet's row: the group its groups cell names.
-                            group.title
-                            if entry.invitee.row is not None
-                            else entry.invitee.email or group.title,
+                            "groups" if invitee.row is not None else "groupIds",
+                            position=invitee.position,
+                            row=invitee.row,
+                            # A sheet's row: the group as its groups cell writes it.
+                            value=(typed or group.title)
+                            if invitee.row is not None
+                            else invitee.email or group.title,
+                            reason=Reason.RULE_NOT_MET,
+                            groups=(group.title,),
+                            details=(
+                                ("group", typed or group.title),
+                                ("rule", failing.describe()),
+                                *failing.parts(),
+                            ),
                         )
                     )
 

@@ -197,30 +197,73 @@ export const languageNames = () =>
 /** A title or value quoted as the page's language does. */
 export const quoted = (text) => (LOCALE.startsWith("fr") ? `« ${text} »` : `‘${text}’`);
 
+/** A smart group's rule in the page's language, from a problem's details (as the groups page
+ * words rules); the server's words for it when the page has no words for its parts. */
+const ruleWords = (details) => {
+  const attribute = words[`admin.groups.attr_${details.attribute}`];
+  const operator = words[`admin.groups.op_${details.operator}`];
+  const what = details.attribute === "field" ? details.subject : attribute;
+  if (typeof what !== "string" || !what || typeof operator !== "string") {
+    return details.rule || "";
+  }
+  return `${what} ${operator} ${details.values || ""}`;
+};
+
 /** A typed problem (UserError) in the page's language: the catalog's words for its code and
- * reason (`admin.problem.CODE.REASON`), else for its code (`admin.problem.CODE`), with its
- * {value}, {groups}, the {choices} a page knows of and the platform's {languages} (plural
- * words: as many as its groups); the server's message only for a code the page has no words for. */
+ * reason (`admin.problem.CODE.REASON`), else for its reason whatever the code
+ * (`admin.reason.REASON`), else for its code (`admin.problem.CODE`), with its {value},
+ * {groups}, its details by name (the {column}, the {cell}, the template's {columns}, the
+ * {rule}...), the {choices} a page knows of and the platform's {languages} (plural words: as
+ * many as its details' count, else its groups); the server's message only for a problem the
+ * page has no words for (or whose details its words lack). */
 export const problemWords = (problem) => {
   const keys = [`admin.problem.${problem.code}`];
   if (problem.reason) {
-    keys.unshift(`admin.problem.${problem.code}.${problem.reason}`);
+    keys.unshift(`admin.problem.${problem.code}.${problem.reason}`, `admin.reason.${problem.reason}`);
   }
   const key = keys.find((name) => words[name] && ["string", "object"].includes(typeof words[name]));
   if (!key) {
     return problem.message;
   }
+  const details = Object.fromEntries((problem.details || []).map((d) => [d.name, d.value]));
+  for (const name of ["shown", "total"]) {
+    if (/^\d+$/.test(details[name] || "")) details[name] = formatNumber(Number(details[name]));
+  }
+  if (details.attribute && details.operator) {
+    details.rule = ruleWords(details);
+  }
   const values = {
+    ...details,
     value: problem.value ?? "",
     groups: (problem.groups || []).map(quoted).join(", "),
     choices: (problem.choices || []).join(", "),
     languages: languages().join(", "),
   };
-  // Words about groups have a form for one group and for several.
-  return typeof words[key] === "object"
-    ? plural(key, (problem.groups || []).length, values)
-    : t(key, values);
+  const missing = [...String(JSON.stringify(words[key])).matchAll(/\{(\w+)\}/g)].some(
+    ([, name]) => name !== "count" && !(name in values),
+  );
+  if (missing) {
+    return problem.message; // words for details this problem does not carry
+  }
+  // Words about groups have a form for one group and for several; the marker of the problems
+  // left out, for as many as it counts.
+  const count = /^\d+$/.test(details.count || "") ? Number(details.count) : (problem.groups || []).length;
+  return typeof words[key] === "object" ? plural(key, count, values) : t(key, values);
 };
+
+/** How many problems there were: those listed, and those the last one says were left out. */
+export const problemCount = (problems) =>
+  problems.reduce(
+    (total, problem) =>
+      total +
+      (problem.reason === "MORE_PROBLEMS"
+        ? Number((problem.details || []).find((d) => d.name === "count")?.value || 1)
+        : 1),
+    0,
+  );
+
+/** The fields of UserError problemWords and problemCount use. */
+export const PROBLEM_FIELDS = "code message field value reason groups details { name value }";
 
 // ---------------------------------------------------------------------------------------------
 // The language switch

@@ -9,6 +9,7 @@ import {
   formatNumber,
   graphql,
   plural,
+  problemCount,
   problemsFile,
   say,
   sayFailure,
@@ -22,7 +23,7 @@ const LIST = `query AdminImports($after: String) {
     edges { node {
       id fileName status createdAt rowsTotal rowsProcessed invitedCount
       existingUsersUpdatedCount skippedCount hiddenCount createdBy { email }
-      errors { code }
+      errors { code reason details { name value } }
     } }
   }
 }`;
@@ -49,7 +50,7 @@ const row = (job) => {
   }
   if (job.status === "FAILED") {
     problems.append(
-      el("a", plural("admin.imports.problems_file", job.errors.length), {
+      el("a", plural("admin.imports.problems_file", problemCount(job.errors)), {
         href: problemsFile(job.id),
         download: "",
       }),

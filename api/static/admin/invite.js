@@ -7,11 +7,13 @@ import {
   $,
   Failure,
   LOCALE,
+  PROBLEM_FIELDS,
   ROOT,
   el,
   formatNumber,
   graphql,
   plural,
+  problemCount,
   problemWords,
   problemsFile,
   say,
@@ -27,14 +29,14 @@ const CREATE = `mutation AdminInvite($input: CreateInvitationsInput!) {
   createInvitations(input: $input) {
     invitedCount
     existingUsersUpdated { email }
-    errors { code message field position value }
+    errors { ${PROBLEM_FIELDS} position }
   }
 }`;
 
 const IMPORT = `mutation AdminImport($file: Upload!, $defaults: InvitationOptionsInput) {
   importInvitations(file: $file, defaults: $defaults) {
     invitationImport { id }
-    errors { code message field value }
+    errors { ${PROBLEM_FIELDS} }
   }
 }`;
 
@@ -42,7 +44,7 @@ const POLL = `query AdminImportProgress($id: ID!) {
   invitationImport(id: $id) {
     id fileName status rowsTotal rowsProcessed invitedCount existingUsersUpdatedCount
     skippedCount hiddenCount problemsFileUrl outcome { newAdmins codeOnly }
-    errors { code message field row value }
+    errors { ${PROBLEM_FIELDS} row }
   }
 }`;
 
@@ -282,7 +284,7 @@ const showDone = (job) => {
 };
 
 const showFailed = (job) => {
-  $("import-failed-text").textContent = plural("admin.invite.import_failed", job.errors.length, {
+  $("import-failed-text").textContent = plural("admin.invite.import_failed", problemCount(job.errors), {
     name: job.fileName,
   });
   importProblems.replaceChildren();
