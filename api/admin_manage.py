@@ -83,8 +83,16 @@ LIST_WORDS = (
     "admin.lists.title_needed",
 )
 
+# What sending.js says while sending is paused (the invitations list, the Mail delivery page).
+SENDING_PAUSE_WORDS = (
+    "admin.sending_pause.since",
+    "admin.sending_pause.answer",
+    "admin.sending_pause.resumes",
+)
+
 INVITATIONS_WORDS = (
     *LIST_WORDS,
+    *SENDING_PAUSE_WORDS,
     "admin.invitations.status_pending",
     "admin.invitations.status_accepted",
     "admin.invitations.status_expired",
@@ -252,6 +260,7 @@ FIELDS_WORDS = (
 
 MAIL_WORDS = (
     *LIST_WORDS,
+    *SENDING_PAUSE_WORDS,
     "admin.mail.sending_domain",
     "admin.mail.from",
     "admin.mail.return_path",

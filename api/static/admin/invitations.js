@@ -27,6 +27,7 @@ import {
   showFailure,
   showProblems,
 } from "./manage.js";
+import { showSendingPause } from "./sending.js";
 
 const make = (tag, { text = "", className = "", attrs = {} } = {}) => {
   const element = el(tag, text ?? "", attrs);
@@ -798,5 +799,6 @@ const showDetails = async (id) => {
 // ---------------------------------------------------------------------------------------------
 
 filtersFromAddress();
+showSendingPause($("sending-pause"));
 loadChoices().catch((error) => showFailure(problem, error));
 applyFilter({ force: true });

@@ -1,0 +1,112 @@
+"""What the admin console says about mail that does not go out, in a real Chromium against the
+real API, a real worker and a scripted relay: sending paused while the relay refuses every
+mail (the invitations list and the Mail delivery page), a queued invitation being retried and
+why, a reminder not delivered, and resends said as queued, not as sent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from domain.mail.relay import relay_outage
+from domain.models import DeliveryState, Invitation
+from tests.admin_browser import sign_in
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
+from tests.fixtures import GraphQLClient
+from tests.invitations_helpers import create
+from tests.mail_relay import ScriptedRelay, relay_settings, serve
+
+pytestmark = pytest.mark.browser
+
+# A relay that wants a sign-in and was given none, quoting our sender address back.
+NO_AUTH = "530 5.7.0 <invitations@participate.example.org>: Authentication required"
+
+
+@asynccontextmanager
+async def refusing_relay(run_worker: Any, redis: Any) -> AsyncIterator[ScriptedRelay]:
+    """A worker sending to a relay that refuses every mail, until the block ends (then the
+    relay takes mail again and the worker sends what waited)."""
+    relay = ScriptedRelay(mail_refusal=NO_AUTH)
+    async with serve(relay) as port:
+        worker = asyncio.create_task(run_worker(ctx={"settings": relay_settings(port)}))
+        try:
+            for _ in range(500):
+                if await relay_outage(redis) is not None:
+                    break
+                await asyncio.sleep(0.01)
+            assert await relay_outage(redis) is not None
+            yield relay
+        finally:
+            relay.mail_refusal = None
+            await worker
+
+
+WORDS = {
+    "en": {
+        "title": "Sending is paused",
+        "since": "Since ",
+        "answer": "Its last answer: 530 5.7.0 <address>: Authentication required",
+        "resumes": "go out by themselves as soon as the relay takes mail again",
+    },
+    "nl-BE": {
+        "title": "Het verzenden ligt stil",
+        "since": "Sinds ",
+        "answer": "Zijn laatste antwoord: 530 5.7.0 <address>: Authentication required",
+        "resumes": "vertrekken vanzelf zodra de relay weer mail aanneemt",
+    },
+    "fr-BE": {
+        "title": "L'envoi est en pause",
+        "since": "Depuis le ",
+        "answer": "Sa dernière réponse : 530 5.7.0 <address>: Authentication required",
+        "resumes": "partiront d'eux-mêmes dès que le relais acceptera à nouveau des e-mails",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport", "path"),
+    [
+        ("en", DESKTOP, "/admin/invitations"),
+        ("nl-BE", PHONE, "/admin/mail"),
+        ("fr-BE", PHONE, "/admin/invitations"),
+        ("en", PHONE, "/admin/mail"),
+    ],
+)
+async def test_while_the_relay_refuses_every_mail_the_console_says_sending_is_paused(
+    admin: GraphQLClient,
+    run_worker: Any,
+    redis: Any,
+    browser: object,
+    live_server: str,
+    locale: str,
+    viewport: dict[str, int],
+    path: str,
+) -> None:
+    words = WORDS[locale]
+    assert (await create(admin, ["ann@example.org", "bob@example.org"]))["errors"] == []
+    async with browse(browser, live_server, locale=locale, viewport=viewport) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        async with refusing_relay(run_worker, redis) as relay:
+            await sign_in(page, f"{path}?lang={locale}")
+            notice = page.locator("#sending-pause")
+            await expect(notice).to_be_visible()
+            await expect(notice.get_by_role("heading", level=2)).to_have_text(words["title"])
+            await expect(notice).to_contain_text(words["since"])
+            await expect(notice).to_contain_text(words["answer"])
+            await expect(notice).to_contain_text(words["resumes"])
+            await expect(notice).not_to_contain_text("@")
+            assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+            await check_accessibility(page)
+            await visit.screenshot(f"sending-paused-{path.rsplit('/', 1)[1]}-{locale}")
+            assert relay.mails == []
+        # The relay takes mail again: the mails went, the notice goes.
+        assert await Invitation.filter(delivery_state=DeliveryState.SENT).count() == 2
+        await page.reload()
+        await expect(page.locator("h1")).to_be_visible()
+        await page.wait_for_load_state("networkidle")
+        await expect(page.locator("#sending-pause")).to_be_hidden()
