@@ -345,13 +345,13 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         await expect(details.locator("dt:text-is('Geldigheid verlengd') + dd")).to_have_text(
             "1 keer"
         )
-        for mail_words in ("Aantal keer verstuurd", "Niet gemaild", "Bezorging", "Verloopt"):
+        for mail_words in ("Verzendingen gevraagd", "Niet gemaild", "Bezorging", "Verloopt"):
             await expect(details).not_to_contain_text(mail_words)
         await check_accessibility(page)
         await page.keyboard.press("Escape")
         # A mailed invitation's details keep the mail's.
         await row(page, "later@example.org").get_by_role("button", name="Details").click()
-        await expect(details.locator("dt:text-is('Aantal keer verstuurd') + dd")).to_have_text("1")
+        await expect(details.locator("dt:text-is('Verzendingen gevraagd') + dd")).to_have_text("1")
         await expect(details.locator("dt:text-is('Verloopt') + dd")).not_to_be_empty()
         await page.keyboard.press("Escape")
 
@@ -480,7 +480,7 @@ async def test_after_a_resend_or_a_delete_by_keyboard_the_focus_is_where_the_res
                 "valid_until": "Code valable jusqu'au",
                 "extended": "Validité prolongée",
                 "times": "1 fois",
-                "sends": "Nombre d'envois",
+                "sends": "Envois demandés",
                 "details": "Détails",
             },
         ),
@@ -494,7 +494,7 @@ async def test_after_a_resend_or_a_delete_by_keyboard_the_focus_is_where_the_res
                 "valid_until": "Code valid until",
                 "extended": "Validity extended",
                 "times": "1 time",
-                "sends": "Times sent",
+                "sends": "Sends asked for",
                 "details": "Details",
             },
         ),

@@ -352,10 +352,38 @@ const deliveryCell = (invitation) => {
   if (delivery.suppression) {
     wrap.append(make("span", { text: t("admin.invitations.suppressed"), className: "badge" }));
   }
-  if (delivery.lastError && ["FAILED", "BOUNCED", "COMPLAINED"].includes(delivery.state)) {
-    wrap.append(make("p", { text: delivery.lastError, className: "reason" }));
+  const why = deliveryReason(delivery);
+  if (why) {
+    wrap.append(make("p", { text: why.line, className: "reason" }));
   }
   return wrap;
+};
+
+// How the domain words a reminder it gave up (domain/invitations/delivery.py): the page says
+// it in the admin's language, with the relay's answer that follows.
+const REMINDER_FAILED = "Reminder not delivered: ";
+
+/** Why the last try did not go through, as the list says it and as the details label it: a
+ * failure, a try to be made again (queued), or a reminder not delivered (the row stays sent). */
+const deliveryReason = ({ state: deliveryState, lastError }) => {
+  if (!lastError) {
+    return null;
+  }
+  if (["FAILED", "BOUNCED", "COMPLAINED"].includes(deliveryState)) {
+    return { label: "reason", text: lastError, line: lastError };
+  }
+  if (["QUEUED", "SENDING"].includes(deliveryState)) {
+    const line = t("admin.invitations.retrying", { reason: lastError });
+    return { label: "last_attempt", text: lastError, line };
+  }
+  if (deliveryState === "SENT") {
+    const text = lastError.startsWith(REMINDER_FAILED)
+      ? lastError.slice(REMINDER_FAILED.length)
+      : lastError;
+    const line = t("admin.invitations.reminder_not_delivered", { reason: text });
+    return { label: "reminder_failed", text, line };
+  }
+  return { label: "reason", text: lastError, line: lastError };
 };
 
 const renderRow = (invitation) => {
@@ -756,6 +784,7 @@ const showDetails = async (id) => {
   // A code-only invitation is never mailed: no delivery or sends to show, but how long its
   // code works and how often that was extended (each "resend" of it).
   const extensions = delivery.sendCount - 1;
+  const why = codeOnly ? null : deliveryReason(delivery);
   const entries = [
     ["col_email", invitation.email || t("admin.invitations.code_only")],
     ["col_name", [invitation.firstName, invitation.lastName].filter(Boolean).join(" ")],
@@ -764,7 +793,7 @@ const showDetails = async (id) => {
     ["col_status", statusText(invitation)],
     ["col_delivery", codeOnly ? "" : deliveryText(delivery.state)],
     ["sends", codeOnly ? "" : formatNumber(delivery.sendCount)],
-    ["reason", codeOnly ? "" : delivery.lastError || ""],
+    [why ? why.label : "reason", why ? why.text : ""],
     ["grant_admin", grants.admin ? t("admin.lists.yes") : t("admin.lists.no")],
     ["grant_projects", grants.projects.map((p) => p.title).join(", ")],
     ["grant_groups", grants.groups.map((g) => g.title).join(", ")],
