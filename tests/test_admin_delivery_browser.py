@@ -183,3 +183,48 @@ async def test_a_reminder_the_relay_refused_shows_on_its_sent_row(
         )
         await check_accessibility(page)
         await page.keyboard.press("Escape")
+
+
+async def test_a_resend_says_the_mail_is_queued_and_its_row_shows_it_gone_once_sent(
+    admin: GraphQLClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    browser: object,
+    live_server: str,
+) -> None:
+    assert (await create(admin, ["ann@example.org"]))["errors"] == []
+    await run_worker()
+    smtp_sink.refuse, smtp_sink.refuse_times = (550, "5.1.1 mailbox unavailable"), -1
+    assert (await create(admin, ["bob@example.org"]))["errors"] == []
+    await run_worker()
+    smtp_sink.refuse = None
+    smtp_sink.mails.clear()
+    async with browse(browser, live_server, locale="fr-BE", viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/invitations?lang=fr-BE")
+        ann = page.locator("#invitations tbody tr", has_text="ann@example.org")
+        await ann.get_by_role("button", name="Renvoyer").click()
+        await expect(page.locator("#bulk-result")).to_have_text(
+            "L'invitation à ann@example.org est en file d'attente pour être renvoyée : elle est"
+            " valable 30 jours à partir de maintenant. Sa ligne indique quand l'e-mail est parti."
+        )
+        await expect(ann.locator("td.delivery .badge")).to_have_text("En file d'attente")
+        await check_accessibility(page)
+        await run_worker()
+        assert [mail.to for mail in smtp_sink.mails] == ["ann@example.org"]
+        # Without a reload: the row asks again while its mail waits.
+        await expect(ann.locator("td.delivery .badge")).to_have_text("Envoyée")
+
+        # In bulk too (on a desktop, in English).
+        await page.goto("/admin/invitations?lang=en")
+        await page.set_viewport_size(DESKTOP)
+        await page.check("#pick-page")
+        await page.click("#bulk-resend")
+        await expect(page.locator("#bulk-result")).to_contain_text(
+            "1 invitation queued to be sent."
+        )
+        bob = page.locator("#invitations tbody tr", has_text="bob@example.org")
+        await expect(bob.locator("td.delivery .badge")).to_have_text("Queued")
+        await run_worker()
+        await expect(bob.locator("td.delivery .badge")).to_have_text("Sent")
+        await check_accessibility(page)

@@ -99,7 +99,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         assert [row[header.index("email")] for row in rows[1:]] == ["ann.peeters@example.org"]
         await row(page, "ann.peeters@example.org").get_by_role("button", name="Resend").click()
         await expect(page.locator("#bulk-result")).to_contain_text(
-            "The invitation to ann.peeters@example.org is sent again"
+            "The invitation to ann.peeters@example.org is queued to be sent again"
         )
         await run_worker()
         assert [mail.to for mail in smtp_sink.mails] == ["ann.peeters@example.org"]
@@ -141,7 +141,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await page.check("#pick-page")
         await expect(page.locator("#selection")).to_have_text("2 invitations selected.")
         await page.click("#bulk-resend")
-        await expect(page.locator("#bulk-result")).to_have_text("2 invitations sent.")
+        await expect(page.locator("#bulk-result")).to_have_text("2 invitations queued to be sent.")
         await run_worker()
         assert sorted(mail.to for mail in smtp_sink.mails[1:]) == [
             "dead1@example.org",
@@ -313,7 +313,7 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         # In bulk too: the count of each reason.
         await page.check("#pick-page")
         await page.click("#bulk-resend")
-        await expect(said).to_contain_text("0 uitnodigingen verstuurd.")
+        await expect(said).to_contain_text("0 uitnodigingen in de wachtrij om verstuurd te worden.")
         await expect(said).to_contain_text(
             "1 heeft een andere openstaande uitnodiging voor hetzelfde adres"
         )
@@ -380,8 +380,9 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         )
         await bulk.click()
         await expect(said).to_have_text(
-            "1 uitnodiging verstuurd. 2 staan open en zijn al gemaild (of hebben alleen een"
-            " code): ongemoeid gelaten. Opnieuw sturen op een rij mailt die opnieuw."
+            "1 uitnodiging in de wachtrij om verstuurd te worden. 2 staan open en zijn al gemaild"
+            " (of hebben alleen een code): ongemoeid gelaten. Opnieuw sturen op een rij mailt die"
+            " opnieuw."
         )
         await run_worker()
         assert [mail.to for mail in smtp_sink.mails] == ["later@example.org"]

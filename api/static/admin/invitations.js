@@ -53,6 +53,14 @@ query Invitations($filter: InvitationFilterInput, $orderBy: InvitationOrderInput
     } }
   }
 }`;
+// The rows' delivery only: asked again while resent rows wait in the queue (watchQueued).
+const DELIVERIES = `
+query InvitationDeliveries($filter: InvitationFilterInput, $orderBy: InvitationOrderInput,
+                           $first: Int!, $after: String) {
+  invitations(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+    edges { node { id delivery { state lastError bounceKind suppression { reason } } } }
+  }
+}`;
 const CHOICES = `
 query Choices($locale: String) {
   groups { id title(locale: $locale) }
@@ -428,7 +436,9 @@ const renderRow = (invitation) => {
       }),
     ),
   );
-  row.append(cell(t("admin.invitations.col_delivery"), deliveryCell(invitation)));
+  const deliveryTd = cell(t("admin.invitations.col_delivery"), deliveryCell(invitation));
+  deliveryTd.classList.add("delivery");
+  row.append(deliveryTd);
   row.append(cell(t("admin.invitations.col_created"), formatDate(invitation.createdAt)));
 
   const actions = make("div", { className: "row-actions" });
@@ -459,6 +469,47 @@ const renderRow = (invitation) => {
 };
 
 let asked = 0; // the latest request: an earlier answer arriving late is dropped
+
+// After a resend the mails wait in the queue for a worker: the rows' delivery is asked again
+// (2, 4, 8, 16 and 32 s later) while one on the page still waits, and written into its cell
+// in place (the focus stays where it is); the sending-paused notice is asked again with it.
+const WAITING = ["QUEUED", "SENDING"];
+let watching = 0;
+const watchQueued = (delay = 2000) => {
+  clearTimeout(watching);
+  watching = setTimeout(async () => {
+    if (!state.rows.some((invitation) => WAITING.includes(invitation.delivery.state))) {
+      return;
+    }
+    const mine = asked;
+    let data;
+    try {
+      data = await graphql(DELIVERIES, {
+        filter: state.filter,
+        orderBy: state.orderBy,
+        first: PAGE_SIZE,
+        after: state.cursors[state.page],
+      });
+    } catch {
+      return; // the next load or action says what is wrong
+    }
+    if (mine !== asked) {
+      return; // another page or filter meanwhile: its own load shows the rows
+    }
+    for (const { node } of data.invitations.edges) {
+      const shown = state.rows.find((invitation) => invitation.id === node.id);
+      const deliveryTd = tbody.querySelector(`tr[data-id="${CSS.escape(node.id)}"] td.delivery`);
+      if (shown && deliveryTd) {
+        shown.delivery = node.delivery;
+        deliveryTd.replaceChildren(deliveryCell(shown));
+      }
+    }
+    showSendingPause($("sending-pause"));
+    if (delay < 32000) {
+      watchQueued(delay * 2);
+    }
+  }, delay);
+};
 
 const load = async () => {
   say(problem, "");
@@ -621,6 +672,7 @@ const resendOne = async (control, invitation) => {
       say(bulkResult, t(done, { who: who(invitation) }));
       state.countStale = true;
       await load();
+      watchQueued();
     } catch (error) {
       showFailure(problem, error);
     }
@@ -686,6 +738,7 @@ $("bulk-resend").addEventListener("click", async (event) => {
       state.allMatching = false;
       state.countStale = true;
       await load();
+      watchQueued();
     } catch (error) {
       showFailure(problem, error);
     }
