@@ -86,8 +86,16 @@ LIST_WORDS = (
     "admin.lists.title_needed",
 )
 
+# What sending.js says while sending is paused (the invitations list, the Mail delivery page).
+SENDING_PAUSE_WORDS = (
+    "admin.sending_pause.since",
+    "admin.sending_pause.answer",
+    "admin.sending_pause.resumes",
+)
+
 INVITATIONS_WORDS = (
     *LIST_WORDS,
+    *SENDING_PAUSE_WORDS,
     "admin.invitations.status_pending",
     "admin.invitations.status_accepted",
     "admin.invitations.status_expired",
@@ -113,6 +121,10 @@ INVITATIONS_WORDS = (
     "admin.invitations.col_delivery",
     "admin.invitations.sends",
     "admin.invitations.reason",
+    "admin.invitations.last_attempt",
+    "admin.invitations.retrying",
+    "admin.invitations.reminder_failed",
+    "admin.invitations.reminder_not_delivered",
     "admin.invitations.grant_admin",
     "admin.invitations.grant_projects",
     "admin.invitations.grant_groups",
@@ -255,6 +267,7 @@ FIELDS_WORDS = (
 
 MAIL_WORDS = (
     *LIST_WORDS,
+    *SENDING_PAUSE_WORDS,
     "admin.mail.sending_domain",
     "admin.mail.from",
     "admin.mail.return_path",

@@ -38,6 +38,8 @@ class ScriptedRelay:
     data_replies: list[str] = field(default_factory=list)
     # Addresses whose message is received and then answered by closing the connection.
     drop_after_data: set[str] = field(default_factory=set)
+    # While set, the reply to every MAIL FROM (a relay that refuses all mail: no AUTH given).
+    mail_refusal: str | None = None
     on_rcpt: Callable[[str], Awaitable[None]] | None = None
     on_data: Callable[[str], Awaitable[None]] | None = None
     transactions: int = 0  # MAIL FROM commands seen
@@ -54,6 +56,8 @@ class ScriptedRelay:
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         self.transactions += 1
+        if self.mail_refusal is not None:
+            return self.mail_refusal
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"

@@ -99,7 +99,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         assert [row[header.index("email")] for row in rows[1:]] == ["ann.peeters@example.org"]
         await row(page, "ann.peeters@example.org").get_by_role("button", name="Resend").click()
         await expect(page.locator("#bulk-result")).to_contain_text(
-            "The invitation to ann.peeters@example.org is sent again"
+            "The invitation to ann.peeters@example.org is queued to be sent again"
         )
         await run_worker()
         assert [mail.to for mail in smtp_sink.mails] == ["ann.peeters@example.org"]
@@ -141,7 +141,7 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await page.check("#pick-page")
         await expect(page.locator("#selection")).to_have_text("2 invitations selected.")
         await page.click("#bulk-resend")
-        await expect(page.locator("#bulk-result")).to_have_text("2 invitations sent.")
+        await expect(page.locator("#bulk-result")).to_have_text("2 invitations queued to be sent.")
         await run_worker()
         assert sorted(mail.to for mail in smtp_sink.mails[1:]) == [
             "dead1@example.org",
@@ -313,7 +313,7 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         # In bulk too: the count of each reason.
         await page.check("#pick-page")
         await page.click("#bulk-resend")
-        await expect(said).to_contain_text("0 uitnodigingen verstuurd.")
+        await expect(said).to_contain_text("0 uitnodigingen in de wachtrij om verstuurd te worden.")
         await expect(said).to_contain_text(
             "1 heeft een andere openstaande uitnodiging voor hetzelfde adres"
         )
@@ -345,13 +345,13 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         await expect(details.locator("dt:text-is('Geldigheid verlengd') + dd")).to_have_text(
             "1 keer"
         )
-        for mail_words in ("Aantal keer verstuurd", "Niet gemaild", "Bezorging", "Verloopt"):
+        for mail_words in ("Verzendingen gevraagd", "Niet gemaild", "Bezorging", "Verloopt"):
             await expect(details).not_to_contain_text(mail_words)
         await check_accessibility(page)
         await page.keyboard.press("Escape")
         # A mailed invitation's details keep the mail's.
         await row(page, "later@example.org").get_by_role("button", name="Details").click()
-        await expect(details.locator("dt:text-is('Aantal keer verstuurd') + dd")).to_have_text("1")
+        await expect(details.locator("dt:text-is('Verzendingen gevraagd') + dd")).to_have_text("1")
         await expect(details.locator("dt:text-is('Verloopt') + dd")).not_to_be_empty()
         await page.keyboard.press("Escape")
 
@@ -380,8 +380,9 @@ async def test_in_dutch_resends_refused_code_only_rows_mails_not_sent_and_letter
         )
         await bulk.click()
         await expect(said).to_have_text(
-            "1 uitnodiging verstuurd. 2 staan open en zijn al gemaild (of hebben alleen een"
-            " code): ongemoeid gelaten. Opnieuw sturen op een rij mailt die opnieuw."
+            "1 uitnodiging in de wachtrij om verstuurd te worden. 2 staan open en zijn al gemaild"
+            " (of hebben alleen een code): ongemoeid gelaten. Opnieuw sturen op een rij mailt die"
+            " opnieuw."
         )
         await run_worker()
         assert [mail.to for mail in smtp_sink.mails] == ["later@example.org"]
@@ -480,7 +481,7 @@ async def test_after_a_resend_or_a_delete_by_keyboard_the_focus_is_where_the_res
                 "valid_until": "Code valable jusqu'au",
                 "extended": "Validité prolongée",
                 "times": "1 fois",
-                "sends": "Nombre d'envois",
+                "sends": "Envois demandés",
                 "details": "Détails",
             },
         ),
@@ -494,7 +495,7 @@ async def test_after_a_resend_or_a_delete_by_keyboard_the_focus_is_where_the_res
                 "valid_until": "Code valid until",
                 "extended": "Validity extended",
                 "times": "1 time",
-                "sends": "Times sent",
+                "sends": "Sends asked for",
                 "details": "Details",
             },
         ),

@@ -70,6 +70,7 @@ PROBES: dict[str, str] = {
     "Query.invitationImport": '{ invitationImport(id: "1") { id status } }',
     "Query.invitationImports": "{ invitationImports(first: 5) { totalCount } }",
     "Query.mailDeliverySettings": "{ mailDeliverySettings { sendingDomain } }",
+    "Query.mailSendingPause": "{ mailSendingPause { since relayAnswer } }",
     "Query.webhookSubscriptions": "{ webhookSubscriptions { id url deliveries { id } } }",
     "Query.webhookSubscription": '{ webhookSubscription(id: "1") { id url } }',
     "Mutation.signUp": 'mutation { signUp(input: {email: "m{n}@example.org", password: "x"}) { ok } }',

@@ -135,6 +135,45 @@ async def test_while_the_relay_is_down_sending_pauses_and_resumes_when_it_is_bac
     assert max(i.send_attempts for i in invitations) <= 2
 
 
+SENDING_PAUSE = "{ mailSendingPause { since relayAnswer } }"
+
+
+async def test_admins_see_sending_paused_with_the_relays_answer_until_it_takes_mail(
+    admin: GraphQLClient, run_worker: Any
+) -> None:
+    # A relay that wants AUTH and was given none refuses every mail, quoting the sender.
+    relay = ScriptedRelay(
+        mail_refusal="530 5.7.0 <invitations@participate.example.org>: Authentication required"
+    )
+    assert (await admin(SENDING_PAUSE))["mailSendingPause"] is None
+    async with serve(relay) as port:
+        await create(admin, ["ann@example.org", "bob@example.org"])
+        worker = asyncio.create_task(run_worker(ctx={"settings": relay_settings(port)}))
+        try:
+            pause = None
+            for _ in range(500):
+                pause = (await admin(SENDING_PAUSE))["mailSendingPause"]
+                if pause:
+                    break
+                await asyncio.sleep(0.01)
+            assert pause is not None
+            assert pause["relayAnswer"] == "530 5.7.0 <address>: Authentication required"
+            assert "@" not in pause["relayAnswer"]
+            assert {i.delivery_state for i in await Invitation.all()} <= {
+                DeliveryState.QUEUED,
+                DeliveryState.SENDING,
+            }
+            # Still paused, since the first refusal, while the relay goes on refusing.
+            await asyncio.sleep(0.3)
+            again = (await admin(SENDING_PAUSE))["mailSendingPause"]
+            assert again == {**pause, "relayAnswer": again["relayAnswer"]}
+        finally:
+            relay.mail_refusal = None
+            await worker
+    assert sorted(m.recipients[0] for m in relay.mails) == ["ann@example.org", "bob@example.org"]
+    assert (await admin(SENDING_PAUSE))["mailSendingPause"] is None
+
+
 async def test_a_mail_that_cannot_be_written_fails_its_invitation_and_the_rest_are_sent(
     database: None,
 ) -> None:

@@ -14,16 +14,32 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.settings import Settings
 
 log = logging.getLogger(__name__)
-_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>]+")
+# An address, with the angle brackets a relay may quote it in.
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 
 PAUSED_UNTIL = "invitations:relay:paused-until"  # epoch seconds, as text
 OUTAGE_LEVEL = "invitations:relay:outage-level"  # pauses in a row
+# What the admins are shown while sending is paused (kept from the first pause of an outage
+# until a mail goes through): when it began, and the relay's latest answer without addresses.
+OUTAGE_SINCE = "invitations:relay:outage-since"  # epoch seconds, as text
+OUTAGE_REASON = "invitations:relay:outage-reason"
+OUTAGE_KEPT_SECONDS = 86400
 CONSECUTIVE_TEMPORARY = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RelayOutage:
+    """Sending paused because the relay refuses or cannot be reached."""
+
+    since: datetime
+    reason: str  # the relay's answer (or why it could not be reached), addresses left out
 
 
 class RelayGate:
@@ -35,14 +51,16 @@ class RelayGate:
         self._level = 0
         self._in_outage = False  # this process has seen the outage (and must end it)
         self._temporary_in_a_row = 0
+        self._outage: RelayOutage | None = None  # without Redis: this process's own
 
     async def remaining(self) -> float:
         """Seconds left in the pause (0: send)."""
         now = time.time()
         if self.redis is not None:
-            value = await self.redis.get(PAUSED_UNTIL)
+            value, since = await self.redis.mget(PAUSED_UNTIL, OUTAGE_SINCE)
             self._paused_until = float(value) if value else 0.0
-            if value:
+            if value or since:
+                # An outage another worker met: this one's first mail through ends it.
                 self._in_outage = True
         return max(self._paused_until - now, 0.0)
 
@@ -51,6 +69,7 @@ class RelayGate:
         connections finding out during the same pause do not lengthen it."""
         self._in_outage = True
         self._temporary_in_a_row = 0
+        await self._record(reason)
         if self.paused_here():
             return self._paused_until - time.time()
         if self.redis is not None:
@@ -88,9 +107,41 @@ class RelayGate:
             self._in_outage = False
             self._level = 0
             self._paused_until = 0.0
+            self._outage = None
             if self.redis is not None:
-                await self.redis.delete(PAUSED_UNTIL, OUTAGE_LEVEL)
+                await self.redis.delete(PAUSED_UNTIL, OUTAGE_LEVEL, OUTAGE_SINCE, OUTAGE_REASON)
             log.info("mail relay up again: sending resumed")
+
+    async def _record(self, reason: str) -> None:
+        """Keep the outage for the admins: its start (the first failure) and the latest
+        answer."""
+        shown = _without_addresses(reason)
+        now = time.time()
+        if self.redis is not None:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(OUTAGE_SINCE, repr(now), nx=True, ex=OUTAGE_KEPT_SECONDS)
+            pipe.expire(OUTAGE_SINCE, OUTAGE_KEPT_SECONDS)
+            pipe.set(OUTAGE_REASON, shown, ex=OUTAGE_KEPT_SECONDS)
+            await pipe.execute()
+        since = self._outage.since if self._outage else datetime.fromtimestamp(now, UTC)
+        self._outage = RelayOutage(since=since, reason=shown)
+
+    async def outage(self) -> RelayOutage | None:
+        """The outage sending is paused for, or None while mail goes out."""
+        if self.redis is None:
+            return self._outage
+        return await relay_outage(self.redis)
+
+
+async def relay_outage(redis: Any) -> RelayOutage | None:
+    """The outage every worker pauses for (as the workers recorded it in Redis), or None."""
+    since, reason = await redis.mget(OUTAGE_SINCE, OUTAGE_REASON)
+    if not since:
+        return None
+    text = reason.decode() if isinstance(reason, bytes) else str(reason or "")
+    return RelayOutage(
+        since=datetime.fromtimestamp(float(since), UTC), reason=_without_addresses(text)
+    )
 
 
 def _without_addresses(reason: str) -> str:

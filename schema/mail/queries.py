@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.mail.relay import relay_outage
 from domain.mail.setup import mail_setup
 from domain.titles import resolve_locale
 from schema.context import Info
-from schema.mail.types import MailDeliverySettings
+from schema.mail.types import MailDeliverySettings, MailSendingPause
 from schema.permissions import IsAdmin
 
 
@@ -25,3 +26,12 @@ class MailQueries:
         return MailDeliverySettings.from_setup(
             mail_setup(info.context.settings, resolve_locale(locale))
         )
+
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="Set while sending is paused because the mail relay refuses or cannot be"
+        " reached; null while mail goes out.",
+    )
+    async def mail_sending_pause(self, info: Info) -> MailSendingPause | None:
+        outage = await relay_outage(info.context.redis)
+        return MailSendingPause.from_outage(outage) if outage else None

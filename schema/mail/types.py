@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from domain.mail.relay import RelayOutage
 from domain.mail.setup import DnsRecord as DnsRecordValue
 from domain.mail.setup import MailSetup
 from domain.models import MailSuppression as MailSuppressionModel
@@ -60,6 +61,24 @@ class MailDeliverySettings:
             check_commands=setup.check_commands,
             check_steps=setup.check_steps,
         )
+
+
+@strawberry.type(
+    description="Sending is paused: the mail relay refuses every mail or cannot be reached (a"
+    " set-up or network problem for whoever runs the relay, not the recipients'). The workers"
+    " try it again by themselves, longer apart each time; the waiting mails go out as soon as"
+    " it takes one."
+)
+class MailSendingPause:
+    since: datetime = strawberry.field(description="When the relay first failed this outage.")
+    relay_answer: str = strawberry.field(
+        description="What the relay answered last (or why it could not be reached), as it"
+        " said it, with any address in it left out."
+    )
+
+    @classmethod
+    def from_outage(cls, outage: RelayOutage) -> MailSendingPause:
+        return cls(since=outage.since, relay_answer=outage.reason)
 
 
 strawberry.enum(SuppressionReason, name="SuppressionReason")

@@ -27,6 +27,7 @@ import {
   showFailure,
   showProblems,
 } from "./manage.js";
+import { showSendingPause } from "./sending.js";
 
 const make = (tag, { text = "", className = "", attrs = {} } = {}) => {
   const element = el(tag, text ?? "", attrs);
@@ -50,6 +51,14 @@ query Invitations($filter: InvitationFilterInput, $orderBy: InvitationOrderInput
       delivery { state lastError bounceKind suppression { reason } }
       grants { admin projects { title } groups { title(locale: $locale) } }
     } }
+  }
+}`;
+// The rows' delivery only: asked again while resent rows wait in the queue (watchQueued).
+const DELIVERIES = `
+query InvitationDeliveries($filter: InvitationFilterInput, $orderBy: InvitationOrderInput,
+                           $first: Int!, $after: String) {
+  invitations(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+    edges { node { id delivery { state lastError bounceKind suppression { reason } } } }
   }
 }`;
 const CHOICES = `
@@ -357,10 +366,38 @@ const deliveryCell = (invitation) => {
   if (delivery.suppression) {
     wrap.append(make("span", { text: t("admin.invitations.suppressed"), className: "badge" }));
   }
-  if (delivery.lastError && ["FAILED", "BOUNCED", "COMPLAINED"].includes(delivery.state)) {
-    wrap.append(make("p", { text: delivery.lastError, className: "reason" }));
+  const why = deliveryReason(delivery);
+  if (why) {
+    wrap.append(make("p", { text: why.line, className: "reason" }));
   }
   return wrap;
+};
+
+// How the domain words a reminder it gave up (domain/invitations/delivery.py): the page says
+// it in the admin's language, with the relay's answer that follows.
+const REMINDER_FAILED = "Reminder not delivered: ";
+
+/** Why the last try did not go through, as the list says it and as the details label it: a
+ * failure, a try to be made again (queued), or a reminder not delivered (the row stays sent). */
+const deliveryReason = ({ state: deliveryState, lastError }) => {
+  if (!lastError) {
+    return null;
+  }
+  if (["FAILED", "BOUNCED", "COMPLAINED"].includes(deliveryState)) {
+    return { label: "reason", text: lastError, line: lastError };
+  }
+  if (["QUEUED", "SENDING"].includes(deliveryState)) {
+    const line = t("admin.invitations.retrying", { reason: lastError });
+    return { label: "last_attempt", text: lastError, line };
+  }
+  if (deliveryState === "SENT") {
+    const text = lastError.startsWith(REMINDER_FAILED)
+      ? lastError.slice(REMINDER_FAILED.length)
+      : lastError;
+    const line = t("admin.invitations.reminder_not_delivered", { reason: text });
+    return { label: "reminder_failed", text, line };
+  }
+  return { label: "reason", text: lastError, line: lastError };
 };
 
 const renderRow = (invitation) => {
@@ -405,7 +442,9 @@ const renderRow = (invitation) => {
       }),
     ),
   );
-  row.append(cell(t("admin.invitations.col_delivery"), deliveryCell(invitation)));
+  const deliveryTd = cell(t("admin.invitations.col_delivery"), deliveryCell(invitation));
+  deliveryTd.classList.add("delivery");
+  row.append(deliveryTd);
   row.append(cell(t("admin.invitations.col_created"), formatDate(invitation.createdAt)));
 
   const actions = make("div", { className: "row-actions" });
@@ -436,6 +475,47 @@ const renderRow = (invitation) => {
 };
 
 let asked = 0; // the latest request: an earlier answer arriving late is dropped
+
+// After a resend the mails wait in the queue for a worker: the rows' delivery is asked again
+// (2, 4, 8, 16 and 32 s later) while one on the page still waits, and written into its cell
+// in place (the focus stays where it is); the sending-paused notice is asked again with it.
+const WAITING = ["QUEUED", "SENDING"];
+let watching = 0;
+const watchQueued = (delay = 2000) => {
+  clearTimeout(watching);
+  watching = setTimeout(async () => {
+    if (!state.rows.some((invitation) => WAITING.includes(invitation.delivery.state))) {
+      return;
+    }
+    const mine = asked;
+    let data;
+    try {
+      data = await graphql(DELIVERIES, {
+        filter: state.filter,
+        orderBy: state.orderBy,
+        first: PAGE_SIZE,
+        after: state.cursors[state.page],
+      });
+    } catch {
+      return; // the next load or action says what is wrong
+    }
+    if (mine !== asked) {
+      return; // another page or filter meanwhile: its own load shows the rows
+    }
+    for (const { node } of data.invitations.edges) {
+      const shown = state.rows.find((invitation) => invitation.id === node.id);
+      const deliveryTd = tbody.querySelector(`tr[data-id="${CSS.escape(node.id)}"] td.delivery`);
+      if (shown && deliveryTd) {
+        shown.delivery = node.delivery;
+        deliveryTd.replaceChildren(deliveryCell(shown));
+      }
+    }
+    showSendingPause($("sending-pause"));
+    if (delay < 32000) {
+      watchQueued(delay * 2);
+    }
+  }, delay);
+};
 
 const load = async () => {
   say(problem, "");
@@ -598,6 +678,7 @@ const resendOne = async (control, invitation) => {
       say(bulkResult, t(done, { who: who(invitation) }));
       state.countStale = true;
       await load();
+      watchQueued();
     } catch (error) {
       showFailure(problem, error);
     }
@@ -663,6 +744,7 @@ $("bulk-resend").addEventListener("click", async (event) => {
       state.allMatching = false;
       state.countStale = true;
       await load();
+      watchQueued();
     } catch (error) {
       showFailure(problem, error);
     }
@@ -761,6 +843,7 @@ const showDetails = async (id) => {
   // A code-only invitation is never mailed: no delivery or sends to show, but how long its
   // code works and how often that was extended (each "resend" of it).
   const extensions = delivery.sendCount - 1;
+  const why = codeOnly ? null : deliveryReason(delivery);
   const entries = [
     ["col_email", invitation.email || t("admin.invitations.code_only")],
     ["col_name", [invitation.firstName, invitation.lastName].filter(Boolean).join(" ")],
@@ -769,7 +852,7 @@ const showDetails = async (id) => {
     ["col_status", statusText(invitation)],
     ["col_delivery", codeOnly ? "" : deliveryText(delivery.state)],
     ["sends", codeOnly ? "" : formatNumber(delivery.sendCount)],
-    ["reason", codeOnly ? "" : delivery.lastError || ""],
+    [why ? why.label : "reason", why ? why.text : ""],
     ["grant_admin", grants.admin ? t("admin.lists.yes") : t("admin.lists.no")],
     ["grant_projects", grants.projects.map((p) => p.title).join(", ")],
     ["grant_groups", grants.groups.map((g) => g.title).join(", ")],
@@ -804,5 +887,6 @@ const showDetails = async (id) => {
 // ---------------------------------------------------------------------------------------------
 
 filtersFromAddress();
+showSendingPause($("sending-pause"));
 loadChoices().catch((error) => showFailure(problem, error));
 applyFilter({ force: true });

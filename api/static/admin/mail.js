@@ -5,6 +5,7 @@
 
 import { $, LOCALE, el, graphql, say, t } from "./client.js";
 import { busy, clearProblems, markInvalid, showFailure, showProblems } from "./manage.js";
+import { showSendingPause } from "./sending.js";
 
 const SETTINGS = `
 query MailDelivery($locale: String) {
@@ -103,6 +104,7 @@ $("lift").addEventListener("submit", (event) => {
 });
 
 load();
+showSendingPause($("sending-pause"));
 
 // The button comes disabled (before this script, a click or Enter would send the form the
 // browser's way, with what was typed in the address): it works from here on.
