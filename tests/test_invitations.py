@@ -601,8 +601,40 @@ async def test_personal_message_is_safe_and_mails_are_translated(
         await run_worker()
         [mail] = smtp_sink.to(address)
         assert mail.subject == subject
-        assert "<script" not in mail.html and "onerror" not in mail.html
-        assert "<b>there</b>" in mail.html
+        assert "<script" not in mail.html and "<img" not in mail.html
+        # Plain text, shown as typed: what looks like HTML is escaped, never run or dropped.
+        assert "Hi &lt;b&gt;there&lt;/b&gt; &lt;script&gt;alert(1)&lt;/script&gt;" in mail.html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in mail.html
+        assert "<b>" not in mail.html
         assert "{{ 7*7 }}" in mail.text
         assert "{% if 1 %}x{% endif %}" in mail.text
         assert token_from(mail) in mail.text
+
+
+async def test_the_personal_message_is_plain_text_kept_as_typed_with_its_line_breaks(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    typed = (
+        "Vul <uw naam> in bij het aanmelden.\r\nOnthoud: 5 < 6 en 7 > 3, en a<b.\r\n"
+        "Tom & Jerry: <b>vet</b> <script>x()</script>\x0b\x07\nGroetjes,\nAda"
+    )
+    stored = (
+        "Vul <uw naam> in bij het aanmelden.\nOnthoud: 5 < 6 en 7 > 3, en a<b.\n"
+        "Tom & Jerry: <b>vet</b> <script>x()</script>\nGroetjes,\nAda"
+    )
+    result = await create(admin, "lea@example.org", locale="nl-BE", personalMessage=typed)
+    assert result["errors"] == []
+    [invitation] = result["invitations"]
+    assert invitation["personalMessage"] == stored
+    await run_worker()
+    [mail] = smtp_sink.to("lea@example.org")
+    for line in stored.split("\n"):
+        assert f"    {line}\n" in mail.text
+    assert (
+        "Vul &lt;uw naam&gt; in bij het aanmelden.<br>\nOnthoud: 5 &lt; 6 en 7 &gt; 3, en"
+        " a&lt;b.<br>\nTom &amp; Jerry: &lt;b&gt;vet&lt;/b&gt; &lt;script&gt;x()&lt;/script&gt;"
+        "<br>\nGroetjes,<br>\nAda</div>"
+    ) in mail.html
+    # The length limit counts the text as stored (a line break is one character).
+    limit = "x" * 1000 + "\r\n" + "x" * 999
+    assert (await create(admin, "max@example.org", personalMessage=limit))["errors"] == []
