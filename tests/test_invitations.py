@@ -62,6 +62,7 @@ async def test_invite_mail_token_accept_and_me_shows_the_roles_and_groups(
     [mail] = smtp_sink.to("lea@example.org")
     assert mail.subject == "Ada Admin nodigt je uit op Participate Example"
     assert mail.message["Reply-To"] == "Ada Admin <admin@participate.example.org>"
+    assert mail.message["Auto-Submitted"] == "auto-generated"
     assert str(mail.message["Message-ID"]).endswith("@participate.example.org>")
     assert mail.envelope_from == "invitations@participate.example.org"
     token = token_from(mail)

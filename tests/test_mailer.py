@@ -171,6 +171,27 @@ def test_encoded_words_typed_into_names_reach_readers_as_text_never_decoded() ->
     assert b"Bank" not in headers
 
 
+def test_every_mail_says_it_is_sent_automatically_so_out_of_office_replies_stay_away() -> None:
+    import email
+    import email.policy
+
+    from domain.mail.compose import Composer
+
+    composer = Composer(settings_for(2525))
+    for reply_to in (None, Address("ada@example.org", "Ada Admin")):
+        composed = composer.compose(
+            Mail(
+                to=Address("jan@example.org"),
+                subject="Hi",
+                text="Hi\n",
+                html="<p>Hi</p>",
+                reply_to=reply_to,
+            )
+        )
+        parsed = email.message_from_bytes(composed.message, policy=email.policy.default)
+        assert parsed.get_all("Auto-Submitted") == ["auto-generated"]
+
+
 def test_display_names_are_quoted_or_encoded_as_needed() -> None:
     from domain.mail.compose import address_header, display_name
 

@@ -195,6 +195,10 @@ class Composer:
             f"Subject: {subject_header(mail.subject)}",
             f"Date: {formatdate(localtime=False, usegmt=True)}",
             f"Message-ID: {mail.message_id or make_msgid(domain=self.message_id_domain)}",
+            # Sent by the service, not by a person (RFC 3834): vacation responders and other
+            # automatic replies leave it alone, so a large import does not flood the inviting
+            # admin (its Reply-To) with them.
+            "Auto-Submitted: auto-generated",
         ]
         if mail.reply_to is not None:
             try:
