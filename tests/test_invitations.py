@@ -255,6 +255,16 @@ async def test_reminder_after_three_days_once_late_if_needed_and_expiry_after_th
     assert len(mails) == 2
     assert mails[1].subject == "Rappel : votre invitation sur Participate Example"
     assert token_from(mails[1]) == invitation["token"]
+    # A follow-up of the first mail: mail clients show them as one conversation.
+    first_id = str(mails[0].message["Message-ID"])
+    assert str(mails[1].message["In-Reply-To"]) == first_id
+    assert str(mails[1].message["References"]) == first_id
+    assert mails[0].message["In-Reply-To"] is None
+    # It says once who invited, in both parts.
+    intro = "Il y a quelques jours, Ada Admin vous a invité à rejoindre Participate Example."
+    for part in (mails[1].text, mails[1].html):
+        assert part.count(intro) == 1, part
+        assert "Ada Admin vous invite" not in part and "avez été invité" not in part
 
     await enqueue_sweep(redis)
     await run_worker()
@@ -639,3 +649,31 @@ async def test_the_personal_message_is_plain_text_kept_as_typed_with_its_line_br
     # The length limit counts the text as stored (a line break is one character).
     limit = "x" * 1000 + "\r\n" + "x" * 999
     assert (await create(admin, "max@example.org", personalMessage=limit))["errors"] == []
+
+
+def test_a_reminder_says_once_who_invited_in_every_language() -> None:
+    from domain import i18n
+    from domain.mail.render import render
+
+    for locale in ("en", "nl-BE", "fr-BE"):
+        t = i18n.words(locale, platform="Participate Example")
+        values = {"inviter": "Ada Admin"}
+        rendered = render(
+            "invitation",
+            locale,
+            "mail.remind_subject",
+            name="Lea",
+            reminder=True,
+            inviter="Ada Admin",
+            message_html="",
+            message_text="",
+            link="https://participate.example.org/invite#token=X",
+            invite_url="https://participate.example.org/invite",
+            code="X",
+            expires="1 May",
+            email_known=True,
+        )
+        for part in (rendered.text, rendered.html):
+            assert part.count("Ada Admin") == 1, (locale, part)
+            assert part.count(t("mail.remind_intro_from", **values)) == 1, (locale, part)
+            assert t("mail.invite_intro", **values) not in part, (locale, part)

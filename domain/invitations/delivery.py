@@ -238,6 +238,7 @@ def compose_invitation_mail(
         html=_fill(rendered.html, html_values),
         reply_to=Address(inviter.email, inviter_name) if inviter else None,
         message_id=reference.message_id(_message_id_domain(settings)) if reference else None,
+        in_reply_to=_first_mail_id(reference, settings) if reminder and reference else None,
         return_path=reference.return_path(settings.envelope_sender)
         if reference and settings.mail_verp
         else None,
@@ -246,6 +247,13 @@ def compose_invitation_mail(
 
 def _message_id_domain(settings: Settings) -> str:
     return settings.mail_message_id_domain or settings.mail_domain
+
+
+def _first_mail_id(reminder: Reference, settings: Settings) -> str:
+    """The Message-ID the reminder's invitation mail was sent with (the same send), made
+    again from its reference: nothing of it is stored."""
+    first = Reference(references.INVITATION, reminder.invitation_id, reminder.send_no)
+    return first.message_id(_message_id_domain(settings))
 
 
 _SENDABLE = (
