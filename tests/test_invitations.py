@@ -69,6 +69,10 @@ async def test_invite_mail_token_accept_and_me_shows_the_roles_and_groups(
     assert token == invitation["token"]
     assert token in mail.html and "Welkom bij het project!<br>" in mail.html
     assert "https://participate.example.org/invite" in mail.text
+    # A first contact: no "again" about a verification never asked for.
+    confirmed = "Aanvaard je via deze e-mail, dan is je e-mailadres daarmee bevestigd"
+    assert confirmed in mail.text and confirmed in mail.html
+    assert "opnieuw" not in mail.text
 
     sent = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]
     assert sent["delivery"] == {"state": "SENT", "attempts": 1, "lastError": None}
@@ -618,6 +622,7 @@ async def test_personal_message_is_safe_and_mails_are_translated(
         assert "&lt;img src=x onerror=alert(1)&gt;" in mail.html
         assert "<b>" not in mail.html
         assert "{{ 7*7 }}" in mail.text
+        assert not any(again in mail.text for again in ("again", "opnieuw", "à nouveau"))
         assert "{% if 1 %}x{% endif %}" in mail.text
         assert token_from(mail) in mail.text
 
