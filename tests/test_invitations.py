@@ -682,3 +682,16 @@ def test_a_reminder_says_once_who_invited_in_every_language() -> None:
             assert part.count("Ada Admin") == 1, (locale, part)
             assert part.count(t("mail.remind_intro_from", **values)) == 1, (locale, part)
             assert t("mail.invite_intro", **values) not in part, (locale, part)
+
+
+async def test_a_full_mailbox_is_tried_again_later_not_failed_at_once(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    smtp_sink.refuse, smtp_sink.refuse_times = (552, "5.2.2 Mailbox full"), 1
+    [invitation] = (await create(admin, "full@example.org"))["invitations"]
+    await run_worker()
+    # Deferred, then sent on its next try (a 5xx would have failed it for good at once).
+    delivery = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]["delivery"]
+    assert delivery == {"state": "SENT", "attempts": 2, "lastError": None}
+    assert len(smtp_sink.to("full@example.org")) == 1
+    smtp_sink.refuse = None

@@ -104,6 +104,8 @@ async def test_refused_recipients_are_failures_permanent_or_not(
     recorder.refuse = {
         "gone@example.org": "550 5.1.1 mailbox unavailable",
         "full@example.org": "452 4.2.2 mailbox full",
+        "over-quota@example.org": "552 5.2.2 Mailbox full",
+        "too-big@example.org": "552 5.3.4 Message too big for system",
     }
     mailer = Mailer(settings_for(port))
     with pytest.raises(DeliveryError) as gone:
@@ -112,6 +114,14 @@ async def test_refused_recipients_are_failures_permanent_or_not(
     with pytest.raises(DeliveryError) as full:
         await mailer.send(mail("full@example.org"))
     assert not full.value.permanent and "452" in full.value.reason
+    with pytest.raises(DeliveryError) as over_quota:
+        await mailer.send(mail("over-quota@example.org"))
+    # 552 5.2.2: the mailbox is full for now, not gone: retried until the give-up period.
+    assert not over_quota.value.permanent and not over_quota.value.relay
+    assert "552" in over_quota.value.reason
+    with pytest.raises(DeliveryError) as too_big:
+        await mailer.send(mail("too-big@example.org"))
+    assert too_big.value.permanent  # 552 for anything else (5.3.4: too big) stays permanent
     await mailer.send(mail("fine@example.org"))  # the connection is still usable
     await mailer.close()
     assert recorder.recipients == ["fine@example.org"]
