@@ -64,9 +64,12 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
 ) -> None:
     group = (await admin(GROUP, {"title": "North Avenue Residents"}))["createGroup"]["group"]
     assert (await create(admin, ["ann.peeters@example.org"]))["errors"] == []
-    assert (await create(admin, ["bob@example.org"], groupIds=[group["id"]], admin=True))[
-        "errors"
-    ] == []
+    message = "Vul <uw naam> in bij het aanmelden.\nOnthoud: 5 < 6 & 7 > 3.\nGroetjes,\nAda"
+    assert (
+        await create(
+            admin, ["bob@example.org"], groupIds=[group["id"]], admin=True, personalMessage=message
+        )
+    )["errors"] == []
     await run_worker()
     await failed(admin, smtp_sink, run_worker, ["dead1@example.org", "dead2@example.org"])
     smtp_sink.mails.clear()
@@ -113,6 +116,9 @@ async def test_an_admin_finds_resends_deletes_and_bulk_resends_invitations(
         await expect(details).to_contain_text("North Avenue Residents")
         await expect(details).to_contain_text("admin@participate.example.org")
         await expect(details).to_contain_text("English")
+        # The personal message as typed, its lines kept.
+        shown = details.locator("dt:text-is('Personal message') + dd")
+        assert await shown.inner_text() == message
         found = await admin('{ invitations(filter: {search: "bob"}) { edges { node { token } } } }')
         [edge] = found["invitations"]["edges"]
         await expect(details.locator("dd.code")).to_have_text(edge["node"]["token"])

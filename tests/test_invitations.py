@@ -62,12 +62,17 @@ async def test_invite_mail_token_accept_and_me_shows_the_roles_and_groups(
     [mail] = smtp_sink.to("lea@example.org")
     assert mail.subject == "Ada Admin nodigt je uit op Participate Example"
     assert mail.message["Reply-To"] == "Ada Admin <admin@participate.example.org>"
+    assert mail.message["Auto-Submitted"] == "auto-generated"
     assert str(mail.message["Message-ID"]).endswith("@participate.example.org>")
     assert mail.envelope_from == "invitations@participate.example.org"
     token = token_from(mail)
     assert token == invitation["token"]
     assert token in mail.html and "Welkom bij het project!<br>" in mail.html
     assert "https://participate.example.org/invite" in mail.text
+    # A first contact: no "again" about a verification never asked for.
+    confirmed = "Aanvaard je via deze e-mail, dan is je e-mailadres daarmee bevestigd"
+    assert confirmed in mail.text and confirmed in mail.html
+    assert "opnieuw" not in mail.text
 
     sent = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]
     assert sent["delivery"] == {"state": "SENT", "attempts": 1, "lastError": None}
@@ -260,6 +265,16 @@ async def test_reminder_after_three_days_once_late_if_needed_and_expiry_after_th
     assert len(mails) == 2
     assert mails[1].subject == "Rappel : votre invitation sur Participate Example"
     assert token_from(mails[1]) == invitation["token"]
+    # A follow-up of the first mail: mail clients show them as one conversation.
+    first_id = str(mails[0].message["Message-ID"])
+    assert str(mails[1].message["In-Reply-To"]) == first_id
+    assert str(mails[1].message["References"]) == first_id
+    assert mails[0].message["In-Reply-To"] is None
+    # It says once who invited, in both parts.
+    intro = "Il y a quelques jours, Ada Admin vous a invité à rejoindre Participate Example."
+    for part in (mails[1].text, mails[1].html):
+        assert part.count(intro) == 1, part
+        assert "Ada Admin vous invite" not in part and "avez été invité" not in part
 
     await enqueue_sweep(redis)
     await run_worker()
@@ -607,9 +622,13 @@ async def test_personal_message_is_safe_and_mails_are_translated(
         await run_worker()
         [mail] = smtp_sink.to(address)
         assert mail.subject == subject
-        assert "<script" not in mail.html and "onerror" not in mail.html
-        assert "<b>there</b>" in mail.html
+        assert "<script" not in mail.html and "<img" not in mail.html
+        # Plain text, shown as typed: what looks like HTML is escaped, never run or dropped.
+        assert "Hi &lt;b&gt;there&lt;/b&gt; &lt;script&gt;alert(1)&lt;/script&gt;" in mail.html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in mail.html
+        assert "<b>" not in mail.html
         assert "{{ 7*7 }}" in mail.text
+        assert not any(again in mail.text for again in ("again", "opnieuw", "à nouveau"))
         assert "{% if 1 %}x{% endif %}" in mail.text
         assert token_from(mail) in mail.text
 
@@ -630,3 +649,73 @@ async def test_a_look_alike_address_is_refused_as_an_invitation_and_a_sign_up(
     refused = await gql(sign_up, {"input": {"email": look_alike, "password": password}})
     [error] = refused["signUp"]["errors"]
     assert error["code"] == "INVALID_EMAIL" and "mixes alphabets" in error["message"]
+
+
+async def test_the_personal_message_is_plain_text_kept_as_typed_with_its_line_breaks(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    typed = (
+        "Vul <uw naam> in bij het aanmelden.\r\nOnthoud: 5 < 6 en 7 > 3, en a<b.\r\n"
+        "Tom & Jerry: <b>vet</b> <script>x()</script>\x0b\x07\nGroetjes,\nAda"
+    )
+    stored = (
+        "Vul <uw naam> in bij het aanmelden.\nOnthoud: 5 < 6 en 7 > 3, en a<b.\n"
+        "Tom & Jerry: <b>vet</b> <script>x()</script>\nGroetjes,\nAda"
+    )
+    result = await create(admin, "lea@example.org", locale="nl-BE", personalMessage=typed)
+    assert result["errors"] == []
+    [invitation] = result["invitations"]
+    assert invitation["personalMessage"] == stored
+    await run_worker()
+    [mail] = smtp_sink.to("lea@example.org")
+    for line in stored.split("\n"):
+        assert f"    {line}\n" in mail.text
+    assert (
+        "Vul &lt;uw naam&gt; in bij het aanmelden.<br>\nOnthoud: 5 &lt; 6 en 7 &gt; 3, en"
+        " a&lt;b.<br>\nTom &amp; Jerry: &lt;b&gt;vet&lt;/b&gt; &lt;script&gt;x()&lt;/script&gt;"
+        "<br>\nGroetjes,<br>\nAda</div>"
+    ) in mail.html
+    # The length limit counts the text as stored (a line break is one character).
+    limit = "x" * 1000 + "\r\n" + "x" * 999
+    assert (await create(admin, "max@example.org", personalMessage=limit))["errors"] == []
+
+
+def test_a_reminder_says_once_who_invited_in_every_language() -> None:
+    from domain import i18n
+    from domain.mail.render import render
+
+    for locale in ("en", "nl-BE", "fr-BE"):
+        t = i18n.words(locale, platform="Participate Example")
+        values = {"inviter": "Ada Admin"}
+        rendered = render(
+            "invitation",
+            locale,
+            "mail.remind_subject",
+            name="Lea",
+            reminder=True,
+            inviter="Ada Admin",
+            message_html="",
+            message_text="",
+            link="https://participate.example.org/invite#token=X",
+            invite_url="https://participate.example.org/invite",
+            code="X",
+            expires="1 May",
+            email_known=True,
+        )
+        for part in (rendered.text, rendered.html):
+            assert part.count("Ada Admin") == 1, (locale, part)
+            assert part.count(t("mail.remind_intro_from", **values)) == 1, (locale, part)
+            assert t("mail.invite_intro", **values) not in part, (locale, part)
+
+
+async def test_a_full_mailbox_is_tried_again_later_not_failed_at_once(
+    admin: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    smtp_sink.refuse, smtp_sink.refuse_times = (552, "5.2.2 Mailbox full"), 1
+    [invitation] = (await create(admin, "full@example.org"))["invitations"]
+    await run_worker()
+    # Deferred, then sent on its next try (a 5xx would have failed it for good at once).
+    delivery = (await admin(INVITATION, {"id": invitation["id"]}))["invitation"]["delivery"]
+    assert delivery == {"state": "SENT", "attempts": 2, "lastError": None}
+    assert len(smtp_sink.to("full@example.org")) == 1
+    smtp_sink.refuse = None

@@ -104,6 +104,8 @@ async def test_refused_recipients_are_failures_permanent_or_not(
     recorder.refuse = {
         "gone@example.org": "550 5.1.1 mailbox unavailable",
         "full@example.org": "452 4.2.2 mailbox full",
+        "over-quota@example.org": "552 5.2.2 Mailbox full",
+        "too-big@example.org": "552 5.3.4 Message too big for system",
     }
     mailer = Mailer(settings_for(port))
     with pytest.raises(DeliveryError) as gone:
@@ -112,6 +114,14 @@ async def test_refused_recipients_are_failures_permanent_or_not(
     with pytest.raises(DeliveryError) as full:
         await mailer.send(mail("full@example.org"))
     assert not full.value.permanent and "452" in full.value.reason
+    with pytest.raises(DeliveryError) as over_quota:
+        await mailer.send(mail("over-quota@example.org"))
+    # 552 5.2.2: the mailbox is full for now, not gone: retried until the give-up period.
+    assert not over_quota.value.permanent and not over_quota.value.relay
+    assert "552" in over_quota.value.reason
+    with pytest.raises(DeliveryError) as too_big:
+        await mailer.send(mail("too-big@example.org"))
+    assert too_big.value.permanent  # 552 for anything else (5.3.4: too big) stays permanent
     await mailer.send(mail("fine@example.org"))  # the connection is still usable
     await mailer.close()
     assert recorder.recipients == ["fine@example.org"]
@@ -169,6 +179,27 @@ def test_encoded_words_typed_into_names_reach_readers_as_text_never_decoded() ->
     headers = composed.message.split(b"\r\n\r\n", 1)[0]
     assert forged.encode() not in headers  # sent as an encoded word of its characters
     assert b"Bank" not in headers
+
+
+def test_every_mail_says_it_is_sent_automatically_so_out_of_office_replies_stay_away() -> None:
+    import email
+    import email.policy
+
+    from domain.mail.compose import Composer
+
+    composer = Composer(settings_for(2525))
+    for reply_to in (None, Address("ada@example.org", "Ada Admin")):
+        composed = composer.compose(
+            Mail(
+                to=Address("jan@example.org"),
+                subject="Hi",
+                text="Hi\n",
+                html="<p>Hi</p>",
+                reply_to=reply_to,
+            )
+        )
+        parsed = email.message_from_bytes(composed.message, policy=email.policy.default)
+        assert parsed.get_all("Auto-Submitted") == ["auto-generated"]
 
 
 def test_display_names_are_quoted_or_encoded_as_needed() -> None:

@@ -168,6 +168,37 @@ asyncio.run(main(sys.argv[1]))
 """
 
 
+# Migrates to 0024 and stores personal messages as the service did then (sanitized HTML);
+# migrates to the end: each is the text it showed, and one already plain is left as it was.
+_MESSAGES_BECOME_TEXT = """
+async def main(url: str) -> None:
+    config = db.tortoise_config(url)
+    await migrate(config=config, target="models.0024_import_hidden_rows")
+    stored = {
+        "lost@example.org": "Vul  in bij het aanmelden.\\nOnthoud: 5 &lt; 6 en 7 &gt; 3, en a",
+        "html@example.org": '<p>Hi <b>there</b> &amp; welcome</p><p>See <a href="https://x.org/a"'
+        ' rel="noopener noreferrer nofollow">the site</a></p><ul><li>one</li><li>two</li></ul>',
+        "plain@example.org": "Welcome!\\n\\nSee you",
+    }
+    for email, message in stored.items():
+        token = tokens.generate()
+        await store(email, ring.short_digest(token), token)
+        await db.connection().execute_query(
+            db.sql("UPDATE invitations SET personal_message = $1 WHERE email = $2"),
+            [message, email],
+        )
+    await migrate(config=config)
+    conn = db.connection()  # migrating opened new connections
+    for row in await conn.execute_query_dict(
+        "SELECT email, personal_message FROM invitations ORDER BY email"
+    ):
+        print(row["email"], repr(row["personal_message"]))
+    await Tortoise.close_connections()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
 async def _scratch_database() -> str:
     if DATABASE_KIND == "sqlite":
         path = _TMP / "migrations.sqlite3"
@@ -222,3 +253,13 @@ async def test_accounts_never_confirmed_become_registrations_without_sessions_or
     assert "registration: reader@example.org nl-BE Rea True True" in output
     assert "letter: accepted None" in output
     assert "sessions: 0" in output and "roles: 0" in output
+
+
+async def test_personal_messages_stored_as_html_become_the_text_they_showed() -> None:
+    output = await _run(_MESSAGES_BECOME_TEXT)
+    assert (
+        "html@example.org 'Hi there & welcome\\nSee the site (https://x.org/a)\\n- one\\n- two'"
+        in output
+    )
+    assert "lost@example.org 'Vul  in bij het aanmelden.\\nOnthoud: 5 < 6 en 7 > 3, en a'" in output
+    assert "plain@example.org 'Welcome!\\n\\nSee you'" in output

@@ -61,6 +61,9 @@ class Mail:
     # The same for every try of the same send, so receiving servers and inboxes recognise a
     # copy (domain.mail.references); a fresh one when None.
     message_id: str | None = None
+    # The Message-ID of the mail this one follows up (a reminder: its invitation's), so mail
+    # clients show them as one conversation.
+    in_reply_to: str | None = None
     # The envelope sender (where bounces go); None: the deployment's return path.
     return_path: str | None = None
 
@@ -195,7 +198,13 @@ class Composer:
             f"Subject: {subject_header(mail.subject)}",
             f"Date: {formatdate(localtime=False, usegmt=True)}",
             f"Message-ID: {mail.message_id or make_msgid(domain=self.message_id_domain)}",
+            # Sent by the service, not by a person (RFC 3834): vacation responders and other
+            # automatic replies leave it alone, so a large import does not flood the inviting
+            # admin (its Reply-To) with them.
+            "Auto-Submitted: auto-generated",
         ]
+        if mail.in_reply_to is not None:
+            headers += [f"In-Reply-To: {mail.in_reply_to}", f"References: {mail.in_reply_to}"]
         if mail.reply_to is not None:
             try:
                 headers.append(f"Reply-To: {address_header(mail.reply_to, smtputf8=smtputf8)}")

@@ -3,14 +3,15 @@
 A worker process has `smtp_connections` connections (8 by default, chosen by `python -m bench
 mail`). A sender takes one (`connection()`), sends on it and gives it back: jobs, however they
 are split, share the same connections. Failures come back as a DeliveryError that says what to
-do: `permanent` (5xx: give up), `relay` (the relay is down: pause every worker, `relay.py`) or
-neither (this mail refused for now: try it again later). A mail is never sent again at once
-after its whole message was written: the relay may have taken it.
+do: `permanent` (5xx but a full mailbox: give up), `relay` (the relay is down: pause every
+worker, `relay.py`) or neither (this mail refused for now: try it again later). A mail is
+never sent again at once after its whole message was written: the relay may have taken it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,10 @@ from domain.mail.compose import ComposeError, Composer, Mail
 from domain.mail.relay import RelayGate
 from domain.mail.smtp import Relay, SmtpConnection, SmtpFailure, Stage
 from domain.settings import Settings
+
+# 552 with the enhanced status 5.2.2 (RFC 3463: mailbox full) is a state its owner can change,
+# not an address that cannot work: relays and senders commonly treat it as temporary.
+_MAILBOX_FULL = re.compile(r"(?<![\d.])5\.2\.2(?![\d.])")
 
 
 class DeliveryError(Exception):
@@ -188,6 +193,10 @@ class Mailer:
                 return DeliveryError(reason)
             await self.gate.down(reason)
             return DeliveryError(reason, relay=True)
+        if failure.code == 552 and _MAILBOX_FULL.search(reason):
+            # Its owner may make room: retried as a 4xx is, until the give-up period. Not the
+            # relay's trouble, so it never counts towards pausing the relay.
+            return DeliveryError(reason)
         if 500 <= failure.code < 600:
             return DeliveryError(reason, permanent=True)
         relay_down = await self.gate.temporary_refusal(reason)

@@ -49,7 +49,13 @@ class InvitationOptionsInput:
     locale: str | None = strawberry.field(
         default=None, description="Default: the platform's first locale."
     )
-    personal_message: str = ""
+    personal_message: str = strawberry.field(
+        default="",
+        description="Plain text, shown to the invitee as typed (nothing in it is read as HTML),"
+        " its line breaks kept; at most the platform's limit of characters (2000 unless set"
+        " otherwise; MESSAGE_TOO_LONG). Control characters other than line breaks and tabs"
+        " are dropped.",
+    )
     send_email: bool = True
 
 

@@ -106,7 +106,9 @@ class Invitation:
     first_name: str
     last_name: str
     locale: str
-    personal_message: str
+    personal_message: str = strawberry.field(
+        description="Plain text as stored: show it as text, its line breaks kept."
+    )
     postal_address: str | None = strawberry.field(
         description="Where its letter is posted: lines separated by line breaks. Null when"
         " there is none, and once the invitation is accepted."
