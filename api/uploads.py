@@ -10,13 +10,16 @@ the browser ask first, and the server grants cross-site requests nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.settings import Settings
+
+log = logging.getLogger(__name__)
 
 PREFLIGHT_HEADER = "apollo-require-preflight"
 # The multipart envelope around the file: the operations and map fields, boundaries, headers.
@@ -48,11 +51,27 @@ def declared_body(scope: Scope) -> tuple[str, int | None, bool]:
     return content_type, length, chunked
 
 
+def size_words(size: int) -> str:
+    """A limit in bytes as a person reads it: `2 MiB`, `512 KiB`, `1500 bytes`."""
+    for unit, name in ((1024 * 1024, "MiB"), (1024, "KiB")):
+        if size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
+
+
+class BodyTooLarge(Exception):
+    """Raised to the app when it reads a body over its limit: it stops reading, and the body
+    guard answers."""
+
+
 class BodyLimits:
     """A request body's limits, in size and in time (one layer: every request passes here).
 
-    Size: 413 for a body over its limit, told by Content-Length or counted as it streams in: a
-    multipart upload may carry an import's file, any other body `max_request_body_bytes`.
+    Size: 413 for a body over its limit, told by Content-Length (then none of it is read) or
+    counted as it streams in: a multipart upload may carry an import's file, any other body
+    `max_request_body_bytes`. Both ways get the same answer: JSON in the shape of the app's
+    other refusals (api.invite_errors), with the limit in words. An app that answers without
+    reading the body (a 404, a 415) is overruled with the same 413.
 
     Time: 408 for a body that does not arrive in time: a client trickling a declared 20 MiB
     upload would otherwise hold a connection (and a worker's memory) for as long as it likes.
@@ -60,16 +79,25 @@ class BodyLimits:
     `request_body_timeout_seconds`, counted from the request's start. (Headers arrive before
     the app is called: a proxy in front bounds them, see docs/security.md.) When the time is up
     the 408 goes out at once and the app hears that the client left, so whatever it was
-    parsing stops; anything it sends after that is dropped."""
+    parsing stops; anything it sends after that is dropped.
+
+    A client that leaves while its body is read (or was answered 408) makes the app raise
+    Starlette's ClientDisconnect: there is no one left to answer and nothing went wrong on our
+    side, so it is logged at INFO here and goes no further (no 500, no error in the logs)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.plain = RequestBodyLimitMiddleware(app, settings.max_request_body_bytes)
-        self.upload = RequestBodyLimitMiddleware(
-            app, settings.import_max_file_bytes + UPLOAD_OVERHEAD
-        )
+        self.plain_bytes = settings.max_request_body_bytes
+        self.upload_bytes = settings.import_max_file_bytes + UPLOAD_OVERHEAD
         self.plain_seconds = settings.request_body_timeout_seconds
         self.upload_seconds = settings.upload_body_timeout_seconds
+        self.plain_too_large = too_large(
+            f"The request body is over the limit of {size_words(self.plain_bytes)}."
+        )
+        self.upload_too_large = too_large(
+            f"The upload is over the limit of {size_words(self.upload_bytes)}"
+            f" (a file of at most {size_words(settings.import_max_file_bytes)})."
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,11 +108,12 @@ class BodyLimits:
             await self.app(scope, receive, send)  # no body to wait for or to count
             return
         multipart = is_multipart(content_type)
-        limited = self.upload if multipart else self.plain
-        # A declared length within the limit: the server reads no more than that, so there is
-        # nothing to count.
-        counted = chunked or length is None or length > limited.max_body_size
-        app: ASGIApp = limited if counted else self.app
+        limit = self.upload_bytes if multipart else self.plain_bytes
+        refusal = self.upload_too_large if multipart else self.plain_too_large
+        # Over the limit by its Content-Length: refused before a byte is read. Within it, the
+        # server reads no more than that; without one, the body is counted as it comes.
+        over = length is not None and length > limit
+        received = 0
         seconds = self.upload_seconds if multipart else self.plain_seconds
         deadline = asyncio.get_running_loop().time() + seconds
         body_done = False
@@ -92,9 +121,11 @@ class BodyLimits:
         answered = False
 
         async def timed_receive() -> Message:
-            nonlocal body_done, answered
+            nonlocal body_done, answered, received, over
             if body_done or answered:
                 return await receive()  # after the body: waiting for a disconnect is fine
+            if over:
+                raise BodyTooLarge
             try:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
@@ -102,20 +133,48 @@ class BodyLimits:
                 if not started:
                     answered = True
                     await TOO_SLOW(scope, receive, send)
+                    log.info("request body not received within %s s: answered 408", seconds)
                 return {"type": "http.disconnect"}
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_done = True
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    raise BodyTooLarge
             return message
+
+        async def refuse() -> None:
+            nonlocal started, answered
+            started = answered = True
+            await refusal(scope, receive, send)
 
         async def tracked_send(message: Message) -> None:
             nonlocal started
             if answered:
                 return
             if message["type"] == "http.response.start":
+                if over:  # the app answers without reading the body, or read past the limit
+                    await refuse()
+                    return
                 started = True
             await send(message)
 
-        await app(scope, timed_receive, tracked_send)
+        try:
+            await self.app(scope, timed_receive, tracked_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await refuse()
+        except ClientDisconnect:
+            if not answered:
+                log.info("client left before its request body was received")
+
+
+def too_large(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"code": "REQUEST_ENTITY_TOO_LARGE", "message": message}]}, status_code=413
+    )
 
 
 TOO_SLOW = JSONResponse(

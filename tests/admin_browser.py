@@ -45,3 +45,39 @@ async def said_at(page: Page, selector: str) -> str:
           .map((note) => note.textContent).join(" ")"""
     )
     return words
+
+
+async def watch_status(page: Page, selector: str = "#done") -> None:
+    """From now on, note where the focus is each time the status element gets words (a
+    screen reader says the status, then the newly focused element cuts it short: the focus
+    must move first)."""
+    await page.evaluate(
+        """selector => {
+          const status = document.querySelector(selector);
+          window.statusSaid = [];
+          if (status.dataset.watched) return;  // watched already: only the notes start again
+          status.dataset.watched = "true";
+          new MutationObserver(() => {
+            if (!status.textContent) return;
+            const focused = document.activeElement;
+            window.statusSaid.push({ text: status.textContent, focused });
+          }).observe(status, { childList: true, characterData: true, subtree: true });
+        }""",
+        selector,
+    )
+
+
+async def focus_when_said(page: Page) -> list[tuple[str, str, bool]]:
+    """What the status said since watch_status: its words, the accessible name (aria-label or
+    text) of the element focused then, and whether that element is still the focused one."""
+    said: list[tuple[str, str, bool]] = [
+        tuple(item)
+        for item in await page.evaluate(
+            """() => window.statusSaid.map(({ text, focused }) => [
+              text,
+              focused.getAttribute("aria-label") || focused.textContent,
+              focused === document.activeElement,
+            ])"""
+        )
+    ]
+    return said

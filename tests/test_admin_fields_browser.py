@@ -1,7 +1,8 @@
 """Registration fields in the admin console, in a real Chromium against the real API: a field
 a smart group tests is not offered for deletion (the dialog names the groups, in the console's
 language, one group or several), a refusal reached all the same names them in that language;
-the title the platform's default language needs is marked required and said to be."""
+the title the platform's default language needs is marked required and said to be; a new or
+edited field gets the focus in the list before the status says so."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import pytest
 from playwright.async_api import expect
 
 from domain.models import RegistrationField
-from tests.admin_browser import said_at, sign_in
-from tests.browser import PHONE, browse, check_accessibility
+from tests.admin_browser import focus_when_said, said_at, sign_in, watch_status
+from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
 from tests.test_platform import create_field, create_group, person, rule
 
@@ -144,4 +145,51 @@ async def test_the_title_the_default_language_needs_is_marked_and_said_in_dutch(
         await expect(page.locator("label[for=edit-title-en]")).to_have_text(
             "Titel (English, verplicht)"
         )
+        await check_accessibility(page)
+
+
+async def test_a_new_field_gets_the_focus_in_the_list_in_dutch(
+    admin: GraphQLClient, browser: object, live_server: str
+) -> None:
+    """Made with the form (by keyboard): the focus goes to the new field in the list, its
+    heading, whose buttons come next; then the status says it is made. Saved in the edit
+    dialog: the focus goes back to the field's Edit button, then the status says so."""
+    assert (await create_field(admin, "age", "NUMBER"))["errors"] == []
+    async with browse(browser, live_server, locale=NL, viewport=DESKTOP) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await sign_in(page, "/admin/fields?lang=nl-BE")
+        await expect(page.locator("#fields li.card")).to_have_count(1)
+        await watch_status(page)
+        await page.locator("#new-key").focus()
+        await page.keyboard.type("housing")
+        await page.locator("#new-title-en").fill("Housing")
+        await page.locator("#new-title-nl-BE").fill("Woonsituatie")
+        await page.locator("#new-title-fr-BE").fill("Logement")
+        await page.locator("#new-title-fr-BE").press("Enter")
+        card = page.locator("#fields li.card", has_text="housing")
+        heading = card.get_by_role("heading", name="Woonsituatie")
+        await expect(heading).to_be_focused()
+        await expect(page.get_by_role("status").filter(has_text="Het veld")).to_have_text(
+            "Het veld Woonsituatie is gemaakt."
+        )
+        assert await focus_when_said(page) == [
+            ("Het veld Woonsituatie is gemaakt.", "Woonsituatie", True)
+        ]
+        await expect(page.locator("#new-key")).to_have_value("")
+        await check_accessibility(page)
+        # Its buttons come next, in order.
+        await page.keyboard.press("Tab")
+        edit = card.get_by_role("button", name="Woonsituatie wijzigen")
+        await expect(edit).to_be_focused()
+
+        await watch_status(page)
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#edit")).to_be_visible()
+        await page.locator("#edit-title-nl-BE").fill("Woonvorm")
+        await page.locator("#edit-title-nl-BE").press("Enter")
+        await expect(page.locator("#edit")).to_be_hidden()
+        edit = card.get_by_role("button", name="Woonvorm wijzigen")
+        await expect(edit).to_be_focused()
+        await expect(page.locator("#done")).to_have_text("Bewaard.")
+        assert await focus_when_said(page) == [("Bewaard.", "Woonvorm wijzigen", True)]
         await check_accessibility(page)

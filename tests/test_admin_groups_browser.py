@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from domain.models import FieldType, Group, GroupKind, Membership, RegistrationField, User
-from tests.admin_browser import said_at, sign_in
+from tests.admin_browser import focus_when_said, said_at, sign_in, watch_status
 from tests.browser import DESKTOP, PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient
 from tests.test_platform import person
@@ -386,9 +386,14 @@ async def test_the_focus_comes_back_to_the_control_a_dialog_was_opened_with_in_d
 
         await page.get_by_role("button", name="Naam van Residents wijzigen").click()
         await page.fill("#edit-title-nl-BE", "Bewoners")
+        await watch_status(page)
         await page.click("#edit-form button[type=submit]")
         await expect(page.locator("#done")).to_contain_text("Bewaard.")
         await expect(page.get_by_role("button", name="Naam van Bewoners wijzigen")).to_be_focused()
+        # The status is set once the focus is on the rebuilt button, as after a new group.
+        [(said, focused, still)] = await focus_when_said(page)
+        assert said.startswith("Bewaard.")
+        assert (focused, still) == ("Naam van Bewoners wijzigen", True)
 
         await page.get_by_role("button", name="Leavers verwijderen").click()
         await page.locator("#confirm").get_by_role("button", name="Verwijderen").click()

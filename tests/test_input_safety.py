@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+import pytest
 from starlette.requests import Request
 
 from api.graphql import client_ip
-from domain.settings import load_settings
+from domain.settings import get_settings, load_settings
 from tests.fixtures import GraphQLClient
 from tests.invitations_helpers import accept, create
 
@@ -259,3 +262,95 @@ async def test_a_body_that_trickles_in_is_cut_off_with_408(database: None, redis
 
 
 JSON = "application/json"
+
+
+async def test_a_body_over_the_limit_gets_one_typed_answer_however_its_size_is_told(
+    http: httpx.AsyncClient,
+) -> None:
+    """Told by its Content-Length (refused before any of it is read) or counted as it streams
+    in, a body over its limit gets the same 413: JSON with a code and the limit in words."""
+    from tests.import_helpers import upload_body
+
+    settings = get_settings()
+    plain = b'{"query": "' + b"x" * settings.max_request_body_bytes + b'"}'
+    file = b"PK\x03\x04" + b"\x00" * (settings.import_max_file_bytes + 2 * 1024 * 1024)
+    multipart = httpx.Request("POST", "/", **upload_body(file, None, "people.xlsx"))
+
+    async def streamed(body: bytes) -> AsyncIterator[bytes]:  # no Content-Length: counted
+        for start in range(0, len(body), 256 * 1024):
+            yield body[start : start + 256 * 1024]
+
+    upload_words = "The upload is over the limit of 21 MiB (a file of at most 20 MiB)."
+    for body, content_type, message in (
+        (plain, JSON, "The request body is over the limit of 2 MiB."),
+        (multipart.read(), multipart.headers["Content-Type"], upload_words),
+    ):
+        headers = {"Content-Type": content_type, "Apollo-Require-Preflight": "true"}
+        for content in (body, streamed(body)):
+            refused = await http.post("/graphql", content=content, headers=headers)
+            assert refused.status_code == 413, refused.text
+            assert refused.headers["content-type"] == JSON
+            assert refused.json() == {
+                "errors": [{"code": "REQUEST_ENTITY_TOO_LARGE", "message": message}]
+            }
+
+
+async def test_a_body_cut_off_or_left_half_sent_is_no_error_in_the_logs(
+    database: None, redis: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After the 408 the view hears that the client left; a client that really leaves half-way
+    through its body is heard the same way. Neither is an error of the service: an INFO line
+    says what happened, and nothing is logged as an error (nor as a 500 answered)."""
+    import asyncio
+    import logging
+
+    from api.app import create_app
+    from tests.browser import serve
+
+    caplog.set_level(logging.INFO)
+    settings = get_settings().model_copy(
+        update={"upload_body_timeout_seconds": 0.5, "request_body_timeout_seconds": 0.5}
+    )
+    app = create_app(settings, manage_database=False)
+    app.state.redis = redis
+    upload_start = '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query": "'
+
+    async def request_done() -> None:
+        """Until the request's line is logged: the guard's, or an error."""
+        for _ in range(100):
+            if any(r.name == "api.uploads" or r.levelno >= logging.ERROR for r in caplog.records):
+                await asyncio.sleep(0.1)  # the request's last lines, if any
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"nothing logged:\n{caplog.text}")
+
+    async with serve(app) as url:
+        port = int(url.rsplit(":", 1)[1])
+        for content_type, start in (
+            ("multipart/form-data; boundary=x", upload_start),
+            (JSON, '{"query": "'),
+        ):
+            for leaves in (False, True):
+                caplog.clear()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(
+                    (
+                        "POST /graphql HTTP/1.1\r\nHost: x\r\nApollo-Require-Preflight: true\r\n"
+                        f"Content-Type: {content_type}\r\nContent-Length: 100000\r\n\r\n{start}"
+                    ).encode()
+                )
+                await writer.drain()
+                if leaves:
+                    await asyncio.sleep(0.1)
+                    writer.close()
+                    said = "client left before its request body was received"
+                else:
+                    answer = await asyncio.wait_for(reader.read(), timeout=5)
+                    assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+                    writer.close()
+                    said = "request body not received within 0.5 s: answered 408"
+                await request_done()
+                problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+                assert not problems, caplog.text
+                assert "answered 500" not in caplog.text
+                assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("INFO", said)]

@@ -161,8 +161,10 @@ const titleNeeded = () => t("admin.fields.title_needed", { language: Object.valu
 const typeText = (type) => t(`admin.fields.type_${type.toLowerCase()}`);
 
 const fieldCard = (field) => {
-  const card = el("li", "", { class: "card", "data-key": field.key });
-  card.append(el("h3", field.title));
+  const card = el("li", "", { class: "card", "data-id": field.id, "data-key": field.key });
+  // Focusable by the page (tabindex -1, not in the tab order): a new field's heading gets the
+  // focus once it is made.
+  card.append(el("h3", field.title, { tabindex: "-1" }));
   const facts = [field.key, typeText(field.type)];
   if (field.required) {
     facts.push(t("admin.fields.is_required"));
@@ -186,8 +188,17 @@ const fieldCard = (field) => {
       label: t("admin.fields.delete_of", { field: field.title }),
     }),
   );
+  actions.firstElementChild.dataset.action = "edit";
   card.append(actions);
   return card;
+};
+
+/** After the list is built again: the focus on a field's control (`selector` within its card:
+ * its heading for a new field, the Edit button that opened the dialog, which was replaced),
+ * else on the list's heading. */
+const focusField = (id, selector) => {
+  const control = $("fields").querySelector(`li[data-id="${CSS.escape(String(id))}"] ${selector}`);
+  (control || $("list-title")).focus();
 };
 
 const load = async () => {
@@ -263,6 +274,13 @@ newForm.addEventListener("submit", (event) => {
         return;
       }
       const warning = titleWarning(newForm, newOptions, input.title);
+      newForm.reset();
+      newOptions.querySelector("[data-options]").replaceChildren();
+      showOptionsBox();
+      await load();
+      // The focus on the new field in the list (its heading: its buttons follow), then the
+      // status: said after the heading, not cut short by the focus moving.
+      focusField(created.registrationField.id, "h3");
       say(
         done,
         [t("admin.fields.created", { field: created.registrationField.title }), warning]
@@ -270,10 +288,6 @@ newForm.addEventListener("submit", (event) => {
           .join(" "),
         "success",
       );
-      newForm.reset();
-      newOptions.querySelector("[data-options]").replaceChildren();
-      showOptionsBox();
-      await load();
     } catch (error) {
       showFailure($("new-problem"), error);
     }
@@ -338,12 +352,14 @@ editForm.addEventListener("submit", (event) => {
       }
       const warning = titleWarning(editForm, editOptions, title);
       editDialog.close();
+      await load();
+      // Back on the field's Edit button (the dialog's opener, built again), then the status.
+      focusField(editing.id, "[data-action=edit]");
       say(
         done,
         [t("admin.lists.saved"), clearedText(updated.clearedValues), warning].filter(Boolean).join(" "),
         "success",
       );
-      await load();
     } catch (error) {
       showFailure($("edit-problem"), error);
     }

@@ -549,9 +549,11 @@ editForm.addEventListener("submit", (event) => {
       }
       const warning = titleWarning(editForm, title);
       editDialog.close();
-      say(done, [t("admin.lists.saved"), warning].filter(Boolean).join(" "), "success");
       await load();
+      // The focus back on the group's button (built again), then the status, as after a new
+      // group: said after the button, not cut short by the focus moving.
       focusGroup(editing.id, "[data-action=edit]");
+      say(done, [t("admin.lists.saved"), warning].filter(Boolean).join(" "), "success");
     } catch (error) {
       showFailure($("edit-problem"), error);
     }

@@ -22,7 +22,7 @@
         try {
           return JSON.parse(text);
         } catch (error) {
-          // Refusals before GraphQL runs (too large, bad request) come as plain text.
+          // An answer that is not JSON (a proxy in front refusing the request) is shown as text.
           return { errors: [{ message: response.status + " " + (text || response.statusText) }] };
         }
       });
