@@ -242,8 +242,8 @@ async def test_every_answer_of_graphql_is_readable_by_a_listed_origin(
                 assert refused.headers["x-request-id"]
                 assert refused.json()["errors"] == [
                     {
-                        "code": "REQUEST_ENTITY_TOO_LARGE",
                         "message": "The request body is over the limit of 2 MiB.",
+                        "extensions": {"code": "REQUEST_ENTITY_TOO_LARGE"},
                     }
                 ]
 

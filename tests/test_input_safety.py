@@ -291,7 +291,7 @@ async def test_a_body_over_the_limit_gets_one_typed_answer_however_its_size_is_t
             assert refused.status_code == 413, refused.text
             assert refused.headers["content-type"] == JSON
             assert refused.json() == {
-                "errors": [{"code": "REQUEST_ENTITY_TOO_LARGE", "message": message}]
+                "errors": [{"message": message, "extensions": {"code": "REQUEST_ENTITY_TOO_LARGE"}}]
             }
 
 
