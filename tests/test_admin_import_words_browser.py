@@ -23,7 +23,7 @@ async def test_a_dutch_admin_reads_the_precise_problem_and_the_real_count(
     database: None, browser: Browser, live_server: str, run_worker: Any
 ) -> None:
     await an_admin(locale="nl-BE")
-    unknown_column = workbook([*HEADER, "E-mailadres"], ["lea@gent.example"])
+    unknown_column = workbook([*HEADER, "Telefoonnummer"], ["lea@gent.example"])
     many = workbook(HEADER, *[[f"geen-adres-{n}"] for n in range(1003)])
     async with browse(browser, live_server, locale="nl-BE", viewport=PHONE) as visit:
         page = visit.page
@@ -37,7 +37,7 @@ async def test_a_dutch_admin_reads_the_precise_problem_and_the_real_count(
         await run_worker()
         cells = page.locator("#import-problems tbody tr").first.locator("td")
         await expect(cells.last).to_have_text(
-            f"Kolom G (\u2018E-mailadres\u2019) is geen kolom van het sjabloon: {COLUMNS}."
+            f"Kolom G (\u2018Telefoonnummer\u2019) is geen kolom van het sjabloon: {COLUMNS}."
             " Geef ze een van die namen, of verwijder ze."
         )
         await check_accessibility(page)

@@ -156,7 +156,7 @@ async def test_an_unknown_header_names_the_templates_columns_on_the_api_and_in_t
     admin: GraphQLClient, http: httpx.AsyncClient, run_worker: Any
 ) -> None:
     response = await upload_file(
-        http, admin.token, workbook([*HEADER, "E-mailadres"], ["lea@gent.example"])
+        http, admin.token, workbook([*HEADER, "Telefoonnummer"], ["lea@gent.example"])
     )
     queued = response.json()["data"]["importInvitations"]["invitationImport"]
     await run_worker()
@@ -174,13 +174,13 @@ async def test_an_unknown_header_names_the_templates_columns_on_the_api_and_in_t
             "reason": "NOT_A_COLUMN",
             "field": "G",
             "row": 1,
-            "value": "E-mailadres",
+            "value": "Telefoonnummer",
             "details": [{"name": "column", "value": "G"}, {"name": "columns", "value": columns}],
         }
     ]
     rows = await listed(int(queued["id"]), "nl-BE")
     assert [row[5] for row in rows] == [
-        f"Kolom G (\u2018E-mailadres\u2019) is geen kolom van het sjabloon: {columns}."
+        f"Kolom G (\u2018Telefoonnummer\u2019) is geen kolom van het sjabloon: {columns}."
         " Geef ze een van die"
         " namen, of verwijder ze."
     ]
