@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import BinaryIO
-from urllib.parse import quote
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal, refusal
+from api.admin_downloads import PRIVATE, XLSX, admin_or_refusal, attachment, refusal
 from api.languages import download_locale
 from domain.errors import DomainError, ErrorCode
 from domain.imports.problems_file import problems_file
@@ -38,13 +37,11 @@ async def import_problems(request: Request) -> Response:
         problem = error.problems[0]
         status = 404 if problem.code is ErrorCode.NOT_FOUND else 409
         return refusal(status, problem.code.value, problem.message)
-    ascii_name = found.file_name.encode("ascii", "replace").decode().replace('"', "'")
     return StreamingResponse(
         _chunks(found.file),
         media_type=XLSX,
         headers={
-            "Content-Disposition": f'attachment; filename="{ascii_name}";'
-            f" filename*=UTF-8''{quote(found.file_name)}",
+            "Content-Disposition": attachment(found.file_name),
             "Content-Length": str(found.size),
             "Content-Language": locale,
             **PRIVATE,

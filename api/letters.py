@@ -2,8 +2,9 @@
 
 Query parameters: the export's filters (`status`, `delivery`, `search`, `groupId`, `role`,
 `importId`, `batchOf`; pending invitations only, whatever `status` asks), `layout` (`letters`, the
-default, or `cards`) and `codeOnly` (`true`, the default; `false` prints invitations with an
-email too).
+default, or `cards`), `codeOnly` (`true`, the default; `false` prints invitations with an
+email too) and `lang`: the language of the file's name (api.languages.download_locale), the
+admin's; each letter speaks its invitation's.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from api.admin_downloads import PRIVATE, admin_or_refusal
+from api.admin_downloads import PRIVATE, admin_or_refusal, attachment
 from api.exports import filter_from, unstorable
+from api.languages import download_locale
+from domain import i18n
 from domain.errors import DomainError, ErrorCode, Problem
 from domain.letters.service import FontsMissing, Layout, LettersQuery, letters_to_temporary_file
 from domain.validation import storable
@@ -26,6 +29,8 @@ from domain.validation import storable
 PDF = "application/pdf"
 CHUNK_SIZE = 64 * 1024
 _OWN = ("layout", "codeOnly")
+_LANGUAGE = "lang"  # of the file's name, not a filter
+_FILE_NAMES = {Layout.LETTERS: "export.letters_file_name", Layout.CARDS: "export.cards_file_name"}
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
@@ -46,11 +51,13 @@ async def print_letters(request: Request) -> Response:
             headers=PRIVATE,
         )
     day = printed.record.created_at.date().isoformat()
+    locale = download_locale(request, request.app.state.settings.locales, user.locale)
+    file_name = i18n.catalog(locale)(_FILE_NAMES[query.layout], day=day)
     return StreamingResponse(
         _chunks(printed.file),
         media_type=PDF,
         headers={
-            "Content-Disposition": f'attachment; filename="{query.layout.value}-{day}.pdf"',
+            "Content-Disposition": attachment(file_name),
             "Content-Length": str(printed.size),
             **PRIVATE,
         },
@@ -63,7 +70,13 @@ def query_from(params: QueryParams) -> LettersQuery:
     problems: list[Problem] = []
     try:
         selection = filter_from(
-            QueryParams([(key, value) for key, value in params.multi_items() if key not in _OWN])
+            QueryParams(
+                [
+                    (key, value)
+                    for key, value in params.multi_items()
+                    if key not in (*_OWN, _LANGUAGE)
+                ]
+            )
         )
     except DomainError as error:
         problems.extend(error.problems)

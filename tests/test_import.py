@@ -444,7 +444,9 @@ async def test_the_template_lists_the_columns_languages_groups_and_admin_values(
     assert response.status_code == 200
     assert response.headers["content-type"] == XLSX
     assert response.headers["cache-control"] == "no-store"
-    assert "attachment" in response.headers["content-disposition"]
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="invitations-template.xlsx"'
+    )
     book = load_workbook(io.BytesIO(response.content))
     sheet, help_sheet = book.worksheets
     # The postal address comes after the fixed columns, before the registration fields.
@@ -494,6 +496,12 @@ async def test_the_template_lists_the_columns_languages_groups_and_admin_values(
     assert ann.registration_field_values == {"neighbourhood": "south"}
 
 
+# The template's name in the admin's language: beyond ASCII, as `filename*` (RFC 6266).
+TEMPLATE_FILES = {
+    "nl-BE": 'attachment; filename="sjabloon-uitnodigingen.xlsx"',
+    "fr-BE": 'attachment; filename="mod?le-liste-des-invitations.xlsx";'
+    " filename*=UTF-8''mod%C3%A8le-liste-des-invitations.xlsx",
+}
 TEMPLATE_WORDS = {
     "nl-BE": {
         "sheets": ["Uitnodigingen", "Zo vul je het in"],
@@ -545,6 +553,7 @@ async def test_the_template_speaks_the_admins_language_and_imports_once_filled_i
     response = await http.get(f"/invitations/template.xlsx?lang={locale}", headers=bearer)
     assert response.status_code == 200
     assert response.headers["content-language"] == locale
+    assert response.headers["content-disposition"] == TEMPLATE_FILES[locale]
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == words["sheets"]
     sheet, help_sheet = book.worksheets
@@ -569,6 +578,7 @@ async def test_the_template_speaks_the_admins_language_and_imports_once_filled_i
     await User.filter(email="admin@participate.example.org").update(locale=locale)
     again = await http.get("/invitations/template.xlsx", headers=bearer)
     assert again.headers["content-language"] == locale
+    assert again.headers["content-disposition"] == TEMPLATE_FILES[locale]
     assert load_workbook(io.BytesIO(again.content)).sheetnames == words["sheets"]
 
     # Filled in, with its words left as they are, it imports.

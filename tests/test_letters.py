@@ -41,6 +41,7 @@ from domain.models import (
     InvitationExport,
     InvitationImport,
     InvitationStatus,
+    User,
 )
 from domain.settings import get_settings
 from tests.fixtures import GraphQLClient, SmtpSink
@@ -234,6 +235,32 @@ async def test_the_address_lands_inside_the_envelope_window_and_the_code_outside
     assert code[1] > top + height + 40  # far below the window: no code shows through it
     assert "Kerkstraat" not in page_text(pdf[1])  # no address, nothing in the window
     assert qr_codes(pdf[1]) == [without.link]
+
+
+# The files' names in the admin's language; each letter speaks its invitation's.
+FILE_NAMES = {
+    "nl-BE": ("brieven", "kaarten"),
+    "fr-BE": ("lettres", "cartes"),
+}
+
+
+@pytest.mark.parametrize("locale", sorted(FILE_NAMES))
+async def test_letters_and_cards_are_named_in_the_admins_language(
+    admin: GraphQLClient, locale: str
+) -> None:
+    group = await create_group(title="Market day", kind=GroupKind.MANUAL)
+    await _code_only(1, group.id)
+    letters, cards = FILE_NAMES[locale]
+    # The console's link names its page's language; the admin's account is in English.
+    response = await download(admin, groupId=str(group.id), lang=locale)
+    assert response.status_code == 200, response.text
+    day = (await clock.now()).date().isoformat()
+    assert response.headers["content-disposition"] == f'attachment; filename="{letters}-{day}.pdf"'
+    # Without the link's word, the account's language names them.
+    await User.filter(email="admin@participate.example.org").update(locale=locale)
+    response = await download(admin, groupId=str(group.id), layout="cards")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == f'attachment; filename="{cards}-{day}.pdf"'
 
 
 async def test_cards_put_eight_codes_on_a_sheet_with_crop_marks(admin: GraphQLClient) -> None:

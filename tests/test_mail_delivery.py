@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -86,6 +87,60 @@ def test_the_committed_delivery_doc_is_the_one_rendered_for_the_example_deployme
     ):
         assert value in committed
     assert "Exchange" in committed and "Google Workspace" in committed
+
+
+def test_a_reminders_thread_and_the_mails_other_headers_are_covered_by_its_signature(
+    tmp_path: Path,
+) -> None:
+    values, _ = dkim_settings(tmp_path)
+    settings = load_settings(**values)
+    [record] = [r for r in mail_setup(settings).dns_records if "._domainkey." in r.name]
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        return record.value.encode()
+
+    first = "<i42.1.first@mail.participate.example.org>"
+    mail = Mail(
+        to=Address("jan@example.org"),
+        subject="Herinnering",
+        text="Hallo\n",
+        html="<p>Hallo</p>",
+        reply_to=Address("ada@example.org", "Ada"),
+    )
+    composer = Composer(settings)
+    reminder = composer.compose(replace(mail, in_reply_to=first)).message
+    assert dkim.verify(reminder, dnsfunc=dns)
+    signature = email.message_from_bytes(reminder, policy=email.policy.default)["DKIM-Signature"]
+    signed = "".join(str(signature).split()).split("h=")[1].split(";")[0].split(":")
+    for name in ("in-reply-to", "references", "auto-submitted", "mime-version", "content-type"):
+        assert name in signed
+    # The reminder moved into another thread, or its first mail's reference dropped: refused.
+    other = "<i7.1.other@mail.participate.example.org>"
+    assert not dkim.verify(
+        reminder.replace(f"In-Reply-To: {first}".encode(), b"In-Reply-To: " + other.encode()),
+        dnsfunc=dns,
+    )
+    assert not dkim.verify(reminder.replace(f"References: {first}\r\n".encode(), b""), dnsfunc=dns)
+    assert not dkim.verify(
+        reminder.replace(b"Auto-Submitted: auto-generated", b"Auto-Submitted: no"), dnsfunc=dns
+    )
+
+    # Fields the mail does not have cannot be added (a first mail has no In-Reply-To), nor a
+    # second From, Subject or Reply-To: above the mail's own, a client may show it, while a
+    # verifier checks the lowest one.
+    invitation = composer.compose(mail).message
+    assert dkim.verify(invitation, dnsfunc=dns)
+    header_end = invitation.index(b"\r\n\r\n") + 2
+    for added in (
+        f"In-Reply-To: {other}\r\nReferences: {other}\r\n",
+        "From: Bank <help@bank.example>\r\n",
+        "To: everyone@example.org\r\n",
+        "Subject: Pay now\r\n",
+        "Reply-To: thief@example.net\r\n",
+    ):
+        for at in (0, header_end):
+            tampered = invitation[:at] + added.encode() + invitation[at:]
+            assert not dkim.verify(tampered, dnsfunc=dns), (added, at)
 
 
 async def test_admins_read_the_same_values_over_graphql(

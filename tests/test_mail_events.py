@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 
 from api.app import create_app
 from domain.clock import clock
+from domain.mail.dsn import dsn_events
 from domain.mail.references import Reference
 from domain.models import DeliveryState, Invitation, MailSuppression
 from domain.settings import get_settings, load_settings
@@ -521,6 +522,19 @@ async def test_bounce_messages_at_the_return_path_match_by_verp_or_message_id(
         "matched"
     ] == 0
     assert (await delivery(admin, later_id))["state"] == "SENT"
+
+
+@pytest.mark.parametrize(
+    ("status", "hard"),
+    [("5.1.1", True), ("5.2.2", False), ("5.2.22", True), ("5.2.1", True), ("4.2.2", False)],
+)
+def test_a_full_mailbox_reported_after_the_relay_took_the_mail_is_a_soft_bounce(
+    status: str, hard: bool
+) -> None:
+    # As the relay's own 552 5.2.2 is judged (test_mailer): its owner may make room.
+    report = dsn_message("invitations@participate.example.org", "full@example.org", status=status)
+    [event] = dsn_events(report)
+    assert (event.recipient, event.hard) == ("full@example.org", hard)
 
 
 async def test_an_abuse_report_is_a_complaint(

@@ -31,7 +31,26 @@ from domain.settings import Settings
 
 _TEXT_MARK = "TEXTBODYMARK"
 _HTML_MARK = "HTMLBODYMARK"
-SIGNED_HEADERS = ("from", "to", "subject", "date", "message-id", "reply-to")
+# DKIM signs the header fields a reader sees or a mail client acts on, those the mail has: the
+# threading of a reminder (In-Reply-To, References), what tells responders to keep quiet
+# (Auto-Submitted), and how the body is read (MIME-Version, Content-Type).
+SIGNED_HEADERS = (
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "reply-to",
+    "in-reply-to",
+    "references",
+    "auto-submitted",
+    "mime-version",
+    "content-type",
+)
+# Signed once more than the mail has them (absent ones too): a copy added after signing (a
+# second From or Subject that a client may show, a Reply-To taking the replies elsewhere, a
+# thread the mail never was in) fails the signature.
+OVERSIGNED_HEADERS = ("from", "to", "subject", "reply-to", "in-reply-to", "references")
 # A phrase that needs no quoting: atoms (RFC 5322 atext) separated by single spaces.
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
@@ -182,7 +201,7 @@ class Composer:
         sign while the event loop goes on)."""
         if self._signer is None:
             return composed
-        header = self._signer.signature_header(composed.message, SIGNED_HEADERS)
+        header = self._signer.signature_header(composed.message, SIGNED_HEADERS, OVERSIGNED_HEADERS)
         return replace(composed, message=header + composed.message)
 
     def compose(self, mail: Mail, *, smtputf8: bool = False, sign: bool = True) -> Composed:

@@ -7,7 +7,9 @@ Delivered-To or X-Original-To, or the intake is told), else in the Message-ID of
 message or headers. Without one, the report's final recipient is matched by address.
 
 A DSN's `failed` recipients are bounces, hard for a 5.x.x status and soft for 4.x.x (the
-reporting server gave up for now); `delayed`, `delivered`, `relayed` and `expanded` are not.
+reporting server gave up for now) and for 5.2.2, mailbox full: a state its owner can change, as
+the mailer judges the relay's own 552 5.2.2 (domain.mail.events.mailbox_full). `delayed`,
+`delivered`, `relayed` and `expanded` are not bounces.
 Anything else (an auto-reply, a message that is no report) gives no events.
 """
 
@@ -19,10 +21,10 @@ import re
 from email.message import Message
 
 from domain.mail import references
-from domain.mail.events import DeliveryEvent, EventKind
+from domain.mail.events import DeliveryEvent, EventKind, mailbox_full
 
 _ADDRESS = re.compile(r"^\s*(?:rfc822\s*;)?\s*<?([^<>\s;]+@[^<>\s;]+)>?\s*$", re.IGNORECASE)
-_STATUS = re.compile(r"^\s*([245])\.\d{1,3}\.\d{1,3}")
+_STATUS = re.compile(r"^\s*([245])\.\d{1,3}\.\d{1,3}(?!\d)")
 
 
 def _address(value: str | None) -> str:
@@ -99,7 +101,7 @@ def dsn_events(raw: bytes, *, envelope_recipient: str | None = None) -> list[Del
                         recipient,
                         "dsn",
                         reason,
-                        status.group(1) == "5",
+                        status.group(1) == "5" and not mailbox_full(status.group(0)),
                         reference,
                     )
                 )

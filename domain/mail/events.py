@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.mail.references import Reference
+
+# The enhanced status 5.2.2 (RFC 3463: mailbox full) is a state its owner can change, not an
+# address that cannot work: relays and senders commonly treat it as temporary. The relay's own
+# refusal (domain.mail.mailer) and a bounce reported later (domain.mail.dsn) both do.
+_MAILBOX_FULL = re.compile(r"(?<![\d.])5\.2\.2(?![\d.])")
+
+
+def mailbox_full(status: str) -> bool:
+    """Whether a reply or a report's status says 5.2.2, mailbox full."""
+    return _MAILBOX_FULL.search(status) is not None
 
 
 class EventKind(StrEnum):

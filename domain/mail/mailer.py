@@ -11,7 +11,6 @@ never sent again at once after its whole message was written: the relay may have
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,13 +18,10 @@ from contextlib import asynccontextmanager
 
 from domain import metrics
 from domain.mail.compose import ComposeError, Composer, Mail
+from domain.mail.events import mailbox_full
 from domain.mail.relay import RelayGate
 from domain.mail.smtp import Relay, SmtpConnection, SmtpFailure, Stage
 from domain.settings import Settings
-
-# 552 with the enhanced status 5.2.2 (RFC 3463: mailbox full) is a state its owner can change,
-# not an address that cannot work: relays and senders commonly treat it as temporary.
-_MAILBOX_FULL = re.compile(r"(?<![\d.])5\.2\.2(?![\d.])")
 
 
 class DeliveryError(Exception):
@@ -193,7 +189,7 @@ class Mailer:
                 return DeliveryError(reason)
             await self.gate.down(reason)
             return DeliveryError(reason, relay=True)
-        if failure.code == 552 and _MAILBOX_FULL.search(reason):
+        if failure.code == 552 and mailbox_full(reason):
             # Its owner may make room: retried as a 4xx is, until the give-up period. Not the
             # relay's trouble, so it never counts towards pausing the relay.
             return DeliveryError(reason)

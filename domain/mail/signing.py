@@ -63,21 +63,31 @@ class DkimSigner:
         self._key = key
         self._prefix = f"v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain}; s={selector}; "
 
-    def signature_header(self, message: bytes, sign: Sequence[str]) -> bytes:
+    def signature_header(
+        self, message: bytes, sign: Sequence[str], oversign: Sequence[str] = ()
+    ) -> bytes:
         """The DKIM-Signature field (with its CRLF) to put in front of `message`, signing the
-        header fields named in `sign` that the message has."""
+        header fields named in `sign` that the message has, and each named in `oversign` once
+        more than the message has it: a verifier then finds no such field to add (RFC 6376
+        5.4.2, 8.15), and a copy added on the way (a second From, a Reply-To where there was
+        none) breaks the signature."""
         header_block, _, body = message.partition(b"\r\n\r\n")
         body_hash = base64.b64encode(hashlib.sha256(canonical_body(body)).digest()).decode()
-        fields = _fields(header_block)
+        instances: dict[bytes, list[bytes]] = {}
+        for name, value in _fields(header_block):
+            instances.setdefault(name.strip().lower(), []).append(
+                canonical_header(name, value) + b"\r\n"
+            )
+        present = [wanted for wanted in sign if wanted.lower().encode() in instances]
         signed: list[bytes] = []
         names: list[str] = []
-        for wanted in sign:
-            # The last instance of each named field (RFC 6376 5.4.2); absent ones are left out.
-            for name, value in reversed(fields):
-                if name.strip().lower() == wanted.lower().encode():
-                    signed.append(canonical_header(name, value) + b"\r\n")
-                    names.append(wanted.lower())
-                    break
+        for wanted in [*present, *oversign]:
+            # Each name takes the next instance from the bottom up (RFC 6376 5.4.2); one left
+            # without adds nothing to the data signed, but stays in h=.
+            left = instances.get(wanted.lower().encode(), [])
+            if left:
+                signed.append(left.pop())
+            names.append(wanted.lower())
         tags = f"{self._prefix}t={int(time.time())}; h={':'.join(names)}; bh={body_hash}; b="
         data = b"".join(signed) + canonical_header(b"DKIM-Signature", tags.encode())
         signature = self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())

@@ -67,11 +67,16 @@ form.addEventListener("submit", async (event) => {
     // The language the batch was made in (the one chosen when it was sent, not now).
     $("codes-language").textContent = t("admin.codes.language", { language: batchLanguage });
     $("codes-export").href = download("/invitations/export.xlsx", { ...filter, lang: LOCALE });
-    $("codes-letters").href = download("/invitations/letters.pdf", { ...filter, codeOnly: "true" });
+    $("codes-letters").href = download("/invitations/letters.pdf", {
+      ...filter,
+      codeOnly: "true",
+      lang: LOCALE,
+    });
     $("codes-cards").href = download("/invitations/letters.pdf", {
       ...filter,
       codeOnly: "true",
       layout: "cards",
+      lang: LOCALE,
     });
     done.hidden = false;
     done.focus();

@@ -175,10 +175,10 @@ const applyFilter = ({ force = false } = {}) => {
   state.picked.clear();
   state.allMatching = false;
   say(bulkResult, "");
-  // The export's words (status, delivery, group titles, the sheet about its columns) in the
-  // console's language.
+  // The export's words (status, delivery, group titles, the sheet about its columns) and the
+  // files' names in the console's language.
   downloadLink($("export"), `${ROOT}/invitations/export.xlsx`, { lang: LOCALE });
-  downloadLink($("letters"), `${ROOT}/invitations/letters.pdf`);
+  downloadLink($("letters"), `${ROOT}/invitations/letters.pdf`, { lang: LOCALE });
   keepInAddress(filter);
   return load();
 };

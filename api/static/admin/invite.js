@@ -277,7 +277,7 @@ const showDone = (job) => {
   // an address, when it has some.
   const importId = encodeURIComponent(job.id);
   importExport.href = `${ROOT}/invitations/export.xlsx?importId=${importId}&lang=${encodeURIComponent(LOCALE)}`;
-  importLetters.href = `${ROOT}/invitations/letters.pdf?importId=${importId}&codeOnly=true`;
+  importLetters.href = `${ROOT}/invitations/letters.pdf?importId=${importId}&codeOnly=true&lang=${encodeURIComponent(LOCALE)}`;
   importLetters.hidden = !(job.outcome && job.outcome.codeOnly > 0);
   say(downloadStatus, "");
   done.hidden = false;
