@@ -99,6 +99,8 @@ SCRIPT_KEYS = {
         "account.same_email",
         "account.signed_out",
         "account.groups_none",
+        "account.role_admin",
+        "account.role_project_manager",
         "account.fields_needed",
         "account.field_new",
         *CONFIRM_STEP_KEYS,
