@@ -55,6 +55,9 @@ COMMON_SCRIPT_KEYS = (
     "invite.errors_summary",
     "invite.fill_in",
     "invite.invalid_email",
+    "invite.email_mixed_scripts",
+    "invite.email_ends_with",
+    "invite.email_non_breaking_space",
     "invite.email_not_deliverable",
     "invite.weak_password",
 )

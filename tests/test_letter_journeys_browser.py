@@ -20,6 +20,7 @@ from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import GENERATE, ME, PASSWORD
 from tests.test_accounts import code_in
 from tests.test_invitations import platform
+from tests.test_resident_journeys import words
 
 pytestmark = pytest.mark.browser
 
@@ -197,3 +198,35 @@ async def test_the_letters_qr_link_pasted_into_the_code_box_is_taken_for_its_cod
         await page.fill("#code", json.dumps(pasted)[1:-1])
         await page.press("#code", "Enter")
         await page.wait_for_selector("#step-profile:not([hidden])")
+
+
+@pytest.mark.parametrize("locale", ["en", "nl-BE", "fr-BE"])
+async def test_a_look_alike_address_typed_with_a_letters_code_is_said_to_be_one(
+    admin: GraphQLClient, browser: object, live_server: str, locale: str
+) -> None:
+    letter = await a_letter(admin, locale)
+    t = words(locale)
+    async with browse(browser, live_server, locale=locale, viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await page.goto("/invite")
+        await type_the_code(page, letter["token"])
+        # "example" with a Cyrillic e (U+0435): it looks like another address.
+        await fill_the_profile(page, "piet@\u0435xample.org")
+        await page.press("#password", "Enter")
+        await expect(page.locator("#email-error")).to_have_text(t("invite.email_mixed_scripts"))
+        assert await page.get_attribute("#email", "aria-invalid") == "true"
+        await fits_a_phone(page)
+        if locale != "en":
+            return
+        # The other reasons an address is refused get their own words too.
+        await page.fill("#email", "piet\u00a0janssens@example.org")
+        await page.press("#password", "Enter")
+        await expect(page.locator("#email-error")).to_have_text(
+            t("invite.email_non_breaking_space")
+        )
+        await page.fill("#email", "piet@example.org;")
+        await page.press("#password", "Enter")
+        await expect(page.locator("#email-error")).to_have_text(
+            t("invite.email_ends_with", character=";")
+        )
+    assert not await Registration.filter(invitation_id=int(letter["id"])).exists()

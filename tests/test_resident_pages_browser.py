@@ -196,3 +196,19 @@ async def test_the_account_page_says_what_its_owner_manages(
     await signed_in(page, "sam@example.org")
     assert await page.is_hidden("#roles")
     assert await page.locator("#roles-list li").count() == 0
+
+
+async def test_a_look_alike_new_address_is_said_to_be_one(visit: Visit) -> None:
+    await a_resident("dora@example.org", "fr-BE")
+    page = visit.page
+    await page.set_viewport_size(PHONE)
+    await signed_in(page, "dora@example.org")
+    # "example" with a Cyrillic e (U+0435): it looks like another address.
+    await page.fill("#newEmail", "dora@\u0435xample.org")
+    await page.fill("#emailPassword", PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#newEmail-error:not(:empty)")
+    assert await text(page, "#newEmail-error") == words("fr-BE")("invite.email_mixed_scripts")
+    assert await focused(page) == "newEmail"
+    assert await page.is_hidden("#email-code-step")
+    await check_accessibility(page)

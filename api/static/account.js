@@ -7,6 +7,7 @@
 import { startConfirmStep } from "./confirm-step.js";
 import {
   $,
+  ERRORS,
   Form,
   ServerFailed,
   element,
@@ -25,7 +26,6 @@ import {
   wirePasswordSwitches,
 } from "./resident.js";
 
-const ERRORS = "errors { code message field retryAfter }";
 // Titles (groups, registration fields, options) in the page's language.
 const USER = `email firstName lastName locale
   registrationFieldValues { key value }

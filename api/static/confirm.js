@@ -8,6 +8,7 @@
  */
 import {
   $,
+  ERRORS,
   Form,
   graphql,
   keepSession,
@@ -22,12 +23,12 @@ import {
 const CONFIRM = `mutation ConfirmEmail($email: String!, $code: String!, $password: String) {
   confirmEmail(email: $email, code: $code, password: $password) {
     session { token user { email locale } }
-    errors { code message field retryAfter }
+    ${ERRORS}
   }
 }`;
 
 const RESEND = `mutation RequestEmailConfirmation($email: String!) {
-  requestEmailConfirmation(email: $email) { ok errors { code message field retryAfter } }
+  requestEmailConfirmation(email: $email) { ok ${ERRORS} }
 }`;
 
 const steps = ["step-signed-in", "step-form", "step-already", "step-done"].filter((id) => $(id));
