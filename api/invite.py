@@ -66,6 +66,7 @@ CONFIRM_STEP_KEYS = (
     "confirm.step_intro",
     "confirm.code_empty",
     "confirm.invalid_code",
+    "confirm.letter_code_used_again",
     "confirm.confirming",
     "confirm.resent",
     "confirm.changed",

@@ -5,7 +5,16 @@
  * A registration is { email, token } (a letter's code or a sign-up made in this browser: the
  * token proves it) or { email, password } (the password just typed to sign in).
  */
-import { $, ERRORS, Form, graphql, keepSession, registration, t } from "./resident.js";
+import {
+  $,
+  ERRORS,
+  Form,
+  graphql,
+  invalidCodeWords,
+  keepSession,
+  registration,
+  t,
+} from "./resident.js";
 
 const CONFIRM = `mutation ConfirmEmail($email: String!, $code: String!, $password: String) {
   confirmEmail(email: $email, code: $code, password: $password) {
@@ -36,7 +45,7 @@ const codeForm = new Form($("confirm-form"), {
   progress: $("confirm-progress"),
   fields: { code: "confirm-code" },
   messages: {
-    INVALID_CODE: () => t("confirm.invalid_code"),
+    INVALID_CODE: invalidCodeWords,
     PASSWORD_REQUIRED: () => t("confirm.wrong_password"),
     INVALID_CREDENTIALS: () => t("confirm.wrong_password"),
   },

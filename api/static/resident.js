@@ -234,6 +234,13 @@ const invalidEmailWords = (error) => {
   }
 };
 
+/** A code that does not confirm: wrong or old, or (said only to the registration's maker)
+ * its registration was cancelled by the letter's code typed again for another one. */
+export const invalidCodeWords = (error) =>
+  error.reason === "LETTER_CODE_USED_AGAIN"
+    ? t("confirm.letter_code_used_again")
+    : t("confirm.invalid_code");
+
 /** What to say about an error the server sent, in the page's language where it can. */
 export const messageFor = (error, target) => {
   switch (error.code) {
