@@ -110,6 +110,8 @@ class Reason(StrEnum):
     NOT_AN_OPTION = "NOT_AN_OPTION"
     # Addresses
     MIXED_SCRIPTS = "MIXED_SCRIPTS"  # a domain label mixing alphabets: a look-alike address
+    # Registrations (INVALID_CODE): a letter's, cancelled by the letter's code typed again
+    LETTER_CODE_USED_AGAIN = "LETTER_CODE_USED_AGAIN"
     # Group members
     NO_ACCOUNT = "NO_ACCOUNT"  # an address with no confirmed account
     # Webhooks

@@ -163,6 +163,10 @@ def _reasonless_invalid_input() -> list[str]:
     return found
 
 
+# The modules behind the residents' confirmation step (/confirm, /invite, /account): the
+# reasons they give are worded there (confirm.<reason>).
+RESIDENTS = ["domain/users/registrations.py"]
+
 # The modules behind an import at /admin/invite: its file, its rows, and the checks of every
 # invitation.
 IMPORTING = [
@@ -193,8 +197,9 @@ def test_every_problem_the_management_pages_can_get_has_words_in_every_language(
     reasons = _named("Reason")
     assert {"INVALID_INPUT", "INVALID_RULE", "INVALID_URL", "FIELD_IN_USE"} <= codes
     assert {"OPTION_TWICE", "VALUE_MISSING", "URL_NOT_PUBLIC", "NO_ACCOUNT"} <= reasons
-    assert reasons | _named("Reason", IMPORTING) == {reason.name for reason in Reason}, (
-        "a reason no managed or importing module gives"
+    given_elsewhere = _named("Reason", IMPORTING) | _named("Reason", RESIDENTS)
+    assert reasons | given_elsewhere == {reason.name for reason in Reason}, (
+        "a reason no managed, importing or residents' module gives"
     )
     given = set(MANAGE_PROBLEM_WORDS)
     assert _reasonless_invalid_input() == []
@@ -213,6 +218,18 @@ def test_every_problem_the_management_pages_can_get_has_words_in_every_language(
     for page in PAGES:
         if page.path in ("fields", "groups", "webhooks", "mail", "invitations"):
             assert given <= set(page.words), page.path
+
+
+def test_every_reason_a_residents_confirmation_gets_has_words_on_its_pages() -> None:
+    from api.invite import CONFIRM_STEP_KEYS
+
+    reasons = _named("Reason", RESIDENTS)
+    assert "LETTER_CODE_USED_AGAIN" in reasons
+    for reason in reasons:
+        key = f"confirm.{reason.lower()}"
+        assert key in CONFIRM_STEP_KEYS, key
+        for locale in ("en", "nl-BE", "fr-BE"):
+            assert texts(messages(read(locale))[key])[0].strip(), (locale, key)
 
 
 def test_every_reason_an_import_gives_has_words_on_the_invite_page_in_every_language() -> None:

@@ -17,9 +17,10 @@ from domain.models import Invitation, InvitationStatus, Registration, User
 from tests.admin_browser import sign_in
 from tests.browser import PHONE, browse, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
-from tests.invitations_helpers import GENERATE, ME, PASSWORD
-from tests.test_accounts import code_in
+from tests.invitations_helpers import GENERATE, ME, PASSWORD, accept
+from tests.test_accounts import CONFIRM_LINK, code_in
 from tests.test_invitations import platform
+from tests.test_resident_journeys import words
 
 pytestmark = pytest.mark.browser
 
@@ -197,3 +198,90 @@ async def test_the_letters_qr_link_pasted_into_the_code_box_is_taken_for_its_cod
         await page.fill("#code", json.dumps(pasted)[1:-1])
         await page.press("#code", "Enter")
         await page.wait_for_selector("#step-profile:not([hidden])")
+
+
+@pytest.mark.parametrize("locale", ["en", "nl-BE", "fr-BE"])
+async def test_a_look_alike_address_typed_with_a_letters_code_is_said_to_be_one(
+    admin: GraphQLClient, browser: object, live_server: str, locale: str
+) -> None:
+    letter = await a_letter(admin, locale)
+    t = words(locale)
+    async with browse(browser, live_server, locale=locale, viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await page.goto("/invite")
+        await type_the_code(page, letter["token"])
+        # "example" with a Cyrillic e (U+0435): it looks like another address.
+        await fill_the_profile(page, "piet@\u0435xample.org")
+        await page.press("#password", "Enter")
+        await expect(page.locator("#email-error")).to_have_text(t("invite.email_mixed_scripts"))
+        assert await page.get_attribute("#email", "aria-invalid") == "true"
+        await fits_a_phone(page)
+        if locale != "en":
+            return
+        # The other reasons an address is refused get their own words too.
+        await page.fill("#email", "piet\u00a0janssens@example.org")
+        await page.press("#password", "Enter")
+        await expect(page.locator("#email-error")).to_have_text(
+            t("invite.email_non_breaking_space")
+        )
+        await page.fill("#email", "piet@example.org;")
+        await page.press("#password", "Enter")
+        await expect(page.locator("#email-error")).to_have_text(
+            t("invite.email_ends_with", character=";")
+        )
+    assert not await Registration.filter(invitation_id=int(letter["id"])).exists()
+
+
+@pytest.mark.parametrize("locale", ["en", "nl-BE", "fr-BE"])
+async def test_a_registration_cancelled_by_the_letters_code_typed_again_says_so_to_its_maker(
+    admin: GraphQLClient,
+    gql: GraphQLClient,
+    smtp_sink: SmtpSink,
+    run_worker: Any,
+    browser: object,
+    live_server: str,
+    locale: str,
+) -> None:
+    letter = await a_letter(admin, locale)
+    t = words(locale)
+    async with browse(browser, live_server, locale=locale, viewport=PHONE) as visit:  # type: ignore[arg-type]
+        page = visit.page
+        await page.goto("/invite")
+        await type_the_code(page, letter["token"])
+        await fill_the_profile(page, RIGHT)
+        await page.press("#password", "Enter")
+        await page.wait_for_selector("#step-confirm:not([hidden])")
+        await run_worker()
+        [mail] = smtp_sink.to(RIGHT)
+
+        # Meanwhile someone else types the same letter's code with another address.
+        other = await accept(
+            gql,
+            letter["token"],
+            email="someone.else@example.org",
+            registrationFieldValues=[{"key": "neighbourhood", "value": "south"}],
+        )
+        assert other["errors"] == []
+
+        await page.fill("#confirm-code", code_in(mail))
+        await page.press("#confirm-code", "Enter")
+        await expect(page.locator("#confirm-code-error")).to_have_text(
+            t("confirm.letter_code_used_again")
+        )
+        await fits_a_phone(page)
+
+        # The mail's link, opened in the same browser (which keeps the registration's token),
+        # says the same, and asks no password: none would help.
+        link = CONFIRM_LINK.search(mail.text)
+        assert link, mail.text
+        tab = await page.context.new_page()
+        await tab.goto(link.group(0).removeprefix("https://participate.example.org"))
+        await expect(tab.locator("#code-error")).to_have_text(t("confirm.letter_code_used_again"))
+        assert await tab.is_hidden("#password-part")
+        await fits_a_phone(tab)
+        await tab.close()
+
+        # What to do is at hand, by keyboard: type the letter's code again.
+        await page.focus("#confirm-other-code")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("#step-code:not([hidden])")

@@ -22,7 +22,7 @@ from domain.models import (
     WebhookEventType,
 )
 from tests.fixtures import GraphQLClient, SmtpSink
-from tests.invitations_helpers import BY_TOKEN, DELETE, GENERATE, ME, accept
+from tests.invitations_helpers import BY_TOKEN, DELETE, GENERATE, ME, PASSWORD, accept
 from tests.test_accounts import CONFIRM, code_in
 from tests.test_invitations import platform
 
@@ -201,3 +201,57 @@ async def test_a_registration_from_before_letters_waited_still_gets_the_letter_o
     stored = await Invitation.get(id=int(letter["id"]))
     assert stored.accepted_user_id == int(session["user"]["id"])  # type: ignore[attr-defined]
     assert [event[0] for event in await events()] == [WebhookEventType.USER_REGISTERED.value]
+
+
+CONFIRM_WHY = """
+mutation($email: String!, $code: String!, $password: String) {
+  confirmEmail(email: $email, code: $code, password: $password) {
+    ok errors { code field reason }
+  }
+}
+"""
+
+
+async def test_a_registration_cancelled_by_the_letters_code_typed_again_is_told_so_to_its_maker(
+    admin: GraphQLClient, gql: GraphQLClient, smtp_sink: SmtpSink, run_worker: Any
+) -> None:
+    from domain.models import ReplacedRegistration
+    from domain.users import registrations
+
+    letter = await a_letter(admin)
+    first = await accept(gql, letter["token"], email=RIGHT, registrationFieldValues=FIELDS)
+    await run_worker()
+    # Someone else types the same letter's code, with another address: one at a time.
+    other = await accept(
+        gql, letter["token"], email="someone.else@example.org", registrationFieldValues=FIELDS
+    )
+    assert other["errors"] == []
+    [mail] = smtp_sink.to(RIGHT)
+    typed = {"email": RIGHT, "code": code_in(mail)}
+
+    # The registration's maker (its token) learns why the code no longer works.
+    told = (await gql(CONFIRM_WHY, typed, token=first["registration"]["token"]))["confirmEmail"]
+    assert told["ok"] is False
+    assert told["errors"] == [
+        {"code": "INVALID_CODE", "field": "code", "reason": "LETTER_CODE_USED_AGAIN"}
+    ]
+    # Anyone else (no token, another token, the password: nothing of it is kept) hears only
+    # that the code is wrong.
+    for token, password in (
+        (None, None),
+        (other["registration"]["token"], None),
+        (None, PASSWORD),
+    ):
+        plain = await gql(CONFIRM_WHY, {**typed, "password": password}, token=token)
+        assert plain["confirmEmail"]["errors"] == [
+            {"code": "INVALID_CODE", "field": "code", "reason": None}
+        ], (token, password)
+    # Only the token's keyed digest is kept: no address, no name, no code.
+    [kept] = await ReplacedRegistration.all().values()
+    assert set(kept) == {"id", "token_digest", "expires_at"}
+    assert first["registration"]["token"] not in kept["token_digest"]
+
+    # Kept until the registration would have expired, then forgotten.
+    clock.advance(timedelta(days=60))
+    await registrations.drop_expired()
+    assert not await ReplacedRegistration.exists()

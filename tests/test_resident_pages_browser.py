@@ -1,6 +1,7 @@
 """The residents' pages in a real Chromium, where a resident could get stuck or lost: a new
 address asked for by mistake, the focus after errors and after saving, the reset page's
-"ask again", the confirmation page's title. In Dutch or French, with axe-core on each step.
+"ask again", the confirmation page's title, the roles /account shows. In Dutch or French,
+with axe-core on each step.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
-from tests.browser import PHONE, Visit, check_accessibility
+from domain.models import RoleKind
+from domain.projects.service import create_project
+from domain.roles.service import grant
+from tests.browser import DESKTOP, PHONE, Visit, check_accessibility
 from tests.fixtures import GraphQLClient, SmtpSink
 from tests.invitations_helpers import PASSWORD, create
 from tests.test_accounts import code_in
 from tests.test_invitations import platform
 from tests.test_invite_browser import link_from
-from tests.test_resident_journeys import a_resident, text, words
+from tests.test_resident_journeys import a_resident, each_language, text, words
 
 pytestmark = pytest.mark.browser
 
@@ -143,4 +147,68 @@ async def test_the_confirmation_page_shows_its_title_once(visit: Visit) -> None:
     title = words("nl-BE")("confirm.title")
     headings = await page.locator("h1, h2").all_text_contents()
     assert headings.count(title) == 1, headings
+    await check_accessibility(page)
+
+
+async def signed_in(page: Page, email: str) -> None:
+    """Signed in on /account (which comes again in the account's language, if another)."""
+    await page.goto("/account")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#step-account:not([hidden]) #signed-in-as:not(:empty)")
+
+
+@each_language(PHONE, DESKTOP, PHONE, on_sqlite="en")
+async def test_the_account_page_says_what_its_owner_manages(
+    locale: str, size: dict[str, int], visit: Visit
+) -> None:
+    petra = await a_resident("petra@example.org", locale)
+    riverside = await create_project(title="Riverside park redesign")
+    await create_project(title="Town hall square")  # someone else's
+    await grant(petra.id, RoleKind.PROJECT_MANAGER, riverside.id)
+    await a_resident("sam@example.org", locale)  # no role
+    t = words(locale)
+    page = visit.page
+    await page.set_viewport_size(size)
+
+    await signed_in(page, "petra@example.org")
+    assert await page.is_visible("#roles")
+    assert await text(page, "#roles-title") == t("account.roles_title")
+    items = await page.locator("#roles-list li").all_text_contents()
+    assert items == [t("account.role_project_manager", project="Riverside park redesign")]
+    await check_accessibility(page)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+
+    # An administrator too: said first, then the projects.
+    await grant(petra.id, RoleKind.ADMIN)
+    await page.reload()
+    await page.wait_for_selector("#step-account:not([hidden])")
+    items = await page.locator("#roles-list li").all_text_contents()
+    assert items == [
+        t("account.role_admin"),
+        t("account.role_project_manager", project="Riverside park redesign"),
+    ]
+
+    # Someone without a role sees no such section.
+    await page.click("#sign-out")
+    await page.wait_for_selector("#step-sign-in:not([hidden])")
+    await signed_in(page, "sam@example.org")
+    assert await page.is_hidden("#roles")
+    assert await page.locator("#roles-list li").count() == 0
+
+
+async def test_a_look_alike_new_address_is_said_to_be_one(visit: Visit) -> None:
+    await a_resident("dora@example.org", "fr-BE")
+    page = visit.page
+    await page.set_viewport_size(PHONE)
+    await signed_in(page, "dora@example.org")
+    # "example" with a Cyrillic e (U+0435): it looks like another address.
+    await page.fill("#newEmail", "dora@\u0435xample.org")
+    await page.fill("#emailPassword", PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#newEmail-error:not(:empty)")
+    assert await text(page, "#newEmail-error") == words("fr-BE")("invite.email_mixed_scripts")
+    assert await focused(page) == "newEmail"
+    assert await page.is_hidden("#email-code-step")
     await check_accessibility(page)

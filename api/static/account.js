@@ -1,12 +1,13 @@
 /* /account: sign in (an address not confirmed yet goes to the confirmation step, with the
  * password just typed); then the names, language and registration fields (smart groups follow
- * them), the groups, the password, the address (confirmed with a code) and signing out.
+ * them), the roles held (what this person manages), the groups, the password, the address (confirmed with a code) and signing out.
  *
  * The session lives in the HttpOnly cookie (resident.js): this page never holds its token.
  */
 import { startConfirmStep } from "./confirm-step.js";
 import {
   $,
+  ERRORS,
   Form,
   ServerFailed,
   element,
@@ -25,10 +26,10 @@ import {
   wirePasswordSwitches,
 } from "./resident.js";
 
-const ERRORS = "errors { code message field retryAfter }";
 // Titles (groups, registration fields, options) in the page's language.
 const USER = `email firstName lastName locale
   registrationFieldValues { key value }
+  roles { kind project { title } }
   groups { title(locale: $locale) }`;
 
 const ACCOUNT = `query Account($locale: String) {
@@ -202,6 +203,7 @@ const showUser = (user) => {
   }
   fieldset.hidden = fields.length === 0;
   showNeeded(unanswered);
+  showRoles(user.roles);
   showGroups(user.groups);
 };
 
@@ -218,6 +220,23 @@ const showNeeded = (titles) => {
     ? plural("account.fields_needed", titles.length, { fields: titles.join(", ") })
     : "";
   notice.hidden = titles.length === 0;
+};
+
+/** The roles this person holds (their own only: `me`): the platform, the projects managed. */
+const showRoles = (roles) => {
+  const items = [];
+  if (roles.some((role) => role.kind === "ADMIN")) {
+    items.push(element("li", {}, t("account.role_admin")));
+  }
+  const projects = roles
+    .filter((role) => role.kind === "PROJECT_MANAGER" && role.project)
+    .map((role) => role.project.title)
+    .sort((a, b) => a.localeCompare(b, pageLanguage()));
+  for (const project of projects) {
+    items.push(element("li", {}, t("account.role_project_manager", { project })));
+  }
+  $("roles-list").replaceChildren(...items);
+  $("roles").hidden = items.length === 0;
 };
 
 const showGroups = (groups) => {

@@ -5,17 +5,26 @@
  * A registration is { email, token } (a letter's code or a sign-up made in this browser: the
  * token proves it) or { email, password } (the password just typed to sign in).
  */
-import { $, Form, graphql, keepSession, registration, t } from "./resident.js";
+import {
+  $,
+  ERRORS,
+  Form,
+  graphql,
+  invalidCodeWords,
+  keepSession,
+  registration,
+  t,
+} from "./resident.js";
 
 const CONFIRM = `mutation ConfirmEmail($email: String!, $code: String!, $password: String) {
   confirmEmail(email: $email, code: $code, password: $password) {
     session { token user { email locale } }
-    errors { code message field retryAfter }
+    ${ERRORS}
   }
 }`;
 
 const RESEND = `mutation RequestEmailConfirmation($email: String!) {
-  requestEmailConfirmation(email: $email) { ok errors { code message field retryAfter } }
+  requestEmailConfirmation(email: $email) { ok ${ERRORS} }
 }`;
 
 const CHANGE = `mutation ChangeRegistrationEmail(
@@ -23,7 +32,7 @@ const CHANGE = `mutation ChangeRegistrationEmail(
 ) {
   changeRegistrationEmail(email: $email, currentEmail: $currentEmail, password: $password) {
     registration { token email expiresAt }
-    errors { code message field retryAfter }
+    ${ERRORS}
   }
 }`;
 
@@ -36,7 +45,7 @@ const codeForm = new Form($("confirm-form"), {
   progress: $("confirm-progress"),
   fields: { code: "confirm-code" },
   messages: {
-    INVALID_CODE: () => t("confirm.invalid_code"),
+    INVALID_CODE: invalidCodeWords,
     PASSWORD_REQUIRED: () => t("confirm.wrong_password"),
     INVALID_CREDENTIALS: () => t("confirm.wrong_password"),
   },

@@ -8,8 +8,10 @@
  */
 import {
   $,
+  ERRORS,
   Form,
   graphql,
+  invalidCodeWords,
   keepSession,
   landingUrl,
   registration,
@@ -22,12 +24,12 @@ import {
 const CONFIRM = `mutation ConfirmEmail($email: String!, $code: String!, $password: String) {
   confirmEmail(email: $email, code: $code, password: $password) {
     session { token user { email locale } }
-    errors { code message field retryAfter }
+    ${ERRORS}
   }
 }`;
 
 const RESEND = `mutation RequestEmailConfirmation($email: String!) {
-  requestEmailConfirmation(email: $email) { ok errors { code message field retryAfter } }
+  requestEmailConfirmation(email: $email) { ok ${ERRORS} }
 }`;
 
 const steps = ["step-signed-in", "step-form", "step-already", "step-done"].filter((id) => $(id));
@@ -38,7 +40,7 @@ const form = new Form($("form"), {
   progress: $("form-progress"),
   fields: { email: "email", code: "code", password: "password" },
   messages: {
-    INVALID_CODE: () => t("confirm.invalid_code"),
+    INVALID_CODE: invalidCodeWords,
     INVALID_CREDENTIALS: () => t("confirm.wrong_password"),
     PASSWORD_REQUIRED: () => t("confirm.password_needed"),
   },
@@ -91,7 +93,9 @@ const confirm = async ({ checking = false } = {}) => {
       return;
     }
     const needsPassword = answer.errors.some((error) => error.code === "PASSWORD_REQUIRED");
-    if (needsPassword || checking) {
+    // A registration cancelled (its letter's code typed again): no password brings it back.
+    const cancelled = answer.errors.some((error) => error.reason === "LETTER_CODE_USED_AGAIN");
+    if (needsPassword || (checking && !cancelled)) {
       // Not the browser that registered (or its token is gone): the password says who it is.
       askPassword();
     }

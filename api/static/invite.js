@@ -11,6 +11,7 @@
 import { startConfirmStep } from "./confirm-step.js";
 import {
   $,
+  ERRORS,
   Form,
   failureMessage,
   fieldValue,
@@ -148,7 +149,7 @@ const BY_TOKEN = `query InvitationByToken($token: String!, $locale: String) {
 const SIGN_IN = `mutation SignIn($email: String!, $password: String!) {
   signIn(email: $email, password: $password) {
     session { token user { locale } }
-    errors { code message field retryAfter }
+    ${ERRORS}
   }
 }`;
 
@@ -156,7 +157,7 @@ const ACCEPT = `mutation AcceptInvitation($input: AcceptInvitationInput!) {
   acceptInvitation(input: $input) {
     session { token }
     registration { token email expiresAt }
-    errors { code message field retryAfter }
+    ${ERRORS}
   }
 }`;
 

@@ -4,6 +4,7 @@
  */
 import {
   $,
+  ERRORS,
   Form,
   graphql,
   keepSession,
@@ -16,7 +17,7 @@ import {
 } from "./resident.js";
 
 const REQUEST = `mutation RequestPasswordReset($email: String!) {
-  requestPasswordReset(email: $email) { ok errors { code message field retryAfter } }
+  requestPasswordReset(email: $email) { ok ${ERRORS} }
 }`;
 
 const USABLE = `query PasswordResetLinkUsable($token: String!) {
@@ -26,7 +27,7 @@ const USABLE = `query PasswordResetLinkUsable($token: String!) {
 const RESET = `mutation ResetPassword($token: String!, $password: String!) {
   resetPassword(token: $token, password: $password) {
     session { token user { locale } }
-    errors { code message field retryAfter }
+    ${ERRORS}
   }
 }`;
 

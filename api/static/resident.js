@@ -13,6 +13,10 @@ const ROOT = main.dataset.root || "";
 // ---------------------------------------------------------------------------------------------
 // Words
 
+/** What every request of these pages asks of its errors: `reason` and `details` say exactly
+ * what is wrong where a code covers several things (messageFor words them). */
+export const ERRORS = "errors { code message field retryAfter reason details { name value } }";
+
 export const fill = (template, values = {}) =>
   template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 
@@ -211,11 +215,37 @@ export const wirePasswordSwitches = () => {
   }
 };
 
+/** An address refused: why, where the server says (a reason unknown here: the code's words). */
+const invalidEmailWords = (error) => {
+  switch (error.reason) {
+    case "MIXED_SCRIPTS":
+      // A domain mixing alphabets, as look-alikes of other addresses do.
+      return t("invite.email_mixed_scripts");
+    case "NON_BREAKING_SPACE":
+      return t("invite.email_non_breaking_space");
+    case "ENDS_WITH": {
+      const detail = (error.details || []).find((each) => each.name === "character");
+      return detail
+        ? t("invite.email_ends_with", { character: detail.value })
+        : t("invite.invalid_email");
+    }
+    default:
+      return t("invite.invalid_email");
+  }
+};
+
+/** A code that does not confirm: wrong or old, or (said only to the registration's maker)
+ * its registration was cancelled by the letter's code typed again for another one. */
+export const invalidCodeWords = (error) =>
+  error.reason === "LETTER_CODE_USED_AGAIN"
+    ? t("confirm.letter_code_used_again")
+    : t("confirm.invalid_code");
+
 /** What to say about an error the server sent, in the page's language where it can. */
 export const messageFor = (error, target) => {
   switch (error.code) {
     case "INVALID_EMAIL":
-      return t("invite.invalid_email");
+      return invalidEmailWords(error);
     case "EMAIL_NOT_DELIVERABLE":
       return t("invite.email_not_deliverable");
     case "REQUIRED_FIELD_MISSING":

@@ -433,7 +433,7 @@ async def _accept_letter(
         ).select_for_update()
         if not held:
             raise unusable().not_counted()
-        await registrations.drop(
+        await registrations.drop_replaced(
             await Registration.filter(invitation_id=invitation.id).values_list("id", flat=True)  # type: ignore[arg-type]
         )
         # Its postal address goes: it was only needed to post the letter, which has arrived.

@@ -19,6 +19,7 @@ from domain.models.password_reset import PasswordReset
 from domain.models.project import Project
 from domain.models.registration import Registration
 from domain.models.registration_field import FieldType, RegistrationField
+from domain.models.replaced_registration import ReplacedRegistration
 from domain.models.role import Role, RoleKind
 from domain.models.session import Session
 from domain.models.used_registration_code import UsedRegistrationCode
@@ -52,6 +53,7 @@ __all__ = [
     "Project",
     "Registration",
     "RegistrationField",
+    "ReplacedRegistration",
     "Role",
     "RoleKind",
     "Session",

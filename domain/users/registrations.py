@@ -14,6 +14,11 @@ The code that confirmed an address is remembered (a keyed digest, until it would
 its mail's link, opened again in another browser, says the address is already confirmed rather
 than that the code is wrong. Only the code says so, and it takes as many wrong guesses as a
 claim's code: to anyone without it, an address confirmed a moment ago looks like any other.
+
+A letter's claim cancelled because the letter's code was typed again is remembered the same
+way (its token's keyed digest, until the claim would have expired): the one confirming with its
+token is told that the letter's code was used again, not that their code is wrong. Only the
+token says so: to anyone else it is any wrong code.
 """
 
 from __future__ import annotations
@@ -32,12 +37,13 @@ from tortoise.transactions import in_transaction
 from domain import outbox
 from domain.clock import clock
 from domain.crypto import Keyring, keyring
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, Reason
 from domain.invitations.grants import apply_grants
 from domain.models import (
     Invitation,
     InvitationStatus,
     Registration,
+    ReplacedRegistration,
     UsedRegistrationCode,
     User,
     WebhookEventType,
@@ -170,6 +176,36 @@ async def drop(registration_ids: Iterable[int]) -> None:
         ).update(status=InvitationStatus.PENDING, accepted_at=None)
 
 
+async def drop_replaced(registration_ids: Iterable[int]) -> None:
+    """Drop a letter's claims because its code was typed again (one claim per letter at a
+    time): their tokens' digests are kept until the claims would have expired, so that their
+    makers are told why their codes no longer work (confirm)."""
+    ids = list(registration_ids)
+    if not ids:
+        return
+    now = await clock.now()
+    dropped = await Registration.filter(id__in=ids, expires_at__gt=now).values_list(
+        "token_digest", "expires_at"
+    )
+    if dropped:
+        await ReplacedRegistration.bulk_create(
+            [
+                ReplacedRegistration(token_digest=digest, expires_at=until)
+                for digest, until in dropped
+            ]
+        )
+    await drop(ids)
+
+
+async def _replaced(token: str | None, now: datetime) -> bool:
+    """Was the claim this token was given for cancelled by its letter's code typed again?"""
+    if not token or len(token) > 256:
+        return False
+    return await ReplacedRegistration.filter(
+        token_digest__in=_ring().lookup_digests(token), expires_at__gt=now
+    ).exists()
+
+
 async def drop_address(email: str) -> None:
     """The address is proven: every claim on it is dropped."""
     await drop(await Registration.filter(email=email).values_list("id", flat=True))  # type: ignore[arg-type]
@@ -235,6 +271,15 @@ async def confirm(
         await UsedRegistrationCode.filter(email=normalized, expires_at__gt=now).update(
             failed_attempts=F("failed_attempts") + 1
         )
+        if await _replaced(token, now):
+            # Said only to the claim's maker (its token): no code of it works any more.
+            raise DomainError.single(
+                ErrorCode.INVALID_CODE,
+                "This registration was cancelled: the letter's code was used again since, for"
+                " another registration. To register, type the letter's code again.",
+                "code",
+                reason=Reason.LETTER_CODE_USED_AGAIN,
+            )
         raise _invalid_code()
     account = await User.get_or_none(email=normalized, email_confirmed_at__isnull=False)
     if not await _made_by_asker(match, account, token, password):
@@ -431,4 +476,5 @@ async def drop_expired() -> int:
     ids = await Registration.filter(expires_at__lte=now).values_list("id", flat=True)
     await drop(ids)  # type: ignore[arg-type]
     await UsedRegistrationCode.filter(expires_at__lte=now).delete()
+    await ReplacedRegistration.filter(expires_at__lte=now).delete()
     return len(ids)
