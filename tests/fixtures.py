@@ -331,6 +331,14 @@ async def admin(gql: GraphQLClient) -> GraphQLClient:
     return gql.as_user(data["signIn"]["session"]["token"])
 
 
+@pytest.fixture
+async def admin_user(database: None) -> Any:
+    """An admin's account (not signed in), for what the tests run in process: an import."""
+    from domain.users.service import create_admin
+
+    return await create_admin(email="importer@example.org", password="imports all day 2026")
+
+
 async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():

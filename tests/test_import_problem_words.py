@@ -14,33 +14,23 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from domain import outbox
 from domain.groups.service import create_group
 from domain.imports import service as imports
 from domain.imports.problems_file import problems_file
 from domain.invitations.addresses import split_entries
 from domain.invitations.checks import problem_count
-from domain.invitations.service import InvitationOptions
-from domain.models import GroupKind, ImportStatus, Invitation, InvitationImport, User
-from domain.users.service import create_admin
+from domain.models import GroupKind, ImportStatus, Invitation, User
 from tests.fixtures import GraphQLClient
-from tests.import_helpers import HEADER, handmade, header_row, text_cell, upload_body, workbook
+from tests.import_helpers import (
+    HEADER,
+    handmade,
+    header_row,
+    imported,
+    text_cell,
+    upload_body,
+    workbook,
+)
 from tests.import_helpers import upload as upload_file
-
-
-@pytest.fixture
-async def admin_user(database: None) -> User:
-    return await create_admin(email="importer@example.org", password="imports all day 2026")
-
-
-async def imported(admin: User, content: bytes) -> InvitationImport:
-    """Upload and run an import the way the mutation and the job do, without Redis."""
-    async with outbox.collect():
-        record = await imports.start_import(
-            admin=admin, file_name="people.xlsx", content=content, options=InvitationOptions()
-        )
-        await imports.run_import(record.id)
-    return await InvitationImport.get(id=record.id)
 
 
 async def listed(import_id: int, locale: str) -> list[tuple[Any, ...]]:

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from domain import outbox
 from domain.errors import DomainError, ErrorCode
 from domain.groups.service import create_group
 from domain.imports import service as imports
@@ -23,7 +22,6 @@ from domain.imports.xlsx import (
     Limits,
     read_first_sheet,
 )
-from domain.invitations.service import InvitationOptions
 from domain.models import (
     FieldType,
     GroupKind,
@@ -33,11 +31,11 @@ from domain.models import (
     User,
 )
 from domain.registration_fields.service import create_registration_field
-from domain.users.service import create_admin
 from tests.fixtures import GraphQLClient
 from tests.import_helpers import (
     handmade,
     header_row,
+    imported,
     macro_workbook,
     text_cell,
     upload,
@@ -60,20 +58,6 @@ def refusal(content: bytes) -> tuple[ErrorCode, str]:
         read_first_sheet(content, LIMITS)
     [problem] = refused.value.problems
     return problem.code, problem.message
-
-
-@pytest.fixture
-async def admin_user(database: None) -> User:
-    return await create_admin(email="importer@example.org", password="imports all day 2026")
-
-
-async def imported(admin: User, content: bytes) -> InvitationImport:
-    async with outbox.collect():
-        record = await imports.start_import(
-            admin=admin, file_name="people.xlsx", content=content, options=InvitationOptions()
-        )
-        await imports.run_import(record.id)
-    return await InvitationImport.get(id=record.id)
 
 
 def problems(record: InvitationImport) -> set[tuple[str, int | None, str | None]]:

@@ -31,14 +31,9 @@ from domain.models import (
 from domain.registration_fields.service import create_registration_field
 from domain.settings import get_settings
 from domain.users.service import create_admin
-from tests.import_helpers import HEADER, handmade, header_row, text_cell, workbook
+from tests.import_helpers import HEADER, handmade, header_row, imported, text_cell, workbook
 from tests.invitations_helpers import sample_platform
 from workers.jobs import import_invitations
-
-
-@pytest.fixture
-async def admin_user(database: None) -> User:
-    return await create_admin(email="importer@example.org", password="imports all day 2026")
 
 
 @pytest.fixture
@@ -61,19 +56,6 @@ def import_settings() -> Iterator[Any]:
     saved = (settings.import_max_rows, settings.import_max_file_bytes)
     yield settings
     settings.import_max_rows, settings.import_max_file_bytes = saved
-
-
-async def imported(admin: User, content: bytes, **options: Any) -> InvitationImport:
-    """Upload and run an import the way the mutation and the job do, without Redis."""
-    async with outbox.collect():
-        record = await imports.start_import(
-            admin=admin,
-            file_name="people.xlsx",
-            content=content,
-            options=InvitationOptions(**options),
-        )
-        await imports.run_import(record.id)
-    return await InvitationImport.get(id=record.id)
 
 
 def problems(record: InvitationImport) -> set[tuple[str, int | None, str | None, str | None]]:

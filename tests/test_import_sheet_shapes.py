@@ -16,29 +16,12 @@ import pytest
 import xlsxwriter
 from openpyxl import Workbook
 
-from domain import outbox
 from domain.groups.service import create_group
-from domain.imports import service as imports
 from domain.imports.xlsx import Limits, read_first_sheet
-from domain.invitations.service import InvitationOptions
-from domain.models import GroupKind, ImportStatus, Invitation, InvitationImport, User
-from domain.users.service import create_admin
+from domain.models import GroupKind, ImportStatus, Invitation, User
+from tests.import_helpers import imported
 
 OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
-@pytest.fixture
-async def admin_user(database: None) -> User:
-    return await create_admin(email="importer@example.org", password="imports all day 2026")
-
-
-async def imported(admin: User, content: bytes) -> InvitationImport:
-    async with outbox.collect():
-        record = await imports.start_import(
-            admin=admin, file_name="people.xlsx", content=content, options=InvitationOptions()
-        )
-        await imports.run_import(record.id)
-    return await InvitationImport.get(id=record.id)
 
 
 def saved(book: Workbook) -> bytes:
