@@ -44,6 +44,10 @@ MANIFEST = {
     "xlsxwriter-hidden-first.xlsx": "xlsxwriter: a hidden worksheet of notes, then the invitees",
     "libreoffice-hidden-first.xlsx": "LibreOffice: the same, converted from xlsxwriter's",
     "libreoffice-no-macros.xlsm": "LibreOffice: an .xlsm (macro-enabled type) with no macros",
+    "libreoffice-merged-groups.xlsx": "LibreOffice, from openpyxl's: four people, the groups"
+    " cell 'Bewoners Noordlaan' merged over the first three rows (C2:C4)",
+    "libreoffice-hidden-rows.xlsx": "LibreOffice, from openpyxl's: six people under an"
+    " autofilter, row 3 hidden by hand, rows 5 and 6 filtered out",
     "xlsxwriter-screenshot.xlsx": "xlsxwriter: the template's rows and a 5.5 MiB bitmap"
     " screenshot, which packs 818 to 1, as well as a zip bomb",
     "backslash-paths.xlsx": "openpyxl's file packed again with Windows paths (xl\\workbook.xml)",
@@ -260,6 +264,31 @@ def main() -> None:
     (work / "plain.xlsx").write_bytes(plain_file)
     files["libreoffice-no-macros.xlsm"] = soffice(
         work / "plain.xlsx", work / "xlsm", "xlsm:Calc MS Excel 2007 VBA XML"
+    ).read_bytes()
+
+    merged = Workbook()
+    sheet = merged.active
+    sheet.append(["email", "first_name", "groups"])
+    for number in range(1, 5):
+        sheet.append([f"person{number}@example.org", f"P{number}", None])
+    sheet["C2"] = "Bewoners Noordlaan"
+    sheet.merge_cells("C2:C4")
+    merged.save(work / "merged.xlsx")
+    files["libreoffice-merged-groups.xlsx"] = soffice(
+        work / "merged.xlsx", work / "lo"
+    ).read_bytes()
+
+    hidden_rows = Workbook()
+    sheet = hidden_rows.active
+    sheet.append(["email", "first_name"])
+    for number in range(1, 7):
+        sheet.append([f"person{number}@example.org", f"P{number}"])
+    sheet.auto_filter.ref = "A1:B7"
+    for row in (3, 5, 6):  # person2 by hand, person4 and person5 filtered out
+        sheet.row_dimensions[row].hidden = True
+    hidden_rows.save(work / "hidden-rows.xlsx")
+    files["libreoffice-hidden-rows.xlsx"] = soffice(
+        work / "hidden-rows.xlsx", work / "lo"
     ).read_bytes()
 
     def screenshot(book: xlsxwriter.Workbook) -> None:
