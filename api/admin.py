@@ -46,6 +46,7 @@ from api.admin_manage import (
     GROUPS_WORDS,
     INVITATIONS_WORDS,
     MAIL_WORDS,
+    RULE_WORDS,
     WEBHOOKS_WORDS,
 )
 from api.console import REFUSAL_KEYS, Console, SignInRefused, admin_for
@@ -130,15 +131,7 @@ PROBLEM_WORDS = (
     "admin.problem.INVALID_EMAIL.NON_BREAKING_SPACE",
     "admin.problem.INVALID_INPUT.MORE_PROBLEMS",
     # a smart group's rule, as the groups page words it
-    "admin.groups.attr_email_domain",
-    "admin.groups.attr_locale",
-    "admin.groups.attr_role",
-    "admin.groups.op_is",
-    "admin.groups.op_is_not",
-    "admin.groups.op_is_one_of",
-    "admin.groups.op_ends_with",
-    "admin.groups.op_greater_than",
-    "admin.groups.op_less_than",
+    *RULE_WORDS,
 )
 OPTIONS_WORDS = ("admin.options.no_projects", "admin.options.no_groups")
 # What api/static/admin/downloads.js says beside a download.

@@ -184,6 +184,19 @@ INVITATIONS_WORDS = (
     "admin.invitations.total",
 )
 
+# A smart group's rule in words: the groups page's, and the invite page's for a rule a row
+# does not meet (api.admin).
+RULE_WORDS = (
+    "admin.groups.attr_email_domain",
+    "admin.groups.attr_locale",
+    "admin.groups.attr_role",
+    "admin.groups.op_is",
+    "admin.groups.op_is_not",
+    "admin.groups.op_is_one_of",
+    "admin.groups.op_ends_with",
+    "admin.groups.op_greater_than",
+    "admin.groups.op_less_than",
+)
 GROUPS_WORDS = (
     *LIST_WORDS,
     "admin.invitations.col_actions",
@@ -215,16 +228,8 @@ GROUPS_WORDS = (
     "admin.groups.edit_of",
     "admin.groups.rename_of",
     "admin.groups.type_emails",
-    "admin.groups.attr_email_domain",
-    "admin.groups.attr_locale",
-    "admin.groups.attr_role",
+    *RULE_WORDS,
     "admin.groups.attr_field",
-    "admin.groups.op_is",
-    "admin.groups.op_is_not",
-    "admin.groups.op_is_one_of",
-    "admin.groups.op_ends_with",
-    "admin.groups.op_greater_than",
-    "admin.groups.op_less_than",
     "admin.groups.rule_value",
     "admin.groups.role_admin",
     "admin.groups.role_project_manager",
