@@ -480,6 +480,13 @@ let asked = 0; // the latest request: an earlier answer arriving late is dropped
 // (2, 4, 8, 16 and 32 s later) while one on the page still waits, and written into its cell
 // in place (the focus stays where it is); the sending-paused notice is asked again with it.
 const WAITING = ["QUEUED", "SENDING"];
+// The page on screen, as the list and the deliveries' refresh ask for it.
+const pageAsked = () => ({
+  filter: state.filter,
+  orderBy: state.orderBy,
+  first: PAGE_SIZE,
+  after: state.cursors[state.page],
+});
 let watching = 0;
 const watchQueued = (delay = 2000) => {
   clearTimeout(watching);
@@ -490,12 +497,7 @@ const watchQueued = (delay = 2000) => {
     const mine = asked;
     let data;
     try {
-      data = await graphql(DELIVERIES, {
-        filter: state.filter,
-        orderBy: state.orderBy,
-        first: PAGE_SIZE,
-        after: state.cursors[state.page],
-      });
+      data = await graphql(DELIVERIES, pageAsked());
     } catch {
       return; // the next load or action says what is wrong
     }
@@ -525,10 +527,7 @@ const load = async () => {
   let data;
   try {
     data = await graphql(LIST, {
-      filter: state.filter,
-      orderBy: state.orderBy,
-      first: PAGE_SIZE,
-      after: state.cursors[state.page],
+      ...pageAsked(),
       locale: LOCALE,
       withTotal: state.countStale,
     });
