@@ -150,6 +150,10 @@ async def test_graphiql_keeps_what_was_typed_in_the_tab_only_and_forgets_it_on_s
     await page.reload()
     await expect(page.locator(".graphiql-query-editor .CodeMirror-code")).to_contain_text(SECRET)
 
+    # Signing out right after typing: GraphiQL's write of the text, a moment later, keeps
+    # nothing either.
+    await page.locator(".graphiql-query-editor .CodeMirror").click()
+    await page.keyboard.type(" # and one more line")
     await page.click("#sign-out")
     await expect(page.locator("#email")).to_be_visible()
     assert await page.evaluate(STORAGE) == {"local": [], "session": []}

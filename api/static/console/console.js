@@ -90,6 +90,7 @@
   }
 
   var kept = null;
+  var signingOut = false;
   try {
     kept = window.sessionStorage;
   } catch (error) {
@@ -115,7 +116,11 @@
             return kept.getItem(key);
           },
           setItem: function (key, value) {
-            kept.setItem(key, value);
+            // GraphiQL writes a tab's text a moment after each change: once signing out has
+            // forgotten everything, a write still on its way keeps nothing.
+            if (!signingOut) {
+              kept.setItem(key, value);
+            }
           },
           removeItem: function (key) {
             kept.removeItem(key);
@@ -131,6 +136,7 @@
   var signOut = document.getElementById("sign-out");
   if (signOut && signOut.form) {
     signOut.form.addEventListener("submit", function () {
+      signingOut = true;
       if (kept !== null) {
         forget(kept);
         kept.removeItem(OWNER);
